@@ -1,0 +1,338 @@
+//! The one table of native builtins. The checker reads signatures from it, the interpreter calls
+//! `eval`, and later backends register the same entries, so the backends cannot drift apart.
+//!
+//! Aggregates (`sum`, `mean`, …) are not here: they are special forms with comprehension syntax,
+//! handled by the checker and the IR directly.
+
+use std::sync::Arc;
+
+use reward_runtime::native;
+use reward_runtime::Value;
+
+pub type BuiltinId = usize;
+
+/// A parameter's accepted types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum P {
+    Bool,
+    Int,
+    /// A float; ints and bools are converted.
+    Float,
+    /// int or float; if any `Num` argument is a float, all are converted to float.
+    Num,
+    Text,
+    Regex,
+    /// Any list; binds the element type `T`.
+    List,
+    ListText,
+    /// Any optional value; binds `T`.
+    Opt,
+}
+
+/// A result type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum R {
+    Bool,
+    Int,
+    Float,
+    Text,
+    OptText,
+    OptInt,
+    OptFloat,
+    ListText,
+    ListInt,
+    /// The unified type of the `Num` arguments.
+    Num,
+    /// `T?` where `T` is bound by a `List` parameter.
+    OptElem,
+}
+
+/// What a builtin may need besides its arguments.
+pub struct EvalContext<'a> {
+    pub regexes: &'a [regex::Regex],
+}
+
+pub type EvalFn = fn(&[Value], &EvalContext) -> Result<Value, String>;
+
+pub struct Builtin {
+    pub name: &'static str,
+    /// `None` for the prelude (always in scope); otherwise the `std::` module that exports it.
+    pub module: Option<&'static str>,
+    pub params: &'static [P],
+    pub ret: R,
+    pub doc: &'static str,
+    pub eval: EvalFn,
+}
+
+fn text(s: String) -> Value {
+    Value::Text(Arc::from(s))
+}
+
+fn opt_text(s: Option<String>) -> Value {
+    s.map_or(Value::None, text)
+}
+
+fn text_list(items: Vec<String>) -> Value {
+    Value::List(items.into_iter().map(text).collect())
+}
+
+fn num_unary(
+    args: &[Value],
+    int: fn(i64) -> Result<i64, String>,
+    float: fn(f64) -> f64,
+) -> Result<Value, String> {
+    match &args[0] {
+        Value::Int(i) => int(*i).map(Value::Int),
+        other => Ok(Value::Float(float(other.as_f64()))),
+    }
+}
+
+/// Minimum with the language's meaning: NaN if either is NaN, and -0.0 below +0.0
+/// (the semantics of Cranelift's `fmin`, which the JIT uses).
+pub fn fmin(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == b {
+        if a.is_sign_negative() {
+            a
+        } else {
+            b
+        }
+    } else if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+/// Maximum: NaN if either is NaN, and +0.0 above -0.0.
+pub fn fmax(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == b {
+        if a.is_sign_positive() {
+            a
+        } else {
+            b
+        }
+    } else if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+fn float1(args: &[Value], f: fn(f64) -> f64) -> Result<Value, String> {
+    Ok(Value::Float(f(args[0].as_f64())))
+}
+
+fn t(args: &[Value], i: usize) -> &str {
+    args[i].as_text()
+}
+
+macro_rules! b {
+    ($name:literal, $module:expr, [$($p:ident),*], $ret:ident, $doc:literal, $eval:expr) => {
+        Builtin {
+            name: $name,
+            module: $module,
+            params: &[$(P::$p),*],
+            ret: R::$ret,
+            doc: $doc,
+            eval: $eval,
+        }
+    };
+}
+
+const TEXT: Option<&str> = Some("std::text");
+const EXTRACT: Option<&str> = Some("std::extract");
+const MATH: Option<&str> = Some("std::math");
+
+pub static BUILTINS: &[Builtin] = &[
+    // ---- sizes and lists
+    b!("len", None, [Text], Int, "Number of characters (Unicode scalar values).",
+        |a, _| Ok(Value::Int(t(a, 0).chars().count() as i64))),
+    b!("len", None, [List], Int, "Number of elements.",
+        |a, _| Ok(Value::Int(a[0].as_list().len() as i64))),
+    b!("first", None, [List], OptElem, "The first element, or none for an empty list.",
+        |a, _| Ok(a[0].as_list().first().cloned().unwrap_or(Value::None))),
+    b!("last", None, [List], OptElem, "The last element, or none for an empty list.",
+        |a, _| Ok(a[0].as_list().last().cloned().unwrap_or(Value::None))),
+    b!("range", None, [Int], ListInt, "The integers 0, 1, …, n-1 (empty when n ≤ 0; at most 10,000,000).",
+        |a, _| {
+            let n = a[0].as_int();
+            if n > 10_000_000 {
+                return Err(format!("range({n}) is over the limit of 10,000,000 elements"));
+            }
+            Ok(Value::List((0..n.max(0)).map(Value::Int).collect()))
+        }),
+    b!("is_none", None, [Opt], Bool, "True when the optional value is none.",
+        |a, _| Ok(Value::Bool(a[0].is_none()))),
+    b!("is_some", None, [Opt], Bool, "True when the optional value is present.",
+        |a, _| Ok(Value::Bool(!a[0].is_none()))),
+    // ---- numbers
+    b!("abs", None, [Num], Num, "Absolute value; abs of the smallest int is an error.",
+        |a, _| num_unary(a, |i| i.checked_abs().ok_or_else(|| "integer overflow in abs".to_string()), f64::abs)),
+    b!("min", None, [Num, Num], Num, "The smaller of two numbers; NaN if either is NaN; -0.0 < +0.0.",
+        |a, _| Ok(match (&a[0], &a[1]) {
+            (Value::Int(x), Value::Int(y)) => Value::Int(*x.min(y)),
+            (x, y) => Value::Float(fmin(x.as_f64(), y.as_f64())),
+        })),
+    b!("max", None, [Num, Num], Num, "The larger of two numbers; NaN if either is NaN; +0.0 > -0.0.",
+        |a, _| Ok(match (&a[0], &a[1]) {
+            (Value::Int(x), Value::Int(y)) => Value::Int(*x.max(y)),
+            (x, y) => Value::Float(fmax(x.as_f64(), y.as_f64())),
+        })),
+    b!("clip", None, [Num, Num, Num], Num, "clip(x, lo, hi) = min(max(x, lo), hi).",
+        |a, _| Ok(match (&a[0], &a[1], &a[2]) {
+            (Value::Int(x), Value::Int(lo), Value::Int(hi)) => Value::Int((*x.max(lo)).min(*hi)),
+            (x, lo, hi) => Value::Float(fmin(fmax(x.as_f64(), lo.as_f64()), hi.as_f64())),
+        })),
+    b!("floor", None, [Float], Float, "Largest integer value not above x.", |a, _| float1(a, f64::floor)),
+    b!("ceil", None, [Float], Float, "Smallest integer value not below x.", |a, _| float1(a, f64::ceil)),
+    b!("round", None, [Float], Float, "Nearest integer value, ties to even (round(2.5) = 2.0, as in Python).",
+        |a, _| float1(a, f64::round_ties_even)),
+    b!("trunc", None, [Float], Float, "Integer part, toward zero.", |a, _| float1(a, f64::trunc)),
+    b!("sqrt", None, [Float], Float, "Square root; NaN for negative x.", |a, _| float1(a, f64::sqrt)),
+    b!("exp", None, [Float], Float, "e to the power x.", |a, _| float1(a, f64::exp)),
+    b!("log", None, [Float], Float, "Natural logarithm; -inf at 0, NaN below.", |a, _| float1(a, f64::ln)),
+    b!("log2", None, [Float], Float, "Base-2 logarithm.", |a, _| float1(a, f64::log2)),
+    b!("log10", None, [Float], Float, "Base-10 logarithm.", |a, _| float1(a, f64::log10)),
+    b!("sin", None, [Float], Float, "Sine (radians).", |a, _| float1(a, f64::sin)),
+    b!("cos", None, [Float], Float, "Cosine (radians).", |a, _| float1(a, f64::cos)),
+    b!("tanh", None, [Float], Float, "Hyperbolic tangent.", |a, _| float1(a, f64::tanh)),
+    b!("sigmoid", None, [Float], Float, "1 / (1 + e^-x).", |a, _| float1(a, |x| 1.0 / (1.0 + (-x).exp()))),
+    b!("pow", None, [Float, Float], Float, "x to the power y (IEEE pow).",
+        |a, _| Ok(Value::Float(a[0].as_f64().powf(a[1].as_f64())))),
+    b!("pi", None, [], Float, "The constant π.", |_, _| Ok(Value::Float(std::f64::consts::PI))),
+    b!("is_nan", None, [Float], Bool, "True when x is NaN.", |a, _| Ok(Value::Bool(a[0].as_f64().is_nan()))),
+    b!("is_finite", None, [Float], Bool, "True when x is neither infinite nor NaN.",
+        |a, _| Ok(Value::Bool(a[0].as_f64().is_finite()))),
+    b!("int", None, [Float], Int, "Truncates toward zero; NaN or a value outside the int range is an error.",
+        |a, _| {
+            let x = a[0].as_f64();
+            let r = x.trunc();
+            if r.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&r) {
+                Err(format!("int({}) is not representable as a 64-bit integer", reward_runtime::value::format_float(x)))
+            } else {
+                Ok(Value::Int(r as i64))
+            }
+        }),
+    b!("float", None, [Float], Float, "Converts an int or bool to float.", |a, _| Ok(Value::Float(a[0].as_f64()))),
+    b!("approx", None, [Float, Float], Bool,
+        "True when |a - b| ≤ 1e-9 · max(1, |a|, |b|); NaN is approx NaN. For tests and float comparisons.",
+        |a, _| {
+            let (x, y) = (a[0].as_f64(), a[1].as_f64());
+            Ok(Value::Bool((x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= 1e-9 * 1f64.max(x.abs()).max(y.abs())))
+        }),
+    // ---- text
+    b!("lower", None, [Text], Text, "Lower-cased (Unicode).", |a, _| Ok(text(t(a, 0).to_lowercase()))),
+    b!("upper", None, [Text], Text, "Upper-cased (Unicode).", |a, _| Ok(text(t(a, 0).to_uppercase()))),
+    b!("trim", None, [Text], Text, "Without leading and trailing whitespace.", |a, _| Ok(Value::text(t(a, 0).trim()))),
+    b!("contains", None, [Text, Text], Bool, "True when the second text occurs in the first.",
+        |a, _| Ok(Value::Bool(t(a, 0).contains(t(a, 1))))),
+    b!("starts_with", None, [Text, Text], Bool, "True when the text starts with the prefix.",
+        |a, _| Ok(Value::Bool(t(a, 0).starts_with(t(a, 1))))),
+    b!("ends_with", None, [Text, Text], Bool, "True when the text ends with the suffix.",
+        |a, _| Ok(Value::Bool(t(a, 0).ends_with(t(a, 1))))),
+    b!("replace", None, [Text, Text, Text], Text, "Replaces every non-overlapping occurrence; an empty pattern changes nothing.",
+        |a, _| Ok(text(native::replace(t(a, 0), t(a, 1), t(a, 2))))),
+    b!("split", None, [Text, Text], ListText, "Splits on a separator, like Python's str.split(sep).",
+        |a, _| Ok(text_list(native::split(t(a, 0), t(a, 1))))),
+    b!("lines", None, [Text], ListText, "The lines of a text (\\n or \\r\\n); no empty last line for a trailing newline.",
+        |a, _| Ok(text_list(native::lines(t(a, 0))))),
+    b!("words", None, [Text], ListText, "Whitespace-separated words.", |a, _| Ok(text_list(native::words(t(a, 0))))),
+    b!("join", None, [ListText, Text], Text, "Joins texts with a separator.",
+        |a, _| {
+            let parts: Vec<&str> = a[0].as_list().iter().map(Value::as_text).collect();
+            Ok(text(parts.join(t(a, 1))))
+        }),
+    b!("slice", None, [Text, Int, Int], Text, "Characters start..end, Python slice semantics (negative from the end, clamped).",
+        |a, _| Ok(text(native::slice(t(a, 0), a[1].as_int(), a[2].as_int())))),
+    b!("occurrences", None, [Text, Text], Int, "Non-overlapping occurrences of a substring, like Python's str.count.",
+        |a, _| Ok(Value::Int(native::occurrences(t(a, 0), t(a, 1))))),
+    b!("parse_int", None, [Text], OptInt, "The integer the trimmed text spells (optional sign, digits), or none.",
+        |a, _| Ok(native::parse_int(t(a, 0)).map_or(Value::None, Value::Int))),
+    b!("parse_float", None, [Text], OptFloat, "The finite decimal number the trimmed text spells, or none.",
+        |a, _| Ok(native::parse_float(t(a, 0)).map_or(Value::None, Value::Float))),
+    // ---- regex
+    b!("matches", None, [Text, Regex], Bool, "Same as `text ~ /re/`: true when the regex matches anywhere.",
+        |a, cx| Ok(Value::Bool(regex_of(a, 1, cx).is_match(t(a, 0))))),
+    b!("find_all", None, [Text, Regex], ListText, "Every non-overlapping match, in order.",
+        |a, cx| Ok(Value::List(regex_of(a, 1, cx).find_iter(t(a, 0)).map(|m| Value::text(m.as_str())).collect()))),
+    b!("count_matches", None, [Text, Regex], Int, "Number of non-overlapping matches.",
+        |a, cx| Ok(Value::Int(regex_of(a, 1, cx).find_iter(t(a, 0)).count() as i64))),
+    b!("capture", None, [Text, Regex, Int], OptText,
+        "Group n of the first match (0 is the whole match); none if no match or the group did not take part.",
+        |a, cx| {
+            let n = a[2].as_int();
+            let caps = regex_of(a, 1, cx).captures(t(a, 0));
+            Ok(match (caps, usize::try_from(n)) {
+                (Some(c), Ok(n)) => c.get(n).map_or(Value::None, |m| Value::text(m.as_str())),
+                _ => Value::None,
+            })
+        }),
+    b!("replace_all", None, [Text, Regex, Text], Text, "Replaces every match; `$1`/`${name}` in the replacement refer to groups.",
+        |a, cx| Ok(text(regex_of(a, 1, cx).replace_all(t(a, 0), t(a, 2)).into_owned()))),
+    // ---- std::text
+    b!("extract_tag", TEXT, [Text, Text], OptText,
+        "Content between the first `<tag>` and the next `</tag>`; none if either is missing.",
+        |a, _| Ok(opt_text(native::extract_tag(t(a, 0), t(a, 1))))),
+    b!("extract_tags", TEXT, [Text, Text], ListText, "Every `<tag>…</tag>` content, in order.",
+        |a, _| Ok(text_list(native::extract_tags(t(a, 0), t(a, 1))))),
+    b!("tag_count", TEXT, [Text, Text], Int, "Occurrences of the opening `<tag>`.",
+        |a, _| Ok(Value::Int(native::tag_count(t(a, 0), t(a, 1))))),
+    b!("closing_tag_count", TEXT, [Text, Text], Int, "Occurrences of the closing `</tag>`.",
+        |a, _| Ok(Value::Int(native::closing_tag_count(t(a, 0), t(a, 1))))),
+    b!("word_count", TEXT, [Text], Int, "Number of whitespace-separated words.",
+        |a, _| Ok(Value::Int(native::word_count(t(a, 0))))),
+    b!("sentence_count", TEXT, [Text], Int, "Number of sentences (ending in . ! or ?).",
+        |a, _| Ok(Value::Int(native::sentence_count(t(a, 0))))),
+    b!("paragraph_count", TEXT, [Text], Int, "Number of paragraphs (separated by blank lines).",
+        |a, _| Ok(Value::Int(native::paragraph_count(t(a, 0))))),
+    b!("is_json", TEXT, [Text], Bool, "True when the text (optionally in a ```json fence) is valid JSON.",
+        |a, _| Ok(Value::Bool(native::is_json(t(a, 0))))),
+    b!("is_lowercase", TEXT, [Text], Bool, "Has a cased letter and no upper-case letter.",
+        |a, _| Ok(Value::Bool(native::is_lowercase(t(a, 0))))),
+    b!("is_uppercase", TEXT, [Text], Bool, "Has a cased letter and no lower-case letter.",
+        |a, _| Ok(Value::Bool(native::is_uppercase(t(a, 0))))),
+    // ---- std::extract
+    b!("boxed", EXTRACT, [Text], OptText, "Content of the last `\\boxed{…}` (nested braces balanced).",
+        |a, _| Ok(opt_text(native::boxed(t(a, 0))))),
+    b!("hash_answer", EXTRACT, [Text], OptText, "GSM8K `#### n` in the last 300 characters (last match, commas removed).",
+        |a, _| Ok(opt_text(native::hash_answer(t(a, 0))))),
+    b!("answer_line", EXTRACT, [Text], OptText, "Text after the last `Answer:` up to the end of its line, trimmed.",
+        |a, _| Ok(opt_text(native::answer_line(t(a, 0))))),
+    b!("last_number", EXTRACT, [Text], OptText, "The last number in the text (commas removed).",
+        |a, _| Ok(opt_text(native::last_number(t(a, 0))))),
+    b!("choice_letter", EXTRACT, [Text], OptText, "The multiple-choice answer letter (A–J).",
+        |a, _| Ok(opt_text(native::choice_letter(t(a, 0))))),
+    b!("code_block", EXTRACT, [Text, Text], OptText, "Content of the last fenced code block with that language (\"\" for any).",
+        |a, _| Ok(opt_text(native::code_block(t(a, 0), t(a, 1))))),
+    // ---- std::math
+    b!("normalize_answer", MATH, [Text], Text, "Minerva-style normalisation of a final answer.",
+        |a, _| Ok(text(native::normalize_answer(t(a, 0))))),
+    b!("math_equal", MATH, [Text, Text], Bool,
+        "math_equal(pred, gold): equal after normalisation, as exact rationals, or as floats within 1e-9 relative; an empty prediction is never equal.",
+        |a, _| Ok(Value::Bool(native::math_equal(t(a, 0), t(a, 1))))),
+];
+
+fn regex_of<'c>(args: &[Value], i: usize, cx: &'c EvalContext) -> &'c regex::Regex {
+    match &args[i] {
+        Value::Regex(id) => &cx.regexes[*id as usize],
+        other => panic!("internal error: expected a regex, found {other:?}"),
+    }
+}
+
+/// All builtins visible under `name` in the prelude or in the given modules.
+pub fn lookup<'a>(name: &'a str, modules: &'a [&'a str]) -> impl Iterator<Item = BuiltinId> + 'a {
+    BUILTINS.iter().enumerate().filter_map(move |(i, b)| {
+        (b.name == name && b.module.is_none_or(|m| modules.contains(&m))).then_some(i)
+    })
+}
+
+pub fn module_exports(module: &str) -> impl Iterator<Item = &'static str> + '_ {
+    BUILTINS
+        .iter()
+        .filter(move |b| b.module == Some(module))
+        .map(|b| b.name)
+}

@@ -1,0 +1,214 @@
+//! Loads the root file and everything it imports: user files (relative to the importing file)
+//! and the standard library modules (embedded in the binary).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Code, Diagnostic, FileId, SourceMap, Span};
+use crate::stdlib;
+use crate::syntax::ast::{ItemKind, Module, UseDecl};
+use crate::syntax::parse_module;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModuleKind {
+    Root,
+    User,
+    Std(String),
+}
+
+pub struct LoadedModule {
+    pub file: FileId,
+    pub ast: Module,
+    pub kind: ModuleKind,
+    /// For each `use` item of this module (by item index), the module it resolved to.
+    pub imports: HashMap<usize, usize>,
+}
+
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub modules: Vec<LoadedModule>,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// Where the root source comes from: a path on disk, or text with a display name (tests, stdin).
+pub struct RootSource {
+    pub name: String,
+    pub text: String,
+    pub dir: PathBuf,
+}
+
+pub fn load(root: RootSource) -> Loaded {
+    let mut loader = Loader {
+        sources: SourceMap::default(),
+        modules: Vec::new(),
+        diags: Vec::new(),
+        by_key: HashMap::new(),
+        loading: Vec::new(),
+    };
+    let file = loader.sources.add(root.name.clone(), root.text.clone());
+    loader.add_module(file, ModuleKind::Root, root.dir, root.name);
+    Loaded {
+        sources: loader.sources,
+        modules: loader.modules,
+        diags: loader.diags,
+    }
+}
+
+struct Loader {
+    sources: SourceMap,
+    modules: Vec<LoadedModule>,
+    diags: Vec<Diagnostic>,
+    by_key: HashMap<String, usize>,
+    loading: Vec<String>,
+}
+
+impl Loader {
+    fn add_module(&mut self, file: FileId, kind: ModuleKind, dir: PathBuf, key: String) -> usize {
+        let (ast, mut diags) = parse_module(file, self.sources.text(file));
+        self.diags.append(&mut diags);
+        let idx = self.modules.len();
+        self.by_key.insert(key.clone(), idx);
+        self.loading.push(key);
+        let uses: Vec<(usize, UseDecl, Span)> = ast
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| match &item.kind {
+                ItemKind::Use(u) => Some((i, u.clone(), item.span)),
+                _ => None,
+            })
+            .collect();
+        self.modules.push(LoadedModule {
+            file,
+            ast,
+            kind,
+            imports: HashMap::new(),
+        });
+        for (item_idx, decl, span) in uses {
+            if let Some(target) = self.resolve_use(&decl, span, &dir) {
+                self.modules[idx].imports.insert(item_idx, target);
+            }
+        }
+        self.loading.pop();
+        idx
+    }
+
+    fn resolve_use(&mut self, decl: &UseDecl, span: Span, dir: &Path) -> Option<usize> {
+        match decl {
+            UseDecl::Std { path, .. } => {
+                let first = &path[0];
+                if first.name != "std" {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E0020,
+                            first.span,
+                            format!("unknown module root `{}`", first.name),
+                        )
+                        .help("standard modules are imported with `use std::…`; user files with `use \"./file.reward\"`"),
+                    );
+                    return None;
+                }
+                let Some(module) = path.get(1) else {
+                    self.diags.push(
+                        Diagnostic::new(Code::E0020, span, "`use std` needs a module name").help(
+                            format!(
+                                "modules: {}",
+                                stdlib::MODULES
+                                    .iter()
+                                    .map(|m| format!("std::{}", m.name))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ),
+                    );
+                    return None;
+                };
+                let key = format!("std::{}", module.name);
+                if let Some(&idx) = self.by_key.get(&key) {
+                    return Some(idx);
+                }
+                let Some(m) = stdlib::find(&module.name) else {
+                    let names: Vec<&str> = stdlib::MODULES.iter().map(|m| m.name).collect();
+                    let mut d = Diagnostic::new(
+                        Code::E0020,
+                        module.span,
+                        format!("there is no standard module `std::{}`", module.name),
+                    )
+                    .label("unknown module");
+                    d = match crate::diag::closest(&module.name, names.iter().copied()) {
+                        Some(s) => d.help(format!("did you mean `std::{s}`?")),
+                        None => d.help(format!(
+                            "modules: {}",
+                            names
+                                .iter()
+                                .map(|n| format!("std::{n}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    };
+                    self.diags.push(d);
+                    return None;
+                };
+                let file = self
+                    .sources
+                    .add(format!("<stdlib>/{}.reward", m.name), m.source);
+                Some(self.add_module(file, ModuleKind::Std(key.clone()), PathBuf::new(), key))
+            }
+            UseDecl::File { path, span } => {
+                let full = dir.join(path);
+                let key = full
+                    .canonicalize()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| full.display().to_string());
+                if self.loading.contains(&key) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E0020,
+                            *span,
+                            format!("import cycle: `{path}` is already being imported"),
+                        )
+                        .help("move the shared functions into a file that both can import"),
+                    );
+                    return None;
+                }
+                if let Some(&idx) = self.by_key.get(&key) {
+                    return Some(idx);
+                }
+                let text = match std::fs::read(&full) {
+                    Ok(bytes) => match String::from_utf8(bytes) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::E0020,
+                                    *span,
+                                    format!(
+                                        "`{path}` is not valid UTF-8 (at byte {})",
+                                        e.utf8_error().valid_up_to()
+                                    ),
+                                )
+                                .help("save the file as UTF-8"),
+                            );
+                            return None;
+                        }
+                    },
+                    Err(e) => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::E0020,
+                                *span,
+                                format!("cannot read `{}`: {e}", full.display()),
+                            )
+                            .label("imported here")
+                            .help("paths are relative to the file that imports them"),
+                        );
+                        return None;
+                    }
+                };
+                let file = self.sources.add(full.display().to_string(), text);
+                let dir = full.parent().map(Path::to_path_buf).unwrap_or_default();
+                Some(self.add_module(file, ModuleKind::User, dir, key))
+            }
+        }
+    }
+}

@@ -1,0 +1,1276 @@
+//! Name resolution and type checking, elaborating the AST into the typed IR. Every error of every
+//! loaded file is collected; an expression that fails gets type `Ty::Error`, which is compatible
+//! with everything, so one mistake produces one diagnostic.
+
+mod expr;
+pub mod load;
+mod regexes;
+
+use std::collections::HashMap;
+
+use reward_runtime::ty::Field;
+use reward_runtime::{Ty, Value};
+
+use crate::builtins::{self, BuiltinId};
+use crate::diag::{closest, Code, Diagnostic, SourceMap, Span};
+use crate::ir::{self, Body, Program, TermId, TermKind};
+use crate::syntax::ast::{self, ItemKind, TypeExprKind, UseDecl};
+use load::{Loaded, ModuleKind};
+
+pub use load::RootSource;
+
+/// The result of compiling a root file: the program, or every diagnostic.
+pub struct Compilation {
+    pub sources: SourceMap,
+    pub result: Result<Program, Vec<Diagnostic>>,
+}
+
+/// Compiles a spec. `overrides` are `--param name=value` pairs, applied to the root file's params.
+pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation {
+    let loaded = load::load(root);
+    let Loaded {
+        mut sources,
+        modules,
+        diags,
+    } = loaded;
+    let override_file = if overrides.is_empty() {
+        None
+    } else {
+        let text: Vec<String> = overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        Some(sources.add("<command line --param>", text.join("\n")))
+    };
+    let mut checker = Checker {
+        modules: &modules,
+        diags,
+        scopes: Vec::new(),
+        fns: Vec::new(),
+        fn_calls: Vec::new(),
+        terms: Vec::new(),
+        term_names: HashMap::new(),
+        input: None,
+        input_span: None,
+        params: Vec::new(),
+        regexes: Vec::new(),
+        eval_order: Vec::new(),
+    };
+    checker.run(overrides, override_file);
+    let Checker {
+        diags,
+        fns,
+        terms,
+        params,
+        regexes,
+        eval_order,
+        input,
+        ..
+    } = checker;
+    if !diags.is_empty() {
+        return Compilation {
+            sources,
+            result: Err(diags),
+        };
+    }
+    let score = terms.iter().position(|t| t.kind == TermKind::Score);
+    let tests = Vec::new();
+    let mut program = Program {
+        input,
+        params,
+        terms: terms
+            .into_iter()
+            .map(|t| ir::Term {
+                name: t.name,
+                kind: t.kind,
+                ty: t.ty,
+                body: t.body.expect("checked terms have bodies"),
+                in_breakdown: t.in_breakdown,
+                span: t.span,
+            })
+            .collect(),
+        eval_order,
+        score,
+        functions: fns.into_iter().map(|f| f.ir).collect(),
+        regexes,
+        tests,
+    };
+    program.tests = std::mem::take(&mut TESTS.with(|t| std::mem::take(&mut *t.borrow_mut())));
+    Compilation {
+        sources,
+        result: Ok(program),
+    }
+}
+
+thread_local! {
+    /// Tests are elaborated after terms; kept aside until the program is assembled.
+    static TESTS: std::cell::RefCell<Vec<ir::Test>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[derive(Clone, Debug)]
+enum Callable {
+    Builtins(Vec<BuiltinId>),
+    Fn(usize),
+}
+
+/// What one module can see.
+#[derive(Default)]
+struct Scope {
+    types: HashMap<String, Ty>,
+    callables: HashMap<String, Callable>,
+    /// Param name → index into `Checker::params`.
+    params: HashMap<String, usize>,
+    /// Names defined at top level, for duplicate detection: name → span of the definition.
+    defined: HashMap<String, Span>,
+}
+
+struct FnSlot {
+    module: usize,
+    item: usize,
+    ir: ir::Function,
+    checked: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TermState {
+    Unchecked,
+    InProgress,
+    Done,
+}
+
+struct TermSlot {
+    name: String,
+    kind: TermKind,
+    ty: Ty,
+    body: Option<Body>,
+    in_breakdown: bool,
+    span: Span,
+    state: TermState,
+    /// Where the definition lives in the root module's AST.
+    source: TermSource,
+}
+
+#[derive(Clone, Copy)]
+enum TermSource {
+    Item(usize),
+    Rubric(usize),
+    Criterion { item: usize, index: usize },
+    Tag { item: usize, tag: usize },
+}
+
+pub(crate) struct Checker<'m> {
+    modules: &'m [load::LoadedModule],
+    diags: Vec<Diagnostic>,
+    scopes: Vec<Scope>,
+    fns: Vec<FnSlot>,
+    /// Call edges between user functions (caller, callee, span of the call).
+    fn_calls: Vec<(usize, usize, Span)>,
+    terms: Vec<TermSlot>,
+    term_names: HashMap<String, TermId>,
+    input: Option<Ty>,
+    input_span: Option<Span>,
+    params: Vec<ir::Param>,
+    regexes: Vec<ir::RegexDef>,
+    eval_order: Vec<TermId>,
+}
+
+/// Where an expression is checked: which module's names it sees and whether it may read the
+/// rollout and the terms (only the root file's terms and tests may).
+pub(crate) struct Ctx {
+    module: usize,
+    allow_terms: bool,
+    /// The function being checked, for call-graph edges.
+    in_fn: Option<usize>,
+    locals: Vec<(String, ir::LocalId, Ty)>,
+    next_local: u32,
+    /// Terms read while checking (for test failure reports).
+    mentions: Vec<ir::Mention>,
+}
+
+impl Ctx {
+    fn new(module: usize, allow_terms: bool) -> Ctx {
+        Ctx {
+            module,
+            allow_terms,
+            in_fn: None,
+            locals: Vec::new(),
+            next_local: 0,
+            mentions: Vec::new(),
+        }
+    }
+
+    fn fresh_local(&mut self) -> ir::LocalId {
+        let id = self.next_local;
+        self.next_local += 1;
+        id
+    }
+}
+
+impl<'m> Checker<'m> {
+    fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn run(&mut self, overrides: &[(String, String)], override_file: Option<crate::diag::FileId>) {
+        self.scopes = (0..self.modules.len()).map(|_| Scope::default()).collect();
+        // Pass 1: types of every module, in load order (imports come after their importer,
+        // so resolve aliases lazily per module, imported modules' types first).
+        let order = self.dependency_order();
+        for &m in &order {
+            self.declare_types_and_fns(m);
+        }
+        for &m in &order {
+            self.import_names(m);
+        }
+        for &m in &order {
+            self.check_params(m, if m == 0 { overrides } else { &[] }, override_file);
+        }
+        self.check_fn_bodies();
+        self.check_root();
+    }
+
+    /// Modules ordered so that a module comes after every module it imports.
+    fn dependency_order(&self) -> Vec<usize> {
+        fn visit(
+            m: usize,
+            modules: &[load::LoadedModule],
+            seen: &mut Vec<bool>,
+            out: &mut Vec<usize>,
+        ) {
+            if seen[m] {
+                return;
+            }
+            seen[m] = true;
+            let mut deps: Vec<usize> = modules[m].imports.values().copied().collect();
+            deps.sort_unstable();
+            for d in deps {
+                visit(d, modules, seen, out);
+            }
+            out.push(m);
+        }
+        let mut seen = vec![false; self.modules.len()];
+        let mut out = Vec::new();
+        for m in 0..self.modules.len() {
+            visit(m, self.modules, &mut seen, &mut out);
+        }
+        out
+    }
+
+    fn define(&mut self, module: usize, name: &ast::Ident, what: &str) -> bool {
+        if let Some(first) = self.scopes[module].defined.get(&name.name).copied() {
+            self.error(
+                Diagnostic::new(
+                    Code::E0004,
+                    name.span,
+                    format!("`{}` is defined more than once", name.name),
+                )
+                .label(format!("{what} `{}` defined again here", name.name))
+                .note(first, "first defined here")
+                .help("rename one of them; every name in a file must be unique"),
+            );
+            return false;
+        }
+        self.scopes[module]
+            .defined
+            .insert(name.name.clone(), name.span);
+        true
+    }
+
+    fn declare_types_and_fns(&mut self, m: usize) {
+        let module = &self.modules[m];
+        // Prelude builtins are visible everywhere.
+        for (i, b) in builtins::BUILTINS.iter().enumerate() {
+            if b.module.is_none() {
+                match self.scopes[m]
+                    .callables
+                    .entry(b.name.to_string())
+                    .or_insert_with(|| Callable::Builtins(Vec::new()))
+                {
+                    Callable::Builtins(v) => v.push(i),
+                    Callable::Fn(_) => {}
+                }
+            }
+        }
+        // A stdlib module sees its own native builtins.
+        if let ModuleKind::Std(name) = &module.kind {
+            for (i, b) in builtins::BUILTINS.iter().enumerate() {
+                if b.module == Some(name.as_str()) {
+                    match self.scopes[m]
+                        .callables
+                        .entry(b.name.to_string())
+                        .or_insert_with(|| Callable::Builtins(Vec::new()))
+                    {
+                        Callable::Builtins(v) => v.push(i),
+                        Callable::Fn(_) => {}
+                    }
+                }
+            }
+        }
+        for (i, item) in module.ast.items.iter().enumerate() {
+            if let ItemKind::Type { name, ty } = &item.kind {
+                if self.define(m, name, "type") {
+                    let resolved = self.resolve_type(m, ty);
+                    self.scopes[m].types.insert(name.name.clone(), resolved);
+                }
+            }
+            let _ = i;
+        }
+        for (i, item) in module.ast.items.iter().enumerate() {
+            if let ItemKind::Fn(f) = &item.kind {
+                if !self.define(m, &f.name, "function") {
+                    continue;
+                }
+                let params: Vec<(String, Ty)> = f
+                    .params
+                    .iter()
+                    .map(|p| (p.name.name.clone(), self.resolve_type(m, &p.ty)))
+                    .collect();
+                let ret = self.resolve_type(m, &f.ret);
+                let id = self.fns.len();
+                self.fns.push(FnSlot {
+                    module: m,
+                    item: i,
+                    ir: ir::Function {
+                        name: f.name.name.clone(),
+                        params,
+                        ret,
+                        body: Body {
+                            expr: ir::Expr::constant(Value::None, Ty::Error, f.name.span),
+                            locals: 0,
+                        },
+                        span: f.name.span,
+                    },
+                    checked: false,
+                });
+                self.scopes[m]
+                    .callables
+                    .insert(f.name.name.clone(), Callable::Fn(id));
+            }
+        }
+    }
+
+    fn import_names(&mut self, m: usize) {
+        let module = &self.modules[m];
+        for (item_idx, item) in module.ast.items.iter().enumerate() {
+            let ItemKind::Use(decl) = &item.kind else {
+                continue;
+            };
+            let Some(&target) = module.imports.get(&item_idx) else {
+                continue;
+            };
+            let exported = self.exports(target);
+            match decl {
+                UseDecl::File { .. } => {
+                    for (name, c) in exported.callables {
+                        self.scopes[m].callables.insert(name, c);
+                    }
+                    for (name, t) in exported.types {
+                        self.scopes[m].types.insert(name, t);
+                    }
+                }
+                UseDecl::Std { path, items } => {
+                    let module_name = path.get(1).map_or("", |i| i.name.as_str());
+                    let mut wanted: Vec<&ast::Ident> = path.iter().skip(2).collect();
+                    if let Some(items) = items {
+                        wanted.extend(items.iter());
+                    }
+                    if wanted.len() > 1 && items.is_none() {
+                        let extra = wanted[1];
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0020,
+                                extra.span,
+                                "module paths are one level deep: `use std::module::{item, …}`",
+                            )
+                            .help(format!(
+                                "write `use std::{module_name}::{{{}}}`",
+                                wanted[0].name
+                            )),
+                        );
+                        continue;
+                    }
+                    if wanted.is_empty() {
+                        for (name, c) in exported.callables {
+                            self.scopes[m].callables.insert(name, c);
+                        }
+                        for (name, t) in exported.types {
+                            self.scopes[m].types.insert(name, t);
+                        }
+                        continue;
+                    }
+                    for want in wanted {
+                        if let Some(c) = exported.callables.iter().find(|(n, _)| *n == want.name) {
+                            self.scopes[m]
+                                .callables
+                                .insert(want.name.clone(), c.1.clone());
+                        } else if let Some(t) = exported.types.iter().find(|(n, _)| *n == want.name)
+                        {
+                            self.scopes[m].types.insert(want.name.clone(), t.1.clone());
+                        } else {
+                            let names: Vec<&str> =
+                                exported.callables.iter().map(|(n, _)| n.as_str()).collect();
+                            let help = match closest(&want.name, names.iter().copied()) {
+                                Some(s) => format!("did you mean `{s}`?"),
+                                None => {
+                                    format!("`std::{module_name}` exports: {}", names.join(", "))
+                                }
+                            };
+                            self.error(
+                                Diagnostic::new(
+                                    Code::E0020,
+                                    want.span,
+                                    format!("`std::{module_name}` has no item `{}`", want.name),
+                                )
+                                .label("not exported by this module")
+                                .help(help),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// What a module makes importable: its functions and types, plus (for stdlib modules) its
+    /// native builtins.
+    fn exports(&self, m: usize) -> Exports {
+        let mut callables: Vec<(String, Callable)> = Vec::new();
+        if let ModuleKind::Std(name) = &self.modules[m].kind {
+            for (i, b) in builtins::BUILTINS.iter().enumerate() {
+                if b.module == Some(name.as_str()) {
+                    match callables.iter_mut().find(|(n, _)| n == b.name) {
+                        Some((_, Callable::Builtins(v))) => v.push(i),
+                        _ => callables.push((b.name.to_string(), Callable::Builtins(vec![i]))),
+                    }
+                }
+            }
+        }
+        for (id, f) in self.fns.iter().enumerate() {
+            if f.module == m {
+                callables.push((f.ir.name.clone(), Callable::Fn(id)));
+            }
+        }
+        let mut types = Vec::new();
+        for item in &self.modules[m].ast.items {
+            if let ItemKind::Type { name, .. } = &item.kind {
+                if let Some(t) = self.scopes[m].types.get(&name.name) {
+                    types.push((name.name.clone(), t.clone()));
+                }
+            }
+        }
+        Exports { callables, types }
+    }
+
+    pub(crate) fn resolve_type(&mut self, m: usize, t: &ast::TypeExpr) -> Ty {
+        match &t.kind {
+            TypeExprKind::Named(name) => match name.name.as_str() {
+                "bool" => Ty::Bool,
+                "int" => Ty::Int,
+                "float" => Ty::Float,
+                "text" => Ty::Text,
+                "regex" => Ty::Regex,
+                other => {
+                    if let Some(ty) = self.scopes[m].types.get(other) {
+                        return ty.clone();
+                    }
+                    let mut candidates: Vec<String> =
+                        ["bool", "int", "float", "text", "list", "regex"]
+                            .iter()
+                            .map(|s| s.to_string())
+                            .collect();
+                    candidates.extend(self.scopes[m].types.keys().cloned());
+                    let help = match (other, closest(other, candidates.iter().map(String::as_str))) {
+                        ("string" | "str" | "String", _) => "text values have type `text`".to_string(),
+                        ("number" | "f64" | "double", _) => "numbers are `int` or `float`".to_string(),
+                        ("boolean", _) => "write `bool`".to_string(),
+                        (_, Some(s)) => format!("did you mean `{s}`?"),
+                        _ => "types are bool, int, float, text, list[T], {field: T, …}, T? and names declared with `type`".to_string(),
+                    };
+                    self.error(
+                        Diagnostic::new(Code::E0005, name.span, format!("unknown type `{other}`"))
+                            .label("not a type")
+                            .help(help),
+                    );
+                    Ty::Error
+                }
+            },
+            TypeExprKind::List(elem) => Ty::list(self.resolve_type(m, elem)),
+            TypeExprKind::Record(fields) => {
+                let mut out: Vec<Field> = Vec::new();
+                for f in fields {
+                    if out.iter().any(|o| *o.name == *f.name.name) {
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0021,
+                                f.name.span,
+                                format!("field `{}` is declared twice", f.name.name),
+                            )
+                            .help("remove one of the declarations"),
+                        );
+                        continue;
+                    }
+                    let ty = self.resolve_type(m, &f.ty);
+                    out.push(Field {
+                        name: f.name.name.as_str().into(),
+                        ty,
+                    });
+                }
+                Ty::record(out)
+            }
+            TypeExprKind::Optional(inner) => {
+                let inner_ty = self.resolve_type(m, inner);
+                if inner_ty.is_optional() {
+                    self.error(
+                        Diagnostic::new(Code::E0005, t.span, "a type cannot be optional twice")
+                            .help("`T??` means the same as `T?`: remove one `?`"),
+                    );
+                }
+                Ty::optional(inner_ty)
+            }
+        }
+    }
+
+    fn check_params(
+        &mut self,
+        m: usize,
+        overrides: &[(String, String)],
+        override_file: Option<crate::diag::FileId>,
+    ) {
+        let items = &self.modules[m].ast.items;
+        let mut used_overrides = vec![false; overrides.len()];
+        for item in items {
+            let ItemKind::Param { name, ty, value } = &item.kind else {
+                continue;
+            };
+            if !self.define(m, name, "param") {
+                continue;
+            }
+            let ty = self.resolve_type(m, ty);
+            let mut cx = Ctx::new(m, false);
+            let expr = self.check_expected(&mut cx, value, &ty);
+            let mut folded = Value::None;
+            if expr.ty != Ty::Error {
+                match crate::interp::eval_const(&expr, &self.regex_table()) {
+                    Ok(v) => folded = v,
+                    Err(e) => self.error(
+                        Diagnostic::new(Code::E0013, value.span, format!("param `{}` must have a constant value: {e}", name.name))
+                            .help("a param's default may use literals, earlier params and builtin functions, not the rollout"),
+                    ),
+                }
+            }
+            let mut overridden = false;
+            if let Some(pos) = overrides.iter().position(|(k, _)| *k == name.name) {
+                used_overrides[pos] = true;
+                overridden = true;
+                match parse_override(&overrides[pos].1, &ty) {
+                    Ok(v) => folded = v,
+                    Err(msg) => {
+                        let span = override_span(overrides, pos, override_file);
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0030,
+                                span,
+                                format!("invalid value for param `{}`: {msg}", name.name),
+                            )
+                            .help(format!("`{}` has type `{ty}`", name.name)),
+                        );
+                    }
+                }
+            }
+            let idx = self.params.len();
+            self.params.push(ir::Param {
+                name: name.name.clone(),
+                ty,
+                value: folded,
+                overridden,
+            });
+            self.scopes[m].params.insert(name.name.clone(), idx);
+        }
+        for (pos, used) in used_overrides.iter().enumerate() {
+            if !used {
+                let names: Vec<&str> = self.scopes[m].params.keys().map(String::as_str).collect();
+                let key = &overrides[pos].0;
+                let help = match closest(key, names.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None if names.is_empty() => "this spec declares no params".to_string(),
+                    None => format!("params of this spec: {}", names.join(", ")),
+                };
+                let span = override_span(overrides, pos, override_file);
+                self.error(
+                    Diagnostic::new(
+                        Code::E0030,
+                        span,
+                        format!("`--param {key}`: this spec has no param `{key}`"),
+                    )
+                    .help(help),
+                );
+            }
+        }
+    }
+
+    fn regex_table(&self) -> Vec<regex::Regex> {
+        self.regexes.iter().map(|r| r.regex.clone()).collect()
+    }
+
+    fn check_fn_bodies(&mut self) {
+        for id in 0..self.fns.len() {
+            let (m, item) = (self.fns[id].module, self.fns[id].item);
+            let ItemKind::Fn(decl) = &self.modules[m].ast.items[item].kind else {
+                continue;
+            };
+            let mut cx = Ctx::new(m, false);
+            cx.in_fn = Some(id);
+            for (name, ty) in self.fns[id].ir.params.clone() {
+                let local = cx.fresh_local();
+                cx.locals.push((name, local, ty));
+            }
+            let ret = self.fns[id].ir.ret.clone();
+            let body = self.check_expected(&mut cx, &decl.body, &ret);
+            self.fns[id].ir.body = Body {
+                expr: body,
+                locals: cx.next_local,
+            };
+            self.fns[id].checked = true;
+        }
+        self.check_recursion();
+    }
+
+    /// User functions must not call themselves, directly or through others: every reward must
+    /// finish in bounded time.
+    fn check_recursion(&mut self) {
+        let n = self.fns.len();
+        let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
+        let calls = self.fn_calls.clone();
+        fn dfs(
+            f: usize,
+            calls: &[(usize, usize, Span)],
+            state: &mut [u8],
+            path: &mut Vec<(usize, Span)>,
+            found: &mut Vec<Vec<(usize, Span)>>,
+        ) {
+            state[f] = 1;
+            for &(caller, callee, span) in calls {
+                if caller != f {
+                    continue;
+                }
+                path.push((callee, span));
+                match state[callee] {
+                    0 => dfs(callee, calls, state, path, found),
+                    1 => found.push(path.clone()),
+                    _ => {}
+                }
+                path.pop();
+            }
+            state[f] = 2;
+        }
+        let mut found = Vec::new();
+        for f in 0..n {
+            if state[f] == 0 {
+                dfs(f, &calls, &mut state, &mut Vec::new(), &mut found);
+            }
+        }
+        for cycle in found {
+            let (callee, span) = *cycle.last().expect("a cycle has a call");
+            let name = self.fns[callee].ir.name.clone();
+            self.error(
+                Diagnostic::new(Code::E0012, span, format!("function `{name}` is recursive"))
+                    .label("this call closes the cycle")
+                    .help("functions cannot call themselves, directly or through other functions, so that every reward finishes; use an aggregate over a list instead"),
+            );
+        }
+    }
+
+    /// The root file: input, terms, score, rubrics, tests.
+    fn check_root(&mut self) {
+        let items = &self.modules[0].ast.items;
+        // Input schema.
+        for item in items {
+            if let ItemKind::Input(fields) = &item.kind {
+                if let Some(first) = self.input_span {
+                    self.error(
+                        Diagnostic::new(Code::E0015, item.span, "a spec has one `input` block")
+                            .note(first, "first `input` block here")
+                            .help("declare every column of the rollout in a single `input { … }` block"),
+                    );
+                    continue;
+                }
+                self.input_span = Some(item.span);
+                let mut out: Vec<Field> = Vec::new();
+                for f in fields {
+                    if !self.define(0, &f.name, "input field") {
+                        continue;
+                    }
+                    let ty = self.resolve_type(0, &f.ty);
+                    out.push(Field {
+                        name: f.name.name.as_str().into(),
+                        ty,
+                    });
+                }
+                self.input = Some(Ty::record(out));
+            }
+        }
+        // Declare terms so they can be referenced in any order.
+        for (i, item) in items.iter().enumerate() {
+            match &item.kind {
+                ItemKind::Let { name, .. } | ItemKind::Rule { name, .. } => {
+                    let kind = if matches!(item.kind, ItemKind::Let { .. }) {
+                        TermKind::Let
+                    } else {
+                        TermKind::Rule
+                    };
+                    if self.define(0, name, kind.keyword()) {
+                        self.add_term(name.name.clone(), kind, name.span, TermSource::Item(i));
+                    }
+                }
+                ItemKind::Score { keyword, .. } => {
+                    if let Some(&prev) = self.term_names.get("score") {
+                        let first = self.terms[prev].span;
+                        self.error(
+                            Diagnostic::new(Code::E0014, *keyword, "`score` is defined more than once")
+                                .note(first, "first defined here")
+                                .help("a spec has exactly one `score`; combine the parts in one expression"),
+                        );
+                        continue;
+                    }
+                    self.add_term(
+                        "score".into(),
+                        TermKind::Score,
+                        *keyword,
+                        TermSource::Item(i),
+                    );
+                }
+                ItemKind::Rubric(r) => {
+                    if !self.define(0, &r.name, "rubric") {
+                        continue;
+                    }
+                    self.add_term(
+                        r.name.name.clone(),
+                        TermKind::Rubric,
+                        r.name.span,
+                        TermSource::Rubric(i),
+                    );
+                    let mut seen: Vec<&str> = Vec::new();
+                    for (ci, c) in r.criteria.iter().enumerate() {
+                        if seen.contains(&c.description.as_str()) {
+                            self.error(
+                                Diagnostic::new(Code::E0019, c.description_span, format!("rubric `{}` has two criteria named {:?}", r.name.name, c.description))
+                                    .help("criterion descriptions name the breakdown entries, so they must be unique within a rubric"),
+                            );
+                            continue;
+                        }
+                        seen.push(&c.description);
+                        self.add_term(
+                            format!("{}/{}", r.name.name, c.description),
+                            TermKind::Criterion,
+                            c.description_span,
+                            TermSource::Criterion { item: i, index: ci },
+                        );
+                    }
+                    let mut tags: Vec<&str> = Vec::new();
+                    for c in &r.criteria {
+                        for (ti, t) in c.tags.iter().enumerate() {
+                            if !tags.contains(&t.name.as_str()) {
+                                tags.push(&t.name);
+                                let _ = ti;
+                                self.add_term(
+                                    format!("{}#{}", r.name.name, t.name),
+                                    TermKind::TagTotal,
+                                    t.span,
+                                    TermSource::Tag {
+                                        item: i,
+                                        tag: tags.len() - 1,
+                                    },
+                                );
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let has_terms = !self.terms.is_empty();
+        if self.input.is_none() && has_terms {
+            self.error(
+                Diagnostic::new(
+                    Code::E0015,
+                    self.terms[0].span,
+                    "this spec has terms but no `input` block",
+                )
+                .help("declare the rollout's columns: `input { completion: text, answer: text }`"),
+            );
+            self.input = Some(Ty::record(Vec::new()));
+        }
+        if self.input.is_some() && !self.term_names.contains_key("score") {
+            let span = self.input_span.unwrap_or_default();
+            self.error(
+                Diagnostic::new(Code::E0014, span, "this spec has no `score`")
+                    .label("the rollout is declared here, but nothing says how to score it")
+                    .help("add `score = …`, the reward for one rollout"),
+            );
+        }
+        for id in 0..self.terms.len() {
+            self.check_term(id);
+        }
+        self.check_tests();
+    }
+
+    fn add_term(&mut self, name: String, kind: TermKind, span: Span, source: TermSource) {
+        let id = self.terms.len();
+        let in_breakdown = !name.starts_with('_');
+        self.term_names.insert(name.clone(), id);
+        self.terms.push(TermSlot {
+            name,
+            kind,
+            ty: Ty::Error,
+            body: None,
+            in_breakdown,
+            span,
+            state: TermState::Unchecked,
+            source,
+        });
+    }
+
+    /// Checks a term (once) and returns its type. Terms may be defined in any order; a cycle is
+    /// an error.
+    pub(crate) fn check_term(&mut self, id: TermId) -> Ty {
+        match self.terms[id].state {
+            TermState::Done => return self.terms[id].ty.clone(),
+            TermState::InProgress => {
+                let name = self.terms[id].name.clone();
+                self.error(
+                    Diagnostic::new(
+                        Code::E0012,
+                        self.terms[id].span,
+                        format!("`{name}` depends on itself"),
+                    )
+                    .label("this definition reads its own value, directly or through other terms")
+                    .help("terms are computed once per rollout; break the cycle"),
+                );
+                self.terms[id].ty = Ty::Error;
+                return Ty::Error;
+            }
+            TermState::Unchecked => {}
+        }
+        self.terms[id].state = TermState::InProgress;
+        let items = &self.modules[0].ast.items;
+        let mut cx = Ctx::new(0, true);
+        let expr = match self.terms[id].source {
+            TermSource::Item(i) => match &items[i].kind {
+                ItemKind::Let { value, ty, .. } => match ty {
+                    Some(t) => {
+                        let t = self.resolve_type(0, t);
+                        self.check_expected(&mut cx, value, &t)
+                    }
+                    None => self.check_expr(&mut cx, value),
+                },
+                ItemKind::Rule { name, value } => {
+                    let e = self.check_expr(&mut cx, value);
+                    if e.ty != Ty::Bool && e.ty != Ty::Error {
+                        self.error(
+                            Diagnostic::new(Code::E0003, value.span, format!("rule `{}` must be a bool, but this is {}", name.name, e.ty))
+                                .label(format!("this is {}", e.ty))
+                                .help("a rule names a check that passes or fails; use `let` for other values"),
+                        );
+                    }
+                    e
+                }
+                ItemKind::Score { value, .. } => {
+                    let e = self.check_expr(&mut cx, value);
+                    self.coerce_score(e)
+                }
+                _ => unreachable!("term sources point at term items"),
+            },
+            TermSource::Rubric(i) => {
+                let ItemKind::Rubric(r) = &items[i].kind else {
+                    unreachable!()
+                };
+                self.rubric_value(r)
+            }
+            TermSource::Criterion { item, index } => {
+                let ItemKind::Rubric(r) = &items[item].kind else {
+                    unreachable!()
+                };
+                let c = &r.criteria[index];
+                let e = self.check_expr(&mut cx, &c.value);
+                let value = self.to_float_for(e, &c.value, "a rubric criterion");
+                ir::Expr::new(
+                    ir::ExprKind::CheckUnit {
+                        value: Box::new(value),
+                        criterion: c.description.as_str().into(),
+                    },
+                    Ty::Float,
+                    c.value.span,
+                )
+            }
+            TermSource::Tag { item, tag } => {
+                let ItemKind::Rubric(r) = &items[item].kind else {
+                    unreachable!()
+                };
+                self.tag_total(r, tag)
+            }
+        };
+        let ty = expr.ty.clone();
+        let t = &mut self.terms[id];
+        if t.state == TermState::InProgress {
+            t.state = TermState::Done;
+            t.ty = ty.clone();
+            t.in_breakdown &= matches!(ty.strip_optional(), Ty::Bool | Ty::Int | Ty::Float);
+            t.body = Some(Body {
+                expr,
+                locals: cx.next_local,
+            });
+            self.eval_order.push(id);
+        }
+        self.terms[id].ty.clone()
+    }
+
+    fn coerce_score(&mut self, e: ir::Expr) -> ir::Expr {
+        let span = e.span;
+        match e.ty.strip_optional() {
+            Ty::Float | Ty::Error => e,
+            Ty::Int | Ty::Bool => {
+                let optional = e.ty.is_optional();
+                let ty = if optional {
+                    Ty::optional(Ty::Float)
+                } else {
+                    Ty::Float
+                };
+                if optional {
+                    // Convert the present value; none stays none.
+                    let local_free = e;
+                    ir::Expr::new(ir::ExprKind::ToFloat(Box::new(local_free)), ty, span)
+                } else {
+                    ir::Expr::new(ir::ExprKind::ToFloat(Box::new(e)), ty, span)
+                }
+            }
+            other => {
+                let other = other.clone();
+                self.error(
+                    Diagnostic::new(Code::E0003, span, format!("`score` must be a number, but this is {}", e.ty))
+                        .label(format!("this is {other}"))
+                        .help("the score is a float (or float? when it can be missing); bools count as 0 or 1"),
+                );
+                ir::Expr::new(e.kind, Ty::Error, span)
+            }
+        }
+    }
+
+    /// Σ points·value over the criteria, in criterion order.
+    fn weighted_sum(&self, r: &ast::Rubric, filter: impl Fn(&ast::Criterion) -> bool) -> ir::Expr {
+        let span = r.name.span;
+        let mut acc = ir::Expr::constant(Value::Float(0.0), Ty::Float, span);
+        for c in &r.criteria {
+            if !filter(c) {
+                continue;
+            }
+            let Some(&id) = self
+                .term_names
+                .get(&format!("{}/{}", r.name.name, c.description))
+            else {
+                continue;
+            };
+            let term = ir::Expr::new(ir::ExprKind::Term(id), Ty::Float, c.value.span);
+            let points = ir::Expr::constant(Value::Float(c.points), Ty::Float, c.points_span);
+            let product = ir::Expr::new(
+                ir::ExprKind::Arith(
+                    ir::ArithOp::Mul,
+                    ir::NumKind::Float,
+                    Box::new(points),
+                    Box::new(term),
+                ),
+                Ty::Float,
+                c.value.span,
+            );
+            acc = ir::Expr::new(
+                ir::ExprKind::Arith(
+                    ir::ArithOp::Add,
+                    ir::NumKind::Float,
+                    Box::new(acc),
+                    Box::new(product),
+                ),
+                Ty::Float,
+                span,
+            );
+        }
+        acc
+    }
+
+    fn tag_total(&mut self, r: &ast::Rubric, tag: usize) -> ir::Expr {
+        let mut tags: Vec<&str> = Vec::new();
+        for c in &r.criteria {
+            for t in &c.tags {
+                if !tags.contains(&t.name.as_str()) {
+                    tags.push(&t.name);
+                }
+            }
+        }
+        let name = tags[tag].to_string();
+        self.mark_criteria_checked(r);
+        self.weighted_sum(r, |c| c.tags.iter().any(|t| t.name == name))
+    }
+
+    fn mark_criteria_checked(&mut self, r: &ast::Rubric) {
+        for c in &r.criteria {
+            if let Some(&id) = self
+                .term_names
+                .get(&format!("{}/{}", r.name.name, c.description))
+            {
+                self.check_term(id);
+            }
+        }
+    }
+
+    fn rubric_value(&mut self, r: &ast::Rubric) -> ir::Expr {
+        let span = r.name.span;
+        self.mark_criteria_checked(r);
+        let mut mode: Option<(String, Span)> = None;
+        let mut clip: Option<(f64, f64)> = None;
+        for opt in &r.options {
+            match (opt.name.name.as_str(), &opt.value) {
+                ("normalize", ast::RubricOptionValue::Word(w)) => {
+                    if ["positive", "total", "abs", "none"].contains(&w.name.as_str()) {
+                        mode = Some((w.name.clone(), w.span));
+                    } else {
+                        let help = match closest(&w.name, ["positive", "total", "abs", "none"]) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => "modes: `positive` (Σ met points / Σ positive points), `total` (Σ wc / Σ w), `abs` (Σ wc / Σ |w|), `none` (raw points)".into(),
+                        };
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0019,
+                                w.span,
+                                format!("unknown normalisation `{}`", w.name),
+                            )
+                            .help(help),
+                        );
+                        mode = Some(("none".into(), w.span));
+                    }
+                }
+                ("clip", ast::RubricOptionValue::Range { lo, hi, span }) => {
+                    if lo > hi {
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0019,
+                                *span,
+                                format!("clip range [{lo}, {hi}] is empty"),
+                            )
+                            .help("write the lower bound first: `clip: [lo, hi]`"),
+                        );
+                    }
+                    clip = Some((*lo, *hi));
+                }
+                ("normalize", _) => self.error(
+                    Diagnostic::new(Code::E0019, opt.name.span, "`normalize` takes a mode name")
+                        .help("write `normalize: positive`, `total`, `abs` or `none`"),
+                ),
+                ("clip", _) => self.error(
+                    Diagnostic::new(Code::E0019, opt.name.span, "`clip` takes a range")
+                        .help("write `clip: [0, 1]`"),
+                ),
+                (other, _) => {
+                    let help = match closest(other, ["normalize", "clip"]) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "rubric options are `normalize` and `clip`".into(),
+                    };
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0019,
+                            opt.name.span,
+                            format!("unknown rubric option `{other}`"),
+                        )
+                        .help(help),
+                    );
+                }
+            }
+        }
+        let Some((mode, mode_span)) = mode else {
+            self.error(
+                Diagnostic::new(Code::E0019, span, format!("rubric `{}` does not say how to normalise its points", r.name.name))
+                    .help("add `(normalize: positive)` (HealthBench), `total` (RaR), `abs` or `none` after the rubric's name"),
+            );
+            return ir::Expr::constant(Value::Float(0.0), Ty::Error, span);
+        };
+        if r.criteria.is_empty() {
+            self.error(
+                Diagnostic::new(
+                    Code::E0019,
+                    span,
+                    format!("rubric `{}` has no criteria", r.name.name),
+                )
+                .help("add `criterion \"…\" +1 : <check>` lines"),
+            );
+            return ir::Expr::constant(Value::Float(0.0), Ty::Error, span);
+        }
+        let points: Vec<f64> = r.criteria.iter().map(|c| c.points).collect();
+        let denominator = match mode.as_str() {
+            "positive" => points.iter().filter(|p| **p > 0.0).sum::<f64>(),
+            "total" => points.iter().sum::<f64>(),
+            "abs" => points.iter().map(|p| p.abs()).sum::<f64>(),
+            _ => 1.0,
+        };
+        if denominator == 0.0 {
+            let why = match mode.as_str() {
+                "positive" => "no criterion has positive points",
+                "total" => "the points sum to zero",
+                _ => "every criterion is worth zero points",
+            };
+            self.error(
+                Diagnostic::new(Code::E0019, mode_span, format!("`normalize: {mode}` divides by zero: {why}"))
+                    .help("choose another normalisation, or give the criteria points that do not cancel out"),
+            );
+            return ir::Expr::constant(Value::Float(0.0), Ty::Error, span);
+        }
+        let sum = self.weighted_sum(r, |_| true);
+        let mut value = if mode == "none" {
+            sum
+        } else {
+            let d = ir::Expr::constant(Value::Float(denominator), Ty::Float, mode_span);
+            ir::Expr::new(
+                ir::ExprKind::Arith(
+                    ir::ArithOp::Div,
+                    ir::NumKind::Float,
+                    Box::new(sum),
+                    Box::new(d),
+                ),
+                Ty::Float,
+                span,
+            )
+        };
+        if let Some((lo, hi)) = clip {
+            let clip_id = builtins::lookup("clip", &[])
+                .next()
+                .expect("clip is a builtin");
+            let clip_id = builtins::BUILTINS
+                .iter()
+                .enumerate()
+                .skip(clip_id)
+                .find(|(_, b)| b.name == "clip")
+                .map_or(clip_id, |(i, _)| i);
+            value = ir::Expr::new(
+                ir::ExprKind::Call(
+                    clip_id,
+                    vec![
+                        value,
+                        ir::Expr::constant(Value::Float(lo), Ty::Float, span),
+                        ir::Expr::constant(Value::Float(hi), Ty::Float, span),
+                    ],
+                ),
+                Ty::Float,
+                span,
+            );
+        }
+        value
+    }
+
+    fn check_tests(&mut self) {
+        let items = &self.modules[0].ast.items;
+        let mut tests = Vec::new();
+        let mut names: Vec<(String, Span)> = Vec::new();
+        for item in items {
+            let ItemKind::Test(t) = &item.kind else {
+                continue;
+            };
+            if let Some((_, first)) = names.iter().find(|(n, _)| *n == t.name) {
+                let first = *first;
+                self.error(
+                    Diagnostic::new(
+                        Code::E0022,
+                        t.name_span,
+                        format!("two tests are named {:?}", t.name),
+                    )
+                    .note(first, "first test with this name")
+                    .help("give each test its own name so failures can be told apart"),
+                );
+            }
+            names.push((t.name.clone(), t.name_span));
+            let Some(input_ty) = self.input.clone() else {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0022,
+                        t.name_span,
+                        "tests need an `input` block to say what a rollout is",
+                    )
+                    .help("add `input { … }`"),
+                );
+                continue;
+            };
+            let mut cx = Ctx::new(0, false);
+            let given = match &t.given {
+                Some(g) => self.check_expected(&mut cx, g, &input_ty),
+                None => {
+                    let empty = ast::Expr {
+                        kind: ast::ExprKind::Record(Vec::new()),
+                        span: t.name_span,
+                    };
+                    self.check_expected(&mut cx, &empty, &input_ty)
+                }
+            };
+            let given = Body {
+                expr: given,
+                locals: cx.next_local,
+            };
+            let mut expects = Vec::new();
+            for e in &t.expects {
+                let mut cx = Ctx::new(0, true);
+                let expr = self.check_expr(&mut cx, e);
+                if expr.ty != Ty::Bool && expr.ty != Ty::Error {
+                    self.error(
+                        Diagnostic::new(Code::E0022, e.span, format!("`expect` needs a bool, but this is {}", expr.ty))
+                            .label(format!("this is {}", expr.ty))
+                            .help("write a comparison, e.g. `expect score == 1.0` or `expect approx(score, 0.8)`"),
+                    );
+                }
+                let mut mentions = std::mem::take(&mut cx.mentions);
+                mentions.dedup();
+                expects.push(ir::Expect {
+                    body: Body {
+                        expr,
+                        locals: cx.next_local,
+                    },
+                    span: e.span,
+                    mentions,
+                });
+            }
+            tests.push(ir::Test {
+                name: t.name.clone(),
+                span: t.name_span,
+                given,
+                expects,
+            });
+        }
+        TESTS.with(|cell| *cell.borrow_mut() = tests);
+    }
+}
+
+struct Exports {
+    callables: Vec<(String, Callable)>,
+    types: Vec<(String, Ty)>,
+}
+
+fn override_span(
+    overrides: &[(String, String)],
+    pos: usize,
+    file: Option<crate::diag::FileId>,
+) -> Span {
+    let start: usize = overrides[..pos]
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 2)
+        .sum();
+    let (k, v) = &overrides[pos];
+    Span::new(
+        file.unwrap_or_default(),
+        start,
+        start + k.len() + 1 + v.len(),
+    )
+}
+
+/// Parses a `--param` value for a param of type `ty`: plain text for `text`, otherwise JSON
+/// (so `0.5`, `true`, `[1, 2]` and `"quoted"` all work).
+pub fn parse_override(raw: &str, ty: &Ty) -> Result<Value, String> {
+    if *ty.strip_optional() == Ty::Text {
+        if let Ok(serde_json::Value::String(s)) = serde_json::from_str::<serde_json::Value>(raw) {
+            return Ok(Value::text(&s));
+        }
+        return Ok(Value::text(raw));
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(raw.trim()).map_err(|_| format!("`{raw}` is not a valid {ty}"))?;
+    reward_runtime::decode::decode_json(&json, ty).map_err(|e| e.to_string())
+}

@@ -1,0 +1,118 @@
+//! Regex literals: flags, compilation with the linear-time `regex` crate, and diagnostics that
+//! explain what it cannot do (backreferences, look-around) and where.
+
+use regex_syntax::ast::ErrorKind;
+
+use super::Checker;
+use crate::diag::{Code, Diagnostic, Span};
+use crate::ir::{RegexDef, RegexId};
+
+/// Compiled programs larger than this are rejected: a regex literal must not be a memory bomb.
+const REGEX_SIZE_LIMIT: usize = 8 << 20;
+
+impl Checker<'_> {
+    /// Compiles a regex literal (once per distinct pattern and flags) and returns its id.
+    pub(crate) fn regex_literal(
+        &mut self,
+        pattern: &str,
+        flags: &str,
+        span: Span,
+    ) -> Option<RegexId> {
+        if let Some(i) = self
+            .regexes
+            .iter()
+            .position(|r| r.pattern == pattern && r.flags == flags)
+        {
+            return Some(i as RegexId);
+        }
+        let mut builder = regex::RegexBuilder::new(pattern);
+        builder.size_limit(REGEX_SIZE_LIMIT);
+        let flags_start = span.end as usize - flags.len();
+        let mut ok = true;
+        for (i, f) in flags.char_indices() {
+            match f {
+                'i' => {
+                    builder.case_insensitive(true);
+                }
+                'm' => {
+                    builder.multi_line(true);
+                }
+                's' => {
+                    builder.dot_matches_new_line(true);
+                }
+                'x' => {
+                    builder.ignore_whitespace(true);
+                }
+                'U' => {
+                    builder.swap_greed(true);
+                }
+                other => {
+                    ok = false;
+                    self.error(
+                        Diagnostic::new(Code::E0010, Span::new(span.file, flags_start + i, flags_start + i + other.len_utf8()), format!("unknown regex flag `{other}`"))
+                            .label("not a flag")
+                            .help("flags: i (case-insensitive), m (^ and $ at line ends), s (. matches newline), x (verbose), U (lazy by default)"),
+                    );
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        // The pattern starts one byte after the opening slash.
+        let body_start = span.start as usize + 1;
+        if let Err(e) = regex_syntax::ast::parse::Parser::new().parse(pattern) {
+            let at = e.span();
+            let sub = Span::new(
+                span.file,
+                body_start + at.start.offset,
+                body_start + at.end.offset.max(at.start.offset + 1),
+            );
+            let d = match e.kind() {
+                ErrorKind::UnsupportedBackreference => Diagnostic::new(Code::E0009, sub, "backreferences are not supported")
+                    .label("backreference")
+                    .help("regexes run in linear time so that no rollout can hang the scorer, and backreferences need backtracking; capture the group with `capture(text, /re/, n)` and compare it with `==`"),
+                ErrorKind::UnsupportedLookAround => Diagnostic::new(Code::E0009, sub, "look-around is not supported")
+                    .label("look-ahead or look-behind")
+                    .help("regexes run in linear time so that no rollout can hang the scorer, and look-around needs backtracking; combine two matches with `and`/`not`, or use a capture group"),
+                other => Diagnostic::new(Code::E0008, sub, format!("invalid regex: {other}"))
+                    .label("here")
+                    .help("regex syntax is that of the Rust `regex` crate (close to Python's `re`, without backtracking features)"),
+            };
+            self.error(d);
+            return None;
+        }
+        match builder.build() {
+            Ok(regex) => {
+                self.regexes.push(RegexDef {
+                    pattern: pattern.to_string(),
+                    flags: flags.to_string(),
+                    regex,
+                });
+                Some(self.regexes.len() as RegexId - 1)
+            }
+            Err(regex::Error::CompiledTooBig(limit)) => {
+                self.error(
+                    Diagnostic::new(Code::E0008, span, format!("regex is too large: it compiles to more than {limit} bytes"))
+                        .help("large counted repetitions such as `a{1000}{1000}` multiply the program size; simplify the pattern"),
+                );
+                None
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                let last = msg
+                    .lines()
+                    .filter(|l| l.starts_with("error:"))
+                    .last()
+                    .unwrap_or("invalid regex")
+                    .trim_start_matches("error: ")
+                    .to_string();
+                self.error(
+                    Diagnostic::new(Code::E0008, span, format!("invalid regex: {last}"))
+                        .help("regex syntax is that of the Rust `regex` crate"),
+                );
+                None
+            }
+        }
+    }
+}

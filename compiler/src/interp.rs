@@ -1,0 +1,589 @@
+//! The reference interpreter: the meaning of the language. Every other backend must compute
+//! exactly what this computes (floats compared bit for bit, NaN equal to NaN).
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use reward_runtime::value::format_float;
+use reward_runtime::{Ty, Value};
+
+use crate::builtins::{fmax, fmin, EvalContext, BUILTINS};
+use crate::diag::Span;
+use crate::ir::*;
+
+/// An error while scoring one rollout. The row gets an error record; other rows are unaffected.
+#[derive(Debug, Clone)]
+pub struct RuntimeError {
+    pub message: String,
+    pub span: Span,
+    /// The term being computed, if any.
+    pub term: Option<TermId>,
+}
+
+type Result<T> = std::result::Result<T, RuntimeError>;
+
+/// Compiled regexes, borrowed from the program.
+pub struct Interpreter<'p> {
+    program: &'p Program,
+    regexes: Vec<regex::Regex>,
+}
+
+impl<'p> Interpreter<'p> {
+    pub fn new(program: &'p Program) -> Interpreter<'p> {
+        Interpreter {
+            program,
+            regexes: program.regexes.iter().map(|r| r.regex.clone()).collect(),
+        }
+    }
+
+    /// Computes every term for one rollout (a record of the input type). Values are indexed by
+    /// term id.
+    pub fn eval_row(&self, input: &Value) -> Result<Vec<Value>> {
+        let mut terms = vec![Value::None; self.program.terms.len()];
+        for &id in &self.program.eval_order {
+            let term = &self.program.terms[id];
+            let mut frame = Frame {
+                input,
+                terms: &terms,
+                locals: vec![Value::None; term.body.locals as usize],
+            };
+            let v = self.eval(&term.body.expr, &mut frame).map_err(|mut e| {
+                e.term.get_or_insert(id);
+                e
+            })?;
+            terms[id] = v;
+        }
+        Ok(terms)
+    }
+
+    /// Evaluates a body against computed term values (test expectations, test inputs).
+    pub fn eval_body(&self, body: &Body, input: &Value, terms: &[Value]) -> Result<Value> {
+        let mut frame = Frame {
+            input,
+            terms,
+            locals: vec![Value::None; body.locals as usize],
+        };
+        self.eval(&body.expr, &mut frame)
+    }
+
+    fn cx(&self) -> EvalContext<'_> {
+        EvalContext {
+            regexes: &self.regexes,
+        }
+    }
+
+    fn eval(&self, e: &Expr, f: &mut Frame) -> Result<Value> {
+        let fail = |message: String| RuntimeError {
+            message,
+            span: e.span,
+            term: None,
+        };
+        Ok(match &e.kind {
+            ExprKind::Const(v) => v.clone(),
+            ExprKind::Input => f.input.clone(),
+            ExprKind::Term(id) => f.terms[*id].clone(),
+            ExprKind::Local(id) => f.locals[*id as usize].clone(),
+            ExprKind::Field(r, idx) => match self.eval(r, f)? {
+                Value::Record(fields) => fields[*idx].clone(),
+                Value::None => Value::None,
+                other => return Err(fail(format!("internal error: field of {other}"))),
+            },
+            ExprKind::Index(l, i) => {
+                let list = self.eval(l, f)?;
+                let i = self.eval(i, f)?.as_int();
+                let items = list.as_list();
+                let n = items.len() as i64;
+                let at = if i < 0 { i.checked_add(n) } else { Some(i) };
+                match at {
+                    Some(k) if (0..n).contains(&k) => items[k as usize].clone(),
+                    _ => {
+                        return Err(fail(format!(
+                            "index {i} is out of range for a list of {n} element{}",
+                            if n == 1 { "" } else { "s" }
+                        )))
+                    }
+                }
+            }
+            ExprKind::Not(a) => Value::Bool(!self.eval(a, f)?.as_bool()),
+            ExprKind::Neg(NumKind::Int, a) => {
+                let x = self.eval(a, f)?.as_int();
+                Value::Int(
+                    x.checked_neg()
+                        .ok_or_else(|| fail(format!("integer overflow: -({x})")))?,
+                )
+            }
+            ExprKind::Neg(NumKind::Float, a) => Value::Float(-self.eval(a, f)?.as_f64()),
+            ExprKind::Arith(op, NumKind::Int, a, b) => {
+                let x = self.eval(a, f)?.as_int();
+                let y = self.eval(b, f)?.as_int();
+                Value::Int(int_arith(*op, x, y).map_err(fail)?)
+            }
+            ExprKind::Arith(op, NumKind::Float, a, b) => {
+                let x = self.eval(a, f)?.as_f64();
+                let y = self.eval(b, f)?.as_f64();
+                Value::Float(float_arith(*op, x, y))
+            }
+            ExprKind::Concat(a, b) => match (self.eval(a, f)?, self.eval(b, f)?) {
+                (Value::Text(x), Value::Text(y)) => {
+                    let mut s = String::with_capacity(x.len() + y.len());
+                    s.push_str(&x);
+                    s.push_str(&y);
+                    Value::Text(Arc::from(s))
+                }
+                (Value::List(x), Value::List(y)) => {
+                    Value::List(x.iter().chain(y.iter()).cloned().collect())
+                }
+                (x, y) => return Err(fail(format!("internal error: concat of {x} and {y}"))),
+            },
+            ExprKind::Compare(op, a, b) => {
+                let x = self.eval(a, f)?;
+                let y = self.eval(b, f)?;
+                Value::Bool(compare(*op, &x, &y))
+            }
+            ExprKind::And(a, b) => {
+                Value::Bool(self.eval(a, f)?.as_bool() && self.eval(b, f)?.as_bool())
+            }
+            ExprKind::Or(a, b) => {
+                Value::Bool(self.eval(a, f)?.as_bool() || self.eval(b, f)?.as_bool())
+            }
+            ExprKind::If(c, a, b) => {
+                if self.eval(c, f)?.as_bool() {
+                    self.eval(a, f)?
+                } else {
+                    self.eval(b, f)?
+                }
+            }
+            ExprKind::Coalesce(a, b) => match self.eval(a, f)? {
+                Value::None => self.eval(b, f)?,
+                v => v,
+            },
+            ExprKind::ToFloat(a) => match self.eval(a, f)? {
+                Value::None => Value::None,
+                v => Value::Float(v.as_f64()),
+            },
+            ExprKind::TextContains { haystack, needle } => {
+                let h = self.eval(haystack, f)?;
+                let n = self.eval(needle, f)?;
+                Value::Bool(h.as_text().contains(n.as_text()))
+            }
+            ExprKind::ListContains { list, item } => {
+                let l = self.eval(list, f)?;
+                let x = self.eval(item, f)?;
+                Value::Bool(l.as_list().iter().any(|v| compare(CmpOp::Eq, v, &x)))
+            }
+            ExprKind::Match(t, re) => {
+                let t = self.eval(t, f)?;
+                Value::Bool(self.regexes[*re as usize].is_match(t.as_text()))
+            }
+            ExprKind::Call(id, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(self.eval(a, f)?);
+                }
+                let b = &BUILTINS[*id];
+                (b.eval)(&vals, &self.cx()).map_err(|m| fail(format!("{}: {m}", b.name)))?
+            }
+            ExprKind::CallFn(id, args) => {
+                let func = &self.program.functions[*id];
+                let mut locals = vec![Value::None; func.body.locals as usize];
+                for (slot, a) in locals.iter_mut().zip(args) {
+                    *slot = self.eval(a, f)?;
+                }
+                let mut callee = Frame {
+                    input: f.input,
+                    terms: f.terms,
+                    locals,
+                };
+                self.eval(&func.body.expr, &mut callee)?
+            }
+            ExprKind::Aggregate(agg) => self.aggregate(agg, e, f)?,
+            ExprKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(self.eval(i, f)?);
+                }
+                Value::List(out.into())
+            }
+            ExprKind::Record(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for i in items {
+                    out.push(self.eval(i, f)?);
+                }
+                Value::Record(out.into())
+            }
+            ExprKind::CheckUnit { value, criterion } => {
+                let x = self.eval(value, f)?.as_f64();
+                if !(0.0..=1.0).contains(&x) {
+                    return Err(fail(format!(
+                        "criterion {criterion:?} must be between 0 and 1, but is {}",
+                        format_float(x)
+                    )));
+                }
+                Value::Float(x)
+            }
+        })
+    }
+
+    fn aggregate(&self, agg: &Aggregate, e: &Expr, f: &mut Frame) -> Result<Value> {
+        let fail = |message: String| RuntimeError {
+            message,
+            span: e.span,
+            term: None,
+        };
+        let list = self.eval(&agg.iter, f)?;
+        let items = list.as_list();
+        // Iterate the elements that pass the filter, mapped through the body.
+        let mut acc = AggState::new(agg.kind, &agg.elem);
+        for (index, item) in items.iter().enumerate() {
+            f.locals[agg.var as usize] = item.clone();
+            if let Some(filter) = &agg.filter {
+                if !self.eval(filter, f)?.as_bool() {
+                    continue;
+                }
+            }
+            let v = match &agg.body {
+                Some(b) => self.eval(b, f)?,
+                None => item.clone(),
+            };
+            if acc.push(index, v).map_err(fail)? {
+                break;
+            }
+        }
+        Ok(acc.finish())
+    }
+}
+
+struct Frame<'a> {
+    input: &'a Value,
+    terms: &'a [Value],
+    locals: Vec<Value>,
+}
+
+/// The running state of an aggregate. `push` returns true when the result is decided
+/// (short-circuit of `any`/`all`).
+enum AggState {
+    SumInt(i64),
+    SumFloat(f64),
+    ProdInt(i64),
+    ProdFloat(f64),
+    Mean(f64, u64),
+    MinMax {
+        max: bool,
+        best: Option<Value>,
+    },
+    Argmax {
+        best: Option<(f64, usize)>,
+        int_best: Option<(i64, usize)>,
+    },
+    Count(i64, bool),
+    Any(bool),
+    All(bool),
+}
+
+impl AggState {
+    fn new(kind: AggKind, elem: &Ty) -> AggState {
+        let int = *elem == Ty::Int;
+        match kind {
+            AggKind::Sum if int => AggState::SumInt(0),
+            AggKind::Sum => AggState::SumFloat(0.0),
+            AggKind::Product if int => AggState::ProdInt(1),
+            AggKind::Product => AggState::ProdFloat(1.0),
+            AggKind::Mean => AggState::Mean(0.0, 0),
+            AggKind::Min => AggState::MinMax {
+                max: false,
+                best: None,
+            },
+            AggKind::Max => AggState::MinMax {
+                max: true,
+                best: None,
+            },
+            AggKind::Argmax => AggState::Argmax {
+                best: None,
+                int_best: None,
+            },
+            AggKind::Count => AggState::Count(0, *elem == Ty::Bool),
+            AggKind::Any => AggState::Any(false),
+            AggKind::All => AggState::All(true),
+        }
+    }
+
+    fn push(&mut self, index: usize, v: Value) -> std::result::Result<bool, String> {
+        match self {
+            AggState::SumInt(s) => {
+                *s = s.checked_add(v.as_int()).ok_or("integer overflow in sum")?
+            }
+            AggState::SumFloat(s) => *s += v.as_f64(),
+            AggState::ProdInt(p) => {
+                *p = p
+                    .checked_mul(v.as_int())
+                    .ok_or("integer overflow in product")?
+            }
+            AggState::ProdFloat(p) => *p *= v.as_f64(),
+            AggState::Mean(s, n) => {
+                *s += v.as_f64();
+                *n += 1;
+            }
+            AggState::MinMax { max, best } => {
+                *best = Some(match best.take() {
+                    None => v,
+                    Some(b) => min_max(*max, b, v),
+                });
+            }
+            AggState::Argmax { best, int_best } => match v {
+                Value::Int(x) => {
+                    if int_best.is_none_or(|(b, _)| x > b) {
+                        *int_best = Some((x, index));
+                    }
+                }
+                other => {
+                    let x = other.as_f64();
+                    if !x.is_nan() && best.is_none_or(|(b, _)| x > b) {
+                        *best = Some((x, index));
+                    }
+                }
+            },
+            AggState::Count(c, bools) => {
+                if !*bools || v.as_bool() {
+                    *c += 1;
+                }
+            }
+            AggState::Any(a) => {
+                if v.as_bool() {
+                    *a = true;
+                    return Ok(true);
+                }
+            }
+            AggState::All(a) => {
+                if !v.as_bool() {
+                    *a = false;
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    fn finish(self) -> Value {
+        match self {
+            AggState::SumInt(s) | AggState::ProdInt(s) => Value::Int(s),
+            AggState::SumFloat(s) | AggState::ProdFloat(s) => Value::Float(s),
+            AggState::Mean(_, 0) => Value::None,
+            AggState::Mean(s, n) => Value::Float(s / n as f64),
+            AggState::MinMax { best, .. } => best.unwrap_or(Value::None),
+            AggState::Argmax { best, int_best } => match (best, int_best) {
+                (Some((_, i)), _) | (None, Some((_, i))) => Value::Int(i as i64),
+                (None, None) => Value::None,
+            },
+            AggState::Count(c, _) => Value::Int(c),
+            AggState::Any(a) | AggState::All(a) => Value::Bool(a),
+        }
+    }
+}
+
+fn min_max(max: bool, a: Value, b: Value) -> Value {
+    match (&a, &b) {
+        (Value::Int(x), Value::Int(y)) => Value::Int(if max { *x.max(y) } else { *x.min(y) }),
+        (Value::Text(x), Value::Text(y)) => {
+            let keep_a = if max { x >= y } else { x <= y };
+            if keep_a {
+                a
+            } else {
+                b
+            }
+        }
+        _ => {
+            let (x, y) = (a.as_f64(), b.as_f64());
+            Value::Float(if max { fmax(x, y) } else { fmin(x, y) })
+        }
+    }
+}
+
+/// Integer arithmetic: overflow and division by zero are row errors, never wrap-around.
+fn int_arith(op: ArithOp, x: i64, y: i64) -> std::result::Result<i64, String> {
+    let sym = match op {
+        ArithOp::Add => "+",
+        ArithOp::Sub => "-",
+        ArithOp::Mul => "*",
+        ArithOp::Div => "/",
+        ArithOp::Rem => "%",
+    };
+    let r = match op {
+        ArithOp::Add => x.checked_add(y),
+        ArithOp::Sub => x.checked_sub(y),
+        ArithOp::Mul => x.checked_mul(y),
+        ArithOp::Div => unreachable!("`/` is float division"),
+        ArithOp::Rem => {
+            if y == 0 {
+                return Err(format!("integer modulo by zero: {x} % 0"));
+            }
+            Some(int_rem(x, y))
+        }
+    };
+    r.ok_or_else(|| format!("integer overflow: {x} {sym} {y}"))
+}
+
+/// Python's `%`: the result has the sign of the divisor.
+pub fn int_rem(x: i64, y: i64) -> i64 {
+    if y == -1 {
+        return 0;
+    }
+    let r = x % y;
+    if r != 0 && ((r < 0) != (y < 0)) {
+        r + y
+    } else {
+        r
+    }
+}
+
+/// IEEE-754 arithmetic; `%` follows Python (sign of the divisor), with `x % 0.0` = NaN.
+pub fn float_arith(op: ArithOp, x: f64, y: f64) -> f64 {
+    match op {
+        ArithOp::Add => x + y,
+        ArithOp::Sub => x - y,
+        ArithOp::Mul => x * y,
+        ArithOp::Div => x / y,
+        ArithOp::Rem => {
+            let r = x % y;
+            if r != 0.0 && ((r < 0.0) != (y < 0.0)) {
+                r + y
+            } else {
+                r
+            }
+        }
+    }
+}
+
+/// Comparison with the language's meaning: IEEE for floats (NaN is unequal to everything,
+/// itself included), code-point order for texts, element-wise for lists and records.
+pub fn compare(op: CmpOp, x: &Value, y: &Value) -> bool {
+    let ord = match (x, y) {
+        (Value::Float(a), Value::Float(b)) => a.partial_cmp(b),
+        (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+        (Value::Float(_), Value::Int(_)) | (Value::Int(_), Value::Float(_)) => {
+            x.as_f64().partial_cmp(&y.as_f64())
+        }
+        (Value::Text(a), Value::Text(b)) => Some(a.cmp(b)),
+        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+        (Value::None, Value::None) => Some(Ordering::Equal),
+        (Value::None, _) | (_, Value::None) => None,
+        (Value::List(a), Value::List(b)) | (Value::Record(a), Value::Record(b)) => {
+            let eq = a.len() == b.len()
+                && a.iter()
+                    .zip(b.iter())
+                    .all(|(p, q)| compare(CmpOp::Eq, p, q));
+            return match op {
+                CmpOp::Eq => eq,
+                CmpOp::Ne => !eq,
+                _ => false,
+            };
+        }
+        _ => None,
+    };
+    match (op, ord) {
+        (CmpOp::Ne, None) => true,
+        (_, None) => false,
+        (CmpOp::Eq, Some(o)) => o == Ordering::Equal,
+        (CmpOp::Ne, Some(o)) => o != Ordering::Equal,
+        (CmpOp::Lt, Some(o)) => o == Ordering::Less,
+        (CmpOp::Le, Some(o)) => o != Ordering::Greater,
+        (CmpOp::Gt, Some(o)) => o == Ordering::Greater,
+        (CmpOp::Ge, Some(o)) => o != Ordering::Less,
+    }
+}
+
+/// Evaluates a constant expression (a param default): no rollout, no terms, no user functions.
+pub fn eval_const(e: &Expr, regexes: &[regex::Regex]) -> std::result::Result<Value, String> {
+    fn reads_context(e: &Expr) -> Option<&'static str> {
+        let mut found = None;
+        visit(e, &mut |x| match x.kind {
+            ExprKind::Input | ExprKind::Term(_) => found = Some("the rollout or a term"),
+            ExprKind::CallFn(..) => found = Some("a user function"),
+            _ => {}
+        });
+        found
+    }
+    if let Some(what) = reads_context(e) {
+        return Err(format!("it uses {what}"));
+    }
+    let program = Program {
+        input: None,
+        params: Vec::new(),
+        terms: Vec::new(),
+        eval_order: Vec::new(),
+        score: None,
+        functions: Vec::new(),
+        regexes: Vec::new(),
+        tests: Vec::new(),
+    };
+    let interp = Interpreter {
+        program: &program,
+        regexes: regexes.to_vec(),
+    };
+    let mut locals = 0;
+    visit(e, &mut |x| {
+        if let ExprKind::Aggregate(a) = &x.kind {
+            locals = locals.max(a.var + 1);
+        }
+    });
+    let body = Body {
+        expr: e.clone(),
+        locals,
+    };
+    interp
+        .eval_body(&body, &Value::None, &[])
+        .map_err(|err| err.message)
+}
+
+/// Calls `f` on every node of an expression tree.
+pub fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match &e.kind {
+        ExprKind::Const(_) | ExprKind::Input | ExprKind::Term(_) | ExprKind::Local(_) => {}
+        ExprKind::Field(a, _)
+        | ExprKind::Not(a)
+        | ExprKind::Neg(_, a)
+        | ExprKind::ToFloat(a)
+        | ExprKind::Match(a, _) => visit(a, f),
+        ExprKind::CheckUnit { value, .. } => visit(value, f),
+        ExprKind::Index(a, b)
+        | ExprKind::Arith(_, _, a, b)
+        | ExprKind::Concat(a, b)
+        | ExprKind::Compare(_, a, b)
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b)
+        | ExprKind::Coalesce(a, b) => {
+            visit(a, f);
+            visit(b, f);
+        }
+        ExprKind::TextContains { haystack, needle } => {
+            visit(haystack, f);
+            visit(needle, f);
+        }
+        ExprKind::ListContains { list, item } => {
+            visit(list, f);
+            visit(item, f);
+        }
+        ExprKind::If(c, a, b) => {
+            visit(c, f);
+            visit(a, f);
+            visit(b, f);
+        }
+        ExprKind::Call(_, args)
+        | ExprKind::CallFn(_, args)
+        | ExprKind::List(args)
+        | ExprKind::Record(args) => {
+            for a in args {
+                visit(a, f);
+            }
+        }
+        ExprKind::Aggregate(a) => {
+            visit(&a.iter, f);
+            if let Some(x) = &a.filter {
+                visit(x, f);
+            }
+            if let Some(x) = &a.body {
+                visit(x, f);
+            }
+        }
+    }
+}

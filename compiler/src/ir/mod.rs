@@ -1,0 +1,269 @@
+//! The typed intermediate representation: what every backend executes.
+//!
+//! Names are resolved, types are explicit on every node, coercions (int/bool → float) are
+//! explicit `ToFloat` nodes, params are folded to constants, and user functions are separate
+//! bodies called by id. Terms are listed in source order; `eval_order` is a dependency order.
+
+mod print;
+
+use std::sync::Arc;
+
+use reward_runtime::{Ty, Value};
+
+use crate::builtins::BuiltinId;
+use crate::diag::Span;
+
+pub use print::print_program;
+
+pub type TermId = usize;
+pub type FnId = usize;
+pub type LocalId = u32;
+pub type RegexId = u32;
+
+#[derive(Debug)]
+pub struct Program {
+    /// The rollout schema (a record type). `None` for a library file.
+    pub input: Option<Ty>,
+    pub params: Vec<Param>,
+    pub terms: Vec<Term>,
+    /// Terms in an order where every term comes after the terms it reads.
+    pub eval_order: Vec<TermId>,
+    pub score: Option<TermId>,
+    pub functions: Vec<Function>,
+    pub regexes: Vec<RegexDef>,
+    pub tests: Vec<Test>,
+}
+
+#[derive(Debug)]
+pub struct Param {
+    pub name: String,
+    pub ty: Ty,
+    pub value: Value,
+    pub overridden: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TermKind {
+    Let,
+    Rule,
+    Score,
+    Rubric,
+    Criterion,
+    TagTotal,
+}
+
+impl TermKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            TermKind::Let => "let",
+            TermKind::Rule => "rule",
+            TermKind::Score => "score",
+            TermKind::Rubric => "rubric",
+            TermKind::Criterion => "criterion",
+            TermKind::TagTotal => "tag",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Term {
+    pub name: String,
+    pub kind: TermKind,
+    pub ty: Ty,
+    pub body: Body,
+    /// In the per-rollout breakdown (numbers and booleans whose name does not start with `_`).
+    pub in_breakdown: bool,
+    pub span: Span,
+}
+
+/// An expression with the number of local slots it needs (comprehension variables).
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub expr: Expr,
+    pub locals: u32,
+}
+
+#[derive(Debug)]
+pub struct Function {
+    pub name: String,
+    pub params: Vec<(String, Ty)>,
+    pub ret: Ty,
+    /// Params occupy locals `0..params.len()`.
+    pub body: Body,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct RegexDef {
+    pub pattern: String,
+    pub flags: String,
+    pub regex: regex::Regex,
+}
+
+#[derive(Debug)]
+pub struct Test {
+    pub name: String,
+    pub span: Span,
+    /// The input record of the test (a constant expression).
+    pub given: Body,
+    pub expects: Vec<Expect>,
+}
+
+#[derive(Debug)]
+pub struct Expect {
+    pub body: Body,
+    pub span: Span,
+    /// Terms and input fields the expectation mentions, shown when it fails.
+    pub mentions: Vec<Mention>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mention {
+    Term(TermId),
+    Input(String, usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumKind {
+    Int,
+    Float,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggKind {
+    Sum,
+    Product,
+    Mean,
+    Min,
+    Max,
+    Count,
+    Any,
+    All,
+    Argmax,
+}
+
+impl AggKind {
+    pub fn from_name(name: &str) -> Option<AggKind> {
+        Some(match name {
+            "sum" => AggKind::Sum,
+            "product" => AggKind::Product,
+            "mean" => AggKind::Mean,
+            "min" => AggKind::Min,
+            "max" => AggKind::Max,
+            "count" => AggKind::Count,
+            "any" => AggKind::Any,
+            "all" => AggKind::All,
+            "argmax" => AggKind::Argmax,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AggKind::Sum => "sum",
+            AggKind::Product => "product",
+            AggKind::Mean => "mean",
+            AggKind::Min => "min",
+            AggKind::Max => "max",
+            AggKind::Count => "count",
+            AggKind::Any => "any",
+            AggKind::All => "all",
+            AggKind::Argmax => "argmax",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    Const(Value),
+    /// The whole input record.
+    Input,
+    Term(TermId),
+    Local(LocalId),
+    Field(Box<Expr>, usize),
+    /// `list[i]`, negative indices count from the end; out of range is a row error.
+    Index(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+    Neg(NumKind, Box<Expr>),
+    Arith(ArithOp, NumKind, Box<Expr>, Box<Expr>),
+    /// Text or list concatenation.
+    Concat(Box<Expr>, Box<Expr>),
+    /// Operands have the same type (numbers already unified); NaN compares unequal.
+    Compare(CmpOp, Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    Coalesce(Box<Expr>, Box<Expr>),
+    /// int or bool → float.
+    ToFloat(Box<Expr>),
+    /// Substring test (`needle in haystack` on text).
+    TextContains {
+        haystack: Box<Expr>,
+        needle: Box<Expr>,
+    },
+    /// Membership of an element in a list.
+    ListContains {
+        list: Box<Expr>,
+        item: Box<Expr>,
+    },
+    /// `text ~ regex`: unanchored search.
+    Match(Box<Expr>, RegexId),
+    Call(BuiltinId, Vec<Expr>),
+    CallFn(FnId, Vec<Expr>),
+    Aggregate(Box<Aggregate>),
+    List(Vec<Expr>),
+    Record(Vec<Expr>),
+    /// A rubric criterion value: must lie in [0, 1], else the row is an error naming the criterion.
+    CheckUnit {
+        value: Box<Expr>,
+        criterion: Arc<str>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Aggregate {
+    pub kind: AggKind,
+    pub var: LocalId,
+    pub iter: Expr,
+    pub filter: Option<Expr>,
+    /// `None`: the element itself.
+    pub body: Option<Expr>,
+    /// Element type the aggregate folds (after the body).
+    pub elem: Ty,
+}
+
+impl Expr {
+    pub fn new(kind: ExprKind, ty: Ty, span: Span) -> Expr {
+        Expr { kind, ty, span }
+    }
+
+    pub fn constant(value: Value, ty: Ty, span: Span) -> Expr {
+        Expr::new(ExprKind::Const(value), ty, span)
+    }
+}

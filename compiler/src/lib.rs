@@ -1,0 +1,15 @@
+//! The reward language compiler: syntax → check → IR → backends.
+//!
+//! Data flows one way: [`syntax`] parses a file into an AST, [`check`] resolves names and types
+//! and elaborates the AST into the typed [`ir`], and [`interp`] (the reference meaning) runs it.
+//! The runtime crate (`reward-runtime`) holds what running needs and never depends on this crate.
+
+pub mod builtins;
+pub mod check;
+pub mod diag;
+pub mod interp;
+pub mod ir;
+pub mod scoring;
+pub mod stdlib;
+pub mod syntax;
+pub mod testing;

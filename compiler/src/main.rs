@@ -1,0 +1,319 @@
+//! The `reward` command line: check, test, score and explain reward specs.
+
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use reward::scoring::{compile_file, show_value, Spec};
+use reward::testing::run_tests;
+use reward_runtime::decode::decode_row;
+use reward_runtime::driver::{self, DriverOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "reward",
+    version,
+    about = "Compile, test and run reward specifications for reinforcement learning"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and type-check specs; report every problem. Exit 0 when clean, 1 otherwise.
+    Check {
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+    },
+    /// Run the `test` blocks of specs. Exit 0 when all pass, 1 otherwise.
+    Test {
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+    },
+    /// Score a JSON Lines file of rollouts: one output line per input line, in order.
+    /// Exit 0 when every row scored, 2 when some rows were errors.
+    Score {
+        spec: PathBuf,
+        /// JSON Lines input; `-` reads standard input.
+        input: String,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Override a param: `--param name=value` (repeatable).
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Never show the progress bar.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Show every term of one rollout with its value.
+    Explain {
+        spec: PathBuf,
+        /// JSON Lines input; `-` reads standard input.
+        input: String,
+        /// The line number of the rollout (1-based, as in error records).
+        #[arg(long)]
+        row: u64,
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+    },
+    /// Print the typed IR of a spec (for debugging and bug reports).
+    Ir {
+        spec: PathBuf,
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { specs } => {
+            let mut ok = true;
+            for spec in &specs {
+                match compile_file(spec, &[]) {
+                    Ok(s) => {
+                        eprintln!(
+                            "{}: ok ({} terms, {} tests)",
+                            spec.display(),
+                            s.program.terms.len(),
+                            s.program.tests.len()
+                        );
+                    }
+                    Err(diags) => {
+                        eprint!("{diags}");
+                        ok = false;
+                    }
+                }
+            }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Command::Test { specs } => {
+            let mut ok = true;
+            for path in &specs {
+                let spec = match compile_file(path, &[]) {
+                    Ok(s) => s,
+                    Err(diags) => {
+                        eprint!("{diags}");
+                        ok = false;
+                        continue;
+                    }
+                };
+                let report = run_tests(&spec);
+                print!("{}", report.output);
+                println!(
+                    "{}: {} passed, {} failed",
+                    path.display(),
+                    report.passed,
+                    report.failed
+                );
+                ok &= report.failed == 0;
+            }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Command::Score {
+            spec,
+            input,
+            output,
+            params,
+            threads,
+            no_progress,
+        } => {
+            let spec = match compile_with_params(&spec, &params) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let reader = match open_input(&input) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot read `{input}`: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let writer: Box<dyn Write> = match &output {
+                Some(path) => match std::fs::File::create(path) {
+                    Ok(f) => Box::new(io::BufWriter::new(f)),
+                    Err(e) => {
+                        eprintln!("error: cannot write `{}`: {e}", path.display());
+                        return ExitCode::from(1);
+                    }
+                },
+                None => Box::new(io::BufWriter::new(io::stdout().lock())),
+            };
+            let opts = DriverOptions {
+                threads,
+                progress: !no_progress && io::stderr().is_terminal(),
+                ..DriverOptions::default()
+            };
+            let interp = spec.interpreter();
+            match driver::run(reader, writer, &opts, |line_no, line| {
+                spec.score_line(&interp, line_no, line)
+            }) {
+                Ok(summary) => {
+                    if summary.errors > 0 {
+                        eprintln!(
+                            "{} of {} rows could not be scored (see their \"error\" records)",
+                            summary.errors, summary.rows
+                        );
+                        ExitCode::from(2)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Explain {
+            spec,
+            input,
+            row,
+            params,
+        } => {
+            let spec = match compile_with_params(&spec, &params) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            match explain(&spec, &input, row) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(msg) => {
+                    eprintln!("error: {msg}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Ir { spec, params } => {
+            let spec = match compile_with_params(&spec, &params) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            print!("{}", reward::ir::print_program(&spec.program));
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn compile_with_params(path: &Path, params: &[String]) -> Result<Spec, ExitCode> {
+    let mut overrides = Vec::new();
+    for p in params {
+        match p.split_once('=') {
+            Some((k, v)) => overrides.push((k.trim().to_string(), v.to_string())),
+            None => {
+                eprintln!("error: `--param {p}` must have the form NAME=VALUE");
+                return Err(ExitCode::from(1));
+            }
+        }
+    }
+    compile_file(path, &overrides).map_err(|diags| {
+        eprint!("{diags}");
+        ExitCode::from(1)
+    })
+}
+
+fn open_input(input: &str) -> io::Result<Box<dyn BufRead>> {
+    if input == "-" {
+        Ok(Box::new(BufReader::new(io::stdin())))
+    } else {
+        Ok(Box::new(BufReader::new(std::fs::File::open(input)?)))
+    }
+}
+
+/// Every term of one rollout, with its value, for a person to read.
+fn explain(spec: &Spec, input: &str, row: u64) -> Result<String, String> {
+    use std::fmt::Write as _;
+    let mut reader = open_input(input).map_err(|e| format!("cannot read `{input}`: {e}"))?;
+    let mut buf = Vec::new();
+    let mut line_no = 0u64;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err(format!(
+                "`{input}` has {line_no} lines; there is no row {row}"
+            ));
+        }
+        line_no += 1;
+        if line_no == row {
+            break;
+        }
+    }
+    let line = String::from_utf8(buf).map_err(|e| {
+        format!(
+            "line {row} is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let line = line.trim_end_matches(['\n', '\r']);
+    let value = decode_row(line, spec.input_type()).map_err(|e| format!("line {row}: {e}"))?;
+    let interp = spec.interpreter();
+    let mut out = String::new();
+    let _ = writeln!(out, "row {row}");
+    if let Some(input_ty) = &spec.program.input {
+        if let (reward_runtime::Value::Record(values), reward_runtime::Ty::Record(fields)) =
+            (&value, input_ty)
+        {
+            let _ = writeln!(out, "input:");
+            for (v, f) in values.iter().zip(fields.iter()) {
+                let _ = writeln!(out, "  {:<24} = {}", f.name, show_value(v, &f.ty));
+            }
+        }
+    }
+    match interp.eval_row(&value) {
+        Ok(values) => {
+            let _ = writeln!(out, "terms:");
+            for (id, term) in spec.program.terms.iter().enumerate() {
+                let marker = if term.in_breakdown {
+                    ""
+                } else {
+                    "  (not in the breakdown)"
+                };
+                let _ = writeln!(
+                    out,
+                    "  {:<9} {:<24} = {}{marker}",
+                    term.kind.keyword(),
+                    term.name,
+                    show_value(&values[id], &term.ty)
+                );
+            }
+            if let Some(score) = spec.program.score {
+                let _ = writeln!(
+                    out,
+                    "score = {}",
+                    show_value(&values[score], &spec.program.terms[score].ty)
+                );
+            }
+            Ok(out)
+        }
+        Err(e) => {
+            let term = e.term.map_or(String::new(), |t| {
+                format!(" while computing `{}`", spec.program.terms[t].name)
+            });
+            Err(format!(
+                "line {row} could not be scored{term}: {} (at {})",
+                e.message,
+                spec.locate(&e)
+            ))
+        }
+    }
+}

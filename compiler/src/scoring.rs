@@ -1,0 +1,191 @@
+//! Scoring rollouts with a compiled program: one JSON line in, one JSON line out.
+//! Shared by `reward score`, `reward explain` and the tests.
+
+use std::path::Path;
+
+use reward_runtime::decode::decode_row;
+use reward_runtime::driver::RowOutput;
+use reward_runtime::{Ty, Value};
+use serde_json::{json, Map, Number};
+
+use crate::check::{compile, RootSource};
+use crate::diag::{render, SourceMap};
+use crate::interp::{Interpreter, RuntimeError};
+use crate::ir::Program;
+
+/// A compiled spec with its sources (for locating run-time errors).
+pub struct Spec {
+    pub program: Program,
+    pub sources: SourceMap,
+}
+
+/// Compiles a spec file. On failure returns the rendered diagnostics.
+pub fn compile_file(path: &Path, overrides: &[(String, String)]) -> Result<Spec, String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("error: cannot read `{}`: {e}\n", path.display()))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(format!(
+                "error: `{}` is not valid UTF-8 (invalid byte at offset {})\n",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ))
+        }
+    };
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    compile_source(&path.display().to_string(), &text, &dir, overrides)
+}
+
+/// Compiles spec text. Runs on a thread with a large stack so that no input can overflow it.
+pub fn compile_source(
+    name: &str,
+    text: &str,
+    dir: &Path,
+    overrides: &[(String, String)],
+) -> Result<Spec, String> {
+    let root = RootSource {
+        name: name.to_string(),
+        text: text.to_string(),
+        dir: dir.to_path_buf(),
+    };
+    let overrides = overrides.to_vec();
+    let name = name.to_string();
+    let result = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let c = compile(root, &overrides);
+            match c.result {
+                Ok(program) => Ok(Spec {
+                    program,
+                    sources: c.sources,
+                }),
+                Err(diags) => {
+                    let n = diags.len();
+                    let mut out = render(&c.sources, &diags);
+                    out.push_str(&format!(
+                        "error: {n} problem{} found in {name}\n",
+                        if n == 1 { "" } else { "s" }
+                    ));
+                    Err(out)
+                }
+            }
+        })
+        .map_err(|e| format!("error: cannot start the compiler thread: {e}\n"))?
+        .join();
+    result.unwrap_or_else(|_| {
+        Err("error: internal compiler error (a bug: please report it with the spec)\n".to_string())
+    })
+}
+
+impl Spec {
+    pub fn interpreter(&self) -> Interpreter<'_> {
+        Interpreter::new(&self.program)
+    }
+
+    pub fn input_type(&self) -> &Ty {
+        static EMPTY: std::sync::OnceLock<Ty> = std::sync::OnceLock::new();
+        self.program
+            .input
+            .as_ref()
+            .unwrap_or_else(|| EMPTY.get_or_init(|| Ty::record(Vec::new())))
+    }
+
+    /// Scores one JSON line: the output record, or an error record naming the line.
+    pub fn score_line(&self, interp: &Interpreter, line_no: u64, line: &str) -> RowOutput {
+        let row = match decode_row(line, self.input_type()) {
+            Ok(row) => row,
+            Err(e) => {
+                return RowOutput::error(
+                    line_no,
+                    &e.message,
+                    (!e.path.is_empty()).then_some(e.path.as_str()),
+                )
+            }
+        };
+        match interp.eval_row(&row) {
+            Ok(values) => RowOutput::ok(self.output_json(&values)),
+            Err(e) => RowOutput {
+                json: self.runtime_error_json(line_no, &e),
+                is_error: true,
+            },
+        }
+    }
+
+    /// `{"score": …, "terms": {…}}` with terms in source order.
+    pub fn output_json(&self, values: &[Value]) -> String {
+        let score = self
+            .program
+            .score
+            .map_or(serde_json::Value::Null, |id| number_json(&values[id]));
+        let mut terms = Map::new();
+        for (id, term) in self.program.terms.iter().enumerate() {
+            if term.in_breakdown && Some(id) != self.program.score {
+                terms.insert(term.name.clone(), number_json(&values[id]));
+            }
+        }
+        let mut out = Map::new();
+        out.insert("score".into(), score);
+        out.insert("terms".into(), serde_json::Value::Object(terms));
+        serde_json::Value::Object(out).to_string()
+    }
+
+    pub fn runtime_error_json(&self, line_no: u64, e: &RuntimeError) -> String {
+        let (l, c) = self.sources.line_col(e.span);
+        let mut err = Map::new();
+        err.insert("line".into(), json!(line_no));
+        err.insert("message".into(), json!(e.message));
+        if let Some(t) = e.term {
+            err.insert("term".into(), json!(self.program.terms[t].name));
+        }
+        err.insert(
+            "at".into(),
+            json!(format!("{}:{l}:{c}", self.sources.name(e.span.file))),
+        );
+        json!({ "error": err }).to_string()
+    }
+
+    /// Where a run-time error happened, for people: `file:line:col`.
+    pub fn locate(&self, e: &RuntimeError) -> String {
+        let (l, c) = self.sources.line_col(e.span);
+        format!("{}:{l}:{c}", self.sources.name(e.span.file))
+    }
+}
+
+/// Numbers and bools as JSON; non-finite floats as the strings "NaN", "inf", "-inf" (JSON has no
+/// literal for them); none as null.
+pub fn number_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::None => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Int(i) => serde_json::Value::Number((*i).into()),
+        Value::Float(x) => match Number::from_f64(*x) {
+            Some(n) => serde_json::Value::Number(n),
+            None => serde_json::Value::String(reward_runtime::value::format_float(*x)),
+        },
+        other => serde_json::Value::String(other.to_string()),
+    }
+}
+
+/// Renders a value for people, with record field names from its type.
+pub fn show_value(v: &Value, ty: &Ty) -> String {
+    match (v, ty.strip_optional()) {
+        (Value::Record(items), Ty::Record(fields)) => {
+            let parts: Vec<String> = items
+                .iter()
+                .zip(fields.iter())
+                .map(|(item, f)| format!("{}: {}", f.name, show_value(item, &f.ty)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        (Value::List(items), Ty::List(elem)) => {
+            let parts: Vec<String> = items.iter().map(|i| show_value(i, elem)).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        (Value::Text(s), _) if s.chars().count() > 200 => {
+            let head: String = s.chars().take(200).collect();
+            format!("{head:?}… ({} characters)", s.chars().count())
+        }
+        _ => v.to_string(),
+    }
+}

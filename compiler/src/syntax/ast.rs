@@ -1,0 +1,240 @@
+//! The abstract syntax tree, as written by the user, with spans.
+
+use crate::diag::Span;
+
+#[derive(Clone, Debug)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Module {
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum ItemKind {
+    Use(UseDecl),
+    Input(Vec<FieldDecl>),
+    Param {
+        name: Ident,
+        ty: TypeExpr,
+        value: Expr,
+    },
+    Type {
+        name: Ident,
+        ty: TypeExpr,
+    },
+    Let {
+        name: Ident,
+        ty: Option<TypeExpr>,
+        value: Expr,
+    },
+    Rule {
+        name: Ident,
+        value: Expr,
+    },
+    Score {
+        keyword: Span,
+        value: Expr,
+    },
+    Fn(FnDecl),
+    Rubric(Rubric),
+    Test(TestDecl),
+}
+
+#[derive(Clone, Debug)]
+pub enum UseDecl {
+    /// `use std::text::{a, b}` / `use std::text::a` / `use std::text`.
+    Std {
+        path: Vec<Ident>,
+        items: Option<Vec<Ident>>,
+    },
+    /// `use "./helpers.reward"`.
+    File { path: String, span: Span },
+}
+
+#[derive(Clone, Debug)]
+pub struct FieldDecl {
+    pub name: Ident,
+    pub ty: TypeExpr,
+}
+
+#[derive(Clone, Debug)]
+pub struct TypeExpr {
+    pub kind: TypeExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum TypeExprKind {
+    Named(Ident),
+    List(Box<TypeExpr>),
+    Record(Vec<FieldDecl>),
+    Optional(Box<TypeExpr>),
+}
+
+#[derive(Clone, Debug)]
+pub struct FnDecl {
+    pub name: Ident,
+    pub params: Vec<FieldDecl>,
+    pub ret: TypeExpr,
+    pub body: Expr,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rubric {
+    pub name: Ident,
+    pub options: Vec<RubricOption>,
+    pub criteria: Vec<Criterion>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RubricOption {
+    pub name: Ident,
+    pub value: RubricOptionValue,
+}
+
+#[derive(Clone, Debug)]
+pub enum RubricOptionValue {
+    Word(Ident),
+    Range { lo: f64, hi: f64, span: Span },
+}
+
+#[derive(Clone, Debug)]
+pub struct Criterion {
+    pub description: String,
+    pub description_span: Span,
+    pub points: f64,
+    pub points_span: Span,
+    pub value: Expr,
+    pub tags: Vec<Ident>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TestDecl {
+    pub name: String,
+    pub name_span: Span,
+    pub given: Option<Expr>,
+    pub expects: Vec<Expr>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    NotIn,
+    Match,
+    Coalesce,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl BinaryOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "or",
+            BinaryOp::And => "and",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::In => "in",
+            BinaryOp::NotIn => "not in",
+            BinaryOp::Match => "~",
+            BinaryOp::Coalesce => "??",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge
+                | BinaryOp::In
+                | BinaryOp::NotIn
+                | BinaryOp::Match
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Regex {
+        pattern: String,
+        flags: String,
+    },
+    Bool(bool),
+    None,
+    Name(Ident),
+    Field(Box<Expr>, Ident),
+    Index(Box<Expr>, Box<Expr>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    List(Vec<Expr>),
+    Record(Vec<(Ident, Expr)>),
+    Call {
+        callee: Ident,
+        args: Vec<Expr>,
+    },
+    /// `agg(for x in xs if cond: body)`.
+    Aggregate {
+        callee: Ident,
+        comp: Box<Comprehension>,
+    },
+    Paren(Box<Expr>),
+    /// Placeholder for an expression that already produced a syntax diagnostic.
+    Error,
+}
+
+#[derive(Clone, Debug)]
+pub struct Comprehension {
+    pub var: Ident,
+    pub iter: Expr,
+    pub filter: Option<Expr>,
+    pub body: Option<Expr>,
+}

@@ -1,0 +1,6 @@
+//! Surface syntax: the pest grammar (`grammar/reward.pest`) and the AST built from it.
+
+pub mod ast;
+mod parse;
+
+pub use parse::{parse_module, MAX_EXPR_DEPTH, MAX_NESTING};

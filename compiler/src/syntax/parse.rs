@@ -1,0 +1,840 @@
+//! pest parse tree → AST. Parses one top-level item at a time so that every syntax error of a
+//! file is reported, not just the first: after an error it skips to the next line that starts
+//! with an item keyword.
+
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+use pest::Parser;
+
+use super::ast::*;
+use crate::diag::{Code, Diagnostic, FileId, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../../grammar/reward.pest"]
+struct RewardParser;
+
+/// Deepest bracket nesting accepted; deeper input is rejected before parsing so that no input can
+/// exhaust the stack.
+pub const MAX_NESTING: usize = 64;
+/// Deepest expression tree accepted (long operator chains).
+pub const MAX_EXPR_DEPTH: usize = 400;
+
+const ITEM_KEYWORDS: &[&str] = &[
+    "use", "input", "param", "type", "let", "rule", "score", "fn", "rubric", "test",
+];
+
+pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    if let Some(d) = check_nesting(file, src) {
+        return (Module::default(), vec![d]);
+    }
+    pest::set_call_limit(std::num::NonZeroUsize::new(50_000_000));
+    let mut module = Module::default();
+    let mut pos = 0;
+    while pos <= src.len() {
+        match RewardParser::parse(Rule::next_item, &src[pos..]) {
+            Ok(mut pairs) => {
+                let next = pairs.next().expect("next_item always produces a pair");
+                let consumed = next.as_span().end();
+                let Some(inner) = next.into_inner().next() else {
+                    break;
+                };
+                if inner.as_rule() == Rule::end_of_file {
+                    break;
+                }
+                let mut b = Builder {
+                    file,
+                    base: pos,
+                    diags: &mut diags,
+                    depth: 0,
+                };
+                if let Some(item) = b.item(inner) {
+                    module.items.push(item);
+                }
+                if consumed == 0 {
+                    break;
+                }
+                pos += consumed;
+            }
+            Err(err) => {
+                diags.push(syntax_error(file, pos, &err));
+                match skip_to_next_item(src, pos) {
+                    Some(next) => pos = next,
+                    None => break,
+                }
+            }
+        }
+    }
+    (module, diags)
+}
+
+/// Rejects pathologically deep bracket nesting up front, with a span on the offending bracket.
+fn check_nesting(file: FileId, src: &str) -> Option<Diagnostic> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in src.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diagnostic::new(
+                            Code::E0023,
+                            Span::new(file, i, i + 1),
+                            format!("brackets are nested more than {MAX_NESTING} levels deep"),
+                        )
+                        .label("nesting limit exceeded here")
+                        .help("name intermediate values with `let` to flatten the expression"),
+                    );
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Finds the start of the next line (after `from`) that begins with an item keyword.
+fn skip_to_next_item(src: &str, from: usize) -> Option<usize> {
+    let mut offset = from;
+    let rest = &src[from..];
+    let mut first = true;
+    for line in rest.split_inclusive('\n') {
+        if !first {
+            let word: String = line
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if ITEM_KEYWORDS.contains(&word.as_str()) {
+                return Some(offset);
+            }
+        }
+        first = false;
+        offset += line.len();
+    }
+    None
+}
+
+fn syntax_error(file: FileId, base: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
+    let at = match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let start = base + at;
+    let mut expected: Vec<String> = Vec::new();
+    if let Some(attempts) = err.parse_attempts() {
+        for tok in attempts.expected_tokens() {
+            let token = tok.to_string();
+            if token.is_empty()
+                || token.contains("..")
+                || [" ", "\t", "\r", "\n", "//", "/*"].contains(&token.as_str())
+            {
+                continue;
+            }
+            let t = format!("`{token}`");
+            if !expected.contains(&t) {
+                expected.push(t);
+            }
+        }
+    }
+    if let ErrorVariant::ParsingError { positives, .. } = &err.variant {
+        for rule in positives {
+            if let Some(name) = rule_name(*rule) {
+                let n = name.to_string();
+                if !expected.contains(&n) {
+                    expected.push(n);
+                }
+            }
+        }
+    }
+    let message = if expected.is_empty() {
+        "unexpected input".to_string()
+    } else if expected.len() > 8 {
+        format!("expected {} or …", expected[..8].join(", "))
+    } else {
+        format!("expected {}", list_or(&expected))
+    };
+    let label = "unexpected input here".to_string();
+    let mut d = Diagnostic::new(Code::E0001, Span::new(file, start, start), message).label(label);
+    if at == 0 && base > 0 || base == 0 && at == 0 {
+        d = d.help(
+            "a reward file is a sequence of items: `use`, `input`, `param`, `type`, `let`, `rule`, \
+             `score`, `fn`, `rubric` and `test`",
+        );
+    }
+    d
+}
+
+fn list_or(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn rule_name(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::expr | Rule::primary => "an expression",
+        Rule::ident => "a name",
+        Rule::ty => "a type",
+        Rule::string | Rule::plain_string | Rule::triple_string => "a string",
+        Rule::number | Rule::signed_number => "a number",
+        Rule::criterion => "`criterion`",
+        Rule::kw_criterion => "`criterion`",
+        Rule::kw_expect | Rule::test_expect => "`expect`",
+        Rule::kw_then => "`then`",
+        Rule::kw_else => "`else`",
+        Rule::kw_in => "`in`",
+        Rule::field_decl => "a field declaration (`name: type`)",
+        Rule::record_field => "a field (`name: value`)",
+        Rule::EOI | Rule::end_of_file => "end of file",
+        Rule::op_or
+        | Rule::op_and
+        | Rule::op_add
+        | Rule::op_sub
+        | Rule::op_mul
+        | Rule::op_div
+        | Rule::op_eq => "an operator",
+        Rule::use_decl
+        | Rule::input_decl
+        | Rule::param_decl
+        | Rule::type_decl
+        | Rule::let_decl
+        | Rule::rule_decl
+        | Rule::score_decl
+        | Rule::fn_decl
+        | Rule::rubric_decl
+        | Rule::test_decl => "an item (`let`, `rule`, `score`, …)",
+        _ => return None,
+    })
+}
+
+/// Binding powers (left, right) of the infix operators; higher binds tighter.
+fn infix_power(rule: Rule) -> Option<(u8, u8)> {
+    Some(match rule {
+        Rule::op_or => (1, 2),
+        Rule::op_and => (3, 4),
+        Rule::op_eq
+        | Rule::op_ne
+        | Rule::op_lt
+        | Rule::op_le
+        | Rule::op_gt
+        | Rule::op_ge
+        | Rule::op_in
+        | Rule::op_not_in
+        | Rule::op_match => (7, 8),
+        // `??` is right-associative.
+        Rule::op_coalesce => (10, 9),
+        Rule::op_add | Rule::op_sub => (11, 12),
+        Rule::op_mul | Rule::op_div | Rule::op_rem => (13, 14),
+        _ => return None,
+    })
+}
+/// Operand power of prefix `not`: it covers comparisons but not `and`/`or`.
+const NOT_POWER: u8 = 5;
+/// Operand power of prefix `-`: tighter than `*`, looser than `.field` and `[i]`.
+const NEG_POWER: u8 = 15;
+
+struct Builder<'d> {
+    file: FileId,
+    base: usize,
+    diags: &'d mut Vec<Diagnostic>,
+    depth: usize,
+}
+
+impl Builder<'_> {
+    fn span(&self, pair: &Pair<Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, self.base + s.start(), self.base + s.end())
+    }
+
+    fn ident(&self, pair: Pair<Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn item(&mut self, pair: Pair<Rule>) -> Option<Item> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner();
+        let kind = match rule {
+            Rule::use_decl => {
+                inner.next(); // keyword
+                let target = inner.next()?;
+                match target.as_rule() {
+                    Rule::string => {
+                        let span = self.span(&target);
+                        let path = self.string(target);
+                        ItemKind::Use(UseDecl::File { path, span })
+                    }
+                    _ => {
+                        let mut path = Vec::new();
+                        let mut items = None;
+                        for p in target.into_inner() {
+                            match p.as_rule() {
+                                Rule::ident => path.push(self.ident(p)),
+                                _ => items = Some(p.into_inner().map(|i| self.ident(i)).collect()),
+                            }
+                        }
+                        ItemKind::Use(UseDecl::Std { path, items })
+                    }
+                }
+            }
+            Rule::input_decl => {
+                inner.next();
+                ItemKind::Input(inner.map(|f| self.field_decl(f)).collect())
+            }
+            Rule::param_decl => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                let ty = self.ty(inner.next()?);
+                let value = self.expr(inner.next()?);
+                ItemKind::Param { name, ty, value }
+            }
+            Rule::type_decl => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                let ty = self.ty(inner.next()?);
+                ItemKind::Type { name, ty }
+            }
+            Rule::let_decl => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                let next = inner.next()?;
+                let (ty, value) = if next.as_rule() == Rule::ty {
+                    (Some(self.ty(next)), self.expr(inner.next()?))
+                } else {
+                    (None, self.expr(next))
+                };
+                ItemKind::Let { name, ty, value }
+            }
+            Rule::rule_decl => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                let value = self.expr(inner.next()?);
+                ItemKind::Rule { name, value }
+            }
+            Rule::score_decl => {
+                let keyword = self.span(&inner.next()?);
+                let value = self.expr(inner.next()?);
+                ItemKind::Score { keyword, value }
+            }
+            Rule::fn_decl => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                let mut params = Vec::new();
+                let mut ret = None;
+                let mut body = None;
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::fn_param => params.push(self.field_decl(p)),
+                        Rule::ty => ret = Some(self.ty(p)),
+                        _ => body = Some(self.expr(p)),
+                    }
+                }
+                ItemKind::Fn(FnDecl {
+                    name,
+                    params,
+                    ret: ret?,
+                    body: body?,
+                })
+            }
+            Rule::rubric_decl => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                let mut options = Vec::new();
+                let mut criteria = Vec::new();
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::rubric_options => {
+                            for opt in p.into_inner() {
+                                let mut o = opt.into_inner();
+                                let name = self.ident(o.next()?);
+                                let v = o.next()?;
+                                let value = if v.as_rule() == Rule::clip_range {
+                                    let span = self.span(&v);
+                                    let mut nums = v.into_inner();
+                                    let lo = self.signed_number(nums.next()?);
+                                    let hi = self.signed_number(nums.next()?);
+                                    RubricOptionValue::Range { lo, hi, span }
+                                } else {
+                                    RubricOptionValue::Word(self.ident(v))
+                                };
+                                options.push(RubricOption { name, value });
+                            }
+                        }
+                        _ => criteria.push(self.criterion(p)?),
+                    }
+                }
+                ItemKind::Rubric(Rubric {
+                    name,
+                    options,
+                    criteria,
+                })
+            }
+            Rule::test_decl => {
+                inner.next();
+                let name_pair = inner.next()?;
+                let name_span = self.span(&name_pair);
+                let name = self.string(name_pair);
+                let mut given = None;
+                let mut expects = Vec::new();
+                for p in inner {
+                    let rule = p.as_rule();
+                    let mut parts = p.into_inner();
+                    parts.next(); // keyword
+                    match rule {
+                        Rule::test_given => given = Some(self.primary(parts.next()?)),
+                        _ => expects.push(self.expr(parts.next()?)),
+                    }
+                }
+                ItemKind::Test(TestDecl {
+                    name,
+                    name_span,
+                    given,
+                    expects,
+                })
+            }
+            _ => return None,
+        };
+        Some(Item { kind, span })
+    }
+
+    fn criterion(&mut self, pair: Pair<Rule>) -> Option<Criterion> {
+        let mut inner = pair.into_inner();
+        inner.next();
+        let desc = inner.next()?;
+        let description_span = self.span(&desc);
+        let description = self.string(desc);
+        let points_pair = inner.next()?;
+        let points_span = self.span(&points_pair);
+        let points = self.signed_number(points_pair);
+        let value = self.expr(inner.next()?);
+        let tags = inner
+            .map(|t| {
+                let mut parts = t.into_inner();
+                parts.next();
+                let tag = parts.next().expect("tag has a name");
+                if tag.as_rule() == Rule::string {
+                    let span = self.span(&tag);
+                    Ident {
+                        name: self.string(tag),
+                        span,
+                    }
+                } else {
+                    self.ident(tag)
+                }
+            })
+            .collect();
+        Some(Criterion {
+            description,
+            description_span,
+            points,
+            points_span,
+            value,
+            tags,
+        })
+    }
+
+    fn signed_number(&mut self, pair: Pair<Rule>) -> f64 {
+        let span = self.span(&pair);
+        let text: String = pair.as_str().chars().filter(|c| *c != '_').collect();
+        match text.parse::<f64>() {
+            Ok(x) if x.is_finite() => x,
+            _ => {
+                self.diags.push(
+                    Diagnostic::new(Code::E0011, span, "number is out of range")
+                        .help("use a finite number"),
+                );
+                0.0
+            }
+        }
+    }
+
+    fn field_decl(&mut self, pair: Pair<Rule>) -> FieldDecl {
+        let mut inner = pair.into_inner();
+        let name = self.ident(inner.next().expect("field name"));
+        let ty = self.ty(inner.next().expect("field type"));
+        FieldDecl { name, ty }
+    }
+
+    fn ty(&mut self, pair: Pair<Rule>) -> TypeExpr {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let base = inner.next().expect("type has a base");
+        let base_span = self.span(&base);
+        let kind = match base.as_rule() {
+            Rule::list_ty => {
+                let elem = self.ty(base.into_inner().next().expect("list element type"));
+                TypeExprKind::List(Box::new(elem))
+            }
+            Rule::record_ty => {
+                TypeExprKind::Record(base.into_inner().map(|f| self.field_decl(f)).collect())
+            }
+            _ => TypeExprKind::Named(self.ident(base)),
+        };
+        let base = TypeExpr {
+            kind,
+            span: base_span,
+        };
+        if inner.next().is_some() {
+            TypeExpr {
+                kind: TypeExprKind::Optional(Box::new(base)),
+                span,
+            }
+        } else {
+            base
+        }
+    }
+
+    fn string(&mut self, pair: Pair<Rule>) -> String {
+        let span = self.span(&pair);
+        let inner = pair.into_inner().next().expect("string has a body");
+        match inner.as_rule() {
+            Rule::triple_string => inner
+                .into_inner()
+                .next()
+                .map_or(String::new(), |p| p.as_str().to_string()),
+            _ => {
+                let raw = inner.into_inner().next().map_or("", |p| p.as_str());
+                match unescape(raw) {
+                    Ok(s) => s,
+                    Err(msg) => {
+                        self.diags
+                            .push(Diagnostic::new(Code::E0024, span, msg).help(
+                                "supported escapes: \\n \\t \\r \\\\ \\\" \\0 and \\u{…}; \
+                                 use a \"\"\"triple-quoted\"\"\" string for raw text",
+                            ));
+                        String::new()
+                    }
+                }
+            }
+        }
+    }
+
+    fn expr(&mut self, pair: Pair<Rule>) -> Expr {
+        let tokens: Vec<Pair<Rule>> = pair.into_inner().collect();
+        let mut pos = 0;
+        let e = self.pratt(&tokens, &mut pos, 0);
+        if expr_depth_exceeded(&e) {
+            return self.too_deep(e.span);
+        }
+        e
+    }
+
+    /// Pratt parsing over the flat token sequence the grammar produces for an expression.
+    fn pratt(&mut self, tokens: &[Pair<Rule>], pos: &mut usize, min_power: u8) -> Expr {
+        self.depth += 1;
+        let e = if self.depth > MAX_EXPR_DEPTH {
+            let span = self.span(&tokens[*pos]);
+            *pos = tokens.len();
+            self.too_deep(span)
+        } else {
+            self.pratt_inner(tokens, pos, min_power)
+        };
+        self.depth -= 1;
+        e
+    }
+
+    fn pratt_inner(&mut self, tokens: &[Pair<Rule>], pos: &mut usize, min_power: u8) -> Expr {
+        let first = tokens[*pos].clone();
+        *pos += 1;
+        let mut lhs = match first.as_rule() {
+            Rule::op_not | Rule::op_neg => {
+                let (op, power) = if first.as_rule() == Rule::op_not {
+                    (UnaryOp::Not, NOT_POWER)
+                } else {
+                    (UnaryOp::Neg, NEG_POWER)
+                };
+                let rhs = self.pratt(tokens, pos, power);
+                Expr {
+                    span: self.span(&first).to(rhs.span),
+                    kind: ExprKind::Unary(op, Box::new(rhs)),
+                }
+            }
+            _ => self.primary(first),
+        };
+        while let Some(op) = tokens.get(*pos) {
+            match op.as_rule() {
+                Rule::field_access => {
+                    let span = lhs.span.to(self.span(op));
+                    let name = self.ident(op.clone().into_inner().next().expect("field name"));
+                    lhs = Expr {
+                        kind: ExprKind::Field(Box::new(lhs), name),
+                        span,
+                    };
+                    *pos += 1;
+                }
+                Rule::index => {
+                    let span = lhs.span.to(self.span(op));
+                    let index = self.expr(op.clone().into_inner().next().expect("index expr"));
+                    lhs = Expr {
+                        kind: ExprKind::Index(Box::new(lhs), Box::new(index)),
+                        span,
+                    };
+                    *pos += 1;
+                }
+                rule => {
+                    let Some((left, right)) = infix_power(rule) else {
+                        break;
+                    };
+                    if left < min_power {
+                        break;
+                    }
+                    let op_span = self.span(op);
+                    *pos += 1;
+                    let rhs = self.pratt(tokens, pos, right);
+                    let op = binary_op(rule);
+                    if op.is_comparison() {
+                        self.check_chained(op, &lhs, &rhs, op_span);
+                    }
+                    let span = lhs.span.to(rhs.span);
+                    lhs = Expr {
+                        kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+                        span,
+                    };
+                }
+            }
+        }
+        lhs
+    }
+
+    fn check_chained(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr, op_span: Span) {
+        for side in [lhs, rhs] {
+            if let ExprKind::Binary(inner, ..) = &side.kind {
+                if inner.is_comparison() {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E0017,
+                            op_span,
+                            format!(
+                                "comparison operators cannot be chained: `{}` after `{}`",
+                                op.symbol(),
+                                inner.symbol()
+                            ),
+                        )
+                        .label("second comparison here")
+                        .help("write `a < b and b < c`, or add parentheses to say what you mean"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn too_deep(&mut self, span: Span) -> Expr {
+        self.diags.push(
+            Diagnostic::new(Code::E0023, span, "expression is too deeply nested")
+                .help("name intermediate values with `let` to split the expression"),
+        );
+        Expr {
+            kind: ExprKind::Error,
+            span,
+        }
+    }
+
+    fn primary(&mut self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let kind = match rule {
+            Rule::if_expr => {
+                let mut inner = pair.into_inner().filter(|p| p.as_rule() == Rule::expr);
+                let c = self.expr(inner.next().expect("condition"));
+                let a = self.expr(inner.next().expect("then branch"));
+                let b = self.expr(inner.next().expect("else branch"));
+                ExprKind::If(Box::new(c), Box::new(a), Box::new(b))
+            }
+            Rule::paren => ExprKind::Paren(Box::new(
+                self.expr(pair.into_inner().next().expect("inner")),
+            )),
+            Rule::list_lit => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
+            Rule::record_lit => ExprKind::Record(
+                pair.into_inner()
+                    .map(|f| {
+                        let mut parts = f.into_inner();
+                        let name = self.ident(parts.next().expect("field name"));
+                        let value = self.expr(parts.next().expect("field value"));
+                        (name, value)
+                    })
+                    .collect(),
+            ),
+            Rule::number => self.number(pair.as_str(), span),
+            Rule::string => ExprKind::Text(self.string(pair)),
+            Rule::regex => {
+                let mut inner = pair.into_inner();
+                let pattern = inner.next().map_or("", |p| p.as_str()).to_string();
+                let flags = inner.next().map_or("", |p| p.as_str()).to_string();
+                ExprKind::Regex { pattern, flags }
+            }
+            Rule::kw_true => ExprKind::Bool(true),
+            Rule::kw_false => ExprKind::Bool(false),
+            Rule::kw_none => ExprKind::None,
+            Rule::call => {
+                let mut inner = pair.into_inner();
+                let callee = self.ident(inner.next().expect("callee"));
+                match inner.next() {
+                    None => ExprKind::Call {
+                        callee,
+                        args: Vec::new(),
+                    },
+                    Some(args) if args.as_rule() == Rule::call_args => ExprKind::Call {
+                        callee,
+                        args: args.into_inner().map(|a| self.expr(a)).collect(),
+                    },
+                    Some(comp) => {
+                        let mut var = None;
+                        let mut iter = None;
+                        let mut filter = None;
+                        let mut body = None;
+                        let mut after_if = false;
+                        for p in comp.into_inner() {
+                            match p.as_rule() {
+                                Rule::ident => var = Some(self.ident(p)),
+                                Rule::kw_if => after_if = true,
+                                Rule::expr if iter.is_none() => iter = Some(self.expr(p)),
+                                Rule::expr if after_if && filter.is_none() => {
+                                    filter = Some(self.expr(p))
+                                }
+                                Rule::expr => body = Some(self.expr(p)),
+                                _ => {}
+                            }
+                        }
+                        ExprKind::Aggregate {
+                            callee,
+                            comp: Box::new(Comprehension {
+                                var: var.expect("loop variable"),
+                                iter: iter.expect("iterable"),
+                                filter,
+                                body,
+                            }),
+                        }
+                    }
+                }
+            }
+            Rule::ident => ExprKind::Name(self.ident(pair)),
+            Rule::expr => return self.expr(pair),
+            _ => ExprKind::Error,
+        };
+        Expr { kind, span }
+    }
+
+    fn number(&mut self, text: &str, span: Span) -> ExprKind {
+        let clean: String = text.chars().filter(|c| *c != '_').collect();
+        let is_float = clean.contains(['.', 'e', 'E']);
+        if is_float {
+            match clean.parse::<f64>() {
+                Ok(x) if x.is_finite() => ExprKind::Float(x),
+                _ => {
+                    self.diags.push(
+                        Diagnostic::new(Code::E0011, span, "float literal is out of range")
+                            .label("this does not fit in a 64-bit float")
+                            .help("the largest finite float is about 1.8e308"),
+                    );
+                    ExprKind::Error
+                }
+            }
+        } else {
+            match clean.parse::<i64>() {
+                Ok(i) => ExprKind::Int(i),
+                Err(_) => {
+                    self.diags.push(
+                        Diagnostic::new(Code::E0011, span, "integer literal is out of range")
+                            .label("this does not fit in a 64-bit integer")
+                            .help("integers range from -9223372036854775808 to 9223372036854775807; write a float such as `1e30` for larger magnitudes"),
+                    );
+                    ExprKind::Error
+                }
+            }
+        }
+    }
+}
+
+/// Long operator chains build deep trees without deep parse trees; measure the result.
+fn expr_depth_exceeded(e: &Expr) -> bool {
+    fn depth(e: &Expr, budget: usize) -> bool {
+        if budget == 0 {
+            return true;
+        }
+        match &e.kind {
+            ExprKind::Binary(_, a, b) => depth(a, budget - 1) || depth(b, budget - 1),
+            ExprKind::Unary(_, a) | ExprKind::Field(a, _) | ExprKind::Paren(a) => {
+                depth(a, budget - 1)
+            }
+            ExprKind::Index(a, b) => depth(a, budget - 1) || depth(b, budget - 1),
+            _ => false,
+        }
+    }
+    depth(e, MAX_EXPR_DEPTH)
+}
+
+fn binary_op(rule: Rule) -> BinaryOp {
+    match rule {
+        Rule::op_or => BinaryOp::Or,
+        Rule::op_and => BinaryOp::And,
+        Rule::op_eq => BinaryOp::Eq,
+        Rule::op_ne => BinaryOp::Ne,
+        Rule::op_lt => BinaryOp::Lt,
+        Rule::op_le => BinaryOp::Le,
+        Rule::op_gt => BinaryOp::Gt,
+        Rule::op_ge => BinaryOp::Ge,
+        Rule::op_in => BinaryOp::In,
+        Rule::op_not_in => BinaryOp::NotIn,
+        Rule::op_match => BinaryOp::Match,
+        Rule::op_coalesce => BinaryOp::Coalesce,
+        Rule::op_add => BinaryOp::Add,
+        Rule::op_sub => BinaryOp::Sub,
+        Rule::op_mul => BinaryOp::Mul,
+        Rule::op_div => BinaryOp::Div,
+        _ => BinaryOp::Rem,
+    }
+}
+
+fn unescape(raw: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some('\\') => out.push('\\'),
+            Some('"') => out.push('"'),
+            Some('u') => {
+                let rest: String = chars.clone().collect();
+                let Some(body) = rest.strip_prefix('{').and_then(|r| r.split_once('}')) else {
+                    return Err("invalid unicode escape: expected `\\u{…}`".into());
+                };
+                let code = u32::from_str_radix(body.0, 16)
+                    .ok()
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| format!("`\\u{{{}}}` is not a Unicode scalar value", body.0))?;
+                out.push(code);
+                for _ in 0..body.0.chars().count() + 2 {
+                    chars.next();
+                }
+            }
+            Some(other) => return Err(format!("unknown escape `\\{other}` in string")),
+            None => return Err("string ends with a lone backslash".into()),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,116 @@
+//! `reward test`: runs the test blocks of a spec and reports failures with the values of every
+//! term and input field the failing expectation mentions.
+
+use std::fmt::Write;
+
+use reward_runtime::Value;
+
+use crate::ir::Mention;
+use crate::scoring::{show_value, Spec};
+
+pub struct TestReport {
+    pub passed: usize,
+    pub failed: usize,
+    pub output: String,
+}
+
+pub fn run_tests(spec: &Spec) -> TestReport {
+    let interp = spec.interpreter();
+    let program = &spec.program;
+    let mut report = TestReport {
+        passed: 0,
+        failed: 0,
+        output: String::new(),
+    };
+    for test in &program.tests {
+        let input = match interp.eval_body(&test.given, &Value::None, &[]) {
+            Ok(v) => v,
+            Err(e) => {
+                report.failed += 1;
+                let _ = writeln!(
+                    report.output,
+                    "FAIL {:?}: its `given` input cannot be built: {} (at {})",
+                    test.name,
+                    e.message,
+                    spec.locate(&e)
+                );
+                continue;
+            }
+        };
+        let values = match interp.eval_row(&input) {
+            Ok(v) => v,
+            Err(e) => {
+                report.failed += 1;
+                let term = e.term.map_or(String::new(), |t| {
+                    format!(" while computing `{}`", program.terms[t].name)
+                });
+                let _ = writeln!(
+                    report.output,
+                    "FAIL {:?}: the rollout could not be scored{term}: {} (at {})",
+                    test.name,
+                    e.message,
+                    spec.locate(&e)
+                );
+                continue;
+            }
+        };
+        let mut failures = String::new();
+        for expect in &test.expects {
+            let ok = match interp.eval_body(&expect.body, &input, &values) {
+                Ok(Value::Bool(true)) => true,
+                Ok(_) => false,
+                Err(e) => {
+                    let _ = writeln!(
+                        failures,
+                        "  error in expectation at {}: {}",
+                        spec.locate(&e),
+                        e.message
+                    );
+                    continue;
+                }
+            };
+            if ok {
+                continue;
+            }
+            let (line, col) = spec.sources.line_col(expect.span);
+            let _ = writeln!(
+                failures,
+                "  expected: {}    ({}:{line}:{col})",
+                spec.sources.snippet(expect.span),
+                spec.sources.name(expect.span.file)
+            );
+            for m in &expect.mentions {
+                let (name, shown) = match m {
+                    Mention::Term(id) => {
+                        let t = &program.terms[*id];
+                        (t.name.clone(), show_value(&values[*id], &t.ty))
+                    }
+                    Mention::Input(name, idx) => {
+                        let v = match &input {
+                            Value::Record(fields) => fields[*idx].clone(),
+                            _ => Value::None,
+                        };
+                        let ty = program
+                            .input
+                            .as_ref()
+                            .and_then(|t| t.field_index(name).map(|(_, ty)| ty.clone()));
+                        (
+                            name.clone(),
+                            ty.map_or(v.to_string(), |ty| show_value(&v, &ty)),
+                        )
+                    }
+                };
+                let _ = writeln!(failures, "      {name} = {shown}");
+            }
+        }
+        if failures.is_empty() {
+            report.passed += 1;
+            let _ = writeln!(report.output, "ok   {:?}", test.name);
+        } else {
+            report.failed += 1;
+            let _ = writeln!(report.output, "FAIL {:?}", test.name);
+            report.output.push_str(&failures);
+        }
+    }
+    report
+}

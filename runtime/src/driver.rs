@@ -1,0 +1,634 @@
+//! The batch driver: streams JSON Lines in, scores rows in parallel, writes one output line per
+//! input line, in input order.
+//!
+//! Design, and why:
+//! - **Bounded memory.** Input is read in chunks of at most [`DriverOptions::chunk_rows`] lines;
+//!   at most three chunks are alive at once (one being read, one being scored, one being
+//!   written), so memory does not grow with the input.
+//! - **Pipelined.** While a chunk is scored on the rayon pool, the calling thread reads the next
+//!   chunk and writes the previous one. The reader stays on the calling thread, so `R` needs not
+//!   be `Send`.
+//! - **Deterministic.** Rows are scored with an indexed parallel iterator and collected in order,
+//!   so output is byte-identical for any thread count and chunk size.
+//! - **One line out per line in.** Lines that cannot even be handed to the scorer (invalid UTF-8,
+//!   blank, over the size limit) and rows whose scorer panicked become error records
+//!   ([`error_json`]) instead of being dropped, so output line N always belongs to input line N.
+
+use std::io::{self, BufRead, Write};
+use std::panic::{self, AssertUnwindSafe};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+/// How [`run`] reads, schedules and reports.
+#[derive(Clone, Debug)]
+pub struct DriverOptions {
+    /// Worker threads: `Some(n)` builds a dedicated pool of `n` threads for this run; `None` uses
+    /// rayon's global pool (one thread per core unless `RAYON_NUM_THREADS` says otherwise).
+    pub threads: Option<usize>,
+    /// Show a spinner with the row count and rate on stderr (never stdout).
+    pub progress: bool,
+    /// Lines per chunk: the unit of parallel work and of buffering. Values below 1 act as 1.
+    pub chunk_rows: usize,
+    /// Longest accepted line in bytes (without its line terminator). Longer lines become error
+    /// rows and are skipped without being buffered whole.
+    pub max_line_bytes: usize,
+}
+
+impl Default for DriverOptions {
+    fn default() -> Self {
+        DriverOptions {
+            threads: None,
+            progress: false,
+            chunk_rows: 4096,
+            max_line_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Input lines, hence also output lines.
+    pub rows: u64,
+    /// Output lines that are error records.
+    pub errors: u64,
+}
+
+/// The output for one row, produced by the scorer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowOutput {
+    /// One JSON value, without a trailing newline. It must not contain a raw newline (JSON
+    /// serializers never emit one), or the one-line-per-row contract breaks.
+    pub json: String,
+    /// Whether this row is an error record; counted in [`Summary::errors`].
+    pub is_error: bool,
+}
+
+impl RowOutput {
+    /// A successfully scored row.
+    pub fn ok(json: String) -> Self {
+        RowOutput {
+            json,
+            is_error: false,
+        }
+    }
+
+    /// An error record, built with [`error_json`].
+    pub fn error(line: u64, message: &str, field: Option<&str>) -> Self {
+        RowOutput {
+            json: error_json(line, message, field),
+            is_error: true,
+        }
+    }
+}
+
+/// The error record every tool writes for a row that could not be scored:
+/// `{"error":{"line":N,"message":"...","field":"path"}}`, with `field` omitted when `None`.
+/// Built with serde_json so that quotes, control characters and newlines in messages are escaped.
+pub fn error_json(line: u64, message: &str, field: Option<&str>) -> String {
+    let mut inner = serde_json::Map::new();
+    inner.insert("line".into(), line.into());
+    inner.insert("message".into(), message.into());
+    if let Some(field) = field {
+        inner.insert("field".into(), field.into());
+    }
+    let mut outer = serde_json::Map::new();
+    outer.insert("error".into(), serde_json::Value::Object(inner));
+    serde_json::Value::Object(outer).to_string()
+}
+
+/// Reads JSON Lines from `input`, calls `score(line_number, line_text)` (1-based line numbers,
+/// text without its line terminator) for each line, in parallel within a chunk, and writes
+/// exactly one output line per input line, in input order. `score` is not called for lines that
+/// are invalid UTF-8, blank or over [`DriverOptions::max_line_bytes`]; those get an error record.
+///
+/// A panic in `score` is caught and turned into an error record for that row ("internal error
+/// while scoring this row: ..."); the default panic hook still prints it to stderr. (Panics
+/// cannot be caught when built with `panic = "abort"`.)
+///
+/// On a read error, the rows read before it are still scored and written, then the error is
+/// returned. Write errors (e.g. a closed pipe) are returned as soon as they happen.
+pub fn run<R: BufRead, W: Write, F>(
+    mut input: R,
+    mut output: W,
+    opts: &DriverOptions,
+    score: F,
+) -> io::Result<Summary>
+where
+    F: Fn(u64, &str) -> RowOutput + Sync,
+{
+    let pool = match opts.threads {
+        Some(n) => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .thread_name(|i| format!("reward-worker-{i}"))
+                .build()
+                .map_err(|e| io::Error::other(format!("cannot start worker threads: {e}")))?,
+        ),
+        None => None,
+    };
+    let progress = Progress::new(opts.progress);
+    let chunk_rows = opts.chunk_rows.max(1);
+    let score = &score;
+    let pool = pool.as_ref();
+
+    let mut reader = LineReader {
+        input: &mut input,
+        max_line_bytes: opts.max_line_bytes,
+        next_line: 1,
+    };
+    let mut summary = Summary::default();
+    let mut out_buf = Vec::new();
+
+    std::thread::scope(|scope| -> io::Result<()> {
+        let mut in_flight: Option<std::thread::ScopedJoinHandle<'_, Vec<RowOutput>>> = None;
+        loop {
+            // Read the next chunk while the previous one is being scored.
+            let next = reader.read_chunk(chunk_rows);
+            let finished = match in_flight.take() {
+                Some(handle) => Some(handle.join().map_err(|_| {
+                    io::Error::other("internal error: the scoring thread panicked")
+                })?),
+                None => None,
+            };
+            let (next, read_error) = match next {
+                Ok(chunk) => (chunk, None),
+                Err(e) => (Vec::new(), Some(e)),
+            };
+            let more = !next.is_empty();
+            if more {
+                in_flight = Some(scope.spawn(move || score_chunk(pool, next, score)));
+            }
+            // Write the previous chunk while the next one is being scored.
+            if let Some(rows) = finished {
+                out_buf.clear();
+                for row in &rows {
+                    out_buf.extend_from_slice(row.json.as_bytes());
+                    out_buf.push(b'\n');
+                    summary.errors += u64::from(row.is_error);
+                }
+                summary.rows += rows.len() as u64;
+                output.write_all(&out_buf)?;
+                progress.advance(rows.len() as u64);
+            }
+            if let Some(e) = read_error {
+                return Err(e);
+            }
+            if !more {
+                return Ok(());
+            }
+        }
+    })?;
+    output.flush()?;
+    Ok(summary)
+}
+
+/// Scores one chunk on the chosen pool, in order.
+fn score_chunk<F>(pool: Option<&rayon::ThreadPool>, chunk: Vec<Line>, score: &F) -> Vec<RowOutput>
+where
+    F: Fn(u64, &str) -> RowOutput + Sync,
+{
+    let work = || {
+        chunk
+            .into_par_iter()
+            .map(|line| score_line(line, score))
+            .collect()
+    };
+    match pool {
+        Some(pool) => pool.install(work),
+        None => work(),
+    }
+}
+
+fn score_line<F>(line: Line, score: &F) -> RowOutput
+where
+    F: Fn(u64, &str) -> RowOutput + Sync,
+{
+    match line.content {
+        Content::Text(text) => {
+            match panic::catch_unwind(AssertUnwindSafe(|| score(line.number, &text))) {
+                Ok(row) => row,
+                Err(payload) => RowOutput::error(
+                    line.number,
+                    &format!(
+                        "internal error while scoring this row: {}",
+                        panic_message(payload.as_ref())
+                    ),
+                    None,
+                ),
+            }
+        }
+        Content::Rejected(message) => RowOutput::error(line.number, &message, None),
+    }
+}
+
+/// The text of a panic payload: `panic!` produces a `&str` or a `String`; anything else is rare.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-text payload".to_string()
+    }
+}
+
+/// One input line, ready for scoring or already rejected.
+struct Line {
+    number: u64,
+    content: Content,
+}
+
+enum Content {
+    Text(String),
+    /// Why the line is not handed to the scorer.
+    Rejected(String),
+}
+
+/// Splits the input into lines with a size limit, without ever buffering more than the limit.
+struct LineReader<'r, R> {
+    input: &'r mut R,
+    max_line_bytes: usize,
+    next_line: u64,
+}
+
+impl<R: BufRead> LineReader<'_, R> {
+    /// Up to `rows` lines; empty at end of input.
+    fn read_chunk(&mut self, rows: usize) -> io::Result<Vec<Line>> {
+        let mut chunk = Vec::with_capacity(rows.min(4096));
+        let mut buf = Vec::new();
+        while chunk.len() < rows {
+            let Some(content) = self.read_line(&mut buf)? else {
+                break;
+            };
+            chunk.push(Line {
+                number: self.next_line,
+                content,
+            });
+            self.next_line += 1;
+        }
+        Ok(chunk)
+    }
+
+    /// Reads one line into `buf` (cleared first) and classifies it; `None` at end of input.
+    ///
+    /// Works on `fill_buf`/`consume` rather than `read_until` so that an over-long line is
+    /// counted and discarded piece by piece instead of being accumulated.
+    fn read_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Content>> {
+        buf.clear();
+        // One byte of slack for a "\r" that a "\n" may turn into part of the terminator.
+        let keep = self.max_line_bytes.saturating_add(1);
+        let mut total: usize = 0;
+        let mut last_byte = None;
+        let mut saw_anything = false;
+        loop {
+            let available = match self.input.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                if !saw_anything {
+                    return Ok(None);
+                }
+                break;
+            }
+            saw_anything = true;
+            let (piece, consumed, done) = match available.iter().position(|&b| b == b'\n') {
+                Some(i) => (&available[..i], i + 1, true),
+                None => (available, available.len(), false),
+            };
+            if total.saturating_add(piece.len()) <= keep {
+                buf.extend_from_slice(piece);
+            } else if !buf.is_empty() {
+                // Over the limit: stop buffering and give the memory back.
+                *buf = Vec::new();
+            }
+            total = total.saturating_add(piece.len());
+            if let Some(&b) = piece.last() {
+                last_byte = Some(b);
+            }
+            self.input.consume(consumed);
+            if done {
+                break;
+            }
+        }
+        let len = total - usize::from(last_byte == Some(b'\r'));
+        if len > self.max_line_bytes {
+            return Ok(Some(Content::Rejected(format!(
+                "line is {len} bytes, over the limit of {}",
+                self.max_line_bytes
+            ))));
+        }
+        buf.truncate(len);
+        let mut bytes = std::mem::take(buf);
+        // A UTF-8 byte order mark, which some Windows tools write, is not part of the data.
+        if self.next_line == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
+            bytes.drain(..3);
+        }
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                return Ok(Some(Content::Rejected(format!(
+                    "line is not valid UTF-8 (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                ))))
+            }
+        };
+        if text
+            .bytes()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            return Ok(Some(Content::Rejected(
+                "empty line: expected a JSON object".to_string(),
+            )));
+        }
+        Ok(Some(Content::Text(text)))
+    }
+}
+
+/// The optional progress spinner. Cleared when dropped, so it also disappears on early returns.
+struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        if !enabled {
+            return Progress(None);
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        // The template is a constant; should it ever fail to parse, keep the default style
+        // rather than fail the run.
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {human_pos} rows  {per_sec}  {elapsed}")
+        {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Progress(Some(bar))
+    }
+
+    fn advance(&self, rows: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(rows);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// Echoes the line number and text back as JSON; rows whose text is "bad" are errors.
+    fn echo(line: u64, text: &str) -> RowOutput {
+        if text == "bad" {
+            RowOutput::error(line, "bad row", Some("x"))
+        } else {
+            RowOutput::ok(serde_json::json!({ "line": line, "text": text }).to_string())
+        }
+    }
+
+    fn run_bytes(input: &[u8], opts: &DriverOptions) -> (String, Summary) {
+        let mut out = Vec::new();
+        let summary = run(Cursor::new(input), &mut out, opts, echo).expect("run failed");
+        (String::from_utf8(out).expect("output is UTF-8"), summary)
+    }
+
+    fn lines(out: &str) -> Vec<serde_json::Value> {
+        out.lines()
+            .map(|l| serde_json::from_str(l).expect("output line is JSON"))
+            .collect()
+    }
+
+    #[test]
+    fn order_is_preserved_for_any_thread_count() {
+        let input: String = (1..=10).map(|i| format!("row{i}\n")).collect();
+        let mut outputs = Vec::new();
+        for threads in [1, 4] {
+            let opts = DriverOptions {
+                threads: Some(threads),
+                chunk_rows: 3,
+                ..DriverOptions::default()
+            };
+            let mut out = Vec::new();
+            // A scorer whose speed varies per row, so unordered collection would show.
+            let summary = run(Cursor::new(input.as_bytes()), &mut out, &opts, |n, t| {
+                std::thread::sleep(Duration::from_millis((10 - n) * 2));
+                echo(n, t)
+            })
+            .unwrap();
+            assert_eq!(
+                summary,
+                Summary {
+                    rows: 10,
+                    errors: 0
+                }
+            );
+            outputs.push(String::from_utf8(out).unwrap());
+        }
+        assert_eq!(outputs[0], outputs[1]);
+        let parsed = lines(&outputs[0]);
+        assert_eq!(parsed.len(), 10);
+        for (i, row) in parsed.iter().enumerate() {
+            assert_eq!(row["line"], (i + 1) as u64);
+            assert_eq!(row["text"], format!("row{}", i + 1));
+        }
+        // The global pool gives the same bytes too.
+        let (global, _) = run_bytes(
+            input.as_bytes(),
+            &DriverOptions {
+                chunk_rows: 3,
+                ..DriverOptions::default()
+            },
+        );
+        assert_eq!(global, outputs[0]);
+    }
+
+    #[test]
+    fn invalid_utf8_blank_crlf_and_missing_final_newline() {
+        let input = b"a\r\n\xff\xfe\n \t \n\nbad\nlast";
+        let (out, summary) = run_bytes(input, &DriverOptions::default());
+        assert_eq!(
+            out,
+            concat!(
+                r#"{"line":1,"text":"a"}"#,
+                "\n",
+                r#"{"error":{"line":2,"message":"line is not valid UTF-8 (invalid byte at offset 0)"}}"#,
+                "\n",
+                r#"{"error":{"line":3,"message":"empty line: expected a JSON object"}}"#,
+                "\n",
+                r#"{"error":{"line":4,"message":"empty line: expected a JSON object"}}"#,
+                "\n",
+                r#"{"error":{"line":5,"message":"bad row","field":"x"}}"#,
+                "\n",
+                r#"{"line":6,"text":"last"}"#,
+                "\n",
+            )
+        );
+        assert_eq!(summary, Summary { rows: 6, errors: 4 });
+    }
+
+    #[test]
+    fn utf8_offset_points_at_the_bad_byte() {
+        let (out, _) = run_bytes(
+            "é!\u{1F600}"
+                .as_bytes()
+                .iter()
+                .chain(b"\xC3(")
+                .copied()
+                .collect::<Vec<_>>()
+                .as_slice(),
+            &DriverOptions::default(),
+        );
+        assert!(out.contains("invalid byte at offset 7"), "{out}");
+    }
+
+    #[test]
+    fn empty_input_gives_no_rows_and_final_newline_adds_none() {
+        let (out, summary) = run_bytes(b"", &DriverOptions::default());
+        assert_eq!((out.as_str(), summary), ("", Summary::default()));
+        let (out, summary) = run_bytes(b"x\n", &DriverOptions::default());
+        assert_eq!(out.lines().count(), 1);
+        assert_eq!(summary.rows, 1);
+    }
+
+    #[test]
+    fn panicking_scorer_becomes_an_error_row() {
+        let input = b"ok\nboom\nok\n";
+        let mut out = Vec::new();
+        let summary = run(
+            Cursor::new(&input[..]),
+            &mut out,
+            &DriverOptions {
+                threads: Some(2),
+                ..DriverOptions::default()
+            },
+            |n, t| {
+                if t == "boom" {
+                    panic!("index {} out of range", 9);
+                }
+                echo(n, t)
+            },
+        )
+        .unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let rows: Vec<&str> = out.lines().collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            rows[1],
+            r#"{"error":{"line":2,"message":"internal error while scoring this row: index 9 out of range"}}"#
+        );
+        assert_eq!(summary, Summary { rows: 3, errors: 1 });
+    }
+
+    #[test]
+    fn over_long_lines_are_skipped_in_pieces() {
+        let long = "y".repeat(100);
+        let input = format!("short\n{long}\n{long}\r\nexact\nend");
+        // A tiny read buffer proves the long line is consumed across many `fill_buf` calls.
+        let reader = io::BufReader::with_capacity(7, Cursor::new(input.into_bytes()));
+        let opts = DriverOptions {
+            max_line_bytes: 5,
+            chunk_rows: 2,
+            ..DriverOptions::default()
+        };
+        let mut out = Vec::new();
+        let summary = run(reader, &mut out, &opts, echo).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let rows: Vec<&str> = out.lines().collect();
+        assert_eq!(rows.len(), 5);
+        assert_eq!(rows[0], r#"{"line":1,"text":"short"}"#);
+        assert_eq!(
+            rows[1],
+            r#"{"error":{"line":2,"message":"line is 100 bytes, over the limit of 5"}}"#
+        );
+        assert_eq!(
+            rows[2],
+            r#"{"error":{"line":3,"message":"line is 100 bytes, over the limit of 5"}}"#
+        );
+        assert_eq!(rows[3], r#"{"line":4,"text":"exact"}"#);
+        assert_eq!(rows[4], r#"{"line":5,"text":"end"}"#);
+        assert_eq!(summary, Summary { rows: 5, errors: 2 });
+    }
+
+    #[test]
+    fn line_at_the_limit_with_crlf_is_accepted() {
+        let opts = DriverOptions {
+            max_line_bytes: 3,
+            ..DriverOptions::default()
+        };
+        let (out, summary) = run_bytes(b"abc\r\nabcd\r\n", &opts);
+        assert_eq!(summary, Summary { rows: 2, errors: 1 });
+        assert!(out.starts_with(r#"{"line":1,"text":"abc"}"#), "{out}");
+        assert!(
+            out.contains("line is 4 bytes, over the limit of 3"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn leading_bom_is_stripped() {
+        let (out, _) = run_bytes(b"\xEF\xBB\xBF{}\n", &DriverOptions::default());
+        assert_eq!(out, "{\"line\":1,\"text\":\"{}\"}\n");
+    }
+
+    #[test]
+    fn error_json_escapes_and_omits_missing_field() {
+        assert_eq!(
+            error_json(3, "bad \"quote\"\nand\ttab \\", Some("a.b[0]")),
+            r#"{"error":{"line":3,"message":"bad \"quote\"\nand\ttab \\","field":"a.b[0]"}}"#
+        );
+        assert_eq!(
+            error_json(1, "x", None),
+            r#"{"error":{"line":1,"message":"x"}}"#
+        );
+        let parsed: serde_json::Value =
+            serde_json::from_str(&error_json(7, "\u{0}\u{1F600}", None)).unwrap();
+        assert_eq!(parsed["error"]["message"], "\u{0}\u{1F600}");
+    }
+
+    #[test]
+    fn read_errors_are_returned_after_earlier_rows_are_written() {
+        struct FailAfter(Cursor<Vec<u8>>, bool);
+        impl io::Read for FailAfter {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.read(buf)?;
+                if n == 0 && !self.1 {
+                    self.1 = true;
+                    return Err(io::Error::other("disk on fire"));
+                }
+                Ok(n)
+            }
+        }
+        let reader = io::BufReader::new(FailAfter(Cursor::new(b"a\nb\n".to_vec()), false));
+        let mut out = Vec::new();
+        let opts = DriverOptions {
+            chunk_rows: 1,
+            ..DriverOptions::default()
+        };
+        let err = run(reader, &mut out, &opts, echo).unwrap_err();
+        assert_eq!(err.to_string(), "disk on fire");
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
+    }
+
+    #[test]
+    fn progress_does_not_touch_stdout_or_output() {
+        let opts = DriverOptions {
+            progress: true,
+            ..DriverOptions::default()
+        };
+        let (out, summary) = run_bytes(b"a\nb\n", &opts);
+        assert_eq!(summary.rows, 2);
+        assert_eq!(out.lines().count(), 2);
+    }
+}

@@ -1,0 +1,12 @@
+//! The runtime of the reward language: what a compiled (or interpreted) reward needs at run time,
+//! and nothing of the compiler. Values and types, decoding of rollouts against an input schema,
+//! native text/regex/number helpers, and the parallel, order-preserving batch driver.
+
+pub mod decode;
+pub mod driver;
+pub mod native;
+pub mod ty;
+pub mod value;
+
+pub use ty::Ty;
+pub use value::Value;

@@ -1,0 +1,663 @@
+//! Math answers: a basic, honest checker.
+//!
+//! [`normalize_answer`] rewrites an answer to a canonical text, [`parse_number_latex`] reads
+//! it as an exact rational number, and [`math_equal`] combines both with a tolerant numeric
+//! comparison. There is no symbolic algebra here: `\frac{2}{4}` equals `0.5`, but `x+1` does
+//! not equal `1+x`, and `\sqrt{4}` does not equal `2`.
+//!
+//! All functions are total (no panics on any input, arithmetic is checked), never recurse, and
+//! run in time linear in the length of their inputs.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::extract::matching_brace;
+use super::text::parse_float;
+
+/// Commands whose braced argument replaces them: `\text{cm}` becomes `cm`.
+const UNWRAPPED_COMMANDS: &[&str] = &[
+    "text",
+    "textbf",
+    "textit",
+    "textrm",
+    "textnormal",
+    "mathrm",
+    "mathbf",
+    "mbox",
+];
+
+/// At most this many rounds of outer-wrapper removal (`\boxed{}`, `\(\)`, trailing dots).
+const UNWRAP_ROUNDS: usize = 16;
+
+/// Pass 1: removes spacing commands, whitespace, `$`, `%` and `°`, escape-aware.
+fn scrub(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.peek().copied() {
+                Some(n) if matches!(n, '!' | ',' | ';' | ':' | '%' | '$') || n.is_whitespace() => {
+                    chars.next();
+                }
+                Some('\\') => {
+                    chars.next();
+                    out.push_str("\\\\");
+                }
+                _ => out.push('\\'),
+            },
+            '$' | '%' | '°' => {}
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Pass 2: command-level rewrites, in one left-to-right scan (escape-aware):
+/// text-like commands are unwrapped, `\left`/`\right` dropped (with a `.` null delimiter),
+/// `\dfrac`/`\tfrac` become `\frac`, and the shorthands `\frac12`, `\fracab`, `\sqrt2`, `\sqrtx`
+/// get their braces.
+fn rewrite_commands(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    // For each open brace: whether its closing brace must be dropped (unwrapped command).
+    let mut braces: Vec<bool> = Vec::new();
+    let mut i = 0;
+    while let Some(c) = s[i..].chars().next() {
+        match c {
+            '\\' => {
+                let name_start = i + 1;
+                let name_len = s[name_start..]
+                    .bytes()
+                    .take_while(u8::is_ascii_alphabetic)
+                    .count();
+                let name_end = name_start + name_len;
+                let name = &s[name_start..name_end];
+                let next = s[name_end..].chars().next();
+                if name.is_empty() {
+                    // An escaped character (`\{`, `\\`, ...): copy both.
+                    out.push('\\');
+                    i = name_start;
+                    if let Some(n) = next {
+                        out.push(n);
+                        i += n.len_utf8();
+                    }
+                    continue;
+                }
+                i = name_end;
+                if UNWRAPPED_COMMANDS.contains(&name) && next == Some('{') {
+                    braces.push(true);
+                    i += 1;
+                } else if name == "left" || name == "right" {
+                    if next == Some('.') {
+                        i += 1;
+                    }
+                } else if name == "frac" || name == "dfrac" || name == "tfrac" {
+                    let mut rest = s[name_end..].chars();
+                    match (rest.next(), rest.next()) {
+                        (Some(a), Some(b)) if a.is_ascii_digit() && b.is_ascii_alphanumeric() => {
+                            out.push_str(&format!("\\frac{{{a}}}{{{b}}}"));
+                            i += 2;
+                        }
+                        _ => out.push_str("\\frac"),
+                    }
+                } else if name.len() == 6 && name.starts_with("frac") {
+                    out.push_str(&format!("\\frac{{{}}}{{{}}}", &name[4..5], &name[5..6]));
+                } else if name == "sqrt" {
+                    match next {
+                        Some(a) if a.is_ascii_digit() => {
+                            out.push_str(&format!("\\sqrt{{{a}}}"));
+                            i += 1;
+                        }
+                        _ => out.push_str("\\sqrt"),
+                    }
+                } else if name.len() == 5 && name.starts_with("sqrt") {
+                    out.push_str(&format!("\\sqrt{{{}}}", &name[4..5]));
+                } else {
+                    out.push('\\');
+                    out.push_str(name);
+                }
+            }
+            '{' => {
+                braces.push(false);
+                out.push('{');
+                i += 1;
+            }
+            '}' => {
+                if braces.pop() != Some(true) {
+                    out.push('}');
+                }
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    out
+}
+
+/// If `t` is entirely `\boxed{X}` or `\fbox{X}`, returns `X`.
+fn unbox_whole(t: &str) -> Option<&str> {
+    let arg = t
+        .strip_prefix("\\boxed")
+        .or_else(|| t.strip_prefix("\\fbox"))?;
+    if !arg.starts_with('{') {
+        return None;
+    }
+    let close = matching_brace(arg, 0)?;
+    (close + 1 == arg.len()).then(|| &arg[1..close])
+}
+
+/// Pass 4: removes outer wrappers and trailing dots, repeatedly (bounded).
+fn unwrap_outer(mut t: &str) -> &str {
+    for _ in 0..UNWRAP_ROUNDS {
+        let before = t.len();
+        t = t.trim_end_matches('.');
+        if let Some(inner) = t
+            .strip_prefix("\\(")
+            .and_then(|r| r.strip_suffix("\\)"))
+            .or_else(|| t.strip_prefix("\\[").and_then(|r| r.strip_suffix("\\]")))
+        {
+            t = inner;
+        }
+        if let Some(inner) = unbox_whole(t) {
+            t = inner;
+        }
+        if t.len() == before {
+            break;
+        }
+    }
+    t
+}
+
+/// Pass 5: drops a leading single-letter equation prefix (`x=`), if it is the only `=`.
+fn strip_variable_prefix(t: &str) -> &str {
+    let b = t.as_bytes();
+    if b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b'=' && !t[2..].contains('=') {
+        &t[2..]
+    } else {
+        t
+    }
+}
+
+/// Pass 6: removes the commas of an integer written with thousands separators.
+fn strip_thousands(t: &str) -> String {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"^-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?$").expect("built-in pattern compiles")
+    });
+    if re.is_match(t) {
+        t.replace(',', "")
+    } else {
+        t.to_owned()
+    }
+}
+
+/// A canonical form of a math answer, for comparing answers as text (Minerva-style).
+///
+/// The rules are applied in this order:
+/// 1. **Spacing and symbols.** All whitespace is removed, and so are the LaTeX spacing
+///    commands `\!`, `\,`, `\;`, `\:` and `\ ` (backslash-space), every `$` and `\$`, every
+///    `%` and `\%`, and the degree sign `°`. (`\\` is kept as it is.)
+/// 2. **Commands.** `\text{...}`, `\textbf`, `\textit`, `\textrm`, `\textnormal`, `\mathrm`,
+///    `\mathbf` and `\mbox` are replaced by their braced argument (`\text{cm}` → `cm`; nested
+///    braces are balanced). `\left` and `\right` are removed (with a following `.`, the
+///    invisible delimiter), but not `\leftarrow` and the like. `\dfrac` and `\tfrac` become
+///    `\frac`. Brace-less shorthands get braces: `\frac12` → `\frac{1}{2}`, `\frac1x` →
+///    `\frac{1}{x}`, `\fracab` → `\frac{a}{b}`, `\sqrt2` → `\sqrt{2}`, `\sqrtx` → `\sqrt{x}`.
+/// 3. **Degrees and grouping.** `^{\circ}` and `^\circ` are removed; `{,}` becomes `,`.
+/// 4. **Wrappers.** Repeatedly (at most 16 rounds): trailing `.` are removed; an answer that
+///    is entirely `\(...\)` or `\[...\]` is unwrapped; an answer that is entirely `\boxed{...}` or
+///    `\fbox{...}` is unwrapped.
+/// 5. **Variable prefix.** A leading single ASCII letter and `=` is removed if no other `=`
+///    follows and something does (`x=5` → `5`, `y=2x+1` → `2x+1`, but `x=1,y=2` is kept).
+///    Then rule 4 is applied again.
+/// 6. **Thousands separators.** A number written with comma-separated groups of three digits
+///    (`-?d{1,3}(,ddd)+` with an optional decimal part) loses its commas: `1,234` → `1234`,
+///    `12,345.5` → `12345.5`; other commas are kept (`1,2` is a list, not a number).
+///
+/// Nothing else changes: letter case is kept, unit words are kept (`5 cm` → `5cm`), and
+/// surrounding prose is not removed (extract the answer first, e.g. with `boxed`).
+/// Examples: `" $\boxed{\dfrac{1}{2}}$ "` → `\frac{1}{2}`, `"\text{(A)}"` → `(A)`,
+/// `"90^\circ"` → `90`, `"50\%"` → `50`, `"\$1,000."` → `1000`, `"\left( 1, 2 \right)"` → `(1,2)`.
+///
+/// Time: O(n).
+pub fn normalize_answer(s: &str) -> String {
+    let t = scrub(s);
+    let t = rewrite_commands(&t);
+    let t = t
+        .replace("^{\\circ}", "")
+        .replace("^\\circ", "")
+        .replace("{,}", ",");
+    let t = unwrap_outer(&t);
+    let t = unwrap_outer(strip_variable_prefix(t));
+    strip_thousands(t)
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// `num / den` in lowest terms with a positive denominator; None if `den` is 0 or on overflow.
+fn reduce(num: i128, den: i128) -> Option<(i128, i128)> {
+    if den == 0 {
+        return None;
+    }
+    let g = gcd(num.unsigned_abs(), den.unsigned_abs());
+    // g >= 1 since den != 0, and g divides both, so the quotients fit.
+    let g = i128::try_from(g).ok()?;
+    let (num, den) = (num / g, den / g);
+    if den < 0 {
+        Some((num.checked_neg()?, den.checked_neg()?))
+    } else {
+        Some((num, den))
+    }
+}
+
+/// An unsigned decimal: `d+`, `d+.d*` or `.d+`, as an exact rational.
+fn parse_unsigned_decimal(t: &str) -> Option<(i128, i128)> {
+    let (int_part, frac_part) = match t.split_once('.') {
+        Some((i, f)) => (i, f.trim_end_matches('0')),
+        None => (t, ""),
+    };
+    let all_digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int_part) || !all_digits(frac_part) {
+        return None;
+    }
+    if !t.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut num: i128 = 0;
+    for b in int_part.bytes().chain(frac_part.bytes()) {
+        num = num.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+    }
+    let exp = u32::try_from(frac_part.len()).ok()?;
+    let den = 10i128.checked_pow(exp)?;
+    reduce(num, den)
+}
+
+/// A decimal with an optional sign.
+fn parse_signed_decimal(t: &str) -> Option<(i128, i128)> {
+    match t.strip_prefix('-') {
+        Some(rest) => {
+            let (n, d) = parse_unsigned_decimal(rest)?;
+            Some((n.checked_neg()?, d))
+        }
+        None => parse_unsigned_decimal(t.strip_prefix('+').unwrap_or(t)),
+    }
+}
+
+fn divide(a: (i128, i128), b: (i128, i128)) -> Option<(i128, i128)> {
+    reduce(a.0.checked_mul(b.1)?, a.1.checked_mul(b.0)?)
+}
+
+/// Exact rational value of an already normalised answer.
+fn parse_rational(t: &str) -> Option<(i128, i128)> {
+    let (negative, body) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let value = if let Some(args) = body.strip_prefix("\\frac{") {
+        let (a, b) = args.strip_suffix('}')?.split_once("}{")?;
+        if a.contains(['{', '}']) || b.contains(['{', '}']) {
+            return None;
+        }
+        divide(parse_signed_decimal(a)?, parse_signed_decimal(b)?)?
+    } else if let Some((a, b)) = body.split_once('/') {
+        divide(parse_unsigned_decimal(a)?, parse_unsigned_decimal(b)?)?
+    } else {
+        parse_unsigned_decimal(body)?
+    };
+    if negative {
+        Some((value.0.checked_neg()?, value.1))
+    } else {
+        Some(value)
+    }
+}
+
+/// The exact value of a math answer as a fraction `(numerator, denominator)`.
+///
+/// The answer is first normalised with [`normalize_answer`], then must be, optionally preceded
+/// by `-` or `+`, one of:
+/// * an integer: `42`, `1,234` (thousands separators are removed by normalisation);
+/// * a decimal: `0.125` (exactly 1/8), `.5`, `3.` (trailing dots are removed by normalisation);
+/// * a fraction of two unsigned integers or decimals: `3/4`, `1.5/2`;
+/// * `\frac{a}{b}` where `a` and `b` are integers or decimals, each with an optional sign
+///   (`\frac{-1}{2}`), also written `\dfrac`, `\tfrac` or `\frac12` (single characters).
+///
+/// The result is in lowest terms with a positive denominator, and zero is `(0, 1)`:
+/// `"\frac{2}{-4}"` gives `(-1, 2)`, `"0.50"` gives `(1, 2)`. None for anything else (mixed
+/// numbers like `1\frac{1}{2}`, exponents like `1e3`, expressions, `\sqrt{2}`, `\pi`), for a
+/// zero denominator, and when a number does not fit in 128-bit integers (about 38 digits;
+/// trailing zeros after the decimal point do not count).
+///
+/// Time: O(n).
+pub fn parse_number_latex(s: &str) -> Option<(i128, i128)> {
+    parse_rational(&normalize_answer(s))
+}
+
+/// The numeric readings of a normalised answer: exact if possible, and as a float.
+struct Numeric {
+    exact: Option<(i128, i128)>,
+    float: Option<f64>,
+}
+
+impl Numeric {
+    fn of(t: &str) -> Numeric {
+        let exact = parse_rational(t);
+        let float = match exact {
+            Some((n, d)) => Some(n as f64 / d as f64),
+            None => parse_float(t),
+        };
+        Numeric { exact, float }
+    }
+
+    fn percent_of(&self) -> Numeric {
+        Numeric {
+            exact: self.exact.and_then(|(n, d)| reduce(n, d.checked_mul(100)?)),
+            float: self.float.map(|x| x / 100.0),
+        }
+    }
+
+    /// Equal exactly, or as floats within 1e-9 relative to `gold` (absolute below 1).
+    fn agrees_with(&self, gold: &Numeric) -> bool {
+        if let (Some(a), Some(b)) = (self.exact, gold.exact) {
+            if a == b {
+                return true;
+            }
+        }
+        match (self.float, gold.float) {
+            (Some(p), Some(g)) => (p - g).abs() <= 1e-9 * g.abs().max(1.0),
+            _ => false,
+        }
+    }
+}
+
+/// Whether the answer `pred` matches the reference answer `gold`.
+///
+/// Both are normalised with [`normalize_answer`]. Then:
+/// 1. If the normalised `pred` is empty, the result is **false**, whatever `gold` is (an empty
+///    or whitespace-only answer, `$ $`, `\boxed{}` never earns credit). An empty normalised
+///    `gold` also gives false.
+/// 2. If the normalised texts are equal, true (`\dfrac12` equals `\frac{1}{2}`, `x = 5` equals
+///    `5`, `\text{(B)}` equals `(B)`). Comparison is case-sensitive.
+/// 3. If both are exact numbers per [`parse_number_latex`] and equal, true (`0.5`, `1/2`,
+///    `\frac{2}{4}` and `.50` are all equal).
+/// 4. If both are numbers as floats (exact numbers converted, or anything [`parse_float`]
+///    accepts, such as `1e3`) and `|pred - gold| <= 1e-9 * max(1, |gold|)`, true. So
+///    `0.3333333333` equals `\frac{1}{3}`, and near zero the tolerance is absolute 1e-9.
+/// 5. If the raw `gold` contains `%` (`50\%`), `pred` may also give the fraction: `pred` is
+///    compared by rules 3 and 4 with gold divided by 100 (`0.5` matches `50\%`; `50` already
+///    matched by rule 2). The reverse does not hold: `pred` `50\%` does not match gold `0.5`.
+///
+/// Otherwise false. No algebra is done (`2x` does not match `x2`, `\sqrt{4}` does not match
+/// `2`), and units are not ignored (`5cm` does not match `5`).
+///
+/// Time: O(n + m).
+pub fn math_equal(pred: &str, gold: &str) -> bool {
+    let p = normalize_answer(pred);
+    if p.is_empty() {
+        return false;
+    }
+    let g = normalize_answer(gold);
+    if g.is_empty() {
+        return false;
+    }
+    if p == g {
+        return true;
+    }
+    let pn = Numeric::of(&p);
+    if pn.exact.is_none() && pn.float.is_none() {
+        return false;
+    }
+    let gn = Numeric::of(&g);
+    if pn.agrees_with(&gn) {
+        return true;
+    }
+    gold.contains('%') && pn.agrees_with(&gn.percent_of())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn normalize_spacing_and_symbols() {
+        assert_eq!(normalize_answer("  42  "), "42");
+        assert_eq!(normalize_answer("$42$"), "42");
+        assert_eq!(normalize_answer("$$42$$"), "42");
+        assert_eq!(normalize_answer("1\\,000\\!"), "1000");
+        assert_eq!(normalize_answer("a\\;b\\:c\\ d"), "abcd");
+        assert_eq!(normalize_answer("50\\%"), "50");
+        assert_eq!(normalize_answer("50%"), "50");
+        assert_eq!(normalize_answer("\\$5"), "5");
+        assert_eq!(normalize_answer("90°"), "90");
+        assert_eq!(normalize_answer("a\\\\b"), "a\\\\b");
+        assert_eq!(normalize_answer(""), "");
+        assert_eq!(normalize_answer(" $ $ "), "");
+    }
+
+    #[test]
+    fn normalize_commands() {
+        assert_eq!(normalize_answer("\\text{(A)}"), "(A)");
+        assert_eq!(normalize_answer("5\\text{ cm}"), "5cm");
+        assert_eq!(normalize_answer("\\textbf{\\text{yes}}"), "yes");
+        assert_eq!(normalize_answer("\\mathrm{a{b}c}"), "a{b}c");
+        assert_eq!(normalize_answer("\\mbox{x}"), "x");
+        assert_eq!(normalize_answer("\\left( 1, 2 \\right)"), "(1,2)");
+        assert_eq!(normalize_answer("\\left\\{1\\right\\}"), "\\{1\\}");
+        assert_eq!(normalize_answer("\\left.x\\right|"), "x|");
+        assert_eq!(normalize_answer("a\\leftarrow b"), "a\\leftarrowb");
+        assert_eq!(normalize_answer("\\dfrac{1}{2}"), "\\frac{1}{2}");
+        assert_eq!(normalize_answer("\\tfrac{3}{4}"), "\\frac{3}{4}");
+        assert_eq!(normalize_answer("\\frac12"), "\\frac{1}{2}");
+        assert_eq!(normalize_answer("\\frac 1 2"), "\\frac{1}{2}");
+        assert_eq!(normalize_answer("\\dfrac1x"), "\\frac{1}{x}");
+        assert_eq!(normalize_answer("\\fracab"), "\\frac{a}{b}");
+        assert_eq!(normalize_answer("\\sqrt2"), "\\sqrt{2}");
+        assert_eq!(normalize_answer("3\\sqrt x"), "3\\sqrt{x}");
+        assert_eq!(normalize_answer("\\sqrt{2}"), "\\sqrt{2}");
+        assert_eq!(normalize_answer("\\text{unclosed"), "unclosed");
+        assert_eq!(normalize_answer("}}{"), "}}{");
+        assert_eq!(normalize_answer("\\"), "\\");
+        assert_eq!(normalize_answer("\\é"), "\\é");
+    }
+
+    #[test]
+    fn normalize_degrees_wrappers_prefix_thousands() {
+        assert_eq!(normalize_answer("90^\\circ"), "90");
+        assert_eq!(normalize_answer("90^{\\circ}"), "90");
+        assert_eq!(normalize_answer("1{,}234"), "1234");
+        assert_eq!(normalize_answer("\\boxed{5}"), "5");
+        assert_eq!(
+            normalize_answer("$\\boxed{\\dfrac{1}{2}}$."),
+            "\\frac{1}{2}"
+        );
+        assert_eq!(normalize_answer("\\boxed{\\text{5}}"), "5");
+        assert_eq!(normalize_answer("\\fbox{\\boxed{7}}"), "7");
+        assert_eq!(
+            normalize_answer("\\boxed{1}+\\boxed{2}"),
+            "\\boxed{1}+\\boxed{2}"
+        );
+        assert_eq!(normalize_answer("\\(3\\)"), "3");
+        assert_eq!(normalize_answer("\\[3\\]"), "3");
+        assert_eq!(normalize_answer("5..."), "5");
+        assert_eq!(normalize_answer("x = 5"), "5");
+        assert_eq!(normalize_answer("y=2x+1"), "2x+1");
+        assert_eq!(normalize_answer("x=1, y=2"), "x=1,y=2");
+        assert_eq!(normalize_answer("\\boxed{x=\\boxed{3}}"), "3");
+        assert_eq!(normalize_answer("x="), "x=");
+        assert_eq!(normalize_answer("1,234"), "1234");
+        assert_eq!(normalize_answer("-1,234,567"), "-1234567");
+        assert_eq!(normalize_answer("12,345.5"), "12345.5");
+        assert_eq!(normalize_answer("1,2"), "1,2");
+        assert_eq!(normalize_answer("1,2345"), "1,2345");
+        assert_eq!(normalize_answer("\\$1,000."), "1000");
+        assert_eq!(normalize_answer("\\boxed{}"), "");
+    }
+
+    #[test]
+    fn parse_number_latex_forms() {
+        assert_eq!(parse_number_latex("42"), Some((42, 1)));
+        assert_eq!(parse_number_latex("-42"), Some((-42, 1)));
+        assert_eq!(parse_number_latex("+7"), Some((7, 1)));
+        assert_eq!(parse_number_latex("0"), Some((0, 1)));
+        assert_eq!(parse_number_latex("-0"), Some((0, 1)));
+        assert_eq!(parse_number_latex("0.125"), Some((1, 8)));
+        assert_eq!(parse_number_latex("0.50"), Some((1, 2)));
+        assert_eq!(parse_number_latex(".5"), Some((1, 2)));
+        assert_eq!(parse_number_latex("3."), Some((3, 1)));
+        assert_eq!(parse_number_latex("1,234"), Some((1234, 1)));
+        assert_eq!(parse_number_latex("6/8"), Some((3, 4)));
+        assert_eq!(parse_number_latex("-6/8"), Some((-3, 4)));
+        assert_eq!(parse_number_latex("1.5/2"), Some((3, 4)));
+        assert_eq!(parse_number_latex("\\frac{2}{4}"), Some((1, 2)));
+        assert_eq!(parse_number_latex("\\dfrac{2}{-4}"), Some((-1, 2)));
+        assert_eq!(parse_number_latex("-\\frac{-1}{3}"), Some((1, 3)));
+        assert_eq!(parse_number_latex("\\frac12"), Some((1, 2)));
+        assert_eq!(parse_number_latex("$\\boxed{\\frac{3}{9}}$"), Some((1, 3)));
+        assert_eq!(parse_number_latex("x = 0.25"), Some((1, 4)));
+        assert_eq!(
+            parse_number_latex("1.000000000000000000000000000000000000000000"),
+            Some((1, 1))
+        );
+    }
+
+    #[test]
+    fn parse_number_latex_rejects() {
+        for bad in [
+            "",
+            "-",
+            ".",
+            "1/0",
+            "\\frac{1}{0}",
+            "0/0",
+            "1e3",
+            "1\\frac{1}{2}",
+            "\\sqrt{2}",
+            "\\pi",
+            "1/2/3",
+            "1/-2",
+            "--1",
+            "x",
+            "1.2.3",
+            "\\frac{1}{2}{3}",
+            "\\frac{{1}}{2}",
+            "1+1",
+            "1,2",
+            "inf",
+            "٣",
+        ] {
+            assert_eq!(parse_number_latex(bad), None, "{bad:?}");
+        }
+        // Overflow gives none, never a panic.
+        assert_eq!(parse_number_latex(&"9".repeat(39)), None);
+        assert_eq!(parse_number_latex(&format!("0.{}1", "0".repeat(40))), None);
+        let max = i128::MAX.to_string();
+        assert_eq!(parse_number_latex(&max), Some((i128::MAX, 1)));
+        assert_eq!(
+            parse_number_latex(&format!("-{max}")),
+            Some((-i128::MAX, 1))
+        );
+        assert_eq!(parse_number_latex(&format!("{max}/{max}")), Some((1, 1)));
+        assert_eq!(parse_number_latex(&format!("\\frac{{{max}}}{{0.5}}")), None);
+        assert_eq!(
+            parse_number_latex(&format!("\\frac{{-{max}}}{{-1}}")),
+            Some((i128::MAX, 1))
+        );
+    }
+
+    #[test]
+    fn math_equal_text_and_numbers() {
+        assert!(math_equal("42", "42"));
+        assert!(math_equal("$\\boxed{42}$", "42"));
+        assert!(math_equal("\\dfrac12", "\\frac{1}{2}"));
+        assert!(math_equal("0.5", "\\frac{1}{2}"));
+        assert!(math_equal("1/2", "0.5"));
+        assert!(math_equal(".50", "\\frac{2}{4}"));
+        assert!(math_equal("5.0", "5"));
+        assert!(math_equal("1,000", "1000"));
+        assert!(math_equal("\\$1,000.", "1000"));
+        assert!(math_equal("x = 5", "5"));
+        assert!(math_equal("1e3", "1000"));
+        assert!(math_equal("0.3333333333", "\\frac{1}{3}"));
+        assert!(math_equal("-0", "0"));
+        assert!(math_equal("\\text{(B)}", "(B)"));
+        assert!(math_equal("\\left(1,2\\right)", "(1, 2)"));
+        assert!(math_equal("90^\\circ", "90"));
+        assert!(!math_equal("0.333", "\\frac{1}{3}"));
+        assert!(!math_equal("43", "42"));
+        assert!(!math_equal("-5", "5"));
+        assert!(!math_equal("5cm", "5"));
+        assert!(!math_equal("\\sqrt{4}", "2"));
+        assert!(!math_equal("x+1", "1+x"));
+        assert!(!math_equal("(b)", "(B)"));
+        assert!(!math_equal("1000001", "1000000"));
+        assert!(math_equal("1000000.0000001", "1000000"));
+        // Equal text is enough, even when it is not a number.
+        assert!(math_equal("1/0", "1/0 "));
+        assert!(math_equal("\\text{Yes}", "Yes"));
+        assert!(!math_equal("yes", "Yes"));
+    }
+
+    #[test]
+    fn math_equal_percentages() {
+        assert!(math_equal("50", "50\\%"));
+        assert!(math_equal("50\\%", "50\\%"));
+        assert!(math_equal("0.5", "50\\%"));
+        assert!(math_equal("\\frac{1}{2}", "50%"));
+        assert!(math_equal("12.5", "12.5\\%"));
+        assert!(math_equal("0.125", "12.5\\%"));
+        assert!(!math_equal("0.5", "50"));
+        assert!(!math_equal("50\\%", "0.5"));
+        assert!(!math_equal("0.6", "50\\%"));
+    }
+
+    #[test]
+    fn math_equal_empty_pred_never_matches() {
+        for empty in ["", " ", "$ $", "\\boxed{}", "\\text{}", ".", "\\,", "$$"] {
+            assert!(!math_equal(empty, ""), "{empty:?}");
+            assert!(!math_equal(empty, "$ $"), "{empty:?}");
+            assert!(!math_equal(empty, "42"), "{empty:?}");
+        }
+        assert!(!math_equal("42", ""));
+    }
+
+    #[test]
+    fn megabyte_inputs_are_fast() {
+        let quick = |f: &dyn Fn()| {
+            let t = Instant::now();
+            f();
+            assert!(
+                t.elapsed() < Duration::from_secs(5),
+                "took {:?}",
+                t.elapsed()
+            );
+        };
+        let braces = "{".repeat(1_000_000);
+        quick(&|| assert_eq!(normalize_answer(&braces), braces));
+        let boxes = "\\boxed{".repeat(100_000);
+        quick(&|| assert!(!math_equal(&boxes, "1")));
+        let nested = format!("{}1{}", "\\boxed{".repeat(100_000), "}".repeat(100_000));
+        quick(&|| assert!(normalize_answer(&nested).starts_with("\\boxed{")));
+        let texts = format!("{}1{}", "\\text{".repeat(100_000), "}".repeat(100_000));
+        quick(&|| assert!(math_equal(&texts, "1")));
+        let dollars = "$".repeat(1_000_000);
+        quick(&|| assert!(!math_equal(&dollars, &dollars)));
+        let digits = "9".repeat(1_000_000);
+        quick(&|| assert!(math_equal(&digits, &digits)));
+        quick(&|| assert!(!math_equal(&digits, "1")));
+        let dots = format!("5{}", ".".repeat(1_000_000));
+        quick(&|| assert!(math_equal(&dots, "5")));
+        let backslashes = "\\".repeat(1_000_001);
+        quick(&|| assert_eq!(normalize_answer(&backslashes).len(), 1_000_001));
+        let fracs = "\\frac12".repeat(100_000);
+        quick(&|| assert!(!math_equal(&fracs, "0.5")));
+    }
+}

@@ -1,0 +1,141 @@
+//! Run-time values. Cheap to clone: text, lists and records are reference-counted.
+
+use std::fmt;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// The absent value of an optional (`none`, a JSON `null` or a missing optional column).
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(Arc<str>),
+    /// Index into the program's table of compiled regular expressions.
+    Regex(u32),
+    List(Arc<[Value]>),
+    /// Fields in the order of the record type.
+    Record(Arc<[Value]>),
+}
+
+impl Value {
+    pub fn text(s: &str) -> Value {
+        Value::Text(Arc::from(s))
+    }
+
+    pub fn as_bool(&self) -> bool {
+        match self {
+            Value::Bool(b) => *b,
+            other => unreachable_type("bool", other),
+        }
+    }
+
+    pub fn as_int(&self) -> i64 {
+        match self {
+            Value::Int(i) => *i,
+            other => unreachable_type("int", other),
+        }
+    }
+
+    /// A number where a float is expected: ints and bools convert (bool as 0/1).
+    pub fn as_f64(&self) -> f64 {
+        match self {
+            Value::Float(x) => *x,
+            Value::Int(i) => *i as f64,
+            Value::Bool(b) => f64::from(u8::from(*b)),
+            other => unreachable_type("number", other),
+        }
+    }
+
+    pub fn as_text(&self) -> &str {
+        match self {
+            Value::Text(s) => s,
+            other => unreachable_type("text", other),
+        }
+    }
+
+    pub fn as_list(&self) -> &[Value] {
+        match self {
+            Value::List(items) => items,
+            other => unreachable_type("list", other),
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        matches!(self, Value::None)
+    }
+
+    /// Structural equality with the language's meaning: NaN equals NaN (so that results can be
+    /// compared bit for bit across backends) and ints never equal floats (the checker unifies
+    /// numeric types before comparing).
+    pub fn same(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::None, Value::None) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits() || a == b,
+            (Value::Text(a), Value::Text(b)) => a == b,
+            (Value::Regex(a), Value::Regex(b)) => a == b,
+            (Value::List(a), Value::List(b)) | (Value::Record(a), Value::Record(b)) => {
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.same(y))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The checker guarantees types; reaching this is a compiler bug, reported loudly.
+#[cold]
+fn unreachable_type(expected: &str, got: &Value) -> ! {
+    panic!("internal error: expected a {expected} value, found {got:?}")
+}
+
+/// Formats a float the way outputs do: shortest round-trip form, with `NaN`, `inf`, `-inf`.
+pub fn format_float(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".into()
+    } else if x.is_infinite() {
+        if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
+    } else if x == x.trunc() && x.abs() < 1e16 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::None => f.write_str("none"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => f.write_str(&format_float(*x)),
+            Value::Text(s) => write!(f, "{s:?}"),
+            Value::Regex(i) => write!(f, "<regex #{i}>"),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Record(fields) => {
+                f.write_str("{")?;
+                for (i, item) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
