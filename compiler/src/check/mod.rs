@@ -1180,16 +1180,17 @@ impl<'m> Checker<'m> {
                 );
             }
             names.push((t.name.clone(), t.name_span));
-            let Some(input_ty) = self.input.clone() else {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0022,
-                        t.name_span,
-                        "tests need an `input` block to say what a rollout is",
-                    )
-                    .help("add `input { … }`"),
-                );
-                continue;
+            // A library file (no `input`) can still test its functions, without `given`.
+            let input_ty = match (&self.input, &t.given) {
+                (Some(ty), _) => ty.clone(),
+                (None, None) => Ty::record(Vec::new()),
+                (None, Some(g)) => {
+                    self.error(
+                        Diagnostic::new(Code::E0022, g.span, "`given` needs an `input` block to say what a rollout is")
+                            .help("add `input { … }`, or test functions directly: `expect f(1) == 2`"),
+                    );
+                    continue;
+                }
             };
             let mut cx = Ctx::new(0, false);
             let given = match &t.given {
