@@ -67,7 +67,7 @@ impl Checker<'_> {
     }
 
     /// A number where a float is needed (rubric criteria, arithmetic on bools).
-    pub(crate) fn to_float_for(&mut self, e: Expr, _src: &ast::Expr, what: &str) -> Expr {
+    pub(crate) fn float_for(&mut self, e: Expr, _src: &ast::Expr, what: &str) -> Expr {
         match &e.ty {
             Ty::Float | Ty::Error => e,
             Ty::Int | Ty::Bool => {
@@ -193,7 +193,7 @@ impl Checker<'_> {
                     UnaryOp::Neg => match a.ty {
                         Ty::Int => Expr::new(ExprKind::Neg(NumKind::Int, boxed(a)), Ty::Int, span),
                         Ty::Float | Ty::Bool => {
-                            let a = self.to_float_for(a, operand, "");
+                            let a = self.float_for(a, operand, "");
                             Expr::new(ExprKind::Neg(NumKind::Float, boxed(a)), Ty::Float, span)
                         }
                         Ty::Error => err(span),
@@ -667,7 +667,7 @@ impl Checker<'_> {
                         needle: boxed(a.clone()),
                     }),
                     (item, Ty::List(elem)) => match unify(item, elem) {
-                        Some(u) if &u == &**elem => {
+                        Some(u) if u == **elem => {
                             let a = try_coerce(a.clone(), elem).unwrap_or(a.clone());
                             Some(ExprKind::ListContains {
                                 list: boxed(b.clone()),
@@ -763,8 +763,8 @@ impl Checker<'_> {
                 span,
             );
         }
-        let a = self.to_float_for(a, l, "");
-        let b = self.to_float_for(b, r, "");
+        let a = self.float_for(a, l, "");
+        let b = self.float_for(b, r, "");
         Expr::new(
             ExprKind::Arith(arith, NumKind::Float, boxed(a), boxed(b)),
             Ty::Float,
@@ -814,6 +814,23 @@ impl Checker<'_> {
 
     fn call(&mut self, cx: &mut Ctx, callee: &ast::Ident, args: &[ast::Expr], span: Span) -> Expr {
         let name = callee.name.as_str();
+        // A user function's parameter types are known up front: check record and list literal
+        // arguments against them (so `{x: 0}` can be a `{x: float}`).
+        let target = self.scopes[cx.module].callables.get(name).cloned();
+        if let (Some(Callable::Fn(id)), None) = (&target, AggKind::from_name(name)) {
+            let params = self.fns[*id].ir.params.clone();
+            if params.len() == args.len() {
+                let checked: Vec<Expr> = args
+                    .iter()
+                    .zip(&params)
+                    .map(|(a, (_, ty))| self.check_expected(cx, a, ty))
+                    .collect();
+                if checked.iter().any(|a| a.ty == Ty::Error) {
+                    return err(span);
+                }
+                return self.call_fn(cx, *id, callee, checked, span);
+            }
+        }
         let checked: Vec<Expr> = args.iter().map(|a| self.check_expr(cx, a)).collect();
         if checked.iter().any(|a| a.ty == Ty::Error) {
             return err(span);

@@ -52,6 +52,7 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         params: Vec::new(),
         regexes: Vec::new(),
         eval_order: Vec::new(),
+        tests: Vec::new(),
     };
     checker.run(overrides, override_file);
     let Checker {
@@ -62,6 +63,7 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         regexes,
         eval_order,
         input,
+        tests,
         ..
     } = checker;
     if !diags.is_empty() {
@@ -71,7 +73,6 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         };
     }
     let score = terms.iter().position(|t| t.kind == TermKind::Score);
-    let tests = Vec::new();
     let mut program = Program {
         input,
         params,
@@ -92,16 +93,17 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         regexes,
         tests,
     };
-    program.tests = std::mem::take(&mut TESTS.with(|t| std::mem::take(&mut *t.borrow_mut())));
+    let fold_errors = ir::fold::fold_program(&mut program);
+    if !fold_errors.is_empty() {
+        return Compilation {
+            sources,
+            result: Err(fold_errors),
+        };
+    }
     Compilation {
         sources,
         result: Ok(program),
     }
-}
-
-thread_local! {
-    /// Tests are elaborated after terms; kept aside until the program is assembled.
-    static TESTS: std::cell::RefCell<Vec<ir::Test>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[derive(Clone, Debug)]
@@ -169,6 +171,7 @@ pub(crate) struct Checker<'m> {
     params: Vec<ir::Param>,
     regexes: Vec<ir::RegexDef>,
     eval_order: Vec<TermId>,
+    tests: Vec<ir::Test>,
 }
 
 /// Where an expression is checked: which module's names it sees and whether it may read the
@@ -889,7 +892,7 @@ impl<'m> Checker<'m> {
                 };
                 let c = &r.criteria[index];
                 let e = self.check_expr(&mut cx, &c.value);
-                let value = self.to_float_for(e, &c.value, "a rubric criterion");
+                let value = self.float_for(e, &c.value, "a rubric criterion");
                 ir::Expr::new(
                     ir::ExprKind::CheckUnit {
                         value: Box::new(value),
@@ -1186,8 +1189,12 @@ impl<'m> Checker<'m> {
                 (None, None) => Ty::record(Vec::new()),
                 (None, Some(g)) => {
                     self.error(
-                        Diagnostic::new(Code::E0022, g.span, "`given` needs an `input` block to say what a rollout is")
-                            .help("add `input { … }`, or test functions directly: `expect f(1) == 2`"),
+                        Diagnostic::new(
+                            Code::E0022,
+                            g.span,
+                            "`given` needs an `input` block to say what a rollout is",
+                        )
+                        .help("add `input { … }`, or test functions directly: `expect f(1) == 2`"),
                     );
                     continue;
                 }
@@ -1236,7 +1243,7 @@ impl<'m> Checker<'m> {
                 expects,
             });
         }
-        TESTS.with(|cell| *cell.borrow_mut() = tests);
+        self.tests = tests;
     }
 }
 

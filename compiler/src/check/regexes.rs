@@ -102,8 +102,7 @@ impl Checker<'_> {
                 let msg = e.to_string();
                 let last = msg
                     .lines()
-                    .filter(|l| l.starts_with("error:"))
-                    .last()
+                    .rfind(|l| l.starts_with("error:"))
                     .unwrap_or("invalid regex")
                     .trim_start_matches("error: ")
                     .to_string();

@@ -4,6 +4,7 @@
 //! explicit `ToFloat` nodes, params are folded to constants, and user functions are separate
 //! bodies called by id. Terms are listed in source order; `eval_order` is a dependency order.
 
+pub mod fold;
 mod print;
 
 use std::sync::Arc;

@@ -168,7 +168,7 @@ fn syntax_error(file: FileId, base: usize, err: &pest::error::Error<Rule>) -> Di
     };
     let label = "unexpected input here".to_string();
     let mut d = Diagnostic::new(Code::E0001, Span::new(file, start, start), message).label(label);
-    if at == 0 && base > 0 || base == 0 && at == 0 {
+    if at == 0 {
         d = d.help(
             "a reward file is a sequence of items: `use`, `input`, `param`, `type`, `let`, `rule`, \
              `score`, `fn`, `rubric` and `test`",

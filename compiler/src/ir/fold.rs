@@ -1,0 +1,191 @@
+//! Constant folding: params are already constants, so every operation whose operands are all
+//! constants is computed once at compile time, by the interpreter itself (so folding cannot
+//! change a result). An operation that would fail on every rollout (e.g. `1 % 0`) is a
+//! compile-time error instead of a run-time error on every row.
+
+use reward_runtime::Value;
+
+use super::*;
+use crate::diag::{Code, Diagnostic};
+use crate::interp::eval_const;
+
+pub fn fold_program(p: &mut Program) -> Vec<Diagnostic> {
+    let regexes: Vec<regex::Regex> = p.regexes.iter().map(|r| r.regex.clone()).collect();
+    let mut diags = Vec::new();
+    let mut folder = Folder {
+        regexes: &regexes,
+        diags: &mut diags,
+    };
+    for t in &mut p.terms {
+        folder.fold(&mut t.body.expr);
+    }
+    for f in &mut p.functions {
+        folder.fold(&mut f.body.expr);
+    }
+    for t in &mut p.tests {
+        for e in &mut t.expects {
+            folder.fold(&mut e.body.expr);
+        }
+    }
+    diags
+}
+
+struct Folder<'a> {
+    regexes: &'a [regex::Regex],
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+fn is_const(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Const(_))
+}
+
+fn const_bool(e: &Expr) -> Option<bool> {
+    match &e.kind {
+        ExprKind::Const(Value::Bool(b)) => Some(*b),
+        _ => None,
+    }
+}
+
+impl Folder<'_> {
+    fn fold(&mut self, e: &mut Expr) {
+        // Children first.
+        match &mut e.kind {
+            ExprKind::Const(_) | ExprKind::Input | ExprKind::Term(_) | ExprKind::Local(_) => return,
+            ExprKind::Field(a, _)
+            | ExprKind::Not(a)
+            | ExprKind::Neg(_, a)
+            | ExprKind::ToFloat(a)
+            | ExprKind::Match(a, _) => self.fold(a),
+            ExprKind::CheckUnit { value, .. } => self.fold(value),
+            ExprKind::Index(a, b)
+            | ExprKind::Arith(_, _, a, b)
+            | ExprKind::Concat(a, b)
+            | ExprKind::Compare(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Coalesce(a, b) => {
+                self.fold(a);
+                self.fold(b);
+            }
+            ExprKind::TextContains {
+                haystack: a,
+                needle: b,
+            }
+            | ExprKind::ListContains { list: a, item: b } => {
+                self.fold(a);
+                self.fold(b);
+            }
+            ExprKind::If(c, a, b) => {
+                self.fold(c);
+                self.fold(a);
+                self.fold(b);
+            }
+            ExprKind::Call(_, args)
+            | ExprKind::CallFn(_, args)
+            | ExprKind::List(args)
+            | ExprKind::Record(args) => {
+                for a in args {
+                    self.fold(a);
+                }
+            }
+            ExprKind::Aggregate(a) => {
+                self.fold(&mut a.iter);
+                if let Some(f) = &mut a.filter {
+                    self.fold(f);
+                }
+                if let Some(b) = &mut a.body {
+                    self.fold(b);
+                }
+                return;
+            }
+        }
+        // Branches decided at compile time.
+        let replacement = match &mut e.kind {
+            ExprKind::If(c, a, b) => const_bool(c).map(|c| {
+                if c {
+                    std::mem::replace(&mut **a, placeholder())
+                } else {
+                    std::mem::replace(&mut **b, placeholder())
+                }
+            }),
+            ExprKind::And(a, b) => match const_bool(a) {
+                Some(false) => Some(std::mem::replace(&mut **a, placeholder())),
+                Some(true) => Some(std::mem::replace(&mut **b, placeholder())),
+                None => None,
+            },
+            ExprKind::Or(a, b) => match const_bool(a) {
+                Some(true) => Some(std::mem::replace(&mut **a, placeholder())),
+                Some(false) => Some(std::mem::replace(&mut **b, placeholder())),
+                None => None,
+            },
+            ExprKind::Coalesce(a, b) => match &a.kind {
+                ExprKind::Const(Value::None) => Some(std::mem::replace(&mut **b, placeholder())),
+                ExprKind::Const(_) => Some(std::mem::replace(&mut **a, placeholder())),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(mut r) = replacement {
+            // Keep the node's type: a branch may be an int where the `if` is a float, etc.
+            if r.ty != e.ty {
+                let span = r.span;
+                r = match (&r.kind, &e.ty) {
+                    (ExprKind::Const(v), _)
+                        if !v.is_none()
+                            && e.ty.strip_optional() == &reward_runtime::Ty::Float
+                            && !matches!(v, Value::Float(_)) =>
+                    {
+                        Expr::constant(Value::Float(v.as_f64()), e.ty.clone(), span)
+                    }
+                    _ => Expr::new(r.kind, e.ty.clone(), span),
+                };
+            }
+            *e = r;
+            return;
+        }
+        let foldable = match &e.kind {
+            ExprKind::CallFn(..) | ExprKind::CheckUnit { .. } => false,
+            ExprKind::Field(a, _)
+            | ExprKind::Not(a)
+            | ExprKind::Neg(_, a)
+            | ExprKind::ToFloat(a)
+            | ExprKind::Match(a, _) => is_const(a),
+            ExprKind::Index(a, b)
+            | ExprKind::Arith(_, _, a, b)
+            | ExprKind::Concat(a, b)
+            | ExprKind::Compare(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Coalesce(a, b) => is_const(a) && is_const(b),
+            ExprKind::TextContains {
+                haystack: a,
+                needle: b,
+            }
+            | ExprKind::ListContains { list: a, item: b } => is_const(a) && is_const(b),
+            ExprKind::If(c, a, b) => is_const(c) && is_const(a) && is_const(b),
+            ExprKind::Call(_, args) | ExprKind::List(args) | ExprKind::Record(args) => {
+                args.iter().all(is_const)
+            }
+            _ => false,
+        };
+        if !foldable {
+            return;
+        }
+        match eval_const(e, self.regexes) {
+            Ok(v) => e.kind = ExprKind::Const(v),
+            Err(message) => self.diags.push(
+                Diagnostic::new(Code::E0029, e.span, format!("this always fails: {message}"))
+                    .label("computed at compile time from constants")
+                    .help("every rollout would get an error here; fix the constant expression"),
+            ),
+        }
+    }
+}
+
+fn placeholder() -> Expr {
+    Expr::constant(
+        Value::None,
+        reward_runtime::Ty::Error,
+        crate::diag::Span::default(),
+    )
+}
