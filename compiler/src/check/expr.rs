@@ -364,6 +364,9 @@ impl Checker<'_> {
             let param = &self.params[p];
             return Expr::constant(param.value.clone(), param.ty.clone(), span);
         }
+        if self.modules[cx.module].ast.broken_names.contains(&id.name) {
+            return err(span);
+        }
         // Not a value: explain why.
         let in_root_scope = cx.module == 0;
         let is_term_or_input = self.term_names.contains_key(&id.name)
@@ -410,7 +413,14 @@ impl Checker<'_> {
             }
         }
         candidates.extend(self.scopes[cx.module].params.keys().cloned());
+        let python = match id.name.as_str() {
+            "True" => Some("true"),
+            "False" => Some("false"),
+            "None" | "null" | "nil" => Some("none"),
+            _ => None,
+        };
         let help = match closest(&id.name, candidates.iter().map(String::as_str)) {
+            _ if python.is_some() => format!("write `{}`", python.unwrap_or_default()),
             Some(s) => format!("did you mean `{s}`?"),
             None if cx.allow_terms => {
                 "names come from the `input` block, `let`, `rule`, `rubric` and `param`".to_string()
@@ -860,6 +870,14 @@ impl Checker<'_> {
         match self.scopes[cx.module].callables.get(name).cloned() {
             Some(Callable::Fn(id)) => self.call_fn(cx, id, callee, checked, span),
             Some(Callable::Builtins(ids)) => self.call_builtin(&ids, callee, checked, span),
+            None if self.modules[cx.module]
+                .ast
+                .broken_names
+                .iter()
+                .any(|n| n == name) =>
+            {
+                err(span)
+            }
             None => {
                 let mut help = None;
                 for m in crate::stdlib::MODULES {

@@ -800,7 +800,12 @@ impl<'m> Checker<'m> {
             );
             self.input = Some(Ty::record(Vec::new()));
         }
-        if self.input.is_some() && !self.term_names.contains_key("score") {
+        let score_broken = self.modules[0]
+            .ast
+            .broken_names
+            .iter()
+            .any(|n| n == "score");
+        if self.input.is_some() && !self.term_names.contains_key("score") && !score_broken {
             let span = self.input_span.unwrap_or_default();
             self.error(
                 Diagnostic::new(Code::E0014, span, "this spec has no `score`")

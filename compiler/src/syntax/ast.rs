@@ -11,6 +11,8 @@ pub struct Ident {
 #[derive(Clone, Debug, Default)]
 pub struct Module {
     pub items: Vec<Item>,
+    /// Names that items with syntax errors meant to define; the checker stays silent about them.
+    pub broken_names: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

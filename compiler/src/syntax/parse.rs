@@ -29,6 +29,7 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
         return (Module::default(), vec![d]);
     }
     pest::set_call_limit(std::num::NonZeroUsize::new(50_000_000));
+    pest::set_error_detail(true);
     let mut module = Module::default();
     let mut pos = 0;
     while pos <= src.len() {
@@ -57,8 +58,19 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
                 pos += consumed;
             }
             Err(err) => {
-                diags.push(syntax_error(file, pos, &err));
-                match skip_to_next_item(src, pos) {
+                let mut d = syntax_error(file, src, pos, &err);
+                let error_at = (d.span.start as usize).max(pos);
+                if let Some(open) = unclosed_bracket(src, pos, error_at) {
+                    d = d.note(
+                        Span::new(file, open, open + 1),
+                        "this bracket is never closed",
+                    );
+                }
+                diags.push(d);
+                let resume = skip_to_next_item(src, pos, error_at);
+                let failed = &src[pos..resume.unwrap_or(src.len())];
+                module.broken_names.extend(defined_name(failed));
+                match resume {
                     Some(next) => pos = next,
                     None => break,
                 }
@@ -106,13 +118,19 @@ fn check_nesting(file: FileId, src: &str) -> Option<Diagnostic> {
     None
 }
 
-/// Finds the start of the next line (after `from`) that begins with an item keyword.
-fn skip_to_next_item(src: &str, from: usize) -> Option<usize> {
+/// Where to resume after a syntax error in the item starting at `item_start`: the first line
+/// that begins with an item keyword, after the item's first line and not before the line of the
+/// error (an item keyword at the start of the error's own line is where the user started anew).
+fn skip_to_next_item(src: &str, item_start: usize, error_at: usize) -> Option<usize> {
+    let item_text = src[item_start..].trim_start();
+    let item_line_end =
+        src.len() - item_text.len() + item_text.find('\n').unwrap_or(item_text.len());
+    let from = src[..error_at.max(item_line_end)]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     let mut offset = from;
-    let rest = &src[from..];
-    let mut first = true;
-    for line in rest.split_inclusive('\n') {
-        if !first {
+    for line in src[from..].split_inclusive('\n') {
+        if offset > item_line_end {
             let word: String = line
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -121,20 +139,68 @@ fn skip_to_next_item(src: &str, from: usize) -> Option<usize> {
                 return Some(offset);
             }
         }
-        first = false;
         offset += line.len();
     }
     None
 }
 
-fn syntax_error(file: FileId, base: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
-    let at = match err.location {
+/// The innermost bracket opened in `src[from..to]` and not closed there (strings skipped).
+fn unclosed_bracket(src: &str, from: usize, to: usize) -> Option<usize> {
+    let mut stack = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in src[from..to.min(src.len())].char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => stack.push(from + i),
+            ')' | ']' | '}' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack.pop()
+}
+
+/// The name an unparsable item meant to define, so that uses of it do not cascade into
+/// "unknown name" errors.
+fn defined_name(item: &str) -> Option<String> {
+    let mut words = item
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty());
+    match words.next()? {
+        "score" => Some("score".into()),
+        "let" | "rule" | "fn" | "rubric" | "param" | "type" => words.next().map(str::to_string),
+        _ => None,
+    }
+}
+
+fn syntax_error(
+    file: FileId,
+    src: &str,
+    base: usize,
+    err: &pest::error::Error<Rule>,
+) -> Diagnostic {
+    let mut at = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    let attempts = err.parse_attempts();
+    if let Some(a) = &attempts {
+        at = at.max(a.max_position);
+    }
     let start = base + at;
     let mut expected: Vec<String> = Vec::new();
-    if let Some(attempts) = err.parse_attempts() {
+    if let Some(attempts) = attempts {
         for tok in attempts.expected_tokens() {
             let token = tok.to_string();
             if token.is_empty()
@@ -159,22 +225,105 @@ fn syntax_error(file: FileId, base: usize, err: &pest::error::Error<Rule>) -> Di
             }
         }
     }
-    let message = if expected.is_empty() {
+    // Group long token lists into what the user can act on.
+    const ITEM_WORDS: &[&str] = &[
+        "`use`", "`input`", "`param`", "`type`", "`let`", "`rule`", "`score`", "`fn`", "`rubric`",
+        "`test`",
+    ];
+    const OPERATORS: &[&str] = &[
+        "`+`", "`-`", "`*`", "`/`", "`%`", "`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`", "`~`",
+        "`??`", "`and`", "`or`", "`in`", "`not`", "`.`", "`[`",
+    ];
+    let has_item = expected
+        .iter()
+        .any(|e| ITEM_WORDS.contains(&e.as_str()) || e.starts_with("an item"));
+    let has_op = expected
+        .iter()
+        .any(|e| OPERATORS.contains(&e.as_str()) || e == "an operator");
+    let mut grouped: Vec<String> = expected
+        .iter()
+        .filter(|e| {
+            !ITEM_WORDS.contains(&e.as_str())
+                && !OPERATORS.contains(&e.as_str())
+                && !e.starts_with("an item")
+                && *e != "an operator"
+                && *e != "end of file"
+        })
+        .cloned()
+        .collect();
+    if has_op {
+        grouped.push("an operator".into());
+    }
+    if has_item {
+        grouped.push("a new item (`let`, `rule`, `score`, …)".into());
+    }
+    let message = if grouped.is_empty() {
         "unexpected input".to_string()
-    } else if expected.len() > 8 {
-        format!("expected {} or …", expected[..8].join(", "))
+    } else if grouped.len() > 8 {
+        format!("expected {} or …", grouped[..8].join(", "))
     } else {
-        format!("expected {}", list_or(&expected))
+        format!("expected {}", list_or(&grouped))
     };
-    let label = "unexpected input here".to_string();
-    let mut d = Diagnostic::new(Code::E0001, Span::new(file, start, start), message).label(label);
-    if at == 0 {
+    let rest = &src[start.min(src.len())..];
+    let found: String = rest
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(12)
+        .collect();
+    let label = if found.is_empty() {
+        "unexpected end of input".to_string()
+    } else {
+        format!("unexpected `{found}`")
+    };
+    let end = start + rest.chars().next().map_or(0, char::len_utf8);
+    let mut d = Diagnostic::new(Code::E0001, Span::new(file, start, end), message).label(label);
+    if let Some(hint) = python_hint(rest) {
+        d = d.help(hint);
+    } else if at == 0 {
         d = d.help(
             "a reward file is a sequence of items: `use`, `input`, `param`, `type`, `let`, `rule`, \
              `score`, `fn`, `rubric` and `test`",
         );
     }
     d
+}
+
+/// Hints for spellings users bring from other languages.
+fn python_hint(rest: &str) -> Option<&'static str> {
+    let hints: &[(&str, &str)] = &[
+        ("&&", "write `and` for logical and"),
+        ("||", "write `or` for logical or"),
+        ("!=", "`!=` compares two values; check what comes before it"),
+        ("!", "write `not` for logical negation"),
+        ("==", "`==` compares two values; check what comes before it"),
+        (
+            "=",
+            "write `==` to compare; `=` only appears in definitions",
+        ),
+        ("'", "text literals use double quotes: \"…\""),
+        ("elif", "write `else if … then …`"),
+        (
+            "def ",
+            "functions are written `fn name(x: type) -> type = expr`",
+        ),
+        (
+            "return",
+            "a function body is a single expression: `fn f(x: int) -> int = x + 1`",
+        ),
+        ("**", "write `pow(x, y)` for powers"),
+        (
+            ":",
+            "a `let` type annotation goes before `=`: `let x: float = …`",
+        ),
+        (
+            ";",
+            "items do not end with `;`: start the next item on a new line",
+        ),
+    ];
+    hints
+        .iter()
+        .find(|(p, _)| rest.starts_with(p))
+        .map(|(_, h)| *h)
 }
 
 fn list_or(items: &[String]) -> String {
