@@ -24,8 +24,7 @@ use rayon::prelude::*;
 /// How [`run`] reads, schedules and reports.
 #[derive(Clone, Debug)]
 pub struct DriverOptions {
-    /// Worker threads: `Some(n)` builds a dedicated pool of `n` threads for this run; `None` uses
-    /// rayon's global pool (one thread per core unless `RAYON_NUM_THREADS` says otherwise).
+    /// Worker threads; `None` means one per core.
     pub threads: Option<usize>,
     /// Show a spinner with the row count and rate on stderr (never stdout).
     pub progress: bool,
@@ -110,6 +109,9 @@ pub fn error_json(line: u64, message: &str, field: Option<&str>) -> String {
 ///
 /// On a read error, the rows read before it are still scored and written, then the error is
 /// returned. Write errors (e.g. a closed pipe) are returned as soon as they happen.
+/// Stack size of each scoring thread.
+const WORKER_STACK_BYTES: usize = 64 << 20;
+
 pub fn run<R: BufRead, W: Write, F>(
     mut input: R,
     mut output: W,
@@ -119,16 +121,19 @@ pub fn run<R: BufRead, W: Write, F>(
 where
     F: Fn(u64, &str) -> RowOutput + Sync,
 {
-    let pool = match opts.threads {
-        Some(n) => Some(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n.max(1))
-                .thread_name(|i| format!("reward-worker-{i}"))
-                .build()
-                .map_err(|e| io::Error::other(format!("cannot start worker threads: {e}")))?,
-        ),
-        None => None,
-    };
+    // Always a pool of our own: its workers get a large stack, so that no spec the compiler
+    // accepts can overflow it while scoring.
+    let threads = opts
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = Some(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .stack_size(WORKER_STACK_BYTES)
+            .thread_name(|i| format!("reward-worker-{i}"))
+            .build()
+            .map_err(|e| io::Error::other(format!("cannot start worker threads: {e}")))?,
+    );
     let progress = Progress::new(opts.progress);
     let chunk_rows = opts.chunk_rows.max(1);
     let score = &score;
