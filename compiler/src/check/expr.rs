@@ -344,6 +344,34 @@ impl Checker<'_> {
         if let Some((_, local, ty)) = cx.locals.iter().rev().find(|(n, _, _)| *n == id.name) {
             return Expr::new(ExprKind::Local(*local), ty.clone(), span);
         }
+        // `input` is the whole rollout: `input.type` reads a column whose name is a keyword.
+        if id.name == "input" {
+            return match (&self.input, cx.allow_terms) {
+                (Some(ty), true) => Expr::new(ExprKind::Input, ty.clone(), span),
+                (Some(_), false) => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0026,
+                            span,
+                            format!("the rollout cannot be read in {}", cx.place),
+                        )
+                        .help("pass the columns you need as arguments"),
+                    );
+                    err(span)
+                }
+                (None, _) => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0015,
+                            span,
+                            "`input` is used, but this file has no `input` block",
+                        )
+                        .help("declare the rollout's columns: `input { completion: text }`"),
+                    );
+                    err(span)
+                }
+            };
+        }
         if cx.allow_terms {
             if let Some(&term) = self.term_names.get(&id.name) {
                 let ty = self.check_term(term);
@@ -375,15 +403,24 @@ impl Checker<'_> {
                 .as_ref()
                 .is_some_and(|t| t.field_index(&id.name).is_some());
         if in_root_scope && is_term_or_input && !cx.allow_terms {
-            let what = if cx.in_fn.is_some() {
-                "a function body"
+            let what = if self.term_names.contains_key(&id.name) {
+                "a term"
             } else {
-                "here"
+                "an input column"
+            };
+            let (code, help) = match cx.place {
+                "a param's value" => (Code::E0013, "params are fixed before any rollout is read; compute the value with `let` instead"),
+                "a function body" => (Code::E0026, "a function sees only its arguments, params and other functions: pass the value as an argument"),
+                _ => (Code::E0022, "a test's `given` is the rollout itself: write the value literally"),
             };
             self.error(
-                Diagnostic::new(Code::E0026, span, format!("`{}` cannot be read in {what}", id.name))
-                    .label("a term or input column")
-                    .help("functions and params see only their own arguments, params and other functions; pass the value as an argument"),
+                Diagnostic::new(
+                    code,
+                    span,
+                    format!("`{}` is {what}: it cannot be read in {}", id.name, cx.place),
+                )
+                .label(what.to_string())
+                .help(help),
             );
             return err(span);
         }

@@ -185,6 +185,8 @@ pub(crate) struct Ctx {
     next_local: u32,
     /// Terms read while checking (for test failure reports).
     mentions: Vec<ir::Mention>,
+    /// What is being checked when terms are not allowed, for messages: "a function body", …
+    place: &'static str,
 }
 
 impl Ctx {
@@ -196,6 +198,7 @@ impl Ctx {
             locals: Vec::new(),
             next_local: 0,
             mentions: Vec::new(),
+            place: "here",
         }
     }
 
@@ -222,6 +225,9 @@ impl<'m> Checker<'m> {
         for &m in &order {
             self.import_names(m);
         }
+        // The root's columns and term names first, so that functions and params that try to
+        // read them get a precise error rather than "unknown name".
+        self.declare_root();
         for &m in &order {
             self.check_params(m, if m == 0 { overrides } else { &[] }, override_file);
         }
@@ -547,6 +553,7 @@ impl<'m> Checker<'m> {
             }
             let ty = self.resolve_type(m, ty);
             let mut cx = Ctx::new(m, false);
+            cx.place = "a param's value";
             let expr = self.check_expected(&mut cx, value, &ty);
             let mut folded = Value::None;
             if expr.ty != Ty::Error {
@@ -620,6 +627,7 @@ impl<'m> Checker<'m> {
             };
             let mut cx = Ctx::new(m, false);
             cx.in_fn = Some(id);
+            cx.place = "a function body";
             for (name, ty) in self.fns[id].ir.params.clone() {
                 let local = cx.fresh_local();
                 cx.locals.push((name, local, ty));
@@ -681,21 +689,28 @@ impl<'m> Checker<'m> {
     }
 
     /// The root file: input, terms, score, rubrics, tests.
-    fn check_root(&mut self) {
+    fn declare_root(&mut self) {
         let items = &self.modules[0].ast.items;
         // Input schema.
+        let mut out: Vec<Field> = Vec::new();
         for item in items {
             if let ItemKind::Input(fields) = &item.kind {
+                // The `input` keyword: a whole-block span would render as a long multi-line arrow.
+                let keyword = Span {
+                    end: item.span.start + 5,
+                    ..item.span
+                };
                 if let Some(first) = self.input_span {
                     self.error(
-                        Diagnostic::new(Code::E0015, item.span, "a spec has one `input` block")
+                        Diagnostic::new(Code::E0015, keyword, "a spec has one `input` block")
                             .note(first, "first `input` block here")
                             .help("declare every column of the rollout in a single `input { … }` block"),
                     );
-                    continue;
+                } else {
+                    self.input_span = Some(keyword);
                 }
-                self.input_span = Some(item.span);
-                let mut out: Vec<Field> = Vec::new();
+                // The columns of a second block are still declared, so that their uses do not
+                // cascade into more errors.
                 for f in fields {
                     if !self.define(0, &f.name, "input field") {
                         continue;
@@ -706,8 +721,10 @@ impl<'m> Checker<'m> {
                         ty,
                     });
                 }
-                self.input = Some(Ty::record(out));
             }
+        }
+        if self.input_span.is_some() {
+            self.input = Some(Ty::record(out));
         }
         // Declare terms so they can be referenced in any order.
         for (i, item) in items.iter().enumerate() {
@@ -813,6 +830,10 @@ impl<'m> Checker<'m> {
                     .help("add `score = …`, the reward for one rollout"),
             );
         }
+    }
+
+    /// The root file's terms and tests.
+    fn check_root(&mut self) {
         for id in 0..self.terms.len() {
             self.check_term(id);
         }
@@ -1205,6 +1226,7 @@ impl<'m> Checker<'m> {
                 }
             };
             let mut cx = Ctx::new(0, false);
+            cx.place = "a test's `given`";
             let given = match &t.given {
                 Some(g) => self.check_expected(&mut cx, g, &input_ty),
                 None => {

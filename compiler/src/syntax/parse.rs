@@ -19,6 +19,11 @@ pub const MAX_NESTING: usize = 64;
 /// Deepest expression tree accepted (long operator chains).
 pub const MAX_EXPR_DEPTH: usize = 400;
 
+const RESERVED: &[&str] = &[
+    "and", "or", "not", "if", "then", "else", "for", "in", "true", "false", "none", "let", "rule",
+    "fn", "use", "input", "param", "type", "rubric", "test",
+];
+
 const ITEM_KEYWORDS: &[&str] = &[
     "use", "input", "param", "type", "let", "rule", "score", "fn", "rubric", "test",
 ];
@@ -31,6 +36,7 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
     pest::set_call_limit(std::num::NonZeroUsize::new(50_000_000));
     pest::set_error_detail(true);
     let mut module = Module::default();
+    diags.extend(floor_division_comments(file, src));
     let mut pos = 0;
     while pos <= src.len() {
         match RewardParser::parse(Rule::next_item, &src[pos..]) {
@@ -60,11 +66,39 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
             Err(err) => {
                 let mut d = syntax_error(file, src, pos, &err);
                 let error_at = (d.span.start as usize).max(pos);
-                if let Some(open) = unclosed_bracket(src, pos, error_at) {
-                    d = d.note(
-                        Span::new(file, open, open + 1),
-                        "this bracket is never closed",
-                    );
+                let expects_closing = ["`)`", "`]`", "`}`"].iter().any(|b| d.message.contains(b));
+                if let Some(quote) = unterminated_string(src, pos, error_at) {
+                    let line_end = src[quote..].find('\n').map_or(src.len(), |i| quote + i);
+                    d = Diagnostic::new(Code::E0001, Span::new(file, quote, line_end), "unterminated string")
+                        .label("this string is not closed on its line")
+                        .help("close it with `\"`; strings cannot span lines: use \"\"\"…\"\"\" for multi-line text");
+                } else if expects_closing {
+                    if let Some(open) = unclosed_bracket(src, pos, error_at) {
+                        d = d.note(
+                            Span::new(file, open, open + 1),
+                            "this bracket is never closed",
+                        );
+                    }
+                }
+                // An error at the very first token after a complete item usually means that item
+                // was cut short (`rule r = a = b` parses as `rule r = a`): drop it, so that its
+                // partial meaning does not produce more errors.
+                let first_word: String = src[error_at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if src[pos..error_at].trim().is_empty()
+                    && !ITEM_KEYWORDS.contains(&first_word.as_str())
+                {
+                    if let Some(prev) = module.items.pop() {
+                        let text = &src[prev.span.range()];
+                        module.broken_names.extend(defined_name(text));
+                        if d.message.starts_with("expected a new item") {
+                            d.message =
+                                "expected an operator or a new item (`let`, `rule`, `score`, …)"
+                                    .into();
+                        }
+                    }
                 }
                 diags.push(d);
                 let resume = skip_to_next_item(src, pos, error_at);
@@ -81,11 +115,32 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
 }
 
 /// Rejects pathologically deep bracket nesting up front, with a span on the offending bracket.
+/// Strings, comments and escaped characters are skipped; the count restarts at every line that
+/// starts an item, so an unbalanced bracket in a regex cannot accumulate across the file.
 fn check_nesting(file: FileId, src: &str) -> Option<Diagnostic> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
-    for (i, c) in src.char_indices() {
+    let mut in_comment = false;
+    let mut line_start = true;
+    let mut chars = src.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if line_start && !in_string {
+            let word: String = src[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if ITEM_KEYWORDS.contains(&word.as_str()) {
+                depth = 0;
+            }
+        }
+        line_start = c == '\n';
+        if c == '\n' {
+            in_comment = false;
+        }
+        if in_comment {
+            continue;
+        }
         if in_string {
             match c {
                 _ if escaped => escaped = false,
@@ -97,6 +152,10 @@ fn check_nesting(file: FileId, src: &str) -> Option<Diagnostic> {
         }
         match c {
             '"' => in_string = true,
+            '\\' => {
+                chars.next();
+            }
+            '/' if chars.peek().is_some_and(|(_, n)| *n == '/') => in_comment = true,
             '(' | '[' | '{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
@@ -116,6 +175,99 @@ fn check_nesting(file: FileId, src: &str) -> Option<Diagnostic> {
         }
     }
     None
+}
+
+/// `a // 2` reads as `a` followed by a comment. Python users write it for floor division, and the
+/// silent truncation would be a wrong reward, so a comment that is just a number right after an
+/// operand is an error.
+fn floor_division_comments(file: FileId, src: &str) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        if let Some(at) = comment_start(line) {
+            let before = line[..at].trim_end();
+            let after = line[at + 2..].trim();
+            let operand_before = before
+                .ends_with(|c: char| c.is_ascii_alphanumeric() || c == ')' || c == ']' || c == '_');
+            let number_after = !after.is_empty()
+                && after
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == '_');
+            if operand_before && number_after && !before.trim_start().starts_with("//") {
+                out.push(
+                    Diagnostic::new(Code::E0001, Span::new(file, offset + at, offset + at + 2), format!("`// {after}` is a comment, not a division"))
+                        .label("this starts a comment: the rest of the line is ignored")
+                        .help("`/` divides (the result is a float); for integer division write `int(floor(a / b))`"),
+                );
+            }
+        }
+        offset += line.len();
+    }
+    out
+}
+
+/// Byte offset of a `//` comment in a line, outside strings and regex literals.
+fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut in_string = false;
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes[i + 1] == b'/' => return Some(i),
+            // A regex literal: skip to its closing slash.
+            b'/' if !in_string => {
+                let mut j = i + 1;
+                while j < bytes.len() && bytes[j] != b'/' && bytes[j] != b'\n' {
+                    if bytes[j] == b'\\' {
+                        j += 1;
+                    }
+                    j += 1;
+                }
+                i = j;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A plain string opened in `src[from..=to]` and not closed before the end of its line.
+fn unterminated_string(src: &str, from: usize, to: usize) -> Option<usize> {
+    let end = src[to.min(src.len())..]
+        .find('\n')
+        .map_or(src.len(), |i| to + i);
+    let bytes = src.as_bytes();
+    let mut i = from;
+    let mut open: Option<usize> = None;
+    while i < end {
+        match bytes[i] {
+            b'"' if open.is_none() && src[i..].starts_with("\"\"\"") => {
+                // Triple-quoted strings may span lines: skip to the closing quotes.
+                match src[i + 3..].find("\"\"\"") {
+                    Some(k) => i += k + 6,
+                    None => return None,
+                }
+                continue;
+            }
+            b'"' if open.is_none() => open = Some(i),
+            b'"' => open = None,
+            b'\\' if open.is_some() => i += 1,
+            b'\n' if open.is_some() => return open,
+            b'/' if open.is_none() && bytes.get(i + 1) == Some(&b'/') => {
+                // A comment: skip to the end of its line.
+                while i < end && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    open
 }
 
 /// Where to resume after a syntax error in the item starting at `item_start`: the first line
@@ -203,7 +355,12 @@ fn syntax_error(
     if let Some(attempts) = attempts {
         for tok in attempts.expected_tokens() {
             let token = tok.to_string();
+            // Single letters are continuations of numbers (`1e5`, `1_000`): never what the
+            // user meant to write next.
+            let continuation =
+                token.len() == 1 && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if token.is_empty()
+                || continuation
                 || token.contains("..")
                 || [" ", "\t", "\r", "\n", "//", "/*"].contains(&token.as_str())
             {
@@ -266,18 +423,44 @@ fn syntax_error(
     };
     let rest = &src[start.min(src.len())..];
     let found: String = rest
+        .trim_start()
         .chars()
         .take_while(|c| !c.is_whitespace())
         .take(12)
         .collect();
+    // A reserved word where a name was expected: say so (the word may end right at the error).
+    if expected.iter().any(|e| e == "a name") {
+        let word_start = src[..start]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        let word_start = if word_start == start {
+            start + (rest.len() - rest.trim_start().len())
+        } else {
+            word_start
+        };
+        let word: String = src[word_start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if RESERVED.contains(&word.as_str()) {
+            return Diagnostic::new(Code::E0001, Span::new(file, word_start, word_start + word.len()), format!("`{word}` is a reserved word and cannot be a name"))
+                .label("reserved word")
+                .help(format!("choose another name; reserved words: {}. A column with such a name is read as `input.{word}`", RESERVED.join(", ")));
+        }
+    }
     let label = if found.is_empty() {
         "unexpected end of input".to_string()
     } else {
         format!("unexpected `{found}`")
     };
     let end = start + rest.chars().next().map_or(0, char::len_utf8);
+    let wants_then = message.contains("`then`");
     let mut d = Diagnostic::new(Code::E0001, Span::new(file, start, end), message).label(label);
-    if let Some(hint) = python_hint(rest) {
+    if d.message == "expected `:`" {
+        d = d.help("a name declared here needs a type: `name: text`");
+    } else if rest.starts_with(':') && wants_then {
+        d = d.help("write `if condition then a else b`");
+    } else if let Some(hint) = python_hint(rest) {
         d = d.help(hint);
     } else if at == 0 {
         d = d.help(
@@ -749,8 +932,14 @@ impl Builder<'_> {
                     *pos += 1;
                     let rhs = self.pratt(tokens, pos, right);
                     let op = binary_op(rule);
-                    if op.is_comparison() {
-                        self.check_chained(op, &lhs, &rhs, op_span);
+                    if op.is_comparison() && self.check_chained(op, &lhs, &rhs, op_span) {
+                        // Reported; checking the chain's types would only add a confusing error.
+                        let span = lhs.span.to(rhs.span);
+                        lhs = Expr {
+                            kind: ExprKind::Error,
+                            span,
+                        };
+                        continue;
                     }
                     let span = lhs.span.to(rhs.span);
                     lhs = Expr {
@@ -763,7 +952,8 @@ impl Builder<'_> {
         lhs
     }
 
-    fn check_chained(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr, op_span: Span) {
+    fn check_chained(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr, op_span: Span) -> bool {
+        let mut chained = false;
         for side in [lhs, rhs] {
             if let ExprKind::Binary(inner, ..) = &side.kind {
                 if inner.is_comparison() {
@@ -780,9 +970,11 @@ impl Builder<'_> {
                         .label("second comparison here")
                         .help("write `a < b and b < c`, or add parentheses to say what you mean"),
                     );
+                    chained = true;
                 }
             }
         }
+        chained
     }
 
     fn too_deep(&mut self, span: Span) -> Expr {
@@ -832,6 +1024,10 @@ impl Builder<'_> {
             Rule::kw_true => ExprKind::Bool(true),
             Rule::kw_false => ExprKind::Bool(false),
             Rule::kw_none => ExprKind::None,
+            Rule::kw_input => ExprKind::Name(Ident {
+                name: "input".into(),
+                span,
+            }),
             Rule::call => {
                 let mut inner = pair.into_inner();
                 let callee = self.ident(inner.next().expect("callee"));
