@@ -249,6 +249,10 @@ fn render_one(sources: &SourceMap, d: &Diagnostic, out: &mut Vec<u8>) {
 
 /// Suggests the candidate closest to `name`, if one is close enough to be a plausible typo.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // One- and two-letter names are within one edit of each other: any guess would be noise.
+    if name.chars().count() < 3 {
+        return None;
+    }
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         if c == name {

@@ -79,6 +79,17 @@ impl Checker<'_> {
     }
 
     pub(crate) fn check_expected(&mut self, cx: &mut Ctx, e: &ast::Expr, expected: &Ty) -> Expr {
+        self.check_expected_as(cx, e, expected, "this value")
+    }
+
+    /// Checks `e` against a known type; `what` names the value in messages ("param `w`", …).
+    pub(crate) fn check_expected_as(
+        &mut self,
+        cx: &mut Ctx,
+        e: &ast::Expr,
+        expected: &Ty,
+        what: &str,
+    ) -> Expr {
         match (&e.kind, expected.strip_optional()) {
             (ast::ExprKind::Record(fields), Ty::Record(decl)) => {
                 let decl = decl.clone();
@@ -97,7 +108,12 @@ impl Checker<'_> {
                                 );
                                 continue;
                             }
-                            let v = self.check_expected(cx, value, &decl[i].ty);
+                            let v = self.check_expected_as(
+                                cx,
+                                value,
+                                &decl[i].ty,
+                                &format!("field `{}`", name.name),
+                            );
                             values[i] = Some(v);
                         }
                         None => {
@@ -121,6 +137,12 @@ impl Checker<'_> {
                 }
                 let mut out = Vec::new();
                 let mut missing = Vec::new();
+                // A missing field that an unknown field was a typo of is already reported.
+                let unknown: Vec<&str> = fields
+                    .iter()
+                    .filter(|(n, _)| !decl.iter().any(|f| *f.name == *n.name))
+                    .map(|(n, _)| n.name.as_str())
+                    .collect();
                 for (f, v) in decl.iter().zip(values) {
                     match v {
                         Some(v) => out.push(v),
@@ -128,7 +150,9 @@ impl Checker<'_> {
                             out.push(Expr::constant(Value::None, f.ty.clone(), e.span))
                         }
                         None => {
-                            missing.push(format!("`{}: {}`", f.name, f.ty));
+                            if closest(&f.name, unknown.iter().copied()).is_none() {
+                                missing.push(format!("`{}: {}`", f.name, f.ty));
+                            }
                             out.push(err(e.span));
                         }
                     }
@@ -145,14 +169,14 @@ impl Checker<'_> {
                 let elem = (**elem).clone();
                 let out: Vec<Expr> = items
                     .iter()
-                    .map(|i| self.check_expected(cx, i, &elem))
+                    .map(|i| self.check_expected_as(cx, i, &elem, "a list element"))
                     .collect();
                 Expr::new(ExprKind::List(out), Ty::list(elem), e.span)
             }
-            (ast::ExprKind::Paren(inner), _) => self.check_expected(cx, inner, expected),
+            (ast::ExprKind::Paren(inner), _) => self.check_expected_as(cx, inner, expected, what),
             _ => {
                 let got = self.check_expr(cx, e);
-                self.coerce(got, expected, "this value")
+                self.coerce(got, expected, what)
             }
         }
     }
@@ -439,10 +463,11 @@ impl Checker<'_> {
         }
         let mut candidates: Vec<String> = cx.locals.iter().map(|(n, _, _)| n.clone()).collect();
         if cx.allow_terms {
+            // Criteria, tag totals and `score` itself are never what a typo meant.
             candidates.extend(
                 self.term_names
                     .keys()
-                    .filter(|k| !k.contains(['/', '#']))
+                    .filter(|k| !k.contains(['/', '#']) && *k != "score")
                     .cloned(),
             );
             if let Some(Ty::Record(fields)) = &self.input {
@@ -511,6 +536,14 @@ impl Checker<'_> {
             }
             other => {
                 let other = other.clone();
+                let help = match name.name.as_str() {
+                    "length" | "len" | "size" | "count" => "use `len(x)`".to_string(),
+                    "strip" => "there are no methods: write `trim(x)`".to_string(),
+                    m if builtins::BUILTINS.iter().any(|b| b.name == m) => {
+                        format!("there are no methods: write `{m}(x)`")
+                    }
+                    _ => "only records have fields".to_string(),
+                };
                 self.error(
                     Diagnostic::new(
                         Code::E0006,
@@ -518,7 +551,7 @@ impl Checker<'_> {
                         format!("`.{}` needs a record, but this is {other}", name.name),
                     )
                     .label(format!("this is {other}"))
-                    .help("only records have fields"),
+                    .help(help),
                 );
                 err(span)
             }
@@ -560,7 +593,19 @@ impl Checker<'_> {
         if op == BinaryOp::Match {
             return self.regex_match(cx, a, r, span);
         }
-        let b = self.check_expr(cx, r);
+        // The default of `??` has the optional's type: `xs ?? []` is a `list[text]` when `xs`
+        // is a `list[text]?`.
+        let b = match (&op, &a.ty, &r.kind) {
+            (
+                BinaryOp::Coalesce,
+                Ty::Optional(inner),
+                ast::ExprKind::List(_) | ast::ExprKind::Record(_),
+            ) => {
+                let inner = (**inner).clone();
+                self.check_expected_as(cx, r, &inner, "the default of `??`")
+            }
+            _ => self.check_expr(cx, r),
+        };
         if a.ty == Ty::Error || b.ty == Ty::Error {
             return err(span);
         }
@@ -870,7 +915,14 @@ impl Checker<'_> {
                 let checked: Vec<Expr> = args
                     .iter()
                     .zip(&params)
-                    .map(|(a, (_, ty))| self.check_expected(cx, a, ty))
+                    .map(|(a, (pname, ty))| {
+                        self.check_expected_as(
+                            cx,
+                            a,
+                            ty,
+                            &format!("argument `{pname}` of `{name}`"),
+                        )
+                    })
                     .collect();
                 if checked.iter().any(|a| a.ty == Ty::Error) {
                     return err(span);
@@ -911,8 +963,31 @@ impl Checker<'_> {
                 .ast
                 .broken_names
                 .iter()
-                .any(|n| n == name) =>
+                .any(|n| n == name)
+                || self.scopes[cx.module].silenced.contains(name) =>
             {
+                err(span)
+            }
+            None if cx.module == 0
+                && (self.term_names.contains_key(name)
+                    || self
+                        .input
+                        .as_ref()
+                        .is_some_and(|t| t.field_index(name).is_some())) =>
+            {
+                let what = match self.term_names.get(name).map(|&t| self.terms[t].kind) {
+                    Some(k) => format!("a {}", k.keyword()),
+                    None => "an input column".to_string(),
+                };
+                self.error(
+                    Diagnostic::new(
+                        Code::E0003,
+                        callee.span,
+                        format!("`{name}` is {what}, not a function"),
+                    )
+                    .label("called here")
+                    .help(format!("use its value without parentheses: `{name}`")),
+                );
                 err(span)
             }
             None => {
@@ -1027,6 +1102,42 @@ impl Checker<'_> {
                     ),
                 )
                 .help(sigs.join("; ")),
+            );
+        } else if let ([id], Some(bad)) = (
+            ids,
+            args.iter()
+                .enumerate()
+                .find(|(i, a)| !param_accepts(builtins::BUILTINS[ids[0]].params[*i], &a.ty)),
+        ) {
+            // One signature: point at the argument that does not fit.
+            let (i, a) = bad;
+            let expected = param_name(builtins::BUILTINS[*id].params[i]);
+            let code = if a.ty.is_optional() {
+                Code::E0016
+            } else {
+                Code::E0003
+            };
+            let help = if a.ty.is_optional() {
+                format!(
+                    "this value can be none; give it a default with `?? value`. Signature: {}",
+                    sigs[0]
+                )
+            } else {
+                format!("the signature is {}", sigs[0])
+            };
+            self.error(
+                Diagnostic::new(
+                    code,
+                    a.span,
+                    format!(
+                        "argument {} of `{}` must be {expected}, but this is {}",
+                        i + 1,
+                        callee.name,
+                        a.ty
+                    ),
+                )
+                .label(format!("this is {}", a.ty))
+                .help(help),
             );
         } else {
             let got: Vec<String> = args.iter().map(|a| a.ty.to_string()).collect();
@@ -1274,6 +1385,34 @@ pub(crate) fn try_coerce(e: Expr, target: &Ty) -> Option<Expr> {
             Some(Expr::new(c.kind, target.clone(), span))
         }
         _ => None,
+    }
+}
+
+/// Whether a value of type `ty` can be passed for a parameter (with the implicit conversions).
+fn param_accepts(p: P, ty: &Ty) -> bool {
+    match p {
+        P::Bool => *ty == Ty::Bool,
+        P::Int => *ty == Ty::Int,
+        P::Float | P::Num => matches!(ty, Ty::Int | Ty::Float | Ty::Bool),
+        P::Text => *ty == Ty::Text,
+        P::Regex => *ty == Ty::Regex,
+        P::List => matches!(ty, Ty::List(_)),
+        P::ListText => *ty == Ty::list(Ty::Text),
+        P::Opt => ty.is_optional(),
+    }
+}
+
+fn param_name(p: P) -> &'static str {
+    match p {
+        P::Bool => "bool",
+        P::Int => "int",
+        P::Float => "float",
+        P::Num => "a number",
+        P::Text => "text",
+        P::Regex => "a regex (`/pattern/`)",
+        P::List => "a list",
+        P::ListText => "list[text]",
+        P::Opt => "an optional value",
     }
 }
 

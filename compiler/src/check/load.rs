@@ -155,7 +155,7 @@ impl Loader {
                 Some(self.add_module(file, ModuleKind::Std(key.clone()), PathBuf::new(), key))
             }
             UseDecl::File { path, span } => {
-                let full = dir.join(path);
+                let full = normalize(&dir.join(path));
                 let key = full
                     .canonicalize()
                     .map(|p| p.display().to_string())
@@ -211,4 +211,22 @@ impl Loader {
             }
         }
     }
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system (for stable, readable names).
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }

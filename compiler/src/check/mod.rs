@@ -53,6 +53,7 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         regexes: Vec::new(),
         eval_order: Vec::new(),
         tests: Vec::new(),
+        defining_type: None,
     };
     checker.run(overrides, override_file);
     let Checker {
@@ -121,6 +122,8 @@ struct Scope {
     params: HashMap<String, usize>,
     /// Names defined at top level, for duplicate detection: name → span of the definition.
     defined: HashMap<String, Span>,
+    /// Names already reported as un-importable: later uses stay silent.
+    silenced: std::collections::HashSet<String>,
 }
 
 struct FnSlot {
@@ -172,6 +175,8 @@ pub(crate) struct Checker<'m> {
     regexes: Vec<ir::RegexDef>,
     eval_order: Vec<TermId>,
     tests: Vec<ir::Test>,
+    /// The `type` alias being resolved, to explain a recursive use.
+    defining_type: Option<String>,
 }
 
 /// Where an expression is checked: which module's names it sees and whether it may read the
@@ -315,7 +320,9 @@ impl<'m> Checker<'m> {
         for (i, item) in module.ast.items.iter().enumerate() {
             if let ItemKind::Type { name, ty } = &item.kind {
                 if self.define(m, name, "type") {
+                    self.defining_type = Some(name.name.clone());
                     let resolved = self.resolve_type(m, ty);
+                    self.defining_type = None;
                     self.scopes[m].types.insert(name.name.clone(), resolved);
                 }
             }
@@ -415,9 +422,21 @@ impl<'m> Checker<'m> {
                         } else {
                             let names: Vec<&str> =
                                 exported.callables.iter().map(|(n, _)| n.as_str()).collect();
-                            let help = match closest(&want.name, names.iter().copied()) {
-                                Some(s) => format!("did you mean `{s}`?"),
-                                None => {
+                            let elsewhere = crate::stdlib::MODULES
+                                .iter()
+                                .map(|m| format!("std::{}", m.name))
+                                .find(|module| {
+                                    builtins::module_exports(module).any(|n| n == want.name)
+                                });
+                            self.scopes[m].silenced.insert(want.name.clone());
+                            let help = match (elsewhere, closest(&want.name, names.iter().copied()))
+                            {
+                                (Some(module), _) => format!(
+                                    "`{}` is in `{module}`: write `use {module}::{{{}}}`",
+                                    want.name, want.name
+                                ),
+                                (None, Some(s)) => format!("did you mean `{s}`?"),
+                                (None, None) => {
                                     format!("`std::{module_name}` exports: {}", names.join(", "))
                                 }
                             };
@@ -478,6 +497,14 @@ impl<'m> Checker<'m> {
                 other => {
                     if let Some(ty) = self.scopes[m].types.get(other) {
                         return ty.clone();
+                    }
+                    if self.defining_type.as_deref() == Some(other) {
+                        self.error(
+                            Diagnostic::new(Code::E0005, name.span, format!("type `{other}` refers to itself"))
+                                .label("recursive use")
+                                .help("recursive types are not supported: every value must have a bounded size"),
+                        );
+                        return Ty::Error;
                     }
                     let mut candidates: Vec<String> =
                         ["bool", "int", "float", "text", "list", "regex"]
@@ -554,7 +581,12 @@ impl<'m> Checker<'m> {
             let ty = self.resolve_type(m, ty);
             let mut cx = Ctx::new(m, false);
             cx.place = "a param's value";
-            let expr = self.check_expected(&mut cx, value, &ty);
+            let expr = self.check_expected_as(
+                &mut cx,
+                value,
+                &ty,
+                &format!("param `{}` (declared `{ty}`)", name.name),
+            );
             let mut folded = Value::None;
             if expr.ty != Ty::Error {
                 match crate::interp::eval_const(&expr, &self.regex_table()) {
@@ -633,7 +665,8 @@ impl<'m> Checker<'m> {
                 cx.locals.push((name, local, ty));
             }
             let ret = self.fns[id].ir.ret.clone();
-            let body = self.check_expected(&mut cx, &decl.body, &ret);
+            let what = format!("the body of `{}` (declared `-> {ret}`)", decl.name.name);
+            let body = self.check_expected_as(&mut cx, &decl.body, &ret, &what);
             self.fns[id].ir.body = Body {
                 expr: body,
                 locals: cx.next_local,
@@ -885,7 +918,8 @@ impl<'m> Checker<'m> {
                 ItemKind::Let { value, ty, .. } => match ty {
                     Some(t) => {
                         let t = self.resolve_type(0, t);
-                        self.check_expected(&mut cx, value, &t)
+                        let what = format!("`{}` (declared `{t}`)", self.terms[id].name);
+                        self.check_expected_as(&mut cx, value, &t, &what)
                     }
                     None => self.check_expr(&mut cx, value),
                 },
@@ -918,7 +952,21 @@ impl<'m> Checker<'m> {
                 };
                 let c = &r.criteria[index];
                 let e = self.check_expr(&mut cx, &c.value);
-                let value = self.float_for(e, &c.value, "a rubric criterion");
+                let value = if matches!(e.ty, Ty::Bool | Ty::Int | Ty::Float | Ty::Error) {
+                    self.float_for(e, &c.value, "a rubric criterion")
+                } else {
+                    let code = if e.ty.is_optional() {
+                        Code::E0016
+                    } else {
+                        Code::E0003
+                    };
+                    self.error(
+                        Diagnostic::new(code, e.span, format!("a criterion is met (a bool) or met to a degree (a number in [0, 1]), but this is {}", e.ty))
+                            .label(format!("this is {}", e.ty))
+                            .help(if e.ty.is_optional() { "this value can be none; give it a default with `?? false` or `?? 0.0`" } else { "turn it into a check, e.g. `x != \"\"` or `x ~ /pattern/`" }),
+                    );
+                    ir::Expr::constant(Value::None, Ty::Error, e.span)
+                };
                 ir::Expr::new(
                     ir::ExprKind::CheckUnit {
                         value: Box::new(value),

@@ -99,6 +99,17 @@ impl Folder<'_> {
                 return;
             }
         }
+        // A constant zero divisor fails on every rollout, whatever the other operand.
+        if let ExprKind::Arith(ArithOp::Rem, NumKind::Int, _, b) = &e.kind {
+            if matches!(b.kind, ExprKind::Const(Value::Int(0))) {
+                self.diags.push(
+                    Diagnostic::new(Code::E0029, e.span, "integer modulo by zero")
+                        .label("the divisor is always 0")
+                        .help("every rollout would get an error here; check the divisor (a param's value counts as a constant)"),
+                );
+                return;
+            }
+        }
         // Branches decided at compile time.
         let replacement = match &mut e.kind {
             ExprKind::If(c, a, b) => const_bool(c).map(|c| {
