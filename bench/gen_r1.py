@@ -36,7 +36,8 @@ def main() -> None:
             completion = f"{think}\nThe answer is {gold}."
         else:
             completion = f"<think>\n{think}\n</think>\n<answer>\n{answer}\n</answer>"
-        print(json.dumps({"prompt_id": f"p{i // 16}", "completion": completion, "answer": gold}))
+        solution = f"Working through the problem step by step gives $\\boxed{{{gold}}}$."
+        print(json.dumps({"problem_id": f"p{i // 16}", "completion": completion, "solution": solution}))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import time
 
 FORMAT = re.compile(r"^<think>\n.*?\n</think>\n<answer>\n.*?\n</answer>$", re.DOTALL | re.MULTILINE)
 ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
+BOXED = re.compile(r"\\boxed\{(.*)\}")
 
 
 def tag_count(text: str) -> float:
@@ -47,7 +48,9 @@ def main() -> None:
     start = time.perf_counter()
     out = []
     for r in rows:
-        c, g = r["completion"], r["answer"]
+        c = r["completion"]
+        m = BOXED.search(r["solution"])
+        g = m.group(1) if m else r["solution"].strip()
         fmt = 1.0 if FORMAT.match(c) else 0.0
         out.append(accuracy(c, g) + fmt + tag_count(c))
     elapsed = time.perf_counter() - start
