@@ -398,7 +398,7 @@ impl Checker<'_> {
         }
         if cx.allow_terms {
             if let Some(&term) = self.term_names.get(&id.name) {
-                let ty = self.check_term(term);
+                let ty = self.check_term_used_at(term, span);
                 cx.mentions.push(ir::Mention::Term(term));
                 return Expr::new(ExprKind::Term(term), ty, span);
             }

@@ -148,6 +148,8 @@ struct TermSlot {
     in_breakdown: bool,
     span: Span,
     state: TermState,
+    /// Where a reference closed a cycle (for the error).
+    use_site: Option<Span>,
     /// Where the definition lives in the root module's AST.
     source: TermSource,
 }
@@ -885,25 +887,43 @@ impl<'m> Checker<'m> {
             in_breakdown,
             span,
             state: TermState::Unchecked,
+            use_site: None,
             source,
         });
     }
 
     /// Checks a term (once) and returns its type. Terms may be defined in any order; a cycle is
     /// an error.
+    /// Like [`check_term`], remembering where the term is read, to point a cycle error there.
+    pub(crate) fn check_term_used_at(&mut self, id: TermId, at: Span) -> Ty {
+        if self.terms[id].state == TermState::InProgress {
+            self.terms[id].use_site = Some(at);
+        }
+        self.check_term(id)
+    }
+
     pub(crate) fn check_term(&mut self, id: TermId) -> Ty {
         match self.terms[id].state {
             TermState::Done => return self.terms[id].ty.clone(),
             TermState::InProgress => {
                 let name = self.terms[id].name.clone();
+                let span = self.terms[id].use_site.unwrap_or(self.terms[id].span);
+                let column = self
+                    .input
+                    .as_ref()
+                    .is_some_and(|t| t.field_index(&name).is_some());
+                let help = if column {
+                    format!("here `{name}` means the {} itself; the input column `{name}` is read as `input.{name}`", self.terms[id].kind.keyword())
+                } else {
+                    "terms are computed once per rollout; break the cycle".to_string()
+                };
                 self.error(
-                    Diagnostic::new(
-                        Code::E0012,
-                        self.terms[id].span,
-                        format!("`{name}` depends on itself"),
-                    )
-                    .label("this definition reads its own value, directly or through other terms")
-                    .help("terms are computed once per rollout; break the cycle"),
+                    Diagnostic::new(Code::E0012, span, format!("`{name}` depends on itself"))
+                        .label(
+                            "this reads the value being defined, directly or through other terms",
+                        )
+                        .note(self.terms[id].span, "defined here")
+                        .help(help),
                 );
                 self.terms[id].ty = Ty::Error;
                 return Ty::Error;

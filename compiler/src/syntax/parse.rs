@@ -456,7 +456,29 @@ fn syntax_error(
     let end = start + rest.chars().next().map_or(0, char::len_utf8);
     let wants_then = message.contains("`then`");
     let mut d = Diagnostic::new(Code::E0001, Span::new(file, start, end), message).label(label);
-    if d.message == "expected `:`" {
+    // `x.strip()`: a method call, which the language does not have.
+    let before = src[..start].trim_end();
+    let method: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let is_method = rest.starts_with('(')
+        && !method.is_empty()
+        && before[..before.len() - method.len()].ends_with('.');
+    if is_method {
+        let function = if method == "strip" {
+            "trim"
+        } else {
+            method.as_str()
+        };
+        d = d.help(format!(
+            "there are no methods: write `{function}(x)` instead of `x.{method}()`"
+        ));
+    } else if d.message == "expected `:`" {
         d = d.help("a name declared here needs a type: `name: text`");
     } else if rest.starts_with(':') && wants_then {
         d = d.help("write `if condition then a else b`");
