@@ -278,6 +278,7 @@ enum AggState {
     Count(i64, bool),
     Any(bool),
     All(bool),
+    Collect(Vec<Value>),
 }
 
 impl AggState {
@@ -304,6 +305,7 @@ impl AggState {
             AggKind::Count => AggState::Count(0, *elem == Ty::Bool),
             AggKind::Any => AggState::Any(false),
             AggKind::All => AggState::All(true),
+            AggKind::Collect => AggState::Collect(Vec::new()),
         }
     }
 
@@ -347,6 +349,7 @@ impl AggState {
                     *c += 1;
                 }
             }
+            AggState::Collect(items) => items.push(v),
             AggState::Any(a) => {
                 if v.as_bool() {
                     *a = true;
@@ -376,6 +379,7 @@ impl AggState {
             },
             AggState::Count(c, _) => Value::Int(c),
             AggState::Any(a) | AggState::All(a) => Value::Bool(a),
+            AggState::Collect(items) => Value::List(items.into()),
         }
     }
 }

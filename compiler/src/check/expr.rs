@@ -199,10 +199,32 @@ impl Checker<'_> {
             ast::ExprKind::Paren(inner) => self.check_expr(cx, inner),
             ast::ExprKind::Name(id) => self.check_name(cx, id),
             ast::ExprKind::Field(base, name) => {
+                if let Some(r) = self.rubric_named(cx, base) {
+                    return self.rubric_part(
+                        cx,
+                        &r,
+                        &format!("{r}#{}", name.name),
+                        name.span,
+                        span,
+                        "tag",
+                    );
+                }
                 let b = self.check_expr(cx, base);
                 self.field(b, name, span)
             }
             ast::ExprKind::Index(base, index) => {
+                if let (Some(r), ast::ExprKind::Text(desc)) =
+                    (self.rubric_named(cx, base), &index.kind)
+                {
+                    return self.rubric_part(
+                        cx,
+                        &r,
+                        &format!("{r}/{desc}"),
+                        index.span,
+                        span,
+                        "criterion",
+                    );
+                }
                 let b = self.check_expr(cx, base);
                 let i = self.check_expr(cx, index);
                 self.index(b, i, span)
@@ -313,6 +335,61 @@ impl Checker<'_> {
                 self.aggregate_comprehension(cx, callee, comp, span)
             }
         }
+    }
+
+    /// `base` names a rubric (in a place that may read terms): its name.
+    fn rubric_named(&self, cx: &Ctx, base: &ast::Expr) -> Option<String> {
+        let ast::ExprKind::Name(id) = &base.kind else {
+            return None;
+        };
+        let local = cx.locals.iter().any(|(n, _, _)| *n == id.name);
+        let term = self.term_names.get(&id.name)?;
+        (cx.allow_terms && !local && self.terms[*term].kind == ir::TermKind::Rubric)
+            .then(|| id.name.clone())
+    }
+
+    /// `rubric.tag` (a tag total) or `rubric["criterion"]` (a criterion's value).
+    fn rubric_part(
+        &mut self,
+        cx: &mut Ctx,
+        rubric: &str,
+        key: &str,
+        at: Span,
+        span: Span,
+        what: &str,
+    ) -> Expr {
+        if let Some(&term) = self.term_names.get(key) {
+            let ty = self.check_term_used_at(term, span);
+            cx.mentions.push(ir::Mention::Term(term));
+            return Expr::new(ExprKind::Term(term), ty, span);
+        }
+        let sep = if what == "tag" { '#' } else { '/' };
+        let prefix = format!("{rubric}{sep}");
+        let known: Vec<String> = self
+            .term_names
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix))
+            .map(str::to_string)
+            .collect();
+        let wanted = &key[prefix.len()..];
+        let help = match closest(wanted, known.iter().map(String::as_str)) {
+            Some(s) if what == "tag" => format!("did you mean `{rubric}.{s}`?"),
+            Some(s) => format!("did you mean `{rubric}[{s:?}]`?"),
+            None if known.is_empty() && what == "tag" => format!(
+                "rubric `{rubric}` has no tags; criteria are read as `{rubric}[\"description\"]`"
+            ),
+            None => format!("its {what}s: {}", known.join(", ")),
+        };
+        self.error(
+            Diagnostic::new(
+                Code::E0006,
+                at,
+                format!("rubric `{rubric}` has no {what} {wanted:?}"),
+            )
+            .label(format!("unknown {what}"))
+            .help(help),
+        );
+        err(span)
     }
 
     fn coerce_bool(&mut self, e: Expr, what: &str) -> Expr {
@@ -1297,6 +1374,7 @@ impl Checker<'_> {
                 }
             },
             AggKind::Count => Ty::Int,
+            AggKind::Collect => Ty::list(folded.clone()),
             AggKind::Any | AggKind::All => match folded {
                 Ty::Bool => Ty::Bool,
                 _ => {

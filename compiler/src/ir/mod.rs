@@ -167,6 +167,8 @@ pub enum AggKind {
     Any,
     All,
     Argmax,
+    /// `[for x in xs if c: f(x)]`: the list of the (filtered, mapped) elements.
+    Collect,
 }
 
 impl AggKind {
@@ -181,6 +183,7 @@ impl AggKind {
             "any" => AggKind::Any,
             "all" => AggKind::All,
             "argmax" => AggKind::Argmax,
+            "list" => AggKind::Collect,
             _ => return None,
         })
     }
@@ -196,6 +199,7 @@ impl AggKind {
             AggKind::Any => "any",
             AggKind::All => "all",
             AggKind::Argmax => "argmax",
+            AggKind::Collect => "list",
         }
     }
 }

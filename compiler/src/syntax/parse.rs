@@ -1024,7 +1024,20 @@ impl Builder<'_> {
             Rule::paren => ExprKind::Paren(Box::new(
                 self.expr(pair.into_inner().next().expect("inner")),
             )),
-            Rule::list_lit => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
+            Rule::list_lit => {
+                let mut inner = pair.into_inner().peekable();
+                match inner.peek().map(Pair::as_rule) {
+                    // `[for x in xs if c: f(x)]` builds a list.
+                    Some(Rule::comprehension) => ExprKind::Aggregate {
+                        callee: Ident {
+                            name: "list".into(),
+                            span,
+                        },
+                        comp: Box::new(self.comprehension(inner.next().expect("peeked"))),
+                    },
+                    _ => ExprKind::List(inner.map(|p| self.expr(p)).collect()),
+                }
+            }
             Rule::record_lit => ExprKind::Record(
                 pair.into_inner()
                     .map(|f| {
@@ -1062,34 +1075,10 @@ impl Builder<'_> {
                         callee,
                         args: args.into_inner().map(|a| self.expr(a)).collect(),
                     },
-                    Some(comp) => {
-                        let mut var = None;
-                        let mut iter = None;
-                        let mut filter = None;
-                        let mut body = None;
-                        let mut after_if = false;
-                        for p in comp.into_inner() {
-                            match p.as_rule() {
-                                Rule::ident => var = Some(self.ident(p)),
-                                Rule::kw_if => after_if = true,
-                                Rule::expr if iter.is_none() => iter = Some(self.expr(p)),
-                                Rule::expr if after_if && filter.is_none() => {
-                                    filter = Some(self.expr(p))
-                                }
-                                Rule::expr => body = Some(self.expr(p)),
-                                _ => {}
-                            }
-                        }
-                        ExprKind::Aggregate {
-                            callee,
-                            comp: Box::new(Comprehension {
-                                var: var.expect("loop variable"),
-                                iter: iter.expect("iterable"),
-                                filter,
-                                body,
-                            }),
-                        }
-                    }
+                    Some(comp) => ExprKind::Aggregate {
+                        callee,
+                        comp: Box::new(self.comprehension(comp)),
+                    },
                 }
             }
             Rule::ident => ExprKind::Name(self.ident(pair)),
@@ -1097,6 +1086,30 @@ impl Builder<'_> {
             _ => ExprKind::Error,
         };
         Expr { kind, span }
+    }
+
+    fn comprehension(&mut self, pair: Pair<Rule>) -> Comprehension {
+        let mut var = None;
+        let mut iter = None;
+        let mut filter = None;
+        let mut body = None;
+        let mut after_if = false;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => var = Some(self.ident(p)),
+                Rule::kw_if => after_if = true,
+                Rule::expr if iter.is_none() => iter = Some(self.expr(p)),
+                Rule::expr if after_if && filter.is_none() => filter = Some(self.expr(p)),
+                Rule::expr => body = Some(self.expr(p)),
+                _ => {}
+            }
+        }
+        Comprehension {
+            var: var.expect("loop variable"),
+            iter: iter.expect("iterable"),
+            filter,
+            body,
+        }
     }
 
     fn number(&mut self, text: &str, span: Span) -> ExprKind {
