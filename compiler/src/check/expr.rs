@@ -558,8 +558,16 @@ impl Checker<'_> {
             "None" | "null" | "nil" => Some("none"),
             _ => None,
         };
+        // A term of an imported file: say why it is not visible.
+        let imported_term = self.modules.iter().enumerate().any(|(m, module)| {
+            m != cx.module
+                && module.ast.items.iter().any(|item| {
+                    matches!(&item.kind, ast::ItemKind::Let { name, .. } | ast::ItemKind::Rule { name, .. } if name.name == id.name)
+                })
+        });
         let help = match closest(&id.name, candidates.iter().map(String::as_str)) {
             _ if python.is_some() => format!("write `{}`", python.unwrap_or_default()),
+            _ if imported_term => format!("`{}` is defined in an imported file, but only its `fn` and `type` items are imported; move the logic into a function there and call it", id.name),
             Some(s) => format!("did you mean `{s}`?"),
             None if cx.allow_terms => {
                 "names come from the `input` block, `let`, `rule`, `rubric` and `param`".to_string()
