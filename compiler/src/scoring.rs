@@ -17,6 +17,9 @@ use crate::ir::Program;
 pub struct Spec {
     pub program: Program,
     pub sources: SourceMap,
+    /// Directory of the root file (its imports are relative to it); tests that set params
+    /// recompile the spec from here.
+    pub root_dir: std::path::PathBuf,
 }
 
 /// Compiles a spec file. On failure returns the rendered diagnostics.
@@ -49,6 +52,7 @@ pub fn compile_source(
         text: text.to_string(),
         dir: dir.to_path_buf(),
     };
+    let root_dir = dir.to_path_buf();
     let overrides = overrides.to_vec();
     let name = name.to_string();
     let result = std::thread::Builder::new()
@@ -59,6 +63,7 @@ pub fn compile_source(
                 Ok(program) => Ok(Spec {
                     program,
                     sources: c.sources,
+                    root_dir,
                 }),
                 Err(diags) => {
                     let n = diags.len();
@@ -187,5 +192,23 @@ pub fn show_value(v: &Value, ty: &Ty) -> String {
             format!("{head:?}… ({} characters)", s.chars().count())
         }
         _ => v.to_string(),
+    }
+}
+
+/// A value as JSON, with record field names from its type (for param overrides).
+pub fn value_json(v: &Value, ty: &Ty) -> serde_json::Value {
+    match (v, ty.strip_optional()) {
+        (Value::Text(s), _) => serde_json::Value::String(s.to_string()),
+        (Value::List(items), Ty::List(elem)) => {
+            serde_json::Value::Array(items.iter().map(|i| value_json(i, elem)).collect())
+        }
+        (Value::Record(items), Ty::Record(fields)) => {
+            let mut map = Map::new();
+            for (item, f) in items.iter().zip(fields.iter()) {
+                map.insert(f.name.to_string(), value_json(item, &f.ty));
+            }
+            serde_json::Value::Object(map)
+        }
+        (other, _) => number_json(other),
     }
 }

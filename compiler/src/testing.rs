@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 use reward_runtime::Value;
 
-use crate::ir::Mention;
-use crate::scoring::{show_value, Spec};
+use crate::diag::FileId;
+use crate::ir::{Mention, Test};
+use crate::scoring::{compile_source, show_value, value_json, Spec};
 
 pub struct TestReport {
     pub passed: usize,
@@ -15,14 +16,66 @@ pub struct TestReport {
 }
 
 pub fn run_tests(spec: &Spec) -> TestReport {
-    let interp = spec.interpreter();
-    let program = &spec.program;
     let mut report = TestReport {
         passed: 0,
         failed: 0,
         output: String::new(),
     };
-    for test in &program.tests {
+    for test in &spec.program.tests {
+        if test.params.is_empty() {
+            run_one(spec, test, &mut report);
+            continue;
+        }
+        // Params are folded into the program, so a test that sets them runs on a spec compiled
+        // with its values.
+        let overrides: Vec<(String, String)> = test
+            .params
+            .iter()
+            .map(|(name, value)| {
+                let ty = spec
+                    .program
+                    .params
+                    .iter()
+                    .find(|p| p.name == *name)
+                    .map_or(reward_runtime::Ty::Error, |p| p.ty.clone());
+                (name.clone(), value_json(value, &ty).to_string())
+            })
+            .collect();
+        let root = FileId(0);
+        match compile_source(
+            spec.sources.name(root),
+            spec.sources.text(root),
+            &spec.root_dir,
+            &overrides,
+        ) {
+            Ok(variant) => match variant.program.tests.iter().find(|t| t.name == test.name) {
+                Some(t) => run_one(&variant, t, &mut report),
+                None => {
+                    report.failed += 1;
+                    let _ = writeln!(
+                        report.output,
+                        "FAIL {:?}: not found after recompiling with its params",
+                        test.name
+                    );
+                }
+            },
+            Err(diags) => {
+                report.failed += 1;
+                let _ = writeln!(
+                    report.output,
+                    "FAIL {:?}: the spec does not compile with this test's params:\n{diags}",
+                    test.name
+                );
+            }
+        }
+    }
+    report
+}
+
+fn run_one(spec: &Spec, test: &Test, report: &mut TestReport) {
+    let interp = spec.interpreter();
+    let program = &spec.program;
+    {
         let input = match interp.eval_body(&test.given, &Value::None, &[]) {
             Ok(v) => v,
             Err(e) => {
@@ -34,7 +87,7 @@ pub fn run_tests(spec: &Spec) -> TestReport {
                     e.message,
                     spec.locate(&e)
                 );
-                continue;
+                return;
             }
         };
         let values = match interp.eval_row(&input) {
@@ -51,7 +104,7 @@ pub fn run_tests(spec: &Spec) -> TestReport {
                     e.message,
                     spec.locate(&e)
                 );
-                continue;
+                return;
             }
         };
         let mut failures = String::new();
@@ -112,5 +165,4 @@ pub fn run_tests(spec: &Spec) -> TestReport {
             report.output.push_str(&failures);
         }
     }
-    report
 }

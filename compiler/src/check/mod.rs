@@ -1277,6 +1277,51 @@ impl<'m> Checker<'m> {
                 );
             }
             names.push((t.name.clone(), t.name_span));
+            let mut params = Vec::new();
+            for (pname, value) in &t.params {
+                let Some(&idx) = self.scopes[0].params.get(&pname.name) else {
+                    let names: Vec<&str> =
+                        self.scopes[0].params.keys().map(String::as_str).collect();
+                    let help = match closest(&pname.name, names.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None if names.is_empty() => "this spec declares no params".to_string(),
+                        None => format!("params of this spec: {}", names.join(", ")),
+                    };
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0022,
+                            pname.span,
+                            format!("this spec has no param `{}`", pname.name),
+                        )
+                        .label("unknown param")
+                        .help(help),
+                    );
+                    continue;
+                };
+                let ty = self.params[idx].ty.clone();
+                let mut cx = Ctx::new(0, false);
+                cx.place = "a test's param";
+                let expr = self.check_expected_as(
+                    &mut cx,
+                    value,
+                    &ty,
+                    &format!("param `{}` (declared `{ty}`)", pname.name),
+                );
+                if expr.ty == Ty::Error {
+                    continue;
+                }
+                match crate::interp::eval_const(&expr, &self.regex_table()) {
+                    Ok(v) => params.push((pname.name.clone(), v)),
+                    Err(e) => self.error(
+                        Diagnostic::new(
+                            Code::E0022,
+                            value.span,
+                            format!("a test's param must be a constant: {e}"),
+                        )
+                        .help("write the value literally"),
+                    ),
+                }
+            }
             // A library file (no `input`) can still test its functions, without `given`.
             let input_ty = match (&self.input, &t.given) {
                 (Some(ty), _) => ty.clone(),
@@ -1332,6 +1377,7 @@ impl<'m> Checker<'m> {
                 });
             }
             tests.push(ir::Test {
+                params,
                 name: t.name.clone(),
                 span: t.name_span,
                 given,

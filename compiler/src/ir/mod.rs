@@ -105,6 +105,8 @@ pub struct RegexDef {
 pub struct Test {
     pub name: String,
     pub span: Span,
+    /// Param values this test sets; the runner compiles the spec with them.
+    pub params: Vec<(String, Value)>,
     /// The input record of the test (a constant expression).
     pub given: Body,
     pub expects: Vec<Expect>,

@@ -124,6 +124,8 @@ pub struct Criterion {
 pub struct TestDecl {
     pub name: String,
     pub name_span: Span,
+    /// `param name = value` overrides for this test.
+    pub params: Vec<(Ident, Expr)>,
     pub given: Option<Expr>,
     pub expects: Vec<Expr>,
 }

@@ -747,6 +747,7 @@ impl Builder<'_> {
                 let name_span = self.span(&name_pair);
                 let name = self.string(name_pair);
                 let mut given = None;
+                let mut params = Vec::new();
                 let mut expects = Vec::new();
                 for p in inner {
                     let rule = p.as_rule();
@@ -754,12 +755,17 @@ impl Builder<'_> {
                     parts.next(); // keyword
                     match rule {
                         Rule::test_given => given = Some(self.primary(parts.next()?)),
+                        Rule::test_param => {
+                            let name = self.ident(parts.next()?);
+                            params.push((name, self.expr(parts.next()?)));
+                        }
                         _ => expects.push(self.expr(parts.next()?)),
                     }
                 }
                 ItemKind::Test(TestDecl {
                     name,
                     name_span,
+                    params,
                     given,
                     expects,
                 })
