@@ -600,8 +600,11 @@ impl<'m> Checker<'m> {
                 }
             }
             let mut overridden = false;
-            if let Some(pos) = overrides.iter().position(|(k, _)| *k == name.name) {
-                used_overrides[pos] = true;
+            // Repeated flags: the last one wins, as on most command lines.
+            if let Some(pos) = overrides.iter().rposition(|(k, _)| *k == name.name) {
+                for (used, (k, _)) in used_overrides.iter_mut().zip(overrides) {
+                    *used |= *k == name.name;
+                }
                 overridden = true;
                 match parse_override(&overrides[pos].1, &ty) {
                     Ok(v) => folded = v,
