@@ -1,1 +1,1293 @@
+//! The command-line contract of `reward`, exercised on the real binary.
+//!
+//! Every spec and input is written inline and materialised in a fresh temporary directory, so the
+//! tests depend on nothing but the binary (the one exception runs `check` and `test` over whatever
+//! `examples/*.reward` exist). Commands run with the temporary directory as working directory and
+//! relative file names, so diagnostics show `spec.reward:3:9` exactly as a user would see them.
+//! Every child process runs under a deadline: a hang fails the test instead of stalling the suite.
 
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_reward");
+
+/// Generous: debug builds on a shared 2-core machine.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+// ------------------------------------------------------------------------------------------ helpers
+
+/// A directory under the system temp dir, unique per test, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let path = std::env::temp_dir().join(format!(
+            "reward-cli-{tag}-{}-{}-{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.0.join(name);
+        fs::write(&p, contents).expect("write temp file");
+        p
+    }
+
+    fn read(&self, name: &str) -> Vec<u8> {
+        fs::read(self.0.join(name)).expect("read temp file")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What one run of the binary did.
+struct Run {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: String,
+    elapsed: Duration,
+}
+
+impl Run {
+    fn stdout(&self) -> String {
+        String::from_utf8(self.stdout.clone()).expect("stdout is UTF-8")
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.stdout().lines().map(str::to_string).collect()
+    }
+
+    fn json_lines(&self) -> Vec<Value> {
+        self.lines()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect()
+    }
+
+    #[track_caller]
+    fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit status {code}\n--- stdout:\n{}\n--- stderr:\n{}",
+            String::from_utf8_lossy(&self.stdout),
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Runs `reward ARGS` in `dir`, feeding `stdin`, killing it after [`DEADLINE`].
+fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    run_with_deadline(dir, args, stdin, DEADLINE)
+}
+
+fn run_with_deadline(dir: &Path, args: &[&str], stdin: Option<&[u8]>, deadline: Duration) -> Run {
+    let start = Instant::now();
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the reward binary");
+    let writer = stdin.map(|bytes| {
+        let mut pipe = child.stdin.take().expect("stdin pipe");
+        let bytes = bytes.to_vec();
+        std::thread::spawn(move || {
+            // The child may exit before reading everything (e.g. a spec error): ignore EPIPE.
+            let _ = pipe.write_all(&bytes);
+        })
+    });
+    let mut out_pipe = child.stdout.take().expect("stdout pipe");
+    let mut err_pipe = child.stderr.take().expect("stderr pipe");
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out_pipe.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err_pipe.read_to_end(&mut v);
+        v
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for reward") {
+            break status;
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`reward {}` did not finish within {deadline:?}",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = start.elapsed();
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
+    let stdout = out_reader.join().expect("stdout reader");
+    let stderr = String::from_utf8_lossy(&err_reader.join().expect("stderr reader")).into_owned();
+    Run {
+        code: status.code(),
+        stdout,
+        stderr,
+        elapsed,
+    }
+}
+
+#[track_caller]
+fn assert_contains(haystack: &str, needle: &str) {
+    assert!(
+        haystack.contains(needle),
+        "expected to find {needle:?} in:\n{haystack}"
+    );
+}
+
+/// 1-based number of the first line of `text` containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} not in the spec"))
+        + 1
+}
+
+// ------------------------------------------------------------------------------------------ specs
+
+/// The spec most scoring tests use. Every term kind that can fail at run time is here.
+const SPEC: &str = r#"// Scoring spec for the CLI tests.
+input {
+    completion: text,
+    answer: text,
+    n: int,
+    xs: list[int],
+    judge: {ok: bool},
+    hint: float?,
+}
+
+param w: float = 0.5
+param k: int = 2
+
+let correct = trim(completion) == answer
+let big = n * 1000000000000
+rule has_xs = len(xs) > 0
+let third = xs[2]
+let m = n % k
+let bonus = hint ?? 0.0
+let _hidden = 41
+let shout = upper(completion)
+
+score = (if correct then 1.0 else 0.0) + w * float(third) + bonus
+
+test "correct answer" {
+    given { completion: " 4 ", answer: "4", n: 1, xs: [1, 2, 3], judge: {ok: true} }
+    expect correct
+    expect score == 2.5
+}
+"#;
+
+fn row(completion: &str, answer: &str, n: i64, xs: &[i64], hint: Option<f64>) -> String {
+    let mut v = json!({
+        "completion": completion,
+        "answer": answer,
+        "n": n,
+        "xs": xs,
+        "judge": {"ok": true},
+    });
+    if let Some(h) = hint {
+        v["hint"] = json!(h);
+    }
+    v.to_string()
+}
+
+/// The expected output line of a row of [`SPEC`] that scores (with the default params).
+fn expected_line(completion: &str, answer: &str, n: i64, xs: &[i64], hint: Option<f64>) -> String {
+    let correct = completion.trim() == answer;
+    let bonus = hint.unwrap_or(0.0);
+    let score = f64::from(u8::from(correct)) + 0.5 * xs[2] as f64 + bonus;
+    let out = json!({
+        "score": score,
+        "terms": {
+            "correct": correct,
+            "big": n * 1_000_000_000_000,
+            "has_xs": !xs.is_empty(),
+            "third": xs[2],
+            "m": n.rem_euclid(2),
+            "bonus": bonus,
+        }
+    });
+    out.to_string()
+}
+
+// ------------------------------------------------------------------------------------------ check
+
+#[test]
+fn check_clean_spec_exits_0_and_says_ok() {
+    let dir = TempDir::new("check-clean");
+    dir.write("spec.reward", SPEC);
+    let run = run_in(dir.path(), &["check", "spec.reward"], None);
+    run.expect_code(0);
+    assert!(run.stdout.is_empty(), "check writes nothing on stdout");
+    // 8 terms: correct big has_xs third m bonus _hidden shout, plus score.
+    assert_contains(&run.stderr, "spec.reward: ok (");
+    assert_contains(&run.stderr, "1 tests)");
+    assert!(!run.stderr.contains("Error"), "{}", run.stderr);
+}
+
+#[test]
+fn check_broken_spec_exits_1_with_code_location_and_help() {
+    let dir = TempDir::new("check-broken");
+    let spec = "input { completion: text }\n\nlet x = lenn(completion)\nscore = float(x)\n";
+    dir.write("broken.reward", spec);
+    let run = run_in(dir.path(), &["check", "broken.reward"], None);
+    run.expect_code(1);
+    assert!(run.stdout.is_empty());
+    assert_contains(&run.stderr, "[E0002]");
+    assert_contains(&run.stderr, "unknown function `lenn`");
+    assert_contains(&run.stderr, "broken.reward:3:9");
+    assert_contains(&run.stderr, "did you mean `len`?");
+    assert_contains(&run.stderr, "error: 1 problem found in broken.reward");
+}
+
+#[test]
+fn check_reports_every_problem_of_a_file_at_once() {
+    let dir = TempDir::new("check-many");
+    let spec = "input { completion: text }\n\
+                let a = lenn(completion)\n\
+                let b: int = \"x\"\n\
+                let c = = 3\n\
+                rule d = completion + 1\n\
+                score = 1.0\n";
+    dir.write("many.reward", spec);
+    let run = run_in(dir.path(), &["check", "many.reward"], None);
+    run.expect_code(1);
+    // A syntax error in one item does not hide the errors in the items around it.
+    for (code, at) in [
+        ("[E0002]", "many.reward:2:9"),
+        ("[E0003]", "many.reward:3:14"),
+        ("[E0001]", "many.reward:4:9"),
+        ("[E0003]", "many.reward:5:10"),
+    ] {
+        assert_contains(&run.stderr, code);
+        assert_contains(&run.stderr, at);
+    }
+    assert_contains(&run.stderr, "error: 4 problems found in many.reward");
+    // Diagnostics come in source order.
+    let pos = |s: &str| run.stderr.find(s).unwrap();
+    assert!(pos("many.reward:2:9") < pos("many.reward:3:14"));
+    assert!(pos("many.reward:3:14") < pos("many.reward:4:9"));
+    assert!(pos("many.reward:4:9") < pos("many.reward:5:10"));
+}
+
+#[test]
+fn check_several_specs_checks_all_of_them() {
+    let dir = TempDir::new("check-several");
+    dir.write("clean.reward", SPEC);
+    dir.write(
+        "unknown.reward",
+        "input { completion: text }\nscore = float(len(completon))\n",
+    );
+    dir.write(
+        "types.reward",
+        "input { completion: text }\nlet n: int = completion\nscore = 1.0\n",
+    );
+    dir.write("also_clean.reward", "input { a: int }\nscore = a > 0\n");
+
+    let run = run_in(
+        dir.path(),
+        &[
+            "check",
+            "unknown.reward",
+            "clean.reward",
+            "types.reward",
+            "also_clean.reward",
+        ],
+        None,
+    );
+    run.expect_code(1);
+    assert_contains(&run.stderr, "clean.reward: ok (");
+    assert_contains(&run.stderr, "also_clean.reward: ok (");
+    assert_contains(&run.stderr, "[E0002]");
+    assert_contains(&run.stderr, "unknown.reward:2:19");
+    assert_contains(&run.stderr, "did you mean `completion`?");
+    assert_contains(&run.stderr, "[E0003]");
+    assert_contains(&run.stderr, "types.reward:2:14");
+    assert_contains(&run.stderr, "error: 1 problem found in unknown.reward");
+    assert_contains(&run.stderr, "error: 1 problem found in types.reward");
+
+    // All clean → 0.
+    let run = run_in(
+        dir.path(),
+        &["check", "clean.reward", "also_clean.reward"],
+        None,
+    );
+    run.expect_code(0);
+}
+
+#[test]
+fn check_missing_file_is_an_error() {
+    let dir = TempDir::new("check-missing");
+    let run = run_in(dir.path(), &["check", "nope.reward"], None);
+    run.expect_code(1);
+    assert_contains(&run.stderr, "cannot read `nope.reward`");
+}
+
+// ------------------------------------------------------------------------------------------ test
+
+const TEST_SPEC: &str = r#"input { completion: text, answer: text, xs: list[int]? }
+let correct = trim(completion) == answer
+let length = len(completion)
+let third = (xs ?? [0])[2]
+score = if correct then 1.0 else 0.0
+
+test "passes" {
+    given { completion: " 4 ", answer: "4", xs: [1, 2, 3] }
+    expect correct
+    expect score == 1.0
+}
+
+test "fails" {
+    given { completion: "5", answer: "4", xs: [1, 2, 3] }
+    expect length == 1
+    expect score == 1.0 and length > 0 and answer == completion
+}
+
+test "cannot be scored" {
+    given { completion: "5", answer: "4" }
+    expect score == 0.0
+}
+"#;
+
+#[test]
+fn test_passing_spec_exits_0() {
+    let dir = TempDir::new("test-pass");
+    dir.write("spec.reward", SPEC);
+    dir.write(
+        "lib.reward",
+        "fn double(x: int) -> int = x * 2\ntest \"lib\" { expect double(21) == 42 }\n",
+    );
+    let run = run_in(dir.path(), &["test", "spec.reward", "lib.reward"], None);
+    run.expect_code(0);
+    let out = run.stdout();
+    assert_contains(&out, "ok   \"correct answer\"");
+    assert_contains(&out, "spec.reward: 1 passed, 0 failed");
+    assert_contains(&out, "ok   \"lib\"");
+    assert_contains(&out, "lib.reward: 1 passed, 0 failed");
+}
+
+#[test]
+fn test_failure_shows_every_mentioned_term_and_field() {
+    let dir = TempDir::new("test-fail");
+    dir.write("spec.reward", TEST_SPEC);
+    let run = run_in(dir.path(), &["test", "spec.reward"], None);
+    run.expect_code(1);
+    let out = run.stdout();
+    assert_contains(&out, "ok   \"passes\"");
+    assert_contains(&out, "FAIL \"fails\"");
+    let expect_line = line_of(TEST_SPEC, "expect score == 1.0 and length");
+    assert_contains(
+        &out,
+        &format!(
+            "expected: score == 1.0 and length > 0 and answer == completion    (spec.reward:{expect_line}:12)"
+        ),
+    );
+    // Every term and input field the failing expectation mentions, with its value.
+    let block: String = out
+        .split("FAIL \"fails\"")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take(6)
+        .collect::<Vec<_>>()
+        .join("\n");
+    for shown in [
+        "score = 0.0",
+        "length = 1",
+        "answer = \"4\"",
+        "completion = \"5\"",
+    ] {
+        assert_contains(&block, shown);
+    }
+    // The expectation that held in the failing test is not reported.
+    assert!(!out.contains("expected: length == 1"), "{out}");
+    // A rollout that cannot be scored fails its test with the run-time error and its place.
+    let third_line = line_of(TEST_SPEC, "let third");
+    assert_contains(
+        &out,
+        &format!(
+            "FAIL \"cannot be scored\": the rollout could not be scored while computing `third`: \
+             index 2 is out of range for a list of 1 element (at spec.reward:{third_line}:13)"
+        ),
+    );
+    assert_contains(&out, "spec.reward: 1 passed, 2 failed");
+}
+
+#[test]
+fn test_several_specs_and_a_broken_one() {
+    let dir = TempDir::new("test-several");
+    dir.write("good.reward", SPEC);
+    dir.write("bad.reward", TEST_SPEC);
+    dir.write("broken.reward", "input { a: int }\nscore = b\n");
+    let run = run_in(
+        dir.path(),
+        &["test", "good.reward", "broken.reward", "bad.reward"],
+        None,
+    );
+    run.expect_code(1);
+    let out = run.stdout();
+    assert_contains(&out, "good.reward: 1 passed, 0 failed");
+    assert_contains(&out, "bad.reward: 1 passed, 2 failed");
+    assert_contains(&run.stderr, "[E0002]");
+    assert_contains(&run.stderr, "broken.reward:2:9");
+}
+
+// ------------------------------------------------------------------------------------------ score
+
+/// Input rows for [`SPEC`] with one of every kind of broken row, and what each must produce.
+fn mixed_input(spec: &str) -> (Vec<u8>, Vec<Value>) {
+    let third_line = line_of(spec, "let third");
+    let big_line = line_of(spec, "let big");
+    let mut input: Vec<u8> = Vec::new();
+    let mut expected: Vec<Value> = Vec::new();
+    let mut push = |bytes: &[u8], out: Value| {
+        input.extend_from_slice(bytes);
+        input.push(b'\n');
+        expected.push(out);
+    };
+    let ok = |c: &str, a: &str, n: i64, xs: &[i64], h: Option<f64>| -> Value {
+        serde_json::from_str(&expected_line(c, a, n, xs, h)).unwrap()
+    };
+    // 1: scores.
+    push(
+        row(" 4 ", "4", 1, &[1, 2, 3], None).as_bytes(),
+        ok(" 4 ", "4", 1, &[1, 2, 3], None),
+    );
+    // 2: invalid JSON.
+    push(
+        br#"{"completion": "4", "answer": "#,
+        json!({"error": {"line": 2, "message": "invalid JSON at column 30: EOF while parsing a value"}}),
+    );
+    // 3: wrong type, nested: the field path names it.
+    push(
+        br#"{"completion":"4","answer":"4","n":1,"xs":[1,2,3],"judge":{"ok":"yes"}}"#,
+        json!({"error": {"line": 3, "message": "expected bool, found string \"yes\"", "field": "judge.ok"}}),
+    );
+    // 4: missing required field.
+    push(
+        br#"{"completion":"4","n":1,"xs":[1,2,3],"judge":{"ok":true}}"#,
+        json!({"error": {"line": 4, "message": "missing required field (expected text)", "field": "answer"}}),
+    );
+    // 5: blank line.
+    push(
+        b"",
+        json!({"error": {"line": 5, "message": "empty line: expected a JSON object"}}),
+    );
+    // 6: invalid UTF-8 bytes inside a string.
+    push(
+        b"{\"completion\":\"\xff\xfe\",\"answer\":\"4\",\"n\":1,\"xs\":[1,2,3],\"judge\":{\"ok\":true}}",
+        json!({"error": {"line": 6, "message": "line is not valid UTF-8 (invalid byte at offset 15)"}}),
+    );
+    // 7: index out of range at run time.
+    push(
+        row("4", "4", 1, &[1, 2], None).as_bytes(),
+        json!({"error": {
+            "line": 7,
+            "message": "index 2 is out of range for a list of 2 elements",
+            "term": "third",
+            "at": format!("spec.reward:{third_line}:13"),
+        }}),
+    );
+    // 8: int overflow at run time.
+    push(
+        row("4", "4", 100_000_000_000, &[1, 2, 3], None).as_bytes(),
+        json!({"error": {
+            "line": 8,
+            "message": "integer overflow: 100000000000 * 1000000000000",
+            "term": "big",
+            "at": format!("spec.reward:{big_line}:11"),
+        }}),
+    );
+    // 9: wrong type of a list element.
+    push(
+        br#"{"completion":"4","answer":"4","n":1,"xs":[1,"a",3],"judge":{"ok":true}}"#,
+        json!({"error": {"line": 9, "message": "expected int, found string \"a\"", "field": "xs[1]"}}),
+    );
+    // 10: scores, with the optional field present and extra columns ignored.
+    let mut with_extra: Value =
+        serde_json::from_str(&row("x", "y", -3, &[0, 0, 7], Some(0.25))).unwrap();
+    with_extra["unused"] = json!({"deep": [1, 2, {"a": null}]});
+    push(
+        with_extra.to_string().as_bytes(),
+        ok("x", "y", -3, &[0, 0, 7], Some(0.25)),
+    );
+    // 11: not an object.
+    push(
+        b"[1, 2, 3]",
+        json!({"error": {"line": 11, "message": "expected a JSON object, found an array"}}),
+    );
+    // 12: trailing garbage after the object.
+    let mut trailing = row("4", "4", 1, &[1, 2, 3], None).into_bytes();
+    let col = trailing.len() + 2;
+    trailing.extend_from_slice(b" x");
+    push(
+        &trailing,
+        json!({"error": {"line": 12, "message": format!("invalid JSON at column {col}: trailing characters")}}),
+    );
+    // 13: whitespace only.
+    push(
+        b"  \t ",
+        json!({"error": {"line": 13, "message": "empty line: expected a JSON object"}}),
+    );
+    // 14: CRLF line ending scores like LF.
+    let mut crlf = row("4", "4", 2, &[5, 5, 5], None).into_bytes();
+    crlf.push(b'\r');
+    push(&crlf, ok("4", "4", 2, &[5, 5, 5], None));
+    // 15: null for a required field.
+    push(
+        br#"{"completion":"4","answer":null,"n":1,"xs":[1,2,3],"judge":{"ok":true}}"#,
+        json!({"error": {"line": 15, "message": "expected text, found null", "field": "answer"}}),
+    );
+    // 16: the last line, without a trailing newline, still counts.
+    input.extend_from_slice(row("4", "4", 3, &[1, 1, 1], Some(-1.0)).as_bytes());
+    expected.push(ok("4", "4", 3, &[1, 1, 1], Some(-1.0)));
+    (input, expected)
+}
+
+#[test]
+fn score_writes_one_line_per_input_line_with_error_records() {
+    let dir = TempDir::new("score-mixed");
+    dir.write("spec.reward", SPEC);
+    let (input, expected) = mixed_input(SPEC);
+    dir.write("in.jsonl", &input);
+    let run = run_in(dir.path(), &["score", "spec.reward", "in.jsonl"], None);
+    run.expect_code(2);
+    let got = run.json_lines();
+    assert_eq!(got.len(), expected.len(), "one output line per input line");
+    for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+        assert_eq!(g, e, "output line {}", i + 1);
+    }
+    let errors = expected.iter().filter(|v| v.get("error").is_some()).count();
+    assert_contains(
+        &run.stderr,
+        &format!("{errors} of {} rows could not be scored", expected.len()),
+    );
+}
+
+#[test]
+fn score_output_format_is_exact() {
+    // Byte-level: `score` first, then `terms` in source order; ints stay ints, integral floats
+    // keep `.0`; `_hidden` and the text term are not in the breakdown.
+    let dir = TempDir::new("score-format");
+    dir.write("spec.reward", SPEC);
+    dir.write(
+        "in.jsonl",
+        format!("{}\n", row(" 4 ", "4", 1, &[1, 2, 3], None)),
+    );
+    let run = run_in(dir.path(), &["score", "spec.reward", "in.jsonl"], None);
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout(),
+        "{\"score\":2.5,\"terms\":{\"correct\":true,\"big\":1000000000000,\"has_xs\":true,\
+         \"third\":3,\"m\":1,\"bonus\":0.0}}\n"
+    );
+    assert!(
+        !run.stderr.contains("could not be scored"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn score_exit_0_when_every_row_scores() {
+    let dir = TempDir::new("score-ok");
+    dir.write("spec.reward", SPEC);
+    let rows: Vec<String> = (0..10)
+        .map(|i| row(&i.to_string(), "3", i, &[i, i + 1, i + 2], None))
+        .collect();
+    dir.write("in.jsonl", rows.join("\n") + "\n");
+    let run = run_in(dir.path(), &["score", "spec.reward", "in.jsonl"], None);
+    run.expect_code(0);
+    let expected: Vec<String> = (0..10)
+        .map(|i| expected_line(&i.to_string(), "3", i, &[i, i + 1, i + 2], None))
+        .collect();
+    assert_eq!(run.lines(), expected);
+}
+
+#[test]
+fn score_empty_input_gives_empty_output() {
+    let dir = TempDir::new("score-empty");
+    dir.write("spec.reward", SPEC);
+    dir.write("in.jsonl", "");
+    let run = run_in(dir.path(), &["score", "spec.reward", "in.jsonl"], None);
+    run.expect_code(0);
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn score_output_file_and_stdin() {
+    let dir = TempDir::new("score-io");
+    dir.write("spec.reward", SPEC);
+    let (input, _) = mixed_input(SPEC);
+    dir.write("in.jsonl", &input);
+    let reference = run_in(dir.path(), &["score", "spec.reward", "in.jsonl"], None);
+    reference.expect_code(2);
+    assert!(!reference.stdout.is_empty());
+
+    // -o FILE: the file gets exactly what stdout would have, stdout gets nothing.
+    let run = run_in(
+        dir.path(),
+        &["score", "spec.reward", "in.jsonl", "-o", "out.jsonl"],
+        None,
+    );
+    run.expect_code(2);
+    assert!(run.stdout.is_empty(), "with -o nothing goes to stdout");
+    assert_eq!(dir.read("out.jsonl"), reference.stdout);
+
+    // --output overwrites an existing file.
+    dir.write(
+        "out2.jsonl",
+        "stale content that must disappear\n".repeat(100),
+    );
+    let run = run_in(
+        dir.path(),
+        &["score", "spec.reward", "in.jsonl", "--output", "out2.jsonl"],
+        None,
+    );
+    run.expect_code(2);
+    assert_eq!(dir.read("out2.jsonl"), reference.stdout);
+
+    // `-` reads standard input.
+    let run = run_in(dir.path(), &["score", "spec.reward", "-"], Some(&input));
+    run.expect_code(2);
+    assert_eq!(run.stdout, reference.stdout);
+
+    // stdin and -o together.
+    let run = run_in(
+        dir.path(),
+        &["score", "spec.reward", "-", "-o", "out3.jsonl"],
+        Some(&input),
+    );
+    run.expect_code(2);
+    assert_eq!(dir.read("out3.jsonl"), reference.stdout);
+}
+
+#[test]
+fn score_missing_input_or_broken_spec_is_exit_1() {
+    let dir = TempDir::new("score-fail");
+    dir.write("spec.reward", SPEC);
+    dir.write("broken.reward", "input { a: int }\nscore = a +\n");
+    dir.write("in.jsonl", row("4", "4", 1, &[1, 2, 3], None) + "\n");
+
+    let run = run_in(dir.path(), &["score", "spec.reward", "missing.jsonl"], None);
+    run.expect_code(1);
+    assert_contains(&run.stderr, "cannot read `missing.jsonl`");
+    assert!(run.stdout.is_empty());
+
+    let run = run_in(dir.path(), &["score", "broken.reward", "in.jsonl"], None);
+    run.expect_code(1);
+    assert_contains(&run.stderr, "[E0001]");
+    assert_contains(&run.stderr, "broken.reward:2:");
+    assert!(
+        run.stdout.is_empty(),
+        "no rows are scored with a broken spec"
+    );
+
+    // With -o, a broken spec does not create (or truncate) the output file.
+    dir.write("keep.jsonl", "previous\n");
+    let run = run_in(
+        dir.path(),
+        &["score", "broken.reward", "in.jsonl", "-o", "keep.jsonl"],
+        None,
+    );
+    run.expect_code(1);
+    assert_eq!(dir.read("keep.jsonl"), b"previous\n");
+}
+
+#[test]
+fn score_params_change_the_score() {
+    let dir = TempDir::new("score-params");
+    dir.write("spec.reward", SPEC);
+    dir.write("in.jsonl", row(" 4 ", "4", 5, &[1, 2, 3], None) + "\n");
+
+    let score_of = |args: &[&str]| -> Value {
+        let mut all = vec!["score", "spec.reward", "in.jsonl"];
+        all.extend_from_slice(args);
+        let run = run_in(dir.path(), &all, None);
+        run.expect_code(0);
+        run.json_lines().remove(0)
+    };
+    let base = score_of(&[]);
+    assert_eq!(base["score"], json!(2.5));
+    assert_eq!(base["terms"]["m"], json!(1));
+
+    let v = score_of(&["--param", "w=2"]);
+    assert_eq!(v["score"], json!(7.0), "1 + 2 * 3");
+    let v = score_of(&["--param", "w=-0.5", "--param", "k=3"]);
+    assert_eq!(v["score"], json!(-0.5), "1 - 0.5 * 3");
+    assert_eq!(v["terms"]["m"], json!(2), "5 % 3");
+    // An int literal is a valid value for a float param.
+    let v = score_of(&["--param", "w=1"]);
+    assert_eq!(v["score"], json!(4.0));
+}
+
+#[test]
+fn score_repeated_param_last_one_wins() {
+    // `--param w=1 --param w=0`: the last override wins, as with repeated flags elsewhere (a clear
+    // "given twice" error would also be defensible; "no param `w`" is not).
+    let dir = TempDir::new("score-param-twice");
+    dir.write("spec.reward", SPEC);
+    dir.write("in.jsonl", row(" 4 ", "4", 5, &[1, 2, 3], None) + "\n");
+    let run = run_in(
+        dir.path(),
+        &[
+            "score",
+            "spec.reward",
+            "in.jsonl",
+            "--param",
+            "w=1",
+            "--param",
+            "w=0",
+        ],
+        None,
+    );
+    assert!(
+        !run.stderr.contains("no param `w`"),
+        "a param given twice is reported as unknown:\n{}",
+        run.stderr
+    );
+    run.expect_code(0);
+    assert_eq!(run.json_lines()[0]["score"], json!(1.0));
+}
+
+#[test]
+fn score_bad_params_are_errors_naming_them() {
+    let dir = TempDir::new("score-bad-params");
+    dir.write("spec.reward", SPEC);
+    dir.write("in.jsonl", row("4", "4", 1, &[1, 2, 3], None) + "\n");
+    let bad = |args: &[&str]| -> String {
+        let mut all = vec!["score", "spec.reward", "in.jsonl"];
+        all.extend_from_slice(args);
+        let run = run_in(dir.path(), &all, None);
+        run.expect_code(1);
+        assert!(run.stdout.is_empty(), "no rows are scored with a bad param");
+        run.stderr
+    };
+
+    let err = bad(&["--param", "nope=1"]);
+    assert_contains(&err, "[E0030]");
+    assert_contains(&err, "this spec has no param `nope`");
+    // The help lists the spec's params (in some order: see /tmp/reward-bugs.md).
+    let help = err
+        .lines()
+        .find(|l| l.contains("Help: params of this spec: "))
+        .unwrap_or_else(|| panic!("no list of params in:\n{err}"));
+    let mut listed: Vec<&str> = help
+        .split("params of this spec: ")
+        .nth(1)
+        .unwrap()
+        .split(", ")
+        .map(str::trim)
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(listed, ["k", "w"]);
+
+    let err = bad(&["--param", "w=abc"]);
+    assert_contains(&err, "[E0030]");
+    assert_contains(
+        &err,
+        "invalid value for param `w`: `abc` is not a valid float",
+    );
+
+    let err = bad(&["--param", "k=1.5"]);
+    assert_contains(&err, "invalid value for param `k`: expected int, found 1.5");
+
+    let err = bad(&["--param", "w=nan"]);
+    assert_contains(&err, "invalid value for param `w`");
+
+    let err = bad(&["--param", "w"]);
+    assert_contains(&err, "`--param w` must have the form NAME=VALUE");
+
+    // A good param before a bad one does not rescue it.
+    let err = bad(&["--param", "w=1", "--param", "zz=2"]);
+    assert_contains(&err, "no param `zz`");
+}
+
+/// `n` generated rows for [`SPEC`], some of them broken; returns the input and which 1-based
+/// line numbers must be error records.
+fn generated_rows(n: usize) -> (Vec<u8>, Vec<usize>) {
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        // xorshift64*: deterministic, no dependency.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let mut input = Vec::new();
+    let mut errors = Vec::new();
+    for i in 1..=n {
+        let r = next();
+        let kind = if i % 37 == 0 { (r >> 8) % 6 } else { 99 };
+        match kind {
+            0 => input.extend_from_slice(b"{\"completion\": oops"),
+            1 => {}
+            2 => input.extend_from_slice(b"{\"completion\":\"\xc3\x28\"}"),
+            3 => input.extend_from_slice(row("1", "1", 1, &[1], None).as_bytes()),
+            4 => input.extend_from_slice(row("1", "1", i64::MAX / 2, &[1, 2, 3], None).as_bytes()),
+            5 => input.extend_from_slice(
+                br#"{"completion":"1","answer":"1","n":1.5,"xs":[1,2,3],"judge":{"ok":true}}"#,
+            ),
+            _ => {
+                let len = (r % 40) as usize;
+                let completion: String = (0..len)
+                    .map(|j| char::from(b'a' + ((r >> (j % 50)) % 26) as u8))
+                    .collect();
+                let answer = if r % 3 == 0 {
+                    completion.clone()
+                } else {
+                    "z".into()
+                };
+                let n_val = (r % 2001) as i64 - 1000;
+                let xs: Vec<i64> = (0..3 + (r % 4) as i64)
+                    .map(|j| j * (r % 7) as i64)
+                    .collect();
+                let hint = (r % 5 == 0).then_some((r % 100) as f64 / 8.0);
+                input.extend_from_slice(row(&completion, &answer, n_val, &xs, hint).as_bytes());
+            }
+        }
+        if kind != 99 {
+            errors.push(i);
+        }
+        input.push(b'\n');
+    }
+    (input, errors)
+}
+
+#[test]
+fn score_is_byte_identical_across_thread_counts() {
+    let dir = TempDir::new("score-threads");
+    dir.write("spec.reward", SPEC);
+    let n = 5000;
+    let (input, errors) = generated_rows(n);
+    assert!(!errors.is_empty());
+    dir.write("in.jsonl", &input);
+
+    let one = run_in(
+        dir.path(),
+        &["score", "spec.reward", "in.jsonl", "--threads", "1"],
+        None,
+    );
+    one.expect_code(2);
+    let two = run_in(
+        dir.path(),
+        &["score", "spec.reward", "in.jsonl", "--threads", "2"],
+        None,
+    );
+    two.expect_code(2);
+    assert!(
+        one.stdout == two.stdout,
+        "--threads 1 and --threads 2 differ"
+    );
+    let default = run_in(dir.path(), &["score", "spec.reward", "in.jsonl"], None);
+    default.expect_code(2);
+    assert!(one.stdout == default.stdout, "default thread count differs");
+
+    let lines = one.json_lines();
+    assert_eq!(lines.len(), n);
+    let got_errors: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| {
+            v.get("error").map(|e| {
+                assert_eq!(e["line"], json!(i + 1), "error record names its own line");
+                i + 1
+            })
+        })
+        .collect();
+    assert_eq!(got_errors, errors);
+    assert_contains(
+        &one.stderr,
+        &format!("{} of {n} rows could not be scored", errors.len()),
+    );
+}
+
+#[test]
+fn score_terms_follow_source_order() {
+    let dir = TempDir::new("score-order");
+    let spec = r#"input { completion: text }
+let zeta = 1.0
+rubric safety (normalize: positive, clip: [0, 1]) {
+    criterion "mentions dose" +5 : completion ~ /dose/i
+    criterion "unsafe" -8 : "double" in completion
+        tag "harm"
+}
+rule alpha = len(completion) > 3
+let _private = 2.0
+let middle = zeta * 2.0
+let words_seen = len(words(completion))
+score = safety + middle
+"#;
+    dir.write("spec.reward", spec);
+    let run = run_in(
+        dir.path(),
+        &["score", "spec.reward", "-"],
+        Some(b"{\"completion\":\"Dose: one\"}\n{\"completion\":\"double the dose\"}\n"),
+    );
+    run.expect_code(0);
+    assert_eq!(
+        run.lines(),
+        vec![
+            "{\"score\":3.0,\"terms\":{\"zeta\":1.0,\"safety\":1.0,\"safety/mentions dose\":1.0,\
+             \"safety/unsafe\":0.0,\"safety#harm\":0.0,\"alpha\":true,\"middle\":2.0,\"words_seen\":2}}",
+            "{\"score\":2.0,\"terms\":{\"zeta\":1.0,\"safety\":0.0,\"safety/mentions dose\":1.0,\
+             \"safety/unsafe\":1.0,\"safety#harm\":-8.0,\"alpha\":true,\"middle\":2.0,\"words_seen\":3}}",
+        ]
+    );
+}
+
+#[test]
+fn score_optional_none_is_null() {
+    let dir = TempDir::new("score-null");
+    dir.write(
+        "spec.reward",
+        "input { completion: text, x: float? }\nlet present = is_some(x)\nscore = x\n",
+    );
+    let run = run_in(
+        dir.path(),
+        &["score", "spec.reward", "-"],
+        Some(b"{\"completion\":\"a\",\"x\":0.5}\n{\"completion\":\"b\"}\n{\"completion\":\"c\",\"x\":null}\n"),
+    );
+    // A missing score is not an error.
+    run.expect_code(0);
+    assert_eq!(
+        run.lines(),
+        vec![
+            r#"{"score":0.5,"terms":{"present":true}}"#,
+            r#"{"score":null,"terms":{"present":false}}"#,
+            r#"{"score":null,"terms":{"present":false}}"#,
+        ]
+    );
+}
+
+#[test]
+fn score_non_finite_floats_are_strings() {
+    // JSON has no literal for NaN or infinities: they are written as the strings "NaN", "inf"
+    // and "-inf" (score and terms alike), and such a row is not an error.
+    let dir = TempDir::new("score-nonfinite");
+    dir.write(
+        "spec.reward",
+        "input { completion: text }\n\
+         let nan = sqrt(-1.0)\n\
+         let pinf = exp(1000.0)\n\
+         let ninf = -exp(1000.0)\n\
+         let fine = 0.1 + 0.2\n\
+         score = log(0.0)\n",
+    );
+    let run = run_in(
+        dir.path(),
+        &["score", "spec.reward", "-"],
+        Some(b"{\"completion\":\"a\"}\n"),
+    );
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout(),
+        "{\"score\":\"-inf\",\"terms\":{\"nan\":\"NaN\",\"pinf\":\"inf\",\"ninf\":\"-inf\",\
+         \"fine\":0.30000000000000004}}\n"
+    );
+}
+
+// ------------------------------------------------------------------------------------------ explain
+
+/// `(kind, value)` of the term `name` in `reward explain` output.
+fn explained(out: &str, name: &str) -> Option<(String, String)> {
+    let terms = out.split("\nterms:\n").nth(1)?;
+    terms.lines().find_map(|l| {
+        let (left, value) = l.trim_start().split_once(" = ")?;
+        let (kind, term) = left.trim_end().split_once(char::is_whitespace)?;
+        (term.trim() == name).then(|| (kind.to_string(), value.to_string()))
+    })
+}
+
+#[test]
+fn explain_prints_every_term_with_its_value() {
+    let dir = TempDir::new("explain");
+    dir.write("spec.reward", SPEC);
+    let (input, _) = mixed_input(SPEC);
+    dir.write("in.jsonl", &input);
+    let run = run_in(
+        dir.path(),
+        &["explain", "spec.reward", "in.jsonl", "--row", "10"],
+        None,
+    );
+    run.expect_code(0);
+    let out = run.stdout();
+    assert!(out.starts_with("row 10\n"), "{out}");
+    // Input fields.
+    for (field, value) in [
+        ("completion", "\"x\""),
+        ("answer", "\"y\""),
+        ("n", "-3"),
+        ("xs", "[0, 0, 7]"),
+        ("judge", "{ok: true}"),
+        ("hint", "0.25"),
+    ] {
+        assert!(
+            out.lines().any(|l| l.trim_start().starts_with(field)
+                && l.trim_end().ends_with(&format!("= {value}"))),
+            "input field {field} = {value} missing in:\n{out}"
+        );
+    }
+    // Every term, including those not in the breakdown (text, `_` names).
+    let expect = [
+        ("correct", "let", "false"),
+        ("big", "let", "-3000000000000"),
+        ("has_xs", "rule", "true"),
+        ("third", "let", "7"),
+        ("m", "let", "1"),
+        ("bonus", "let", "0.25"),
+        ("_hidden", "let", "41  (not in the breakdown)"),
+        ("shout", "let", "\"X\"  (not in the breakdown)"),
+        ("score", "score", "3.75"),
+    ];
+    for (name, kind, value) in expect {
+        assert_eq!(
+            explained(&out, name),
+            Some((kind.to_string(), value.to_string())),
+            "term {name} in:\n{out}"
+        );
+    }
+    assert!(out.ends_with("score = 3.75\n"), "{out}");
+
+    // From standard input too.
+    let run2 = run_in(
+        dir.path(),
+        &["explain", "spec.reward", "-", "--row", "10"],
+        Some(&input),
+    );
+    run2.expect_code(0);
+    assert_eq!(run2.stdout, run.stdout);
+
+    // Params apply.
+    let run3 = run_in(
+        dir.path(),
+        &[
+            "explain",
+            "spec.reward",
+            "in.jsonl",
+            "--row",
+            "10",
+            "--param",
+            "w=1",
+        ],
+        None,
+    );
+    run3.expect_code(0);
+    assert_eq!(
+        explained(&run3.stdout(), "score"),
+        Some(("score".to_string(), "7.25".to_string()))
+    );
+}
+
+#[test]
+fn explain_errors() {
+    let dir = TempDir::new("explain-errors");
+    dir.write("spec.reward", SPEC);
+    let (input, _) = mixed_input(SPEC);
+    dir.write("in.jsonl", &input);
+    let lines = input.split(|&b| b == b'\n').count();
+
+    // Out of range, past the end and zero.
+    for row in ["99", "0"] {
+        let run = run_in(
+            dir.path(),
+            &["explain", "spec.reward", "in.jsonl", "--row", row],
+            None,
+        );
+        run.expect_code(2);
+        assert!(run.stdout.is_empty());
+        assert_contains(
+            &run.stderr,
+            &format!("`in.jsonl` has {lines} lines; there is no row {row}"),
+        );
+    }
+    // A row that does not decode names the field.
+    let run = run_in(
+        dir.path(),
+        &["explain", "spec.reward", "in.jsonl", "--row", "3"],
+        None,
+    );
+    run.expect_code(2);
+    assert_contains(&run.stderr, "line 3: field `judge.ok`: expected bool");
+    // A row that fails at run time names the term, the message and the place.
+    let third_line = line_of(SPEC, "let third");
+    let run = run_in(
+        dir.path(),
+        &["explain", "spec.reward", "in.jsonl", "--row", "7"],
+        None,
+    );
+    run.expect_code(2);
+    assert_contains(
+        &run.stderr,
+        &format!(
+            "line 7 could not be scored while computing `third`: index 2 is out of range for a \
+             list of 2 elements (at spec.reward:{third_line}:13)"
+        ),
+    );
+    // Invalid UTF-8.
+    let run = run_in(
+        dir.path(),
+        &["explain", "spec.reward", "in.jsonl", "--row", "6"],
+        None,
+    );
+    run.expect_code(2);
+    assert_contains(&run.stderr, "line 6 is not valid UTF-8");
+    // A broken spec is reported like everywhere else.
+    dir.write("broken.reward", "input { a: int }\nscore = nope\n");
+    let run = run_in(
+        dir.path(),
+        &["explain", "broken.reward", "in.jsonl", "--row", "1"],
+        None,
+    );
+    run.expect_code(1);
+    assert_contains(&run.stderr, "[E0002]");
+}
+
+// ------------------------------------------------------------------------------------------ big rows
+
+#[test]
+fn ten_megabyte_completion_with_regexes() {
+    let dir = TempDir::new("big-row");
+    let spec = r#"input { completion: text }
+let n = len(completion)
+rule has_answer = completion ~ /<answer>\s*([0-9]+)\s*<\/answer>/
+let pairs = count_matches(completion, /(ab|cd)+/)
+let shouting = completion ~ /(?i)^[A-Z ]+$/
+let answer = capture(completion, /<answer>\s*([0-9]+)\s*<\/answer>/, 1) ?? ""
+let n_words = len(words(completion))
+score = if has_answer and answer == "42" then 1.0 else 0.0
+"#;
+    dir.write("spec.reward", spec);
+    let unit = "lorem ipsum abab cdcd dolor ";
+    let target = 10 * 1024 * 1024;
+    let mut completion = unit.repeat(target / unit.len() + 1);
+    completion.truncate(target - 21);
+    completion.push_str("<answer> 42 </answer>");
+    assert_eq!(completion.len(), target);
+    let mut input = json!({ "completion": completion }).to_string().into_bytes();
+    input.push(b'\n');
+    input.extend_from_slice(b"{\"completion\":\"short\"}\n");
+    dir.write("in.jsonl", &input);
+
+    let run = run_in(dir.path(), &["score", "spec.reward", "in.jsonl"], None);
+    run.expect_code(0);
+    let lines = run.json_lines();
+    assert_eq!(lines.len(), 2);
+    let units = (target - 21) / unit.len();
+    assert_eq!(lines[0]["score"], json!(1.0));
+    assert_eq!(lines[0]["terms"]["n"], json!(target));
+    assert_eq!(lines[0]["terms"]["has_answer"], json!(true));
+    assert_eq!(lines[0]["terms"]["shouting"], json!(false));
+    // Each full unit has two matches ("abab", "cdcd"); the cut unit may add some.
+    let pairs = lines[0]["terms"]["pairs"].as_u64().unwrap();
+    assert!(
+        pairs >= 2 * units as u64 && pairs <= 2 * units as u64 + 2,
+        "{pairs}"
+    );
+    assert!(lines[0]["terms"]["n_words"].as_u64().unwrap() >= 5 * units as u64);
+    assert_eq!(
+        lines[1].to_string(),
+        r#"{"score":0.0,"terms":{"n":5,"has_answer":false,"pairs":0,"shouting":true,"n_words":1}}"#
+    );
+    assert!(
+        run.elapsed < Duration::from_secs(60),
+        "10 MB row took {:?}",
+        run.elapsed
+    );
+
+    // explain on the same row shows the text abbreviated, not 10 MB.
+    let run = run_in(
+        dir.path(),
+        &["explain", "spec.reward", "in.jsonl", "--row", "1"],
+        None,
+    );
+    run.expect_code(0);
+    assert!(
+        run.stdout.len() < 10_000,
+        "explain printed {} bytes",
+        run.stdout.len()
+    );
+    assert_contains(&run.stdout(), &format!("({target} characters)"));
+}
+
+// ------------------------------------------------------------------------------------------ examples
+
+#[test]
+fn every_example_checks_and_passes_its_tests() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut specs: Vec<PathBuf> = fs::read_dir(&examples)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "reward"))
+                .collect()
+        })
+        .unwrap_or_default();
+    specs.sort();
+    if specs.is_empty() {
+        eprintln!("no examples/*.reward yet: nothing to check");
+        return;
+    }
+    let mut failures = Vec::new();
+    for spec in &specs {
+        let path = spec.to_str().expect("UTF-8 path");
+        let check = run_in(&examples, &["check", path], None);
+        if check.code != Some(0) {
+            failures.push(format!("reward check {path}:\n{}", check.stderr));
+            continue;
+        }
+        let test = run_in(&examples, &["test", path], None);
+        if test.code != Some(0) {
+            failures.push(format!(
+                "reward test {path}:\n{}{}",
+                test.stdout(),
+                test.stderr
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} examples fail:\n\n{}",
+        failures.len(),
+        specs.len(),
+        failures.join("\n")
+    );
+}

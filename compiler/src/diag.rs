@@ -199,14 +199,47 @@ impl Diagnostic {
 pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
     let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
     sorted.sort_by_key(|d| (d.span.file, d.span.start, d.span.end));
+    let mut cache = ariadne::sources(
+        sources
+            .files
+            .iter()
+            .map(|(name, text)| (name.clone(), text.clone())),
+    );
     let mut out = Vec::new();
-    for d in sorted {
-        render_one(sources, d, &mut out);
+    for d in sorted.iter().take(MAX_RENDERED) {
+        render_one(sources, &mut cache, d, &mut out);
+    }
+    if sorted.len() > MAX_RENDERED {
+        out.extend_from_slice(
+            format!(
+                "… and {} more problems not shown\n",
+                sorted.len() - MAX_RENDERED
+            )
+            .as_bytes(),
+        );
     }
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn render_one(sources: &SourceMap, d: &Diagnostic, out: &mut Vec<u8>) {
+/// Past this many, more diagnostics only bury the first ones (which usually cause the rest).
+const MAX_RENDERED: usize = 200;
+/// Source lines longer than this are not echoed: the report would be megabytes of one line.
+const MAX_ECHOED_LINE: usize = 2000;
+
+fn render_one(
+    sources: &SourceMap,
+    cache: &mut impl ariadne::Cache<String>,
+    d: &Diagnostic,
+    out: &mut Vec<u8>,
+) {
+    if line_len(sources, d.span) > MAX_ECHOED_LINE
+        || d.notes
+            .iter()
+            .any(|(s, _)| line_len(sources, *s) > MAX_ECHOED_LINE)
+    {
+        render_compact(sources, d, out);
+        return;
+    }
     let name = |s: Span| sources.name(s.file).to_string();
     let config = Config::default()
         .with_color(false)
@@ -227,11 +260,7 @@ fn render_one(sources: &SourceMap, d: &Diagnostic, out: &mut Vec<u8>) {
     if let Some(help) = &d.help {
         report = report.with_help(help);
     }
-    let cache = ariadne::sources((0..sources.files.len()).map(|i| {
-        let id = FileId(i as u32);
-        (sources.name(id).to_string(), sources.text(id).to_string())
-    }));
-    if report.finish().write(cache, &mut *out).is_err() {
+    if report.finish().write(&mut *cache, &mut *out).is_err() {
         // Rendering can only fail on an inconsistent source map; fall back to a plain line so
         // that the diagnostic is never lost.
         let (line, col) = sources.line_col(d.span);
@@ -250,12 +279,13 @@ fn render_one(sources: &SourceMap, d: &Diagnostic, out: &mut Vec<u8>) {
 /// Suggests the candidate closest to `name`, if one is close enough to be a plausible typo.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     // One- and two-letter names are within one edit of each other: any guess would be noise.
-    if name.chars().count() < 3 {
+    // Very long names are not typos, and comparing them would cost O(n²).
+    if name.chars().count() < 3 || name.len() > 64 {
         return None;
     }
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
-        if c == name {
+        if c == name || c.len() > 64 {
             continue;
         }
         let score = strsim::jaro_winkler(name, c);
@@ -266,4 +296,34 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         }
     }
     best.map(|(_, c)| c)
+}
+
+fn line_len(sources: &SourceMap, span: Span) -> usize {
+    let text = sources.text(span.file);
+    let at = (span.start as usize).min(text.len());
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    end - start
+}
+
+/// The same information without echoing the source line.
+fn render_compact(sources: &SourceMap, d: &Diagnostic, out: &mut Vec<u8>) {
+    let (line, col) = sources.line_col(d.span);
+    let mut text = format!(
+        "[{}] Error: {}\n   at {}:{line}:{col} (the line is too long to show)\n",
+        d.code,
+        d.message,
+        sources.name(d.span.file)
+    );
+    for (span, note) in &d.notes {
+        let (l, c) = sources.line_col(*span);
+        text.push_str(&format!(
+            "   note at {}:{l}:{c}: {note}\n",
+            sources.name(span.file)
+        ));
+    }
+    if let Some(help) = &d.help {
+        text.push_str(&format!("   Help: {help}\n"));
+    }
+    out.extend_from_slice(text.as_bytes());
 }

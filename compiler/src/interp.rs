@@ -1,6 +1,7 @@
 //! The reference interpreter: the meaning of the language. Every other backend must compute
 //! exactly what this computes (floats compared bit for bit, NaN equal to NaN).
 
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -40,12 +41,14 @@ impl<'p> Interpreter<'p> {
     /// term id.
     pub fn eval_row(&self, input: &Value) -> Result<Vec<Value>> {
         let mut terms = vec![Value::None; self.program.terms.len()];
+        let budget = Cell::new(OPERATION_BUDGET);
         for &id in &self.program.eval_order {
             let term = &self.program.terms[id];
             let mut frame = Frame {
                 input,
                 terms: &terms,
                 locals: vec![Value::None; term.body.locals as usize],
+                budget: &budget,
             };
             let v = self.eval(&term.body.expr, &mut frame).map_err(|mut e| {
                 e.term.get_or_insert(id);
@@ -58,10 +61,12 @@ impl<'p> Interpreter<'p> {
 
     /// Evaluates a body against computed term values (test expectations, test inputs).
     pub fn eval_body(&self, body: &Body, input: &Value, terms: &[Value]) -> Result<Value> {
+        let budget = Cell::new(OPERATION_BUDGET);
         let mut frame = Frame {
             input,
             terms,
             locals: vec![Value::None; body.locals as usize],
+            budget: &budget,
         };
         self.eval(&body.expr, &mut frame)
     }
@@ -184,6 +189,7 @@ impl<'p> Interpreter<'p> {
                 (b.eval)(&vals, &self.cx()).map_err(|m| fail(format!("{}: {m}", b.name)))?
             }
             ExprKind::CallFn(id, args) => {
+                f.charge().map_err(fail)?;
                 let func = &self.program.functions[*id];
                 let mut locals = vec![Value::None; func.body.locals as usize];
                 for (slot, a) in locals.iter_mut().zip(args) {
@@ -193,6 +199,7 @@ impl<'p> Interpreter<'p> {
                     input: f.input,
                     terms: f.terms,
                     locals,
+                    budget: f.budget,
                 };
                 self.eval(&func.body.expr, &mut callee)?
             }
@@ -235,6 +242,7 @@ impl<'p> Interpreter<'p> {
         // Iterate the elements that pass the filter, mapped through the body.
         let mut acc = AggState::new(agg.kind, &agg.elem);
         for (index, item) in items.iter().enumerate() {
+            f.charge().map_err(fail)?;
             f.locals[agg.var as usize] = item.clone();
             if let Some(filter) = &agg.filter {
                 if !self.eval(filter, f)?.as_bool() {
@@ -257,6 +265,24 @@ struct Frame<'a> {
     input: &'a Value,
     terms: &'a [Value],
     locals: Vec<Value>,
+    /// Loop iterations and function calls left for this rollout.
+    budget: &'a Cell<u64>,
+}
+
+/// Loop iterations plus user-function calls allowed per rollout. Builtins are bounded by their
+/// input; only nested comprehensions (say over `range`) could otherwise run for hours. Spending
+/// the budget makes the row an error, never a hang.
+pub const OPERATION_BUDGET: u64 = 100_000_000;
+
+impl Frame<'_> {
+    fn charge(&self) -> std::result::Result<(), String> {
+        let left = self.budget.get();
+        if left == 0 {
+            return Err(format!("this rollout needs more than {OPERATION_BUDGET} loop iterations and function calls (the per-rollout budget)"));
+        }
+        self.budget.set(left - 1);
+        Ok(())
+    }
 }
 
 /// The running state of an aggregate. `push` returns true when the result is decided

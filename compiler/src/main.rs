@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use reward::scoring::{compile_file, show_value, Spec};
+use reward::scoring::{compile_file, on_big_stack, show_value, Spec};
 use reward::testing::run_tests;
 use reward_runtime::decode::decode_row;
 use reward_runtime::driver::{self, DriverOptions};
@@ -109,7 +109,14 @@ fn main() -> ExitCode {
                         continue;
                     }
                 };
-                let report = run_tests(&spec);
+                let Some(report) = on_big_stack(|| run_tests(&spec)) else {
+                    eprintln!(
+                        "error: internal error while running the tests of {}",
+                        path.display()
+                    );
+                    ok = false;
+                    continue;
+                };
                 print!("{}", report.output);
                 println!(
                     "{}: {} passed, {} failed",
@@ -190,7 +197,9 @@ fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            match explain(&spec, &input, row) {
+            match on_big_stack(|| explain(&spec, &input, row))
+                .unwrap_or_else(|| Err("internal error while explaining this row".into()))
+            {
                 Ok(text) => {
                     print!("{text}");
                     ExitCode::SUCCESS

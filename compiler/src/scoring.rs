@@ -212,3 +212,18 @@ pub fn value_json(v: &Value, ty: &Ty) -> serde_json::Value {
         (other, _) => number_json(other),
     }
 }
+
+/// Stack for compiling, testing and explaining: deep but accepted programs must not overflow it.
+const BIG_STACK: usize = 256 << 20;
+
+/// Runs `f` on a thread with a large stack and returns its result; a panic becomes `None`.
+pub fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(BIG_STACK)
+            .spawn_scoped(scope, f)
+            .ok()?
+            .join()
+            .ok()
+    })
+}

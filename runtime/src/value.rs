@@ -100,10 +100,9 @@ pub fn format_float(x: f64) -> String {
         } else {
             "-inf".into()
         }
-    } else if x == x.trunc() && x.abs() < 1e16 {
-        format!("{x:.1}")
     } else {
-        format!("{x}")
+        // Shortest round-trip form, as in the JSON output: 0.1, 3.0, 1e300.
+        serde_json::Number::from_f64(x).map_or_else(|| format!("{x}"), |n| n.to_string())
     }
 }
 

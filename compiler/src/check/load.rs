@@ -1,7 +1,8 @@
 //! Loads the root file and everything it imports: user files (relative to the importing file)
 //! and the standard library modules (embedded in the binary).
 
-use std::collections::HashMap;
+// Ordered maps: every list of names in a message comes out the same on every run.
+use std::collections::BTreeMap as HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Code, Diagnostic, FileId, SourceMap, Span};
@@ -45,7 +46,13 @@ pub fn load(root: RootSource) -> Loaded {
         by_key: HashMap::new(),
         loading: Vec::new(),
     };
-    let file = loader.sources.add(root.name.clone(), root.text.clone());
+    // Editors on Windows start files with a byte-order mark; it is not part of the program.
+    let text = root
+        .text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(&root.text)
+        .to_string();
+    let file = loader.sources.add(root.name.clone(), text);
     loader.add_module(file, ModuleKind::Root, root.dir, root.name);
     Loaded {
         sources: loader.sources,
@@ -205,6 +212,10 @@ impl Loader {
                         return None;
                     }
                 };
+                let text = text
+                    .strip_prefix('\u{feff}')
+                    .map(str::to_string)
+                    .unwrap_or(text);
                 let file = self.sources.add(full.display().to_string(), text);
                 let dir = full.parent().map(Path::to_path_buf).unwrap_or_default();
                 Some(self.add_module(file, ModuleKind::User, dir, key))

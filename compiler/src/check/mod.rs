@@ -6,7 +6,8 @@ mod expr;
 pub mod load;
 mod regexes;
 
-use std::collections::HashMap;
+// Ordered maps: every list of names in a message comes out the same on every run.
+use std::collections::BTreeMap as HashMap;
 
 use reward_runtime::ty::Field;
 use reward_runtime::{Ty, Value};
@@ -18,6 +19,11 @@ use crate::syntax::ast::{self, ItemKind, TypeExprKind, UseDecl};
 use load::{Loaded, ModuleKind};
 
 pub use load::RootSource;
+
+/// Longest chain of user-function calls accepted.
+const MAX_CALL_DEPTH: usize = 64;
+/// Most IR operations one call of a user function may expand to.
+const MAX_EXPANDED_OPS: u64 = 1_000_000;
 
 /// The result of compiling a root file: the program, or every diagnostic.
 pub struct Compilation {
@@ -123,7 +129,7 @@ struct Scope {
     /// Names defined at top level, for duplicate detection: name → span of the definition.
     defined: HashMap<String, Span>,
     /// Names already reported as un-importable: later uses stay silent.
-    silenced: std::collections::HashSet<String>,
+    silenced: std::collections::BTreeSet<String>,
 }
 
 struct FnSlot {
@@ -686,19 +692,19 @@ impl<'m> Checker<'m> {
     fn check_recursion(&mut self) {
         let n = self.fns.len();
         let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
-        let calls = self.fn_calls.clone();
+        let mut calls: Vec<Vec<(usize, Span)>> = vec![Vec::new(); n];
+        for &(caller, callee, span) in &self.fn_calls {
+            calls[caller].push((callee, span));
+        }
         fn dfs(
             f: usize,
-            calls: &[(usize, usize, Span)],
+            calls: &[Vec<(usize, Span)>],
             state: &mut [u8],
             path: &mut Vec<(usize, Span)>,
             found: &mut Vec<Vec<(usize, Span)>>,
         ) {
             state[f] = 1;
-            for &(caller, callee, span) in calls {
-                if caller != f {
-                    continue;
-                }
+            for &(callee, span) in &calls[f] {
                 path.push((callee, span));
                 match state[callee] {
                     0 => dfs(callee, calls, state, path, found),
@@ -715,6 +721,7 @@ impl<'m> Checker<'m> {
                 dfs(f, &calls, &mut state, &mut Vec::new(), &mut found);
             }
         }
+        let recursive = !found.is_empty();
         for cycle in found {
             let (callee, span) = *cycle.last().expect("a cycle has a call");
             let name = self.fns[callee].ir.name.clone();
@@ -723,6 +730,68 @@ impl<'m> Checker<'m> {
                     .label("this call closes the cycle")
                     .help("functions cannot call themselves, directly or through other functions, so that every reward finishes; use an aggregate over a list instead"),
             );
+        }
+        if !recursive {
+            self.check_call_costs();
+        }
+    }
+
+    /// Without recursion every call finishes, but a chain of functions that each call the next
+    /// twice doubles its work at every step, and a very long chain exhausts the stack. Both are
+    /// bounded here, statically: the depth of call chains and the number of IR operations a
+    /// call of each function expands to.
+    fn check_call_costs(&mut self) {
+        let n = self.fns.len();
+        let mut depth = vec![0usize; n];
+        let mut cost = vec![0u64; n];
+        // Callees before callers (Kahn's algorithm on the call graph, which is acyclic here).
+        let mut callees: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut callers: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for &(caller, callee, _) in &self.fn_calls {
+            callees[caller].push(callee);
+            callers[callee].push(caller);
+        }
+        let mut waiting: Vec<usize> = callees.iter().map(Vec::len).collect();
+        let mut order: Vec<usize> = (0..n).filter(|&f| waiting[f] == 0).collect();
+        let mut next = 0;
+        while next < order.len() {
+            let f = order[next];
+            next += 1;
+            for &caller in &callers[f] {
+                waiting[caller] -= 1;
+                if waiting[caller] == 0 {
+                    order.push(caller);
+                }
+            }
+        }
+        let mut over = vec![false; n];
+        for &f in &order {
+            let mut nodes = 0u64;
+            crate::interp::visit(&self.fns[f].ir.body.expr, &mut |_| nodes += 1);
+            let mut c = nodes;
+            let mut d = 1;
+            let mut callee_over = false;
+            for &callee in &callees[f] {
+                c = c.saturating_add(cost[callee]);
+                d = d.max(depth[callee] + 1);
+                callee_over |= over[callee];
+            }
+            cost[f] = c;
+            depth[f] = d;
+            over[f] = callee_over || c > MAX_EXPANDED_OPS || d > MAX_CALL_DEPTH;
+            if over[f] && !callee_over {
+                let name = self.fns[f].ir.name.clone();
+                let (message, help) = if d > MAX_CALL_DEPTH {
+                    (format!("`{name}` starts a chain of {d} nested function calls (the limit is {MAX_CALL_DEPTH})"), "shorten the chain: combine functions, or compute intermediate values with `let` terms".to_string())
+                } else {
+                    (format!("a call of `{name}` expands to more than {MAX_EXPANDED_OPS} operations"), "functions that call others several times multiply their work; call the inner function once and pass its result on".to_string())
+                };
+                self.error(
+                    Diagnostic::new(Code::E0023, self.fns[f].ir.span, message)
+                        .label("defined here")
+                        .help(help),
+                );
+            }
         }
     }
 

@@ -54,6 +54,7 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
                     base: pos,
                     diags: &mut diags,
                     depth: 0,
+                    too_deep_reported: false,
                 };
                 if let Some(item) = b.item(inner) {
                     module.items.push(item);
@@ -607,6 +608,7 @@ struct Builder<'d> {
     base: usize,
     diags: &'d mut Vec<Diagnostic>,
     depth: usize,
+    too_deep_reported: bool,
 }
 
 impl Builder<'_> {
@@ -1006,10 +1008,23 @@ impl Builder<'_> {
     }
 
     fn too_deep(&mut self, span: Span) -> Expr {
-        self.diags.push(
-            Diagnostic::new(Code::E0023, span, "expression is too deeply nested")
+        // One report per item: the enclosing levels are the same problem.
+        if !self.too_deep_reported {
+            self.too_deep_reported = true;
+            let point = Span {
+                end: span.start + 1,
+                ..span
+            };
+            self.diags.push(
+                Diagnostic::new(
+                    Code::E0023,
+                    point,
+                    format!("expression is nested more than {MAX_EXPR_DEPTH} levels deep"),
+                )
+                .label("the nesting limit is reached here")
                 .help("name intermediate values with `let` to split the expression"),
-        );
+            );
+        }
         Expr {
             kind: ExprKind::Error,
             span,
