@@ -222,7 +222,7 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
 }
 
 /// Past this many, more diagnostics only bury the first ones (which usually cause the rest).
-const MAX_RENDERED: usize = 200;
+pub const MAX_RENDERED: usize = 200;
 /// Source lines longer than this are not echoed: the report would be megabytes of one line.
 const MAX_ECHOED_LINE: usize = 2000;
 
@@ -288,9 +288,12 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         if c == name || c.len() > 64 {
             continue;
         }
+        // Names whose lengths differ a lot are never typos of each other: skip the costly measures.
+        if c.len().abs_diff(name.len()) > name.len().div_ceil(2).max(2) {
+            continue;
+        }
         let score = strsim::jaro_winkler(name, c);
-        let close =
-            score > 0.8 || strsim::damerau_levenshtein(name, c) <= name.len().div_ceil(3).max(1);
+        let close = score > 0.8 || strsim::levenshtein(name, c) <= name.len().div_ceil(3).max(1);
         if close && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, c));
         }

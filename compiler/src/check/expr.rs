@@ -565,7 +565,14 @@ impl Checker<'_> {
                     matches!(&item.kind, ast::ItemKind::Let { name, .. } | ast::ItemKind::Rule { name, .. } if name.name == id.name)
                 })
         });
-        let help = match closest(&id.name, candidates.iter().map(String::as_str)) {
+        // Past the number of reports shown, suggestions would only cost time.
+        let shown = self.diags.len() < crate::diag::MAX_RENDERED;
+        let suggestion = if shown {
+            closest(&id.name, candidates.iter().map(String::as_str))
+        } else {
+            None
+        };
+        let help = match suggestion {
             _ if python.is_some() => format!("write `{}`", python.unwrap_or_default()),
             _ if imported_term => format!("`{}` is defined in an imported file, but only its `fn` and `type` items are imported; move the logic into a function there and call it", id.name),
             Some(s) => format!("did you mean `{s}`?"),
