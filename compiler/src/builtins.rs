@@ -229,7 +229,7 @@ pub static BUILTINS: &[Builtin] = &[
     b!("upper", None, [Text], Text, "Upper-cased (Unicode).", |a, _| Ok(text(t(a, 0).to_uppercase()))),
     b!("trim", None, [Text], Text, "Without leading and trailing whitespace.", |a, _| Ok(Value::text(t(a, 0).trim()))),
     b!("contains", None, [Text, Text], Bool, "True when the second text occurs in the first.",
-        |a, _| Ok(Value::Bool(t(a, 0).contains(t(a, 1))))),
+        |a, _| Ok(Value::Bool(native::search::contains(t(a, 0), t(a, 1))))),
     b!("starts_with", None, [Text, Text], Bool, "True when the text starts with the prefix.",
         |a, _| Ok(Value::Bool(t(a, 0).starts_with(t(a, 1))))),
     b!("ends_with", None, [Text, Text], Bool, "True when the text ends with the suffix.",

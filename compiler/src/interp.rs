@@ -169,7 +169,10 @@ impl<'p> Interpreter<'p> {
             ExprKind::TextContains { haystack, needle } => {
                 let h = self.eval(haystack, f)?;
                 let n = self.eval(needle, f)?;
-                Value::Bool(h.as_text().contains(n.as_text()))
+                Value::Bool(reward_runtime::native::search::contains(
+                    h.as_text(),
+                    n.as_text(),
+                ))
             }
             ExprKind::ListContains { list, item } => {
                 let l = self.eval(list, f)?;

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::count_to_i64;
+use super::{count_to_i64, search};
 
 /// Compiles a built-in pattern once. The patterns are constants checked by the unit tests, so
 /// the `expect` cannot fire at run time.
@@ -29,9 +29,9 @@ fn cached(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 pub fn extract_tag(s: &str, tag: &str) -> Option<String> {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
-    let start = s.find(&open)? + open.len();
+    let start = search::find(s, &open)? + open.len();
     let rest = &s[start..];
-    let end = rest.find(&close)?;
+    let end = search::find(rest, &close)?;
     Some(rest[..end].to_owned())
 }
 
@@ -49,9 +49,11 @@ pub fn extract_tags(s: &str, tag: &str) -> Vec<String> {
     let close = format!("</{tag}>");
     let mut out = Vec::new();
     let mut rest = s;
-    while let Some(i) = rest.find(&open) {
+    while let Some(i) = search::find(rest, &open) {
         let after = &rest[i + open.len()..];
-        let Some(j) = after.find(&close) else { break };
+        let Some(j) = search::find(after, &close) else {
+            break;
+        };
         out.push(after[..j].to_owned());
         rest = &after[j + close.len()..];
     }
@@ -65,7 +67,7 @@ pub fn extract_tags(s: &str, tag: &str) -> Vec<String> {
 ///
 /// Time: O(n + m).
 pub fn tag_count(s: &str, tag: &str) -> i64 {
-    count_to_i64(s.matches(&format!("<{tag}>")).count())
+    count_to_i64(search::count(s, &format!("<{tag}>")))
 }
 
 /// The number of non-overlapping occurrences of the exact closing tag `</tag>` in `s`.
@@ -74,20 +76,24 @@ pub fn tag_count(s: &str, tag: &str) -> i64 {
 ///
 /// Time: O(n + m).
 pub fn closing_tag_count(s: &str, tag: &str) -> i64 {
-    count_to_i64(s.matches(&format!("</{tag}>")).count())
+    count_to_i64(search::count(s, &format!("</{tag}>")))
 }
 
 /// Start of the last occurrence of the control word `name` (e.g. `\boxed`) that is not the
 /// prefix of a longer control word (`\boxedx` is not `\boxed`).
 fn last_control_word(s: &str, name: &str) -> Option<usize> {
-    s.rmatch_indices(name)
-        .find(|&(i, m)| {
-            !s[i + m.len()..]
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic())
-        })
-        .map(|(i, _)| i)
+    let mut end = s.len();
+    while let Some(i) = search::rfind(&s[..end], name) {
+        let longer = s[i + name.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic());
+        if !longer {
+            return Some(i);
+        }
+        end = i;
+    }
+    None
 }
 
 /// Given `s` where `s[open]` is `{`, the index of its matching `}`. Backslash escapes are

@@ -13,6 +13,7 @@
 
 pub mod extract;
 pub mod math;
+pub mod search;
 pub mod text;
 
 pub use extract::{

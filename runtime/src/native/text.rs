@@ -151,7 +151,7 @@ pub fn occurrences(s: &str, sub: &str) -> i64 {
     if sub.is_empty() {
         return count_to_i64(s.chars().count()).saturating_add(1);
     }
-    count_to_i64(s.matches(sub).count())
+    count_to_i64(super::search::count(s, sub))
 }
 
 /// Resolves a Python slice bound against a length: negative counts from the end, then the
