@@ -4,7 +4,7 @@
 //! and elaborates the AST into the typed [`ir`], and [`interp`] (the reference meaning) runs it.
 //! The runtime crate (`reward-runtime`) holds what running needs and never depends on this crate.
 
-pub mod builtins;
+pub use reward_runtime::builtins;
 pub mod check;
 pub mod diag;
 pub mod interp;

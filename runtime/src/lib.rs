@@ -2,9 +2,11 @@
 //! and nothing of the compiler. Values and types, decoding of rollouts against an input schema,
 //! native text/regex/number helpers, and the parallel, order-preserving batch driver.
 
+pub mod builtins;
 pub mod decode;
 pub mod driver;
 pub mod native;
+pub mod semantics;
 pub mod ty;
 pub mod value;
 

@@ -139,24 +139,7 @@ pub enum NumKind {
     Float,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ArithOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CmpOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
+pub use reward_runtime::semantics::{ArithOp, CmpOp};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AggKind {

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use reward_runtime::native;
-use reward_runtime::Value;
+use crate::native;
+use crate::Value;
 
 pub type BuiltinId = usize;
 
@@ -212,7 +212,7 @@ pub static BUILTINS: &[Builtin] = &[
             let x = a[0].as_f64();
             let r = x.trunc();
             if r.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&r) {
-                Err(format!("int({}) is not representable as a 64-bit integer", reward_runtime::value::format_float(x)))
+                Err(format!("int({}) is not representable as a 64-bit integer", crate::value::format_float(x)))
             } else {
                 Ok(Value::Int(r as i64))
             }
