@@ -4,13 +4,15 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use reward_runtime::value::format_float;
 use reward_runtime::{Ty, Value};
 
-use crate::builtins::{fmax, fmin, EvalContext, BUILTINS};
+use crate::builtins::{fmax, fmin, EvalContext};
 use crate::diag::Span;
 use crate::ir::*;
-use reward_runtime::semantics::{compare, float_arith, int_rem};
+use reward_runtime::semantics::{
+    budget_error, call_builtin, check_unit, compare, float_arith, int_arith, int_product, int_sum,
+    list_index, neg_int, OPERATION_BUDGET,
+};
 
 /// An error while scoring one rollout. The row gets an error record; other rows are unaffected.
 #[derive(Debug, Clone)]
@@ -96,26 +98,12 @@ impl<'p> Interpreter<'p> {
             ExprKind::Index(l, i) => {
                 let list = self.eval(l, f)?;
                 let i = self.eval(i, f)?.as_int();
-                let items = list.as_list();
-                let n = items.len() as i64;
-                let at = if i < 0 { i.checked_add(n) } else { Some(i) };
-                match at {
-                    Some(k) if (0..n).contains(&k) => items[k as usize].clone(),
-                    _ => {
-                        return Err(fail(format!(
-                            "index {i} is out of range for a list of {n} element{}",
-                            if n == 1 { "" } else { "s" }
-                        )))
-                    }
-                }
+                list_index(list.as_list(), i).map_err(fail)?.clone()
             }
             ExprKind::Not(a) => Value::Bool(!self.eval(a, f)?.as_bool()),
             ExprKind::Neg(NumKind::Int, a) => {
                 let x = self.eval(a, f)?.as_int();
-                Value::Int(
-                    x.checked_neg()
-                        .ok_or_else(|| fail(format!("integer overflow: -({x})")))?,
-                )
+                Value::Int(neg_int(x).map_err(fail)?)
             }
             ExprKind::Neg(NumKind::Float, a) => Value::Float(-self.eval(a, f)?.as_f64()),
             ExprKind::Arith(op, NumKind::Int, a, b) => {
@@ -188,8 +176,7 @@ impl<'p> Interpreter<'p> {
                 for a in args {
                     vals.push(self.eval(a, f)?);
                 }
-                let b = &BUILTINS[*id];
-                (b.eval)(&vals, &self.cx()).map_err(|m| fail(format!("{}: {m}", b.name)))?
+                call_builtin(*id, &vals, &self.cx()).map_err(fail)?
             }
             ExprKind::CallFn(id, args) => {
                 f.charge().map_err(fail)?;
@@ -223,13 +210,7 @@ impl<'p> Interpreter<'p> {
             }
             ExprKind::CheckUnit { value, criterion } => {
                 let x = self.eval(value, f)?.as_f64();
-                if !(0.0..=1.0).contains(&x) {
-                    return Err(fail(format!(
-                        "criterion {criterion:?} must be between 0 and 1, but is {}",
-                        format_float(x)
-                    )));
-                }
-                Value::Float(x)
+                Value::Float(check_unit(criterion, x).map_err(fail)?)
             }
         })
     }
@@ -272,16 +253,11 @@ struct Frame<'a> {
     budget: &'a Cell<u64>,
 }
 
-/// Loop iterations plus user-function calls allowed per rollout. Builtins are bounded by their
-/// input; only nested comprehensions (say over `range`) could otherwise run for hours. Spending
-/// the budget makes the row an error, never a hang.
-pub const OPERATION_BUDGET: u64 = 100_000_000;
-
 impl Frame<'_> {
     fn charge(&self) -> std::result::Result<(), String> {
         let left = self.budget.get();
         if left == 0 {
-            return Err(format!("this rollout needs more than {OPERATION_BUDGET} loop iterations and function calls (the per-rollout budget)"));
+            return Err(budget_error());
         }
         self.budget.set(left - 1);
         Ok(())
@@ -340,15 +316,9 @@ impl AggState {
 
     fn push(&mut self, index: usize, v: Value) -> std::result::Result<bool, String> {
         match self {
-            AggState::SumInt(s) => {
-                *s = s.checked_add(v.as_int()).ok_or("integer overflow in sum")?
-            }
+            AggState::SumInt(s) => *s = int_sum(*s, v.as_int())?,
             AggState::SumFloat(s) => *s += v.as_f64(),
-            AggState::ProdInt(p) => {
-                *p = p
-                    .checked_mul(v.as_int())
-                    .ok_or("integer overflow in product")?
-            }
+            AggState::ProdInt(p) => *p = int_product(*p, v.as_int())?,
             AggState::ProdFloat(p) => *p *= v.as_f64(),
             AggState::Mean(s, n) => {
                 *s += v.as_f64();
@@ -429,30 +399,6 @@ fn min_max(max: bool, a: Value, b: Value) -> Value {
             Value::Float(if max { fmax(x, y) } else { fmin(x, y) })
         }
     }
-}
-
-/// Integer arithmetic: overflow and division by zero are row errors, never wrap-around.
-fn int_arith(op: ArithOp, x: i64, y: i64) -> std::result::Result<i64, String> {
-    let sym = match op {
-        ArithOp::Add => "+",
-        ArithOp::Sub => "-",
-        ArithOp::Mul => "*",
-        ArithOp::Div => "/",
-        ArithOp::Rem => "%",
-    };
-    let r = match op {
-        ArithOp::Add => x.checked_add(y),
-        ArithOp::Sub => x.checked_sub(y),
-        ArithOp::Mul => x.checked_mul(y),
-        ArithOp::Div => unreachable!("`/` is float division"),
-        ArithOp::Rem => {
-            if y == 0 {
-                return Err(format!("integer modulo by zero: {x} % 0"));
-            }
-            Some(int_rem(x, y))
-        }
-    };
-    r.ok_or_else(|| format!("integer overflow: {x} {sym} {y}"))
 }
 
 /// Evaluates a constant expression (a param default): no rollout, no terms, no user functions.

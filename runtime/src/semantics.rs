@@ -3,6 +3,8 @@
 
 use std::cmp::Ordering;
 
+use crate::builtins::{EvalContext, BUILTINS};
+use crate::value::format_float;
 use crate::Value;
 
 /// Arithmetic operators.
@@ -93,4 +95,85 @@ pub fn compare(op: CmpOp, x: &Value, y: &Value) -> bool {
         (CmpOp::Gt, Some(o)) => o == Ordering::Greater,
         (CmpOp::Ge, Some(o)) => o != Ordering::Less,
     }
+}
+
+/// Integer arithmetic: overflow and division by zero are row errors, never wrap-around.
+pub fn int_arith(op: ArithOp, x: i64, y: i64) -> Result<i64, String> {
+    let sym = match op {
+        ArithOp::Add => "+",
+        ArithOp::Sub => "-",
+        ArithOp::Mul => "*",
+        ArithOp::Div => "/",
+        ArithOp::Rem => "%",
+    };
+    let r = match op {
+        ArithOp::Add => x.checked_add(y),
+        ArithOp::Sub => x.checked_sub(y),
+        ArithOp::Mul => x.checked_mul(y),
+        ArithOp::Div => unreachable!("`/` is float division"),
+        ArithOp::Rem => {
+            if y == 0 {
+                return Err(format!("integer modulo by zero: {x} % 0"));
+            }
+            Some(int_rem(x, y))
+        }
+    };
+    r.ok_or_else(|| format!("integer overflow: {x} {sym} {y}"))
+}
+
+/// `-x` on an int.
+pub fn neg_int(x: i64) -> Result<i64, String> {
+    x.checked_neg()
+        .ok_or_else(|| format!("integer overflow: -({x})"))
+}
+
+/// `xs[i]`: negative indices count from the end; out of range is a row error.
+pub fn list_index(items: &[Value], i: i64) -> Result<&Value, String> {
+    let n = items.len() as i64;
+    let at = if i < 0 { i.checked_add(n) } else { Some(i) };
+    match at {
+        Some(k) if (0..n).contains(&k) => Ok(&items[k as usize]),
+        _ => Err(format!(
+            "index {i} is out of range for a list of {n} element{}",
+            if n == 1 { "" } else { "s" }
+        )),
+    }
+}
+
+/// A rubric criterion's value must lie in [0, 1].
+pub fn check_unit(criterion: &str, x: f64) -> Result<f64, String> {
+    if (0.0..=1.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!(
+            "criterion {criterion:?} must be between 0 and 1, but is {}",
+            format_float(x)
+        ))
+    }
+}
+
+/// Loop iterations plus user-function calls allowed per rollout. Builtins are bounded by their
+/// input; only nested comprehensions (say over `range`) could otherwise run for hours. Spending
+/// the budget makes the row an error, never a hang.
+pub const OPERATION_BUDGET: u64 = 100_000_000;
+
+pub fn budget_error() -> String {
+    format!("this rollout needs more than {OPERATION_BUDGET} loop iterations and function calls (the per-rollout budget)")
+}
+
+/// Calls builtin `id`; its error names the builtin.
+pub fn call_builtin(id: usize, args: &[Value], cx: &EvalContext) -> Result<Value, String> {
+    let b = &BUILTINS[id];
+    (b.eval)(args, cx).map_err(|m| format!("{}: {m}", b.name))
+}
+
+/// Folding steps of `sum`/`product` over ints.
+pub fn int_sum(acc: i64, x: i64) -> Result<i64, String> {
+    acc.checked_add(x)
+        .ok_or_else(|| "integer overflow in sum".to_string())
+}
+
+pub fn int_product(acc: i64, x: i64) -> Result<i64, String> {
+    acc.checked_mul(x)
+        .ok_or_else(|| "integer overflow in product".to_string())
 }
