@@ -150,6 +150,7 @@ impl<'p> Interpreter<'p> {
                 Value::None => self.eval(b, f)?,
                 v => v,
             },
+            ExprKind::Some(a) => self.eval(a, f)?,
             ExprKind::ToFloat(a) => match self.eval(a, f)? {
                 Value::None => Value::None,
                 v => Value::Float(v.as_f64()),
@@ -453,6 +454,7 @@ pub fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         | ExprKind::Not(a)
         | ExprKind::Neg(_, a)
         | ExprKind::ToFloat(a)
+        | ExprKind::Some(a)
         | ExprKind::Match(a, _) => visit(a, f),
         ExprKind::CheckUnit { value, .. } => visit(value, f),
         ExprKind::Index(a, b)

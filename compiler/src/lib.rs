@@ -5,10 +5,12 @@
 //! The runtime crate (`reward-runtime`) holds what running needs and never depends on this crate.
 
 pub use reward_runtime::builtins;
+pub mod backend;
 pub mod check;
 pub mod diag;
 pub mod interp;
 pub mod ir;
+pub mod jit;
 pub mod scoring;
 pub mod stdlib;
 pub mod syntax;

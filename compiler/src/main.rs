@@ -21,6 +21,12 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Engine {
+    Jit,
+    Interp,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Parse and type-check specs; report every problem. Exit 0 when clean, 1 otherwise.
@@ -51,6 +57,9 @@ enum Command {
         /// Never show the progress bar.
         #[arg(long)]
         no_progress: bool,
+        /// Execution engine: native code (`jit`) or the reference interpreter (`interp`).
+        #[arg(long, value_enum, default_value_t = Engine::Jit)]
+        engine: Engine,
     },
     /// Show every term of one rollout with its value.
     Explain {
@@ -139,6 +148,7 @@ fn main() -> ExitCode {
             params,
             threads,
             no_progress,
+            engine,
         } => {
             let spec = match compile_with_params(&spec, &params) {
                 Ok(s) => s,
@@ -167,8 +177,22 @@ fn main() -> ExitCode {
                 ..DriverOptions::default()
             };
             let interp = spec.interpreter();
+            let jit;
+            let backend: &dyn reward::backend::Backend = match engine {
+                Engine::Interp => &interp,
+                Engine::Jit => match reward::jit::compile(&spec.program) {
+                    Ok(program) => {
+                        jit = program;
+                        &jit
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(1);
+                    }
+                },
+            };
             match driver::run(reader, writer, &opts, |line_no, line| {
-                spec.score_line(&interp, line_no, line)
+                spec.score_line(backend, line_no, line)
             }) {
                 Ok(summary) => {
                     if summary.errors > 0 {

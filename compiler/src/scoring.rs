@@ -8,6 +8,7 @@ use reward_runtime::driver::RowOutput;
 use reward_runtime::{Ty, Value};
 use serde_json::{json, Map, Number};
 
+use crate::backend::Backend;
 use crate::check::{compile, RootSource};
 use crate::diag::{render, SourceMap};
 use crate::interp::{Interpreter, RuntimeError};
@@ -97,7 +98,7 @@ impl Spec {
     }
 
     /// Scores one JSON line: the output record, or an error record naming the line.
-    pub fn score_line(&self, interp: &Interpreter, line_no: u64, line: &str) -> RowOutput {
+    pub fn score_line(&self, backend: &dyn Backend, line_no: u64, line: &str) -> RowOutput {
         let row = match decode_row(line, self.input_type()) {
             Ok(row) => row,
             Err(e) => {
@@ -108,7 +109,7 @@ impl Spec {
                 )
             }
         };
-        match interp.eval_row(&row) {
+        match backend.eval_row(&row) {
             Ok(values) => RowOutput::ok(self.output_json(&values)),
             Err(e) => RowOutput {
                 json: self.runtime_error_json(line_no, &e),

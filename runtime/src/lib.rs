@@ -2,6 +2,7 @@
 //! and nothing of the compiler. Values and types, decoding of rollouts against an input schema,
 //! native text/regex/number helpers, and the parallel, order-preserving batch driver.
 
+pub mod abi;
 pub mod builtins;
 pub mod decode;
 pub mod driver;

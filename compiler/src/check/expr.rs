@@ -1475,7 +1475,7 @@ pub(crate) fn try_coerce(e: Expr, target: &Ty) -> Option<Expr> {
         ),
         (t, Ty::Optional(inner)) if !t.is_optional() => {
             let c = try_coerce(e, inner)?;
-            Some(Expr::new(c.kind, target.clone(), span))
+            Some(Expr::new(ExprKind::Some(Box::new(c)), target.clone(), span))
         }
         _ => None,
     }

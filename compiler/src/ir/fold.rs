@@ -55,6 +55,7 @@ impl Folder<'_> {
             | ExprKind::Not(a)
             | ExprKind::Neg(_, a)
             | ExprKind::ToFloat(a)
+            | ExprKind::Some(a)
             | ExprKind::Match(a, _) => self.fold(a),
             ExprKind::CheckUnit { value, .. } => self.fold(value),
             ExprKind::Index(a, b)
@@ -160,6 +161,7 @@ impl Folder<'_> {
             | ExprKind::Not(a)
             | ExprKind::Neg(_, a)
             | ExprKind::ToFloat(a)
+            | ExprKind::Some(a)
             | ExprKind::Match(a, _) => is_const(a),
             ExprKind::Index(a, b)
             | ExprKind::Arith(_, _, a, b)

@@ -212,6 +212,8 @@ pub enum ExprKind {
     Coalesce(Box<Expr>, Box<Expr>),
     /// int or bool → float.
     ToFloat(Box<Expr>),
+    /// A present value used where an optional is expected (`T` → `T?`).
+    Some(Box<Expr>),
     /// Substring test (`needle in haystack` on text).
     TextContains {
         haystack: Box<Expr>,

@@ -137,6 +137,7 @@ fn write_expr(p: &Program, e: &Expr, out: &mut String) {
         ExprKind::If(c, a, b) => list("if", &[c, a, b], out),
         ExprKind::Coalesce(a, b) => list("coalesce", &[a, b], out),
         ExprKind::ToFloat(a) => list("float", &[a], out),
+        ExprKind::Some(a) => list("some", &[a], out),
         ExprKind::TextContains { haystack, needle } => {
             list("text-contains", &[haystack, needle], out)
         }

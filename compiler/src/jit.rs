@@ -1,0 +1,1188 @@
+//! The Cranelift JIT: lowers the IR to native code.
+//!
+//! Booleans (`i8` 0/1), ints (`i64`) and floats (`f64`) live in registers and their arithmetic,
+//! comparisons, branches and loops are native instructions. Every other value (text, lists,
+//! records, optionals, regexes) is a pointer to a runtime [`Value`], handled by the helpers of
+//! `reward_runtime::abi`, which share their meaning with the interpreter. Anything that can fail
+//! sets the row context's failure flag; compiled code checks it and returns, so generated code
+//! never traps.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    types, AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData,
+    StackSlotKind, Type, Value as CValue,
+};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+use reward_runtime::abi::{self, RowCtx};
+use reward_runtime::builtins::BUILTINS;
+use reward_runtime::{Ty, Value};
+
+use crate::backend::Backend;
+use crate::diag::Span;
+use crate::interp::RuntimeError;
+use crate::ir::*;
+
+type TermFn = unsafe extern "C" fn(*mut RowCtx) -> u32;
+
+/// A program compiled to native code. Owns its code memory and frees it on drop; shares only
+/// function pointers and immutable data across threads.
+pub struct JitProgram {
+    module: Option<JITModule>,
+    /// Term functions in evaluation order.
+    order: Vec<(TermId, TermFn)>,
+    n_terms: usize,
+    sites: Vec<Span>,
+    regexes: Vec<regex::Regex>,
+    /// Constants whose addresses are embedded in the code.
+    _constants: Vec<Box<Value>>,
+}
+
+// SAFETY: after finalisation the module is only touched again by `Drop`; the code and the
+// constants it points to are immutable, and every row gets its own `RowCtx`.
+unsafe impl Sync for JitProgram {}
+unsafe impl Send for JitProgram {}
+
+impl Drop for JitProgram {
+    fn drop(&mut self) {
+        if let Some(module) = self.module.take() {
+            // SAFETY: no function pointer escapes `self`, which is being dropped.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+impl Backend for JitProgram {
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+
+    fn eval_row(&self, input: &Value) -> Result<Vec<Value>, RuntimeError> {
+        let mut terms = vec![Value::None; self.n_terms];
+        let mut ctx = RowCtx::new(input, &mut terms, &self.regexes);
+        for &(id, f) in &self.order {
+            // SAFETY: `f` was compiled for this program; `ctx` points at live data.
+            let status = unsafe { f(&mut ctx) };
+            if status != 0 || ctx.failed != 0 {
+                return Err(RuntimeError {
+                    message: std::mem::take(&mut ctx.message),
+                    span: self
+                        .sites
+                        .get(ctx.site as usize)
+                        .copied()
+                        .unwrap_or_default(),
+                    term: Some(id),
+                });
+            }
+        }
+        drop(ctx);
+        Ok(terms)
+    }
+}
+
+/// How a value of a type is held in compiled code.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Repr {
+    Bool,
+    Int,
+    Float,
+    Ptr,
+}
+
+fn repr(ty: &Ty) -> Repr {
+    match ty {
+        Ty::Bool => Repr::Bool,
+        Ty::Int => Repr::Int,
+        Ty::Float => Repr::Float,
+        _ => Repr::Ptr,
+    }
+}
+
+fn clif(r: Repr) -> Type {
+    match r {
+        Repr::Bool => types::I8,
+        Repr::Int | Repr::Ptr => types::I64,
+        Repr::Float => types::F64,
+    }
+}
+
+/// Compile errors of the JIT are internal (the IR is already checked).
+#[derive(Debug)]
+pub struct JitError(pub String);
+
+impl std::fmt::Display for JitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "internal JIT error: {}", self.0)
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> JitError {
+    JitError(e.to_string())
+}
+
+/// Helper signatures: (name, params, returns), with `P` for pointers and `C` for the context.
+const HELPERS: &[(&str, &[Type], &[Type])] = &[
+    ("rt_input", &[types::I64], &[types::I64]),
+    ("rt_term", &[types::I64, types::I64], &[types::I64]),
+    ("rt_field", &[types::I64, types::I64], &[types::I64]),
+    (
+        "rt_index",
+        &[types::I64, types::I64, types::I64, types::I32],
+        &[types::I64],
+    ),
+    ("rt_list_len", &[types::I64], &[types::I64]),
+    ("rt_list_get", &[types::I64, types::I64], &[types::I64]),
+    ("rt_is_none", &[types::I64], &[types::I8]),
+    ("rt_none", &[], &[types::I64]),
+    ("rt_unbox_f64", &[types::I64], &[types::F64]),
+    ("rt_unbox_i64", &[types::I64], &[types::I64]),
+    ("rt_unbox_bool", &[types::I64], &[types::I8]),
+    ("rt_box_f64", &[types::I64, types::F64], &[types::I64]),
+    ("rt_box_i64", &[types::I64, types::I64], &[types::I64]),
+    ("rt_box_bool", &[types::I64, types::I8], &[types::I64]),
+    ("rt_to_float_opt", &[types::I64, types::I64], &[types::I64]),
+    ("rt_set_f64", &[types::I64, types::I64, types::F64], &[]),
+    ("rt_set_i64", &[types::I64, types::I64, types::I64], &[]),
+    ("rt_set_bool", &[types::I64, types::I64, types::I8], &[]),
+    ("rt_set_value", &[types::I64, types::I64, types::I64], &[]),
+    (
+        "rt_int_arith",
+        &[types::I64, types::I32, types::I64, types::I64, types::I32],
+        &[types::I64],
+    ),
+    (
+        "rt_neg_int",
+        &[types::I64, types::I64, types::I32],
+        &[types::I64],
+    ),
+    (
+        "rt_int_sum",
+        &[types::I64, types::I64, types::I64, types::I32],
+        &[types::I64],
+    ),
+    (
+        "rt_int_product",
+        &[types::I64, types::I64, types::I64, types::I32],
+        &[types::I64],
+    ),
+    ("rt_float_rem", &[types::F64, types::F64], &[types::F64]),
+    ("rt_budget_exhausted", &[types::I64, types::I32], &[]),
+    (
+        "rt_compare",
+        &[types::I32, types::I64, types::I64],
+        &[types::I8],
+    ),
+    (
+        "rt_concat",
+        &[types::I64, types::I64, types::I64],
+        &[types::I64],
+    ),
+    ("rt_text_contains", &[types::I64, types::I64], &[types::I8]),
+    ("rt_list_contains", &[types::I64, types::I64], &[types::I8]),
+    (
+        "rt_match",
+        &[types::I64, types::I32, types::I64],
+        &[types::I8],
+    ),
+    (
+        "rt_call_builtin",
+        &[types::I64, types::I64, types::I64, types::I64, types::I32],
+        &[types::I64],
+    ),
+    ("rt_f64_fn", &[types::I32, types::F64], &[types::F64]),
+    ("rt_pow", &[types::F64, types::F64], &[types::F64]),
+    (
+        "rt_make_list",
+        &[types::I64, types::I64, types::I64],
+        &[types::I64],
+    ),
+    (
+        "rt_make_record",
+        &[types::I64, types::I64, types::I64],
+        &[types::I64],
+    ),
+    ("rt_collect_new", &[types::I64], &[types::I64]),
+    (
+        "rt_collect_push",
+        &[types::I64, types::I64, types::I64],
+        &[],
+    ),
+    (
+        "rt_collect_finish",
+        &[types::I64, types::I64],
+        &[types::I64],
+    ),
+    (
+        "rt_minmax_text",
+        &[types::I8, types::I64, types::I64],
+        &[types::I64],
+    ),
+    (
+        "rt_check_unit",
+        &[types::I64, types::F64, types::I64, types::I32],
+        &[types::F64],
+    ),
+];
+
+/// Compiles a checked program to native code.
+pub fn compile(program: &Program) -> Result<JitProgram, JitError> {
+    let mut flags = settings::builder();
+    flags.set("opt_level", "speed").map_err(err)?;
+    flags.set("is_pic", "false").map_err(err)?;
+    let isa = cranelift_native::builder()
+        .map_err(err)?
+        .finish(settings::Flags::new(flags))
+        .map_err(err)?;
+    let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
+    // Register every helper from the runtime's own table, so that no import can be missing.
+    for (name, ptr) in abi::symbols() {
+        jb.symbol(name, ptr);
+    }
+    let mut module = JITModule::new(jb);
+    let mut helpers = HashMap::new();
+    for (name, params, rets) in HELPERS {
+        let mut sig = module.make_signature();
+        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+        sig.returns.extend(rets.iter().map(|t| AbiParam::new(*t)));
+        let id = module
+            .declare_function(name, Linkage::Import, &sig)
+            .map_err(err)?;
+        helpers.insert(*name, id);
+    }
+    let mut cg = Codegen {
+        program,
+        helpers,
+        fn_ids: Vec::new(),
+        sites: Vec::new(),
+        constants: Vec::new(),
+    };
+    // Declare user functions first: terms and other functions call them.
+    for (i, f) in program.functions.iter().enumerate() {
+        let sig = fn_signature(&module, f);
+        let id = module
+            .declare_function(&format!("fn{i}_{}", f.name), Linkage::Local, &sig)
+            .map_err(err)?;
+        cg.fn_ids.push(id);
+    }
+    let mut fbc = FunctionBuilderContext::new();
+    let mut ctx = module.make_context();
+    for (i, f) in program.functions.iter().enumerate() {
+        ctx.func.signature = fn_signature(&module, f);
+        cg.lower_body(
+            &mut module,
+            &mut ctx.func,
+            &mut fbc,
+            &f.body,
+            Target::Function(&f.params, &f.ret),
+        )?;
+        define(&mut module, cg.fn_ids[i], &mut ctx)?;
+        module.clear_context(&mut ctx);
+    }
+    let mut term_ids = Vec::new();
+    for &id in &program.eval_order {
+        let term = &program.terms[id];
+        let mut sig = module.make_signature();
+        sig.params.push(AbiParam::new(types::I64));
+        sig.returns.push(AbiParam::new(types::I32));
+        let fid = module
+            .declare_function(&format!("term{id}"), Linkage::Local, &sig)
+            .map_err(err)?;
+        ctx.func.signature = sig;
+        cg.lower_body(
+            &mut module,
+            &mut ctx.func,
+            &mut fbc,
+            &term.body,
+            Target::Term(id, &term.ty),
+        )?;
+        define(&mut module, fid, &mut ctx)?;
+        module.clear_context(&mut ctx);
+        term_ids.push((id, fid));
+    }
+    module.finalize_definitions().map_err(err)?;
+    let order = term_ids
+        .into_iter()
+        .map(|(id, fid)| {
+            let ptr = module.get_finalized_function(fid);
+            // SAFETY: compiled with the signature `TermFn` describes.
+            let f: TermFn = unsafe { std::mem::transmute::<*const u8, TermFn>(ptr) };
+            (id, f)
+        })
+        .collect();
+    Ok(JitProgram {
+        module: Some(module),
+        order,
+        n_terms: program.terms.len(),
+        sites: cg.sites,
+        regexes: program.regexes.iter().map(|r| r.regex.clone()).collect(),
+        _constants: cg.constants,
+    })
+}
+
+/// Defines a function; a failure (a bug in this module) carries the verifier's report and the
+/// function's CLIF.
+fn define(
+    module: &mut JITModule,
+    id: FuncId,
+    ctx: &mut cranelift_codegen::Context,
+) -> Result<(), JitError> {
+    module.define_function(id, ctx).map_err(|e| {
+        let detail = match &e {
+            cranelift_module::ModuleError::Compilation(
+                cranelift_codegen::CodegenError::Verifier(errors),
+            ) => cranelift_codegen::print_errors::pretty_verifier_error(
+                &ctx.func,
+                None,
+                errors.clone(),
+            ),
+            other => format!("{other:?}\n{}", ctx.func.display()),
+        };
+        JitError(detail)
+    })
+}
+
+fn fn_signature(module: &JITModule, f: &Function) -> Signature {
+    let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(types::I64));
+    for (_, ty) in &f.params {
+        sig.params.push(AbiParam::new(clif(repr(ty))));
+    }
+    sig.returns.push(AbiParam::new(clif(repr(&f.ret))));
+    sig
+}
+
+enum Target<'a> {
+    Term(TermId, &'a Ty),
+    Function(&'a [(String, Ty)], &'a Ty),
+}
+
+struct Codegen<'p> {
+    program: &'p Program,
+    helpers: HashMap<&'static str, FuncId>,
+    fn_ids: Vec<FuncId>,
+    sites: Vec<Span>,
+    constants: Vec<Box<Value>>,
+}
+
+impl Codegen<'_> {
+    fn lower_body(
+        &mut self,
+        module: &mut JITModule,
+        func: &mut cranelift_codegen::ir::Function,
+        fbc: &mut FunctionBuilderContext,
+        body: &Body,
+        target: Target,
+    ) -> Result<(), JitError> {
+        let mut b = FunctionBuilder::new(func, fbc);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let params = b.block_params(entry).to_vec();
+        let error_block = b.create_block();
+        let mut lw = Lower {
+            cg: self,
+            module,
+            b,
+            ctx: params[0],
+            refs: HashMap::new(),
+            fn_refs: HashMap::new(),
+            locals: HashMap::new(),
+            error_block,
+        };
+        if let Target::Function(fparams, _) = &target {
+            for (i, (_, ty)) in fparams.iter().enumerate() {
+                let r = repr(ty);
+                let var = lw.b.declare_var(clif(r));
+                lw.b.def_var(var, params[i + 1]);
+                lw.locals.insert(i as LocalId, (var, r));
+            }
+        }
+        let _ = body.locals;
+        let v = lw.expr(&body.expr)?;
+        match target {
+            Target::Term(id, ty) => {
+                let id_v = lw.b.ins().iconst(types::I64, id as i64);
+                let ctx = lw.ctx;
+                let setter = match repr(ty) {
+                    Repr::Bool => "rt_set_bool",
+                    Repr::Int => "rt_set_i64",
+                    Repr::Float => "rt_set_f64",
+                    Repr::Ptr => "rt_set_value",
+                };
+                lw.call(setter, &[ctx, id_v, v]);
+                let ok = lw.b.ins().iconst(types::I32, 0);
+                lw.b.ins().return_(&[ok]);
+                lw.b.switch_to_block(error_block);
+                let bad = lw.b.ins().iconst(types::I32, 1);
+                lw.b.ins().return_(&[bad]);
+            }
+            Target::Function(_, ret) => {
+                lw.b.ins().return_(&[v]);
+                lw.b.switch_to_block(error_block);
+                let zero = lw.zero(repr(ret));
+                lw.b.ins().return_(&[zero]);
+            }
+        }
+        lw.b.seal_all_blocks();
+        let config = lw.module.target_config();
+        lw.b.finalize(config);
+        Ok(())
+    }
+}
+
+struct Lower<'c, 'p, 'm, 'f> {
+    cg: &'c mut Codegen<'p>,
+    module: &'m mut JITModule,
+    b: FunctionBuilder<'f>,
+    ctx: CValue,
+    refs: HashMap<&'static str, FuncRef>,
+    fn_refs: HashMap<FnId, FuncRef>,
+    locals: HashMap<LocalId, (Variable, Repr)>,
+    error_block: Block,
+}
+
+impl Lower<'_, '_, '_, '_> {
+    fn call(&mut self, name: &'static str, args: &[CValue]) -> Option<CValue> {
+        let fref = match self.refs.get(name) {
+            Some(r) => *r,
+            None => {
+                let id = self.cg.helpers[name];
+                let r = self.module.declare_func_in_func(id, self.b.func);
+                self.refs.insert(name, r);
+                r
+            }
+        };
+        let inst = self.b.ins().call(fref, args);
+        self.b.inst_results(inst).first().copied()
+    }
+
+    fn call1(&mut self, name: &'static str, args: &[CValue]) -> CValue {
+        self.call(name, args).expect("helper returns a value")
+    }
+
+    fn site(&mut self, span: Span) -> CValue {
+        self.cg.sites.push(span);
+        let id = (self.cg.sites.len() - 1) as i64;
+        self.b.ins().iconst(types::I32, id)
+    }
+
+    /// After a helper that can fail: leave through the error block if it did.
+    fn check_failed(&mut self) {
+        let failed = self.b.ins().load(
+            types::I32,
+            MemFlagsData::trusted(),
+            self.ctx,
+            abi::OFFSET_FAILED,
+        );
+        let cont = self.b.create_block();
+        self.b.ins().brif(failed, self.error_block, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Spends one unit of the row's operation budget (loop iteration or function call).
+    fn charge(&mut self, span: Span) {
+        let left = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.ctx,
+            abi::OFFSET_BUDGET,
+        );
+        let exhausted = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(left, cont, &[], exhausted, &[]);
+        self.b.switch_to_block(exhausted);
+        let site = self.site(span);
+        let ctx = self.ctx;
+        self.call("rt_budget_exhausted", &[ctx, site]);
+        self.b.ins().jump(self.error_block, &[]);
+        self.b.switch_to_block(cont);
+        let next = self.b.ins().iadd_imm_s(left, -1);
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), next, self.ctx, abi::OFFSET_BUDGET);
+    }
+
+    fn zero(&mut self, r: Repr) -> CValue {
+        match r {
+            Repr::Bool => self.b.ins().iconst(types::I8, 0),
+            Repr::Int | Repr::Ptr => self.b.ins().iconst(types::I64, 0),
+            Repr::Float => self.b.ins().f64const(0.0),
+        }
+    }
+
+    /// The address of a constant owned by the compiled program.
+    fn constant_ptr(&mut self, v: &Value) -> CValue {
+        let boxed = Box::new(v.clone());
+        let addr = &*boxed as *const Value as i64;
+        self.cg.constants.push(boxed);
+        self.b.ins().iconst(types::I64, addr)
+    }
+
+    fn boxed(&mut self, v: CValue, ty: &Ty) -> CValue {
+        let ctx = self.ctx;
+        match repr(ty) {
+            Repr::Bool => self.call1("rt_box_bool", &[ctx, v]),
+            Repr::Int => self.call1("rt_box_i64", &[ctx, v]),
+            Repr::Float => self.call1("rt_box_f64", &[ctx, v]),
+            Repr::Ptr => v,
+        }
+    }
+
+    fn unboxed(&mut self, p: CValue, ty: &Ty) -> CValue {
+        match repr(ty) {
+            Repr::Bool => self.call1("rt_unbox_bool", &[p]),
+            Repr::Int => self.call1("rt_unbox_i64", &[p]),
+            Repr::Float => self.call1("rt_unbox_f64", &[p]),
+            Repr::Ptr => p,
+        }
+    }
+
+    /// An array of boxed values on the stack, for helpers that take `(*const *const Value, n)`.
+    fn pointer_array(&mut self, ptrs: &[CValue]) -> CValue {
+        let size = (ptrs.len().max(1) * 8) as u32;
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            size,
+            3,
+        ));
+        for (i, p) in ptrs.iter().enumerate() {
+            self.b
+                .ins()
+                .stack_store(types::I64, *p, slot, (i * 8) as i32);
+        }
+        self.b.ins().stack_addr(types::I64, slot, 0)
+    }
+
+    fn to_float(&mut self, v: CValue, from: &Ty) -> CValue {
+        match repr(from) {
+            Repr::Float => v,
+            Repr::Int => self.b.ins().fcvt_from_sint(types::F64, v),
+            Repr::Bool => {
+                let wide = self.b.ins().uextend(types::I64, v);
+                self.b.ins().fcvt_from_sint(types::F64, wide)
+            }
+            Repr::Ptr => self.call1("rt_unbox_f64", &[v]),
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<CValue, JitError> {
+        let r = repr(&e.ty);
+        Ok(match &e.kind {
+            ExprKind::Const(v) => match (r, v) {
+                (Repr::Bool, Value::Bool(x)) => self.b.ins().iconst(types::I8, i64::from(*x)),
+                (Repr::Int, Value::Int(x)) => self.b.ins().iconst(types::I64, *x),
+                (Repr::Float, v) => self.b.ins().f64const(v.as_f64()),
+                _ => self.constant_ptr(v),
+            },
+            ExprKind::Input => {
+                let ctx = self.ctx;
+                self.call1("rt_input", &[ctx])
+            }
+            ExprKind::Term(id) => {
+                let ctx = self.ctx;
+                let idv = self.b.ins().iconst(types::I64, *id as i64);
+                let p = self.call1("rt_term", &[ctx, idv]);
+                self.unboxed(p, &e.ty)
+            }
+            ExprKind::Local(id) => {
+                let (var, _) = *self
+                    .locals
+                    .get(id)
+                    .ok_or_else(|| JitError(format!("unbound local %{id}")))?;
+                self.b.use_var(var)
+            }
+            ExprKind::Field(rec, idx) => {
+                let p = self.expr(rec)?;
+                let i = self.b.ins().iconst(types::I64, *idx as i64);
+                let f = self.call1("rt_field", &[p, i]);
+                self.unboxed(f, &e.ty)
+            }
+            ExprKind::Index(list, index) => {
+                let l = self.expr(list)?;
+                let i = self.expr(index)?;
+                let site = self.site(e.span);
+                let ctx = self.ctx;
+                let p = self.call1("rt_index", &[ctx, l, i, site]);
+                self.check_failed();
+                self.unboxed(p, &e.ty)
+            }
+            ExprKind::Not(a) => {
+                let v = self.expr(a)?;
+                self.b.ins().icmp_imm_s(IntCC::Equal, v, 0)
+            }
+            ExprKind::Neg(NumKind::Int, a) => {
+                let v = self.expr(a)?;
+                let site = self.site(e.span);
+                let ctx = self.ctx;
+                let out = self.call1("rt_neg_int", &[ctx, v, site]);
+                self.check_failed();
+                out
+            }
+            ExprKind::Neg(NumKind::Float, a) => {
+                let v = self.expr(a)?;
+                let v = self.to_float(v, &a.ty);
+                self.b.ins().fneg(v)
+            }
+            ExprKind::Arith(op, NumKind::Int, a, b) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                self.int_arith(*op, x, y, e.span)
+            }
+            ExprKind::Arith(op, NumKind::Float, a, b) => {
+                let x = self.expr(a)?;
+                let x = self.to_float(x, &a.ty);
+                let y = self.expr(b)?;
+                let y = self.to_float(y, &b.ty);
+                match op {
+                    ArithOp::Add => self.b.ins().fadd(x, y),
+                    ArithOp::Sub => self.b.ins().fsub(x, y),
+                    ArithOp::Mul => self.b.ins().fmul(x, y),
+                    ArithOp::Div => self.b.ins().fdiv(x, y),
+                    ArithOp::Rem => self.call1("rt_float_rem", &[x, y]),
+                }
+            }
+            ExprKind::Concat(a, b) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                let ctx = self.ctx;
+                self.call1("rt_concat", &[ctx, x, y])
+            }
+            ExprKind::Compare(op, a, b) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                self.compare(*op, x, y, &a.ty)
+            }
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                let is_and = matches!(e.kind, ExprKind::And(..));
+                let x = self.expr(a)?;
+                let rhs = self.b.create_block();
+                let done = self.b.create_block();
+                self.b.append_block_param(done, types::I8);
+                if is_and {
+                    self.b.ins().brif(x, rhs, &[], done, &[x.into()]);
+                } else {
+                    self.b.ins().brif(x, done, &[x.into()], rhs, &[]);
+                }
+                self.b.switch_to_block(rhs);
+                let y = self.expr(b)?;
+                self.b.ins().jump(done, &[y.into()]);
+                self.b.switch_to_block(done);
+                self.b.block_params(done)[0]
+            }
+            ExprKind::If(c, a, b) => {
+                let cv = self.expr(c)?;
+                let then_b = self.b.create_block();
+                let else_b = self.b.create_block();
+                let done = self.b.create_block();
+                self.b.append_block_param(done, clif(r));
+                self.b.ins().brif(cv, then_b, &[], else_b, &[]);
+                self.b.switch_to_block(then_b);
+                let x = self.expr(a)?;
+                let x = self.coerce_repr(x, &a.ty, &e.ty);
+                self.b.ins().jump(done, &[x.into()]);
+                self.b.switch_to_block(else_b);
+                let y = self.expr(b)?;
+                let y = self.coerce_repr(y, &b.ty, &e.ty);
+                self.b.ins().jump(done, &[y.into()]);
+                self.b.switch_to_block(done);
+                self.b.block_params(done)[0]
+            }
+            ExprKind::Coalesce(a, b) => {
+                let p = self.expr(a)?;
+                let none = self.call1("rt_is_none", &[p]);
+                let some_b = self.b.create_block();
+                let none_b = self.b.create_block();
+                let done = self.b.create_block();
+                self.b.append_block_param(done, clif(r));
+                self.b.ins().brif(none, none_b, &[], some_b, &[]);
+                self.b.switch_to_block(some_b);
+                let inner = self.unboxed(p, &e.ty);
+                self.b.ins().jump(done, &[inner.into()]);
+                self.b.switch_to_block(none_b);
+                let d = self.expr(b)?;
+                let d = self.coerce_repr(d, &b.ty, &e.ty);
+                self.b.ins().jump(done, &[d.into()]);
+                self.b.switch_to_block(done);
+                self.b.block_params(done)[0]
+            }
+            ExprKind::ToFloat(a) => {
+                let v = self.expr(a)?;
+                if r == Repr::Ptr {
+                    let ctx = self.ctx;
+                    self.call1("rt_to_float_opt", &[ctx, v])
+                } else {
+                    self.to_float(v, &a.ty)
+                }
+            }
+            ExprKind::Some(a) => {
+                let v = self.expr(a)?;
+                self.boxed(v, &a.ty)
+            }
+            ExprKind::TextContains { haystack, needle } => {
+                let h = self.expr(haystack)?;
+                let n = self.expr(needle)?;
+                self.call1("rt_text_contains", &[h, n])
+            }
+            ExprKind::ListContains { list, item } => {
+                let l = self.expr(list)?;
+                let x = self.expr(item)?;
+                let x = self.boxed(x, &item.ty);
+                self.call1("rt_list_contains", &[l, x])
+            }
+            ExprKind::Match(t, re) => {
+                let tv = self.expr(t)?;
+                let ctx = self.ctx;
+                let rev = self.b.ins().iconst(types::I32, i64::from(*re));
+                self.call1("rt_match", &[ctx, rev, tv])
+            }
+            ExprKind::Call(id, args) => self.builtin(*id, args, e)?,
+            ExprKind::CallFn(id, args) => {
+                self.charge(e.span);
+                let mut vals = vec![self.ctx];
+                for (a, (_, pty)) in args.iter().zip(&self.cg.program.functions[*id].params) {
+                    let v = self.expr(a)?;
+                    vals.push(self.coerce_repr(v, &a.ty, pty));
+                }
+                let fref = match self.fn_refs.get(id) {
+                    Some(f) => *f,
+                    None => {
+                        let f = self
+                            .module
+                            .declare_func_in_func(self.cg.fn_ids[*id], self.b.func);
+                        self.fn_refs.insert(*id, f);
+                        f
+                    }
+                };
+                let inst = self.b.ins().call(fref, &vals);
+                let out = self.b.inst_results(inst)[0];
+                self.check_failed();
+                let ret = self.cg.program.functions[*id].ret.clone();
+                self.coerce_repr(out, &ret, &e.ty)
+            }
+            ExprKind::Aggregate(agg) => self.aggregate(agg, e)?,
+            ExprKind::List(items) | ExprKind::Record(items) => {
+                let mut ptrs = Vec::with_capacity(items.len());
+                for i in items {
+                    let v = self.expr(i)?;
+                    ptrs.push(self.boxed(v, &i.ty));
+                }
+                let arr = self.pointer_array(&ptrs);
+                let n = self.b.ins().iconst(types::I64, items.len() as i64);
+                let ctx = self.ctx;
+                let helper = if matches!(e.kind, ExprKind::List(_)) {
+                    "rt_make_list"
+                } else {
+                    "rt_make_record"
+                };
+                self.call1(helper, &[ctx, arr, n])
+            }
+            ExprKind::CheckUnit { value, criterion } => {
+                let v = self.expr(value)?;
+                let x = self.to_float(v, &value.ty);
+                let name = self.constant_ptr(&Value::text(criterion));
+                let site = self.site(e.span);
+                let ctx = self.ctx;
+                let out = self.call1("rt_check_unit", &[ctx, x, name, site]);
+                self.check_failed();
+                out
+            }
+        })
+    }
+
+    /// Converts between the representations of two types the checker made compatible
+    /// (int → float, a scalar into an optional, an optional's value out).
+    fn coerce_repr(&mut self, v: CValue, from: &Ty, to: &Ty) -> CValue {
+        match (repr(from), repr(to)) {
+            (a, b) if a == b => v,
+            (Repr::Int | Repr::Bool, Repr::Float) => self.to_float(v, from),
+            (_, Repr::Ptr) => self.boxed(v, from),
+            (Repr::Ptr, _) => self.unboxed(v, to),
+            _ => v,
+        }
+    }
+
+    fn int_arith(&mut self, op: ArithOp, x: CValue, y: CValue, span: Span) -> CValue {
+        // Overflow and division by zero are row errors with the interpreter's messages: the
+        // helper computes the result and, when it fails, the message.
+        let (result, overflow) = match op {
+            ArithOp::Add => self.b.ins().sadd_overflow(x, y),
+            ArithOp::Sub => self.b.ins().ssub_overflow(x, y),
+            ArithOp::Mul => self.b.ins().smul_overflow(x, y),
+            _ => {
+                let site = self.site(span);
+                let ctx = self.ctx;
+                let code = self
+                    .b
+                    .ins()
+                    .iconst(types::I32, i64::from(abi::arith_code(op)));
+                let out = self.call1("rt_int_arith", &[ctx, code, x, y, site]);
+                self.check_failed();
+                return out;
+            }
+        };
+        let slow = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, types::I64);
+        self.b
+            .ins()
+            .brif(overflow, slow, &[], done, &[result.into()]);
+        self.b.switch_to_block(slow);
+        let site = self.site(span);
+        let ctx = self.ctx;
+        let code = self
+            .b
+            .ins()
+            .iconst(types::I32, i64::from(abi::arith_code(op)));
+        self.call("rt_int_arith", &[ctx, code, x, y, site]);
+        self.b.ins().jump(self.error_block, &[]);
+        self.b.switch_to_block(done);
+        self.b.block_params(done)[0]
+    }
+
+    fn compare(&mut self, op: CmpOp, x: CValue, y: CValue, ty: &Ty) -> CValue {
+        match repr(ty) {
+            Repr::Float => {
+                let cc = match op {
+                    CmpOp::Eq => FloatCC::Equal,
+                    CmpOp::Ne => FloatCC::NotEqual,
+                    CmpOp::Lt => FloatCC::LessThan,
+                    CmpOp::Le => FloatCC::LessThanOrEqual,
+                    CmpOp::Gt => FloatCC::GreaterThan,
+                    CmpOp::Ge => FloatCC::GreaterThanOrEqual,
+                };
+                self.b.ins().fcmp(cc, x, y)
+            }
+            Repr::Int | Repr::Bool => {
+                let cc = match op {
+                    CmpOp::Eq => IntCC::Equal,
+                    CmpOp::Ne => IntCC::NotEqual,
+                    CmpOp::Lt => IntCC::SignedLessThan,
+                    CmpOp::Le => IntCC::SignedLessThanOrEqual,
+                    CmpOp::Gt => IntCC::SignedGreaterThan,
+                    CmpOp::Ge => IntCC::SignedGreaterThanOrEqual,
+                };
+                self.b.ins().icmp(cc, x, y)
+            }
+            Repr::Ptr => {
+                let code = self
+                    .b
+                    .ins()
+                    .iconst(types::I32, i64::from(abi::cmp_code(op)));
+                self.call1("rt_compare", &[code, x, y])
+            }
+        }
+    }
+
+    fn builtin(&mut self, id: usize, args: &[Expr], e: &Expr) -> Result<CValue, JitError> {
+        let name = BUILTINS[id].name;
+        let all_float = args.iter().all(|a| a.ty == Ty::Float) && e.ty == Ty::Float;
+        // Numeric builtins become instructions (or direct calls) when the types are plain
+        // floats; everything else goes through the builtins table.
+        if all_float {
+            let mut v = Vec::new();
+            for a in args {
+                v.push(self.expr(a)?);
+            }
+            let unary = |s: &mut Self, k: u32, x: CValue| {
+                let kind = s.b.ins().iconst(types::I32, i64::from(k));
+                s.call1("rt_f64_fn", &[kind, x])
+            };
+            let out = match (name, v.as_slice()) {
+                ("abs", [x]) => Some(self.b.ins().fabs(*x)),
+                ("min", [x, y]) => Some(self.b.ins().fmin(*x, *y)),
+                ("max", [x, y]) => Some(self.b.ins().fmax(*x, *y)),
+                ("clip", [x, lo, hi]) => {
+                    let m = self.b.ins().fmax(*x, *lo);
+                    Some(self.b.ins().fmin(m, *hi))
+                }
+                ("floor", [x]) => Some(self.b.ins().floor(*x)),
+                ("ceil", [x]) => Some(self.b.ins().ceil(*x)),
+                ("round", [x]) => Some(self.b.ins().nearest(*x)),
+                ("trunc", [x]) => Some(self.b.ins().trunc(*x)),
+                ("sqrt", [x]) => Some(self.b.ins().sqrt(*x)),
+                ("exp", [x]) => Some(unary(self, 0, *x)),
+                ("log", [x]) => Some(unary(self, 1, *x)),
+                ("log2", [x]) => Some(unary(self, 2, *x)),
+                ("log10", [x]) => Some(unary(self, 3, *x)),
+                ("sin", [x]) => Some(unary(self, 4, *x)),
+                ("cos", [x]) => Some(unary(self, 5, *x)),
+                ("tanh", [x]) => Some(unary(self, 6, *x)),
+                ("sigmoid", [x]) => Some(unary(self, 7, *x)),
+                ("pow", [x, y]) => Some(self.call1("rt_pow", &[*x, *y])),
+                _ => None,
+            };
+            if let Some(out) = out {
+                return Ok(out);
+            }
+            return self.builtin_generic(id, args, &v, e);
+        }
+        let mut v = Vec::new();
+        for a in args {
+            v.push(self.expr(a)?);
+        }
+        self.builtin_generic(id, args, &v, e)
+    }
+
+    fn builtin_generic(
+        &mut self,
+        id: usize,
+        args: &[Expr],
+        vals: &[CValue],
+        e: &Expr,
+    ) -> Result<CValue, JitError> {
+        let mut ptrs = Vec::with_capacity(vals.len());
+        for (v, a) in vals.iter().zip(args) {
+            ptrs.push(self.boxed(*v, &a.ty));
+        }
+        let arr = self.pointer_array(&ptrs);
+        let n = self.b.ins().iconst(types::I64, vals.len() as i64);
+        let idv = self.b.ins().iconst(types::I64, id as i64);
+        let site = self.site(e.span);
+        let ctx = self.ctx;
+        let p = self.call1("rt_call_builtin", &[ctx, idv, arr, n, site]);
+        self.check_failed();
+        Ok(self.unboxed(p, &e.ty))
+    }
+
+    fn aggregate(&mut self, agg: &Aggregate, e: &Expr) -> Result<CValue, JitError> {
+        let list = self.expr(&agg.iter)?;
+        let len = self.call1("rt_list_len", &[list]);
+        let elem_ty = match &agg.iter.ty {
+            Ty::List(t) => (**t).clone(),
+            other => return Err(JitError(format!("aggregate over {other}"))),
+        };
+        let er = repr(&elem_ty);
+        let var = self.b.declare_var(clif(er));
+        let zero_elem = self.zero(er);
+        self.b.def_var(var, zero_elem);
+        self.locals.insert(agg.var, (var, er));
+        let folded = agg.elem.clone();
+        let fr = repr(&folded);
+        let int_folded = folded == Ty::Int;
+
+        // Accumulators.
+        let acc = self.b.declare_var(match agg.kind {
+            AggKind::Sum | AggKind::Product if int_folded => types::I64,
+            AggKind::Sum | AggKind::Product | AggKind::Mean => types::F64,
+            AggKind::Min | AggKind::Max => clif(fr),
+            AggKind::Argmax => clif(fr),
+            AggKind::Count => types::I64,
+            AggKind::Any | AggKind::All => types::I8,
+            AggKind::Collect => types::I64,
+        });
+        let count = self.b.declare_var(types::I64);
+        let found = self.b.declare_var(types::I8);
+        let best_index = self.b.declare_var(types::I64);
+        let init = match agg.kind {
+            AggKind::Sum if int_folded => self.b.ins().iconst(types::I64, 0),
+            AggKind::Product if int_folded => self.b.ins().iconst(types::I64, 1),
+            AggKind::Sum | AggKind::Mean => self.b.ins().f64const(0.0),
+            AggKind::Product => self.b.ins().f64const(1.0),
+            AggKind::Min | AggKind::Max | AggKind::Argmax => self.zero(fr),
+            AggKind::Count => self.b.ins().iconst(types::I64, 0),
+            AggKind::Any => self.b.ins().iconst(types::I8, 0),
+            AggKind::All => self.b.ins().iconst(types::I8, 1),
+            AggKind::Collect => {
+                let ctx = self.ctx;
+                self.call1("rt_collect_new", &[ctx])
+            }
+        };
+        self.b.def_var(acc, init);
+        let zero64 = self.b.ins().iconst(types::I64, 0);
+        self.b.def_var(count, zero64);
+        self.b.def_var(best_index, zero64);
+        let zero8 = self.b.ins().iconst(types::I8, 0);
+        self.b.def_var(found, zero8);
+
+        let index = self.b.declare_var(types::I64);
+        self.b.def_var(index, zero64);
+        let header = self.b.create_block();
+        let body = self.b.create_block();
+        let next = self.b.create_block();
+        let exit = self.b.create_block();
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let i = self.b.use_var(index);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, len);
+        self.b.ins().brif(more, body, &[], exit, &[]);
+
+        self.b.switch_to_block(body);
+        self.charge(e.span);
+        let i = self.b.use_var(index);
+        let p = self.call1("rt_list_get", &[list, i]);
+        let elem = self.unboxed(p, &elem_ty);
+        self.b.def_var(var, elem);
+        if let Some(filter) = &agg.filter {
+            let c = self.expr(filter)?;
+            let pass = self.b.create_block();
+            self.b.ins().brif(c, pass, &[], next, &[]);
+            self.b.switch_to_block(pass);
+        }
+        let v = match &agg.body {
+            Some(b) => self.expr(b)?,
+            None => self.b.use_var(var),
+        };
+        match agg.kind {
+            AggKind::Sum | AggKind::Product if int_folded => {
+                let a = self.b.use_var(acc);
+                let site = self.site(e.span);
+                let ctx = self.ctx;
+                let helper = if agg.kind == AggKind::Sum {
+                    "rt_int_sum"
+                } else {
+                    "rt_int_product"
+                };
+                let out = self.call1(helper, &[ctx, a, v, site]);
+                self.check_failed();
+                self.b.def_var(acc, out);
+            }
+            AggKind::Sum | AggKind::Product | AggKind::Mean => {
+                let x = self.to_float(v, &folded);
+                let a = self.b.use_var(acc);
+                let out = if agg.kind == AggKind::Product {
+                    self.b.ins().fmul(a, x)
+                } else {
+                    self.b.ins().fadd(a, x)
+                };
+                self.b.def_var(acc, out);
+                let c = self.b.use_var(count);
+                let c1 = self.b.ins().iadd_imm_s(c, 1);
+                self.b.def_var(count, c1);
+            }
+            AggKind::Min | AggKind::Max => {
+                let max = agg.kind == AggKind::Max;
+                let f = self.b.use_var(found);
+                let a = self.b.use_var(acc);
+                let combined = match fr {
+                    Repr::Float => {
+                        if max {
+                            self.b.ins().fmax(a, v)
+                        } else {
+                            self.b.ins().fmin(a, v)
+                        }
+                    }
+                    Repr::Int => {
+                        if max {
+                            self.b.ins().smax(a, v)
+                        } else {
+                            self.b.ins().smin(a, v)
+                        }
+                    }
+                    _ => {
+                        // Before the first element there is no best text to compare with.
+                        let best = self.b.ins().select(f, a, v);
+                        let m = self.b.ins().iconst(types::I8, i64::from(max));
+                        self.call1("rt_minmax_text", &[m, best, v])
+                    }
+                };
+                // The first element starts the fold.
+                let out = self.b.ins().select(f, combined, v);
+                self.b.def_var(acc, out);
+                let one = self.b.ins().iconst(types::I8, 1);
+                self.b.def_var(found, one);
+            }
+            AggKind::Argmax => {
+                let f = self.b.use_var(found);
+                let a = self.b.use_var(acc);
+                let (better, candidate) = match fr {
+                    Repr::Float => {
+                        let gt = self.b.ins().fcmp(FloatCC::GreaterThan, v, a);
+                        let not_nan = self.b.ins().fcmp(FloatCC::Ordered, v, v);
+                        (gt, not_nan)
+                    }
+                    _ => {
+                        let gt = self.b.ins().icmp(IntCC::SignedGreaterThan, v, a);
+                        let yes = self.b.ins().iconst(types::I8, 1);
+                        (gt, yes)
+                    }
+                };
+                // take = candidate and (not found or better)
+                let not_found = self.b.ins().icmp_imm_s(IntCC::Equal, f, 0);
+                let either = self.b.ins().bor(not_found, better);
+                let take = self.b.ins().band(candidate, either);
+                let new_acc = self.b.ins().select(take, v, a);
+                self.b.def_var(acc, new_acc);
+                let i = self.b.use_var(index);
+                let bi = self.b.use_var(best_index);
+                let new_bi = self.b.ins().select(take, i, bi);
+                self.b.def_var(best_index, new_bi);
+                let new_found = self.b.ins().bor(f, take);
+                self.b.def_var(found, new_found);
+            }
+            AggKind::Count => {
+                let c = self.b.use_var(acc);
+                let inc = if folded == Ty::Bool {
+                    self.b.ins().uextend(types::I64, v)
+                } else {
+                    self.b.ins().iconst(types::I64, 1)
+                };
+                let out = self.b.ins().iadd(c, inc);
+                self.b.def_var(acc, out);
+            }
+            AggKind::Any | AggKind::All => {
+                // Decided: leave the loop with the answer.
+                let decided = if agg.kind == AggKind::Any {
+                    v
+                } else {
+                    self.b.ins().icmp_imm_s(IntCC::Equal, v, 0)
+                };
+                let answer = self
+                    .b
+                    .ins()
+                    .iconst(types::I8, i64::from(agg.kind == AggKind::Any));
+                let keep = self.b.create_block();
+                let stop = self.b.create_block();
+                self.b.ins().brif(decided, stop, &[], keep, &[]);
+                self.b.switch_to_block(stop);
+                self.b.def_var(acc, answer);
+                self.b.ins().jump(exit, &[]);
+                self.b.switch_to_block(keep);
+            }
+            AggKind::Collect => {
+                let boxed = self.boxed(v, &folded);
+                let h = self.b.use_var(acc);
+                let ctx = self.ctx;
+                self.call("rt_collect_push", &[ctx, h, boxed]);
+            }
+        }
+        self.b.ins().jump(next, &[]);
+        self.b.switch_to_block(next);
+        let i = self.b.use_var(index);
+        let i1 = self.b.ins().iadd_imm_s(i, 1);
+        self.b.def_var(index, i1);
+        self.b.ins().jump(header, &[]);
+
+        self.b.switch_to_block(exit);
+        self.locals.remove(&agg.var);
+        let a = self.b.use_var(acc);
+        let ctx = self.ctx;
+        Ok(match agg.kind {
+            AggKind::Sum | AggKind::Product | AggKind::Count | AggKind::Any | AggKind::All => a,
+            AggKind::Mean => {
+                let c = self.b.use_var(count);
+                let n = self.b.ins().fcvt_from_uint(types::F64, c);
+                let mean = self.b.ins().fdiv(a, n);
+                let boxed = self.call1("rt_box_f64", &[ctx, mean]);
+                let none = self.call1("rt_none", &[]);
+                let empty = self.b.ins().icmp_imm_s(IntCC::Equal, c, 0);
+                self.b.ins().select(empty, none, boxed)
+            }
+            AggKind::Min | AggKind::Max | AggKind::Argmax => {
+                let value = if agg.kind == AggKind::Argmax {
+                    let bi = self.b.use_var(best_index);
+                    self.call1("rt_box_i64", &[ctx, bi])
+                } else {
+                    self.boxed(a, &folded)
+                };
+                let f = self.b.use_var(found);
+                let none = self.call1("rt_none", &[]);
+                self.b.ins().select(f, value, none)
+            }
+            AggKind::Collect => self.call1("rt_collect_finish", &[ctx, a]),
+        })
+    }
+}

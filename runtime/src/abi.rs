@@ -1,0 +1,519 @@
+//! What compiled (JIT or shared-library) reward code calls: the per-row context and the helper
+//! functions for everything that is not plain arithmetic on numbers and booleans.
+//!
+//! Compiled code holds non-scalar values (text, lists, records, optionals) as pointers to
+//! [`Value`]s that live at least as long as the row: in the input, in the term table, in the
+//! program's constants, or in the row's arena. Helpers never panic across the C boundary:
+//! failures set `failed`, `site` and the message in the context, and compiled code returns.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::builtins::EvalContext;
+use crate::semantics::{self, ArithOp, CmpOp};
+use crate::Value;
+
+/// The state of one row being scored. The first fields have fixed offsets that compiled code
+/// reads and writes directly.
+#[repr(C)]
+pub struct RowCtx {
+    /// Loop iterations and function calls left (offset 0).
+    pub budget: u64,
+    /// Non-zero once something failed (offset 8).
+    pub failed: u32,
+    /// The site (an index into the program's table of spans) of the failure (offset 12).
+    pub site: u32,
+    pub input: *const Value,
+    pub terms: *mut Value,
+    regexes: *const regex::Regex,
+    regex_count: usize,
+    pub message: String,
+    arena: Vec<Box<Value>>,
+    lists: Vec<Vec<Value>>,
+}
+
+pub const OFFSET_BUDGET: i32 = 0;
+pub const OFFSET_FAILED: i32 = 8;
+
+static NONE: Value = Value::None;
+
+impl RowCtx {
+    /// `terms` must have one slot per term; `regexes` are the program's compiled regexes.
+    pub fn new(input: &Value, terms: &mut [Value], regexes: &[regex::Regex]) -> RowCtx {
+        RowCtx {
+            budget: semantics::OPERATION_BUDGET,
+            failed: 0,
+            site: 0,
+            input,
+            terms: terms.as_mut_ptr(),
+            regexes: regexes.as_ptr(),
+            regex_count: regexes.len(),
+            message: String::new(),
+            arena: Vec::new(),
+            lists: Vec::new(),
+        }
+    }
+
+    fn regexes(&self) -> &[regex::Regex] {
+        // SAFETY: set from a live slice in `new`, which outlives the row.
+        unsafe { std::slice::from_raw_parts(self.regexes, self.regex_count) }
+    }
+
+    fn fail(&mut self, site: u32, message: String) {
+        if self.failed == 0 {
+            self.failed = 1;
+            self.site = site;
+            self.message = message;
+        }
+    }
+
+    fn alloc(&mut self, v: Value) -> *const Value {
+        let b = Box::new(v);
+        let p: *const Value = &*b;
+        self.arena.push(b);
+        p
+    }
+}
+
+/// Dereferences a value pointer handed out by this module or by the program's constants.
+///
+/// # Safety
+/// `p` points to a live `Value` for the duration of the row.
+unsafe fn val<'a>(p: *const Value) -> &'a Value {
+    unsafe { &*p }
+}
+
+fn guarded<T>(ctx: &mut RowCtx, site: u32, fallback: T, f: impl FnOnce(&mut RowCtx) -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(|| f(ctx))) {
+        Ok(v) => v,
+        Err(_) => {
+            ctx.fail(site, "internal error in a compiled helper".into());
+            fallback
+        }
+    }
+}
+
+// ---------------------------------------------------------------- access
+
+pub extern "C" fn rt_input(ctx: *mut RowCtx) -> *const Value {
+    unsafe { (*ctx).input }
+}
+
+pub extern "C" fn rt_term(ctx: *mut RowCtx, id: u64) -> *const Value {
+    unsafe { (*ctx).terms.add(id as usize) }
+}
+
+pub extern "C" fn rt_field(p: *const Value, idx: u64) -> *const Value {
+    match unsafe { val(p) } {
+        Value::Record(fields) => fields.get(idx as usize).map_or(&NONE, |f| f),
+        _ => &NONE,
+    }
+}
+
+pub extern "C" fn rt_index(
+    ctx: *mut RowCtx,
+    list: *const Value,
+    i: i64,
+    site: u32,
+) -> *const Value {
+    let ctx = unsafe { &mut *ctx };
+    let items = match unsafe { val(list) } {
+        Value::List(items) => items,
+        _ => return &NONE,
+    };
+    match semantics::list_index(items, i) {
+        Ok(v) => v,
+        Err(m) => {
+            ctx.fail(site, m);
+            &NONE
+        }
+    }
+}
+
+pub extern "C" fn rt_list_len(list: *const Value) -> i64 {
+    match unsafe { val(list) } {
+        Value::List(items) => items.len() as i64,
+        _ => 0,
+    }
+}
+
+pub extern "C" fn rt_list_get(list: *const Value, i: i64) -> *const Value {
+    match unsafe { val(list) } {
+        Value::List(items) => items.get(i as usize).map_or(&NONE, |v| v),
+        _ => &NONE,
+    }
+}
+
+pub extern "C" fn rt_is_none(p: *const Value) -> i8 {
+    i8::from(unsafe { val(p) }.is_none())
+}
+
+pub extern "C" fn rt_none() -> *const Value {
+    &NONE
+}
+
+// ---------------------------------------------------------------- boxing
+
+pub extern "C" fn rt_unbox_f64(p: *const Value) -> f64 {
+    match unsafe { val(p) } {
+        Value::Float(x) => *x,
+        Value::Int(i) => *i as f64,
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        _ => f64::NAN,
+    }
+}
+
+pub extern "C" fn rt_unbox_i64(p: *const Value) -> i64 {
+    match unsafe { val(p) } {
+        Value::Int(i) => *i,
+        _ => 0,
+    }
+}
+
+pub extern "C" fn rt_unbox_bool(p: *const Value) -> i8 {
+    match unsafe { val(p) } {
+        Value::Bool(b) => i8::from(*b),
+        _ => 0,
+    }
+}
+
+pub extern "C" fn rt_box_f64(ctx: *mut RowCtx, x: f64) -> *const Value {
+    unsafe { &mut *ctx }.alloc(Value::Float(x))
+}
+
+pub extern "C" fn rt_box_i64(ctx: *mut RowCtx, x: i64) -> *const Value {
+    unsafe { &mut *ctx }.alloc(Value::Int(x))
+}
+
+pub extern "C" fn rt_box_bool(ctx: *mut RowCtx, b: i8) -> *const Value {
+    unsafe { &mut *ctx }.alloc(Value::Bool(b != 0))
+}
+
+/// int/bool → float on an optional value (none stays none).
+pub extern "C" fn rt_to_float_opt(ctx: *mut RowCtx, p: *const Value) -> *const Value {
+    match unsafe { val(p) } {
+        Value::None => &NONE,
+        v => {
+            let x = v.as_f64();
+            unsafe { &mut *ctx }.alloc(Value::Float(x))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- term results
+
+pub extern "C" fn rt_set_f64(ctx: *mut RowCtx, id: u64, x: f64) {
+    unsafe { *(*ctx).terms.add(id as usize) = Value::Float(x) }
+}
+
+pub extern "C" fn rt_set_i64(ctx: *mut RowCtx, id: u64, x: i64) {
+    unsafe { *(*ctx).terms.add(id as usize) = Value::Int(x) }
+}
+
+pub extern "C" fn rt_set_bool(ctx: *mut RowCtx, id: u64, b: i8) {
+    unsafe { *(*ctx).terms.add(id as usize) = Value::Bool(b != 0) }
+}
+
+pub extern "C" fn rt_set_value(ctx: *mut RowCtx, id: u64, p: *const Value) {
+    unsafe {
+        let v = val(p).clone();
+        *(*ctx).terms.add(id as usize) = v;
+    }
+}
+
+// ---------------------------------------------------------------- operations
+
+fn arith_op(op: u32) -> ArithOp {
+    match op {
+        0 => ArithOp::Add,
+        1 => ArithOp::Sub,
+        2 => ArithOp::Mul,
+        3 => ArithOp::Div,
+        _ => ArithOp::Rem,
+    }
+}
+
+pub fn arith_code(op: ArithOp) -> u32 {
+    match op {
+        ArithOp::Add => 0,
+        ArithOp::Sub => 1,
+        ArithOp::Mul => 2,
+        ArithOp::Div => 3,
+        ArithOp::Rem => 4,
+    }
+}
+
+fn cmp_op(op: u32) -> CmpOp {
+    match op {
+        0 => CmpOp::Eq,
+        1 => CmpOp::Ne,
+        2 => CmpOp::Lt,
+        3 => CmpOp::Le,
+        4 => CmpOp::Gt,
+        _ => CmpOp::Ge,
+    }
+}
+
+pub fn cmp_code(op: CmpOp) -> u32 {
+    match op {
+        CmpOp::Eq => 0,
+        CmpOp::Ne => 1,
+        CmpOp::Lt => 2,
+        CmpOp::Le => 3,
+        CmpOp::Gt => 4,
+        CmpOp::Ge => 5,
+    }
+}
+
+pub extern "C" fn rt_int_arith(ctx: *mut RowCtx, op: u32, x: i64, y: i64, site: u32) -> i64 {
+    match semantics::int_arith(arith_op(op), x, y) {
+        Ok(v) => v,
+        Err(m) => {
+            unsafe { &mut *ctx }.fail(site, m);
+            0
+        }
+    }
+}
+
+pub extern "C" fn rt_neg_int(ctx: *mut RowCtx, x: i64, site: u32) -> i64 {
+    match semantics::neg_int(x) {
+        Ok(v) => v,
+        Err(m) => {
+            unsafe { &mut *ctx }.fail(site, m);
+            0
+        }
+    }
+}
+
+pub extern "C" fn rt_int_sum(ctx: *mut RowCtx, acc: i64, x: i64, site: u32) -> i64 {
+    semantics::int_sum(acc, x).unwrap_or_else(|m| {
+        unsafe { &mut *ctx }.fail(site, m);
+        0
+    })
+}
+
+pub extern "C" fn rt_int_product(ctx: *mut RowCtx, acc: i64, x: i64, site: u32) -> i64 {
+    semantics::int_product(acc, x).unwrap_or_else(|m| {
+        unsafe { &mut *ctx }.fail(site, m);
+        0
+    })
+}
+
+pub extern "C" fn rt_float_rem(x: f64, y: f64) -> f64 {
+    semantics::float_arith(ArithOp::Rem, x, y)
+}
+
+pub extern "C" fn rt_budget_exhausted(ctx: *mut RowCtx, site: u32) {
+    unsafe { &mut *ctx }.fail(site, semantics::budget_error());
+}
+
+pub extern "C" fn rt_compare(op: u32, a: *const Value, b: *const Value) -> i8 {
+    i8::from(semantics::compare(cmp_op(op), unsafe { val(a) }, unsafe {
+        val(b)
+    }))
+}
+
+pub extern "C" fn rt_concat(ctx: *mut RowCtx, a: *const Value, b: *const Value) -> *const Value {
+    let v = match (unsafe { val(a) }, unsafe { val(b) }) {
+        (Value::Text(x), Value::Text(y)) => {
+            let mut s = String::with_capacity(x.len() + y.len());
+            s.push_str(x);
+            s.push_str(y);
+            Value::text(&s)
+        }
+        (Value::List(x), Value::List(y)) => {
+            Value::List(x.iter().chain(y.iter()).cloned().collect())
+        }
+        _ => Value::None,
+    };
+    unsafe { &mut *ctx }.alloc(v)
+}
+
+pub extern "C" fn rt_text_contains(haystack: *const Value, needle: *const Value) -> i8 {
+    match (unsafe { val(haystack) }, unsafe { val(needle) }) {
+        (Value::Text(h), Value::Text(n)) => i8::from(crate::native::search::contains(h, n)),
+        _ => 0,
+    }
+}
+
+pub extern "C" fn rt_list_contains(list: *const Value, item: *const Value) -> i8 {
+    let item = unsafe { val(item) };
+    match unsafe { val(list) } {
+        Value::List(items) => {
+            i8::from(items.iter().any(|v| semantics::compare(CmpOp::Eq, v, item)))
+        }
+        _ => 0,
+    }
+}
+
+pub extern "C" fn rt_match(ctx: *mut RowCtx, re: u32, text: *const Value) -> i8 {
+    let ctx = unsafe { &*ctx };
+    match (ctx.regexes().get(re as usize), unsafe { val(text) }) {
+        (Some(r), Value::Text(t)) => i8::from(r.is_match(t)),
+        _ => 0,
+    }
+}
+
+/// Calls builtin `id` on `n` boxed arguments; null on failure (the context says why).
+pub extern "C" fn rt_call_builtin(
+    ctx: *mut RowCtx,
+    id: u64,
+    args: *const *const Value,
+    n: u64,
+    site: u32,
+) -> *const Value {
+    let ctx = unsafe { &mut *ctx };
+    guarded(ctx, site, &NONE as *const Value, |ctx| {
+        let ptrs = unsafe { std::slice::from_raw_parts(args, n as usize) };
+        let vals: Vec<Value> = ptrs.iter().map(|p| unsafe { val(*p) }.clone()).collect();
+        let regexes = ctx.regexes();
+        let result = semantics::call_builtin(id as usize, &vals, &EvalContext { regexes });
+        match result {
+            Ok(v) => ctx.alloc(v),
+            Err(m) => {
+                ctx.fail(site, m);
+                &NONE
+            }
+        }
+    })
+}
+
+/// Unary float functions that compiled code calls rather than inlines, so that the result is
+/// the very one the interpreter computes.
+pub extern "C" fn rt_f64_fn(kind: u32, x: f64) -> f64 {
+    match kind {
+        0 => x.exp(),
+        1 => x.ln(),
+        2 => x.log2(),
+        3 => x.log10(),
+        4 => x.sin(),
+        5 => x.cos(),
+        6 => x.tanh(),
+        7 => 1.0 / (1.0 + (-x).exp()),
+        _ => f64::NAN,
+    }
+}
+
+pub extern "C" fn rt_pow(x: f64, y: f64) -> f64 {
+    x.powf(y)
+}
+
+pub extern "C" fn rt_make_list(
+    ctx: *mut RowCtx,
+    items: *const *const Value,
+    n: u64,
+) -> *const Value {
+    let ptrs = unsafe { std::slice::from_raw_parts(items, n as usize) };
+    let v = Value::List(ptrs.iter().map(|p| unsafe { val(*p) }.clone()).collect());
+    unsafe { &mut *ctx }.alloc(v)
+}
+
+pub extern "C" fn rt_make_record(
+    ctx: *mut RowCtx,
+    items: *const *const Value,
+    n: u64,
+) -> *const Value {
+    let ptrs = unsafe { std::slice::from_raw_parts(items, n as usize) };
+    let v = Value::Record(ptrs.iter().map(|p| unsafe { val(*p) }.clone()).collect());
+    unsafe { &mut *ctx }.alloc(v)
+}
+
+/// A list being built by a comprehension: returns a handle.
+pub extern "C" fn rt_collect_new(ctx: *mut RowCtx) -> u64 {
+    let ctx = unsafe { &mut *ctx };
+    ctx.lists.push(Vec::new());
+    (ctx.lists.len() - 1) as u64
+}
+
+pub extern "C" fn rt_collect_push(ctx: *mut RowCtx, handle: u64, p: *const Value) {
+    let v = unsafe { val(p) }.clone();
+    if let Some(list) = unsafe { &mut *ctx }.lists.get_mut(handle as usize) {
+        list.push(v);
+    }
+}
+
+pub extern "C" fn rt_collect_finish(ctx: *mut RowCtx, handle: u64) -> *const Value {
+    let ctx = unsafe { &mut *ctx };
+    let items = ctx
+        .lists
+        .get_mut(handle as usize)
+        .map(std::mem::take)
+        .unwrap_or_default();
+    ctx.alloc(Value::List(items.into()))
+}
+
+/// `min`/`max` fold step over texts: the kept value (the first of equals).
+pub extern "C" fn rt_minmax_text(max: i8, best: *const Value, x: *const Value) -> *const Value {
+    match (unsafe { val(best) }, unsafe { val(x) }) {
+        (Value::Text(b), Value::Text(v)) => {
+            let keep_best = if max != 0 { b >= v } else { b <= v };
+            if keep_best {
+                best
+            } else {
+                x
+            }
+        }
+        _ => best,
+    }
+}
+
+pub extern "C" fn rt_check_unit(
+    ctx: *mut RowCtx,
+    x: f64,
+    criterion: *const Value,
+    site: u32,
+) -> f64 {
+    let name = match unsafe { val(criterion) } {
+        Value::Text(t) => t.to_string(),
+        _ => String::new(),
+    };
+    semantics::check_unit(&name, x).unwrap_or_else(|m| {
+        unsafe { &mut *ctx }.fail(site, m);
+        0.0
+    })
+}
+
+/// Every helper with its symbol name, for registration with a JIT or a linker.
+pub fn symbols() -> Vec<(&'static str, *const u8)> {
+    vec![
+        ("rt_input", rt_input as *const u8),
+        ("rt_term", rt_term as *const u8),
+        ("rt_field", rt_field as *const u8),
+        ("rt_index", rt_index as *const u8),
+        ("rt_list_len", rt_list_len as *const u8),
+        ("rt_list_get", rt_list_get as *const u8),
+        ("rt_is_none", rt_is_none as *const u8),
+        ("rt_none", rt_none as *const u8),
+        ("rt_unbox_f64", rt_unbox_f64 as *const u8),
+        ("rt_unbox_i64", rt_unbox_i64 as *const u8),
+        ("rt_unbox_bool", rt_unbox_bool as *const u8),
+        ("rt_box_f64", rt_box_f64 as *const u8),
+        ("rt_box_i64", rt_box_i64 as *const u8),
+        ("rt_box_bool", rt_box_bool as *const u8),
+        ("rt_to_float_opt", rt_to_float_opt as *const u8),
+        ("rt_set_f64", rt_set_f64 as *const u8),
+        ("rt_set_i64", rt_set_i64 as *const u8),
+        ("rt_set_bool", rt_set_bool as *const u8),
+        ("rt_set_value", rt_set_value as *const u8),
+        ("rt_int_arith", rt_int_arith as *const u8),
+        ("rt_neg_int", rt_neg_int as *const u8),
+        ("rt_int_sum", rt_int_sum as *const u8),
+        ("rt_int_product", rt_int_product as *const u8),
+        ("rt_float_rem", rt_float_rem as *const u8),
+        ("rt_budget_exhausted", rt_budget_exhausted as *const u8),
+        ("rt_compare", rt_compare as *const u8),
+        ("rt_concat", rt_concat as *const u8),
+        ("rt_text_contains", rt_text_contains as *const u8),
+        ("rt_list_contains", rt_list_contains as *const u8),
+        ("rt_match", rt_match as *const u8),
+        ("rt_call_builtin", rt_call_builtin as *const u8),
+        ("rt_f64_fn", rt_f64_fn as *const u8),
+        ("rt_pow", rt_pow as *const u8),
+        ("rt_make_list", rt_make_list as *const u8),
+        ("rt_make_record", rt_make_record as *const u8),
+        ("rt_collect_new", rt_collect_new as *const u8),
+        ("rt_collect_push", rt_collect_push as *const u8),
+        ("rt_collect_finish", rt_collect_finish as *const u8),
+        ("rt_minmax_text", rt_minmax_text as *const u8),
+        ("rt_check_unit", rt_check_unit as *const u8),
+    ]
+}
