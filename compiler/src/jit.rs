@@ -230,6 +230,18 @@ const HELPERS: &[(&str, &[Type], &[Type])] = &[
 
 /// Compiles a checked program to native code.
 pub fn compile(program: &Program) -> Result<JitProgram, JitError> {
+    compile_inner(program, None)
+}
+
+/// Compiles and also returns the Cranelift IR of every function (for bug reports and for
+/// differential tests, which print it on a mismatch).
+pub fn compile_with_clif(program: &Program) -> Result<(JitProgram, String), JitError> {
+    let mut clif = String::new();
+    let jit = compile_inner(program, Some(&mut clif))?;
+    Ok((jit, clif))
+}
+
+fn compile_inner(program: &Program, mut clif: Option<&mut String>) -> Result<JitProgram, JitError> {
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(err)?;
     flags.set("is_pic", "false").map_err(err)?;
