@@ -291,6 +291,9 @@ fn compile_inner(program: &Program, mut clif: Option<&mut String>) -> Result<Jit
             &f.body,
             Target::Function(&f.params, &f.ret),
         )?;
+        if let Some(out) = clif.as_deref_mut() {
+            out.push_str(&format!("; fn {}\n{}\n", f.name, ctx.func.display()));
+        }
         define(&mut module, cg.fn_ids[i], &mut ctx)?;
         module.clear_context(&mut ctx);
     }
@@ -311,6 +314,9 @@ fn compile_inner(program: &Program, mut clif: Option<&mut String>) -> Result<Jit
             &term.body,
             Target::Term(id, &term.ty),
         )?;
+        if let Some(out) = clif.as_deref_mut() {
+            out.push_str(&format!("; term {:?}\n{}\n", term.name, ctx.func.display()));
+        }
         define(&mut module, fid, &mut ctx)?;
         module.clear_context(&mut ctx);
         term_ids.push((id, fid));
