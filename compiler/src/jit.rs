@@ -38,8 +38,8 @@ pub struct JitProgram {
     n_terms: usize,
     sites: Vec<Span>,
     regexes: Vec<regex::Regex>,
-    /// Constants whose addresses are embedded in the code.
-    _constants: Vec<Box<Value>>,
+    /// Constants the code reads through the row context.
+    constants: Vec<Value>,
 }
 
 // SAFETY: after finalisation the module is only touched again by `Drop`; the code and the
@@ -63,7 +63,7 @@ impl Backend for JitProgram {
 
     fn eval_row(&self, input: &Value) -> Result<Vec<Value>, RuntimeError> {
         let mut terms = vec![Value::None; self.n_terms];
-        let mut ctx = RowCtx::new(input, &mut terms, &self.regexes);
+        let mut ctx = RowCtx::new(input, &mut terms, &self.constants, &self.regexes);
         for &(id, f) in &self.order {
             // SAFETY: `f` was compiled for this program; `ctx` points at live data.
             let status = unsafe { f(&mut ctx) };
@@ -337,14 +337,14 @@ fn compile_inner(program: &Program, mut clif: Option<&mut String>) -> Result<Jit
         n_terms: program.terms.len(),
         sites: cg.sites,
         regexes: program.regexes.iter().map(|r| r.regex.clone()).collect(),
-        _constants: cg.constants,
+        constants: cg.constants,
     })
 }
 
 /// Defines a function; a failure (a bug in this module) carries the verifier's report and the
 /// function's CLIF.
 fn define(
-    module: &mut JITModule,
+    module: &mut impl Module,
     id: FuncId,
     ctx: &mut cranelift_codegen::Context,
 ) -> Result<(), JitError> {
@@ -363,7 +363,7 @@ fn define(
     })
 }
 
-fn fn_signature(module: &JITModule, f: &Function) -> Signature {
+fn fn_signature(module: &impl Module, f: &Function) -> Signature {
     let mut sig = module.make_signature();
     sig.params.push(AbiParam::new(types::I64));
     for (_, ty) in &f.params {
@@ -383,13 +383,13 @@ struct Codegen<'p> {
     helpers: HashMap<&'static str, FuncId>,
     fn_ids: Vec<FuncId>,
     sites: Vec<Span>,
-    constants: Vec<Box<Value>>,
+    constants: Vec<Value>,
 }
 
 impl Codegen<'_> {
-    fn lower_body(
+    fn lower_body<M: Module>(
         &mut self,
-        module: &mut JITModule,
+        module: &mut M,
         func: &mut cranelift_codegen::ir::Function,
         fbc: &mut FunctionBuilderContext,
         body: &Body,
@@ -452,9 +452,9 @@ impl Codegen<'_> {
     }
 }
 
-struct Lower<'c, 'p, 'm, 'f> {
+struct Lower<'c, 'p, 'm, 'f, M: Module> {
     cg: &'c mut Codegen<'p>,
-    module: &'m mut JITModule,
+    module: &'m mut M,
     b: FunctionBuilder<'f>,
     ctx: CValue,
     refs: HashMap<&'static str, FuncRef>,
@@ -463,7 +463,7 @@ struct Lower<'c, 'p, 'm, 'f> {
     error_block: Block,
 }
 
-impl Lower<'_, '_, '_, '_> {
+impl<M: Module> Lower<'_, '_, '_, '_, M> {
     fn call(&mut self, name: &'static str, args: &[CValue]) -> Option<CValue> {
         let fref = match self.refs.get(name) {
             Some(r) => *r,
@@ -532,12 +532,30 @@ impl Lower<'_, '_, '_, '_> {
         }
     }
 
-    /// The address of a constant owned by the compiled program.
+    /// The address of a constant of the program: `ctx.consts + index`. (Not an absolute
+    /// address: the same code is written to relocatable objects for shared libraries.)
     fn constant_ptr(&mut self, v: &Value) -> CValue {
-        let boxed = Box::new(v.clone());
-        let addr = &*boxed as *const Value as i64;
-        self.cg.constants.push(boxed);
-        self.b.ins().iconst(types::I64, addr)
+        let found = self
+            .cg
+            .constants
+            .iter()
+            .position(|c| c.same(v) && std::mem::discriminant(c) == std::mem::discriminant(v));
+        let index = match found {
+            Some(i) => i,
+            None => {
+                self.cg.constants.push(v.clone());
+                self.cg.constants.len() - 1
+            }
+        };
+        let base = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.ctx,
+            abi::OFFSET_CONSTS,
+        );
+        self.b
+            .ins()
+            .iadd_imm_s(base, (index * abi::VALUE_SIZE) as i64)
     }
 
     fn boxed(&mut self, v: CValue, ty: &Ty) -> CValue {

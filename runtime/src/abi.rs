@@ -22,6 +22,8 @@ pub struct RowCtx {
     pub failed: u32,
     /// The site (an index into the program's table of spans) of the failure (offset 12).
     pub site: u32,
+    /// The program's constants (offset 16): compiled code addresses them by index.
+    pub consts: *const Value,
     pub input: *const Value,
     pub terms: *mut Value,
     regexes: *const regex::Regex,
@@ -33,16 +35,25 @@ pub struct RowCtx {
 
 pub const OFFSET_BUDGET: i32 = 0;
 pub const OFFSET_FAILED: i32 = 8;
+pub const OFFSET_CONSTS: i32 = 16;
+/// Stride of the constants array.
+pub const VALUE_SIZE: usize = std::mem::size_of::<Value>();
 
 static NONE: Value = Value::None;
 
 impl RowCtx {
     /// `terms` must have one slot per term; `regexes` are the program's compiled regexes.
-    pub fn new(input: &Value, terms: &mut [Value], regexes: &[regex::Regex]) -> RowCtx {
+    pub fn new(
+        input: &Value,
+        terms: &mut [Value],
+        consts: &[Value],
+        regexes: &[regex::Regex],
+    ) -> RowCtx {
         RowCtx {
             budget: semantics::OPERATION_BUDGET,
             failed: 0,
             site: 0,
+            consts: consts.as_ptr(),
             input,
             terms: terms.as_mut_ptr(),
             regexes: regexes.as_ptr(),
@@ -94,14 +105,17 @@ fn guarded<T>(ctx: &mut RowCtx, site: u32, fallback: T, f: impl FnOnce(&mut RowC
 
 // ---------------------------------------------------------------- access
 
+#[no_mangle]
 pub extern "C" fn rt_input(ctx: *mut RowCtx) -> *const Value {
     unsafe { (*ctx).input }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_term(ctx: *mut RowCtx, id: u64) -> *const Value {
     unsafe { (*ctx).terms.add(id as usize) }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_field(p: *const Value, idx: u64) -> *const Value {
     match unsafe { val(p) } {
         Value::Record(fields) => fields.get(idx as usize).map_or(&NONE, |f| f),
@@ -109,6 +123,7 @@ pub extern "C" fn rt_field(p: *const Value, idx: u64) -> *const Value {
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_index(
     ctx: *mut RowCtx,
     list: *const Value,
@@ -129,6 +144,7 @@ pub extern "C" fn rt_index(
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_list_len(list: *const Value) -> i64 {
     match unsafe { val(list) } {
         Value::List(items) => items.len() as i64,
@@ -136,6 +152,7 @@ pub extern "C" fn rt_list_len(list: *const Value) -> i64 {
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_list_get(list: *const Value, i: i64) -> *const Value {
     match unsafe { val(list) } {
         Value::List(items) => items.get(i as usize).map_or(&NONE, |v| v),
@@ -143,16 +160,19 @@ pub extern "C" fn rt_list_get(list: *const Value, i: i64) -> *const Value {
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_is_none(p: *const Value) -> i8 {
     i8::from(unsafe { val(p) }.is_none())
 }
 
+#[no_mangle]
 pub extern "C" fn rt_none() -> *const Value {
     &NONE
 }
 
 // ---------------------------------------------------------------- boxing
 
+#[no_mangle]
 pub extern "C" fn rt_unbox_f64(p: *const Value) -> f64 {
     match unsafe { val(p) } {
         Value::Float(x) => *x,
@@ -162,6 +182,7 @@ pub extern "C" fn rt_unbox_f64(p: *const Value) -> f64 {
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_unbox_i64(p: *const Value) -> i64 {
     match unsafe { val(p) } {
         Value::Int(i) => *i,
@@ -169,6 +190,7 @@ pub extern "C" fn rt_unbox_i64(p: *const Value) -> i64 {
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_unbox_bool(p: *const Value) -> i8 {
     match unsafe { val(p) } {
         Value::Bool(b) => i8::from(*b),
@@ -176,19 +198,23 @@ pub extern "C" fn rt_unbox_bool(p: *const Value) -> i8 {
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_box_f64(ctx: *mut RowCtx, x: f64) -> *const Value {
     unsafe { &mut *ctx }.alloc(Value::Float(x))
 }
 
+#[no_mangle]
 pub extern "C" fn rt_box_i64(ctx: *mut RowCtx, x: i64) -> *const Value {
     unsafe { &mut *ctx }.alloc(Value::Int(x))
 }
 
+#[no_mangle]
 pub extern "C" fn rt_box_bool(ctx: *mut RowCtx, b: i8) -> *const Value {
     unsafe { &mut *ctx }.alloc(Value::Bool(b != 0))
 }
 
 /// int/bool → float on an optional value (none stays none).
+#[no_mangle]
 pub extern "C" fn rt_to_float_opt(ctx: *mut RowCtx, p: *const Value) -> *const Value {
     match unsafe { val(p) } {
         Value::None => &NONE,
@@ -201,18 +227,22 @@ pub extern "C" fn rt_to_float_opt(ctx: *mut RowCtx, p: *const Value) -> *const V
 
 // ---------------------------------------------------------------- term results
 
+#[no_mangle]
 pub extern "C" fn rt_set_f64(ctx: *mut RowCtx, id: u64, x: f64) {
     unsafe { *(*ctx).terms.add(id as usize) = Value::Float(x) }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_set_i64(ctx: *mut RowCtx, id: u64, x: i64) {
     unsafe { *(*ctx).terms.add(id as usize) = Value::Int(x) }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_set_bool(ctx: *mut RowCtx, id: u64, b: i8) {
     unsafe { *(*ctx).terms.add(id as usize) = Value::Bool(b != 0) }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_set_value(ctx: *mut RowCtx, id: u64, p: *const Value) {
     unsafe {
         let v = val(p).clone();
@@ -264,6 +294,7 @@ pub fn cmp_code(op: CmpOp) -> u32 {
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_int_arith(ctx: *mut RowCtx, op: u32, x: i64, y: i64, site: u32) -> i64 {
     match semantics::int_arith(arith_op(op), x, y) {
         Ok(v) => v,
@@ -274,6 +305,7 @@ pub extern "C" fn rt_int_arith(ctx: *mut RowCtx, op: u32, x: i64, y: i64, site: 
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_neg_int(ctx: *mut RowCtx, x: i64, site: u32) -> i64 {
     match semantics::neg_int(x) {
         Ok(v) => v,
@@ -284,6 +316,7 @@ pub extern "C" fn rt_neg_int(ctx: *mut RowCtx, x: i64, site: u32) -> i64 {
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_int_sum(ctx: *mut RowCtx, acc: i64, x: i64, site: u32) -> i64 {
     semantics::int_sum(acc, x).unwrap_or_else(|m| {
         unsafe { &mut *ctx }.fail(site, m);
@@ -291,6 +324,7 @@ pub extern "C" fn rt_int_sum(ctx: *mut RowCtx, acc: i64, x: i64, site: u32) -> i
     })
 }
 
+#[no_mangle]
 pub extern "C" fn rt_int_product(ctx: *mut RowCtx, acc: i64, x: i64, site: u32) -> i64 {
     semantics::int_product(acc, x).unwrap_or_else(|m| {
         unsafe { &mut *ctx }.fail(site, m);
@@ -298,20 +332,24 @@ pub extern "C" fn rt_int_product(ctx: *mut RowCtx, acc: i64, x: i64, site: u32) 
     })
 }
 
+#[no_mangle]
 pub extern "C" fn rt_float_rem(x: f64, y: f64) -> f64 {
     semantics::float_arith(ArithOp::Rem, x, y)
 }
 
+#[no_mangle]
 pub extern "C" fn rt_budget_exhausted(ctx: *mut RowCtx, site: u32) {
     unsafe { &mut *ctx }.fail(site, semantics::budget_error());
 }
 
+#[no_mangle]
 pub extern "C" fn rt_compare(op: u32, a: *const Value, b: *const Value) -> i8 {
     i8::from(semantics::compare(cmp_op(op), unsafe { val(a) }, unsafe {
         val(b)
     }))
 }
 
+#[no_mangle]
 pub extern "C" fn rt_concat(ctx: *mut RowCtx, a: *const Value, b: *const Value) -> *const Value {
     let v = match (unsafe { val(a) }, unsafe { val(b) }) {
         (Value::Text(x), Value::Text(y)) => {
@@ -328,6 +366,7 @@ pub extern "C" fn rt_concat(ctx: *mut RowCtx, a: *const Value, b: *const Value) 
     unsafe { &mut *ctx }.alloc(v)
 }
 
+#[no_mangle]
 pub extern "C" fn rt_text_contains(haystack: *const Value, needle: *const Value) -> i8 {
     match (unsafe { val(haystack) }, unsafe { val(needle) }) {
         (Value::Text(h), Value::Text(n)) => i8::from(crate::native::search::contains(h, n)),
@@ -335,6 +374,7 @@ pub extern "C" fn rt_text_contains(haystack: *const Value, needle: *const Value)
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_list_contains(list: *const Value, item: *const Value) -> i8 {
     let item = unsafe { val(item) };
     match unsafe { val(list) } {
@@ -345,6 +385,7 @@ pub extern "C" fn rt_list_contains(list: *const Value, item: *const Value) -> i8
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_match(ctx: *mut RowCtx, re: u32, text: *const Value) -> i8 {
     let ctx = unsafe { &*ctx };
     match (ctx.regexes().get(re as usize), unsafe { val(text) }) {
@@ -354,6 +395,7 @@ pub extern "C" fn rt_match(ctx: *mut RowCtx, re: u32, text: *const Value) -> i8 
 }
 
 /// Calls builtin `id` on `n` boxed arguments; null on failure (the context says why).
+#[no_mangle]
 pub extern "C" fn rt_call_builtin(
     ctx: *mut RowCtx,
     id: u64,
@@ -379,6 +421,7 @@ pub extern "C" fn rt_call_builtin(
 
 /// Unary float functions that compiled code calls rather than inlines, so that the result is
 /// the very one the interpreter computes.
+#[no_mangle]
 pub extern "C" fn rt_f64_fn(kind: u32, x: f64) -> f64 {
     match kind {
         0 => x.exp(),
@@ -393,10 +436,12 @@ pub extern "C" fn rt_f64_fn(kind: u32, x: f64) -> f64 {
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_pow(x: f64, y: f64) -> f64 {
     x.powf(y)
 }
 
+#[no_mangle]
 pub extern "C" fn rt_make_list(
     ctx: *mut RowCtx,
     items: *const *const Value,
@@ -407,6 +452,7 @@ pub extern "C" fn rt_make_list(
     unsafe { &mut *ctx }.alloc(v)
 }
 
+#[no_mangle]
 pub extern "C" fn rt_make_record(
     ctx: *mut RowCtx,
     items: *const *const Value,
@@ -418,12 +464,14 @@ pub extern "C" fn rt_make_record(
 }
 
 /// A list being built by a comprehension: returns a handle.
+#[no_mangle]
 pub extern "C" fn rt_collect_new(ctx: *mut RowCtx) -> u64 {
     let ctx = unsafe { &mut *ctx };
     ctx.lists.push(Vec::new());
     (ctx.lists.len() - 1) as u64
 }
 
+#[no_mangle]
 pub extern "C" fn rt_collect_push(ctx: *mut RowCtx, handle: u64, p: *const Value) {
     let v = unsafe { val(p) }.clone();
     if let Some(list) = unsafe { &mut *ctx }.lists.get_mut(handle as usize) {
@@ -431,6 +479,7 @@ pub extern "C" fn rt_collect_push(ctx: *mut RowCtx, handle: u64, p: *const Value
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_collect_finish(ctx: *mut RowCtx, handle: u64) -> *const Value {
     let ctx = unsafe { &mut *ctx };
     let items = ctx
@@ -442,6 +491,7 @@ pub extern "C" fn rt_collect_finish(ctx: *mut RowCtx, handle: u64) -> *const Val
 }
 
 /// `min`/`max` fold step over texts: the kept value (the first of equals).
+#[no_mangle]
 pub extern "C" fn rt_minmax_text(max: i8, best: *const Value, x: *const Value) -> *const Value {
     match (unsafe { val(best) }, unsafe { val(x) }) {
         (Value::Text(b), Value::Text(v)) => {
@@ -456,6 +506,7 @@ pub extern "C" fn rt_minmax_text(max: i8, best: *const Value, x: *const Value) -
     }
 }
 
+#[no_mangle]
 pub extern "C" fn rt_check_unit(
     ctx: *mut RowCtx,
     x: f64,
