@@ -241,86 +241,16 @@ pub fn compile_with_clif(program: &Program) -> Result<(JitProgram, String), JitE
     Ok((jit, clif))
 }
 
-fn compile_inner(program: &Program, mut clif: Option<&mut String>) -> Result<JitProgram, JitError> {
-    let mut flags = settings::builder();
-    flags.set("opt_level", "speed").map_err(err)?;
-    flags.set("is_pic", "false").map_err(err)?;
-    let isa = cranelift_native::builder()
-        .map_err(err)?
-        .finish(settings::Flags::new(flags))
-        .map_err(err)?;
+fn compile_inner(program: &Program, clif: Option<&mut String>) -> Result<JitProgram, JitError> {
+    let isa = native_isa(false)?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
     // Register every helper from the runtime's own table, so that no import can be missing.
     for (name, ptr) in abi::symbols() {
         jb.symbol(name, ptr);
     }
     let mut module = JITModule::new(jb);
-    let mut helpers = HashMap::new();
-    for (name, params, rets) in HELPERS {
-        let mut sig = module.make_signature();
-        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
-        sig.returns.extend(rets.iter().map(|t| AbiParam::new(*t)));
-        let id = module
-            .declare_function(name, Linkage::Import, &sig)
-            .map_err(err)?;
-        helpers.insert(*name, id);
-    }
-    let mut cg = Codegen {
-        program,
-        helpers,
-        fn_ids: Vec::new(),
-        sites: Vec::new(),
-        constants: Vec::new(),
-    };
-    // Declare user functions first: terms and other functions call them.
-    for (i, f) in program.functions.iter().enumerate() {
-        let sig = fn_signature(&module, f);
-        let id = module
-            .declare_function(&format!("fn{i}_{}", f.name), Linkage::Local, &sig)
-            .map_err(err)?;
-        cg.fn_ids.push(id);
-    }
-    let mut fbc = FunctionBuilderContext::new();
-    let mut ctx = module.make_context();
-    for (i, f) in program.functions.iter().enumerate() {
-        ctx.func.signature = fn_signature(&module, f);
-        cg.lower_body(
-            &mut module,
-            &mut ctx.func,
-            &mut fbc,
-            &f.body,
-            Target::Function(&f.params, &f.ret),
-        )?;
-        if let Some(out) = clif.as_deref_mut() {
-            out.push_str(&format!("; fn {}\n{}\n", f.name, ctx.func.display()));
-        }
-        define(&mut module, cg.fn_ids[i], &mut ctx)?;
-        module.clear_context(&mut ctx);
-    }
-    let mut term_ids = Vec::new();
-    for &id in &program.eval_order {
-        let term = &program.terms[id];
-        let mut sig = module.make_signature();
-        sig.params.push(AbiParam::new(types::I64));
-        sig.returns.push(AbiParam::new(types::I32));
-        let fid = module
-            .declare_function(&format!("term{id}"), Linkage::Local, &sig)
-            .map_err(err)?;
-        ctx.func.signature = sig;
-        cg.lower_body(
-            &mut module,
-            &mut ctx.func,
-            &mut fbc,
-            &term.body,
-            Target::Term(id, &term.ty),
-        )?;
-        if let Some(out) = clif.as_deref_mut() {
-            out.push_str(&format!("; term {:?}\n{}\n", term.name, ctx.func.display()));
-        }
-        define(&mut module, fid, &mut ctx)?;
-        module.clear_context(&mut ctx);
-        term_ids.push((id, fid));
-    }
+    let built = build(&mut module, program, Linkage::Local, clif)?;
+    let term_ids = built.terms;
     module.finalize_definitions().map_err(err)?;
     let order = term_ids
         .into_iter()
@@ -335,9 +265,9 @@ fn compile_inner(program: &Program, mut clif: Option<&mut String>) -> Result<Jit
         module: Some(module),
         order,
         n_terms: program.terms.len(),
-        sites: cg.sites,
+        sites: built.sites,
         regexes: program.regexes.iter().map(|r| r.regex.clone()).collect(),
-        constants: cg.constants,
+        constants: built.constants,
     })
 }
 
@@ -360,6 +290,111 @@ fn define(
             other => format!("{other:?}\n{}", ctx.func.display()),
         };
         JitError(detail)
+    })
+}
+
+/// The host's instruction set, optimising for speed; `pic` for code that goes into a shared
+/// library.
+pub(crate) fn native_isa(
+    pic: bool,
+) -> Result<std::sync::Arc<dyn cranelift_codegen::isa::TargetIsa>, JitError> {
+    let mut flags = settings::builder();
+    flags.set("opt_level", "speed").map_err(err)?;
+    flags
+        .set("is_pic", if pic { "true" } else { "false" })
+        .map_err(err)?;
+    cranelift_native::builder()
+        .map_err(err)?
+        .finish(settings::Flags::new(flags))
+        .map_err(err)
+}
+
+/// What [`build`] produced: the term functions in evaluation order, and the tables compiled
+/// code refers to by index.
+pub(crate) struct Built {
+    pub terms: Vec<(TermId, FuncId)>,
+    pub sites: Vec<Span>,
+    pub constants: Vec<Value>,
+}
+
+/// Declares and defines every function of the program in `module` (a JIT or an object file).
+/// Term functions get `term_linkage` and the names `term{id}`.
+pub(crate) fn build<M: Module>(
+    module: &mut M,
+    program: &Program,
+    term_linkage: Linkage,
+    mut clif: Option<&mut String>,
+) -> Result<Built, JitError> {
+    let mut helpers = HashMap::new();
+    for (name, params, rets) in HELPERS {
+        let mut sig = module.make_signature();
+        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
+        sig.returns.extend(rets.iter().map(|t| AbiParam::new(*t)));
+        let id = module
+            .declare_function(name, Linkage::Import, &sig)
+            .map_err(err)?;
+        helpers.insert(*name, id);
+    }
+    let mut cg = Codegen {
+        program,
+        helpers,
+        fn_ids: Vec::new(),
+        sites: Vec::new(),
+        constants: Vec::new(),
+    };
+    // Declare user functions first: terms and other functions call them.
+    for (i, f) in program.functions.iter().enumerate() {
+        let sig = fn_signature(module, f);
+        let id = module
+            .declare_function(&format!("reward_fn{i}_{}", f.name), Linkage::Local, &sig)
+            .map_err(err)?;
+        cg.fn_ids.push(id);
+    }
+    let mut fbc = FunctionBuilderContext::new();
+    let mut ctx = module.make_context();
+    for (i, f) in program.functions.iter().enumerate() {
+        ctx.func.signature = fn_signature(module, f);
+        cg.lower_body(
+            module,
+            &mut ctx.func,
+            &mut fbc,
+            &f.body,
+            Target::Function(&f.params, &f.ret),
+        )?;
+        if let Some(out) = clif.as_deref_mut() {
+            out.push_str(&format!("; fn {}\n{}\n", f.name, ctx.func.display()));
+        }
+        define(module, cg.fn_ids[i], &mut ctx)?;
+        module.clear_context(&mut ctx);
+    }
+    let mut terms = Vec::new();
+    for &id in &program.eval_order {
+        let term = &program.terms[id];
+        let mut sig = module.make_signature();
+        sig.params.push(AbiParam::new(types::I64));
+        sig.returns.push(AbiParam::new(types::I32));
+        let fid = module
+            .declare_function(&format!("reward_term{id}"), term_linkage, &sig)
+            .map_err(err)?;
+        ctx.func.signature = sig;
+        cg.lower_body(
+            module,
+            &mut ctx.func,
+            &mut fbc,
+            &term.body,
+            Target::Term(id, &term.ty),
+        )?;
+        if let Some(out) = clif.as_deref_mut() {
+            out.push_str(&format!("; term {:?}\n{}\n", term.name, ctx.func.display()));
+        }
+        define(module, fid, &mut ctx)?;
+        module.clear_context(&mut ctx);
+        terms.push((id, fid));
+    }
+    Ok(Built {
+        terms,
+        sites: cg.sites,
+        constants: cg.constants,
     })
 }
 
