@@ -628,7 +628,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.ins().stack_addr(types::I64, slot, 0)
     }
 
-    fn to_float(&mut self, v: CValue, from: &Ty) -> CValue {
+    fn float_of(&mut self, v: CValue, from: &Ty) -> CValue {
         match repr(from) {
             Repr::Float => v,
             Repr::Int => self.b.ins().fcvt_from_sint(types::F64, v),
@@ -695,7 +695,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             }
             ExprKind::Neg(NumKind::Float, a) => {
                 let v = self.expr(a)?;
-                let v = self.to_float(v, &a.ty);
+                let v = self.float_of(v, &a.ty);
                 self.b.ins().fneg(v)
             }
             ExprKind::Arith(op, NumKind::Int, a, b) => {
@@ -705,9 +705,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             }
             ExprKind::Arith(op, NumKind::Float, a, b) => {
                 let x = self.expr(a)?;
-                let x = self.to_float(x, &a.ty);
+                let x = self.float_of(x, &a.ty);
                 let y = self.expr(b)?;
-                let y = self.to_float(y, &b.ty);
+                let y = self.float_of(y, &b.ty);
                 match op {
                     ArithOp::Add => self.b.ins().fadd(x, y),
                     ArithOp::Sub => self.b.ins().fsub(x, y),
@@ -786,7 +786,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                     let ctx = self.ctx;
                     self.call1("rt_to_float_opt", &[ctx, v])
                 } else {
-                    self.to_float(v, &a.ty)
+                    self.float_of(v, &a.ty)
                 }
             }
             ExprKind::Some(a) => {
@@ -853,7 +853,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             }
             ExprKind::CheckUnit { value, criterion } => {
                 let v = self.expr(value)?;
-                let x = self.to_float(v, &value.ty);
+                let x = self.float_of(v, &value.ty);
                 let name = self.constant_ptr(&Value::text(criterion));
                 let site = self.site(e.span);
                 let ctx = self.ctx;
@@ -869,7 +869,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     fn coerce_repr(&mut self, v: CValue, from: &Ty, to: &Ty) -> CValue {
         match (repr(from), repr(to)) {
             (a, b) if a == b => v,
-            (Repr::Int | Repr::Bool, Repr::Float) => self.to_float(v, from),
+            (Repr::Int | Repr::Bool, Repr::Float) => self.float_of(v, from),
             (_, Repr::Ptr) => self.boxed(v, from),
             (Repr::Ptr, _) => self.unboxed(v, to),
             _ => v,
@@ -1112,7 +1112,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 self.b.def_var(acc, out);
             }
             AggKind::Sum | AggKind::Product | AggKind::Mean => {
-                let x = self.to_float(v, &folded);
+                let x = self.float_of(v, &folded);
                 let a = self.b.use_var(acc);
                 let out = if agg.kind == AggKind::Product {
                     self.b.ins().fmul(a, x)

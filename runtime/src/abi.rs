@@ -5,6 +5,12 @@
 //! [`Value`]s that live at least as long as the row: in the input, in the term table, in the
 //! program's constants, or in the row's arena. Helpers never panic across the C boundary:
 //! failures set `failed`, `site` and the message in the context, and compiled code returns.
+//!
+//! # Safety
+//! Every `unsafe extern "C"` function here is called by compiled code (or a C caller) with
+//! pointers it got from this module, from the program's constants or from live caller memory of
+//! the stated length; that is the whole contract.
+#![allow(clippy::missing_safety_doc)]
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -29,6 +35,8 @@ pub struct RowCtx {
     regexes: *const regex::Regex,
     regex_count: usize,
     pub message: String,
+    /// Boxed so that the addresses handed to compiled code stay put as the arena grows.
+    #[allow(clippy::vec_box)]
     arena: Vec<Box<Value>>,
     lists: Vec<Vec<Value>>,
 }
@@ -106,17 +114,17 @@ fn guarded<T>(ctx: &mut RowCtx, site: u32, fallback: T, f: impl FnOnce(&mut RowC
 // ---------------------------------------------------------------- access
 
 #[no_mangle]
-pub extern "C" fn rt_input(ctx: *mut RowCtx) -> *const Value {
+pub unsafe extern "C" fn rt_input(ctx: *mut RowCtx) -> *const Value {
     unsafe { (*ctx).input }
 }
 
 #[no_mangle]
-pub extern "C" fn rt_term(ctx: *mut RowCtx, id: u64) -> *const Value {
+pub unsafe extern "C" fn rt_term(ctx: *mut RowCtx, id: u64) -> *const Value {
     unsafe { (*ctx).terms.add(id as usize) }
 }
 
 #[no_mangle]
-pub extern "C" fn rt_field(p: *const Value, idx: u64) -> *const Value {
+pub unsafe extern "C" fn rt_field(p: *const Value, idx: u64) -> *const Value {
     match unsafe { val(p) } {
         Value::Record(fields) => fields.get(idx as usize).map_or(&NONE, |f| f),
         _ => &NONE,
@@ -124,7 +132,7 @@ pub extern "C" fn rt_field(p: *const Value, idx: u64) -> *const Value {
 }
 
 #[no_mangle]
-pub extern "C" fn rt_index(
+pub unsafe extern "C" fn rt_index(
     ctx: *mut RowCtx,
     list: *const Value,
     i: i64,
@@ -145,7 +153,7 @@ pub extern "C" fn rt_index(
 }
 
 #[no_mangle]
-pub extern "C" fn rt_list_len(list: *const Value) -> i64 {
+pub unsafe extern "C" fn rt_list_len(list: *const Value) -> i64 {
     match unsafe { val(list) } {
         Value::List(items) => items.len() as i64,
         _ => 0,
@@ -153,7 +161,7 @@ pub extern "C" fn rt_list_len(list: *const Value) -> i64 {
 }
 
 #[no_mangle]
-pub extern "C" fn rt_list_get(list: *const Value, i: i64) -> *const Value {
+pub unsafe extern "C" fn rt_list_get(list: *const Value, i: i64) -> *const Value {
     match unsafe { val(list) } {
         Value::List(items) => items.get(i as usize).map_or(&NONE, |v| v),
         _ => &NONE,
@@ -161,19 +169,19 @@ pub extern "C" fn rt_list_get(list: *const Value, i: i64) -> *const Value {
 }
 
 #[no_mangle]
-pub extern "C" fn rt_is_none(p: *const Value) -> i8 {
+pub unsafe extern "C" fn rt_is_none(p: *const Value) -> i8 {
     i8::from(unsafe { val(p) }.is_none())
 }
 
 #[no_mangle]
-pub extern "C" fn rt_none() -> *const Value {
+pub unsafe extern "C" fn rt_none() -> *const Value {
     &NONE
 }
 
 // ---------------------------------------------------------------- boxing
 
 #[no_mangle]
-pub extern "C" fn rt_unbox_f64(p: *const Value) -> f64 {
+pub unsafe extern "C" fn rt_unbox_f64(p: *const Value) -> f64 {
     match unsafe { val(p) } {
         Value::Float(x) => *x,
         Value::Int(i) => *i as f64,
@@ -183,7 +191,7 @@ pub extern "C" fn rt_unbox_f64(p: *const Value) -> f64 {
 }
 
 #[no_mangle]
-pub extern "C" fn rt_unbox_i64(p: *const Value) -> i64 {
+pub unsafe extern "C" fn rt_unbox_i64(p: *const Value) -> i64 {
     match unsafe { val(p) } {
         Value::Int(i) => *i,
         _ => 0,
@@ -191,7 +199,7 @@ pub extern "C" fn rt_unbox_i64(p: *const Value) -> i64 {
 }
 
 #[no_mangle]
-pub extern "C" fn rt_unbox_bool(p: *const Value) -> i8 {
+pub unsafe extern "C" fn rt_unbox_bool(p: *const Value) -> i8 {
     match unsafe { val(p) } {
         Value::Bool(b) => i8::from(*b),
         _ => 0,
@@ -199,23 +207,23 @@ pub extern "C" fn rt_unbox_bool(p: *const Value) -> i8 {
 }
 
 #[no_mangle]
-pub extern "C" fn rt_box_f64(ctx: *mut RowCtx, x: f64) -> *const Value {
+pub unsafe extern "C" fn rt_box_f64(ctx: *mut RowCtx, x: f64) -> *const Value {
     unsafe { &mut *ctx }.alloc(Value::Float(x))
 }
 
 #[no_mangle]
-pub extern "C" fn rt_box_i64(ctx: *mut RowCtx, x: i64) -> *const Value {
+pub unsafe extern "C" fn rt_box_i64(ctx: *mut RowCtx, x: i64) -> *const Value {
     unsafe { &mut *ctx }.alloc(Value::Int(x))
 }
 
 #[no_mangle]
-pub extern "C" fn rt_box_bool(ctx: *mut RowCtx, b: i8) -> *const Value {
+pub unsafe extern "C" fn rt_box_bool(ctx: *mut RowCtx, b: i8) -> *const Value {
     unsafe { &mut *ctx }.alloc(Value::Bool(b != 0))
 }
 
 /// int/bool → float on an optional value (none stays none).
 #[no_mangle]
-pub extern "C" fn rt_to_float_opt(ctx: *mut RowCtx, p: *const Value) -> *const Value {
+pub unsafe extern "C" fn rt_to_float_opt(ctx: *mut RowCtx, p: *const Value) -> *const Value {
     match unsafe { val(p) } {
         Value::None => &NONE,
         v => {
@@ -228,22 +236,22 @@ pub extern "C" fn rt_to_float_opt(ctx: *mut RowCtx, p: *const Value) -> *const V
 // ---------------------------------------------------------------- term results
 
 #[no_mangle]
-pub extern "C" fn rt_set_f64(ctx: *mut RowCtx, id: u64, x: f64) {
+pub unsafe extern "C" fn rt_set_f64(ctx: *mut RowCtx, id: u64, x: f64) {
     unsafe { *(*ctx).terms.add(id as usize) = Value::Float(x) }
 }
 
 #[no_mangle]
-pub extern "C" fn rt_set_i64(ctx: *mut RowCtx, id: u64, x: i64) {
+pub unsafe extern "C" fn rt_set_i64(ctx: *mut RowCtx, id: u64, x: i64) {
     unsafe { *(*ctx).terms.add(id as usize) = Value::Int(x) }
 }
 
 #[no_mangle]
-pub extern "C" fn rt_set_bool(ctx: *mut RowCtx, id: u64, b: i8) {
+pub unsafe extern "C" fn rt_set_bool(ctx: *mut RowCtx, id: u64, b: i8) {
     unsafe { *(*ctx).terms.add(id as usize) = Value::Bool(b != 0) }
 }
 
 #[no_mangle]
-pub extern "C" fn rt_set_value(ctx: *mut RowCtx, id: u64, p: *const Value) {
+pub unsafe extern "C" fn rt_set_value(ctx: *mut RowCtx, id: u64, p: *const Value) {
     unsafe {
         let v = val(p).clone();
         *(*ctx).terms.add(id as usize) = v;
@@ -295,7 +303,7 @@ pub fn cmp_code(op: CmpOp) -> u32 {
 }
 
 #[no_mangle]
-pub extern "C" fn rt_int_arith(ctx: *mut RowCtx, op: u32, x: i64, y: i64, site: u32) -> i64 {
+pub unsafe extern "C" fn rt_int_arith(ctx: *mut RowCtx, op: u32, x: i64, y: i64, site: u32) -> i64 {
     match semantics::int_arith(arith_op(op), x, y) {
         Ok(v) => v,
         Err(m) => {
@@ -306,7 +314,7 @@ pub extern "C" fn rt_int_arith(ctx: *mut RowCtx, op: u32, x: i64, y: i64, site: 
 }
 
 #[no_mangle]
-pub extern "C" fn rt_neg_int(ctx: *mut RowCtx, x: i64, site: u32) -> i64 {
+pub unsafe extern "C" fn rt_neg_int(ctx: *mut RowCtx, x: i64, site: u32) -> i64 {
     match semantics::neg_int(x) {
         Ok(v) => v,
         Err(m) => {
@@ -317,7 +325,7 @@ pub extern "C" fn rt_neg_int(ctx: *mut RowCtx, x: i64, site: u32) -> i64 {
 }
 
 #[no_mangle]
-pub extern "C" fn rt_int_sum(ctx: *mut RowCtx, acc: i64, x: i64, site: u32) -> i64 {
+pub unsafe extern "C" fn rt_int_sum(ctx: *mut RowCtx, acc: i64, x: i64, site: u32) -> i64 {
     semantics::int_sum(acc, x).unwrap_or_else(|m| {
         unsafe { &mut *ctx }.fail(site, m);
         0
@@ -325,7 +333,7 @@ pub extern "C" fn rt_int_sum(ctx: *mut RowCtx, acc: i64, x: i64, site: u32) -> i
 }
 
 #[no_mangle]
-pub extern "C" fn rt_int_product(ctx: *mut RowCtx, acc: i64, x: i64, site: u32) -> i64 {
+pub unsafe extern "C" fn rt_int_product(ctx: *mut RowCtx, acc: i64, x: i64, site: u32) -> i64 {
     semantics::int_product(acc, x).unwrap_or_else(|m| {
         unsafe { &mut *ctx }.fail(site, m);
         0
@@ -333,24 +341,28 @@ pub extern "C" fn rt_int_product(ctx: *mut RowCtx, acc: i64, x: i64, site: u32) 
 }
 
 #[no_mangle]
-pub extern "C" fn rt_float_rem(x: f64, y: f64) -> f64 {
+pub unsafe extern "C" fn rt_float_rem(x: f64, y: f64) -> f64 {
     semantics::float_arith(ArithOp::Rem, x, y)
 }
 
 #[no_mangle]
-pub extern "C" fn rt_budget_exhausted(ctx: *mut RowCtx, site: u32) {
+pub unsafe extern "C" fn rt_budget_exhausted(ctx: *mut RowCtx, site: u32) {
     unsafe { &mut *ctx }.fail(site, semantics::budget_error());
 }
 
 #[no_mangle]
-pub extern "C" fn rt_compare(op: u32, a: *const Value, b: *const Value) -> i8 {
+pub unsafe extern "C" fn rt_compare(op: u32, a: *const Value, b: *const Value) -> i8 {
     i8::from(semantics::compare(cmp_op(op), unsafe { val(a) }, unsafe {
         val(b)
     }))
 }
 
 #[no_mangle]
-pub extern "C" fn rt_concat(ctx: *mut RowCtx, a: *const Value, b: *const Value) -> *const Value {
+pub unsafe extern "C" fn rt_concat(
+    ctx: *mut RowCtx,
+    a: *const Value,
+    b: *const Value,
+) -> *const Value {
     let v = match (unsafe { val(a) }, unsafe { val(b) }) {
         (Value::Text(x), Value::Text(y)) => {
             let mut s = String::with_capacity(x.len() + y.len());
@@ -367,7 +379,7 @@ pub extern "C" fn rt_concat(ctx: *mut RowCtx, a: *const Value, b: *const Value) 
 }
 
 #[no_mangle]
-pub extern "C" fn rt_text_contains(haystack: *const Value, needle: *const Value) -> i8 {
+pub unsafe extern "C" fn rt_text_contains(haystack: *const Value, needle: *const Value) -> i8 {
     match (unsafe { val(haystack) }, unsafe { val(needle) }) {
         (Value::Text(h), Value::Text(n)) => i8::from(crate::native::search::contains(h, n)),
         _ => 0,
@@ -375,7 +387,7 @@ pub extern "C" fn rt_text_contains(haystack: *const Value, needle: *const Value)
 }
 
 #[no_mangle]
-pub extern "C" fn rt_list_contains(list: *const Value, item: *const Value) -> i8 {
+pub unsafe extern "C" fn rt_list_contains(list: *const Value, item: *const Value) -> i8 {
     let item = unsafe { val(item) };
     match unsafe { val(list) } {
         Value::List(items) => {
@@ -386,7 +398,7 @@ pub extern "C" fn rt_list_contains(list: *const Value, item: *const Value) -> i8
 }
 
 #[no_mangle]
-pub extern "C" fn rt_match(ctx: *mut RowCtx, re: u32, text: *const Value) -> i8 {
+pub unsafe extern "C" fn rt_match(ctx: *mut RowCtx, re: u32, text: *const Value) -> i8 {
     let ctx = unsafe { &*ctx };
     match (ctx.regexes().get(re as usize), unsafe { val(text) }) {
         (Some(r), Value::Text(t)) => i8::from(r.is_match(t)),
@@ -396,7 +408,7 @@ pub extern "C" fn rt_match(ctx: *mut RowCtx, re: u32, text: *const Value) -> i8 
 
 /// Calls builtin `id` on `n` boxed arguments; null on failure (the context says why).
 #[no_mangle]
-pub extern "C" fn rt_call_builtin(
+pub unsafe extern "C" fn rt_call_builtin(
     ctx: *mut RowCtx,
     id: u64,
     args: *const *const Value,
@@ -422,7 +434,7 @@ pub extern "C" fn rt_call_builtin(
 /// Unary float functions that compiled code calls rather than inlines, so that the result is
 /// the very one the interpreter computes.
 #[no_mangle]
-pub extern "C" fn rt_f64_fn(kind: u32, x: f64) -> f64 {
+pub unsafe extern "C" fn rt_f64_fn(kind: u32, x: f64) -> f64 {
     match kind {
         0 => x.exp(),
         1 => x.ln(),
@@ -437,12 +449,12 @@ pub extern "C" fn rt_f64_fn(kind: u32, x: f64) -> f64 {
 }
 
 #[no_mangle]
-pub extern "C" fn rt_pow(x: f64, y: f64) -> f64 {
+pub unsafe extern "C" fn rt_pow(x: f64, y: f64) -> f64 {
     x.powf(y)
 }
 
 #[no_mangle]
-pub extern "C" fn rt_make_list(
+pub unsafe extern "C" fn rt_make_list(
     ctx: *mut RowCtx,
     items: *const *const Value,
     n: u64,
@@ -453,7 +465,7 @@ pub extern "C" fn rt_make_list(
 }
 
 #[no_mangle]
-pub extern "C" fn rt_make_record(
+pub unsafe extern "C" fn rt_make_record(
     ctx: *mut RowCtx,
     items: *const *const Value,
     n: u64,
@@ -465,14 +477,14 @@ pub extern "C" fn rt_make_record(
 
 /// A list being built by a comprehension: returns a handle.
 #[no_mangle]
-pub extern "C" fn rt_collect_new(ctx: *mut RowCtx) -> u64 {
+pub unsafe extern "C" fn rt_collect_new(ctx: *mut RowCtx) -> u64 {
     let ctx = unsafe { &mut *ctx };
     ctx.lists.push(Vec::new());
     (ctx.lists.len() - 1) as u64
 }
 
 #[no_mangle]
-pub extern "C" fn rt_collect_push(ctx: *mut RowCtx, handle: u64, p: *const Value) {
+pub unsafe extern "C" fn rt_collect_push(ctx: *mut RowCtx, handle: u64, p: *const Value) {
     let v = unsafe { val(p) }.clone();
     if let Some(list) = unsafe { &mut *ctx }.lists.get_mut(handle as usize) {
         list.push(v);
@@ -480,7 +492,7 @@ pub extern "C" fn rt_collect_push(ctx: *mut RowCtx, handle: u64, p: *const Value
 }
 
 #[no_mangle]
-pub extern "C" fn rt_collect_finish(ctx: *mut RowCtx, handle: u64) -> *const Value {
+pub unsafe extern "C" fn rt_collect_finish(ctx: *mut RowCtx, handle: u64) -> *const Value {
     let ctx = unsafe { &mut *ctx };
     let items = ctx
         .lists
@@ -492,7 +504,11 @@ pub extern "C" fn rt_collect_finish(ctx: *mut RowCtx, handle: u64) -> *const Val
 
 /// `min`/`max` fold step over texts: the kept value (the first of equals).
 #[no_mangle]
-pub extern "C" fn rt_minmax_text(max: i8, best: *const Value, x: *const Value) -> *const Value {
+pub unsafe extern "C" fn rt_minmax_text(
+    max: i8,
+    best: *const Value,
+    x: *const Value,
+) -> *const Value {
     match (unsafe { val(best) }, unsafe { val(x) }) {
         (Value::Text(b), Value::Text(v)) => {
             let keep_best = if max != 0 { b >= v } else { b <= v };
@@ -507,7 +523,7 @@ pub extern "C" fn rt_minmax_text(max: i8, best: *const Value, x: *const Value) -
 }
 
 #[no_mangle]
-pub extern "C" fn rt_check_unit(
+pub unsafe extern "C" fn rt_check_unit(
     ctx: *mut RowCtx,
     x: f64,
     criterion: *const Value,

@@ -4,9 +4,12 @@
 
 pub mod abi;
 pub mod builtins;
+pub mod capi;
 pub mod decode;
 pub mod driver;
+pub mod meta;
 pub mod native;
+pub mod output;
 pub mod semantics;
 pub mod ty;
 pub mod value;

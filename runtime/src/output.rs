@@ -1,0 +1,54 @@
+//! The output record of one rollout, shared by the CLI and the shared library's C API:
+//! `{"score": <number|null>, "terms": {<name>: <value>, …}}`.
+
+use serde_json::{Map, Number};
+
+use crate::Value;
+
+/// A term as the output shows it.
+pub struct TermInfo<'a> {
+    pub name: &'a str,
+    pub in_breakdown: bool,
+}
+
+/// The JSON line for a scored rollout; `values` are indexed like `terms`.
+pub fn row_json(values: &[Value], terms: &[TermInfo], score: Option<usize>) -> String {
+    let score_json = score.map_or(serde_json::Value::Null, |id| number_json(&values[id]));
+    let mut breakdown = Map::new();
+    for (id, term) in terms.iter().enumerate() {
+        if term.in_breakdown && Some(id) != score {
+            breakdown.insert(term.name.to_string(), number_json(&values[id]));
+        }
+    }
+    let mut out = Map::new();
+    out.insert("score".into(), score_json);
+    out.insert("terms".into(), serde_json::Value::Object(breakdown));
+    serde_json::Value::Object(out).to_string()
+}
+
+/// Numbers and bools as JSON; non-finite floats as the strings "NaN", "inf", "-inf" (JSON has
+/// no literal for them); none as null.
+pub fn number_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::None => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Int(i) => serde_json::Value::Number((*i).into()),
+        Value::Float(x) => match Number::from_f64(*x) {
+            Some(n) => serde_json::Value::Number(n),
+            None => serde_json::Value::String(crate::value::format_float(*x)),
+        },
+        other => serde_json::Value::String(other.to_string()),
+    }
+}
+
+/// The error record of a row whose scoring failed.
+pub fn runtime_error_json(line: u64, message: &str, term: Option<&str>, at: &str) -> String {
+    let mut err = Map::new();
+    err.insert("line".into(), serde_json::json!(line));
+    err.insert("message".into(), serde_json::json!(message));
+    if let Some(t) = term {
+        err.insert("term".into(), serde_json::json!(t));
+    }
+    err.insert("at".into(), serde_json::json!(at));
+    serde_json::json!({ "error": err }).to_string()
+}
