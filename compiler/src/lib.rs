@@ -5,6 +5,7 @@
 //! The runtime crate (`reward-runtime`) holds what running needs and never depends on this crate.
 
 pub use reward_runtime::builtins;
+pub mod aot;
 pub mod backend;
 pub mod check;
 pub mod diag;

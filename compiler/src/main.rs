@@ -72,6 +72,18 @@ enum Command {
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
     },
+    /// Compile a spec into a shared library with a C API (and its header beside it).
+    Build {
+        spec: PathBuf,
+        /// The library to write, e.g. `libmyreward.so`; the header is written beside it.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// The runtime's static library (default: libreward_runtime.a next to this program).
+        #[arg(long)]
+        runtime: Option<PathBuf>,
+    },
     /// Print the typed IR of a spec (for debugging and bug reports).
     Ir {
         spec: PathBuf,
@@ -234,6 +246,27 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Build {
+            spec,
+            output,
+            params,
+            runtime,
+        } => {
+            let spec = match compile_with_params(&spec, &params) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            match build_library(&spec, &output, runtime.as_deref()) {
+                Ok(header) => {
+                    eprintln!("wrote {} and {}", output.display(), header.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Ir { spec, params } => {
             let spec = match compile_with_params(&spec, &params) {
                 Ok(s) => s,
@@ -243,6 +276,19 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+fn build_library(spec: &Spec, output: &Path, runtime: Option<&Path>) -> Result<PathBuf, String> {
+    let object = reward::aot::object_file(spec)?;
+    let runtime = reward::aot::find_runtime(runtime)?;
+    reward::aot::link(&object, &runtime, output)?;
+    let stem = output
+        .file_stem()
+        .map_or("libreward".into(), |s| s.to_string_lossy().into_owned());
+    let header = output.with_file_name(format!("{stem}.h"));
+    std::fs::write(&header, reward::aot::header(spec, &stem))
+        .map_err(|e| format!("cannot write {}: {e}", header.display()))?;
+    Ok(header)
 }
 
 fn compile_with_params(path: &Path, params: &[String]) -> Result<Spec, ExitCode> {
