@@ -33,6 +33,9 @@ enum Command {
     Check {
         #[arg(required = true)]
         specs: Vec<PathBuf>,
+        /// Also compile to native code and print how long each phase takes (median of 10 runs).
+        #[arg(long)]
+        timings: bool,
     },
     /// Run the `test` blocks of specs. Exit 0 when all pass, 1 otherwise.
     Test {
@@ -95,7 +98,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { specs } => {
+        Command::Check { specs, timings } => {
             let mut ok = true;
             for spec in &specs {
                 match compile_file(spec, &[]) {
@@ -106,6 +109,15 @@ fn main() -> ExitCode {
                             s.program.terms.len(),
                             s.program.tests.len()
                         );
+                        if timings {
+                            match phase_timings(spec, &s) {
+                                Ok(line) => println!("{line}"),
+                                Err(e) => {
+                                    eprintln!("error: {e}");
+                                    ok = false;
+                                }
+                            }
+                        }
                     }
                     Err(diags) => {
                         eprint!("{diags}");
@@ -276,6 +288,33 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// Median wall time of parse + check and of JIT compilation, over 10 runs each.
+fn phase_timings(path: &Path, spec: &Spec) -> Result<String, String> {
+    use std::time::Instant;
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut front = Vec::new();
+    let mut jit = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        reward::scoring::compile_source(&path.display().to_string(), &text, &dir, &[])?;
+        front.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        reward::jit::compile(&spec.program).map_err(|e| e.to_string())?;
+        jit.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let (f, j) = (median(front), median(jit));
+    Ok(format!(
+        "{}: parse+check {f:.2} ms, jit {j:.2} ms, total {:.2} ms",
+        path.display(),
+        f + j
+    ))
 }
 
 fn build_library(spec: &Spec, output: &Path, runtime: Option<&Path>) -> Result<PathBuf, String> {

@@ -200,19 +200,26 @@ impl TyVisitor<'_> {
 /// Accepts a float only when it is an exact integer in range: pandas writes integer columns with
 /// missing values as floats (`3.0`).
 fn float_to_int(x: f64) -> Outcome {
-    // 2^63 is exactly representable; i64::MAX is not, so compare against the power of two.
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    // Only floats below 2^53 in magnitude: beyond it a float may be the rounding of a larger
+    // integer literal (serde_json hands integers outside i64 over as floats, so
+    // -9223372036854775809 would otherwise arrive as exactly i64::MIN).
+    const LIMIT: f64 = 9_007_199_254_740_992.0;
     if x.fract() != 0.0 {
         Err(DecodeError::new(format!(
             "expected int, found {}",
             Number::F(x)
         )))
-    } else if (-LIMIT..LIMIT).contains(&x) {
+    } else if (-LIMIT..=LIMIT).contains(&x) {
         // In range and integral, so the conversion is exact.
         Ok(Value::Int(x as i64))
-    } else {
+    } else if x.abs() >= 9_223_372_036_854_775_808.0 {
         Err(DecodeError::new(format!(
             "integer {} does not fit in 64 bits",
+            Number::F(x)
+        )))
+    } else {
+        Err(DecodeError::new(format!(
+            "expected int, found {}: a number written as a float (or outside the 64-bit range) is read as an int only up to 2^53 in magnitude",
             Number::F(x)
         )))
     }

@@ -589,6 +589,7 @@ impl<'m> Checker<'m> {
             let ty = self.resolve_type(m, ty);
             let mut cx = Ctx::new(m, false);
             cx.place = "a param's value";
+            let errors_before = self.diags.len();
             let expr = self.check_expected_as(
                 &mut cx,
                 value,
@@ -596,7 +597,8 @@ impl<'m> Checker<'m> {
                 &format!("param `{}` (declared `{ty}`)", name.name),
             );
             let mut folded = Value::None;
-            if expr.ty != Ty::Error {
+            // Evaluate only what checked cleanly: an error anywhere inside leaves holes.
+            if expr.ty != Ty::Error && self.diags.len() == errors_before {
                 match crate::interp::eval_const(&expr, &self.regex_table()) {
                     Ok(v) => folded = v,
                     Err(e) => self.error(
@@ -1373,13 +1375,14 @@ impl<'m> Checker<'m> {
                 let ty = self.params[idx].ty.clone();
                 let mut cx = Ctx::new(0, false);
                 cx.place = "a test's param";
+                let errors_before = self.diags.len();
                 let expr = self.check_expected_as(
                     &mut cx,
                     value,
                     &ty,
                     &format!("param `{}` (declared `{ty}`)", pname.name),
                 );
-                if expr.ty == Ty::Error {
+                if expr.ty == Ty::Error || self.diags.len() != errors_before {
                     continue;
                 }
                 match crate::interp::eval_const(&expr, &self.regex_table()) {

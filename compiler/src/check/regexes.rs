@@ -66,7 +66,7 @@ impl Checker<'_> {
             let sub = Span::new(
                 span.file,
                 body_start + at.start.offset,
-                body_start + at.end.offset.max(at.start.offset + 1),
+                body_start + at.end.offset.max(next_boundary(pattern, at.start.offset)),
             );
             let d = match e.kind() {
                 ErrorKind::UnsupportedBackreference => Diagnostic::new(Code::E0009, sub, "backreferences are not supported")
@@ -114,4 +114,11 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// The end of the character that starts at byte `at` (an empty error span becomes that char).
+fn next_boundary(text: &str, at: usize) -> usize {
+    text.get(at..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(at, |c| at + c.len_utf8())
 }

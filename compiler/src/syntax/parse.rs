@@ -432,8 +432,10 @@ fn syntax_error(
     // A reserved word where a name was expected: say so (the word may end right at the error).
     if expected.iter().any(|e| e == "a name") {
         let word_start = src[..start]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let word_start = if word_start == start {
             start + (rest.len() - rest.trim_start().len())
         } else {
