@@ -876,6 +876,24 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         }
     }
 
+    /// Cranelift's `fmin` with the language's result for NaN: the runtime's canonical NaN (the
+    /// instruction would pass an operand's NaN through, with its sign and payload).
+    fn fmin(&mut self, x: CValue, y: CValue) -> CValue {
+        let m = self.b.ins().fmin(x, y);
+        self.canonical_nan(m)
+    }
+
+    fn fmax(&mut self, x: CValue, y: CValue) -> CValue {
+        let m = self.b.ins().fmax(x, y);
+        self.canonical_nan(m)
+    }
+
+    fn canonical_nan(&mut self, v: CValue) -> CValue {
+        let is_nan = self.b.ins().fcmp(FloatCC::Unordered, v, v);
+        let nan = self.b.ins().f64const(f64::NAN);
+        self.b.ins().select(is_nan, nan, v)
+    }
+
     fn int_arith(&mut self, op: ArithOp, x: CValue, y: CValue, span: Span) -> CValue {
         // Overflow and division by zero are row errors with the interpreter's messages: the
         // helper computes the result and, when it fails, the message.
@@ -964,11 +982,11 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             };
             let out = match (name, v.as_slice()) {
                 ("abs", [x]) => Some(self.b.ins().fabs(*x)),
-                ("min", [x, y]) => Some(self.b.ins().fmin(*x, *y)),
-                ("max", [x, y]) => Some(self.b.ins().fmax(*x, *y)),
+                ("min", [x, y]) => Some(self.fmin(*x, *y)),
+                ("max", [x, y]) => Some(self.fmax(*x, *y)),
                 ("clip", [x, lo, hi]) => {
-                    let m = self.b.ins().fmax(*x, *lo);
-                    Some(self.b.ins().fmin(m, *hi))
+                    let m = self.fmax(*x, *lo);
+                    Some(self.fmin(m, *hi))
                 }
                 ("floor", [x]) => Some(self.b.ins().floor(*x)),
                 ("ceil", [x]) => Some(self.b.ins().ceil(*x)),
@@ -1131,9 +1149,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let combined = match fr {
                     Repr::Float => {
                         if max {
-                            self.b.ins().fmax(a, v)
+                            self.fmax(a, v)
                         } else {
-                            self.b.ins().fmin(a, v)
+                            self.fmin(a, v)
                         }
                     }
                     Repr::Int => {
