@@ -226,6 +226,8 @@ const HELPERS: &[(&str, &[Type], &[Type])] = &[
         &[types::I64, types::F64, types::I64, types::I32],
         &[types::F64],
     ),
+    ("rt_arena_mark", &[types::I64], &[types::I64]),
+    ("rt_arena_release", &[types::I64, types::I64], &[]),
 ];
 
 /// Compiles a checked program to native code.
@@ -1089,6 +1091,8 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
 
         let index = self.b.declare_var(types::I64);
         self.b.def_var(index, zero64);
+        let mark = self.b.declare_var(types::I64);
+        self.b.def_var(mark, zero64);
         let header = self.b.create_block();
         let body = self.b.create_block();
         let next = self.b.create_block();
@@ -1101,6 +1105,15 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
 
         self.b.switch_to_block(body);
         self.charge(e.span);
+        // Values boxed during an iteration are dead at its end (the language is pure, and the
+        // accumulators hold scalars or copies), so the row's arena is rolled back each time —
+        // except for a `min`/`max` over texts, whose accumulator may point at such a value.
+        let reclaim = !(matches!(agg.kind, AggKind::Min | AggKind::Max) && fr == Repr::Ptr);
+        if reclaim {
+            let ctx = self.ctx;
+            let m = self.call1("rt_arena_mark", &[ctx]);
+            self.b.def_var(mark, m);
+        }
         let i = self.b.use_var(index);
         let p = self.call1("rt_list_get", &[list, i]);
         let elem = self.unboxed(p, &elem_ty);
@@ -1240,6 +1253,11 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         }
         self.b.ins().jump(next, &[]);
         self.b.switch_to_block(next);
+        if reclaim {
+            let ctx = self.ctx;
+            let m = self.b.use_var(mark);
+            self.call("rt_arena_release", &[ctx, m]);
+        }
         let i = self.b.use_var(index);
         let i1 = self.b.ins().iadd_imm_s(i, 1);
         self.b.def_var(index, i1);

@@ -499,6 +499,8 @@ pub unsafe extern "C" fn rt_collect_finish(ctx: *mut RowCtx, handle: u64) -> *co
         .get_mut(handle as usize)
         .map(std::mem::take)
         .unwrap_or_default();
+    // Comprehensions nest, so lists finish in reverse order of creation.
+    ctx.lists.truncate(handle as usize);
     ctx.alloc(Value::List(items.into()))
 }
 
@@ -537,6 +539,20 @@ pub unsafe extern "C" fn rt_check_unit(
         unsafe { &mut *ctx }.fail(site, m);
         0.0
     })
+}
+
+/// The current size of the row's arena, to roll back to at the end of a loop iteration.
+#[no_mangle]
+pub unsafe extern "C" fn rt_arena_mark(ctx: *mut RowCtx) -> i64 {
+    unsafe { &*ctx }.arena.len() as i64
+}
+
+/// Frees every value boxed since `mark` (compiled code holds no pointer to them any more).
+#[no_mangle]
+pub unsafe extern "C" fn rt_arena_release(ctx: *mut RowCtx, mark: i64) {
+    let ctx = unsafe { &mut *ctx };
+    ctx.arena
+        .truncate(usize::try_from(mark).unwrap_or(usize::MAX));
 }
 
 /// Every helper with its symbol name, for registration with a JIT or a linker.
@@ -582,5 +598,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("rt_collect_finish", rt_collect_finish as *const u8),
         ("rt_minmax_text", rt_minmax_text as *const u8),
         ("rt_check_unit", rt_check_unit as *const u8),
+        ("rt_arena_mark", rt_arena_mark as *const u8),
+        ("rt_arena_release", rt_arena_release as *const u8),
     ]
 }
