@@ -1755,11 +1755,11 @@ score = as_float
     assert_eq!(c.int(1, "r"), 0, "range of a negative is empty");
     assert_eq!(
         c.error(3).0,
-        "int: int(9.3e+18) is not representable as a 64-bit integer"
+        "int: 9.3e+18 is not representable as a 64-bit integer"
     );
     assert_eq!(
         c.error(5).0,
-        "range: range(10000001) is over the limit of 10,000,000 elements"
+        "range: 10000001 elements is over the limit of 10,000,000"
     );
 }
 

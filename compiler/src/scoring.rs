@@ -5,8 +5,9 @@ use std::path::Path;
 
 use reward_runtime::decode::decode_row;
 use reward_runtime::driver::RowOutput;
+use reward_runtime::output::{number_json, row_json, runtime_error_json, TermInfo};
 use reward_runtime::{Ty, Value};
-use serde_json::{json, Map, Number};
+use serde_json::Map;
 
 use crate::backend::Backend;
 use crate::check::{compile, RootSource};
@@ -120,56 +121,27 @@ impl Spec {
 
     /// `{"score": …, "terms": {…}}` with terms in source order.
     pub fn output_json(&self, values: &[Value]) -> String {
-        let score = self
+        let terms: Vec<TermInfo> = self
             .program
-            .score
-            .map_or(serde_json::Value::Null, |id| number_json(&values[id]));
-        let mut terms = Map::new();
-        for (id, term) in self.program.terms.iter().enumerate() {
-            if term.in_breakdown && Some(id) != self.program.score {
-                terms.insert(term.name.clone(), number_json(&values[id]));
-            }
-        }
-        let mut out = Map::new();
-        out.insert("score".into(), score);
-        out.insert("terms".into(), serde_json::Value::Object(terms));
-        serde_json::Value::Object(out).to_string()
+            .terms
+            .iter()
+            .map(|t| TermInfo {
+                name: &t.name,
+                in_breakdown: t.in_breakdown,
+            })
+            .collect();
+        row_json(values, &terms, self.program.score)
     }
 
     pub fn runtime_error_json(&self, line_no: u64, e: &RuntimeError) -> String {
-        let (l, c) = self.sources.line_col(e.span);
-        let mut err = Map::new();
-        err.insert("line".into(), json!(line_no));
-        err.insert("message".into(), json!(e.message));
-        if let Some(t) = e.term {
-            err.insert("term".into(), json!(self.program.terms[t].name));
-        }
-        err.insert(
-            "at".into(),
-            json!(format!("{}:{l}:{c}", self.sources.name(e.span.file))),
-        );
-        json!({ "error": err }).to_string()
+        let term = e.term.map(|t| self.program.terms[t].name.as_str());
+        runtime_error_json(line_no, &e.message, term, &self.locate(e))
     }
 
     /// Where a run-time error happened, for people: `file:line:col`.
     pub fn locate(&self, e: &RuntimeError) -> String {
         let (l, c) = self.sources.line_col(e.span);
         format!("{}:{l}:{c}", self.sources.name(e.span.file))
-    }
-}
-
-/// Numbers and bools as JSON; non-finite floats as the strings "NaN", "inf", "-inf" (JSON has no
-/// literal for them); none as null.
-pub fn number_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::None => serde_json::Value::Null,
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Int(i) => serde_json::Value::Number((*i).into()),
-        Value::Float(x) => match Number::from_f64(*x) {
-            Some(n) => serde_json::Value::Number(n),
-            None => serde_json::Value::String(reward_runtime::value::format_float(*x)),
-        },
-        other => serde_json::Value::String(other.to_string()),
     }
 }
 

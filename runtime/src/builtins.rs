@@ -161,7 +161,7 @@ pub static BUILTINS: &[Builtin] = &[
         |a, _| {
             let n = a[0].as_int();
             if n > 10_000_000 {
-                return Err(format!("range({n}) is over the limit of 10,000,000 elements"));
+                return Err(format!("{n} elements is over the limit of 10,000,000"));
             }
             Ok(Value::List((0..n.max(0)).map(Value::Int).collect()))
         }),
@@ -212,7 +212,7 @@ pub static BUILTINS: &[Builtin] = &[
             let x = a[0].as_f64();
             let r = x.trunc();
             if r.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&r) {
-                Err(format!("int({}) is not representable as a 64-bit integer", crate::value::format_float(x)))
+                Err(format!("{} is not representable as a 64-bit integer", crate::value::format_float(x)))
             } else {
                 Ok(Value::Int(r as i64))
             }
