@@ -174,7 +174,7 @@ fn main() -> ExitCode {
             no_progress,
             engine,
         } => {
-            let spec = match compile_with_params(&spec, &params) {
+            let spec = match compile_scoring_spec(&spec, &params) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
@@ -241,7 +241,7 @@ fn main() -> ExitCode {
             row,
             params,
         } => {
-            let spec = match compile_with_params(&spec, &params) {
+            let spec = match compile_scoring_spec(&spec, &params) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
@@ -264,7 +264,7 @@ fn main() -> ExitCode {
             params,
             runtime,
         } => {
-            let spec = match compile_with_params(&spec, &params) {
+            let spec = match compile_scoring_spec(&spec, &params) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
@@ -328,6 +328,20 @@ fn build_library(spec: &Spec, output: &Path, runtime: Option<&Path>) -> Result<P
     std::fs::write(&header, reward::aot::header(spec, &stem))
         .map_err(|e| format!("cannot write {}: {e}", header.display()))?;
     Ok(header)
+}
+
+/// Compiles a spec that can score rollouts (not a library of functions).
+fn compile_scoring_spec(path: &Path, params: &[String]) -> Result<Spec, ExitCode> {
+    let spec = compile_with_params(path, params)?;
+    if spec.program.score.is_none() {
+        eprintln!(
+            "error: {} has no `score`: it is a library of functions (import it with `use \"{}\"`), not a reward to run",
+            path.display(),
+            path.display()
+        );
+        return Err(ExitCode::from(1));
+    }
+    Ok(spec)
 }
 
 fn compile_with_params(path: &Path, params: &[String]) -> Result<Spec, ExitCode> {
