@@ -45,6 +45,8 @@ pub enum R {
     Num,
     /// `T?` where `T` is bound by a `List` parameter.
     OptElem,
+    /// `list[T]` where `T` is bound by a `List` parameter.
+    SameList,
 }
 
 /// What a builtin may need besides its arguments.
@@ -153,6 +155,15 @@ pub static BUILTINS: &[Builtin] = &[
         |a, _| Ok(Value::Int(t(a, 0).chars().count() as i64))),
     b!("len", None, [List], Int, "Number of elements.",
         |a, _| Ok(Value::Int(a[0].as_list().len() as i64))),
+    b!("distinct", None, [List], SameList,
+        "The elements without repeats, in order of first occurrence; elements are compared with `==` (so -0.0 equals 0.0 and every NaN is kept). Linear time for texts, ints and bools.",
+        |a, _| Ok(Value::List(distinct(a[0].as_list()).into()))),
+    b!("to_text", None, [Num], Text,
+        "An int as decimal digits; a float in its shortest round-trip form (3.0, 0.1, 1e300, NaN, inf).",
+        |a, _| Ok(text(match &a[0] {
+            Value::Int(i) => i.to_string(),
+            v => crate::value::format_float(v.as_f64()),
+        }))),
     b!("first", None, [List], OptElem, "The first element, or none for an empty list.",
         |a, _| Ok(a[0].as_list().first().cloned().unwrap_or(Value::None))),
     b!("last", None, [List], OptElem, "The last element, or none for an empty list.",
@@ -315,6 +326,53 @@ pub static BUILTINS: &[Builtin] = &[
         "math_equal(pred, gold): equal after normalisation, as exact rationals, or as floats within 1e-9 relative; an empty prediction is never equal.",
         |a, _| Ok(Value::Bool(native::math_equal(t(a, 0), t(a, 1))))),
 ];
+
+/// Elements without repeats under `==`, first occurrences in order.
+fn distinct(items: &[Value]) -> Vec<Value> {
+    use std::collections::HashSet;
+    #[derive(PartialEq, Eq, Hash)]
+    enum Key<'a> {
+        Bool(bool),
+        Int(i64),
+        Float(u64),
+        Text(&'a str),
+        None,
+    }
+    let mut seen: HashSet<Key> = HashSet::new();
+    let mut out: Vec<Value> = Vec::new();
+    for v in items {
+        let k = match v {
+            Value::Bool(b) => Some(Key::Bool(*b)),
+            Value::Int(i) => Some(Key::Int(*i)),
+            // -0.0 == 0.0; NaN is never equal to anything, so every NaN is kept.
+            Value::Float(x) if x.is_nan() => {
+                out.push(v.clone());
+                continue;
+            }
+            Value::Float(x) => Some(Key::Float(if *x == 0.0 { 0 } else { x.to_bits() })),
+            Value::Text(t) => Some(Key::Text(t)),
+            Value::None => Some(Key::None),
+            _ => None,
+        };
+        match k {
+            Some(k) => {
+                if seen.insert(k) {
+                    out.push(v.clone());
+                }
+            }
+            // Lists and records: compare with the ones kept so far (quadratic, rare).
+            None => {
+                if !out
+                    .iter()
+                    .any(|o| crate::semantics::compare(crate::semantics::CmpOp::Eq, o, v))
+                {
+                    out.push(v.clone());
+                }
+            }
+        }
+    }
+    out
+}
 
 fn regex_of<'c>(args: &[Value], i: usize, cx: &'c EvalContext) -> &'c regex::Regex {
     match &args[i] {

@@ -1538,6 +1538,7 @@ fn signature(id: BuiltinId) -> String {
         R::ListInt => "list[int]",
         R::Num => "int|float",
         R::OptElem => "T?",
+        R::SameList => "list[T]",
     };
     format!("`{}({}) -> {ret}`", b.name, params.join(", "))
 }
@@ -1605,6 +1606,7 @@ fn match_builtin(id: BuiltinId, args: &[Expr]) -> Option<(Vec<Expr>, Ty)> {
             }
         }
         R::OptElem => Ty::optional(elem.unwrap_or(Ty::Error)),
+        R::SameList => Ty::list(elem.unwrap_or(Ty::Error)),
     };
     Some((out, ret))
 }
