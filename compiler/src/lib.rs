@@ -9,6 +9,7 @@ pub mod aot;
 pub mod backend;
 pub mod check;
 pub mod diag;
+pub mod import_rm;
 pub mod interp;
 pub mod ir;
 pub mod jit;

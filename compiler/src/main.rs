@@ -60,6 +60,9 @@ enum Command {
         /// Never show the progress bar.
         #[arg(long)]
         no_progress: bool,
+        /// Add each reward machine's per-step rewards: `"steps": {"machine": [r0, r1, …]}`.
+        #[arg(long)]
+        steps: bool,
         /// Execution engine: native code (`jit`) or the reference interpreter (`interp`).
         #[arg(long, value_enum, default_value_t = Engine::Jit)]
         engine: Engine,
@@ -86,6 +89,16 @@ enum Command {
         /// The runtime's static library (default: libreward_runtime.a next to this program).
         #[arg(long)]
         runtime: Option<PathBuf>,
+    },
+    /// Convert a machine in the reward-machines text format into a `.reward` spec.
+    ImportRm {
+        file: PathBuf,
+        /// Write the spec here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// `original`: reproduce the original code's reward on steps no edge matches.
+        #[arg(long, value_name = "MODE")]
+        compat: Option<String>,
     },
     /// Print the typed IR of a spec (for debugging and bug reports).
     Ir {
@@ -173,6 +186,7 @@ fn main() -> ExitCode {
             threads,
             no_progress,
             engine,
+            steps,
         } => {
             let spec = match compile_scoring_spec(&spec, &params) {
                 Ok(s) => s,
@@ -216,7 +230,7 @@ fn main() -> ExitCode {
                 },
             };
             match driver::run(reader, writer, &opts, |line_no, line| {
-                spec.score_line(backend, line_no, line)
+                spec.score_line_with(backend, line_no, line, steps)
             }) {
                 Ok(summary) => {
                     if summary.errors > 0 {
@@ -278,6 +292,46 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+        }
+        Command::ImportRm {
+            file,
+            output,
+            compat,
+        } => {
+            let compat_original = match compat.as_deref() {
+                None => false,
+                Some("original") => true,
+                Some(other) => {
+                    eprintln!("error: unknown compat mode `{other}` (the only one is `original`)");
+                    return ExitCode::from(1);
+                }
+            };
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: cannot read `{}`: {e}", file.display());
+                    return ExitCode::from(1);
+                }
+            };
+            let rm = match reward::import_rm::parse(&text) {
+                Ok(rm) => rm,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", file.display());
+                    return ExitCode::from(1);
+                }
+            };
+            let spec =
+                reward::import_rm::to_spec(&rm, &file.display().to_string(), compat_original);
+            match output {
+                Some(path) => {
+                    if let Err(e) = std::fs::write(&path, spec) {
+                        eprintln!("error: cannot write `{}`: {e}", path.display());
+                        return ExitCode::from(1);
+                    }
+                }
+                None => print!("{spec}"),
+            }
+            ExitCode::SUCCESS
         }
         Command::Ir { spec, params } => {
             let spec = match compile_with_params(&spec, &params) {

@@ -100,6 +100,18 @@ impl Spec {
 
     /// Scores one JSON line: the output record, or an error record naming the line.
     pub fn score_line(&self, backend: &dyn Backend, line_no: u64, line: &str) -> RowOutput {
+        self.score_line_with(backend, line_no, line, false)
+    }
+
+    /// Like [`Spec::score_line`]; with `steps`, the record also has `"steps": {machine: [r0, r1,
+    /// …]}`, the per-step rewards of every reward machine.
+    pub fn score_line_with(
+        &self,
+        backend: &dyn Backend,
+        line_no: u64,
+        line: &str,
+        steps: bool,
+    ) -> RowOutput {
         let row = match decode_row(line, self.input_type()) {
             Ok(row) => row,
             Err(e) => {
@@ -111,6 +123,7 @@ impl Spec {
             }
         };
         match backend.eval_row(&row) {
+            Ok(values) if steps => RowOutput::ok(self.output_json_with_steps(&values)),
             Ok(values) => RowOutput::ok(self.output_json(&values)),
             Err(e) => RowOutput {
                 json: self.runtime_error_json(line_no, &e),
@@ -131,6 +144,26 @@ impl Spec {
             })
             .collect();
         row_json(values, &terms, self.program.score)
+    }
+
+    fn output_json_with_steps(&self, values: &[Value]) -> String {
+        let mut record: serde_json::Value =
+            serde_json::from_str(&self.output_json(values)).unwrap_or_default();
+        let mut streams = Map::new();
+        for (id, term) in self.program.terms.iter().enumerate() {
+            if term.kind != crate::ir::TermKind::Machine {
+                continue;
+            }
+            // A machine's run record is the term just before its total.
+            if let Some(Value::Record(run)) = id.checked_sub(1).map(|r| &values[r]) {
+                let rewards = run[1].as_list().iter().map(number_json).collect();
+                streams.insert(term.name.clone(), serde_json::Value::Array(rewards));
+            }
+        }
+        if let serde_json::Value::Object(map) = &mut record {
+            map.insert("steps".into(), serde_json::Value::Object(streams));
+        }
+        record.to_string()
     }
 
     pub fn runtime_error_json(&self, line_no: u64, e: &RuntimeError) -> String {

@@ -47,6 +47,8 @@ pub enum R {
     OptElem,
     /// `list[T]` where `T` is bound by a `List` parameter.
     SameList,
+    /// The result record of a reward machine run (see `machine::run`).
+    MachineRun,
 }
 
 /// What a builtin may need besides its arguments.
@@ -155,6 +157,10 @@ pub static BUILTINS: &[Builtin] = &[
         |a, _| Ok(Value::Int(t(a, 0).chars().count() as i64))),
     b!("len", None, [List], Int, "Number of elements.",
         |a, _| Ok(Value::Int(a[0].as_list().len() as i64))),
+    // Not callable by name (the module is internal): machines lower to it.
+    b!("machine_run", Some("internal"), [List, List], MachineRun,
+        "Runs a reward machine table over per-step edge masks.",
+        |a, _| crate::machine::run(&a[0], a[1].as_list())),
     b!("distinct", None, [List], SameList,
         "The elements without repeats, in order of first occurrence; elements are compared with `==` (so -0.0 equals 0.0 and every NaN is kept). Linear time for texts, ints and bools.",
         |a, _| Ok(Value::List(distinct(a[0].as_list()).into()))),

@@ -445,6 +445,35 @@ impl Checker<'_> {
         if let Some((_, local, ty)) = cx.locals.iter().rev().find(|(n, _, _)| *n == id.name) {
             return Expr::new(ExprKind::Local(*local), ty.clone(), span);
         }
+        // A prop is a per-step proposition: inside a step context it stands for its expression.
+        if let Some(&item) = self.props.get(&id.name) {
+            if !cx.locals.iter().any(|(n, _, _)| n == "step") {
+                self.error(
+                    Diagnostic::new(Code::E0028, span, format!("prop `{}` is a per-step proposition", id.name))
+                        .label("used outside a step")
+                        .help("use props in the guards of a machine, where `step` is the current element of the trace"),
+                );
+                return err(span);
+            }
+            if self.expanding_props.contains(&id.name) {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0012,
+                        span,
+                        format!("prop `{}` depends on itself", id.name),
+                    )
+                    .help("break the cycle"),
+                );
+                return err(span);
+            }
+            let ast::ItemKind::Prop { value, .. } = &self.modules[0].ast.items[item].kind else {
+                return err(span);
+            };
+            self.expanding_props.push(id.name.clone());
+            let e = self.check_expr(cx, value);
+            self.expanding_props.pop();
+            return e;
+        }
         // `input` is the whole rollout: `input.type` reads a column whose name is a keyword.
         if id.name == "input" {
             return match (&self.input, cx.allow_terms) {
@@ -1539,6 +1568,7 @@ fn signature(id: BuiltinId) -> String {
         R::Num => "int|float",
         R::OptElem => "T?",
         R::SameList => "list[T]",
+        R::MachineRun => "{total: float, rewards: list[float], done: int?, state: text}",
     };
     format!("`{}({}) -> {ret}`", b.name, params.join(", "))
 }
@@ -1607,6 +1637,7 @@ fn match_builtin(id: BuiltinId, args: &[Expr]) -> Option<(Vec<Expr>, Ty)> {
         }
         R::OptElem => Ty::optional(elem.unwrap_or(Ty::Error)),
         R::SameList => Ty::list(elem.unwrap_or(Ty::Error)),
+        R::MachineRun => crate::check::machine_result_type(),
     };
     Some((out, ret))
 }

@@ -4,6 +4,7 @@
 
 mod expr;
 pub mod load;
+mod machine;
 mod regexes;
 
 // Ordered maps: every list of names in a message comes out the same on every run.
@@ -19,6 +20,7 @@ use crate::syntax::ast::{self, ItemKind, TypeExprKind, UseDecl};
 use load::{Loaded, ModuleKind};
 
 pub use load::RootSource;
+pub(crate) use machine::machine_result_type;
 
 /// Longest chain of user-function calls accepted.
 const MAX_CALL_DEPTH: usize = 64;
@@ -60,6 +62,8 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         eval_order: Vec::new(),
         tests: Vec::new(),
         defining_type: None,
+        props: HashMap::new(),
+        expanding_props: Vec::new(),
     };
     checker.run(overrides, override_file);
     let Checker {
@@ -163,9 +167,18 @@ struct TermSlot {
 #[derive(Clone, Copy)]
 enum TermSource {
     Item(usize),
+    /// A machine's run record, and its total reward (which reads the run).
+    MachineRun(usize),
+    MachineTotal(TermId),
     Rubric(usize),
-    Criterion { item: usize, index: usize },
-    Tag { item: usize, tag: usize },
+    Criterion {
+        item: usize,
+        index: usize,
+    },
+    Tag {
+        item: usize,
+        tag: usize,
+    },
 }
 
 pub(crate) struct Checker<'m> {
@@ -185,6 +198,10 @@ pub(crate) struct Checker<'m> {
     tests: Vec<ir::Test>,
     /// The `type` alias being resolved, to explain a recursive use.
     defining_type: Option<String>,
+    /// `prop` items of the root file: name → item index.
+    props: HashMap<String, usize>,
+    /// Props being expanded (a prop that reads itself is an error).
+    expanding_props: Vec<String>,
 }
 
 /// Where an expression is checked: which module's names it sees and whether it may read the
@@ -865,6 +882,27 @@ impl<'m> Checker<'m> {
                         TermSource::Item(i),
                     );
                 }
+                ItemKind::Prop { name, .. } if self.define(0, name, "prop") => {
+                    self.props.insert(name.name.clone(), i);
+                }
+                ItemKind::Machine(m) => {
+                    if !self.define(0, &m.name, "machine") {
+                        continue;
+                    }
+                    let run = self.terms.len();
+                    self.add_term(
+                        format!("{}#run", m.name.name),
+                        TermKind::Let,
+                        m.name.span,
+                        TermSource::MachineRun(i),
+                    );
+                    self.add_term(
+                        m.name.name.clone(),
+                        TermKind::Machine,
+                        m.name.span,
+                        TermSource::MachineTotal(run),
+                    );
+                }
                 ItemKind::Rubric(r) => {
                     if !self.define(0, &r.name, "rubric") {
                         continue;
@@ -1034,6 +1072,22 @@ impl<'m> Checker<'m> {
                 }
                 _ => unreachable!("term sources point at term items"),
             },
+            TermSource::MachineRun(i) => {
+                let ItemKind::Machine(m) = &items[i].kind else {
+                    unreachable!()
+                };
+                self.machine_run(&mut cx, m)
+            }
+            TermSource::MachineTotal(run) => {
+                let ty = self.check_term(run);
+                let span = self.terms[run].span;
+                if ty == Ty::Error {
+                    ir::Expr::constant(Value::None, Ty::Error, span)
+                } else {
+                    let run_expr = ir::Expr::new(ir::ExprKind::Term(run), ty, span);
+                    ir::Expr::new(ir::ExprKind::Field(Box::new(run_expr), 0), Ty::Float, span)
+                }
+            }
             TermSource::Rubric(i) => {
                 let ItemKind::Rubric(r) = &items[i].kind else {
                     unreachable!()

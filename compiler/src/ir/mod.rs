@@ -51,6 +51,7 @@ pub enum TermKind {
     Rubric,
     Criterion,
     TagTotal,
+    Machine,
 }
 
 impl TermKind {
@@ -62,6 +63,7 @@ impl TermKind {
             TermKind::Rubric => "rubric",
             TermKind::Criterion => "criterion",
             TermKind::TagTotal => "tag",
+            TermKind::Machine => "machine",
         }
     }
 }

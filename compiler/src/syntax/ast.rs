@@ -50,6 +50,34 @@ pub enum ItemKind {
     Fn(FnDecl),
     Rubric(Rubric),
     Test(TestDecl),
+    /// `prop name = expr`: a per-step proposition (the current element is `step`).
+    Prop {
+        name: Ident,
+        value: Expr,
+    },
+    Machine(Machine),
+}
+
+#[derive(Clone, Debug)]
+pub struct Machine {
+    pub name: Ident,
+    /// The input column (a list) the machine reads, one step per element.
+    pub trace: Ident,
+    pub options: Vec<RubricOption>,
+    pub start: Option<Ident>,
+    pub terminals: Vec<Ident>,
+    pub edges: Vec<Edge>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Edge {
+    pub from: Vec<Ident>,
+    pub to: Ident,
+    /// `None`: always.
+    pub guard: Option<Expr>,
+    /// `None`: 0.
+    pub reward: Option<Expr>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]

@@ -25,7 +25,8 @@ const RESERVED: &[&str] = &[
 ];
 
 const ITEM_KEYWORDS: &[&str] = &[
-    "use", "input", "param", "type", "let", "rule", "score", "fn", "rubric", "test",
+    "use", "input", "param", "type", "let", "rule", "score", "fn", "rubric", "test", "prop",
+    "machine",
 ];
 
 pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
@@ -744,6 +745,95 @@ impl Builder<'_> {
                     options,
                     criteria,
                 })
+            }
+            Rule::prop_decl => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                let value = self.expr(inner.next()?);
+                ItemKind::Prop { name, value }
+            }
+            Rule::machine_decl => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                inner.next(); // over
+                let trace = self.ident(inner.next()?);
+                let mut m = Machine {
+                    name,
+                    trace,
+                    options: Vec::new(),
+                    start: None,
+                    terminals: Vec::new(),
+                    edges: Vec::new(),
+                };
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::rubric_options => {
+                            for opt in p.into_inner() {
+                                let mut o = opt.into_inner();
+                                let oname = self.ident(o.next()?);
+                                let v = o.next()?;
+                                if v.as_rule() == Rule::clip_range {
+                                    let span = self.span(&v);
+                                    m.options.push(RubricOption {
+                                        name: oname,
+                                        value: RubricOptionValue::Range {
+                                            lo: 0.0,
+                                            hi: 0.0,
+                                            span,
+                                        },
+                                    });
+                                } else {
+                                    m.options.push(RubricOption {
+                                        name: oname,
+                                        value: RubricOptionValue::Word(self.ident(v)),
+                                    });
+                                }
+                            }
+                        }
+                        Rule::machine_start => {
+                            let mut parts = p.into_inner();
+                            parts.next();
+                            m.start = Some(self.ident(parts.next()?));
+                        }
+                        Rule::machine_terminal => {
+                            m.terminals
+                                .extend(p.into_inner().skip(1).map(|i| self.ident(i)));
+                        }
+                        _ => {
+                            let span = self.span(&p);
+                            let mut parts = p.into_inner();
+                            let from: Vec<Ident> =
+                                parts.next()?.into_inner().map(|i| self.ident(i)).collect();
+                            let to = self.ident(parts.next()?);
+                            let mut guard = None;
+                            let mut reward = None;
+                            let mut after_reward = false;
+                            for q in parts {
+                                match q.as_rule() {
+                                    Rule::kw_when => {}
+                                    Rule::kw_reward => after_reward = true,
+                                    _ if after_reward => reward = Some(self.expr(q)),
+                                    _ => guard = Some(self.expr(q)),
+                                }
+                            }
+                            // From the first source state to the end of the last part (the rule's
+                            // own span runs on over the whitespace after it).
+                            let end = reward
+                                .as_ref()
+                                .or(guard.as_ref())
+                                .map_or(to.span, |e| e.span);
+                            let span = from.first().map_or(span, |f| f.span.to(end));
+                            m.edges.push(Edge {
+                                from,
+                                to,
+                                guard,
+                                reward,
+                                span,
+                            });
+                        }
+                    }
+                }
+                ItemKind::Machine(m)
             }
             Rule::test_decl => {
                 inner.next();

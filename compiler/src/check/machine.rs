@@ -1,0 +1,427 @@
+//! Reward machines: states, guarded edges, terminal states and the policy for steps no edge
+//! matches. A machine lowers to two IR pieces: per step, a bitmask of the edges whose guard
+//! holds (a list comprehension over the trace), and a call of the runtime's `machine_run` with
+//! the machine as a constant table. Guards of one state must not overlap unless the machine
+//! says `order: first`; the proof enumerates the valuations of the guards' propositions.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use reward_runtime::builtins::BUILTINS;
+use reward_runtime::machine::{OTHERWISE_END, OTHERWISE_ERROR, OTHERWISE_STAY};
+use reward_runtime::ty::Field;
+use reward_runtime::{Ty, Value};
+
+use super::{Checker, Ctx};
+use crate::diag::{closest, Code, Diagnostic};
+use crate::ir::{self, AggKind, ArithOp, Expr, ExprKind, NumKind};
+use crate::syntax::ast::{self, BinaryOp, UnaryOp};
+
+/// The type of a machine run: `{total: float, rewards: list[float], done: int?, state: text}`.
+pub(crate) fn machine_result_type() -> Ty {
+    Ty::record(vec![
+        Field {
+            name: "total".into(),
+            ty: Ty::Float,
+        },
+        Field {
+            name: "rewards".into(),
+            ty: Ty::list(Ty::Float),
+        },
+        Field {
+            name: "done".into(),
+            ty: Ty::optional(Ty::Int),
+        },
+        Field {
+            name: "state".into(),
+            ty: Ty::Text,
+        },
+    ])
+}
+
+/// Most edges a machine may have (one bit of a 64-bit mask each).
+const MAX_EDGES: usize = 62;
+/// Most distinct propositions in two guards for the overlap proof (2^16 valuations).
+const MAX_ATOMS: usize = 16;
+
+impl Checker<'_> {
+    /// The IR of a machine's run (a record of `machine_result_type`).
+    pub(crate) fn machine_run(&mut self, cx: &mut Ctx, m: &ast::Machine) -> Expr {
+        let span = m.name.span;
+        let fail = |c: &mut Self, d: Diagnostic| {
+            c.error(d);
+            Expr::constant(Value::None, Ty::Error, span)
+        };
+        // The trace: an input column that is a list.
+        let Some(input) = self.input.clone() else {
+            return fail(
+                self,
+                Diagnostic::new(
+                    Code::E0015,
+                    m.trace.span,
+                    "a machine needs an `input` block with its trace",
+                )
+                .help("declare the trace, e.g. `input { steps: list[{label: text}] }`"),
+            );
+        };
+        let Some((field_idx, trace_ty)) = input
+            .field_index(&m.trace.name)
+            .map(|(i, t)| (i, t.clone()))
+        else {
+            let names: Vec<String> = match &input {
+                Ty::Record(fields) => fields.iter().map(|f| f.name.to_string()).collect(),
+                _ => Vec::new(),
+            };
+            let help = match closest(&m.trace.name, names.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => {
+                    "a machine reads an input column that is a list, one step per element".into()
+                }
+            };
+            return fail(
+                self,
+                Diagnostic::new(
+                    Code::E0002,
+                    m.trace.span,
+                    format!("no input column `{}`", m.trace.name),
+                )
+                .label("not an input column")
+                .help(help),
+            );
+        };
+        let Ty::List(elem) = &trace_ty else {
+            return fail(
+                self,
+                Diagnostic::new(
+                    Code::E0003,
+                    m.trace.span,
+                    format!(
+                        "a machine reads a list, but `{}` is {trace_ty}",
+                        m.trace.name
+                    ),
+                )
+                .help("the trace is a list of steps, e.g. `list[text]` or `list[{x: float}]`"),
+            );
+        };
+        let elem = (**elem).clone();
+
+        // Options.
+        let mut otherwise = OTHERWISE_STAY;
+        let mut first = false;
+        for opt in &m.options {
+            let word = match &opt.value {
+                ast::RubricOptionValue::Word(w) => w.name.as_str(),
+                ast::RubricOptionValue::Range { .. } => "",
+            };
+            match (opt.name.name.as_str(), word) {
+                ("otherwise", "stay") => otherwise = OTHERWISE_STAY,
+                ("otherwise", "end") => otherwise = OTHERWISE_END,
+                ("otherwise", "error") => otherwise = OTHERWISE_ERROR,
+                ("order", "first") => first = true,
+                ("otherwise", _) => self.error(Diagnostic::new(Code::E0019, opt.name.span, "`otherwise` is `stay`, `end` or `error`").help("stay: keep the state, reward 0; end: the machine is done, reward 0; error: the row is an error")),
+                ("order", _) => self.error(Diagnostic::new(Code::E0019, opt.name.span, "`order` can only be `first`").help("`order: first` takes the first listed edge whose guard holds; without it, guards of a state must not overlap")),
+                (other, _) => {
+                    let help = match closest(other, ["otherwise", "order"]) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "machine options are `otherwise` and `order`".into(),
+                    };
+                    self.error(Diagnostic::new(Code::E0019, opt.name.span, format!("unknown machine option `{other}`")).help(help));
+                }
+            }
+        }
+
+        // States, in order of appearance.
+        let mut states: Vec<String> = Vec::new();
+        let state_id =
+            |name: &str, states: &mut Vec<String>| match states.iter().position(|s| s == name) {
+                Some(i) => i,
+                None => {
+                    states.push(name.to_string());
+                    states.len() - 1
+                }
+            };
+        let Some(start) = &m.start else {
+            return fail(
+                self,
+                Diagnostic::new(
+                    Code::E0019,
+                    span,
+                    format!("machine `{}` has no `start` state", m.name.name),
+                )
+                .help("add a line `start u0`"),
+            );
+        };
+        let start_id = state_id(&start.name, &mut states);
+        let mut edges: Vec<(usize, usize, &ast::Edge)> = Vec::new();
+        for e in &m.edges {
+            let to = state_id(&e.to.name, &mut states);
+            for f in &e.from {
+                let from = state_id(&f.name, &mut states);
+                edges.push((from, to, e));
+            }
+        }
+        let mut terminal = Vec::new();
+        for t in &m.terminals {
+            if !states.contains(&t.name) {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0019,
+                        t.span,
+                        format!("terminal state `{}` has no edge into it", t.name),
+                    )
+                    .help("a terminal state is entered by an edge; check its name"),
+                );
+            }
+            terminal.push(state_id(&t.name, &mut states));
+        }
+        if edges.len() > MAX_EDGES {
+            return fail(
+                self,
+                Diagnostic::new(
+                    Code::E0019,
+                    span,
+                    format!(
+                        "machine `{}` has {} edges (the limit is {MAX_EDGES})",
+                        m.name.name,
+                        edges.len()
+                    ),
+                )
+                .help("split it into several machines"),
+            );
+        }
+
+        // Guards (per step, `step` bound) and constant rewards.
+        let local = cx.fresh_local();
+        cx.locals.push(("step".into(), local, elem.clone()));
+        let mut mask: Option<Expr> = None;
+        let mut table_edges = Vec::new();
+        for (i, (from, to, e)) in edges.iter().enumerate() {
+            if let Some(g) = &e.guard {
+                let guard = self.check_expr(cx, g);
+                let guard = self.coerce(guard, &Ty::Bool, "an edge's guard");
+                let bit = Expr::constant(Value::Int(1i64 << i), Ty::Int, g.span);
+                let zero = Expr::constant(Value::Int(0), Ty::Int, g.span);
+                let term = Expr::new(
+                    ExprKind::If(Box::new(guard), Box::new(bit), Box::new(zero)),
+                    Ty::Int,
+                    g.span,
+                );
+                mask = Some(match mask {
+                    None => term,
+                    Some(acc) => Expr::new(
+                        ExprKind::Arith(ArithOp::Add, NumKind::Int, Box::new(acc), Box::new(term)),
+                        Ty::Int,
+                        g.span,
+                    ),
+                });
+            } else {
+                let bit = Expr::constant(Value::Int(1i64 << i), Ty::Int, e.span);
+                mask = Some(match mask {
+                    None => bit,
+                    Some(acc) => Expr::new(
+                        ExprKind::Arith(ArithOp::Add, NumKind::Int, Box::new(acc), Box::new(bit)),
+                        Ty::Int,
+                        e.span,
+                    ),
+                });
+            }
+            let reward = match &e.reward {
+                None => 0.0,
+                Some(r) => self.constant_reward(r),
+            };
+            table_edges.push(Value::Record(Arc::from(vec![
+                Value::Int(*from as i64),
+                Value::Int(*to as i64),
+                Value::Float(reward),
+            ])));
+        }
+        cx.locals.pop();
+        if !first {
+            self.prove_disjoint(m, &edges);
+        }
+        let mask = mask.unwrap_or_else(|| Expr::constant(Value::Int(0), Ty::Int, span));
+        let masks = Expr::new(
+            ExprKind::Aggregate(Box::new(ir::Aggregate {
+                kind: AggKind::Collect,
+                var: local,
+                iter: Expr::new(
+                    ExprKind::Field(
+                        Box::new(Expr::new(ExprKind::Input, input.clone(), span)),
+                        field_idx,
+                    ),
+                    trace_ty.clone(),
+                    m.trace.span,
+                ),
+                filter: None,
+                body: Some(mask),
+                elem: Ty::Int,
+            })),
+            Ty::list(Ty::Int),
+            span,
+        );
+        let table = Value::Record(Arc::from(vec![
+            Value::text(&m.name.name),
+            Value::List(states.iter().map(|s| Value::text(s)).collect()),
+            Value::Int(start_id as i64),
+            Value::List(
+                (0..states.len())
+                    .map(|i| Value::Bool(terminal.contains(&i)))
+                    .collect(),
+            ),
+            Value::List(table_edges.into()),
+            Value::Int(otherwise),
+        ]));
+        let table_ty = Ty::Error; // an internal constant: no user-visible type
+        let run = BUILTINS
+            .iter()
+            .position(|b| b.name == "machine_run")
+            .expect("machine_run is a builtin");
+        Expr::new(
+            ExprKind::Call(run, vec![Expr::constant(table, table_ty, span), masks]),
+            machine_result_type(),
+            span,
+        )
+    }
+
+    fn constant_reward(&mut self, r: &ast::Expr) -> f64 {
+        let mut cx = Ctx::new(0, false);
+        cx.place = "a machine's edge reward";
+        let before = self.diags.len();
+        let e = self.check_expr(&mut cx, r);
+        let e = self.float_for(e, r, "an edge's reward");
+        if self.diags.len() != before {
+            return 0.0;
+        }
+        match crate::interp::eval_const(&e, &self.regex_table()) {
+            Ok(v) if !v.is_none() => v.as_f64(),
+            _ => {
+                self.error(Diagnostic::new(Code::E0013, r.span, "an edge's reward must be a constant number").help("write a number (or a param); rewards computed from the step are not supported yet"));
+                0.0
+            }
+        }
+    }
+
+    /// Guards of one state must not hold together, unless `order: first` says which wins.
+    fn prove_disjoint(&mut self, m: &ast::Machine, edges: &[(usize, usize, &ast::Edge)]) {
+        for i in 0..edges.len() {
+            for j in i + 1..edges.len() {
+                let (fi, _, ei) = edges[i];
+                let (fj, _, ej) = edges[j];
+                if fi != fj {
+                    continue;
+                }
+                let mut atoms: Vec<String> = Vec::new();
+                for g in [&ei.guard, &ej.guard].into_iter().flatten() {
+                    collect_atoms(g, &mut atoms);
+                }
+                if atoms.len() > MAX_ATOMS {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0019,
+                            ej.span,
+                            format!(
+                                "too many propositions ({}) to prove these guards exclusive",
+                                atoms.len()
+                            ),
+                        )
+                        .help("add `(order: first)` to the machine to take the first listed edge"),
+                    );
+                    return;
+                }
+                let n = atoms.len();
+                for bits in 0u32..(1u32 << n) {
+                    let value: BTreeMap<&str, bool> = atoms
+                        .iter()
+                        .enumerate()
+                        .map(|(k, a)| (a.as_str(), bits & (1 << k) != 0))
+                        .collect();
+                    let holds =
+                        |g: &Option<ast::Expr>| g.as_ref().is_none_or(|g| eval_guard(g, &value));
+                    if holds(&ei.guard) && holds(&ej.guard) {
+                        let valuation: Vec<String> = atoms
+                            .iter()
+                            .enumerate()
+                            .map(|(k, a)| format!("{a} = {}", bits & (1 << k) != 0))
+                            .collect();
+                        let when = if valuation.is_empty() {
+                            "always".to_string()
+                        } else {
+                            format!("when {}", valuation.join(", "))
+                        };
+                        let from = &m.edges.iter().find(|e| std::ptr::eq(*e, ei)).map_or(
+                            "?".into(),
+                            |e| {
+                                e.from
+                                    .iter()
+                                    .map(|f| f.name.clone())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            },
+                        );
+                        self.error(
+                            Diagnostic::new(Code::E0019, ej.span, format!("two edges of state `{}` can both be taken: {when}", from.split(", ").next().unwrap_or(from)))
+                                .label("this edge overlaps an earlier one")
+                                .note(ei.span, "the earlier edge")
+                                .help("make the guards exclusive, or add `(order: first)` to the machine to take the first listed edge"),
+                        );
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Propositions of a guard: its maximal sub-expressions that are not `and`/`or`/`not`.
+fn collect_atoms(e: &ast::Expr, out: &mut Vec<String>) {
+    match &e.kind {
+        ast::ExprKind::Binary(BinaryOp::And | BinaryOp::Or, a, b) => {
+            collect_atoms(a, out);
+            collect_atoms(b, out);
+        }
+        ast::ExprKind::Unary(UnaryOp::Not, a) | ast::ExprKind::Paren(a) => collect_atoms(a, out),
+        ast::ExprKind::Bool(_) => {}
+        _ => {
+            let k = key(e);
+            if !out.contains(&k) {
+                out.push(k);
+            }
+        }
+    }
+}
+
+fn eval_guard(e: &ast::Expr, value: &BTreeMap<&str, bool>) -> bool {
+    match &e.kind {
+        ast::ExprKind::Binary(BinaryOp::And, a, b) => eval_guard(a, value) && eval_guard(b, value),
+        ast::ExprKind::Binary(BinaryOp::Or, a, b) => eval_guard(a, value) || eval_guard(b, value),
+        ast::ExprKind::Unary(UnaryOp::Not, a) => !eval_guard(a, value),
+        ast::ExprKind::Paren(a) => eval_guard(a, value),
+        ast::ExprKind::Bool(b) => *b,
+        _ => value.get(key(e).as_str()).copied().unwrap_or(false),
+    }
+}
+
+/// A structural key of an expression (spans left out), so that the same proposition written
+/// twice is one proposition.
+fn key(e: &ast::Expr) -> String {
+    match &e.kind {
+        ast::ExprKind::Name(id) => id.name.clone(),
+        ast::ExprKind::Int(i) => i.to_string(),
+        ast::ExprKind::Float(x) => x.to_string(),
+        ast::ExprKind::Text(s) => format!("{s:?}"),
+        ast::ExprKind::Bool(b) => b.to_string(),
+        ast::ExprKind::None => "none".into(),
+        ast::ExprKind::Field(a, f) => format!("{}.{}", key(a), f.name),
+        ast::ExprKind::Index(a, i) => format!("{}[{}]", key(a), key(i)),
+        ast::ExprKind::Paren(a) => key(a),
+        ast::ExprKind::Unary(op, a) => format!("({op:?} {})", key(a)),
+        ast::ExprKind::Binary(op, a, b) => format!("({} {} {})", key(a), op.symbol(), key(b)),
+        ast::ExprKind::Call { callee, args } => format!(
+            "{}({})",
+            callee.name,
+            args.iter().map(key).collect::<Vec<_>>().join(", ")
+        ),
+        ast::ExprKind::Regex { pattern, flags } => format!("/{pattern}/{flags}"),
+        other => format!("{other:?}"),
+    }
+}
