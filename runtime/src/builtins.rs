@@ -394,6 +394,34 @@ pub fn lookup<'a>(name: &'a str, modules: &'a [&'a str]) -> impl Iterator<Item =
     })
 }
 
+/// Identifies this runtime's calling convention: compiled code calls builtins by their position
+/// in [`BUILTINS`] and helpers by name, and lays values out as this build does. A shared library
+/// records the fingerprint of the runtime it was compiled for; a library linked with a different
+/// runtime refuses to score instead of silently calling the wrong builtin.
+pub fn fingerprint() -> u64 {
+    // FNV-1a over everything the compiled code depends on.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    eat(env!("CARGO_PKG_VERSION").as_bytes());
+    eat(&(std::mem::size_of::<crate::Value>() as u64).to_le_bytes());
+    for b in BUILTINS {
+        eat(b.name.as_bytes());
+        eat(b.module.unwrap_or("").as_bytes());
+        eat(&[b.params.len() as u8]);
+    }
+    for (name, _) in crate::abi::symbols() {
+        eat(name.as_bytes());
+    }
+    h
+}
+
 pub fn module_exports(module: &str) -> impl Iterator<Item = &'static str> + '_ {
     BUILTINS
         .iter()

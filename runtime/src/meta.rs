@@ -11,6 +11,8 @@ use crate::ty::Field;
 use crate::{Ty, Value};
 
 pub struct SpecMeta {
+    /// [`crate::builtins::fingerprint`] of the runtime the code was compiled for.
+    pub runtime: u64,
     pub schema: Ty,
     pub terms: Vec<TermMeta>,
     /// Term ids in evaluation order (the order of the compiled term functions).
@@ -29,6 +31,7 @@ pub struct TermMeta {
 
 pub fn encode(meta: &SpecMeta) -> String {
     json!({
+        "runtime": meta.runtime.to_string(),
         "schema": ty_json(&meta.schema),
         "terms": meta.terms.iter().map(|t| json!([t.name, t.in_breakdown])).collect::<Vec<_>>(),
         "order": meta.order,
@@ -84,6 +87,10 @@ pub fn decode(text: &str) -> Result<SpecMeta, String> {
         .map(|s| s.as_str().map(str::to_string).ok_or_else(bad))
         .collect::<Result<Vec<_>, String>>()?;
     Ok(SpecMeta {
+        runtime: j["runtime"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(bad)?,
         schema: json_ty(&j["schema"]).ok_or_else(bad)?,
         terms,
         order,
@@ -196,6 +203,7 @@ mod tests {
     #[test]
     fn round_trip() {
         let meta = SpecMeta {
+            runtime: 42,
             schema: Ty::record(vec![
                 Field {
                     name: "a".into(),
