@@ -1009,6 +1009,21 @@ impl Builder<'_> {
         let first = tokens[*pos].clone();
         *pos += 1;
         let mut lhs = match first.as_rule() {
+            // The smallest int, -9223372036854775808, is only writable as a negative literal:
+            // its digits alone do not fit.
+            Rule::op_neg
+                if tokens.get(*pos).is_some_and(|t| {
+                    t.as_rule() == Rule::number
+                        && t.as_str().replace('_', "") == "9223372036854775808"
+                }) =>
+            {
+                let number = &tokens[*pos];
+                *pos += 1;
+                Expr {
+                    span: self.span(&first).to(self.span(number)),
+                    kind: ExprKind::Int(i64::MIN),
+                }
+            }
             Rule::op_not | Rule::op_neg => {
                 let (op, power) = if first.as_rule() == Rule::op_not {
                     (UnaryOp::Not, NOT_POWER)
