@@ -456,7 +456,6 @@ impl Codegen<'_> {
                 lw.locals.insert(i as LocalId, (var, r));
             }
         }
-        let _ = body.locals;
         let v = lw.expr(&body.expr)?;
         match target {
             Target::Term(id, ty) => {

@@ -387,13 +387,6 @@ fn regex_of<'c>(args: &[Value], i: usize, cx: &'c EvalContext) -> &'c regex::Reg
     }
 }
 
-/// All builtins visible under `name` in the prelude or in the given modules.
-pub fn lookup<'a>(name: &'a str, modules: &'a [&'a str]) -> impl Iterator<Item = BuiltinId> + 'a {
-    BUILTINS.iter().enumerate().filter_map(move |(i, b)| {
-        (b.name == name && b.module.is_none_or(|m| modules.contains(&m))).then_some(i)
-    })
-}
-
 /// Identifies this runtime's calling convention: compiled code calls builtins by their position
 /// in [`BUILTINS`] and helpers by name, and lays values out as this build does. A shared library
 /// records the fingerprint of the runtime it was compiled for; a library linked with a different

@@ -342,7 +342,7 @@ impl<'m> Checker<'m> {
                 }
             }
         }
-        for (i, item) in module.ast.items.iter().enumerate() {
+        for item in &module.ast.items {
             if let ItemKind::Type { name, ty } = &item.kind {
                 if self.define(m, name, "type") {
                     self.defining_type = Some(name.name.clone());
@@ -351,7 +351,6 @@ impl<'m> Checker<'m> {
                     self.scopes[m].types.insert(name.name.clone(), resolved);
                 }
             }
-            let _ = i;
         }
         for (i, item) in module.ast.items.iter().enumerate() {
             if let ItemKind::Fn(f) = &item.kind {
@@ -932,10 +931,9 @@ impl<'m> Checker<'m> {
                     }
                     let mut tags: Vec<&str> = Vec::new();
                     for c in &r.criteria {
-                        for (ti, t) in c.tags.iter().enumerate() {
+                        for t in &c.tags {
                             if !tags.contains(&t.name.as_str()) {
                                 tags.push(&t.name);
-                                let _ = ti;
                                 self.add_term(
                                     format!("{}#{}", r.name.name, t.name),
                                     TermKind::TagTotal,
@@ -1151,19 +1149,13 @@ impl<'m> Checker<'m> {
         match e.ty.strip_optional() {
             Ty::Float | Ty::Error => e,
             Ty::Int | Ty::Bool => {
-                let optional = e.ty.is_optional();
-                let ty = if optional {
+                // On an optional the present value converts and none stays none.
+                let ty = if e.ty.is_optional() {
                     Ty::optional(Ty::Float)
                 } else {
                     Ty::Float
                 };
-                if optional {
-                    // Convert the present value; none stays none.
-                    let local_free = e;
-                    ir::Expr::new(ir::ExprKind::ToFloat(Box::new(local_free)), ty, span)
-                } else {
-                    ir::Expr::new(ir::ExprKind::ToFloat(Box::new(e)), ty, span)
-                }
+                ir::Expr::new(ir::ExprKind::ToFloat(Box::new(e)), ty, span)
             }
             other => {
                 let other = other.clone();
@@ -1359,15 +1351,10 @@ impl<'m> Checker<'m> {
             )
         };
         if let Some((lo, hi)) = clip {
-            let clip_id = builtins::lookup("clip", &[])
-                .next()
-                .expect("clip is a builtin");
             let clip_id = builtins::BUILTINS
                 .iter()
-                .enumerate()
-                .skip(clip_id)
-                .find(|(_, b)| b.name == "clip")
-                .map_or(clip_id, |(i, _)| i);
+                .position(|b| b.name == "clip")
+                .expect("clip is a builtin");
             value = ir::Expr::new(
                 ir::ExprKind::Call(
                     clip_id,

@@ -12,8 +12,10 @@
 //!   tolerant numeric comparison).
 
 pub mod extract;
+pub mod geometry;
 pub mod math;
 pub mod search;
+pub mod similarity;
 pub mod text;
 
 pub use extract::{
