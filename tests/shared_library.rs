@@ -2870,3 +2870,45 @@ fn harness_detects_every_kind_of_disagreement() {
     );
     assert_eq!(with_line_one(ok, 1), ok);
 }
+
+#[path = "common/random_programs.rs"]
+mod random_programs;
+
+/// The same type-directed random programs as tests/differential.rs (interpreter vs JIT), built
+/// as shared libraries and held to the interpreter on random rows. Fewer programs than there:
+/// each one is linked into a library.
+#[test]
+fn random_programs_as_libraries_agree_with_the_interpreter() {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    require_cc();
+    let scratch = Scratch::new("random");
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
+    let strategy = (
+        proptest::collection::vec(proptest::arbitrary::any::<u32>(), 0..400),
+        proptest::collection::vec(random_programs::random_rows::row(), 1..6),
+    );
+    let mut built = 0;
+    let mut attempts = 0;
+    while built < 8 && attempts < 40 {
+        attempts += 1;
+        let (choices, rows) = strategy
+            .new_tree(&mut runner)
+            .expect("a random case")
+            .current();
+        let src = random_programs::random_program(&choices);
+        // A constant part that always fails (`1 % 0`) is a compile error: not a program to run.
+        match compile_source("random.reward", &src, Path::new("."), &[]) {
+            Ok(_) => {}
+            Err(d) if d.contains("E0029") => continue,
+            Err(d) => panic!("the generator built an ill-typed program:\n{d}\n--- source:\n{src}"),
+        }
+        check_case(scratch.path(), &format!("random{built}"), &src, &rows);
+        built += 1;
+    }
+    assert_eq!(built, 8, "too few random programs compiled");
+}
