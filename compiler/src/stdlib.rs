@@ -12,6 +12,14 @@ pub static MODULES: &[StdModule] = &[
         source: include_str!("../../stdlib/text.reward"),
     },
     StdModule {
+        name: "similarity",
+        source: include_str!("../../stdlib/similarity.reward"),
+    },
+    StdModule {
+        name: "geometry",
+        source: include_str!("../../stdlib/geometry.reward"),
+    },
+    StdModule {
         name: "extract",
         source: include_str!("../../stdlib/extract.reward"),
     },

@@ -25,6 +25,10 @@ pub enum P {
     /// Any list; binds the element type `T`.
     List,
     ListText,
+    /// `list[float]`.
+    ListFloat,
+    /// `list[list[float]]`: points, each `[x, y]`.
+    Points,
     /// Any optional value; binds `T`.
     Opt,
 }
@@ -150,6 +154,38 @@ macro_rules! b {
 const TEXT: Option<&str> = Some("std::text");
 const EXTRACT: Option<&str> = Some("std::extract");
 const MATH: Option<&str> = Some("std::math");
+const SIMILARITY: Option<&str> = Some("std::similarity");
+const GEOMETRY: Option<&str> = Some("std::geometry");
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_list().iter().map(Value::as_f64).collect()
+}
+
+/// A box `[x1, y1, x2, y2]`.
+fn bbox(v: &Value, which: &str) -> Result<[f64; 4], String> {
+    let xs = floats(v);
+    <[f64; 4]>::try_from(xs.as_slice()).map_err(|_| {
+        format!(
+            "the {which} box has {} coordinates; a box is [x1, y1, x2, y2]",
+            xs.len()
+        )
+    })
+}
+
+/// Points `[[x, y], …]`.
+fn points(v: &Value, which: &str) -> Result<Vec<(f64, f64)>, String> {
+    v.as_list()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match floats(p).as_slice() {
+            [x, y] => Ok((*x, *y)),
+            other => Err(format!(
+                "point {i} of the {which} trajectory has {} coordinates; a point is [x, y]",
+                other.len()
+            )),
+        })
+        .collect()
+}
 
 pub static BUILTINS: &[Builtin] = &[
     // ---- sizes and lists
@@ -325,6 +361,32 @@ pub static BUILTINS: &[Builtin] = &[
         |a, _| Ok(opt_text(native::choice_letter(t(a, 0))))),
     b!("code_block", EXTRACT, [Text, Text], OptText, "Content of the last fenced code block with that language (\"\" for any).",
         |a, _| Ok(opt_text(native::code_block(t(a, 0), t(a, 1))))),
+    // ---- std::similarity (the model's output first, the reference second)
+    b!("edit_distance", SIMILARITY, [Text, Text], Int, "Levenshtein distance over characters.",
+        |a, _| Ok(Value::Int(native::similarity::edit_distance(t(a, 0), t(a, 1))))),
+    b!("wer", SIMILARITY, [Text, Text], Float, "Word error rate of a hypothesis against a reference, as jiwer computes it.",
+        |a, _| Ok(Value::Float(native::similarity::wer(t(a, 0), t(a, 1))))),
+    b!("cer", SIMILARITY, [Text, Text], Float, "Character error rate, as jiwer computes it.",
+        |a, _| Ok(Value::Float(native::similarity::cer(t(a, 0), t(a, 1))))),
+    b!("token_f1", SIMILARITY, [Text, Text], Float, "SQuAD token F1 after SQuAD answer normalisation.",
+        |a, _| Ok(Value::Float(native::similarity::token_f1(t(a, 0), t(a, 1))))),
+    b!("exact_match", SIMILARITY, [Text, Text], Bool, "SQuAD exact match after answer normalisation.",
+        |a, _| Ok(Value::Bool(native::similarity::exact_match(t(a, 0), t(a, 1))))),
+    b!("rouge_l", SIMILARITY, [Text, Text], Float, "ROUGE-L F1 with rouge-score's tokenizer (no stemming).",
+        |a, _| Ok(Value::Float(native::similarity::rouge_l(t(a, 0), t(a, 1))))),
+    b!("bleu", SIMILARITY, [Text, Text], Float, "Sentence BLEU-4 with NLTK smoothing method 1.",
+        |a, _| Ok(Value::Float(native::similarity::bleu(t(a, 0), t(a, 1))))),
+    b!("fuzzy_ratio", SIMILARITY, [Text, Text], Float, "Indel similarity in [0, 1] (rapidfuzz's fuzz.ratio / 100).",
+        |a, _| Ok(Value::Float(native::similarity::fuzzy_ratio(t(a, 0), t(a, 1))))),
+    // ---- std::geometry
+    b!("iou", GEOMETRY, [ListFloat, ListFloat], Float, "Intersection over union of two boxes [x1, y1, x2, y2]; a list that is not 4 numbers is a row error.",
+        |a, _| Ok(Value::Float(native::geometry::iou(bbox(&a[0], "first")?, bbox(&a[1], "second")?)))),
+    b!("dtw", GEOMETRY, [Points, Points], OptFloat, "Dynamic time warping distance of two trajectories [[x, y], …] (Euclidean); none if either is empty.",
+        |a, _| Ok(native::geometry::dtw(&points(&a[0], "first")?, &points(&a[1], "second")?).map_or(Value::None, Value::Float))),
+    b!("frechet", GEOMETRY, [Points, Points], OptFloat, "Discrete Fréchet distance of two trajectories; none if either is empty.",
+        |a, _| Ok(native::geometry::frechet(&points(&a[0], "first")?, &points(&a[1], "second")?).map_or(Value::None, Value::Float))),
+    b!("relative_error", GEOMETRY, [Float, Float], Float, "|pred - gold| / |gold|; with gold 0: 0 if pred is 0, else inf.",
+        |a, _| Ok(Value::Float(native::geometry::relative_error(a[0].as_f64(), a[1].as_f64())))),
     // ---- std::math
     b!("normalize_answer", MATH, [Text], Text, "Minerva-style normalisation of a final answer.",
         |a, _| Ok(text(native::normalize_answer(t(a, 0))))),

@@ -1520,6 +1520,8 @@ fn param_accepts(p: P, ty: &Ty) -> bool {
         P::Regex => *ty == Ty::Regex,
         P::List => matches!(ty, Ty::List(_)),
         P::ListText => *ty == Ty::list(Ty::Text),
+        P::ListFloat => matches!(ty, Ty::List(e) if matches!(**e, Ty::Float | Ty::Int)),
+        P::Points => *ty == Ty::list(Ty::list(Ty::Float)),
         P::Opt => ty.is_optional(),
     }
 }
@@ -1534,6 +1536,8 @@ fn param_name(p: P) -> &'static str {
         P::Regex => "a regex (`/pattern/`)",
         P::List => "a list",
         P::ListText => "list[text]",
+        P::ListFloat => "list[float]",
+        P::Points => "list[list[float]]",
         P::Opt => "an optional value",
     }
 }
@@ -1552,6 +1556,8 @@ fn signature(id: BuiltinId) -> String {
             P::Regex => "regex",
             P::List => "list[T]",
             P::ListText => "list[text]",
+            P::ListFloat => "list[float]",
+            P::Points => "list[list[float]]",
             P::Opt => "T?",
         })
         .collect();
@@ -1594,6 +1600,10 @@ fn match_builtin(id: BuiltinId, args: &[Expr]) -> Option<(Vec<Expr>, Ty)> {
             P::Text => (a.ty == Ty::Text).then_some(a),
             P::Regex => (a.ty == Ty::Regex).then_some(a),
             P::ListText => (a.ty == Ty::list(Ty::Text)).then_some(a),
+            P::ListFloat => {
+                matches!(&a.ty, Ty::List(e) if matches!(**e, Ty::Float | Ty::Int)).then_some(a)
+            }
+            P::Points => (a.ty == Ty::list(Ty::list(Ty::Float))).then_some(a),
             P::Float | P::Num if matches!(a.ty, Ty::Float) => Some(a),
             P::Float => matches!(a.ty, Ty::Int | Ty::Bool).then(|| {
                 let span = a.span;
