@@ -129,6 +129,9 @@ const HELPERS: &[(&str, &[Type], &[Type])] = &[
     ("rt_input", &[types::I64], &[types::I64]),
     ("rt_term", &[types::I64, types::I64], &[types::I64]),
     ("rt_field", &[types::I64, types::I64], &[types::I64]),
+    ("rt_field_f64", &[types::I64, types::I64], &[types::F64]),
+    ("rt_field_i64", &[types::I64, types::I64], &[types::I64]),
+    ("rt_field_bool", &[types::I64, types::I64], &[types::I8]),
     (
         "rt_index",
         &[types::I64, types::I64, types::I64, types::I32],
@@ -670,8 +673,12 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             ExprKind::Field(rec, idx) => {
                 let p = self.expr(rec)?;
                 let i = self.b.ins().iconst(types::I64, *idx as i64);
-                let f = self.call1("rt_field", &[p, i]);
-                self.unboxed(f, &e.ty)
+                match repr(&e.ty) {
+                    Repr::Float => self.call1("rt_field_f64", &[p, i]),
+                    Repr::Int => self.call1("rt_field_i64", &[p, i]),
+                    Repr::Bool => self.call1("rt_field_bool", &[p, i]),
+                    Repr::Ptr => self.call1("rt_field", &[p, i]),
+                }
             }
             ExprKind::Index(list, index) => {
                 let l = self.expr(list)?;

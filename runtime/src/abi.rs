@@ -131,6 +131,22 @@ pub unsafe extern "C" fn rt_field(p: *const Value, idx: u64) -> *const Value {
     }
 }
 
+/// A float field of a record in one call (the hot path of trace rewards).
+#[no_mangle]
+pub unsafe extern "C" fn rt_field_f64(p: *const Value, idx: u64) -> f64 {
+    unsafe { rt_unbox_f64(rt_field(p, idx)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rt_field_i64(p: *const Value, idx: u64) -> i64 {
+    unsafe { rt_unbox_i64(rt_field(p, idx)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rt_field_bool(p: *const Value, idx: u64) -> i8 {
+    unsafe { rt_unbox_bool(rt_field(p, idx)) }
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn rt_index(
     ctx: *mut RowCtx,
@@ -561,6 +577,9 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("rt_input", rt_input as *const u8),
         ("rt_term", rt_term as *const u8),
         ("rt_field", rt_field as *const u8),
+        ("rt_field_f64", rt_field_f64 as *const u8),
+        ("rt_field_i64", rt_field_i64 as *const u8),
+        ("rt_field_bool", rt_field_bool as *const u8),
         ("rt_index", rt_index as *const u8),
         ("rt_list_len", rt_list_len as *const u8),
         ("rt_list_get", rt_list_get as *const u8),
