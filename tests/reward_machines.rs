@@ -226,3 +226,49 @@ fn malformed_machine_files_are_errors_naming_the_line() {
         assert!(err.contains(needle), "{text:?}: {err}");
     }
 }
+
+#[test]
+fn rewards_computed_from_the_step_are_evaluated_only_for_the_taken_edge() {
+    let spec = compile(
+        r#"
+input { steps: list[{x: float, goal: bool, bonus: list[float]}] }
+prop at_goal = step.goal
+machine reach over steps (otherwise: stay) {
+    start s0
+    s0 -> s0   when not at_goal reward -0.01 * step.x
+    s0 -> done when at_goal     reward 10.0 - step.x + step.bonus[0]
+    terminal done
+}
+score = reach
+"#,
+    );
+    let jit = reward::jit::compile(&spec.program).unwrap();
+    let row = |steps: &str| {
+        reward_runtime::decode::decode_row(&format!("{{\"steps\": {steps}}}"), spec.input_type())
+            .unwrap()
+    };
+    let total = spec
+        .program
+        .terms
+        .iter()
+        .position(|t| t.name == "reach")
+        .unwrap();
+    // After the machine ends, the goal edge's reward (which would index an empty list) is
+    // not computed.
+    let ended = row(
+        r#"[{"x": 1, "goal": false, "bonus": []}, {"x": 2, "goal": true, "bonus": [0.5]}, {"x": 3, "goal": true, "bonus": []}]"#,
+    );
+    for backend in [&spec.interpreter() as &dyn Backend, &jit] {
+        let values = backend.eval_row(&ended).unwrap();
+        assert_eq!(values[total].as_f64(), -0.01 + 8.5, "{}", backend.name());
+        // On the taken edge, an error in the reward is the row's error.
+        let failing = row(r#"[{"x": 1, "goal": true, "bonus": []}]"#);
+        let e = backend.eval_row(&failing).unwrap_err();
+        assert_eq!(
+            e.message,
+            "index 0 is out of range for a list of 0 elements",
+            "{}",
+            backend.name()
+        );
+    }
+}

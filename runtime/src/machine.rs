@@ -17,9 +17,10 @@ pub const OTHERWISE_ERROR: i64 = 2;
 /// Edges are in priority order (the first edge whose guard holds is taken; without
 /// `order: first` the compiler proved at most one can hold).
 ///
-/// Returns `{total: float, rewards: list[float], done: int?, state: text}`: the per-step
-/// rewards (0 after the machine ended), their sum (left to right), the step at which the
-/// machine ended (entered a terminal state, or `otherwise: end`), and the final state.
+/// Returns `{total: float, rewards: list[float], done: int?, state: text, taken: list[int]}`:
+/// the per-step rewards (0 after the machine ended), their sum (left to right), the step at
+/// which the machine ended (entered a terminal state, or `otherwise: end`), the final state,
+/// and per step the index of the edge taken (-1 for none).
 pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
     let Value::Record(t) = table else {
         return Err("internal error: bad machine table".into());
@@ -43,10 +44,12 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
     let mut state = t[2].as_int() as usize;
     let mut ended: Option<usize> = None;
     let mut rewards = Vec::with_capacity(masks.len());
+    let mut taken_edges = Vec::with_capacity(masks.len());
     let mut total = 0.0;
     for (step, mask) in masks.iter().enumerate() {
         if ended.is_some() {
             rewards.push(Value::Float(0.0));
+            taken_edges.push(Value::Int(-1));
             continue;
         }
         let bits = mask.as_int() as u64;
@@ -54,6 +57,7 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
             .iter()
             .enumerate()
             .find(|(i, (from, _, _))| *from == state && bits & (1u64 << i) != 0);
+        taken_edges.push(Value::Int(taken.map_or(-1, |(i, _)| i as i64)));
         let r = match taken {
             Some((_, &(_, to, reward))) => {
                 state = to;
@@ -84,5 +88,6 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
         Value::List(rewards.into()),
         ended.map_or(Value::None, |s| Value::Int(s as i64)),
         Value::text(states.get(state).copied().unwrap_or("?")),
+        Value::List(taken_edges.into()),
     ])))
 }

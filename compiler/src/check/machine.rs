@@ -17,7 +17,8 @@ use crate::diag::{closest, Code, Diagnostic};
 use crate::ir::{self, AggKind, ArithOp, Expr, ExprKind, NumKind};
 use crate::syntax::ast::{self, BinaryOp, UnaryOp};
 
-/// The type of a machine run: `{total: float, rewards: list[float], done: int?, state: text}`.
+/// The type of a machine run:
+/// `{total: float, rewards: list[float], done: int?, state: text, taken: list[int]}`.
 pub(crate) fn machine_result_type() -> Ty {
     Ty::record(vec![
         Field {
@@ -227,7 +228,47 @@ impl Checker<'_> {
             }
             let reward = match &e.reward {
                 None => 0.0,
-                Some(r) => self.constant_reward(r),
+                Some(r) => {
+                    // A reward that reads the step is computed per step for the taken edge
+                    // (see `machine_rewards`); a constant goes into the table.
+                    let before = self.diags.len();
+                    let value = self.check_expr(cx, r);
+                    let value = self.float_for(value, r, "an edge's reward");
+                    let mut reads_row = false;
+                    crate::interp::visit(&value, &mut |x| {
+                        reads_row |= matches!(
+                            x.kind,
+                            ExprKind::Local(_)
+                                | ExprKind::Input
+                                | ExprKind::Term(_)
+                                | ExprKind::CallFn(..)
+                        );
+                    });
+                    if self.diags.len() != before {
+                        0.0
+                    } else if reads_row {
+                        let trace_expr = Expr::new(
+                            ExprKind::Field(
+                                Box::new(Expr::new(ExprKind::Input, input.clone(), span)),
+                                field_idx,
+                            ),
+                            trace_ty.clone(),
+                            m.trace.span,
+                        );
+                        self.machine_dynamic
+                            .entry(m.name.name.clone())
+                            .or_default()
+                            .push(DynamicReward {
+                                edge: i,
+                                value,
+                                step: local,
+                                trace: trace_expr,
+                            });
+                        0.0
+                    } else {
+                        self.constant_reward(&value, r)
+                    }
+                }
             };
             table_edges.push(Value::Record(Arc::from(vec![
                 Value::Int(*from as i64),
@@ -283,19 +324,14 @@ impl Checker<'_> {
         )
     }
 
-    fn constant_reward(&mut self, r: &ast::Expr) -> f64 {
-        let mut cx = Ctx::new(0, false);
-        cx.place = "a machine's edge reward";
-        let before = self.diags.len();
-        let e = self.check_expr(&mut cx, r);
-        let e = self.float_for(e, r, "an edge's reward");
-        if self.diags.len() != before {
-            return 0.0;
-        }
-        match crate::interp::eval_const(&e, &self.regex_table()) {
+    fn constant_reward(&mut self, e: &Expr, r: &ast::Expr) -> f64 {
+        match crate::interp::eval_const(e, &self.regex_table()) {
             Ok(v) if !v.is_none() => v.as_f64(),
             _ => {
-                self.error(Diagnostic::new(Code::E0013, r.span, "an edge's reward must be a constant number").help("write a number (or a param); rewards computed from the step are not supported yet"));
+                self.error(
+                    Diagnostic::new(Code::E0029, r.span, "this reward always fails")
+                        .help("fix the constant expression"),
+                );
                 0.0
             }
         }
@@ -367,6 +403,161 @@ impl Checker<'_> {
                         return;
                     }
                 }
+            }
+        }
+    }
+}
+
+/// A reward computed from the step, for edge `edge` (an index into the machine's edges).
+pub(crate) struct DynamicReward {
+    pub edge: usize,
+    /// The reward, reading the step through local `step`.
+    pub value: Expr,
+    pub step: ir::LocalId,
+    pub trace: Expr,
+}
+
+impl Checker<'_> {
+    /// The per-step rewards of a machine whose edges compute rewards from the step: each step's
+    /// reward is that of the edge taken there (from the run's `taken` list), computed for that
+    /// step only — so an edge's reward is never evaluated on a step where it is not taken.
+    /// `None` when every reward is constant (the run's own list is right).
+    pub(crate) fn machine_rewards(&mut self, cx: &mut Ctx, name: &str, raw: Expr) -> Option<Expr> {
+        let dynamic = self.machine_dynamic.remove(name)?;
+        let span = raw.span;
+        // Fresh locals must not collide with the ones inside the reward expressions.
+        let mut max_local = 0;
+        for d in &dynamic {
+            crate::interp::visit(&d.value, &mut |x| {
+                if let ExprKind::Local(l) = x.kind {
+                    max_local = max_local.max(l + 1);
+                }
+                if let ExprKind::Aggregate(a) = &x.kind {
+                    max_local = max_local.max(a.var + 1);
+                }
+            });
+        }
+        cx.next_local = cx.next_local.max(max_local);
+        let i = cx.fresh_local();
+        let index = Expr::new(ExprKind::Local(i), Ty::Int, span);
+        let field =
+            |k: usize, ty: Ty| Expr::new(ExprKind::Field(Box::new(raw.clone()), k), ty, span);
+        let at = |list: Expr, elem: Ty| {
+            Expr::new(
+                ExprKind::Index(Box::new(list), Box::new(index.clone())),
+                elem,
+                span,
+            )
+        };
+        // Default: the run's own reward (constants, and 0 where no edge was taken).
+        let mut body = at(field(1, Ty::list(Ty::Float)), Ty::Float);
+        for d in dynamic.iter().rev() {
+            let step = at(
+                d.trace.clone(),
+                match &d.trace.ty {
+                    Ty::List(e) => (**e).clone(),
+                    _ => Ty::Error,
+                },
+            );
+            let value = substitute(&d.value, d.step, &step);
+            let taken = at(field(4, Ty::list(Ty::Int)), Ty::Int);
+            let is_this = Expr::new(
+                ExprKind::Compare(
+                    ir::CmpOp::Eq,
+                    Box::new(taken),
+                    Box::new(Expr::constant(Value::Int(d.edge as i64), Ty::Int, span)),
+                ),
+                Ty::Bool,
+                span,
+            );
+            body = Expr::new(
+                ExprKind::If(Box::new(is_this), Box::new(value), Box::new(body)),
+                Ty::Float,
+                span,
+            );
+        }
+        let trace = dynamic[0].trace.clone();
+        let range_id = BUILTINS
+            .iter()
+            .position(|b| b.name == "range")
+            .expect("range is a builtin");
+        let len_id = BUILTINS
+            .iter()
+            .position(|b| b.name == "len" && b.params == [reward_runtime::builtins::P::List])
+            .expect("len of a list is a builtin");
+        let n = Expr::new(ExprKind::Call(len_id, vec![trace]), Ty::Int, span);
+        let indices = Expr::new(ExprKind::Call(range_id, vec![n]), Ty::list(Ty::Int), span);
+        Some(Expr::new(
+            ExprKind::Aggregate(Box::new(ir::Aggregate {
+                kind: AggKind::Collect,
+                var: i,
+                iter: indices,
+                filter: None,
+                body: Some(body),
+                elem: Ty::Float,
+            })),
+            Ty::list(Ty::Float),
+            span,
+        ))
+    }
+}
+
+/// `e` with local `from` replaced by `with`.
+fn substitute(e: &Expr, from: ir::LocalId, with: &Expr) -> Expr {
+    let mut out = e.clone();
+    replace_local(&mut out, from, with);
+    out
+}
+
+fn replace_local(e: &mut Expr, from: ir::LocalId, with: &Expr) {
+    if matches!(e.kind, ExprKind::Local(l) if l == from) {
+        *e = with.clone();
+        return;
+    }
+    match &mut e.kind {
+        ExprKind::Const(_) | ExprKind::Input | ExprKind::Term(_) | ExprKind::Local(_) => {}
+        ExprKind::Field(a, _)
+        | ExprKind::Not(a)
+        | ExprKind::Neg(_, a)
+        | ExprKind::ToFloat(a)
+        | ExprKind::Some(a)
+        | ExprKind::Match(a, _) => replace_local(a, from, with),
+        ExprKind::CheckUnit { value, .. } => replace_local(value, from, with),
+        ExprKind::Index(a, b)
+        | ExprKind::Arith(_, _, a, b)
+        | ExprKind::Concat(a, b)
+        | ExprKind::Compare(_, a, b)
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b)
+        | ExprKind::Coalesce(a, b)
+        | ExprKind::TextContains {
+            haystack: a,
+            needle: b,
+        }
+        | ExprKind::ListContains { list: a, item: b } => {
+            replace_local(a, from, with);
+            replace_local(b, from, with);
+        }
+        ExprKind::If(c, a, b) => {
+            replace_local(c, from, with);
+            replace_local(a, from, with);
+            replace_local(b, from, with);
+        }
+        ExprKind::Call(_, args)
+        | ExprKind::CallFn(_, args)
+        | ExprKind::List(args)
+        | ExprKind::Record(args) => {
+            for a in args {
+                replace_local(a, from, with);
+            }
+        }
+        ExprKind::Aggregate(a) => {
+            replace_local(&mut a.iter, from, with);
+            if let Some(f) = &mut a.filter {
+                replace_local(f, from, with);
+            }
+            if let Some(b) = &mut a.body {
+                replace_local(b, from, with);
             }
         }
     }

@@ -64,6 +64,7 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         defining_type: None,
         props: HashMap::new(),
         expanding_props: Vec::new(),
+        machine_dynamic: HashMap::new(),
     };
     checker.run(overrides, override_file);
     let Checker {
@@ -169,6 +170,15 @@ enum TermSource {
     Item(usize),
     /// A machine's run record, and its total reward (which reads the run).
     MachineRun(usize),
+    /// Per-step rewards (reading the raw run), and the final run record.
+    MachineRewards {
+        item: usize,
+        raw: TermId,
+    },
+    MachineFinal {
+        raw: TermId,
+        rewards: TermId,
+    },
     MachineTotal(TermId),
     Rubric(usize),
     Criterion {
@@ -202,6 +212,8 @@ pub(crate) struct Checker<'m> {
     props: HashMap<String, usize>,
     /// Props being expanded (a prop that reads itself is an error).
     expanding_props: Vec<String>,
+    /// Per machine, the edge rewards computed from the step (see `check::machine`).
+    machine_dynamic: HashMap<String, Vec<machine::DynamicReward>>,
 }
 
 /// Where an expression is checked: which module's names it sees and whether it may read the
@@ -888,12 +900,26 @@ impl<'m> Checker<'m> {
                     if !self.define(0, &m.name, "machine") {
                         continue;
                     }
+                    let raw = self.terms.len();
+                    self.add_term(
+                        format!("{}#raw", m.name.name),
+                        TermKind::Let,
+                        m.name.span,
+                        TermSource::MachineRun(i),
+                    );
+                    let rewards = self.terms.len();
+                    self.add_term(
+                        format!("{}#rewards", m.name.name),
+                        TermKind::Let,
+                        m.name.span,
+                        TermSource::MachineRewards { item: i, raw },
+                    );
                     let run = self.terms.len();
                     self.add_term(
                         format!("{}#run", m.name.name),
                         TermKind::Let,
                         m.name.span,
-                        TermSource::MachineRun(i),
+                        TermSource::MachineFinal { raw, rewards },
                     );
                     self.add_term(
                         m.name.name.clone(),
@@ -1075,6 +1101,65 @@ impl<'m> Checker<'m> {
                     unreachable!()
                 };
                 self.machine_run(&mut cx, m)
+            }
+            TermSource::MachineRewards { item, raw } => {
+                let ty = self.check_term(raw);
+                let span = self.terms[raw].span;
+                let ItemKind::Machine(m) = &items[item].kind else {
+                    unreachable!()
+                };
+                if ty == Ty::Error {
+                    ir::Expr::constant(Value::None, Ty::Error, span)
+                } else {
+                    let raw_expr = ir::Expr::new(ir::ExprKind::Term(raw), ty, span);
+                    match self.machine_rewards(&mut cx, &m.name.name, raw_expr.clone()) {
+                        Some(rewards) => rewards,
+                        None => ir::Expr::new(
+                            ir::ExprKind::Field(Box::new(raw_expr), 1),
+                            Ty::list(Ty::Float),
+                            span,
+                        ),
+                    }
+                }
+            }
+            TermSource::MachineFinal { raw, rewards } => {
+                let raw_ty = self.check_term(raw);
+                let rewards_ty = self.check_term(rewards);
+                let span = self.terms[raw].span;
+                if raw_ty == Ty::Error || rewards_ty == Ty::Error {
+                    ir::Expr::constant(Value::None, Ty::Error, span)
+                } else {
+                    // The run's record with the per-step rewards (and their sum) recomputed.
+                    let raw_expr = ir::Expr::new(ir::ExprKind::Term(raw), raw_ty.clone(), span);
+                    let list = ir::Expr::new(ir::ExprKind::Term(rewards), rewards_ty, span);
+                    let local = cx.fresh_local();
+                    let total = ir::Expr::new(
+                        ir::ExprKind::Aggregate(Box::new(ir::Aggregate {
+                            kind: ir::AggKind::Sum,
+                            var: local,
+                            iter: list.clone(),
+                            filter: None,
+                            body: None,
+                            elem: Ty::Float,
+                        })),
+                        Ty::Float,
+                        span,
+                    );
+                    let field = |k: usize, ty: Ty| {
+                        ir::Expr::new(ir::ExprKind::Field(Box::new(raw_expr.clone()), k), ty, span)
+                    };
+                    ir::Expr::new(
+                        ir::ExprKind::Record(vec![
+                            total,
+                            list,
+                            field(2, Ty::optional(Ty::Int)),
+                            field(3, Ty::Text),
+                            field(4, Ty::list(Ty::Int)),
+                        ]),
+                        raw_ty,
+                        span,
+                    )
+                }
             }
             TermSource::MachineTotal(run) => {
                 let ty = self.check_term(run);
