@@ -223,6 +223,25 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
 
 /// Past this many, more diagnostics only bury the first ones (which usually cause the rest).
 pub const MAX_RENDERED: usize = 200;
+/// Messages and labels longer than this (in bytes) are cut in the middle.
+const MAX_MESSAGE: usize = 300;
+
+fn shorten(text: &str) -> String {
+    if text.len() <= MAX_MESSAGE {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(140).collect();
+    let tail: String = text
+        .chars()
+        .rev()
+        .take(140)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{head} … {tail}")
+}
+
 /// Source lines longer than this are not echoed: the report would be megabytes of one line.
 const MAX_ECHOED_LINE: usize = 2000;
 
@@ -232,6 +251,18 @@ fn render_one(
     d: &Diagnostic,
     out: &mut Vec<u8>,
 ) {
+    // A message that quotes a huge name (a 100,000-character identifier) is cut, not echoed.
+    let shortened;
+    let d = if d.message.len() > MAX_MESSAGE || d.label.len() > MAX_MESSAGE {
+        shortened = Diagnostic {
+            message: shorten(&d.message),
+            label: shorten(&d.label),
+            ..d.clone()
+        };
+        &shortened
+    } else {
+        d
+    };
     if line_len(sources, d.span) > MAX_ECHOED_LINE
         || d.notes
             .iter()

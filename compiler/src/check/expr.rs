@@ -725,6 +725,17 @@ impl Checker<'_> {
                 let inner = (**inner).clone();
                 self.check_expected_as(cx, r, &inner, "the default of `??`")
             }
+            // A list literal takes its type from the other side: `xs + []`, `xs == []`.
+            (BinaryOp::Add | BinaryOp::Eq | BinaryOp::Ne, Ty::List(_), ast::ExprKind::List(_)) => {
+                let ty = a.ty.clone();
+                self.check_expected_as(cx, r, &ty, &format!("the right side of `{}`", op.symbol()))
+            }
+            (BinaryOp::In | BinaryOp::NotIn, item, ast::ExprKind::List(items))
+                if items.is_empty() && *item != Ty::Error =>
+            {
+                let ty = Ty::list(item.clone());
+                self.check_expected_as(cx, r, &ty, "the list of `in`")
+            }
             _ => self.check_expr(cx, r),
         };
         if a.ty == Ty::Error || b.ty == Ty::Error {

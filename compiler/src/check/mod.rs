@@ -988,11 +988,13 @@ impl<'m> Checker<'m> {
             );
             self.input = Some(Ty::record(Vec::new()));
         }
+        // After a syntax error the missing item is most likely the broken one: say nothing more.
         let score_broken = self.modules[0]
             .ast
             .broken_names
             .iter()
-            .any(|n| n == "score");
+            .any(|n| n == "score")
+            || self.diags.iter().any(|d| d.code == Code::E0001);
         if self.input.is_some() && !self.term_names.contains_key("score") && !score_broken {
             let span = self.input_span.unwrap_or_default();
             self.error(

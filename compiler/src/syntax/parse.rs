@@ -69,19 +69,8 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
                 let mut d = syntax_error(file, src, pos, &err);
                 let error_at = (d.span.start as usize).max(pos);
                 let expects_closing = ["`)`", "`]`", "`}`"].iter().any(|b| d.message.contains(b));
-                if let Some(quote) = unterminated_string(src, pos, error_at) {
-                    let line_end = src[quote..].find('\n').map_or(src.len(), |i| quote + i);
-                    d = Diagnostic::new(Code::E0001, Span::new(file, quote, line_end), "unterminated string")
-                        .label("this string is not closed on its line")
-                        .help("close it with `\"`; strings cannot span lines: use \"\"\"…\"\"\" for multi-line text");
-                } else if expects_closing {
-                    if let Some(open) = unclosed_bracket(src, pos, error_at) {
-                        d = d.note(
-                            Span::new(file, open, open + 1),
-                            "this bracket is never closed",
-                        );
-                    }
-                }
+                // Where the broken text starts: the previous item when it was cut short.
+                let mut scan_from = pos;
                 // An error at the very first token after a complete item usually means that item
                 // was cut short (`rule r = a = b` parses as `rule r = a`): drop it, so that its
                 // partial meaning does not produce more errors.
@@ -93,6 +82,7 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
                     && !ITEM_KEYWORDS.contains(&first_word.as_str())
                 {
                     if let Some(prev) = module.items.pop() {
+                        scan_from = prev.span.start as usize;
                         let text = &src[prev.span.range()];
                         module.broken_names.extend(defined_name(text));
                         if d.message.starts_with("expected a new item") {
@@ -100,6 +90,55 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
                                 "expected an operator or a new item (`let`, `rule`, `score`, …)"
                                     .into();
                         }
+                    }
+                }
+                let rest_at_error = src[error_at.min(src.len())..].trim_start();
+                let rest_at_error = rest_at_error
+                    .strip_prefix('~')
+                    .map_or(rest_at_error, str::trim_start);
+                if let Some(open) = unterminated_comment(src, scan_from, error_at) {
+                    d = Diagnostic::new(
+                        Code::E0001,
+                        Span::new(file, open, open + 2),
+                        "unterminated comment",
+                    )
+                    .label("this `/*` comment is never closed")
+                    .help("close it with `*/`, or use `//` line comments");
+                } else if let Some((quote, triple)) = unterminated_string(src, scan_from, error_at)
+                {
+                    let line_end = src[quote..].find('\n').map_or(src.len(), |i| quote + i);
+                    d = if triple {
+                        Diagnostic::new(
+                            Code::E0001,
+                            Span::new(file, quote, quote + 3),
+                            "unterminated triple-quoted string",
+                        )
+                        .label("no closing `\"\"\"` after this")
+                        .help("close the text with `\"\"\"`")
+                    } else {
+                        Diagnostic::new(Code::E0001, Span::new(file, quote, line_end), "unterminated string")
+                            .label("this string is not closed on its line")
+                            .help("close it with `\"`; strings cannot span lines: use \"\"\"…\"\"\" for multi-line text")
+                    };
+                } else if rest_at_error.starts_with('/')
+                    && !rest_at_error[1..]
+                        .split('\n')
+                        .next()
+                        .unwrap_or("")
+                        .replace("\\/", "")
+                        .contains('/')
+                {
+                    let at = src.len() - rest_at_error.len();
+                    let line_end = src[at..].find('\n').map_or(src.len(), |i| at + i);
+                    d = Diagnostic::new(Code::E0001, Span::new(file, at, line_end), "unterminated regex literal")
+                        .label("no closing `/` on this line")
+                        .help("write the pattern between slashes: `/pattern/flags` (a `/` inside it is `\\/`)");
+                } else if expects_closing {
+                    if let Some(open) = unclosed_bracket(src, pos, error_at) {
+                        d = d.note(
+                            Span::new(file, open, open + 1),
+                            "this bracket is never closed",
+                        );
                     }
                 }
                 diags.push(d);
@@ -237,7 +276,7 @@ fn comment_start(line: &str) -> Option<usize> {
 }
 
 /// A plain string opened in `src[from..=to]` and not closed before the end of its line.
-fn unterminated_string(src: &str, from: usize, to: usize) -> Option<usize> {
+fn unterminated_string(src: &str, from: usize, to: usize) -> Option<(usize, bool)> {
     let end = src[to.min(src.len())..]
         .find('\n')
         .map_or(src.len(), |i| to + i);
@@ -250,14 +289,14 @@ fn unterminated_string(src: &str, from: usize, to: usize) -> Option<usize> {
                 // Triple-quoted strings may span lines: skip to the closing quotes.
                 match src[i + 3..].find("\"\"\"") {
                     Some(k) => i += k + 6,
-                    None => return None,
+                    None => return Some((i, true)),
                 }
                 continue;
             }
             b'"' if open.is_none() => open = Some(i),
             b'"' => open = None,
             b'\\' if open.is_some() => i += 1,
-            b'\n' if open.is_some() => return open,
+            b'\n' if open.is_some() => return open.map(|o| (o, false)),
             b'/' if open.is_none() && bytes.get(i + 1) == Some(&b'/') => {
                 // A comment: skip to the end of its line.
                 while i < end && bytes[i] != b'\n' {
@@ -269,7 +308,36 @@ fn unterminated_string(src: &str, from: usize, to: usize) -> Option<usize> {
         }
         i += 1;
     }
-    open
+    open.map(|o| (o, false))
+}
+
+/// A `/*` comment opened in `src[from..to]` (outside strings and line comments) and never closed.
+fn unterminated_comment(src: &str, from: usize, to: usize) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut i = from;
+    let mut in_string = false;
+    while i + 1 < bytes.len() && i < to.max(from) + 1 {
+        match bytes[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes[i + 1] == b'/' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if !in_string && bytes[i + 1] == b'*' => match src[i + 2..].find("*/") {
+                Some(k) => {
+                    i += k + 4;
+                    continue;
+                }
+                None => return Some(i),
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Where to resume after a syntax error in the item starting at `item_start`: the first line
@@ -386,8 +454,18 @@ fn syntax_error(
     }
     // Group long token lists into what the user can act on.
     const ITEM_WORDS: &[&str] = &[
-        "`use`", "`input`", "`param`", "`type`", "`let`", "`rule`", "`score`", "`fn`", "`rubric`",
+        "`use`",
+        "`input`",
+        "`param`",
+        "`type`",
+        "`let`",
+        "`rule`",
+        "`score`",
+        "`fn`",
+        "`rubric`",
         "`test`",
+        "`prop`",
+        "`machine`",
     ];
     const OPERATORS: &[&str] = &[
         "`+`", "`-`", "`*`", "`/`", "`%`", "`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`", "`~`",
