@@ -15,8 +15,9 @@
 //! The same seed also runs over an already parsed `serde_json::Value` ([`decode_json`]), so
 //! fixtures and `--param` values get the very same rules and messages as rollouts.
 //!
-//! Stack safety: serde_json's recursion limit (128 levels) stays on for the text parser, and it
-//! also bounds [`IgnoredAny`] skipping of unknown columns. The seed itself only recurses as deep
+//! Stack safety: serde_json's recursion limit (128 levels) stays on for the text parser; columns
+//! the schema does not mention are skipped with [`IgnoredAny`], which serde_json does without
+//! recursion (so even a very deep value there is accepted). The seed itself only recurses as deep
 //! as the schema, which is finite and written by the user.
 
 use std::fmt;

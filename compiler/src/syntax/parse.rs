@@ -207,7 +207,7 @@ fn check_nesting(file: FileId, src: &str) -> Option<Diagnostic> {
                             format!("brackets are nested more than {MAX_NESTING} levels deep"),
                         )
                         .label("nesting limit exceeded here")
-                        .help("name intermediate values with `let` to flatten the expression"),
+                        .help("name intermediate values with `let`, or nested record types with `type`, to flatten it"),
                     );
                 }
             }
@@ -533,7 +533,7 @@ fn syntax_error(
     let label = if found.is_empty() {
         "unexpected end of input".to_string()
     } else {
-        format!("unexpected `{found}`")
+        format!("unexpected `{}`", found.escape_debug())
     };
     let end = start + rest.chars().next().map_or(0, char::len_utf8);
     let wants_then = message.contains("`then`");
