@@ -278,7 +278,7 @@ impl Checker<'_> {
         }
         cx.locals.pop();
         if !first {
-            self.prove_disjoint(m, &edges);
+            self.prove_disjoint(&states, &edges);
         }
         let mask = mask.unwrap_or_else(|| Expr::constant(Value::Int(0), Ty::Int, span));
         let masks = Expr::new(
@@ -338,7 +338,7 @@ impl Checker<'_> {
     }
 
     /// Guards of one state must not hold together, unless `order: first` says which wins.
-    fn prove_disjoint(&mut self, m: &ast::Machine, edges: &[(usize, usize, &ast::Edge)]) {
+    fn prove_disjoint(&mut self, states: &[String], edges: &[(usize, usize, &ast::Edge)]) {
         for i in 0..edges.len() {
             for j in i + 1..edges.len() {
                 let (fi, _, ei) = edges[i];
@@ -384,18 +384,9 @@ impl Checker<'_> {
                         } else {
                             format!("when {}", valuation.join(", "))
                         };
-                        let from = &m.edges.iter().find(|e| std::ptr::eq(*e, ei)).map_or(
-                            "?".into(),
-                            |e| {
-                                e.from
-                                    .iter()
-                                    .map(|f| f.name.clone())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            },
-                        );
+                        let from = states.get(fi).map_or("?", String::as_str);
                         self.error(
-                            Diagnostic::new(Code::E0019, ej.span, format!("two edges of state `{}` can both be taken: {when}", from.split(", ").next().unwrap_or(from)))
+                            Diagnostic::new(Code::E0019, ej.span, format!("two edges of state `{from}` can both be taken: {when}"))
                                 .label("this edge overlaps an earlier one")
                                 .note(ei.span, "the earlier edge")
                                 .help("make the guards exclusive, or add `(order: first)` to the machine to take the first listed edge"),
