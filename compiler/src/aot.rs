@@ -17,26 +17,45 @@ use reward_runtime::meta::{self, SpecMeta, TermMeta};
 use crate::jit::{build, native_isa};
 use crate::scoring::Spec;
 
-/// The exported C functions: (name, runtime function, parameter types, return type).
-const EXPORTS: &[(&str, &str, &[types::Type], types::Type)] = &[
-    (
-        "reward_score_json",
-        "rt_capi_score_json",
-        &[types::I64, types::I64, types::I64],
-        types::I32,
-    ),
-    (
-        "reward_score_batch",
-        "rt_capi_score_batch",
-        &[types::I64, types::I64, types::I64, types::I64],
-        types::I64,
-    ),
-    (
-        "reward_breakdown_json",
-        "rt_capi_breakdown_json",
-        &[types::I64, types::I64, types::I64, types::I64],
-        types::I64,
-    ),
+/// An exported C function: a wrapper that calls `target` in the runtime, passing the spec's
+/// table first when `table` is set.
+struct Export {
+    name: &'static str,
+    target: &'static str,
+    params: &'static [types::Type],
+    ret: types::Type,
+    table: bool,
+}
+
+const EXPORTS: &[Export] = &[
+    Export {
+        name: "reward_score_json",
+        target: "rt_capi_score_json",
+        params: &[types::I64, types::I64, types::I64],
+        ret: types::I32,
+        table: true,
+    },
+    Export {
+        name: "reward_score_batch",
+        target: "rt_capi_score_batch",
+        params: &[types::I64, types::I64, types::I64, types::I64],
+        ret: types::I64,
+        table: true,
+    },
+    Export {
+        name: "reward_breakdown_json",
+        target: "rt_capi_breakdown_json",
+        params: &[types::I64, types::I64, types::I64, types::I64],
+        ret: types::I64,
+        table: true,
+    },
+    Export {
+        name: "reward_last_error",
+        target: "rt_capi_last_error",
+        params: &[],
+        ret: types::I64,
+        table: false,
+    },
 ];
 
 /// Compiles a spec into a relocatable object file (ELF on Linux).
@@ -118,23 +137,25 @@ pub fn object_file(spec: &Spec) -> Result<Vec<u8>, String> {
 
     let mut fbc = FunctionBuilderContext::new();
     let mut ctx = module.make_context();
-    for (export, target, params, ret) in EXPORTS {
+    for export in EXPORTS {
         let mut inner = module.make_signature();
-        inner.params.push(AbiParam::new(types::I64));
+        if export.table {
+            inner.params.push(AbiParam::new(types::I64));
+        }
         inner
             .params
-            .extend(params.iter().map(|p| AbiParam::new(*p)));
-        inner.returns.push(AbiParam::new(*ret));
+            .extend(export.params.iter().map(|p| AbiParam::new(*p)));
+        inner.returns.push(AbiParam::new(export.ret));
         let target_id = module
-            .declare_function(target, Linkage::Import, &inner)
+            .declare_function(export.target, Linkage::Import, &inner)
             .map_err(e)?;
         let mut outer = module.make_signature();
         outer
             .params
-            .extend(params.iter().map(|p| AbiParam::new(*p)));
-        outer.returns.push(AbiParam::new(*ret));
+            .extend(export.params.iter().map(|p| AbiParam::new(*p)));
+        outer.returns.push(AbiParam::new(export.ret));
         let export_id = module
-            .declare_function(export, Linkage::Export, &outer)
+            .declare_function(export.name, Linkage::Export, &outer)
             .map_err(e)?;
         ctx.func.signature = outer;
         {
@@ -142,37 +163,14 @@ pub fn object_file(spec: &Spec) -> Result<Vec<u8>, String> {
             let entry = b.create_block();
             b.append_block_params_for_function_params(entry);
             b.switch_to_block(entry);
-            let gv = module.declare_data_in_func(table_id, b.func);
-            let table_addr = b.ins().symbol_value(types::I64, gv);
-            let mut args = vec![table_addr];
+            let mut args = Vec::new();
+            if export.table {
+                let gv = module.declare_data_in_func(table_id, b.func);
+                args.push(b.ins().symbol_value(types::I64, gv));
+            }
             args.extend(b.block_params(entry).to_vec());
             let callee = module.declare_func_in_func(target_id, b.func);
             let call = b.ins().call(callee, &args);
-            let result = b.inst_results(call)[0];
-            b.ins().return_(&[result]);
-            b.seal_all_blocks();
-            b.finalize(module.target_config());
-        }
-        module.define_function(export_id, &mut ctx).map_err(e)?;
-        module.clear_context(&mut ctx);
-    }
-    // `reward_last_error` needs no table.
-    {
-        let mut sig = module.make_signature();
-        sig.returns.push(AbiParam::new(types::I64));
-        let target_id = module
-            .declare_function("rt_capi_last_error", Linkage::Import, &sig)
-            .map_err(e)?;
-        let export_id = module
-            .declare_function("reward_last_error", Linkage::Export, &sig)
-            .map_err(e)?;
-        ctx.func.signature = sig;
-        {
-            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fbc);
-            let entry = b.create_block();
-            b.switch_to_block(entry);
-            let callee = module.declare_func_in_func(target_id, b.func);
-            let call = b.ins().call(callee, &[]);
             let result = b.inst_results(call)[0];
             b.ins().return_(&[result]);
             b.seal_all_blocks();
