@@ -448,54 +448,7 @@ pub fn eval_const(e: &Expr, regexes: &[regex::Regex]) -> std::result::Result<Val
 /// Calls `f` on every node of an expression tree.
 pub fn visit(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     f(e);
-    match &e.kind {
-        ExprKind::Const(_) | ExprKind::Input | ExprKind::Term(_) | ExprKind::Local(_) => {}
-        ExprKind::Field(a, _)
-        | ExprKind::Not(a)
-        | ExprKind::Neg(_, a)
-        | ExprKind::ToFloat(a)
-        | ExprKind::Some(a)
-        | ExprKind::Match(a, _) => visit(a, f),
-        ExprKind::CheckUnit { value, .. } => visit(value, f),
-        ExprKind::Index(a, b)
-        | ExprKind::Arith(_, _, a, b)
-        | ExprKind::Concat(a, b)
-        | ExprKind::Compare(_, a, b)
-        | ExprKind::And(a, b)
-        | ExprKind::Or(a, b)
-        | ExprKind::Coalesce(a, b) => {
-            visit(a, f);
-            visit(b, f);
-        }
-        ExprKind::TextContains { haystack, needle } => {
-            visit(haystack, f);
-            visit(needle, f);
-        }
-        ExprKind::ListContains { list, item } => {
-            visit(list, f);
-            visit(item, f);
-        }
-        ExprKind::If(c, a, b) => {
-            visit(c, f);
-            visit(a, f);
-            visit(b, f);
-        }
-        ExprKind::Call(_, args)
-        | ExprKind::CallFn(_, args)
-        | ExprKind::List(args)
-        | ExprKind::Record(args) => {
-            for a in args {
-                visit(a, f);
-            }
-        }
-        ExprKind::Aggregate(a) => {
-            visit(&a.iter, f);
-            if let Some(x) = &a.filter {
-                visit(x, f);
-            }
-            if let Some(x) = &a.body {
-                visit(x, f);
-            }
-        }
+    for child in e.children() {
+        visit(child, f);
     }
 }

@@ -28,19 +28,7 @@ pub fn run_tests(spec: &Spec) -> TestReport {
         }
         // Params are folded into the program, so a test that sets them runs on a spec compiled
         // with its values.
-        let overrides: Vec<(String, String)> = test
-            .params
-            .iter()
-            .map(|(name, value)| {
-                let ty = spec
-                    .program
-                    .params
-                    .iter()
-                    .find(|p| p.name == *name)
-                    .map_or(reward_runtime::Ty::Error, |p| p.ty.clone());
-                (name.clone(), value_json(value, &ty).to_string())
-            })
-            .collect();
+        let overrides = param_overrides(spec, test);
         let root = FileId(0);
         match compile_source(
             spec.sources.name(root),
@@ -70,6 +58,22 @@ pub fn run_tests(spec: &Spec) -> TestReport {
         }
     }
     report
+}
+
+/// The `--param` overrides that compile `spec` the way `test` sets its params.
+pub fn param_overrides(spec: &Spec, test: &Test) -> Vec<(String, String)> {
+    test.params
+        .iter()
+        .map(|(name, value)| {
+            let ty = spec
+                .program
+                .params
+                .iter()
+                .find(|p| p.name == *name)
+                .map_or(reward_runtime::Ty::Error, |p| p.ty.clone());
+            (name.clone(), value_json(value, &ty).to_string())
+        })
+        .collect()
 }
 
 fn run_one(spec: &Spec, test: &Test, report: &mut TestReport) {

@@ -505,52 +505,8 @@ fn replace_local(e: &mut Expr, from: ir::LocalId, with: &Expr) {
         *e = with.clone();
         return;
     }
-    match &mut e.kind {
-        ExprKind::Const(_) | ExprKind::Input | ExprKind::Term(_) | ExprKind::Local(_) => {}
-        ExprKind::Field(a, _)
-        | ExprKind::Not(a)
-        | ExprKind::Neg(_, a)
-        | ExprKind::ToFloat(a)
-        | ExprKind::Some(a)
-        | ExprKind::Match(a, _) => replace_local(a, from, with),
-        ExprKind::CheckUnit { value, .. } => replace_local(value, from, with),
-        ExprKind::Index(a, b)
-        | ExprKind::Arith(_, _, a, b)
-        | ExprKind::Concat(a, b)
-        | ExprKind::Compare(_, a, b)
-        | ExprKind::And(a, b)
-        | ExprKind::Or(a, b)
-        | ExprKind::Coalesce(a, b)
-        | ExprKind::TextContains {
-            haystack: a,
-            needle: b,
-        }
-        | ExprKind::ListContains { list: a, item: b } => {
-            replace_local(a, from, with);
-            replace_local(b, from, with);
-        }
-        ExprKind::If(c, a, b) => {
-            replace_local(c, from, with);
-            replace_local(a, from, with);
-            replace_local(b, from, with);
-        }
-        ExprKind::Call(_, args)
-        | ExprKind::CallFn(_, args)
-        | ExprKind::List(args)
-        | ExprKind::Record(args) => {
-            for a in args {
-                replace_local(a, from, with);
-            }
-        }
-        ExprKind::Aggregate(a) => {
-            replace_local(&mut a.iter, from, with);
-            if let Some(f) = &mut a.filter {
-                replace_local(f, from, with);
-            }
-            if let Some(b) = &mut a.body {
-                replace_local(b, from, with);
-            }
-        }
+    for child in e.children_mut() {
+        replace_local(child, from, with);
     }
 }
 

@@ -49,56 +49,19 @@ fn const_bool(e: &Expr) -> Option<bool> {
 impl Folder<'_> {
     fn fold(&mut self, e: &mut Expr) {
         // Children first.
-        match &mut e.kind {
-            ExprKind::Const(_) | ExprKind::Input | ExprKind::Term(_) | ExprKind::Local(_) => return,
-            ExprKind::Field(a, _)
-            | ExprKind::Not(a)
-            | ExprKind::Neg(_, a)
-            | ExprKind::ToFloat(a)
-            | ExprKind::Some(a)
-            | ExprKind::Match(a, _) => self.fold(a),
-            ExprKind::CheckUnit { value, .. } => self.fold(value),
-            ExprKind::Index(a, b)
-            | ExprKind::Arith(_, _, a, b)
-            | ExprKind::Concat(a, b)
-            | ExprKind::Compare(_, a, b)
-            | ExprKind::And(a, b)
-            | ExprKind::Or(a, b)
-            | ExprKind::Coalesce(a, b) => {
-                self.fold(a);
-                self.fold(b);
-            }
-            ExprKind::TextContains {
-                haystack: a,
-                needle: b,
-            }
-            | ExprKind::ListContains { list: a, item: b } => {
-                self.fold(a);
-                self.fold(b);
-            }
-            ExprKind::If(c, a, b) => {
-                self.fold(c);
-                self.fold(a);
-                self.fold(b);
-            }
-            ExprKind::Call(_, args)
-            | ExprKind::CallFn(_, args)
-            | ExprKind::List(args)
-            | ExprKind::Record(args) => {
-                for a in args {
-                    self.fold(a);
-                }
-            }
-            ExprKind::Aggregate(a) => {
-                self.fold(&mut a.iter);
-                if let Some(f) = &mut a.filter {
-                    self.fold(f);
-                }
-                if let Some(b) = &mut a.body {
-                    self.fold(b);
-                }
-                return;
-            }
+        for child in e.children_mut() {
+            self.fold(child);
+        }
+        // Leaves are what they are; an aggregate's body reads its own variable.
+        if matches!(
+            e.kind,
+            ExprKind::Const(_)
+                | ExprKind::Input
+                | ExprKind::Term(_)
+                | ExprKind::Local(_)
+                | ExprKind::Aggregate(_)
+        ) {
+            return;
         }
         // A constant zero divisor fails on every rollout, whatever the other operand.
         if let ExprKind::Arith(ArithOp::Rem, NumKind::Int, _, b) = &e.kind {
@@ -155,32 +118,9 @@ impl Folder<'_> {
             *e = r;
             return;
         }
-        let foldable = match &e.kind {
-            ExprKind::CallFn(..) | ExprKind::CheckUnit { .. } => false,
-            ExprKind::Field(a, _)
-            | ExprKind::Not(a)
-            | ExprKind::Neg(_, a)
-            | ExprKind::ToFloat(a)
-            | ExprKind::Some(a)
-            | ExprKind::Match(a, _) => is_const(a),
-            ExprKind::Index(a, b)
-            | ExprKind::Arith(_, _, a, b)
-            | ExprKind::Concat(a, b)
-            | ExprKind::Compare(_, a, b)
-            | ExprKind::And(a, b)
-            | ExprKind::Or(a, b)
-            | ExprKind::Coalesce(a, b) => is_const(a) && is_const(b),
-            ExprKind::TextContains {
-                haystack: a,
-                needle: b,
-            }
-            | ExprKind::ListContains { list: a, item: b } => is_const(a) && is_const(b),
-            ExprKind::If(c, a, b) => is_const(c) && is_const(a) && is_const(b),
-            ExprKind::Call(_, args) | ExprKind::List(args) | ExprKind::Record(args) => {
-                args.iter().all(is_const)
-            }
-            _ => false,
-        };
+        // User functions and criterion checks are left to run time (a check names its criterion).
+        let foldable = !matches!(e.kind, ExprKind::CallFn(..) | ExprKind::CheckUnit { .. })
+            && e.children().into_iter().all(is_const);
         if !foldable {
             return;
         }

@@ -260,4 +260,81 @@ impl Expr {
     pub fn constant(value: Value, ty: Ty, span: Span) -> Expr {
         Expr::new(ExprKind::Const(value), ty, span)
     }
+
+    /// The direct sub-expressions, in evaluation order: the one list every traversal uses.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Const(_) | ExprKind::Input | ExprKind::Term(_) | ExprKind::Local(_) => {
+                Vec::new()
+            }
+            ExprKind::Field(a, _)
+            | ExprKind::Not(a)
+            | ExprKind::Neg(_, a)
+            | ExprKind::ToFloat(a)
+            | ExprKind::Some(a)
+            | ExprKind::Match(a, _) => vec![a],
+            ExprKind::CheckUnit { value, .. } => vec![value],
+            ExprKind::Index(a, b)
+            | ExprKind::Arith(_, _, a, b)
+            | ExprKind::Concat(a, b)
+            | ExprKind::Compare(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Coalesce(a, b)
+            | ExprKind::TextContains {
+                haystack: a,
+                needle: b,
+            }
+            | ExprKind::ListContains { list: a, item: b } => vec![a, b],
+            ExprKind::If(c, a, b) => vec![c, a, b],
+            ExprKind::Call(_, args)
+            | ExprKind::CallFn(_, args)
+            | ExprKind::List(args)
+            | ExprKind::Record(args) => args.iter().collect(),
+            ExprKind::Aggregate(a) => std::iter::once(&a.iter)
+                .chain(a.filter.as_ref())
+                .chain(a.body.as_ref())
+                .collect(),
+        }
+    }
+
+    /// [`Expr::children`], mutably.
+    pub fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match &mut self.kind {
+            ExprKind::Const(_) | ExprKind::Input | ExprKind::Term(_) | ExprKind::Local(_) => {
+                Vec::new()
+            }
+            ExprKind::Field(a, _)
+            | ExprKind::Not(a)
+            | ExprKind::Neg(_, a)
+            | ExprKind::ToFloat(a)
+            | ExprKind::Some(a)
+            | ExprKind::Match(a, _) => vec![a],
+            ExprKind::CheckUnit { value, .. } => vec![value],
+            ExprKind::Index(a, b)
+            | ExprKind::Arith(_, _, a, b)
+            | ExprKind::Concat(a, b)
+            | ExprKind::Compare(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Coalesce(a, b)
+            | ExprKind::TextContains {
+                haystack: a,
+                needle: b,
+            }
+            | ExprKind::ListContains { list: a, item: b } => vec![a, b],
+            ExprKind::If(c, a, b) => vec![c, a, b],
+            ExprKind::Call(_, args)
+            | ExprKind::CallFn(_, args)
+            | ExprKind::List(args)
+            | ExprKind::Record(args) => args.iter_mut().collect(),
+            ExprKind::Aggregate(a) => {
+                let a = &mut **a;
+                std::iter::once(&mut a.iter)
+                    .chain(a.filter.as_mut())
+                    .chain(a.body.as_mut())
+                    .collect()
+            }
+        }
+    }
 }
