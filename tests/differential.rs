@@ -21,9 +21,10 @@ use std::process::Command;
 use reward::backend::Backend;
 use reward::interp::{Interpreter, RuntimeError};
 use reward::jit::JitProgram;
-use reward::scoring::{compile_file, compile_source, value_json, Spec};
+use reward::scoring::{compile_file, compile_source, Spec};
+use reward::testing::param_overrides;
 use reward_runtime::decode::decode_row;
-use reward_runtime::{Ty, Value};
+use reward_runtime::Value;
 
 // ================================================================ harness
 
@@ -290,19 +291,7 @@ fn test_rows(spec: &Spec, path: &Path) -> Vec<(String, Option<Spec>, Value)> {
         let variant = if test.params.is_empty() {
             None
         } else {
-            let overrides: Overrides = test
-                .params
-                .iter()
-                .map(|(name, value)| {
-                    let ty = spec
-                        .program
-                        .params
-                        .iter()
-                        .find(|p| p.name == *name)
-                        .map_or(Ty::Error, |p| p.ty.clone());
-                    (name.clone(), value_json(value, &ty).to_string())
-                })
-                .collect();
+            let overrides: Overrides = param_overrides(spec, test);
             Some(compile_file(path, &overrides).unwrap_or_else(|d| {
                 panic!(
                     "{}: test {:?} does not compile with its params:\n{d}",
@@ -401,19 +390,7 @@ fn stdlib_test_expectations_agree_as_terms() {
         // Group expectations by the params their test sets (a spec per distinct setting).
         let mut groups: Vec<(Overrides, Vec<String>)> = Vec::new();
         for test in &lib.program.tests {
-            let overrides: Overrides = test
-                .params
-                .iter()
-                .map(|(name, value)| {
-                    let ty = lib
-                        .program
-                        .params
-                        .iter()
-                        .find(|p| p.name == *name)
-                        .map_or(Ty::Error, |p| p.ty.clone());
-                    (name.clone(), value_json(value, &ty).to_string())
-                })
-                .collect();
+            let overrides: Overrides = param_overrides(&lib, test);
             let exprs: Vec<String> = test
                 .expects
                 .iter()

@@ -32,6 +32,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use reward::scoring::{compile_file, compile_source, value_json, Spec};
+use reward::testing::param_overrides;
 use reward_runtime::decode::decode_row;
 use reward_runtime::{Ty, Value};
 
@@ -1767,19 +1768,7 @@ type Overrides = Vec<(String, String)>;
 fn given_rows(spec: &Spec) -> Vec<(Overrides, Vec<(String, String)>)> {
     let mut groups: Vec<(Overrides, Vec<(String, String)>)> = Vec::new();
     for test in &spec.program.tests {
-        let overrides: Overrides = test
-            .params
-            .iter()
-            .map(|(name, value)| {
-                let ty = spec
-                    .program
-                    .params
-                    .iter()
-                    .find(|p| p.name == *name)
-                    .map_or(Ty::Error, |p| p.ty.clone());
-                (name.clone(), value_json(value, &ty).to_string())
-            })
-            .collect();
+        let overrides: Overrides = param_overrides(spec, test);
         let given = spec
             .interpreter()
             .eval_body(&test.given, &Value::None, &[])
