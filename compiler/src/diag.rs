@@ -147,6 +147,9 @@ pub enum Code {
     E0029,
     /// Invalid `--param` override.
     E0030,
+    /// Temporal problem: an `ltl` formula (trace, past over future, automaton too large) or a
+    /// `shape` item.
+    E0031,
 }
 
 impl fmt::Display for Code {

@@ -6,6 +6,7 @@
 
 pub use reward_runtime::builtins;
 pub mod aot;
+pub mod automaton;
 pub mod backend;
 pub mod check;
 pub mod diag;

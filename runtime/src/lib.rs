@@ -7,6 +7,7 @@ pub mod builtins;
 pub mod capi;
 pub mod decode;
 pub mod driver;
+pub mod ltl;
 pub mod machine;
 pub mod meta;
 pub mod native;

@@ -13,7 +13,10 @@ pub const OTHERWISE_ERROR: i64 = 2;
 
 /// `table` is the record the compiler builds:
 /// `{name: text, states: list[text], start: int, terminal: list[bool],
-///   edges: list[{from: int, to: int, reward: float}], otherwise: int}`.
+///   edges: list[{from: int, to: int, reward: float}], otherwise: list[int] (per state),
+///   gamma: float, potentials: list[float]}`.
+/// With potentials (one per state), every step until the machine ends also earns the
+/// shaping term `γΦ(u′) − Φ(u)`, with `Φ = 0` once the machine has ended.
 /// Edges are in priority order (the first edge whose guard holds is taken; without
 /// `order: first` the compiler proved at most one can hold).
 ///
@@ -40,7 +43,9 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
             _ => (0, 0, 0.0),
         })
         .collect();
-    let otherwise = t[5].as_int();
+    let otherwise: Vec<i64> = t[5].as_list().iter().map(Value::as_int).collect();
+    let gamma = t[6].as_f64();
+    let potentials: Vec<f64> = t[7].as_list().iter().map(Value::as_f64).collect();
     let mut state = t[2].as_int() as usize;
     let mut ended: Option<usize> = None;
     let mut rewards = Vec::with_capacity(masks.len());
@@ -53,6 +58,7 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
             continue;
         }
         let bits = mask.as_int() as u64;
+        let before = state;
         let taken = edges
             .iter()
             .enumerate()
@@ -66,7 +72,7 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
                 }
                 reward
             }
-            None => match otherwise {
+            None => match otherwise.get(state).copied().unwrap_or(OTHERWISE_STAY) {
                 OTHERWISE_END => {
                     ended = Some(step);
                     0.0
@@ -79,6 +85,16 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
                 }
                 _ => 0.0,
             },
+        };
+        let r = if potentials.is_empty() {
+            r
+        } else {
+            let after = if ended.is_some() {
+                0.0
+            } else {
+                potentials[state]
+            };
+            r + (gamma * after - potentials[before])
         };
         total += r;
         rewards.push(Value::Float(r));

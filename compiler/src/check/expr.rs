@@ -440,6 +440,84 @@ impl Checker<'_> {
         );
     }
 
+    /// `sat(φ)`, `robustness(φ)`, `verdicts(φ)` of an `ltl` name; `None` when the name is not an
+    /// `ltl` and the call is an ordinary one.
+    fn ltl_call(
+        &mut self,
+        cx: &mut Ctx,
+        what: super::ltl::LtlUse,
+        callee: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Option<Expr> {
+        let arg = match args {
+            [a] => a,
+            _ if self.ltls.is_empty() => return None,
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0007,
+                        span,
+                        format!("`{}` takes one `ltl` name", callee.name),
+                    )
+                    .help(format!("e.g. `{}(safe_delivery)`", callee.name)),
+                );
+                return Some(err(span));
+            }
+        };
+        let ast::ExprKind::Name(id) = &arg.kind else {
+            if self.ltls.is_empty() {
+                return None;
+            }
+            self.error(
+                Diagnostic::new(
+                    Code::E0003,
+                    arg.span,
+                    format!("`{}` takes the name of an `ltl` formula", callee.name),
+                )
+                .help("declare the formula with `ltl name = …` and pass its name"),
+            );
+            return Some(err(span));
+        };
+        let Some(&item) = self.ltls.get(&id.name) else {
+            let help = match closest(&id.name, self.ltls.keys().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "declare the formula with `ltl name = …` and pass its name".into(),
+            };
+            self.error(
+                Diagnostic::new(
+                    Code::E0002,
+                    id.span,
+                    format!("no `ltl` formula named `{}`", id.name),
+                )
+                .help(help),
+            );
+            return Some(err(span));
+        };
+        if !cx.allow_terms {
+            self.error(
+                Diagnostic::new(
+                    Code::E0026,
+                    span,
+                    format!("a formula cannot be read in {}", cx.place),
+                )
+                .help("use it in a term"),
+            );
+            return Some(err(span));
+        }
+        // The truth of a formula without rewards is its term: computed once per rollout.
+        if what == super::ltl::LtlUse::Sat {
+            if let Some(&term) = self.term_names.get(&id.name) {
+                if self.terms[term].kind == ir::TermKind::Ltl {
+                    let ty = self.check_term_used_at(term, id.span);
+                    cx.mentions.push(ir::Mention::Term(term));
+                    return Some(Expr::new(ExprKind::Term(term), ty, span));
+                }
+            }
+        }
+        Some(self.ltl_use(cx, item, what, span))
+    }
+
     fn check_name(&mut self, cx: &mut Ctx, id: &ast::Ident) -> Expr {
         let span = id.span;
         if let Some((_, local, ty)) = cx.locals.iter().rev().find(|(n, _, _)| *n == id.name) {
@@ -1038,6 +1116,11 @@ impl Checker<'_> {
 
     fn call(&mut self, cx: &mut Ctx, callee: &ast::Ident, args: &[ast::Expr], span: Span) -> Expr {
         let name = callee.name.as_str();
+        if let Some(what) = super::ltl::LtlUse::from_call(name) {
+            if let Some(e) = self.ltl_call(cx, what, callee, args, span) {
+                return e;
+            }
+        }
         // A user function's parameter types are known up front: check record and list literal
         // arguments against them (so `{x: 0}` can be a `{x: float}`).
         let target = self.scopes[cx.module].callables.get(name).cloned();

@@ -131,6 +131,26 @@ impl Checker<'_> {
             }
         }
 
+        // A machine that calls others runs as its flattening (first match, in the order the
+        // edges are written; the caller's own guards are proved exclusive first).
+        let flat;
+        let m = if m.edges.iter().any(|e| e.via.is_some()) {
+            if !first {
+                let (states, edges) = states_and_edges(m);
+                self.prove_disjoint(&states, &edges);
+            }
+            first = true;
+            match self.flatten(m, &mut vec![m.name.name.clone()]) {
+                Some(f) => {
+                    flat = f;
+                    &flat
+                }
+                None => return Expr::constant(Value::None, Ty::Error, span),
+            }
+        } else {
+            m
+        };
+
         // States, in order of appearance.
         let mut states: Vec<String> = Vec::new();
         let state_id =
@@ -300,6 +320,79 @@ impl Checker<'_> {
             Ty::list(Ty::Int),
             span,
         );
+        // States of called machines keep their own policy, `stay` (see `flatten`).
+        let policies: Vec<i64> = states
+            .iter()
+            .map(|s| {
+                if s.contains(CALL_SEPARATOR) {
+                    OTHERWISE_STAY
+                } else {
+                    otherwise
+                }
+            })
+            .collect();
+        let (gamma, potentials) = match self.shape_of(&m.name.name) {
+            None => (1.0, Vec::new()),
+            Some(shape) => {
+                let terminal_flags: Vec<bool> =
+                    (0..states.len()).map(|i| terminal.contains(&i)).collect();
+                let potentials = match &shape.states {
+                    Some(given) => {
+                        let mut p = vec![0.0; states.len()];
+                        for (name, x, at) in given {
+                            match states.iter().position(|s| s == name) {
+                                Some(i) => p[i] = *x,
+                                None => self.error(
+                                    Diagnostic::new(
+                                        Code::E0031,
+                                        *at,
+                                        format!("machine `{}` has no state `{name}`", m.name.name),
+                                    )
+                                    .help(format!("its states: {}", states.join(", "))),
+                                ),
+                            }
+                        }
+                        p
+                    }
+                    None => {
+                        // Value iteration over the edges with constant rewards (a reward read
+                        // from the step counts 0, as in the reward-machines code); a step no
+                        // edge matches stays (reward 0) or ends the machine (worth 0).
+                        let end = states.len();
+                        let mut graph: Vec<(usize, usize, f64)> = table_edges
+                            .iter()
+                            .map(|e| match e {
+                                Value::Record(f) => (
+                                    f[0].as_int() as usize,
+                                    f[1].as_int() as usize,
+                                    f[2].as_f64(),
+                                ),
+                                _ => (0, 0, 0.0),
+                            })
+                            .collect();
+                        for (u, &policy) in policies.iter().enumerate() {
+                            match policy {
+                                OTHERWISE_STAY => graph.push((u, u, 0.0)),
+                                OTHERWISE_END => graph.push((u, end, 0.0)),
+                                _ => {}
+                            }
+                        }
+                        let mut flags = terminal_flags.clone();
+                        flags.push(true);
+                        let mut v = crate::automaton::value_iteration(
+                            states.len() + 1,
+                            &graph,
+                            &flags,
+                            shape.gamma,
+                        );
+                        v.truncate(states.len());
+                        v.into_iter().map(|x| -x).collect()
+                    }
+                };
+                self.shaped_machines.insert(m.name.name.clone());
+                (shape.gamma, potentials)
+            }
+        };
         let table = Value::Record(Arc::from(vec![
             Value::text(&m.name.name),
             Value::List(states.iter().map(|s| Value::text(s)).collect()),
@@ -310,7 +403,9 @@ impl Checker<'_> {
                     .collect(),
             ),
             Value::List(table_edges.into()),
-            Value::Int(otherwise),
+            Value::List(policies.into_iter().map(Value::Int).collect()),
+            Value::Float(gamma),
+            Value::List(potentials.into_iter().map(Value::Float).collect()),
         ]));
         let table_ty = Ty::Error; // an internal constant: no user-visible type
         let run = BUILTINS
@@ -324,7 +419,7 @@ impl Checker<'_> {
         )
     }
 
-    fn constant_reward(&mut self, e: &Expr, r: &ast::Expr) -> f64 {
+    pub(crate) fn constant_reward(&mut self, e: &Expr, r: &ast::Expr) -> f64 {
         match crate::interp::eval_const(e, &self.regex_table()) {
             Ok(v) if !v.is_none() => v.as_f64(),
             _ => {
@@ -399,6 +494,246 @@ impl Checker<'_> {
     }
 }
 
+/// Separates a called machine's name from its state names in the flattening: `call.2.u1` is
+/// state `u1` of the machine called by edge 2.
+const CALL_SEPARATOR: char = '.';
+
+/// States in order of appearance (the start first) and edges `(from, to, edge)`, one per
+/// source state.
+fn states_and_edges(m: &ast::Machine) -> (Vec<String>, Vec<(usize, usize, &ast::Edge)>) {
+    let mut states: Vec<String> = Vec::new();
+    let mut id = |name: &str| match states.iter().position(|s| s == name) {
+        Some(i) => i,
+        None => {
+            states.push(name.to_string());
+            states.len() - 1
+        }
+    };
+    if let Some(s) = &m.start {
+        id(&s.name);
+    }
+    let mut edges = Vec::new();
+    for e in &m.edges {
+        let to = id(&e.to.name);
+        for f in &e.from {
+            edges.push((id(&f.name), to, e));
+        }
+    }
+    (states, edges)
+}
+
+fn both(
+    a: &Option<ast::Expr>,
+    b: &Option<ast::Expr>,
+    span: crate::diag::Span,
+) -> Option<ast::Expr> {
+    match (a, b) {
+        (None, x) | (x, None) => x.clone(),
+        (Some(a), Some(b)) => Some(ast::Expr {
+            kind: ast::ExprKind::Binary(BinaryOp::And, Box::new(paren(a)), Box::new(paren(b))),
+            span,
+        }),
+    }
+}
+
+fn paren(e: &ast::Expr) -> ast::Expr {
+    ast::Expr {
+        kind: ast::ExprKind::Paren(Box::new(e.clone())),
+        span: e.span,
+    }
+}
+
+fn plus(
+    a: &Option<ast::Expr>,
+    b: &Option<ast::Expr>,
+    span: crate::diag::Span,
+) -> Option<ast::Expr> {
+    match (a, b) {
+        (None, x) | (x, None) => x.clone(),
+        (Some(a), Some(b)) => Some(ast::Expr {
+            kind: ast::ExprKind::Binary(BinaryOp::Add, Box::new(paren(a)), Box::new(paren(b))),
+            span,
+        }),
+    }
+}
+
+impl Checker<'_> {
+    /// The machine with every `via` edge replaced by the called machine's edges. On the step
+    /// where the call's guard holds, the called machine reads that same step from its start
+    /// state; when it enters one of its terminal states the caller moves to the edge's target
+    /// on that same step (earning the called edge's reward plus the `via` edge's own). While
+    /// the call runs, its states are copies named `callee.EDGE.state`.
+    fn flatten(&mut self, m: &ast::Machine, stack: &mut Vec<String>) -> Option<ast::Machine> {
+        let modules = self.modules;
+        let mut out = ast::Machine {
+            edges: Vec::new(),
+            ..m.clone()
+        };
+        for (index, e) in m.edges.iter().enumerate() {
+            let Some(callee_name) = &e.via else {
+                out.edges.push(e.clone());
+                continue;
+            };
+            let callee = modules[0].ast.items.iter().find_map(|it| match &it.kind {
+                ast::ItemKind::Machine(c) if c.name.name == callee_name.name => Some(c),
+                _ => None,
+            });
+            let Some(callee) = callee else {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0002,
+                        callee_name.span,
+                        format!("no machine named `{}`", callee_name.name),
+                    )
+                    .help("`via` names another machine of this file"),
+                );
+                return None;
+            };
+            if stack.contains(&callee.name.name) {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0012,
+                        callee_name.span,
+                        format!(
+                            "machine `{}` calls itself through `{}`",
+                            stack[0], callee.name.name
+                        ),
+                    )
+                    .help("machine calls must not form a cycle"),
+                );
+                return None;
+            }
+            if callee.trace.name != m.trace.name {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0019,
+                        callee_name.span,
+                        format!(
+                            "`{}` reads `{}`, but the caller reads `{}`",
+                            callee.name.name, callee.trace.name, m.trace.name
+                        ),
+                    )
+                    .help("a called machine reads the caller's trace"),
+                );
+                return None;
+            }
+            let policy_ok = callee.options.iter().all(|o| {
+                o.name.name != "otherwise"
+                    || matches!(&o.value, ast::RubricOptionValue::Word(w) if w.name == "stay")
+            });
+            if !policy_ok {
+                self.error(
+                    Diagnostic::new(Code::E0019, callee_name.span, format!("machine `{}` is called, so it must use `otherwise: stay`", callee.name.name))
+                        .help("a called machine waits in its state until an edge matches; end or fail the caller instead"),
+                );
+                return None;
+            }
+            stack.push(callee.name.name.clone());
+            let flat = self.flatten(callee, stack);
+            stack.pop();
+            let flat = flat?;
+            let Some(start) = &flat.start else {
+                return None;
+            };
+            let prefix = format!(
+                "{}{CALL_SEPARATOR}{index}{CALL_SEPARATOR}",
+                callee.name.name
+            );
+            let terminal = |s: &str| flat.terminals.iter().any(|t| t.name == s);
+            if terminal(&start.name) {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0019,
+                        callee_name.span,
+                        format!("machine `{}` starts in a terminal state", callee.name.name),
+                    )
+                    .help("a called machine must read at least one step"),
+                );
+                return None;
+            }
+            let qualify = |s: &str| ast::Ident {
+                name: format!("{prefix}{s}"),
+                span: e.span,
+            };
+            let target = |t: &ast::Ident| {
+                if terminal(&t.name) {
+                    e.to.clone()
+                } else {
+                    qualify(&t.name)
+                }
+            };
+            let reward = |ce: &ast::Edge| {
+                if terminal(&ce.to.name) {
+                    plus(&ce.reward, &e.reward, e.span)
+                } else {
+                    ce.reward.clone()
+                }
+            };
+            // The step of the call: the called machine's start edges, under the call's guard.
+            let mut start_guards = Vec::new();
+            for ce in flat
+                .edges
+                .iter()
+                .filter(|ce| ce.from.iter().any(|f| f.name == start.name))
+            {
+                out.edges.push(ast::Edge {
+                    from: e.from.clone(),
+                    to: target(&ce.to),
+                    via: None,
+                    guard: both(&e.guard, &ce.guard, e.span),
+                    reward: reward(ce),
+                    span: e.span,
+                });
+                start_guards.push(ce.guard.clone());
+            }
+            // No start edge matches: the call begins and waits in its start state.
+            if start_guards.iter().all(Option::is_some) {
+                let none_matches =
+                    start_guards
+                        .iter()
+                        .flatten()
+                        .fold(None, |acc: Option<ast::Expr>, g| {
+                            Some(match acc {
+                                None => paren(g),
+                                Some(a) => ast::Expr {
+                                    kind: ast::ExprKind::Binary(
+                                        BinaryOp::Or,
+                                        Box::new(a),
+                                        Box::new(paren(g)),
+                                    ),
+                                    span: e.span,
+                                },
+                            })
+                        });
+                let wait = none_matches.map(|g| ast::Expr {
+                    kind: ast::ExprKind::Unary(UnaryOp::Not, Box::new(paren(&g))),
+                    span: e.span,
+                });
+                out.edges.push(ast::Edge {
+                    from: e.from.clone(),
+                    to: qualify(&start.name),
+                    via: None,
+                    guard: both(&e.guard, &wait, e.span),
+                    reward: None,
+                    span: e.span,
+                });
+            }
+            // The called machine's own edges, between its copied states.
+            for ce in &flat.edges {
+                out.edges.push(ast::Edge {
+                    from: ce.from.iter().map(|f| qualify(&f.name)).collect(),
+                    to: target(&ce.to),
+                    via: None,
+                    guard: ce.guard.clone(),
+                    reward: reward(ce),
+                    span: ce.span,
+                });
+            }
+        }
+        Some(out)
+    }
+}
+
 /// A reward computed from the step, for edge `edge` (an index into the machine's edges).
 pub(crate) struct DynamicReward {
     pub edge: usize,
@@ -415,6 +750,7 @@ impl Checker<'_> {
     /// `None` when every reward is constant (the run's own list is right).
     pub(crate) fn machine_rewards(&mut self, cx: &mut Ctx, name: &str, raw: Expr) -> Option<Expr> {
         let dynamic = self.machine_dynamic.remove(name)?;
+        let shaped = self.shaped_machines.contains(name);
         let span = raw.span;
         // Fresh locals must not collide with the ones inside the reward expressions.
         let mut max_local = 0;
@@ -461,6 +797,22 @@ impl Checker<'_> {
                 Ty::Bool,
                 span,
             );
+            // With shaping, the run's reward on this step is the shaping term alone (the
+            // edge's own reward is 0 in the table): add it.
+            let value = if shaped {
+                Expr::new(
+                    ExprKind::Arith(
+                        ArithOp::Add,
+                        NumKind::Float,
+                        Box::new(value),
+                        Box::new(at(field(1, Ty::list(Ty::Float)), Ty::Float)),
+                    ),
+                    Ty::Float,
+                    span,
+                )
+            } else {
+                value
+            };
             body = Expr::new(
                 ExprKind::If(Box::new(is_this), Box::new(value), Box::new(body)),
                 Ty::Float,
@@ -541,7 +893,7 @@ fn eval_guard(e: &ast::Expr, value: &BTreeMap<&str, bool>) -> bool {
 
 /// A structural key of an expression (spans left out), so that the same proposition written
 /// twice is one proposition.
-fn key(e: &ast::Expr) -> String {
+pub(crate) fn key(e: &ast::Expr) -> String {
     match &e.kind {
         ast::ExprKind::Name(id) => id.name.clone(),
         ast::ExprKind::Int(i) => i.to_string(),

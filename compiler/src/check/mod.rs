@@ -4,6 +4,7 @@
 
 mod expr;
 pub mod load;
+mod ltl;
 mod machine;
 mod regexes;
 
@@ -65,6 +66,9 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         props: HashMap::new(),
         expanding_props: Vec::new(),
         machine_dynamic: HashMap::new(),
+        ltls: HashMap::new(),
+        shapes: HashMap::new(),
+        shaped_machines: Default::default(),
     };
     checker.run(overrides, override_file);
     let Checker {
@@ -180,6 +184,9 @@ enum TermSource {
         rewards: TermId,
     },
     MachineTotal(TermId),
+    /// An `ltl` item's truth, or (with `reward on accept`) its automaton's run record.
+    LtlSat(usize),
+    LtlRun(usize),
     Rubric(usize),
     Criterion {
         item: usize,
@@ -214,6 +221,12 @@ pub(crate) struct Checker<'m> {
     expanding_props: Vec<String>,
     /// Per machine, the edge rewards computed from the step (see `check::machine`).
     machine_dynamic: HashMap<String, Vec<machine::DynamicReward>>,
+    /// `ltl` items of the root file: name → item index.
+    ltls: HashMap<String, usize>,
+    /// `shape` items of the root file: target name → item index.
+    shapes: HashMap<String, usize>,
+    /// Machines whose run adds a shaping term to every step's reward.
+    shaped_machines: std::collections::HashSet<String>,
 }
 
 /// Where an expression is checked: which module's names it sees and whether it may read the
@@ -928,6 +941,50 @@ impl<'m> Checker<'m> {
                         TermSource::MachineTotal(run),
                     );
                 }
+                ItemKind::Ltl(d) => {
+                    if !self.define(0, &d.name, "ltl") {
+                        continue;
+                    }
+                    self.ltls.insert(d.name.name.clone(), i);
+                    if d.reward.is_some() {
+                        let run = self.terms.len();
+                        self.add_term(
+                            format!("{}#run", d.name.name),
+                            TermKind::Let,
+                            d.name.span,
+                            TermSource::LtlRun(i),
+                        );
+                        self.add_term(
+                            d.name.name.clone(),
+                            TermKind::Machine,
+                            d.name.span,
+                            TermSource::MachineTotal(run),
+                        );
+                    } else {
+                        self.add_term(
+                            d.name.name.clone(),
+                            TermKind::Ltl,
+                            d.name.span,
+                            TermSource::LtlSat(i),
+                        );
+                    }
+                }
+                ItemKind::Shape(s) => {
+                    if let Some(&first) = self.shapes.get(&s.target.name) {
+                        let first = self.modules[0].ast.items[first].span;
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0004,
+                                s.target.span,
+                                format!("`{}` is shaped twice", s.target.name),
+                            )
+                            .note(first, "first shaped here")
+                            .help("keep one `shape` item per machine"),
+                        );
+                        continue;
+                    }
+                    self.shapes.insert(s.target.name.clone(), i);
+                }
                 ItemKind::Rubric(r) => {
                     if !self.define(0, &r.name, "rubric") {
                         continue;
@@ -1103,6 +1160,14 @@ impl<'m> Checker<'m> {
                     unreachable!()
                 };
                 self.machine_run(&mut cx, m)
+            }
+            TermSource::LtlSat(i) => {
+                let span = self.terms[id].span;
+                self.ltl_use(&mut cx, i, ltl::LtlUse::Sat, span)
+            }
+            TermSource::LtlRun(i) => {
+                let span = self.terms[id].span;
+                self.ltl_use(&mut cx, i, ltl::LtlUse::Run, span)
             }
             TermSource::MachineRewards { item, raw } => {
                 let ty = self.check_term(raw);

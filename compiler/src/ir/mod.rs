@@ -52,6 +52,8 @@ pub enum TermKind {
     Criterion,
     TagTotal,
     Machine,
+    /// An `ltl` formula without rewards: its truth on the trace.
+    Ltl,
 }
 
 impl TermKind {
@@ -64,6 +66,7 @@ impl TermKind {
             TermKind::Criterion => "criterion",
             TermKind::TagTotal => "tag",
             TermKind::Machine => "machine",
+            TermKind::Ltl => "ltl",
         }
     }
 }

@@ -56,6 +56,48 @@ pub enum ItemKind {
         value: Expr,
     },
     Machine(Machine),
+    /// `ltl name [over trace] = formula [reward on accept r]`.
+    Ltl(LtlDecl),
+    /// `shape target potential(gamma: g, …)`.
+    Shape(ShapeDecl),
+}
+
+#[derive(Clone, Debug)]
+pub struct LtlDecl {
+    pub name: Ident,
+    pub trace: Option<Ident>,
+    pub formula: Ltl,
+    /// `reward on accept r`.
+    pub reward: Option<Expr>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Ltl {
+    pub kind: LtlKind,
+    pub span: Span,
+}
+
+/// The operators are the run-time ones (`reward_runtime::ltl::Op`); aliases are resolved.
+#[derive(Clone, Debug)]
+pub enum LtlKind {
+    Const(bool),
+    /// A per-step expression (the current element is `step`).
+    Atom(Expr),
+    Unary {
+        op: reward_runtime::ltl::Op,
+        /// `eventually[lo, hi]` / `always[lo, hi]`.
+        window: Option<(u32, u32)>,
+        arg: Box<Ltl>,
+    },
+    Binary(reward_runtime::ltl::Op, Box<Ltl>, Box<Ltl>),
+}
+
+#[derive(Clone, Debug)]
+pub struct ShapeDecl {
+    pub target: Ident,
+    /// `potential`.
+    pub kind: Ident,
+    pub args: Vec<(Ident, Expr)>,
 }
 
 #[derive(Clone, Debug)]
@@ -73,6 +115,8 @@ pub struct Machine {
 pub struct Edge {
     pub from: Vec<Ident>,
     pub to: Ident,
+    /// `via m`: the edge runs machine `m` from this step and moves on when it terminates.
+    pub via: Option<Ident>,
     /// `None`: always.
     pub guard: Option<Expr>,
     /// `None`: 0.

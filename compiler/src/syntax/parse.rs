@@ -26,7 +26,7 @@ const RESERVED: &[&str] = &[
 
 const ITEM_KEYWORDS: &[&str] = &[
     "use", "input", "param", "type", "let", "rule", "score", "fn", "rubric", "test", "prop",
-    "machine",
+    "machine", "ltl", "shape",
 ];
 
 pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
@@ -466,6 +466,8 @@ fn syntax_error(
         "`test`",
         "`prop`",
         "`machine`",
+        "`ltl`",
+        "`shape`",
     ];
     const OPERATORS: &[&str] = &[
         "`+`", "`-`", "`*`", "`/`", "`%`", "`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`", "`~`",
@@ -634,6 +636,10 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::kw_then => "`then`",
         Rule::kw_else => "`else`",
         Rule::kw_in => "`in`",
+        Rule::ltl | Rule::ltl_prefix | Rule::ltl_unary | Rule::ltl_atom | Rule::ltl_paren => {
+            "a formula"
+        }
+        Rule::ltl_infix => "a temporal or boolean operator",
         Rule::field_decl => "a field declaration (`name: type`)",
         Rule::record_field => "a field (`name: value`)",
         Rule::EOI | Rule::end_of_file => "end of file",
@@ -679,6 +685,8 @@ fn infix_power(rule: Rule) -> Option<(u8, u8)> {
         _ => return None,
     })
 }
+/// Operand power of the unary temporal operators: tighter than every binary one.
+const LTL_UNARY_POWER: u8 = 12;
 /// Operand power of prefix `not`: it covers comparisons but not `and`/`or`.
 const NOT_POWER: u8 = 5;
 /// Operand power of prefix `-`: tighter than `*`, looser than `.field` and `[i]`.
@@ -885,9 +893,16 @@ impl Builder<'_> {
                             let to = self.ident(parts.next()?);
                             let mut guard = None;
                             let mut reward = None;
+                            let mut via = None;
                             let mut after_reward = false;
+                            let mut after_via = false;
                             for q in parts {
                                 match q.as_rule() {
+                                    Rule::kw_via => after_via = true,
+                                    Rule::ident if after_via => {
+                                        via = Some(self.ident(q));
+                                        after_via = false;
+                                    }
                                     Rule::kw_when => {}
                                     Rule::kw_reward => after_reward = true,
                                     _ if after_reward => reward = Some(self.expr(q)),
@@ -904,6 +919,7 @@ impl Builder<'_> {
                             m.edges.push(Edge {
                                 from,
                                 to,
+                                via,
                                 guard,
                                 reward,
                                 span,
@@ -912,6 +928,45 @@ impl Builder<'_> {
                     }
                 }
                 ItemKind::Machine(m)
+            }
+            Rule::ltl_decl => {
+                inner.next();
+                let name = self.ident(inner.next()?);
+                let mut trace = None;
+                let mut formula = None;
+                let mut reward = None;
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::ident => trace = Some(self.ident(p)),
+                        Rule::ltl => formula = Some(self.ltl(p)),
+                        Rule::ltl_reward => {
+                            reward = p
+                                .into_inner()
+                                .find(|q| q.as_rule() == Rule::expr)
+                                .map(|q| self.expr(q));
+                        }
+                        _ => {}
+                    }
+                }
+                ItemKind::Ltl(LtlDecl {
+                    name,
+                    trace,
+                    formula: formula?,
+                    reward,
+                })
+            }
+            Rule::shape_decl => {
+                inner.next();
+                let target = self.ident(inner.next()?);
+                let kind = self.ident(inner.next()?);
+                let mut args = Vec::new();
+                for a in inner {
+                    let mut parts = a.into_inner();
+                    let name = self.ident(parts.next()?);
+                    let value = self.expr(parts.next()?);
+                    args.push((name, value));
+                }
+                ItemKind::Shape(ShapeDecl { target, kind, args })
             }
             Rule::test_decl => {
                 inner.next();
@@ -1057,6 +1112,127 @@ impl Builder<'_> {
                 }
             }
         }
+    }
+
+    /// An LTL formula: Pratt parsing over its flat token sequence, like expressions.
+    fn ltl(&mut self, pair: Pair<Rule>) -> Ltl {
+        let tokens: Vec<Pair<Rule>> = pair.into_inner().collect();
+        let mut pos = 0;
+        self.ltl_pratt(&tokens, &mut pos, 0)
+    }
+
+    fn ltl_pratt(&mut self, tokens: &[Pair<Rule>], pos: &mut usize, min_power: u8) -> Ltl {
+        self.depth += 1;
+        let f = if self.depth > MAX_EXPR_DEPTH {
+            let span = self.span(&tokens[*pos]);
+            *pos = tokens.len();
+            let e = self.too_deep(span);
+            Ltl {
+                kind: LtlKind::Atom(e),
+                span,
+            }
+        } else {
+            self.ltl_pratt_inner(tokens, pos, min_power)
+        };
+        self.depth -= 1;
+        f
+    }
+
+    fn ltl_pratt_inner(&mut self, tokens: &[Pair<Rule>], pos: &mut usize, min_power: u8) -> Ltl {
+        use reward_runtime::ltl::Op;
+        let first = tokens[*pos].clone();
+        *pos += 1;
+        let first_span = self.span(&first);
+        let mut lhs = match first.as_rule() {
+            Rule::ltl_prefix => {
+                let mut parts = first.into_inner();
+                let word = parts.next().map_or("", |w| w.as_str());
+                let op = match word {
+                    "not" | "!" => Op::Not,
+                    "next" | "X" => Op::Next,
+                    "wnext" | "WX" => Op::WNext,
+                    "eventually" | "F" => Op::Eventually,
+                    "always" | "G" => Op::Always,
+                    "prev" | "Y" => Op::Prev,
+                    "wprev" | "WY" => Op::WPrev,
+                    "once" | "O" => Op::Once,
+                    _ => Op::Historically,
+                };
+                let window = parts.next().map(|w| {
+                    let wspan = self.span(&w);
+                    let bounds: Vec<Option<u32>> = w
+                        .into_inner()
+                        .map(|n| n.as_str().replace('_', "").parse::<u32>().ok())
+                        .collect();
+                    match bounds.as_slice() {
+                        [Some(lo), Some(hi)] if lo <= hi && *hi < reward_runtime::ltl::UNBOUNDED => {
+                            (*lo, *hi)
+                        }
+                        _ => {
+                            self.diags.push(
+                                Diagnostic::new(Code::E0001, wspan, "a window is `[lo, hi]` with whole numbers of steps, lo ≤ hi")
+                                    .help("for example `eventually[0, 50](at_goal)`: within the next 50 steps"),
+                            );
+                            (0, 0)
+                        }
+                    }
+                });
+                if window.is_some() && !matches!(op, Op::Eventually | Op::Always) {
+                    self.diags.push(
+                        Diagnostic::new(Code::E0001, first_span, format!("`{word}` does not take a window"))
+                            .help("only `eventually[lo, hi]` and `always[lo, hi]` (or `F`/`G`) have windows"),
+                    );
+                }
+                let arg = self.ltl_pratt(tokens, pos, LTL_UNARY_POWER);
+                Ltl {
+                    span: first_span.to(arg.span),
+                    kind: LtlKind::Unary {
+                        op,
+                        window: window.filter(|_| matches!(op, Op::Eventually | Op::Always)),
+                        arg: Box::new(arg),
+                    },
+                }
+            }
+            Rule::ltl_paren => {
+                let inner = first.into_inner().next().expect("a parenthesised formula");
+                let mut f = self.ltl(inner);
+                f.span = first_span;
+                f
+            }
+            Rule::ltl_const => Ltl {
+                kind: LtlKind::Const(first.as_str().trim() == "true"),
+                span: first_span,
+            },
+            _ => {
+                let e = self.expr(first);
+                Ltl {
+                    kind: LtlKind::Atom(e),
+                    span: first_span,
+                }
+            }
+        };
+        while let Some(op) = tokens.get(*pos) {
+            let (binop, (left, right)) = match op.as_str() {
+                "iff" | "<->" => (Op::Iff, (2, 2)),
+                "implies" | "->" => (Op::Implies, (4, 4)),
+                "or" | "|" | "||" => (Op::Or, (6, 7)),
+                "and" | "&" | "&&" => (Op::And, (8, 9)),
+                "until" | "U" => (Op::Until, (10, 10)),
+                "release" | "R" => (Op::Release, (10, 10)),
+                _ => (Op::Since, (10, 10)),
+            };
+            if left < min_power {
+                break;
+            }
+            *pos += 1;
+            let rhs = self.ltl_pratt(tokens, pos, right);
+            let span = lhs.span.to(rhs.span);
+            lhs = Ltl {
+                kind: LtlKind::Binary(binop, Box::new(lhs), Box::new(rhs)),
+                span,
+            };
+        }
+        lhs
     }
 
     fn expr(&mut self, pair: Pair<Rule>) -> Expr {

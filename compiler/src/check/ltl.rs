@@ -1,0 +1,612 @@
+//! `ltl` declarations: LTL over finite traces. A formula lowers to a constant table (its nodes,
+//! and its minimal DFA when verdicts or rewards need one; see `reward_runtime::ltl`) and, per
+//! step, the values of its atoms: a bitmask for truth, one float list per atom for robustness.
+//! `sat(φ)`, `robustness(φ)` and `verdicts(φ)` are calls of the runtime on those two pieces.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use reward_runtime::builtins::BUILTINS;
+use reward_runtime::ltl::{encode_nodes, Node, Op};
+use reward_runtime::{Ty, Value};
+
+use super::{Checker, Ctx};
+use crate::automaton::{self, TooBig};
+use crate::diag::{closest, Code, Diagnostic, Span};
+use crate::ir::{self, AggKind, ArithOp, CmpOp, Expr, ExprKind, NumKind};
+use crate::syntax::ast;
+
+/// What an expression asks of a formula.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum LtlUse {
+    Sat,
+    Robustness,
+    Verdicts,
+    /// `reward on accept`: the automaton's rewards as a machine run record.
+    Run,
+}
+
+impl LtlUse {
+    pub(crate) fn from_call(name: &str) -> Option<LtlUse> {
+        Some(match name {
+            "sat" => LtlUse::Sat,
+            "robustness" => LtlUse::Robustness,
+            "verdicts" => LtlUse::Verdicts,
+            _ => return None,
+        })
+    }
+}
+
+/// A formula with its atoms checked against the trace's step type.
+struct Lowered {
+    nodes: Vec<Node>,
+    /// Per atom, its boolean value reading local `step`.
+    atoms: Vec<Expr>,
+    step: ir::LocalId,
+    trace: Expr,
+}
+
+fn builtin(name: &str) -> usize {
+    BUILTINS
+        .iter()
+        .position(|b| b.name == name)
+        .unwrap_or_else(|| panic!("{name} is a builtin"))
+}
+
+impl Checker<'_> {
+    /// The IR of one use of the formula declared by item `item`.
+    pub(crate) fn ltl_use(&mut self, cx: &mut Ctx, item: usize, what: LtlUse, span: Span) -> Expr {
+        let modules = self.modules;
+        let ast::ItemKind::Ltl(decl) = &modules[0].ast.items[item].kind else {
+            unreachable!("an ltl item")
+        };
+        let Some(lowered) = self.lower_formula(cx, decl) else {
+            return Expr::constant(Value::None, Ty::Error, span);
+        };
+        let needs_dfa = matches!(what, LtlUse::Verdicts | LtlUse::Run);
+        let dfa = if needs_dfa {
+            match automaton::build(&lowered.nodes, lowered.atoms.len()) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    let why = match e {
+                        TooBig::Atoms(n) => format!(
+                            "the formula has {n} distinct atoms; an automaton takes at most {}",
+                            automaton::MAX_ATOMS
+                        ),
+                        TooBig::States => format!(
+                            "the formula's automaton has more than {} states",
+                            automaton::MAX_STATES
+                        ),
+                    };
+                    self.error(
+                        Diagnostic::new(Code::E0031, decl.formula.span, why)
+                            .help("per-step verdicts and rewards need the automaton; `sat` and `robustness` do not (they cost O(steps) for any formula). Narrow the windows or split the formula"),
+                    );
+                    return Expr::constant(Value::None, Ty::Error, span);
+                }
+            }
+        } else {
+            None
+        };
+        let mut reward = 0.0;
+        let mut gamma = 1.0;
+        let mut potentials: Vec<f64> = Vec::new();
+        if what == LtlUse::Run {
+            if let Some(r) = &decl.reward {
+                let before = self.diags.len();
+                let value = self.check_expr(cx, r);
+                let value = self.float_for(value, r, "the reward on acceptance");
+                if self.diags.len() == before {
+                    reward = self.constant_reward(&value, r);
+                }
+            }
+            if let (Some(shape), Some(d)) = (self.shape_of(&decl.name.name), &dfa) {
+                gamma = shape.gamma;
+                let mut edges = Vec::new();
+                for q in 0..d.states() {
+                    for l in 0..d.letters {
+                        let to = d.trans[q * d.letters + l];
+                        let r = if d.accepting[to] && !d.accepting[q] {
+                            reward
+                        } else {
+                            0.0
+                        };
+                        edges.push((q, to, r));
+                    }
+                }
+                let finished: Vec<bool> = d
+                    .verdict
+                    .iter()
+                    .map(|&v| v != reward_runtime::ltl::UNDECIDED)
+                    .collect();
+                potentials = automaton::value_iteration(d.states(), &edges, &finished, gamma)
+                    .into_iter()
+                    .map(|v| -v)
+                    .collect();
+            }
+        }
+        let dfa_value = dfa.map_or(Value::None, |d| {
+            Value::Record(Arc::from(vec![
+                Value::Int(d.letters as i64),
+                Value::Int(d.start as i64),
+                Value::List(d.trans.iter().map(|&t| Value::Int(t as i64)).collect()),
+                Value::List(d.accepting.iter().map(|&a| Value::Bool(a)).collect()),
+                Value::List(d.verdict.iter().map(|&v| Value::Int(v)).collect()),
+            ]))
+        });
+        let table = Value::Record(Arc::from(vec![
+            Value::text(&decl.name.name),
+            encode_nodes(&lowered.nodes),
+            dfa_value,
+            Value::Float(reward),
+            Value::Float(gamma),
+            Value::List(potentials.into_iter().map(Value::Float).collect()),
+        ]));
+        let table = Expr::constant(table, Ty::Error, span);
+        let per_step = if what == LtlUse::Robustness {
+            self.robustness_lists(&lowered, span)
+        } else {
+            self.bitmasks(&lowered, span)
+        };
+        let (name, ty) = match what {
+            LtlUse::Sat => ("ltl_sat", Ty::Bool),
+            LtlUse::Robustness => ("ltl_robustness", Ty::Float),
+            LtlUse::Verdicts => ("ltl_verdicts", Ty::list(Ty::Text)),
+            LtlUse::Run => ("ltl_run", super::machine_result_type()),
+        };
+        Expr::new(
+            ExprKind::Call(builtin(name), vec![table, per_step]),
+            ty,
+            span,
+        )
+    }
+
+    /// Per step, bit k set when atom k holds.
+    fn bitmasks(&self, f: &Lowered, span: Span) -> Expr {
+        let mut mask: Option<Expr> = None;
+        for (k, atom) in f.atoms.iter().enumerate() {
+            let bit = Expr::new(
+                ExprKind::If(
+                    Box::new(atom.clone()),
+                    Box::new(Expr::constant(Value::Int(1i64 << k), Ty::Int, span)),
+                    Box::new(Expr::constant(Value::Int(0), Ty::Int, span)),
+                ),
+                Ty::Int,
+                span,
+            );
+            mask = Some(match mask {
+                None => bit,
+                Some(acc) => Expr::new(
+                    ExprKind::Arith(ArithOp::Add, NumKind::Int, Box::new(acc), Box::new(bit)),
+                    Ty::Int,
+                    span,
+                ),
+            });
+        }
+        let mask = mask.unwrap_or_else(|| Expr::constant(Value::Int(0), Ty::Int, span));
+        per_step(f, mask, Ty::Int, span)
+    }
+
+    /// Per atom, its robustness at every step.
+    fn robustness_lists(&self, f: &Lowered, span: Span) -> Expr {
+        let lists = f
+            .atoms
+            .iter()
+            .map(|atom| per_step(f, robustness_of(atom), Ty::Float, span))
+            .collect();
+        Expr::new(ExprKind::List(lists), Ty::list(Ty::list(Ty::Float)), span)
+    }
+
+    /// The formula's nodes (shared sub-formulas once) and its atoms, checked over the trace.
+    fn lower_formula(&mut self, cx: &mut Ctx, decl: &ast::LtlDecl) -> Option<Lowered> {
+        let (trace, elem) = self.ltl_trace(decl)?;
+        let step = cx.fresh_local();
+        cx.locals.push(("step".into(), step, elem));
+        let mut b = FormulaBuilder {
+            nodes: Vec::new(),
+            spans: Vec::new(),
+            index: HashMap::new(),
+            atoms: Vec::new(),
+            atom_keys: Vec::new(),
+        };
+        let before = self.diags.len();
+        let root = self.formula_node(cx, &mut b, &decl.formula);
+        cx.locals.pop();
+        let _ = root;
+        if self.diags.len() != before {
+            return None;
+        }
+        if b.atoms.len() > 62 {
+            self.error(
+                Diagnostic::new(
+                    Code::E0031,
+                    decl.formula.span,
+                    format!(
+                        "the formula has {} distinct atoms (at most 62)",
+                        b.atoms.len()
+                    ),
+                )
+                .help("split the formula into several `ltl` declarations"),
+            );
+            return None;
+        }
+        if let Some(j) = automaton::future_inside_past(&b.nodes) {
+            self.error(
+                Diagnostic::new(
+                    Code::E0031,
+                    b.spans[j],
+                    "a past operator cannot contain a future operator",
+                )
+                .label("this looks back over a formula that looks ahead")
+                .help("past operators (`prev`, `wprev`, `since`, `once`, `historically`) take formulas over the present and the past"),
+            );
+            return None;
+        }
+        Some(Lowered {
+            nodes: b.nodes,
+            atoms: b.atoms,
+            step,
+            trace,
+        })
+    }
+
+    fn formula_node(&mut self, cx: &mut Ctx, b: &mut FormulaBuilder, f: &ast::Ltl) -> u32 {
+        let node = match &f.kind {
+            ast::LtlKind::Const(true) => Node::new(Op::True, 0, 0),
+            ast::LtlKind::Const(false) => Node::new(Op::False, 0, 0),
+            ast::LtlKind::Atom(e) => {
+                let key = super::machine::key(e);
+                let k = match b.atom_keys.iter().position(|x| *x == key) {
+                    Some(k) => k,
+                    None => {
+                        let value = self.check_expr(cx, e);
+                        let value = self.coerce(value, &Ty::Bool, "an atom of a formula");
+                        b.atoms.push(value);
+                        b.atom_keys.push(key);
+                        b.atoms.len() - 1
+                    }
+                };
+                Node::new(Op::Atom, k as u32, 0)
+            }
+            ast::LtlKind::Unary { op, window, arg } => {
+                let a = self.formula_node(cx, b, arg);
+                let mut n = Node::new(*op, a, 0);
+                if let Some((lo, hi)) = window {
+                    n.lo = *lo;
+                    n.hi = *hi;
+                }
+                n
+            }
+            ast::LtlKind::Binary(op, l, r) => {
+                let a = self.formula_node(cx, b, l);
+                let c = self.formula_node(cx, b, r);
+                Node::new(*op, a, c)
+            }
+        };
+        b.add(node, f.span)
+    }
+
+    /// The trace a formula reads: the `over` column, or the only list column of the input.
+    fn ltl_trace(&mut self, decl: &ast::LtlDecl) -> Option<(Expr, Ty)> {
+        let span = decl.name.span;
+        let Some(input) = self.input.clone() else {
+            self.error(
+                Diagnostic::new(
+                    Code::E0015,
+                    span,
+                    "an `ltl` formula needs an `input` block with its trace",
+                )
+                .help(
+                    "declare the trace, e.g. `input { steps: list[{x: float, collided: bool}] }`",
+                ),
+            );
+            return None;
+        };
+        let Ty::Record(fields) = &input else {
+            return None;
+        };
+        let lists: Vec<(usize, &str)> = fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| matches!(f.ty, Ty::List(_)))
+            .map(|(i, f)| (i, &*f.name))
+            .collect();
+        let (idx, at) = match &decl.trace {
+            Some(t) => {
+                match fields.iter().position(|f| *f.name == t.name) {
+                    Some(i) => (i, t.span),
+                    None => {
+                        let help = match closest(&t.name, lists.iter().map(|(_, n)| *n)) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "a formula reads an input column that is a list, one step per element".into(),
+                    };
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0002,
+                                t.span,
+                                format!("no input column `{}`", t.name),
+                            )
+                            .label("not an input column")
+                            .help(help),
+                        );
+                        return None;
+                    }
+                }
+            }
+            None => match lists.as_slice() {
+                [(i, _)] => (*i, span),
+                [] => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0031,
+                            span,
+                            format!(
+                                "`{}` has no trace: the input has no list column",
+                                decl.name.name
+                            ),
+                        )
+                        .help("a trace is a list input, e.g. `steps: list[{x: float}]`"),
+                    );
+                    return None;
+                }
+                several => {
+                    let names: Vec<String> =
+                        several.iter().map(|(_, n)| format!("`{n}`")).collect();
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0031,
+                            span,
+                            format!(
+                                "which trace does `{}` read? The input has several lists: {}",
+                                decl.name.name,
+                                names.join(", ")
+                            ),
+                        )
+                        .help(format!(
+                            "name it: `ltl {} over {} = …`",
+                            decl.name.name, several[0].1
+                        )),
+                    );
+                    return None;
+                }
+            },
+        };
+        let ty = fields[idx].ty.clone();
+        let Ty::List(elem) = &ty else {
+            self.error(
+                Diagnostic::new(
+                    Code::E0003,
+                    at,
+                    format!("a formula reads a list, but `{}` is {ty}", fields[idx].name),
+                )
+                .help("the trace is a list of steps, e.g. `list[text]` or `list[{x: float}]`"),
+            );
+            return None;
+        };
+        let elem = (**elem).clone();
+        let trace = Expr::new(
+            ExprKind::Field(Box::new(Expr::new(ExprKind::Input, input.clone(), at)), idx),
+            ty,
+            at,
+        );
+        Some((trace, elem))
+    }
+}
+
+struct FormulaBuilder {
+    nodes: Vec<Node>,
+    spans: Vec<Span>,
+    index: HashMap<Node, u32>,
+    atoms: Vec<Expr>,
+    atom_keys: Vec<String>,
+}
+
+impl FormulaBuilder {
+    /// Adds a node once (a repeated sub-formula is one node).
+    fn add(&mut self, n: Node, span: Span) -> u32 {
+        if let Some(&i) = self.index.get(&n) {
+            return i;
+        }
+        self.nodes.push(n);
+        self.spans.push(span);
+        let i = self.nodes.len() as u32 - 1;
+        self.index.insert(n, i);
+        i
+    }
+}
+
+/// `[for step in trace: body]`.
+fn per_step(f: &Lowered, body: Expr, elem: Ty, span: Span) -> Expr {
+    Expr::new(
+        ExprKind::Aggregate(Box::new(ir::Aggregate {
+            kind: AggKind::Collect,
+            var: f.step,
+            iter: f.trace.clone(),
+            filter: None,
+            body: Some(body),
+            elem: elem.clone(),
+        })),
+        Ty::list(elem),
+        span,
+    )
+}
+
+/// The robustness of a boolean step expression: for a comparison of numbers, how far it is
+/// from flipping (`a < b` gives `b − a`, `a == b` gives `−|a − b|`); `not` negates, `and`/`or`
+/// are min/max; any other boolean is +∞ when true and −∞ when false.
+fn robustness_of(e: &Expr) -> Expr {
+    let span = e.span;
+    let float = |x: &Expr| {
+        if x.ty == Ty::Float {
+            x.clone()
+        } else {
+            Expr::new(ExprKind::ToFloat(Box::new(x.clone())), Ty::Float, span)
+        }
+    };
+    let sub = |x: Expr, y: Expr| {
+        Expr::new(
+            ExprKind::Arith(ArithOp::Sub, NumKind::Float, Box::new(x), Box::new(y)),
+            Ty::Float,
+            span,
+        )
+    };
+    let neg = |x: Expr| Expr::new(ExprKind::Neg(NumKind::Float, Box::new(x)), Ty::Float, span);
+    let call2 = |name: &str, x: Expr, y: Expr| {
+        let id = BUILTINS
+            .iter()
+            .position(|b| b.name == name && b.params.len() == 2)
+            .expect("min/max of two numbers");
+        Expr::new(ExprKind::Call(id, vec![x, y]), Ty::Float, span)
+    };
+    let numeric = |x: &Expr| matches!(x.ty, Ty::Int | Ty::Float);
+    match &e.kind {
+        ExprKind::Compare(op, a, b) if numeric(a) && numeric(b) => {
+            let (a, b) = (float(a), float(b));
+            match op {
+                CmpOp::Lt | CmpOp::Le => sub(b, a),
+                CmpOp::Gt | CmpOp::Ge => sub(a, b),
+                CmpOp::Eq | CmpOp::Ne => {
+                    let d1 = sub(a.clone(), b.clone());
+                    let d2 = sub(b, a);
+                    let dist = call2("max", d1, d2);
+                    if *op == CmpOp::Eq {
+                        neg(dist)
+                    } else {
+                        dist
+                    }
+                }
+            }
+        }
+        ExprKind::Not(a) => neg(robustness_of(a)),
+        ExprKind::And(a, b) => call2("min", robustness_of(a), robustness_of(b)),
+        ExprKind::Or(a, b) => call2("max", robustness_of(a), robustness_of(b)),
+        _ => Expr::new(
+            ExprKind::If(
+                Box::new(e.clone()),
+                Box::new(Expr::constant(Value::Float(f64::INFINITY), Ty::Float, span)),
+                Box::new(Expr::constant(
+                    Value::Float(f64::NEG_INFINITY),
+                    Ty::Float,
+                    span,
+                )),
+            ),
+            Ty::Float,
+            span,
+        ),
+    }
+}
+
+/// A `shape` item's settings.
+pub(crate) struct Shape {
+    pub gamma: f64,
+    /// User potentials per state name (machines only).
+    pub states: Option<Vec<(String, f64, Span)>>,
+}
+
+impl Checker<'_> {
+    /// The shaping declared for a machine or rewarded formula, checked.
+    pub(crate) fn shape_of(&mut self, target: &str) -> Option<Shape> {
+        let &item = self.shapes.get(target)?;
+        let modules = self.modules;
+        let ast::ItemKind::Shape(s) = &modules[0].ast.items[item].kind else {
+            return None;
+        };
+        if s.kind.name != "potential" {
+            self.error(
+                Diagnostic::new(
+                    Code::E0031,
+                    s.kind.span,
+                    format!("unknown shaping `{}`", s.kind.name),
+                )
+                .help("write `shape NAME potential(gamma: 0.9)`"),
+            );
+            return None;
+        }
+        let mut gamma = None;
+        let mut states = None;
+        for (name, value) in &s.args {
+            match name.name.as_str() {
+                "gamma" => {
+                    let g = match &value.kind {
+                        ast::ExprKind::Float(x) => Some(*x),
+                        ast::ExprKind::Int(i) => Some(*i as f64),
+                        _ => None,
+                    };
+                    match g {
+                        Some(g) if g > 0.0 && g <= 1.0 => gamma = Some(g),
+                        _ => self.error(
+                            Diagnostic::new(
+                                Code::E0031,
+                                value.span,
+                                "`gamma` is a number in (0, 1]",
+                            )
+                            .help(
+                                "the discount of the shaping term γΦ(u′) − Φ(u), e.g. `gamma: 0.9`",
+                            ),
+                        ),
+                    }
+                }
+                "states" => {
+                    let ast::ExprKind::Record(fields) = &value.kind else {
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0031,
+                                value.span,
+                                "`states` is a record of potentials, one per state",
+                            )
+                            .help("e.g. `states: {fetch: 0.0, carry: 0.5, delivered: 1.0}`"),
+                        );
+                        continue;
+                    };
+                    let mut list = Vec::new();
+                    for (fname, fvalue) in fields {
+                        let x = match &fvalue.kind {
+                            ast::ExprKind::Float(x) => Some(*x),
+                            ast::ExprKind::Int(i) => Some(*i as f64),
+                            ast::ExprKind::Unary(ast::UnaryOp::Neg, inner) => match &inner.kind {
+                                ast::ExprKind::Float(x) => Some(-*x),
+                                ast::ExprKind::Int(i) => Some(-(*i as f64)),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        match x {
+                            Some(x) => list.push((fname.name.clone(), x, fname.span)),
+                            None => self.error(
+                                Diagnostic::new(
+                                    Code::E0031,
+                                    fvalue.span,
+                                    "a potential is a number",
+                                )
+                                .help("write the potential of each state as a number literal"),
+                            ),
+                        }
+                    }
+                    states = Some(list);
+                }
+                other => {
+                    let help = match closest(other, ["gamma", "states"]) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "`potential` takes `gamma` and optionally `states`".into(),
+                    };
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0031,
+                            name.span,
+                            format!("unknown argument `{other}` of `potential`"),
+                        )
+                        .help(help),
+                    );
+                }
+            }
+        }
+        let Some(gamma) = gamma else {
+            self.error(
+                Diagnostic::new(Code::E0031, s.kind.span, "`potential` needs `gamma`")
+                    .help("e.g. `shape deliver potential(gamma: 0.9)`"),
+            );
+            return None;
+        };
+        Some(Shape { gamma, states })
+    }
+}

@@ -1,0 +1,534 @@
+//! LTL over finite traces at run time: the direct (quantitative) semantics of a formula over a
+//! whole trace, and the walk of its automaton for per-step verdicts and rewards on acceptance.
+//!
+//! The compiler builds both pieces (the formula as a node list, the minimal DFA as a table) and
+//! passes them as one constant record, so every engine runs this same code:
+//!
+//! `{name: text, nodes: list[int], dfa: {…}?, reward: float, gamma: float, potentials: list[float]}`
+//!
+//! - `nodes`: five ints per node (`op, a, b, lo, hi`), children before parents, root last.
+//! - `dfa` (present when the spec asks for verdicts or rewards): `{letters: int, start: int,
+//!   trans: list[int], accepting: list[bool], verdict: list[int]}`; `trans[q * letters + σ]` where
+//!   the letter σ has bit k set when atom k holds on the step.
+//!
+//! Booleans are robustness values ±∞, so one evaluator serves `sat` (the sign at position 0)
+//! and `robustness` (the value at position 0); `min`/`max` propagate NaN.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::builtins::{fmax, fmin};
+use crate::Value;
+
+/// Operators of a formula node. The numbers are the table encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Op {
+    True = 0,
+    False = 1,
+    /// `a` is the atom index.
+    Atom = 2,
+    Not = 3,
+    And = 4,
+    Or = 5,
+    Implies = 6,
+    Iff = 7,
+    /// Strong next: false at the last step.
+    Next = 8,
+    /// Weak next: true at the last step.
+    WNext = 9,
+    Until = 10,
+    Release = 11,
+    /// `lo..=hi` steps ahead (`hi == UNBOUNDED` for the plain operator).
+    Eventually = 12,
+    Always = 13,
+    /// Strong previous: false at step 0.
+    Prev = 14,
+    /// Weak previous: true at step 0.
+    WPrev = 15,
+    Since = 16,
+    Once = 17,
+    Historically = 18,
+}
+
+pub const UNBOUNDED: u32 = u32::MAX;
+
+impl Op {
+    pub fn from_code(c: i64) -> Option<Op> {
+        use Op::*;
+        Some(match c {
+            0 => True,
+            1 => False,
+            2 => Atom,
+            3 => Not,
+            4 => And,
+            5 => Or,
+            6 => Implies,
+            7 => Iff,
+            8 => Next,
+            9 => WNext,
+            10 => Until,
+            11 => Release,
+            12 => Eventually,
+            13 => Always,
+            14 => Prev,
+            15 => WPrev,
+            16 => Since,
+            17 => Once,
+            18 => Historically,
+            _ => return None,
+        })
+    }
+
+    pub fn is_past(self) -> bool {
+        matches!(
+            self,
+            Op::Prev | Op::WPrev | Op::Since | Op::Once | Op::Historically
+        )
+    }
+
+    pub fn is_future(self) -> bool {
+        matches!(
+            self,
+            Op::Next | Op::WNext | Op::Until | Op::Release | Op::Eventually | Op::Always
+        )
+    }
+}
+
+/// One node: `a`/`b` are child node indices (or the atom index for `Atom`), `lo`/`hi` the window
+/// of `Eventually`/`Always`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Node {
+    pub op: Op,
+    pub a: u32,
+    pub b: u32,
+    pub lo: u32,
+    pub hi: u32,
+}
+
+impl Node {
+    pub fn new(op: Op, a: u32, b: u32) -> Node {
+        Node {
+            op,
+            a,
+            b,
+            lo: 0,
+            hi: UNBOUNDED,
+        }
+    }
+}
+
+pub fn encode_nodes(nodes: &[Node]) -> Value {
+    let mut out = Vec::with_capacity(nodes.len() * 5);
+    for n in nodes {
+        for x in [
+            n.op as i64,
+            n.a as i64,
+            n.b as i64,
+            n.lo as i64,
+            n.hi as i64,
+        ] {
+            out.push(Value::Int(x));
+        }
+    }
+    Value::List(out.into())
+}
+
+pub fn decode_nodes(v: &Value) -> Result<Vec<Node>, String> {
+    let items = v.as_list();
+    items
+        .chunks(5)
+        .map(|c| match c {
+            [op, a, b, lo, hi] => Ok(Node {
+                op: Op::from_code(op.as_int()).ok_or("internal error: bad LTL node")?,
+                a: a.as_int() as u32,
+                b: b.as_int() as u32,
+                lo: lo.as_int() as u32,
+                hi: hi.as_int() as u32,
+            }),
+            _ => Err("internal error: bad LTL node list".to_string()),
+        })
+        .collect()
+}
+
+/// The value of every node at every position: `vals[j * n + i]` for node `j`, position `i`.
+/// `atom(k, i)` is atom `k`'s robustness at position `i` (±∞ for a boolean).
+pub fn evaluate_all(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64) -> Vec<f64> {
+    let inf = f64::INFINITY;
+    let mut vals = vec![0.0; nodes.len() * n];
+    if n == 0 {
+        return vals;
+    }
+    for (j, node) in nodes.iter().enumerate() {
+        let (done, rest) = vals.split_at_mut(j * n);
+        let out = &mut rest[..n];
+        let child = |c: u32| &done[c as usize * n..(c as usize + 1) * n];
+        match node.op {
+            Op::True => out.fill(inf),
+            Op::False => out.fill(-inf),
+            Op::Atom => {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = atom(node.a, i);
+                }
+            }
+            Op::Not => {
+                for (o, x) in out.iter_mut().zip(child(node.a)) {
+                    *o = -x;
+                }
+            }
+            Op::And | Op::Or | Op::Implies | Op::Iff => {
+                let (a, b) = (child(node.a), child(node.b));
+                for i in 0..n {
+                    out[i] = match node.op {
+                        Op::And => fmin(a[i], b[i]),
+                        Op::Or => fmax(a[i], b[i]),
+                        Op::Implies => fmax(-a[i], b[i]),
+                        _ => fmin(fmax(-a[i], b[i]), fmax(a[i], -b[i])),
+                    };
+                }
+            }
+            Op::Next | Op::WNext => {
+                let a = child(node.a);
+                out[..n - 1].copy_from_slice(&a[1..]);
+                out[n - 1] = if node.op == Op::Next { -inf } else { inf };
+            }
+            Op::Prev | Op::WPrev => {
+                let a = child(node.a);
+                out[1..].copy_from_slice(&a[..n - 1]);
+                out[0] = if node.op == Op::Prev { -inf } else { inf };
+            }
+            Op::Until | Op::Release => {
+                let (a, b) = (child(node.a), child(node.b));
+                let until = node.op == Op::Until;
+                let mut next = if until { -inf } else { inf };
+                for i in (0..n).rev() {
+                    next = if until {
+                        fmax(b[i], fmin(a[i], next))
+                    } else {
+                        fmin(b[i], fmax(a[i], next))
+                    };
+                    out[i] = next;
+                }
+            }
+            Op::Since => {
+                let (a, b) = (child(node.a), child(node.b));
+                let mut prev = -inf;
+                for i in 0..n {
+                    prev = fmax(b[i], fmin(a[i], prev));
+                    out[i] = prev;
+                }
+            }
+            Op::Once | Op::Historically => {
+                let a = child(node.a);
+                let once = node.op == Op::Once;
+                let mut prev = if once { -inf } else { inf };
+                for i in 0..n {
+                    prev = if once {
+                        fmax(a[i], prev)
+                    } else {
+                        fmin(a[i], prev)
+                    };
+                    out[i] = prev;
+                }
+            }
+            Op::Eventually | Op::Always => {
+                let a = child(node.a);
+                let max = node.op == Op::Eventually;
+                if node.lo == 0 && node.hi == UNBOUNDED {
+                    let mut next = if max { -inf } else { inf };
+                    for i in (0..n).rev() {
+                        next = if max {
+                            fmax(a[i], next)
+                        } else {
+                            fmin(a[i], next)
+                        };
+                        out[i] = next;
+                    }
+                } else {
+                    sliding(a, node.lo, node.hi, max, out);
+                }
+            }
+        }
+    }
+    vals
+}
+
+/// `out[i]` = max (or min) of `a` over positions `i+lo ..= i+hi` inside the trace (−∞ for max,
+/// +∞ for min when no position is inside), in O(n) whatever the width: a monotonic deque over
+/// the window as it slides left, with NaN counted separately (any NaN in the window gives NaN).
+fn sliding(a: &[f64], lo: u32, hi: u32, max: bool, out: &mut [f64]) {
+    let n = a.len();
+    let empty = if max {
+        f64::NEG_INFINITY
+    } else {
+        f64::INFINITY
+    };
+    let pick = |x: f64, y: f64| if max { fmax(x, y) } else { fmin(x, y) };
+    let mut nan_prefix = Vec::with_capacity(n + 1);
+    nan_prefix.push(0usize);
+    for x in a {
+        nan_prefix.push(nan_prefix.last().copied().unwrap_or(0) + usize::from(x.is_nan()));
+    }
+    let mut deque: VecDeque<usize> = VecDeque::new();
+    // Next index to enter the window (they enter from the right end downwards).
+    let mut next_in = n as i64 - 1;
+    for i in (0..n).rev() {
+        let start = i as u64 + lo as u64;
+        if start >= n as u64 {
+            out[i] = empty;
+            continue;
+        }
+        let start = start as usize;
+        let end = (i as u64 + hi as u64).min(n as u64 - 1) as usize;
+        while next_in >= start as i64 {
+            let j = next_in as usize;
+            next_in -= 1;
+            if a[j].is_nan() {
+                continue;
+            }
+            while let Some(&back) = deque.back() {
+                if pick(a[back], a[j]).to_bits() == a[j].to_bits() {
+                    deque.pop_back();
+                } else {
+                    break;
+                }
+            }
+            deque.push_back(j);
+        }
+        while let Some(&front) = deque.front() {
+            if front > end {
+                deque.pop_front();
+            } else {
+                break;
+            }
+        }
+        out[i] = if nan_prefix[end + 1] > nan_prefix[start] {
+            f64::NAN
+        } else {
+            deque.front().map_or(empty, |&f| a[f])
+        };
+    }
+}
+
+fn record(v: &Value) -> Result<&[Value], String> {
+    match v {
+        Value::Record(f) => Ok(f),
+        _ => Err("internal error: bad LTL table".into()),
+    }
+}
+
+fn empty_trace(name: &str) -> String {
+    format!("ltl `{name}`: the trace is empty (LTLf is defined on non-empty traces)")
+}
+
+/// `sat(φ)`: the formula at position 0, from per-step atom bitmasks.
+pub fn sat(table: &Value, masks: &[Value]) -> Result<Value, String> {
+    let t = record(table)?;
+    let nodes = decode_nodes(&t[1])?;
+    if masks.is_empty() {
+        return Err(empty_trace(t[0].as_text()));
+    }
+    let inf = f64::INFINITY;
+    let vals = evaluate_all(&nodes, masks.len(), &|k, i| {
+        if masks[i].as_int() as u64 & (1u64 << k) != 0 {
+            inf
+        } else {
+            -inf
+        }
+    });
+    Ok(Value::Bool(vals[(nodes.len() - 1) * masks.len()] > 0.0))
+}
+
+/// `robustness(φ)`: the quantitative value at position 0, from per-atom robustness lists
+/// (`atoms[k][i]`).
+pub fn robustness(table: &Value, atoms: &[Value]) -> Result<Value, String> {
+    let t = record(table)?;
+    let nodes = decode_nodes(&t[1])?;
+    let rows: Vec<&[Value]> = atoms.iter().map(Value::as_list).collect();
+    let n = rows.first().map_or(0, |r| r.len());
+    if n == 0 {
+        return Err(empty_trace(t[0].as_text()));
+    }
+    let vals = evaluate_all(&nodes, n, &|k, i| rows[k as usize][i].as_f64());
+    Ok(Value::Float(vals[(nodes.len() - 1) * n]))
+}
+
+/// The automaton part of the table.
+pub struct Dfa<'a> {
+    pub letters: usize,
+    pub start: usize,
+    pub trans: &'a [Value],
+    pub accepting: &'a [Value],
+    pub verdict: &'a [Value],
+}
+
+pub const UNDECIDED: i64 = 0;
+pub const SATISFIED: i64 = 1;
+pub const VIOLATED: i64 = 2;
+
+impl<'a> Dfa<'a> {
+    pub fn from_table(table: &'a Value) -> Result<Dfa<'a>, String> {
+        let t = record(table)?;
+        let d = record(&t[2])?;
+        Ok(Dfa {
+            letters: d[0].as_int() as usize,
+            start: d[1].as_int() as usize,
+            trans: d[2].as_list(),
+            accepting: d[3].as_list(),
+            verdict: d[4].as_list(),
+        })
+    }
+
+    pub fn step(&self, q: usize, mask: i64) -> usize {
+        let letter = (mask as u64 as usize) & (self.letters - 1);
+        self.trans[q * self.letters + letter].as_int() as usize
+    }
+}
+
+pub fn verdict_name(v: i64) -> &'static str {
+    match v {
+        SATISFIED => "satisfied",
+        VIOLATED => "violated",
+        _ => "undecided",
+    }
+}
+
+/// Per step, the verdict of an online monitor that has read the steps so far: `satisfied` when
+/// every continuation (ending now included) satisfies the formula, `violated` when none does.
+pub fn verdicts(table: &Value, masks: &[Value]) -> Result<Value, String> {
+    let t = record(table)?;
+    if masks.is_empty() {
+        return Err(empty_trace(t[0].as_text()));
+    }
+    let dfa = Dfa::from_table(table)?;
+    let mut q = dfa.start;
+    let mut out = Vec::with_capacity(masks.len());
+    for m in masks {
+        q = dfa.step(q, m.as_int());
+        out.push(Value::text(verdict_name(dfa.verdict[q].as_int())));
+    }
+    Ok(Value::List(out.into()))
+}
+
+/// Rewards from the automaton, as a machine run record (see `machine::run`): `reward` on each
+/// step where the steps so far come to satisfy the formula (they did not before), plus the
+/// shaping `γΦ(q′) − Φ(q)` when potentials are given; the run is done at the first step whose
+/// verdict is final (satisfied or violated), and later steps pay 0.
+pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
+    let t = record(table)?;
+    if masks.is_empty() {
+        return Err(empty_trace(t[0].as_text()));
+    }
+    let dfa = Dfa::from_table(table)?;
+    let reward = t[3].as_f64();
+    let gamma = t[4].as_f64();
+    let potentials = t[5].as_list();
+    let potential = |q: usize| potentials.get(q).map_or(0.0, Value::as_f64);
+    let mut q = dfa.start;
+    let mut was_accepting = false;
+    let mut done: Option<usize> = None;
+    let mut rewards = Vec::with_capacity(masks.len());
+    let mut taken = Vec::with_capacity(masks.len());
+    let mut total = 0.0;
+    for (i, m) in masks.iter().enumerate() {
+        if done.is_some() {
+            rewards.push(Value::Float(0.0));
+            taken.push(Value::Int(-1));
+            continue;
+        }
+        let next = dfa.step(q, m.as_int());
+        let accepting = dfa.accepting[next].as_bool();
+        let finished = dfa.verdict[next].as_int() != UNDECIDED;
+        let mut r = if accepting && !was_accepting {
+            reward
+        } else {
+            0.0
+        };
+        if !potentials.is_empty() {
+            // A finished run is in the machine's final state: potential 0.
+            let after = if finished { 0.0 } else { potential(next) };
+            r += gamma * after - potential(q);
+        }
+        if finished {
+            done = Some(i);
+        }
+        total += r;
+        rewards.push(Value::Float(r));
+        taken.push(Value::Int(next as i64));
+        was_accepting = accepting;
+        q = next;
+    }
+    Ok(Value::Record(Arc::from(vec![
+        Value::Float(total),
+        Value::List(rewards.into()),
+        done.map_or(Value::None, |s| Value::Int(s as i64)),
+        Value::text(&format!("q{q}")),
+        Value::List(taken.into()),
+    ])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[f64], lo: u32, hi: u32, max: bool) -> Vec<f64> {
+        let n = a.len();
+        (0..n)
+            .map(|i| {
+                let mut acc = if max {
+                    f64::NEG_INFINITY
+                } else {
+                    f64::INFINITY
+                };
+                for (j, &x) in a.iter().enumerate() {
+                    if j >= i + lo as usize && (j as u64) <= i as u64 + hi as u64 {
+                        acc = if max { fmax(acc, x) } else { fmin(acc, x) };
+                    }
+                }
+                acc
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sliding_window_equals_the_definition() {
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2000 {
+            let n = (rand() % 20 + 1) as usize;
+            let a: Vec<f64> = (0..n)
+                .map(|_| match rand() % 12 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    3 => f64::INFINITY,
+                    k => (k as f64) - 7.0,
+                })
+                .collect();
+            let lo = (rand() % 6) as u32;
+            let hi = if rand() % 5 == 0 {
+                UNBOUNDED - 1
+            } else {
+                lo + (rand() % 8) as u32
+            };
+            for max in [true, false] {
+                let mut out = vec![0.0; n];
+                sliding(&a, lo, hi, max, &mut out);
+                let want = naive(&a, lo, hi, max);
+                for i in 0..n {
+                    assert_eq!(
+                        out[i].to_bits(),
+                        want[i].to_bits(),
+                        "a={a:?} lo={lo} hi={hi} max={max} i={i}: {} vs {}",
+                        out[i],
+                        want[i]
+                    );
+                }
+            }
+        }
+    }
+}
