@@ -162,6 +162,50 @@ impl Arena {
         out
     }
 
+    /// The state formula in a canonical form: a disjunction of conjunctions of obligations
+    /// with no clause implied by a smaller one (absorption), so that equivalent states reached
+    /// by different routes are one state, and states cannot grow without bound.
+    fn canonical(&mut self, s: u32) -> Result<u32, TooBig> {
+        let dnf = self.dnf(s)?;
+        let clauses: Vec<u32> = dnf.into_iter().map(|c| self.junction(true, c)).collect();
+        Ok(self.junction(false, clauses))
+    }
+
+    fn dnf(&self, s: u32) -> Result<Vec<Vec<u32>>, TooBig> {
+        let clauses = match &self.forms[s as usize] {
+            F::True => vec![Vec::new()],
+            F::False => Vec::new(),
+            F::Or(xs) => {
+                let mut out = Vec::new();
+                for &x in xs {
+                    out.extend(self.dnf(x)?);
+                }
+                out
+            }
+            F::And(xs) => {
+                let mut acc: Vec<Vec<u32>> = vec![Vec::new()];
+                for &x in xs {
+                    let part = self.dnf(x)?;
+                    let mut next = Vec::with_capacity(acc.len() * part.len());
+                    for a in &acc {
+                        for p in &part {
+                            let mut c = a.clone();
+                            c.extend(p.iter().copied());
+                            next.push(c);
+                        }
+                    }
+                    if next.len() > MAX_CLAUSES {
+                        return Err(TooBig::States);
+                    }
+                    acc = absorb(next);
+                }
+                acc
+            }
+            _ => vec![vec![s]],
+        };
+        Ok(absorb(clauses))
+    }
+
     fn and(&mut self, a: u32, b: u32) -> u32 {
         self.junction(true, vec![a, b])
     }
@@ -169,6 +213,29 @@ impl Arena {
     fn or(&mut self, a: u32, b: u32) -> u32 {
         self.junction(false, vec![a, b])
     }
+}
+
+/// Most clauses of a state in disjunctive normal form.
+const MAX_CLAUSES: usize = 4096;
+
+/// Clauses sorted and deduplicated, without those that contain another clause.
+fn absorb(mut clauses: Vec<Vec<u32>>) -> Vec<Vec<u32>> {
+    for c in &mut clauses {
+        c.sort_unstable();
+        c.dedup();
+    }
+    clauses.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    clauses.dedup();
+    let mut kept: Vec<Vec<u32>> = Vec::new();
+    for c in clauses {
+        let implied = kept
+            .iter()
+            .any(|k| k.iter().all(|x| c.binary_search(x).is_ok()));
+        if !implied {
+            kept.push(c);
+        }
+    }
+    kept
 }
 
 /// Whether each node's value at a step is fixed by the step and the past (no future operator
@@ -459,6 +526,7 @@ pub fn build(nodes: &[Node], atoms: usize) -> Result<Dfa, TooBig> {
             let (v, new_mem) = b.present_values(letter, mem);
             let mut memo = HashMap::new();
             let next = b.step(s, &v, &mut memo);
+            let next = b.arena.canonical(next)?;
             let key = (next, new_mem);
             let id = match index.get(&key) {
                 Some(&id) => id,

@@ -47,6 +47,8 @@ pub fn runtime_error_json(line: u64, message: &str, term: Option<&str>, at: &str
     err.insert("line".into(), serde_json::json!(line));
     err.insert("message".into(), serde_json::json!(message));
     if let Some(t) = term {
+        // Internal parts of a machine or formula (`deliver#run`) are reported as the machine.
+        let t = t.split('#').next().unwrap_or(t);
         err.insert("term".into(), serde_json::json!(t));
     }
     err.insert("at".into(), serde_json::json!(at));

@@ -164,6 +164,10 @@ pub fn budget_error() -> String {
 /// Calls builtin `id`; its error names the builtin.
 pub fn call_builtin(id: usize, args: &[Value], cx: &EvalContext) -> Result<Value, String> {
     let b = &BUILTINS[id];
+    // Internal builtins (machines, formulas) name what failed in their own terms.
+    if b.module == Some("internal") {
+        return (b.eval)(args, cx);
+    }
     (b.eval)(args, cx).map_err(|m| format!("{}: {m}", b.name))
 }
 

@@ -1,0 +1,601 @@
+//! LTLf against the world and against itself:
+//! - truth of 2,640 formula/trace cases decided by flloat and ltlf2dfa+MONA
+//!   (tests/fixtures/ltlf_truth.jsonl, from bench/oracles/ltlf_truth.py), on both engines;
+//! - robustness of STL formulas on random signals computed by rtamt
+//!   (tests/fixtures/stl_robustness.jsonl, from bench/oracles/stl_robustness.py), on both engines;
+//! - on random formulas: the minimal DFA accepts exactly the traces the direct semantics
+//!   satisfies, and the sign of robustness agrees with the boolean verdict;
+//! - a machine that calls others equals its hand-written flattening.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use reward::backend::Backend;
+use reward::scoring::{compile_source, Spec};
+use reward_runtime::ltl::{evaluate_all, Node, Op, UNBOUNDED};
+use reward_runtime::Value;
+use serde_json::Value as Json;
+
+fn fixture(name: &str) -> Vec<Json> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    text.lines()
+        .map(|l| serde_json::from_str::<Json>(l).expect("fixture line"))
+        .filter(|j| j.get("meta").is_none())
+        .collect()
+}
+
+fn compile(text: &str) -> Spec {
+    compile_source("temporal.reward", text, Path::new("."), &[])
+        .unwrap_or_else(|d| panic!("spec does not compile:\n{d}\n{text}"))
+}
+
+fn engines(spec: &Spec) -> Vec<Box<dyn Backend + '_>> {
+    let jit = reward::jit::compile(&spec.program).expect("the JIT compiles the spec");
+    vec![Box::new(spec.interpreter()), Box::new(jit)]
+}
+
+fn term(spec: &Spec, name: &str) -> usize {
+    spec.program
+        .terms
+        .iter()
+        .position(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no term {name}"))
+}
+
+#[test]
+fn ltlf_truth_matches_flloat_and_ltlf2dfa_on_both_engines() {
+    let cases = fixture("ltlf_truth.jsonl");
+    assert!(cases.len() >= 2000, "{} cases", cases.len());
+    // One spec per formula (each formula comes with several traces).
+    let mut formulas: Vec<(String, String)> = Vec::new();
+    for c in &cases {
+        let f = (
+            c["formula"].as_str().unwrap().to_string(),
+            c["at"].as_str().unwrap().to_string(),
+        );
+        if !formulas.contains(&f) {
+            formulas.push(f);
+        }
+    }
+    let mut checked = 0;
+    for chunk in formulas.chunks(60) {
+        let mut src = String::from(
+            "input { steps: list[text] }\nprop a = \"a\" in step\nprop b = \"b\" in step\nprop c = \"c\" in step\nprop d = \"d\" in step\n",
+        );
+        for (k, (f, at)) in chunk.iter().enumerate() {
+            // A pure-past formula holds on a trace when it holds at the last step.
+            let f = if at == "last" {
+                format!("eventually(({f}) and wnext false)")
+            } else {
+                f.clone()
+            };
+            src.push_str(&format!("ltl f{k} = {f}\n"));
+        }
+        src.push_str("score = 0.0\n");
+        let spec = compile(&src);
+        for engine in engines(&spec) {
+            for c in &cases {
+                let key = (
+                    c["formula"].as_str().unwrap().to_string(),
+                    c["at"].as_str().unwrap().to_string(),
+                );
+                let Some(k) = chunk.iter().position(|f| *f == key) else {
+                    continue;
+                };
+                let trace: Vec<Value> = c["trace"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| {
+                        let letters: Vec<&str> = s
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|x| x.as_str().unwrap())
+                            .collect();
+                        Value::text(&letters.concat())
+                    })
+                    .collect();
+                let row = Value::Record(vec![Value::List(trace.into())].into());
+                let values = engine.eval_row(&row).expect("no row error");
+                let got = values[term(&spec, &format!("f{k}"))].as_bool();
+                assert_eq!(
+                    got,
+                    c["holds"].as_bool().unwrap(),
+                    "{} on {}: case {} ({}, {})",
+                    engine.name(),
+                    c["trace"],
+                    c["id"],
+                    c["formula_tool"],
+                    c["tool"]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 2 * cases.len());
+}
+
+fn parse_robustness(v: &Json) -> f64 {
+    match v {
+        Json::String(s) if s == "inf" => f64::INFINITY,
+        Json::String(s) if s == "-inf" => f64::NEG_INFINITY,
+        other => other.as_f64().expect("a number"),
+    }
+}
+
+#[test]
+fn robustness_matches_rtamt_on_both_engines() {
+    let cases = fixture("stl_robustness.jsonl");
+    // Bounded `until` is not an operator of the language (only eventually/always take windows).
+    let (supported, unsupported): (Vec<&Json>, Vec<&Json>) = cases
+        .iter()
+        .partition(|c| !c["formula"].as_str().unwrap().contains("until["));
+    assert!(
+        supported.len() >= 800,
+        "{} supported cases",
+        supported.len()
+    );
+    assert!(unsupported
+        .iter()
+        .all(|c| c["formula_tool"].as_str().unwrap().contains("until[")));
+    let mut checked = 0;
+    for chunk in supported.chunks(60) {
+        let mut src = String::from("input { steps: list[{x: float, y: float}] }\n");
+        for (k, c) in chunk.iter().enumerate() {
+            src.push_str(&format!(
+                "ltl f{k} = {}\nlet r{k} = robustness(f{k})\n",
+                c["formula"].as_str().unwrap()
+            ));
+        }
+        src.push_str("score = 0.0\n");
+        let spec = compile(&src);
+        for engine in engines(&spec) {
+            for (k, c) in chunk.iter().enumerate() {
+                let trace: Vec<Value> = c["trace"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| {
+                        Value::Record(
+                            vec![
+                                Value::Float(p["x"].as_f64().unwrap()),
+                                Value::Float(p["y"].as_f64().unwrap()),
+                            ]
+                            .into(),
+                        )
+                    })
+                    .collect();
+                let row = Value::Record(vec![Value::List(trace.into())].into());
+                let values = engine.eval_row(&row).expect("no row error");
+                let got = values[term(&spec, &format!("r{k}"))].as_f64();
+                let want = parse_robustness(&c["robustness"]);
+                assert!(
+                    got == want,
+                    "{}: case {} {}: got {got}, rtamt {want}",
+                    engine.name(),
+                    c["id"],
+                    c["formula_tool"]
+                );
+                // The sign agrees with the formula's truth wherever it is not 0.
+                let truth = values[term(&spec, &format!("f{k}"))].as_bool();
+                if got != 0.0 {
+                    assert_eq!(truth, got > 0.0, "case {}", c["id"]);
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 2 * supported.len());
+}
+
+/// A random formula over `atoms` atoms as a node list (children first, root last).
+fn random_formula(
+    rng: &mut impl FnMut() -> u64,
+    atoms: u32,
+    size: u32,
+    past_only: bool,
+) -> Vec<Node> {
+    fn go(
+        rng: &mut dyn FnMut() -> u64,
+        atoms: u32,
+        size: u32,
+        past_only: bool,
+        out: &mut Vec<Node>,
+    ) -> u32 {
+        let push = |out: &mut Vec<Node>, n: Node| {
+            out.push(n);
+            out.len() as u32 - 1
+        };
+        if size == 0 || rng().is_multiple_of(4) {
+            let n = match rng() % 10 {
+                0 => Node::new(Op::True, 0, 0),
+                1 => Node::new(Op::False, 0, 0),
+                _ => Node::new(Op::Atom, (rng() % atoms as u64) as u32, 0),
+            };
+            return push(out, n);
+        }
+        let future = [
+            Op::Next,
+            Op::WNext,
+            Op::Until,
+            Op::Release,
+            Op::Eventually,
+            Op::Always,
+        ];
+        let past = [Op::Prev, Op::WPrev, Op::Since, Op::Once, Op::Historically];
+        let boolean = [Op::Not, Op::And, Op::Or, Op::Implies, Op::Iff];
+        let op = match rng() % 3 {
+            0 => boolean[(rng() % 5) as usize],
+            1 if !past_only => future[(rng() % 6) as usize],
+            _ => past[(rng() % 5) as usize],
+        };
+        let binary = matches!(
+            op,
+            Op::And | Op::Or | Op::Implies | Op::Iff | Op::Until | Op::Release | Op::Since
+        );
+        // Past operators take present/past formulas only.
+        let inner_past = past_only || op.is_past();
+        let a = go(rng, atoms, size - 1, inner_past, out);
+        let b = if binary {
+            go(rng, atoms, size / 2, inner_past, out)
+        } else {
+            0
+        };
+        let mut n = Node::new(op, a, b);
+        if matches!(op, Op::Eventually | Op::Always) && rng().is_multiple_of(2) {
+            n.lo = (rng() % 3) as u32;
+            n.hi = n.lo + (rng() % 4) as u32;
+        }
+        push(out, n)
+    }
+    let mut out = Vec::new();
+    go(rng, atoms, size, past_only, &mut out);
+    out
+}
+
+fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut s = seed | 1;
+    move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    }
+}
+
+#[test]
+fn the_minimal_dfa_accepts_what_the_direct_semantics_satisfies() {
+    let mut rng = xorshift(0x5eed_1234_abcd);
+    let mut compared = 0;
+    for _ in 0..600 {
+        let atoms = 1 + (rng() % 3) as u32;
+        let size = 1 + (rng() % 7) as u32;
+        let nodes = random_formula(&mut rng, atoms, size, false);
+        let dfa = reward::automaton::build(&nodes, atoms as usize).expect("small automaton");
+        for _ in 0..12 {
+            let n = 1 + (rng() % 9) as usize;
+            let letters: Vec<usize> = (0..n).map(|_| (rng() % (1 << atoms)) as usize).collect();
+            let vals = evaluate_all(&nodes, n, &|k, i| {
+                if letters[i] & (1 << k) != 0 {
+                    f64::INFINITY
+                } else {
+                    f64::NEG_INFINITY
+                }
+            });
+            let direct = vals[(nodes.len() - 1) * n] > 0.0;
+            assert_eq!(dfa.accepts(&letters), direct, "{nodes:?} on {letters:?}");
+            // The verdicts are permanent: a satisfied (violated) prefix stays so.
+            let mut q = dfa.start;
+            for (i, &l) in letters.iter().enumerate() {
+                q = dfa.trans[q * dfa.letters + l];
+                if dfa.verdict[q] == reward_runtime::ltl::SATISFIED {
+                    assert!(dfa.accepting[q], "satisfied but not accepting after {i}");
+                }
+                if dfa.verdict[q] == reward_runtime::ltl::VIOLATED {
+                    assert!(!dfa.accepting[q]);
+                }
+            }
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 600 * 12);
+}
+
+#[test]
+fn robustness_sign_agrees_with_truth_on_random_formulas() {
+    let mut rng = xorshift(0xfeed_beef);
+    let mut nonzero = 0;
+    for _ in 0..1500 {
+        let atoms = 1 + (rng() % 3) as u32;
+        let size = 1 + (rng() % 7) as u32;
+        let nodes = random_formula(&mut rng, atoms, size, false);
+        let n = 1 + (rng() % 10) as usize;
+        // Non-zero atom robustness, so that an atom's truth is its sign.
+        let values: Vec<Vec<f64>> = (0..atoms)
+            .map(|_| {
+                (0..n)
+                    .map(|_| {
+                        let x = (rng() % 2001) as f64 / 100.0 - 10.0;
+                        if x == 0.0 {
+                            0.5
+                        } else {
+                            x
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let rob = evaluate_all(&nodes, n, &|k, i| values[k as usize][i]);
+        let truth = evaluate_all(&nodes, n, &|k, i| {
+            if values[k as usize][i] > 0.0 {
+                f64::INFINITY
+            } else {
+                f64::NEG_INFINITY
+            }
+        });
+        for i in 0..n {
+            let r = rob[(nodes.len() - 1) * n + i];
+            let t = truth[(nodes.len() - 1) * n + i] > 0.0;
+            if r != 0.0 {
+                nonzero += 1;
+                assert_eq!(r > 0.0, t, "{nodes:?} {values:?} at {i}: robustness {r}");
+            }
+        }
+    }
+    assert!(nonzero > 3000);
+}
+
+#[test]
+fn past_formulas_track_their_memory_in_the_automaton() {
+    let mut rng = xorshift(0xabad_cafe);
+    for _ in 0..400 {
+        let atoms = 1 + (rng() % 3) as u32;
+        let size = 1 + (rng() % 6) as u32;
+        let mut nodes = random_formula(&mut rng, atoms, size, true);
+        // At the last step: eventually(φ and wnext false).
+        let root = nodes.len() as u32 - 1;
+        nodes.push(Node::new(Op::False, 0, 0));
+        nodes.push(Node::new(Op::WNext, root + 1, 0));
+        nodes.push(Node::new(Op::And, root, root + 2));
+        nodes.push(Node::new(Op::Eventually, root + 3, 0));
+        let dfa = reward::automaton::build(&nodes, atoms as usize).expect("small automaton");
+        for _ in 0..10 {
+            let n = 1 + (rng() % 8) as usize;
+            let letters: Vec<usize> = (0..n).map(|_| (rng() % (1 << atoms)) as usize).collect();
+            let vals = evaluate_all(&nodes, n, &|k, i| {
+                if letters[i] & (1 << k) != 0 {
+                    f64::INFINITY
+                } else {
+                    f64::NEG_INFINITY
+                }
+            });
+            let last = vals[root as usize * n + n - 1] > 0.0;
+            assert_eq!(vals[(nodes.len() - 1) * n] > 0.0, last);
+            assert_eq!(dfa.accepts(&letters), last, "{nodes:?} on {letters:?}");
+        }
+    }
+}
+
+#[test]
+fn windows_cost_linear_time_whatever_their_width() {
+    // eventually[0, w] over 200,000 steps for a huge w: the sliding window, not n·w work.
+    let n = 200_000;
+    let nodes = [
+        Node::new(Op::Atom, 0, 0),
+        Node {
+            lo: 0,
+            hi: UNBOUNDED - 1,
+            ..Node::new(Op::Eventually, 0, 0)
+        },
+        Node {
+            lo: 3,
+            hi: 150_000,
+            ..Node::new(Op::Always, 1, 0)
+        },
+    ];
+    let vals = evaluate_all(&nodes, n, &|_, i| if i == n - 1 { 1.0 } else { -1.0 });
+    assert_eq!(vals[2 * n], 1.0);
+    assert_eq!(vals[n + n - 2], 1.0);
+}
+
+const HIERARCHY: &str = r#"
+input { events: list[text] }
+prop coffee = "f" in step
+prop office = "g" in step
+prop mail = "e" in step
+prop decoration = "n" in step
+
+machine get_coffee over events {
+    start look
+    look -> holding when coffee and not decoration reward 0.25
+    look -> spilled when decoration reward -0.5
+    terminal holding, spilled
+}
+
+machine get_mail over events {
+    start wait
+    wait -> sorted when mail reward 1.0
+    terminal sorted
+}
+
+machine top over events (otherwise: stay) {
+    start fetch
+    fetch -> carry via get_coffee when not office
+    carry -> post via get_mail when not decoration reward 2
+    post -> delivered when office reward 1
+    terminal delivered
+}
+
+machine flat over events (otherwise: stay, order: first) {
+    start fetch
+    fetch -> carry when not office and coffee and not decoration reward 0.25
+    fetch -> carry when not office and decoration reward -0.5
+    fetch -> inside_coffee when not office
+    inside_coffee -> carry when coffee and not decoration reward 0.25
+    inside_coffee -> carry when decoration reward -0.5
+    carry -> post when not decoration and mail reward 3
+    carry -> inside_mail when not decoration
+    inside_mail -> post when mail reward 3
+    post -> delivered when office reward 1
+    terminal delivered
+}
+
+score = top
+"#;
+
+#[test]
+fn a_hierarchical_machine_equals_its_flattening_on_both_engines() {
+    let src = HIERARCHY;
+    let spec = compile(src);
+    let (top, flat) = (term(&spec, "top#run"), term(&spec, "flat#run"));
+    let engines = engines(&spec);
+    let letters = ["", "f", "g", "e", "n", "fe", "ge", "fn"];
+    let mut runner = TestRunner::new(Config {
+        cases: 400,
+        ..Config::default()
+    });
+    runner
+        .run(
+            &proptest::collection::vec(0..letters.len(), 0..14),
+            |trace| {
+                let row = Value::Record(
+                    vec![Value::List(
+                        trace.iter().map(|&i| Value::text(letters[i])).collect(),
+                    )]
+                    .into(),
+                );
+                for engine in &engines {
+                    let v = engine.eval_row(&row).expect("no row error");
+                    prop_assert!(
+                        v[top].same(&Value::Record(match &v[flat] {
+                            Value::Record(f) => {
+                                let mut f = f.to_vec();
+                                // Same rewards, total and done step; state names differ.
+                                f[3] = match &v[top] {
+                                    Value::Record(t) => t[3].clone(),
+                                    _ => Value::None,
+                                };
+                                f[4] = match &v[top] {
+                                    Value::Record(t) => t[4].clone(),
+                                    _ => Value::None,
+                                };
+                                f.into()
+                            }
+                            _ => unreachable!(),
+                        })),
+                        "{} on {:?}: {} vs {}",
+                        engine.name(),
+                        trace.iter().map(|&i| letters[i]).collect::<Vec<_>>(),
+                        v[top],
+                        v[flat]
+                    );
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
+#[test]
+fn machine_calls_that_cycle_or_end_are_rejected() {
+    let cyclic = HIERARCHY.replace(
+        "wait -> sorted when mail",
+        "wait -> sorted via top when mail",
+    );
+    let err = compile_source("c.reward", &cyclic, Path::new("."), &[])
+        .err()
+        .expect("rejected");
+    assert!(
+        err.contains("E0012") && err.contains("calls itself"),
+        "{err}"
+    );
+    let ending = HIERARCHY.replace(
+        "machine get_mail over events {",
+        "machine get_mail over events (otherwise: end) {",
+    );
+    let err = compile_source("e.reward", &ending, Path::new("."), &[])
+        .err()
+        .expect("rejected");
+    assert!(err.contains("must use `otherwise: stay`"), "{err}");
+}
+
+#[test]
+fn shaping_adds_the_potential_difference_from_value_iteration() {
+    let src = r#"
+input { events: list[text] }
+prop coffee = "f" in step
+prop office = "g" in step
+machine m over events (otherwise: stay) {
+    start fetch
+    fetch -> carry when coffee
+    carry -> done when office reward 1
+    terminal done
+}
+shape m potential(gamma: 0.5)
+machine u over events (otherwise: stay) {
+    start fetch
+    fetch -> carry when coffee
+    carry -> done when office reward 1
+    terminal done
+}
+shape u potential(gamma: 0.5, states: {fetch: 2.0, carry: 3.0})
+score = m
+"#;
+    let spec = compile(src);
+    // V(carry) = 1, V(fetch) = 0.5 · 1; Φ = −V.
+    // "" : stay in fetch, 0.5·(−0.5) − (−0.5) = 0.25; "f": 0.5·(−1) − (−0.5) = 0;
+    // "g": 1 + 0 − (−1) = 2 (a terminal state has potential 0).
+    let row = Value::Record(
+        vec![Value::List(
+            ["", "f", "g", "g"].iter().map(|s| Value::text(s)).collect(),
+        )]
+        .into(),
+    );
+    for engine in engines(&spec) {
+        let v = engine.eval_row(&row).unwrap();
+        let Value::Record(r) = &v[term(&spec, "m#run")] else {
+            panic!()
+        };
+        let rewards: Vec<f64> = r[1].as_list().iter().map(Value::as_f64).collect();
+        assert_eq!(rewards, vec![0.25, 0.0, 2.0, 0.0], "{}", engine.name());
+        // User potentials: 0.5·2 − 2 = −1; 0.5·3 − 2 = −0.5; 1 + 0 − 3 = −2.
+        let Value::Record(r) = &v[term(&spec, "u#run")] else {
+            panic!()
+        };
+        let rewards: Vec<f64> = r[1].as_list().iter().map(Value::as_f64).collect();
+        assert_eq!(rewards, vec![-1.0, -0.5, -2.0, 0.0], "{}", engine.name());
+    }
+}
+
+#[test]
+fn an_empty_trace_is_a_row_error_naming_the_formula_on_both_engines() {
+    for (example, formula) in [
+        ("robot_reach_avoid.reward", "reach_avoid"),
+        ("tool_agent_protocol.reward", "protocol"),
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples")
+            .join(example);
+        let spec = reward::scoring::compile_file(&path, &[]).expect("example compiles");
+        // Both inputs: an optional text column, then the trace.
+        let empty = Value::Record(vec![Value::None, Value::List(Vec::new().into())].into());
+        for engine in engines(&spec) {
+            let err = engine
+                .eval_row(&empty)
+                .err()
+                .unwrap_or_else(|| panic!("{}: an empty trace must be an error", engine.name()));
+            assert!(
+                err.message
+                    .contains(&format!("`{formula}`: the trace is empty")),
+                "{}: {}",
+                engine.name(),
+                err.message
+            );
+        }
+    }
+}
