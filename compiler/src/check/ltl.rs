@@ -208,6 +208,7 @@ impl Checker<'_> {
             index: HashMap::new(),
             atoms: Vec::new(),
             atom_keys: Vec::new(),
+            inlining: vec![decl.name.name.clone()],
         };
         let before = self.diags.len();
         let root = self.formula_node(cx, &mut b, &decl.formula);
@@ -254,6 +255,28 @@ impl Checker<'_> {
         let node = match &f.kind {
             ast::LtlKind::Const(true) => Node::new(Op::True, 0, 0),
             ast::LtlKind::Const(false) => Node::new(Op::False, 0, 0),
+            ast::LtlKind::Atom(ast::Expr {
+                kind: ast::ExprKind::Name(id),
+                ..
+            }) if self.ltls.contains_key(&id.name) => {
+                // Another formula by name: its formula, in place.
+                if b.inlining.contains(&id.name) {
+                    self.error(
+                        Diagnostic::new(Code::E0012, id.span, format!("formula `{}` refers to itself", id.name))
+                            .help("a formula can use other formulas by name, but not in a cycle"),
+                    );
+                    return b.add(Node::new(Op::False, 0, 0), f.span);
+                }
+                let modules = self.modules;
+                let ast::ItemKind::Ltl(other) = &modules[0].ast.items[self.ltls[&id.name]].kind
+                else {
+                    unreachable!("an ltl item")
+                };
+                b.inlining.push(id.name.clone());
+                let root = self.formula_node(cx, b, &other.formula);
+                b.inlining.pop();
+                return root;
+            }
             ast::LtlKind::Atom(e) => {
                 let key = super::machine::key(e);
                 let k = match b.atom_keys.iter().position(|x| *x == key) {
@@ -399,6 +422,8 @@ struct FormulaBuilder {
     index: HashMap<Node, u32>,
     atoms: Vec<Expr>,
     atom_keys: Vec<String>,
+    /// Formulas being inlined (a formula that uses itself is an error).
+    inlining: Vec<String>,
 }
 
 impl FormulaBuilder {
