@@ -73,6 +73,32 @@ impl<'p> Interpreter<'p> {
         self.eval(&body.expr, &mut frame)
     }
 
+    /// Evaluates an expression that reads only local `local` (bound to `value`), with the
+    /// caller's local slots: no allocation of its own, for per-step evaluation in monitors.
+    pub fn eval_with_local(
+        &self,
+        e: &Expr,
+        local: LocalId,
+        value: &Value,
+        locals: &mut Vec<Value>,
+    ) -> Result<Value> {
+        let budget = Cell::new(OPERATION_BUDGET);
+        let none = Value::None;
+        if locals.len() <= local as usize {
+            locals.resize(local as usize + 1, Value::None);
+        }
+        locals[local as usize] = value.clone();
+        let mut frame = Frame {
+            input: &none,
+            terms: &[],
+            locals: std::mem::take(locals),
+            budget: &budget,
+        };
+        let result = self.eval(e, &mut frame);
+        *locals = std::mem::take(&mut frame.locals);
+        result
+    }
+
     fn cx(&self) -> EvalContext<'_> {
         EvalContext {
             regexes: &self.regexes,
@@ -171,6 +197,15 @@ impl<'p> Interpreter<'p> {
             ExprKind::Match(t, re) => {
                 let t = self.eval(t, f)?;
                 Value::Bool(self.regexes[*re as usize].is_match(t.as_text()))
+            }
+            // Builtins take at most a few arguments: evaluate them on the stack, so that a
+            // call does not allocate (online monitors step without allocating).
+            ExprKind::Call(id, args) if args.len() <= 4 => {
+                let mut vals: [Value; 4] = Default::default();
+                for (slot, a) in vals.iter_mut().zip(args) {
+                    *slot = self.eval(a, f)?;
+                }
+                call_builtin(*id, &vals[..args.len()], &self.cx()).map_err(fail)?
             }
             ExprKind::Call(id, args) => {
                 let mut vals = Vec::with_capacity(args.len());

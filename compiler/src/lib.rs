@@ -14,6 +14,7 @@ pub mod import_rm;
 pub mod interp;
 pub mod ir;
 pub mod jit;
+pub mod monitor;
 pub mod scoring;
 pub mod stdlib;
 pub mod syntax;

@@ -352,35 +352,93 @@ pub fn robustness(table: &Value, atoms: &[Value]) -> Result<Value, String> {
     Ok(Value::Float(vals[(nodes.len() - 1) * n]))
 }
 
-/// The automaton part of the table.
-pub struct Dfa<'a> {
+/// An automaton with its rewards, decoded from the table.
+#[derive(Clone, Debug)]
+pub struct Automaton {
+    pub name: String,
     pub letters: usize,
     pub start: usize,
-    pub trans: &'a [Value],
-    pub accepting: &'a [Value],
-    pub verdict: &'a [Value],
+    /// `trans[q * letters + σ]`.
+    pub trans: Vec<usize>,
+    pub accepting: Vec<bool>,
+    /// Per state: `UNDECIDED`, `SATISFIED` or `VIOLATED`.
+    pub verdict: Vec<i64>,
+    /// Paid on each step where the steps so far come to satisfy the formula.
+    pub reward: f64,
+    pub gamma: f64,
+    /// Shaping potentials per state (empty: no shaping).
+    pub potentials: Vec<f64>,
 }
 
 pub const UNDECIDED: i64 = 0;
 pub const SATISFIED: i64 = 1;
 pub const VIOLATED: i64 = 2;
 
-impl<'a> Dfa<'a> {
-    pub fn from_table(table: &'a Value) -> Result<Dfa<'a>, String> {
+/// Where a run of an automaton is.
+#[derive(Clone, Debug)]
+pub struct AutomatonRun {
+    pub state: usize,
+    pub accepting: bool,
+    /// The step at which the verdict became final.
+    pub done: Option<usize>,
+}
+
+impl Automaton {
+    pub fn decode(table: &Value) -> Result<Automaton, String> {
         let t = record(table)?;
         let d = record(&t[2])?;
-        Ok(Dfa {
+        Ok(Automaton {
+            name: t[0].as_text().to_string(),
             letters: d[0].as_int() as usize,
             start: d[1].as_int() as usize,
-            trans: d[2].as_list(),
-            accepting: d[3].as_list(),
-            verdict: d[4].as_list(),
+            trans: d[2].as_list().iter().map(|x| x.as_int() as usize).collect(),
+            accepting: d[3].as_list().iter().map(Value::as_bool).collect(),
+            verdict: d[4].as_list().iter().map(Value::as_int).collect(),
+            reward: t[3].as_f64(),
+            gamma: t[4].as_f64(),
+            potentials: t[5].as_list().iter().map(Value::as_f64).collect(),
         })
     }
 
-    pub fn step(&self, q: usize, mask: i64) -> usize {
-        let letter = (mask as u64 as usize) & (self.letters - 1);
-        self.trans[q * self.letters + letter].as_int() as usize
+    pub fn start(&self) -> AutomatonRun {
+        AutomatonRun {
+            state: self.start,
+            accepting: false,
+            done: None,
+        }
+    }
+
+    /// Reads step number `step` (atom k holds when bit k of `mask` is set) and returns its
+    /// reward: `reward` when the steps so far come to satisfy the formula, plus the shaping
+    /// `γΦ(q′) − Φ(q)` (Φ = 0 once the verdict is final); 0 after the run is done.
+    /// Allocation-free.
+    pub fn step(&self, run: &mut AutomatonRun, step: usize, mask: u64) -> f64 {
+        if run.done.is_some() {
+            return 0.0;
+        }
+        let letter = (mask as usize) & (self.letters - 1);
+        let next = self.trans[run.state * self.letters + letter];
+        let accepting = self.accepting[next];
+        let finished = self.verdict[next] != UNDECIDED;
+        let mut r = if accepting && !run.accepting {
+            self.reward
+        } else {
+            0.0
+        };
+        if !self.potentials.is_empty() {
+            let after = if finished { 0.0 } else { self.potentials[next] };
+            r += self.gamma * after - self.potentials[run.state];
+        }
+        if finished {
+            run.done = Some(step);
+        }
+        run.accepting = accepting;
+        run.state = next;
+        r
+    }
+
+    pub fn verdict(&self, run: &AutomatonRun) -> i64 {
+        self.verdict[run.state]
     }
 }
 
@@ -399,12 +457,12 @@ pub fn verdicts(table: &Value, masks: &[Value]) -> Result<Value, String> {
     if masks.is_empty() {
         return Err(empty_trace(t[0].as_text()));
     }
-    let dfa = Dfa::from_table(table)?;
+    let dfa = Automaton::decode(table)?;
     let mut q = dfa.start;
     let mut out = Vec::with_capacity(masks.len());
     for m in masks {
-        q = dfa.step(q, m.as_int());
-        out.push(Value::text(verdict_name(dfa.verdict[q].as_int())));
+        q = dfa.trans[q * dfa.letters + ((m.as_int() as usize) & (dfa.letters - 1))];
+        out.push(Value::text(verdict_name(dfa.verdict[q])));
     }
     Ok(Value::List(out.into()))
 }
@@ -418,50 +476,23 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
     if masks.is_empty() {
         return Err(empty_trace(t[0].as_text()));
     }
-    let dfa = Dfa::from_table(table)?;
-    let reward = t[3].as_f64();
-    let gamma = t[4].as_f64();
-    let potentials = t[5].as_list();
-    let potential = |q: usize| potentials.get(q).map_or(0.0, Value::as_f64);
-    let mut q = dfa.start;
-    let mut was_accepting = false;
-    let mut done: Option<usize> = None;
+    let dfa = Automaton::decode(table)?;
+    let mut run = dfa.start();
     let mut rewards = Vec::with_capacity(masks.len());
     let mut taken = Vec::with_capacity(masks.len());
     let mut total = 0.0;
     for (i, m) in masks.iter().enumerate() {
-        if done.is_some() {
-            rewards.push(Value::Float(0.0));
-            taken.push(Value::Int(-1));
-            continue;
-        }
-        let next = dfa.step(q, m.as_int());
-        let accepting = dfa.accepting[next].as_bool();
-        let finished = dfa.verdict[next].as_int() != UNDECIDED;
-        let mut r = if accepting && !was_accepting {
-            reward
-        } else {
-            0.0
-        };
-        if !potentials.is_empty() {
-            // A finished run is in the machine's final state: potential 0.
-            let after = if finished { 0.0 } else { potential(next) };
-            r += gamma * after - potential(q);
-        }
-        if finished {
-            done = Some(i);
-        }
+        let was_done = run.done.is_some();
+        let r = dfa.step(&mut run, i, m.as_int() as u64);
         total += r;
         rewards.push(Value::Float(r));
-        taken.push(Value::Int(next as i64));
-        was_accepting = accepting;
-        q = next;
+        taken.push(Value::Int(if was_done { -1 } else { run.state as i64 }));
     }
     Ok(Value::Record(Arc::from(vec![
         Value::Float(total),
         Value::List(rewards.into()),
-        done.map_or(Value::None, |s| Value::Int(s as i64)),
-        Value::text(&format!("q{q}")),
+        run.done.map_or(Value::None, |s| Value::Int(s as i64)),
+        Value::text(&format!("q{}", run.state)),
         Value::List(taken.into()),
     ])))
 }

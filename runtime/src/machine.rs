@@ -25,85 +25,146 @@ pub const OTHERWISE_ERROR: i64 = 2;
 /// which the machine ended (entered a terminal state, or `otherwise: end`), the final state,
 /// and per step the index of the edge taken (-1 for none).
 pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
-    let Value::Record(t) = table else {
-        return Err("internal error: bad machine table".into());
-    };
-    let name = t[0].as_text();
-    let states: Vec<&str> = t[1].as_list().iter().map(Value::as_text).collect();
-    let terminal: Vec<bool> = t[3].as_list().iter().map(Value::as_bool).collect();
-    let edges: Vec<(usize, usize, f64)> = t[4]
-        .as_list()
-        .iter()
-        .map(|e| match e {
-            Value::Record(f) => (
-                f[0].as_int() as usize,
-                f[1].as_int() as usize,
-                f[2].as_f64(),
-            ),
-            _ => (0, 0, 0.0),
-        })
-        .collect();
-    let otherwise: Vec<i64> = t[5].as_list().iter().map(Value::as_int).collect();
-    let gamma = t[6].as_f64();
-    let potentials: Vec<f64> = t[7].as_list().iter().map(Value::as_f64).collect();
-    let mut state = t[2].as_int() as usize;
-    let mut ended: Option<usize> = None;
+    let machine = Machine::decode(table)?;
+    let mut run = machine.start();
     let mut rewards = Vec::with_capacity(masks.len());
     let mut taken_edges = Vec::with_capacity(masks.len());
     let mut total = 0.0;
     for (step, mask) in masks.iter().enumerate() {
-        if ended.is_some() {
-            rewards.push(Value::Float(0.0));
-            taken_edges.push(Value::Int(-1));
-            continue;
+        let r = machine.step(&mut run, step, mask.as_int() as u64)?;
+        total += r;
+        rewards.push(Value::Float(r));
+        taken_edges.push(Value::Int(run.taken));
+    }
+    Ok(Value::Record(Arc::from(vec![
+        Value::Float(total),
+        Value::List(rewards.into()),
+        run.ended.map_or(Value::None, |s| Value::Int(s as i64)),
+        Value::text(machine.state_name(&run)),
+        Value::List(taken_edges.into()),
+    ])))
+}
+
+/// A machine table, decoded.
+pub struct Machine {
+    name: String,
+    states: Vec<String>,
+    start: usize,
+    terminal: Vec<bool>,
+    edges: Vec<(usize, usize, f64)>,
+    otherwise: Vec<i64>,
+    gamma: f64,
+    potentials: Vec<f64>,
+}
+
+/// Where a run of a machine is.
+#[derive(Clone, Debug)]
+pub struct MachineRun {
+    pub state: usize,
+    /// The step at which the machine ended.
+    pub ended: Option<usize>,
+    /// The edge taken on the last step (-1 for none).
+    pub taken: i64,
+}
+
+impl Machine {
+    pub fn decode(table: &Value) -> Result<Machine, String> {
+        let Value::Record(t) = table else {
+            return Err("internal error: bad machine table".into());
+        };
+        Ok(Machine {
+            name: t[0].as_text().to_string(),
+            states: t[1]
+                .as_list()
+                .iter()
+                .map(|s| s.as_text().to_string())
+                .collect(),
+            start: t[2].as_int() as usize,
+            terminal: t[3].as_list().iter().map(Value::as_bool).collect(),
+            edges: t[4]
+                .as_list()
+                .iter()
+                .map(|e| match e {
+                    Value::Record(f) => (
+                        f[0].as_int() as usize,
+                        f[1].as_int() as usize,
+                        f[2].as_f64(),
+                    ),
+                    _ => (0, 0, 0.0),
+                })
+                .collect(),
+            otherwise: t[5].as_list().iter().map(Value::as_int).collect(),
+            gamma: t[6].as_f64(),
+            potentials: t[7].as_list().iter().map(Value::as_f64).collect(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn start(&self) -> MachineRun {
+        MachineRun {
+            state: self.start,
+            ended: None,
+            taken: -1,
         }
-        let bits = mask.as_int() as u64;
-        let before = state;
-        let taken = edges
+    }
+
+    pub fn state_name(&self, run: &MachineRun) -> &str {
+        self.states.get(run.state).map_or("?", String::as_str)
+    }
+
+    /// Reads step number `step`, whose edge guards are the bits of `mask` (bit i for edge i),
+    /// and returns its reward. Allocation-free.
+    pub fn step(&self, run: &mut MachineRun, step: usize, mask: u64) -> Result<f64, String> {
+        if run.ended.is_some() {
+            run.taken = -1;
+            return Ok(0.0);
+        }
+        let before = run.state;
+        let taken = self
+            .edges
             .iter()
             .enumerate()
-            .find(|(i, (from, _, _))| *from == state && bits & (1u64 << i) != 0);
-        taken_edges.push(Value::Int(taken.map_or(-1, |(i, _)| i as i64)));
+            .find(|(i, (from, _, _))| *from == run.state && mask & (1u64 << i) != 0);
+        run.taken = taken.map_or(-1, |(i, _)| i as i64);
         let r = match taken {
             Some((_, &(_, to, reward))) => {
-                state = to;
-                if terminal.get(to).copied().unwrap_or(false) {
-                    ended = Some(step);
+                run.state = to;
+                if self.terminal.get(to).copied().unwrap_or(false) {
+                    run.ended = Some(step);
                 }
                 reward
             }
-            None => match otherwise.get(state).copied().unwrap_or(OTHERWISE_STAY) {
+            None => match self
+                .otherwise
+                .get(run.state)
+                .copied()
+                .unwrap_or(OTHERWISE_STAY)
+            {
                 OTHERWISE_END => {
-                    ended = Some(step);
+                    run.ended = Some(step);
                     0.0
                 }
                 OTHERWISE_ERROR => {
                     return Err(format!(
-                        "machine `{name}`: no edge of state `{}` matches step {step}",
-                        states.get(state).copied().unwrap_or("?")
+                        "machine `{}`: no edge of state `{}` matches step {step}",
+                        self.name,
+                        self.state_name(run)
                     ))
                 }
                 _ => 0.0,
             },
         };
-        let r = if potentials.is_empty() {
-            r
+        if self.potentials.is_empty() {
+            return Ok(r);
+        }
+        let after = if run.ended.is_some() {
+            0.0
         } else {
-            let after = if ended.is_some() {
-                0.0
-            } else {
-                potentials[state]
-            };
-            r + (gamma * after - potentials[before])
+            self.potentials[run.state]
         };
-        total += r;
-        rewards.push(Value::Float(r));
+        Ok(r + (self.gamma * after - self.potentials[before]))
     }
-    Ok(Value::Record(Arc::from(vec![
-        Value::Float(total),
-        Value::List(rewards.into()),
-        ended.map_or(Value::None, |s| Value::Int(s as i64)),
-        Value::text(states.get(state).copied().unwrap_or("?")),
-        Value::List(taken_edges.into()),
-    ])))
 }

@@ -3,9 +3,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub enum Value {
     /// The absent value of an optional (`none`, a JSON `null` or a missing optional column).
+    #[default]
     None,
     Bool(bool),
     Int(i64),

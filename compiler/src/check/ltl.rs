@@ -262,8 +262,12 @@ impl Checker<'_> {
                 // Another formula by name: its formula, in place.
                 if b.inlining.contains(&id.name) {
                     self.error(
-                        Diagnostic::new(Code::E0012, id.span, format!("formula `{}` refers to itself", id.name))
-                            .help("a formula can use other formulas by name, but not in a cycle"),
+                        Diagnostic::new(
+                            Code::E0012,
+                            id.span,
+                            format!("formula `{}` refers to itself", id.name),
+                        )
+                        .help("a formula can use other formulas by name, but not in a cycle"),
                     );
                     return b.add(Node::new(Op::False, 0, 0), f.span);
                 }

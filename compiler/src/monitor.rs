@@ -1,0 +1,311 @@
+//! Online monitors: compile a spec once, then feed an environment's steps one at a time —
+//! `reset()` at the start of an episode, `step(&record)` per environment step — and get the
+//! step's reward, each formula's verdict and whether everything is done.
+//!
+//! A monitor runs the spec's reward machines and `ltl` formulas with the same transition code
+//! as whole-trace scoring (`reward_runtime::machine::Machine::step`,
+//! `reward_runtime::ltl::Automaton::step`), so the per-step rewards are the `--steps` streams
+//! and the verdicts are `verdicts(f)`, one step at a time. Guards and atoms are evaluated by the
+//! interpreter on the step alone; after the first step, `step` does not allocate.
+
+use reward_runtime::builtins::BUILTINS;
+use reward_runtime::ltl::{self, decode_nodes, Automaton, AutomatonRun};
+use reward_runtime::machine::{Machine, MachineRun};
+use reward_runtime::Value;
+
+use crate::interp::{Interpreter, RuntimeError};
+use crate::ir::{AggKind, Expr, ExprKind, LocalId, TermKind};
+use crate::scoring::Spec;
+
+/// What a formula says after the steps read so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Some continuations satisfy the formula and some do not.
+    Undecided,
+    /// Every continuation (ending now included) satisfies it.
+    Satisfied,
+    /// No continuation satisfies it.
+    Violated,
+}
+
+impl Verdict {
+    fn from_code(v: i64) -> Verdict {
+        match v {
+            ltl::SATISFIED => Verdict::Satisfied,
+            ltl::VIOLATED => Verdict::Violated,
+            _ => Verdict::Undecided,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Undecided => "undecided",
+            Verdict::Satisfied => "satisfied",
+            Verdict::Violated => "violated",
+        }
+    }
+}
+
+/// The outcome of one step.
+#[derive(Clone, Debug, Default)]
+pub struct StepResult {
+    /// The sum of the step's rewards over every reward stream.
+    pub reward: f64,
+    /// Per reward stream (see [`Monitor::streams`]), the step's reward.
+    pub rewards: Vec<f64>,
+    /// Per formula (see [`Monitor::formulas`]), its verdict after this step.
+    pub verdicts: Vec<Verdict>,
+    /// Every reward stream has ended and every formula's verdict is final.
+    pub done: bool,
+}
+
+/// Per-step evaluation of a bitmask expression over local `step`.
+struct Mask {
+    expr: Expr,
+    local: LocalId,
+}
+
+enum Stream {
+    Machine(Machine, MachineRun),
+    Formula(Automaton, AutomatonRun),
+}
+
+pub struct Monitor<'p> {
+    interp: Interpreter<'p>,
+    streams: Vec<(String, Mask, Stream)>,
+    formulas: Vec<(String, Mask, Automaton, AutomatonRun)>,
+    locals: Vec<Value>,
+    steps: usize,
+    result: StepResult,
+}
+
+/// Why a spec cannot be monitored online.
+#[derive(Debug, Clone)]
+pub struct MonitorError(pub String);
+
+impl std::fmt::Display for MonitorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn builtin_name(id: usize) -> &'static str {
+    BUILTINS[id].name
+}
+
+/// `call NAME(table, [for step in trace: mask])` → (table, mask).
+fn table_and_mask(e: &Expr) -> Option<(&Value, Mask)> {
+    let ExprKind::Call(_, args) = &e.kind else {
+        return None;
+    };
+    let [table, per_step] = args.as_slice() else {
+        return None;
+    };
+    let ExprKind::Const(table) = &table.kind else {
+        return None;
+    };
+    let ExprKind::Aggregate(a) = &per_step.kind else {
+        return None;
+    };
+    if a.kind != AggKind::Collect {
+        return None;
+    }
+    Some((
+        table,
+        Mask {
+            expr: a.body.clone()?,
+            local: a.var,
+        },
+    ))
+}
+
+/// Whether an expression reads only the step (not the rollout or other terms).
+fn reads_only_the_step(e: &Expr) -> bool {
+    let mut ok = true;
+    crate::interp::visit(e, &mut |x| {
+        ok &= !matches!(
+            x.kind,
+            ExprKind::Input | ExprKind::Term(_) | ExprKind::CallFn(..)
+        );
+    });
+    ok
+}
+
+impl<'p> Monitor<'p> {
+    /// A monitor of every reward machine and `ltl` formula of a compiled spec.
+    pub fn new(spec: &'p Spec) -> Result<Monitor<'p>, MonitorError> {
+        let program = &spec.program;
+        let mut streams = Vec::new();
+        let mut formulas = Vec::new();
+        let mut locals = 0u32;
+        for term in &program.terms {
+            let body = &term.body.expr;
+            let ExprKind::Call(id, _) = &body.kind else {
+                continue;
+            };
+            let (stream_name, kind) = match builtin_name(*id) {
+                "machine_run" => (term.name.trim_end_matches("#raw"), "machine"),
+                "ltl_run" => (term.name.trim_end_matches("#run"), "formula"),
+                "ltl_sat" if term.kind == TermKind::Ltl => (term.name.as_str(), "verdict"),
+                _ => continue,
+            };
+            let Some((table, mask)) = table_and_mask(body) else {
+                continue;
+            };
+            if !reads_only_the_step(&mask.expr) {
+                return Err(MonitorError(format!(
+                    "`{stream_name}` reads the rollout, not only the step: it cannot be monitored online"
+                )));
+            }
+            locals = locals.max(term.body.locals);
+            match kind {
+                "machine" => {
+                    let dynamic = program.terms.iter().any(|t| {
+                        t.name == format!("{stream_name}#rewards")
+                            && !matches!(t.body.expr.kind, ExprKind::Field(..))
+                    });
+                    if dynamic {
+                        return Err(MonitorError(format!(
+                            "machine `{stream_name}` computes rewards from the step; the online monitor runs machines with constant rewards"
+                        )));
+                    }
+                    let m = Machine::decode(table).map_err(MonitorError)?;
+                    let run = m.start();
+                    streams.push((stream_name.to_string(), mask, Stream::Machine(m, run)));
+                }
+                "formula" => {
+                    let a = Automaton::decode(table).map_err(MonitorError)?;
+                    let run = a.start();
+                    let again = Mask {
+                        expr: mask.expr.clone(),
+                        local: mask.local,
+                    };
+                    formulas.push((stream_name.to_string(), again, a.clone(), a.start()));
+                    streams.push((stream_name.to_string(), mask, Stream::Formula(a, run)));
+                }
+                _ => {
+                    let a = automaton_of(stream_name, table)?;
+                    let run = a.start();
+                    formulas.push((stream_name.to_string(), mask, a, run));
+                }
+            }
+        }
+        let result = StepResult {
+            reward: 0.0,
+            rewards: vec![0.0; streams.len()],
+            verdicts: vec![Verdict::Undecided; formulas.len()],
+            done: false,
+        };
+        Ok(Monitor {
+            interp: spec.interpreter(),
+            streams,
+            formulas,
+            locals: vec![Value::None; locals as usize + 1],
+            steps: 0,
+            result,
+        })
+    }
+
+    /// The reward streams (machines and rewarded formulas), in the order of `rewards`.
+    pub fn streams(&self) -> Vec<&str> {
+        self.streams.iter().map(|s| s.0.as_str()).collect()
+    }
+
+    /// The formulas, in the order of `verdicts`.
+    pub fn formulas(&self) -> Vec<&str> {
+        self.formulas.iter().map(|f| f.0.as_str()).collect()
+    }
+
+    /// Starts a new episode.
+    pub fn reset(&mut self) {
+        self.steps = 0;
+        for (_, _, s) in &mut self.streams {
+            match s {
+                Stream::Machine(m, run) => *run = m.start(),
+                Stream::Formula(a, run) => *run = a.start(),
+            }
+        }
+        for (_, _, a, run) in &mut self.formulas {
+            *run = a.start();
+        }
+        self.result.reward = 0.0;
+        self.result.rewards.fill(0.0);
+        self.result.verdicts.fill(Verdict::Undecided);
+        self.result.done = false;
+    }
+
+    /// Reads one step (a value of the trace's element type).
+    pub fn step(&mut self, step: &Value) -> Result<&StepResult, RuntimeError> {
+        let i = self.steps;
+        let mut total = 0.0;
+        let mut done = true;
+        for (k, (_, mask, s)) in self.streams.iter_mut().enumerate() {
+            let bits = self
+                .interp
+                .eval_with_local(&mask.expr, mask.local, step, &mut self.locals)?
+                .as_int() as u64;
+            let r = match s {
+                Stream::Machine(m, run) => {
+                    let r = m.step(run, i, bits).map_err(|message| RuntimeError {
+                        message,
+                        span: mask.expr.span,
+                        term: None,
+                    })?;
+                    done &= run.ended.is_some();
+                    r
+                }
+                Stream::Formula(a, run) => {
+                    let r = a.step(run, i, bits);
+                    done &= run.done.is_some();
+                    r
+                }
+            };
+            self.result.rewards[k] = r;
+            total += r;
+        }
+        for (k, (_, mask, a, run)) in self.formulas.iter_mut().enumerate() {
+            let bits = self
+                .interp
+                .eval_with_local(&mask.expr, mask.local, step, &mut self.locals)?
+                .as_int() as u64;
+            a.step(run, i, bits);
+            let v = Verdict::from_code(a.verdict(run));
+            done &= v != Verdict::Undecided;
+            self.result.verdicts[k] = v;
+        }
+        self.steps += 1;
+        self.result.reward = total;
+        self.result.done = done;
+        Ok(&self.result)
+    }
+}
+
+/// The automaton of a formula scored only for its truth (its table has no DFA): built here.
+fn automaton_of(name: &str, table: &Value) -> Result<Automaton, MonitorError> {
+    let Value::Record(t) = table else {
+        return Err(MonitorError("internal error: bad formula table".into()));
+    };
+    let nodes = decode_nodes(&t[1]).map_err(MonitorError)?;
+    let atoms = nodes
+        .iter()
+        .filter(|n| n.op == ltl::Op::Atom)
+        .map(|n| n.a as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let dfa = crate::automaton::build(&nodes, atoms).map_err(|_| {
+        MonitorError(format!(
+            "formula `{name}` has too large an automaton to be monitored online"
+        ))
+    })?;
+    Ok(Automaton {
+        name: name.to_string(),
+        letters: dfa.letters,
+        start: dfa.start,
+        trans: dfa.trans,
+        accepting: dfa.accepting,
+        verdict: dfa.verdict,
+        reward: 0.0,
+        gamma: 1.0,
+        potentials: Vec::new(),
+    })
+}
