@@ -210,6 +210,18 @@ pub static BUILTINS: &[Builtin] = &[
     b!("ltl_run", Some("internal"), [List, List], MachineRun,
         "Rewards from an LTLf formula's automaton, as a machine run.",
         |a, _| crate::ltl::run(&a[0], a[1].as_list())),
+    b!("discounted", None, [ListFloat, Float], Float,
+        "Σ γ^t · r_t over the list (γ^t by repeated multiplication, summed left to right).",
+        |a, _| {
+            let gamma = a[1].as_f64();
+            let mut weight = 1.0;
+            let mut total = 0.0;
+            for r in a[0].as_list() {
+                total += weight * r.as_f64();
+                weight *= gamma;
+            }
+            Ok(Value::Float(total))
+        }),
     b!("distinct", None, [List], SameList,
         "The elements without repeats, in order of first occurrence; elements are compared with `==` (so -0.0 equals 0.0 and every NaN is kept). Linear time for texts, ints and bools.",
         |a, _| Ok(Value::List(distinct(a[0].as_list()).into()))),

@@ -209,6 +209,23 @@ impl Checker<'_> {
                         "tag",
                     );
                 }
+                // `deliver.rewards`: a machine's (or rewarded formula's) run record.
+                if let ast::ExprKind::Name(id) = &base.kind {
+                    let machine = self
+                        .term_names
+                        .get(&id.name)
+                        .copied()
+                        .filter(|&t| cx.allow_terms && self.terms[t].kind == ir::TermKind::Machine)
+                        .filter(|_| !cx.locals.iter().any(|(n, _, _)| *n == id.name));
+                    if let Some(total) = machine {
+                        // The run record is the term just before the total.
+                        let run = total - 1;
+                        let ty = self.check_term_used_at(run, id.span);
+                        cx.mentions.push(ir::Mention::Term(total));
+                        let b = Expr::new(ExprKind::Term(run), ty, base.span);
+                        return self.field(b, name, span);
+                    }
+                }
                 let b = self.check_expr(cx, base);
                 self.field(b, name, span)
             }
