@@ -100,6 +100,8 @@ enum Command {
         #[arg(long, value_name = "MODE")]
         compat: Option<String>,
     },
+    /// Show the automaton of each `ltl` formula: atoms, states of its minimal DFA, build time.
+    Automata { spec: PathBuf },
     /// Print the typed IR of a spec (for debugging and bug reports).
     Ir {
         spec: PathBuf,
@@ -333,6 +335,13 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Automata { spec } => {
+            let spec = match compile_with_params(&spec, &[]) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            automata(&spec)
+        }
         Command::Ir { spec, params } => {
             let spec = match compile_with_params(&spec, &params) {
                 Ok(s) => s,
@@ -342,6 +351,66 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// One line per `ltl` formula: its atoms, the states of its minimal DFA (or why it has none)
+/// and the median construction time over 5 runs.
+fn automata(spec: &Spec) -> ExitCode {
+    use reward::ir::ExprKind;
+    use reward_runtime::ltl::{decode_nodes, Op};
+    let mut seen: Vec<String> = Vec::new();
+    for term in &spec.program.terms {
+        let ExprKind::Call(id, args) = &term.body.expr.kind else {
+            continue;
+        };
+        if !reward_runtime::builtins::BUILTINS[*id].name.starts_with("ltl_") {
+            continue;
+        }
+        let Some(ExprKind::Const(reward_runtime::Value::Record(table))) =
+            args.first().map(|a| &a.kind)
+        else {
+            continue;
+        };
+        let name = table[0].as_text().to_string();
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name.clone());
+        let Ok(nodes) = decode_nodes(&table[1]) else {
+            continue;
+        };
+        let atoms = nodes
+            .iter()
+            .filter(|n| n.op == Op::Atom)
+            .map(|n| n.a as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut times = Vec::new();
+        let mut states = String::new();
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            let built = reward::automaton::build(&nodes, atoms);
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            states = match built {
+                Ok(d) => format!("{} states", d.states()),
+                Err(reward::automaton::TooBig::Atoms(n)) => format!(
+                    "no automaton: {n} atoms (at most {})",
+                    reward::automaton::MAX_ATOMS
+                ),
+                Err(reward::automaton::TooBig::States) => format!(
+                    "no automaton: more than {} states",
+                    reward::automaton::MAX_STATES
+                ),
+            };
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{name}: {atoms} atoms, {} formula nodes, {states}, built in {:.3} ms",
+            nodes.len(),
+            times[2]
+        );
+    }
+    ExitCode::SUCCESS
 }
 
 /// Median wall time of parse + check and of JIT compilation, over 10 runs each.
