@@ -6,7 +6,8 @@
 # shared library's batch call from C (1 thread), the peers pyrewardmachines (PyPI, stepped with
 # its own `transition`) and a plain-Python memoised step loop (bench/peer_w5.py, scoring only,
 # labels already in memory), and a bare C table-lookup loop over pre-tokenised labels (the
-# limit, bench/w5_loop.c). Per-trajectory totals of every engine are checked identical before
+# limit, bench/w5_loop.c), and our JIT on a spec that only decodes the labels (the JSON floor
+# inside the CLI figures). Per-trajectory totals of every engine are checked identical before
 # anything is timed. Steps/s count every input step (N × T); medians of 3 runs.
 #
 # Usage: bench/run_w5.sh [N] [T] [MACHINE...]
@@ -36,10 +37,12 @@ else
     bin=$REWARD_BIN
 fi
 cc -O2 -o "$work/w5_loop" bench/w5_loop.c
+# The decoding floor: the same input, read and counted, no machine.
+printf 'input {\n    labels: list[text]\n}\nscore = len(labels)\n' > "$work/floor.reward"
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 time_cmd() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
 scores() { python3 -c "import sys, json; [print(repr(float(json.loads(l)['score']))) for l in sys.stdin]"; }
-# same A B [LABEL]: the floats in B equal the first len(B) floats of A.
+# same A B LABEL: the floats in B equal the first len(B) floats of A (else stop).
 same() {
     python3 - "$1" "$2" <<'EOF' || { echo "W5: totals of $3 DIFFER from ours ($2)"; exit 1; }
 import sys
@@ -48,7 +51,7 @@ b = [float(x) for x in open(sys.argv[2])]
 sys.exit(0 if b and a[:len(b)] == b else 1)
 EOF
 }
-fmt_row() { # name seconds steps [ref_rate...]: prints M steps/s, ns/step
+fmt_row() { # name seconds steps: prints the row with M steps/s and ns/step
     awk -v name="$1" -v s="$2" -v st="$3" 'BEGIN { printf "  %-46s %10.3f %10.2f %9.2f\n", name, s, st / s / 1e6, s / st * 1e9 }'
 }
 echo "W5 reward machines: $n trajectories x $t steps each; $cores cores; binary $bin"
@@ -93,6 +96,8 @@ for m in "${machines[@]}"; do
             fmt_row "reward $engine, CLI end to end, $th thread$( [ "$th" = 1 ] || echo s)" "$s" "$steps"
         done
     done
+    x=$(for _ in 1 2 3; do time_cmd "$bin" score "$work/floor.reward" "$work/$tag.jsonl" --engine jit --threads 1 --no-progress; done | median)
+    fmt_row "reward jit, decode only: score = len(labels)" "$x" "$steps"
     if [ $so_ok = 1 ]; then
         rate=$(for _ in 1 2 3; do "$work/drive" "$work/$tag.jsonl" 2>&1 > /dev/null | sed -n 's/^so batch: .* = \([0-9]*\) rollouts\/s/\1/p'; done | median)
         sec[so]=$(echo "$n / $rate" | bc -l)

@@ -9,6 +9,7 @@
 # only, data in memory; bench/peer_w6.py). Before timing, flloat's truth and rtamt's robustness
 # must equal ours exactly on those K trajectories, and the interpreter's output the JIT's on all.
 # Steps/s count every input step; medians of 3 runs. The last table is the cost growth with w.
+# A spec that only decodes the steps (score = len(steps)) shows the JSON floor of our figures.
 #
 # Usage: bench/run_w6.sh [N] [T]   (default 100 × 10000; the design's size is 1000 10000, a
 #   450 MB input)
@@ -92,6 +93,11 @@ declare -A sec=() psec=() psteps=()
 echo
 echo "timings (reward: all $n trajectories; peers: the first $peer_n):"
 printf '  %-44s %10s %10s %10s\n' "formula / engine" "median s" "M steps/s" "ns/step"
+# The decoding floor: the same input, read and counted, no formula.
+printf 'input { steps: list[{x: float, y: float, collided: bool}] }\nscore = len(steps)\n' > "$work/floor.reward"
+echo "decode only: score = len(steps)"
+x=$(for _ in 1 2 3; do time_cmd "$bin" score "$work/floor.reward" "$work/w6.jsonl" --engine jit --threads 1 --no-progress; done | median)
+fmt_row "reward jit, CLI end to end, 1 thread" "$x" "$steps"
 for s in "${specs[@]}"; do
     echo "$s$( [ "$s" = safe ] && echo ': always(not collided) and eventually(at_goal)' || echo ": eventually(always[0, ${s#w}](at_goal))")"
     for engine in interp jit; do

@@ -22,7 +22,6 @@
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -55,7 +54,10 @@ fn config() -> ProptestConfig {
 
 #[path = "common/tempdir.rs"]
 mod tempdir;
+#[path = "common/watchdog.rs"]
+mod watchdog;
 use tempdir::TempDir;
+use watchdog::within;
 
 /// An empty directory that random specs are compiled "in": a random `use "…"` finds nothing there.
 fn empty_dir() -> &'static Path {
@@ -79,31 +81,6 @@ fn failure(r: Result<Spec, String>, what: &str) -> String {
 /// A panic inside `f` is re-raised here, so the test reports it as it is.
 fn within_limit<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
     within(WATCHDOG, what, f)
-}
-
-fn within<T: Send + 'static>(
-    limit: Duration,
-    what: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let (tx, rx) = mpsc::channel();
-    let handle = std::thread::Builder::new()
-        .name(format!("watched: {what}"))
-        .stack_size(64 << 20)
-        .spawn(move || {
-            let _ = tx.send(f());
-        })
-        .expect("spawn watched thread");
-    match rx.recv_timeout(limit) {
-        Ok(value) => value,
-        Err(RecvTimeoutError::Timeout) => {
-            panic!("{what}: not done after {limit:?} (a runaway; the thread is left behind)")
-        }
-        Err(RecvTimeoutError::Disconnected) => match handle.join() {
-            Err(payload) => std::panic::resume_unwind(payload),
-            Ok(()) => unreachable!("the thread exited without sending"),
-        },
-    }
 }
 
 /// At most `n` characters of `s`, for assertion messages about huge inputs.

@@ -363,7 +363,10 @@ fn automata(spec: &Spec) -> ExitCode {
         let ExprKind::Call(id, args) = &term.body.expr.kind else {
             continue;
         };
-        if !reward_runtime::builtins::BUILTINS[*id].name.starts_with("ltl_") {
+        if !reward_runtime::builtins::BUILTINS[*id]
+            .name
+            .starts_with("ltl_")
+        {
             continue;
         }
         let Some(ExprKind::Const(reward_runtime::Value::Record(table))) =

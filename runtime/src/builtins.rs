@@ -376,6 +376,9 @@ pub static BUILTINS: &[Builtin] = &[
     // ---- std::extract
     b!("boxed", EXTRACT, [Text], OptText, "Content of the last `\\boxed{…}` (nested braces balanced).",
         |a, _| Ok(opt_text(native::boxed(t(a, 0))))),
+    b!("final_answer", EXTRACT, [Text], Text,
+        "The stated final answer: last \\boxed{}, else last <answer> tag, else after \"answer is\", else the last $…$, else the text.",
+        |a, _| Ok(text(native::final_answer(t(a, 0))))),
     b!("hash_answer", EXTRACT, [Text], OptText, "GSM8K `#### n` in the last 300 characters (last match, commas removed).",
         |a, _| Ok(opt_text(native::hash_answer(t(a, 0))))),
     b!("answer_line", EXTRACT, [Text], OptText, "Text after the last `Answer:` up to the end of its line, trimmed.",

@@ -1,12 +1,12 @@
-//! Math answers: a basic, honest checker.
+//! Math answers: normalisation and the fast text-and-number rules of the checker.
 //!
 //! [`normalize_answer`] rewrites an answer to a canonical text, [`parse_number_latex`] reads
 //! it as an exact rational number, and [`math_equal`] combines both with a tolerant numeric
-//! comparison. There is no symbolic algebra here: `\frac{2}{4}` equals `0.5`, but `x+1` does
-//! not equal `1+x`, and `\sqrt{4}` does not equal `2`.
+//! comparison, then hands over to the full checker in [`super::answer`] (expressions, units,
+//! equations, tuples, sets, intervals).
 //!
-//! All functions are total (no panics on any input, arithmetic is checked), never recurse, and
-//! run in time linear in the length of their inputs.
+//! All functions here are total (no panics on any input, arithmetic is checked), never recurse,
+//! and run in time linear in the length of their inputs.
 
 use std::sync::OnceLock;
 
@@ -378,28 +378,32 @@ impl Numeric {
     }
 }
 
-/// Whether the answer `pred` matches the reference answer `gold`.
+/// Whether the answer `pred` matches the reference answer `gold`: the text and number rules
+/// below, then the full checker ([`super::answer::equivalent`]: expressions, radicals, π,
+/// logarithms, units, equations, tuples, sets, intervals, text answers).
 ///
-/// Both are normalised with [`normalize_answer`]. Then:
+/// The text and number rules: both are normalised with [`normalize_answer`]. Then:
 /// 1. If the normalised `pred` is empty, the result is **false**, whatever `gold` is (an empty
 ///    or whitespace-only answer, `$ $`, `\boxed{}` never earns credit). An empty normalised
 ///    `gold` also gives false.
 /// 2. If the normalised texts are equal, true (`\dfrac12` equals `\frac{1}{2}`, `x = 5` equals
-///    `5`, `\text{(B)}` equals `(B)`). Comparison is case-sensitive.
+///    `5`, `\text{(B)}` equals `(B)`).
 /// 3. If both are exact numbers per [`parse_number_latex`] and equal, true (`0.5`, `1/2`,
 ///    `\frac{2}{4}` and `.50` are all equal).
-/// 4. If both are numbers as floats (exact numbers converted, or anything [`parse_float`]
-///    accepts, such as `1e3`) and `|pred - gold| <= 1e-9 * max(1, |gold|)`, true. So
-///    `0.3333333333` equals `\frac{1}{3}`, and near zero the tolerance is absolute 1e-9.
-/// 5. If the raw `gold` contains `%` (`50\%`), `pred` may also give the fraction: `pred` is
-///    compared by rules 3 and 4 with gold divided by 100 (`0.5` matches `50\%`; `50` already
-///    matched by rule 2). The reverse does not hold: `pred` `50\%` does not match gold `0.5`.
+/// 4. If both are numbers as floats and `|pred - gold| <= 1e-9 * max(1, |gold|)`, true.
+/// 5. If the raw `gold` contains `%` (`50\%`), `pred` may also give the fraction (`0.5`).
 ///
-/// Otherwise false. No algebra is done (`2x` does not match `x2`, `\sqrt{4}` does not match
-/// `2`), and units are not ignored (`5cm` does not match `5`).
-///
-/// Time: O(n + m).
+/// Time: O(n + m) for these rules; the full checker parses answers of at most 2,000
+/// characters (longer ones are compared as text) with bounded depth.
 pub fn math_equal(pred: &str, gold: &str) -> bool {
+    if basic_equal(pred, gold) {
+        return true;
+    }
+    !normalize_answer(pred).is_empty() && super::answer::equivalent(pred, gold)
+}
+
+/// Rules 1–5 of [`math_equal`].
+fn basic_equal(pred: &str, gold: &str) -> bool {
     let p = normalize_answer(pred);
     if p.is_empty() {
         return false;
@@ -419,7 +423,7 @@ pub fn math_equal(pred: &str, gold: &str) -> bool {
     if pn.agrees_with(&gn) {
         return true;
     }
-    gold.contains('%') && pn.agrees_with(&gn.percent_of())
+    gold.contains('%') && !pred.contains('%') && pn.agrees_with(&gn.percent_of())
 }
 
 #[cfg(test)]
@@ -594,16 +598,20 @@ mod tests {
         assert!(!math_equal("0.333", "\\frac{1}{3}"));
         assert!(!math_equal("43", "42"));
         assert!(!math_equal("-5", "5"));
-        assert!(!math_equal("5cm", "5"));
-        assert!(!math_equal("\\sqrt{4}", "2"));
-        assert!(!math_equal("x+1", "1+x"));
-        assert!(!math_equal("(b)", "(B)"));
+        // A unit may be written or left out; values and expressions compare by meaning; text
+        // answers ignore case (the full checker, `answer::equivalent`).
+        assert!(math_equal("5cm", "5"));
+        assert!(!math_equal("5 \\text{cm}", "5 \\text{km}"));
+        assert!(math_equal("\\sqrt{4}", "2"));
+        assert!(math_equal("x+1", "1+x"));
+        assert!(math_equal("(b)", "(B)"));
         assert!(!math_equal("1000001", "1000000"));
         assert!(math_equal("1000000.0000001", "1000000"));
         // Equal text is enough, even when it is not a number.
         assert!(math_equal("1/0", "1/0 "));
         assert!(math_equal("\\text{Yes}", "Yes"));
-        assert!(!math_equal("yes", "Yes"));
+        assert!(math_equal("yes", "Yes"));
+        assert!(!math_equal("no", "Yes"));
     }
 
     #[test]

@@ -1,16 +1,18 @@
 //! Native builtins of the reward language's standard library.
 //!
 //! Every function here is plain, pure and total: it never panics, whatever the input (empty,
-//! huge, malformed, hostile), never recurses, and runs in time linear in the size of its inputs
+//! huge, malformed, hostile), never recurses (except the answer parser, to a fixed depth), and runs in time linear in the size of its inputs
 //! unless its documentation says otherwise. "Characters" always means Unicode scalar values
 //! (Rust `char`s), never bytes. Counts are returned as `i64` (the language's `int`).
 //!
 //! * [`text`]: splitting, counting and inspecting text.
 //! * [`extract`]: finding the answer in a completion (tags, `\boxed{}`, `#### `, `Answer:`,
 //!   numbers, choice letters, fenced code blocks).
-//! * [`math`]: a basic, honest checker for math answers (normalisation, exact rationals,
-//!   tolerant numeric comparison).
+//! * [`math`]: normalisation of math answers and the fast rules of `math_equal`.
+//! * [`answer`]: the full answer checker (LaTeX expressions, units, equations, tuples, sets,
+//!   intervals), the one function here that recurses, with its depth capped.
 
+pub mod answer;
 pub mod extract;
 pub mod geometry;
 pub mod math;
@@ -20,7 +22,7 @@ pub mod text;
 
 pub use extract::{
     answer_line, boxed, choice_letter, closing_tag_count, code_block, extract_tag, extract_tags,
-    hash_answer, last_number, tag_count,
+    final_answer, hash_answer, last_number, tag_count,
 };
 pub use math::{math_equal, normalize_answer, parse_number_latex};
 pub use text::{
