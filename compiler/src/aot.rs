@@ -61,6 +61,14 @@ const EXPORTS: &[Export] = &[
 /// Compiles a spec into a relocatable object file (ELF on Linux).
 pub fn object_file(spec: &Spec) -> Result<Vec<u8>, String> {
     let program = &spec.program;
+    if program.group.is_some() {
+        // The C API scores one rollout per call; a group needs all of its rows.
+        return Err(
+            "this spec has a `group by` block: group-level terms need every row of a group, \
+             which the C API (one rollout per call) does not see; score it with `reward score`"
+                .into(),
+        );
+    }
     let isa = native_isa(true).map_err(|e| e.to_string())?;
     let builder = ObjectBuilder::new(isa, "reward_spec", default_libcall_names())
         .map_err(|e| e.to_string())?;

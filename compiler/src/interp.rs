@@ -61,6 +61,29 @@ impl<'p> Interpreter<'p> {
         Ok(terms)
     }
 
+    /// Computes the group stage's terms for one row (see [`crate::backend::Backend`]).
+    pub fn eval_group_terms(&self, input: &Value, terms: &mut [Value]) -> Result<()> {
+        let Some(group) = &self.program.group else {
+            return Ok(());
+        };
+        let budget = Cell::new(OPERATION_BUDGET);
+        for &id in &group.order {
+            let term = &self.program.terms[id];
+            let mut frame = Frame {
+                input,
+                terms,
+                locals: vec![Value::None; term.body.locals as usize],
+                budget: &budget,
+            };
+            let v = self.eval(&term.body.expr, &mut frame).map_err(|mut e| {
+                e.term.get_or_insert(id);
+                e
+            })?;
+            terms[id] = v;
+        }
+        Ok(())
+    }
+
     /// Evaluates a body against computed term values (test expectations, test inputs).
     pub fn eval_body(&self, body: &Body, input: &Value, terms: &[Value]) -> Result<Value> {
         let budget = Cell::new(OPERATION_BUDGET);
@@ -456,6 +479,7 @@ pub fn eval_const(e: &Expr, regexes: &[regex::Regex]) -> std::result::Result<Val
         params: Vec::new(),
         terms: Vec::new(),
         eval_order: Vec::new(),
+        group: None,
         score: None,
         functions: Vec::new(),
         regexes: Vec::new(),

@@ -35,6 +35,8 @@ pub struct JitProgram {
     module: Option<JITModule>,
     /// Term functions in evaluation order.
     order: Vec<(TermId, TermFn)>,
+    /// The group stage's term functions, in order.
+    group_order: Vec<(TermId, TermFn)>,
     n_terms: usize,
     sites: Vec<Span>,
     regexes: Vec<regex::Regex>,
@@ -63,8 +65,24 @@ impl Backend for JitProgram {
 
     fn eval_row(&self, input: &Value) -> Result<Vec<Value>, RuntimeError> {
         let mut terms = vec![Value::None; self.n_terms];
-        let mut ctx = RowCtx::new(input, &mut terms, &self.constants, &self.regexes);
-        for &(id, f) in &self.order {
+        self.run_terms(input, &mut terms, &self.order)?;
+        Ok(terms)
+    }
+
+    fn eval_group_terms(&self, input: &Value, terms: &mut [Value]) -> Result<(), RuntimeError> {
+        self.run_terms(input, terms, &self.group_order)
+    }
+}
+
+impl JitProgram {
+    fn run_terms(
+        &self,
+        input: &Value,
+        terms: &mut [Value],
+        order: &[(TermId, TermFn)],
+    ) -> Result<(), RuntimeError> {
+        let mut ctx = RowCtx::new(input, terms, &self.constants, &self.regexes);
+        for &(id, f) in order {
             // SAFETY: `f` was compiled for this program; `ctx` points at live data.
             let status = unsafe { f(&mut ctx) };
             if status != 0 || ctx.failed != 0 {
@@ -80,7 +98,7 @@ impl Backend for JitProgram {
             }
         }
         drop(ctx);
-        Ok(terms)
+        Ok(())
     }
 }
 
@@ -257,7 +275,13 @@ fn compile_inner(program: &Program, clif: Option<&mut String>) -> Result<JitProg
     let built = build(&mut module, program, Linkage::Local, clif)?;
     let term_ids = built.terms;
     module.finalize_definitions().map_err(err)?;
-    let order = term_ids
+    let in_group = |id: TermId| {
+        program
+            .group
+            .as_ref()
+            .is_some_and(|g| g.order.contains(&id))
+    };
+    let (group_order, order): (Vec<_>, Vec<_>) = term_ids
         .into_iter()
         .map(|(id, fid)| {
             let ptr = module.get_finalized_function(fid);
@@ -265,10 +289,11 @@ fn compile_inner(program: &Program, clif: Option<&mut String>) -> Result<JitProg
             let f: TermFn = unsafe { std::mem::transmute::<*const u8, TermFn>(ptr) };
             (id, f)
         })
-        .collect();
+        .partition(|&(id, _)| in_group(id));
     Ok(JitProgram {
         module: Some(module),
         order,
+        group_order,
         n_terms: program.terms.len(),
         sites: built.sites,
         regexes: program.regexes.iter().map(|r| r.regex.clone()).collect(),
@@ -373,7 +398,8 @@ pub(crate) fn build<M: Module>(
         module.clear_context(&mut ctx);
     }
     let mut terms = Vec::new();
-    for &id in &program.eval_order {
+    let group_order = program.group.iter().flat_map(|g| g.order.iter());
+    for &id in program.eval_order.iter().chain(group_order) {
         let term = &program.terms[id];
         let mut sig = module.make_signature();
         sig.params.push(AbiParam::new(types::I64));

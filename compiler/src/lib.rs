@@ -10,6 +10,7 @@ pub mod automaton;
 pub mod backend;
 pub mod check;
 pub mod diag;
+pub mod grouping;
 pub mod import_rm;
 pub mod interp;
 pub mod ir;

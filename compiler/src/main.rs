@@ -231,9 +231,17 @@ fn main() -> ExitCode {
                     }
                 },
             };
-            match driver::run(reader, writer, &opts, |line_no, line| {
-                spec.score_line_with(backend, line_no, line, steps)
-            }) {
+            let result = if spec.program.group.is_some() {
+                // Group-level terms need every row of a group: the whole input first.
+                driver::run_all(reader, writer, &opts, |lines| {
+                    spec.score_all(backend, lines, steps)
+                })
+            } else {
+                driver::run(reader, writer, &opts, |line_no, line| {
+                    spec.score_line_with(backend, line_no, line, steps)
+                })
+            };
+            match result {
                 Ok(summary) => {
                     if summary.errors > 0 {
                         eprintln!(
@@ -496,6 +504,31 @@ fn open_input(input: &str) -> io::Result<Box<dyn BufRead>> {
 }
 
 /// Every term of one rollout, with its value, for a person to read.
+/// The values of row `row` of a `group by` spec: its group is every row of the input with the
+/// same key, so the whole input is scored.
+fn group_row(
+    spec: &Spec,
+    interp: &reward::interp::Interpreter<'_>,
+    input: &str,
+    row: u64,
+    value: reward_runtime::Value,
+) -> Result<Result<Vec<reward_runtime::Value>, reward::interp::RuntimeError>, String> {
+    let reader = open_input(input).map_err(|e| format!("cannot read `{input}`: {e}"))?;
+    let mut inputs = Vec::new();
+    let mut position = None;
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| format!("line {}: {e}", i + 1))?;
+        if i as u64 + 1 == row {
+            position = Some(inputs.len());
+            inputs.push(value.clone());
+        } else if let Ok(v) = decode_row(&line, spec.input_type()) {
+            inputs.push(v);
+        }
+    }
+    let position = position.ok_or_else(|| format!("there is no row {row}"))?;
+    Ok(spec.eval_batch(interp, &inputs).swap_remove(position))
+}
+
 fn explain(spec: &Spec, input: &str, row: u64) -> Result<String, String> {
     use std::fmt::Write as _;
     let mut reader = open_input(input).map_err(|e| format!("cannot read `{input}`: {e}"))?;
@@ -537,7 +570,12 @@ fn explain(spec: &Spec, input: &str, row: u64) -> Result<String, String> {
             }
         }
     }
-    match interp.eval_row(&value) {
+    let result = if spec.program.group.is_some() {
+        group_row(spec, &interp, input, row, value.clone())?
+    } else {
+        interp.eval_row(&value)
+    };
+    match result {
         Ok(values) => {
             let _ = writeln!(out, "terms:");
             for (id, term) in spec.program.terms.iter().enumerate() {

@@ -132,6 +132,65 @@ impl Spec {
         }
     }
 
+    /// Every row's term values for a batch of decoded rollouts, the group stage included
+    /// (rows are scored in parallel on the current rayon pool).
+    pub fn eval_batch(
+        &self,
+        backend: &dyn Backend,
+        inputs: &[Value],
+    ) -> Vec<Result<Vec<Value>, RuntimeError>> {
+        use rayon::prelude::*;
+        let mut rows: Vec<_> = inputs.par_iter().map(|i| backend.eval_row(i)).collect();
+        crate::grouping::run_groups(&self.program, backend, inputs, &mut rows);
+        rows
+    }
+
+    /// Scores a whole batch of JSON lines (`(line number, text)`), one output per line in
+    /// order: what `reward score` does for a spec with a `group by` block.
+    pub fn score_all(
+        &self,
+        backend: &dyn Backend,
+        lines: &[(u64, String)],
+        steps: bool,
+    ) -> Vec<RowOutput> {
+        use rayon::prelude::*;
+        let decoded: Vec<Result<Value, RowOutput>> = lines
+            .par_iter()
+            .map(|(line_no, line)| {
+                decode_row(line, self.input_type()).map_err(|e| {
+                    RowOutput::error(
+                        *line_no,
+                        &e.message,
+                        (!e.path.is_empty()).then_some(e.path.as_str()),
+                    )
+                })
+            })
+            .collect();
+        let inputs: Vec<Value> = decoded
+            .iter()
+            .filter_map(|d| d.as_ref().ok().cloned())
+            .collect();
+        let mut scored = self.eval_batch(backend, &inputs).into_iter();
+        decoded
+            .into_iter()
+            .zip(lines)
+            .map(|(d, (line_no, _))| match d {
+                Err(out) => out,
+                Ok(_) => match scored.next() {
+                    Some(Ok(values)) if steps => {
+                        RowOutput::ok(self.output_json_with_steps(&values))
+                    }
+                    Some(Ok(values)) => RowOutput::ok(self.output_json(&values)),
+                    Some(Err(e)) => RowOutput {
+                        json: self.runtime_error_json(*line_no, &e),
+                        is_error: true,
+                    },
+                    None => RowOutput::error(*line_no, "internal error: row not scored", None),
+                },
+            })
+            .collect()
+    }
+
     /// `{"score": …, "terms": {…}}` with terms in source order.
     pub fn output_json(&self, values: &[Value]) -> String {
         let terms: Vec<TermInfo> = self

@@ -94,7 +94,10 @@ fn run_one(spec: &Spec, test: &Test, report: &mut TestReport) {
                 return;
             }
         };
-        let values = match interp.eval_row(&input) {
+        // A test's rollout is a group of one.
+        let mut rows = vec![interp.eval_row(&input)];
+        crate::grouping::run_groups(program, &interp, std::slice::from_ref(&input), &mut rows);
+        let values = match rows.pop().expect("one row") {
             Ok(v) => v,
             Err(e) => {
                 report.failed += 1;

@@ -190,6 +190,101 @@ where
     Ok(summary)
 }
 
+/// Like [`run`], for scorers that need every row before scoring any (group-level terms): reads
+/// the whole input, calls `score_all` once, on the worker pool, with the lines that can be
+/// scored (line number, text), and writes exactly one output line per input line, in order
+/// (blank, invalid or over-long lines get their error record, as with [`run`]). `score_all`
+/// must return one output per line it is given. A panic in it makes every row an error record.
+pub fn run_all<R: BufRead, W: Write, F>(
+    mut input: R,
+    mut output: W,
+    opts: &DriverOptions,
+    score_all: F,
+) -> io::Result<Summary>
+where
+    F: FnOnce(&[(u64, String)]) -> Vec<RowOutput> + Send,
+{
+    let threads = opts
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .stack_size(WORKER_STACK_BYTES)
+        .thread_name(|i| format!("reward-worker-{i}"))
+        .build()
+        .map_err(|e| io::Error::other(format!("cannot start worker threads: {e}")))?;
+    let mut reader = LineReader {
+        input: &mut input,
+        max_line_bytes: opts.max_line_bytes,
+        next_line: 1,
+    };
+    let mut lines = Vec::new();
+    let mut read_error = None;
+    loop {
+        match reader.read_chunk(4096) {
+            Ok(chunk) if chunk.is_empty() => break,
+            Ok(chunk) => lines.extend(chunk),
+            Err(e) => {
+                read_error = Some(e);
+                break;
+            }
+        }
+    }
+    let mut texts = Vec::new();
+    let mut slots: Vec<Result<usize, RowOutput>> = Vec::with_capacity(lines.len());
+    for line in lines {
+        match line.content {
+            Content::Text(text) => {
+                slots.push(Ok(texts.len()));
+                texts.push((line.number, text));
+            }
+            Content::Rejected(message) => {
+                slots.push(Err(RowOutput::error(line.number, &message, None)));
+            }
+        }
+    }
+    let scored = pool.install(|| panic::catch_unwind(AssertUnwindSafe(|| score_all(&texts))));
+    let mut scored = match scored {
+        Ok(rows) if rows.len() == texts.len() => rows.into_iter().map(Some).collect(),
+        Ok(_) => Vec::new(),
+        Err(payload) => {
+            let message = format!(
+                "internal error while scoring this row: {}",
+                panic_message(payload.as_ref())
+            );
+            texts
+                .iter()
+                .map(|(n, _)| Some(RowOutput::error(*n, &message, None)))
+                .collect::<Vec<_>>()
+        }
+    };
+    if scored.len() != texts.len() {
+        return Err(io::Error::other(
+            "internal error: the scorer did not return one output per row",
+        ));
+    }
+    let mut summary = Summary::default();
+    let mut out_buf = Vec::new();
+    for slot in slots {
+        let row = match slot {
+            Ok(i) => scored[i]
+                .take()
+                .unwrap_or_else(|| RowOutput::error(0, "internal error", None)),
+            Err(row) => row,
+        };
+        out_buf.extend_from_slice(row.json.as_bytes());
+        out_buf.push(b'\n');
+        summary.errors += u64::from(row.is_error);
+        summary.rows += 1;
+    }
+    output.write_all(&out_buf)?;
+    output.flush()?;
+    match read_error {
+        Some(e) => Err(e),
+        None => Ok(summary),
+    }
+}
+
 /// Scores one chunk on the chosen pool, in order.
 fn score_chunk<F>(pool: Option<&rayon::ThreadPool>, chunk: Vec<Line>, score: &F) -> Vec<RowOutput>
 where

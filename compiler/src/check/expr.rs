@@ -598,7 +598,15 @@ impl Checker<'_> {
             };
         }
         if cx.allow_terms {
-            if let Some(&term) = self.term_names.get(&id.name) {
+            // In test expectations, `score` is the final score (the group's, if any); inside
+            // the group block it is the row's own.
+            let group_score = (id.name == "score" && cx.after_groups && !cx.in_group)
+                .then(|| self.term_names.get("score#group").copied())
+                .flatten();
+            if let Some(term) = group_score.or_else(|| self.term_names.get(&id.name).copied()) {
+                if !self.check_group_read(cx, term, span) {
+                    return err(span);
+                }
                 let ty = self.check_term_used_at(term, span);
                 cx.mentions.push(ir::Mention::Term(term));
                 return Expr::new(ExprKind::Term(term), ty, span);
@@ -1165,6 +1173,17 @@ impl Checker<'_> {
         let checked: Vec<Expr> = args.iter().map(|a| self.check_expr(cx, a)).collect();
         if checked.iter().any(|a| a.ty == Ty::Error) {
             return err(span);
+        }
+        // Inside a group block, an aggregate of one per-row value is over the group's rows.
+        if let (true, Some(kind), [one]) = (
+            cx.in_group,
+            ir::GroupAggKind::from_name(name),
+            checked.as_slice(),
+        ) {
+            if !matches!(one.ty, Ty::List(_)) {
+                let source = one.clone();
+                return self.group_aggregate(cx, kind, name, source, span);
+            }
         }
         if let Some(kind) = AggKind::from_name(name) {
             // `min(a, b)`/`max(a, b)` are builtins; one list argument makes any aggregate.

@@ -3,6 +3,7 @@
 //! with everything, so one mistake produces one diagnostic.
 
 mod expr;
+mod group;
 pub mod load;
 mod ltl;
 mod machine;
@@ -69,6 +70,7 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         ltls: HashMap::new(),
         shapes: HashMap::new(),
         shaped_machines: Default::default(),
+        group: None,
     };
     checker.run(overrides, override_file);
     let Checker {
@@ -80,6 +82,7 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         eval_order,
         input,
         tests,
+        group,
         ..
     } = checker;
     if !diags.is_empty() {
@@ -88,7 +91,18 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
             result: Err(diags),
         };
     }
-    let score = terms.iter().position(|t| t.kind == TermKind::Score);
+    let (eval_order, group) = group::finish(group, &terms, eval_order);
+    let mut terms = terms;
+    if terms.iter().any(|t| t.kind == TermKind::GroupScore) {
+        // The final score is the group's; the row's own is still a term, out of the breakdown.
+        for t in terms.iter_mut().filter(|t| t.kind == TermKind::Score) {
+            t.in_breakdown = false;
+        }
+    }
+    let score = terms
+        .iter()
+        .position(|t| t.kind == TermKind::GroupScore)
+        .or_else(|| terms.iter().position(|t| t.kind == TermKind::Score));
     let mut program = Program {
         input,
         params,
@@ -108,6 +122,7 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         functions: fns.into_iter().map(|f| f.ir).collect(),
         regexes,
         tests,
+        group,
     };
     let fold_errors = ir::fold::fold_program(&mut program);
     if !fold_errors.is_empty() {
@@ -187,6 +202,15 @@ enum TermSource {
     /// An `ltl` item's truth, or (with `reward on accept`) its automaton's run record.
     LtlSat(usize),
     LtlRun(usize),
+    /// The key of the `group by` item.
+    GroupKey(usize),
+    /// Item `index` of the `group by` item `item`.
+    GroupItem {
+        item: usize,
+        index: usize,
+    },
+    /// A term whose body the checker built directly (group aggregates and their sources).
+    Built,
     Rubric(usize),
     Criterion {
         item: usize,
@@ -227,6 +251,8 @@ pub(crate) struct Checker<'m> {
     shapes: HashMap<String, usize>,
     /// Machines whose run adds a shaping term to every step's reward.
     shaped_machines: std::collections::HashSet<String>,
+    /// The `group by` block: its key term and aggregates.
+    group: Option<group::GroupState>,
 }
 
 /// Where an expression is checked: which module's names it sees and whether it may read the
@@ -242,6 +268,10 @@ pub(crate) struct Ctx {
     mentions: Vec<ir::Mention>,
     /// What is being checked when terms are not allowed, for messages: "a function body", …
     place: &'static str,
+    /// Checking a term of a `group by` block: aggregates of one per-row value are over the group.
+    in_group: bool,
+    /// Group terms are readable (in the group block and in test expectations).
+    after_groups: bool,
 }
 
 impl Ctx {
@@ -254,6 +284,8 @@ impl Ctx {
             next_local: 0,
             mentions: Vec::new(),
             place: "here",
+            in_group: false,
+            after_groups: false,
         }
     }
 
@@ -969,6 +1001,7 @@ impl<'m> Checker<'m> {
                         );
                     }
                 }
+                ItemKind::Group { .. } => self.declare_group(i),
                 ItemKind::Shape(s) => {
                     if let Some(&first) = self.shapes.get(&s.target.name) {
                         let first = self.modules[0].ast.items[first].span;
@@ -1161,6 +1194,13 @@ impl<'m> Checker<'m> {
                 };
                 self.machine_run(&mut cx, m)
             }
+            TermSource::GroupKey(i) => self.group_key(&mut cx, i),
+            TermSource::GroupItem { item, index } => {
+                cx.in_group = true;
+                cx.after_groups = true;
+                self.group_item(&mut cx, item, index)
+            }
+            TermSource::Built => unreachable!("built terms are checked when built"),
             TermSource::LtlSat(i) => {
                 let span = self.terms[id].span;
                 self.ltl_use(&mut cx, i, ltl::LtlUse::Sat, span)
@@ -1625,6 +1665,7 @@ impl<'m> Checker<'m> {
             let mut expects = Vec::new();
             for e in &t.expects {
                 let mut cx = Ctx::new(0, true);
+                cx.after_groups = true;
                 let expr = self.check_expr(&mut cx, e);
                 if expr.ty != Ty::Bool && expr.ty != Ty::Error {
                     self.error(

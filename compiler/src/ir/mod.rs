@@ -33,6 +33,62 @@ pub struct Program {
     pub functions: Vec<Function>,
     pub regexes: Vec<RegexDef>,
     pub tests: Vec<Test>,
+    /// Group-level terms, computed after every row's own terms (see [`Group`]).
+    pub group: Option<Group>,
+}
+
+/// `group by key { … }`: rows with equal keys form a group. After the per-row terms
+/// (`eval_order`) of every row, each aggregate fills its slot term in every row of the group
+/// with a value computed over the group's rows, then the group's terms (`order`) are computed
+/// per row. Rows whose per-row terms failed are in no group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// The term computing the row's key (text, int or bool), in `eval_order`.
+    pub key: TermId,
+    pub aggregates: Vec<GroupAggregate>,
+    /// The group's `let`s and `score`, in dependency order (not in `eval_order`).
+    pub order: Vec<TermId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupAggregate {
+    /// The term that receives the value (never evaluated by a backend).
+    pub slot: TermId,
+    /// The per-row term aggregated over the group (in `eval_order`).
+    pub source: TermId,
+    pub kind: GroupAggKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupAggKind {
+    Sum,
+    Mean,
+    Min,
+    Max,
+    Count,
+    Any,
+    All,
+    /// Population standard deviation.
+    Std,
+    /// Average rank (1-based, ascending; ties share the mean of their ranks).
+    Rank,
+}
+
+impl GroupAggKind {
+    pub fn from_name(name: &str) -> Option<GroupAggKind> {
+        Some(match name {
+            "sum" => GroupAggKind::Sum,
+            "mean" => GroupAggKind::Mean,
+            "min" => GroupAggKind::Min,
+            "max" => GroupAggKind::Max,
+            "count" => GroupAggKind::Count,
+            "any" => GroupAggKind::Any,
+            "all" => GroupAggKind::All,
+            "std" => GroupAggKind::Std,
+            "rank" => GroupAggKind::Rank,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -54,6 +110,12 @@ pub enum TermKind {
     Machine,
     /// An `ltl` formula without rewards: its truth on the trace.
     Ltl,
+    /// A `let` of a group block.
+    GroupLet,
+    /// The `score` of a group block: the final score.
+    GroupScore,
+    /// An aggregate over a group, filled in by the group stage.
+    GroupAggregate,
 }
 
 impl TermKind {
@@ -67,6 +129,9 @@ impl TermKind {
             TermKind::TagTotal => "tag",
             TermKind::Machine => "machine",
             TermKind::Ltl => "ltl",
+            TermKind::GroupLet => "let",
+            TermKind::GroupScore => "score",
+            TermKind::GroupAggregate => "group aggregate",
         }
     }
 }

@@ -60,6 +60,12 @@ pub enum ItemKind {
     Ltl(LtlDecl),
     /// `shape target potential(gamma: g, …)`.
     Shape(ShapeDecl),
+    /// `group by key { let …  score = … }`: terms over the rollouts that share `key`.
+    Group {
+        key: Expr,
+        /// `Let` and `Score` items.
+        items: Vec<Item>,
+    },
 }
 
 #[derive(Clone, Debug)]

@@ -26,7 +26,7 @@ const RESERVED: &[&str] = &[
 
 const ITEM_KEYWORDS: &[&str] = &[
     "use", "input", "param", "type", "let", "rule", "score", "fn", "rubric", "test", "prop",
-    "machine", "ltl", "shape",
+    "machine", "ltl", "shape", "group",
 ];
 
 pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
@@ -468,6 +468,7 @@ fn syntax_error(
         "`machine`",
         "`ltl`",
         "`shape`",
+        "`group`",
     ];
     const OPERATORS: &[&str] = &[
         "`+`", "`-`", "`*`", "`/`", "`%`", "`==`", "`!=`", "`<`", "`<=`", "`>`", "`>=`", "`~`",
@@ -954,6 +955,18 @@ impl Builder<'_> {
                     formula: formula?,
                     reward,
                 })
+            }
+            Rule::group_decl => {
+                inner.next(); // group
+                inner.next(); // by
+                let key = self.expr(inner.next()?);
+                let mut items = Vec::new();
+                for p in inner {
+                    if let Some(item) = self.item(p) {
+                        items.push(item);
+                    }
+                }
+                ItemKind::Group { key, items }
             }
             Rule::shape_decl => {
                 inner.next();
