@@ -266,6 +266,8 @@ pub fn future_inside_past(nodes: &[Node]) -> Option<usize> {
 
 struct Builder<'a> {
     nodes: &'a [Node],
+    /// Per node, the atoms it reads (bit k: atom k).
+    atom_masks: Vec<usize>,
     present: Vec<bool>,
     /// Past operators, each with one bit of memory.
     past: Vec<usize>,
@@ -477,6 +479,33 @@ impl Builder<'_> {
         }
     }
 
+    /// The atoms reading a step in state `s` looks at: those of the literals its obligations
+    /// progress through now (not those behind a further `next`).
+    fn atoms_read(&self, s: u32, memo: &mut HashMap<u32, usize>) -> usize {
+        match &self.arena.forms[s as usize] {
+            F::Next(x) | F::WNext(x) => self.atoms_now(*x, memo),
+            F::And(xs) | F::Or(xs) => xs.iter().fold(0, |acc, &x| acc | self.atoms_read(x, memo)),
+            _ => 0,
+        }
+    }
+
+    fn atoms_now(&self, f: u32, memo: &mut HashMap<u32, usize>) -> usize {
+        if let Some(&m) = memo.get(&f) {
+            return m;
+        }
+        let m = match &self.arena.forms[f as usize] {
+            F::Lit(j, _) => self.atom_masks[*j as usize],
+            F::And(xs) | F::Or(xs) => xs.iter().fold(0, |acc, &x| acc | self.atoms_now(x, memo)),
+            F::Until(a, b) | F::Release(a, b) => {
+                self.atoms_now(*a, memo) | self.atoms_now(*b, memo)
+            }
+            F::Eventually(0, _, a) | F::Always(0, _, a) => self.atoms_now(*a, memo),
+            _ => 0,
+        };
+        memo.insert(f, m);
+        m
+    }
+
     /// The trace may end here: obligations `next` fail, `wnext` hold.
     fn accepts(&self, s: u32) -> bool {
         match &self.arena.forms[s as usize] {
@@ -504,6 +533,7 @@ pub fn build(nodes: &[Node], atoms: usize) -> Result<Dfa, TooBig> {
     }
     let mut b = Builder {
         nodes,
+        atom_masks: Vec::new(),
         present,
         past,
         arena: Arena::new(),
@@ -516,14 +546,25 @@ pub fn build(nodes: &[Node], atoms: usize) -> Result<Dfa, TooBig> {
     let mut states: Vec<(u32, u64)> = vec![(start, mem0)];
     index.insert((start, mem0), 0);
     let mut trans: Vec<usize> = Vec::new();
+    let atom_masks = atom_masks(nodes);
+    b.atom_masks = atom_masks.clone();
+    let past_atoms = (0..nodes.len())
+        .filter(|&j| nodes[j].op.is_past())
+        .fold(0usize, |acc, j| acc | atom_masks[j]);
+    let mut read_memo = HashMap::new();
     let mut q = 0;
     while q < states.len() {
         if states.len() > MAX_STATES || trans.len() + letters > MAX_TRANSITIONS {
             return Err(TooBig::States);
         }
         let (s, mem) = states[q];
-        for letter in 0..letters {
-            let (v, new_mem) = b.present_values(letter, mem);
+        // Only the atoms this step can read matter: progress each of their valuations once,
+        // then every letter goes where its relevant part goes.
+        let relevant = b.atoms_read(s, &mut read_memo) | past_atoms;
+        let mut targets: HashMap<usize, usize> = HashMap::new();
+        let mut sub = 0usize;
+        loop {
+            let (v, new_mem) = b.present_values(sub, mem);
             let mut memo = HashMap::new();
             let next = b.step(s, &v, &mut memo);
             let next = b.arena.canonical(next)?;
@@ -536,12 +577,40 @@ pub fn build(nodes: &[Node], atoms: usize) -> Result<Dfa, TooBig> {
                     states.len() - 1
                 }
             };
-            trans.push(id);
+            targets.insert(sub, id);
+            if sub == relevant {
+                break;
+            }
+            // The next subset of `relevant`, in increasing order.
+            sub = sub.wrapping_sub(relevant) & relevant;
         }
+        trans.extend((0..letters).map(|letter| targets[&(letter & relevant)]));
         q += 1;
     }
     let accepting: Vec<bool> = states.iter().map(|&(s, _)| b.accepts(s)).collect();
     Ok(minimise(letters, &trans, &accepting))
+}
+
+/// Per node, the atoms in its subtree (bit k: atom k).
+fn atom_masks(nodes: &[Node]) -> Vec<usize> {
+    let mut masks = vec![0usize; nodes.len()];
+    for (j, n) in nodes.iter().enumerate() {
+        masks[j] = match n.op {
+            Op::Atom => 1usize << n.a,
+            Op::True | Op::False => 0,
+            Op::Not
+            | Op::Next
+            | Op::WNext
+            | Op::Eventually
+            | Op::Always
+            | Op::Prev
+            | Op::WPrev
+            | Op::Once
+            | Op::Historically => masks[n.a as usize],
+            _ => masks[n.a as usize] | masks[n.b as usize],
+        };
+    }
+    masks
 }
 
 /// Moore's partition refinement, then states renumbered in breadth-first order from the start.
