@@ -32,6 +32,10 @@ pub static MODULES: &[StdModule] = &[
         source: include_str!("../../stdlib/format.reward"),
     },
     StdModule {
+        name: "structured",
+        source: include_str!("../../stdlib/structured.reward"),
+    },
+    StdModule {
         name: "shaping",
         source: include_str!("../../stdlib/shaping.reward"),
     },

@@ -156,6 +156,7 @@ const EXTRACT: Option<&str> = Some("std::extract");
 const MATH: Option<&str> = Some("std::math");
 const SIMILARITY: Option<&str> = Some("std::similarity");
 const GEOMETRY: Option<&str> = Some("std::geometry");
+const STRUCTURED: Option<&str> = Some("std::structured");
 
 fn floats(v: &Value) -> Vec<f64> {
     v.as_list().iter().map(Value::as_f64).collect()
@@ -407,6 +408,21 @@ pub static BUILTINS: &[Builtin] = &[
     b!("fuzzy_ratio", SIMILARITY, [Text, Text], Float, "Indel similarity in [0, 1] (rapidfuzz's fuzz.ratio / 100).",
         |a, _| Ok(Value::Float(native::similarity::fuzzy_ratio(t(a, 0), t(a, 1))))),
     // ---- std::geometry
+    b!("json_get", STRUCTURED, [Text, Text], OptText,
+        "The value at a dot path (`user.tags.0`) of a JSON text: a string's content or the JSON of other values; none if absent.",
+        |a, _| Ok(opt_text(native::structured::json_get(t(a, 0), t(a, 1))))),
+    b!("json_schema_valid", STRUCTURED, [Text, Text], Bool,
+        "Whether a JSON text satisfies a JSON Schema (a documented subset; `$ref`/`pattern` give false).",
+        |a, _| Ok(Value::Bool(native::structured::json_schema_valid(t(a, 0), t(a, 1))))),
+    b!("tool_name", STRUCTURED, [Text], OptText,
+        "The name of the tool called in a completion (<tool_call> JSON, bare JSON or OpenAI format).",
+        |a, _| Ok(opt_text(native::structured::tool_name(t(a, 0))))),
+    b!("tool_arguments", STRUCTURED, [Text], OptText,
+        "The arguments of the tool call in a completion, as a JSON object text; none without a call.",
+        |a, _| Ok(opt_text(native::structured::tool_arguments(t(a, 0))))),
+    b!("tool_call_match", STRUCTURED, [Text, Text], Float,
+        "Tool-call match in [0, 1]: 0 unless the names agree, else argument recall × precision.",
+        |a, _| Ok(Value::Float(native::structured::tool_call_match(t(a, 0), t(a, 1))))),
     b!("iou", GEOMETRY, [ListFloat, ListFloat], Float, "Intersection over union of two boxes [x1, y1, x2, y2]; a list that is not 4 numbers is a row error.",
         |a, _| Ok(Value::Float(native::geometry::iou(bbox(&a[0], "first")?, bbox(&a[1], "second")?)))),
     b!("dtw", GEOMETRY, [Points, Points], OptFloat, "Dynamic time warping distance of two trajectories [[x, y], …] (Euclidean); none if either is empty.",

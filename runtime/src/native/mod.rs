@@ -18,6 +18,7 @@ pub mod geometry;
 pub mod math;
 pub mod search;
 pub mod similarity;
+pub mod structured;
 pub mod text;
 
 pub use extract::{

@@ -249,7 +249,7 @@ pub fn is_uppercase(s: &str) -> bool {
 
 /// Removes a leading "```json" (any ASCII case of "json") or "```", and a trailing "```",
 /// the way IFEval's JSON-format check does.
-fn strip_json_fence(t: &str) -> &str {
+pub(crate) fn strip_json_fence(t: &str) -> &str {
     let mut body = t;
     if let Some(rest) = body.strip_prefix("```") {
         body = match rest.get(..4) {
