@@ -52,6 +52,8 @@ pub struct Machine {
     start: usize,
     terminal: Vec<bool>,
     edges: Vec<(usize, usize, f64)>,
+    /// Per state, the bits of its edges (bit i for edge i).
+    state_edges: Vec<u64>,
     otherwise: Vec<i64>,
     gamma: f64,
     potentials: Vec<f64>,
@@ -72,27 +74,36 @@ impl Machine {
         let Value::Record(t) = table else {
             return Err("internal error: bad machine table".into());
         };
+        let states: Vec<String> = t[1]
+            .as_list()
+            .iter()
+            .map(|s| s.as_text().to_string())
+            .collect();
+        let edges: Vec<(usize, usize, f64)> = t[4]
+            .as_list()
+            .iter()
+            .map(|e| match e {
+                Value::Record(f) => (
+                    f[0].as_int() as usize,
+                    f[1].as_int() as usize,
+                    f[2].as_f64(),
+                ),
+                _ => (0, 0, 0.0),
+            })
+            .collect();
+        let mut state_edges = vec![0u64; states.len()];
+        for (i, &(from, _, _)) in edges.iter().enumerate() {
+            if let Some(bits) = state_edges.get_mut(from) {
+                *bits |= 1u64 << i;
+            }
+        }
         Ok(Machine {
             name: t[0].as_text().to_string(),
-            states: t[1]
-                .as_list()
-                .iter()
-                .map(|s| s.as_text().to_string())
-                .collect(),
+            states,
             start: t[2].as_int() as usize,
             terminal: t[3].as_list().iter().map(Value::as_bool).collect(),
-            edges: t[4]
-                .as_list()
-                .iter()
-                .map(|e| match e {
-                    Value::Record(f) => (
-                        f[0].as_int() as usize,
-                        f[1].as_int() as usize,
-                        f[2].as_f64(),
-                    ),
-                    _ => (0, 0, 0.0),
-                })
-                .collect(),
+            edges,
+            state_edges,
             otherwise: t[5].as_list().iter().map(Value::as_int).collect(),
             gamma: t[6].as_f64(),
             potentials: t[7].as_list().iter().map(Value::as_f64).collect(),
@@ -123,11 +134,12 @@ impl Machine {
             return Ok(0.0);
         }
         let before = run.state;
-        let taken = self
-            .edges
-            .iter()
-            .enumerate()
-            .find(|(i, (from, _, _))| *from == run.state && mask & (1u64 << i) != 0);
+        // Edges are in priority order: the lowest bit that is both set and of this state.
+        let candidates = mask & self.state_edges.get(run.state).copied().unwrap_or(0);
+        let taken = (candidates != 0).then(|| {
+            let i = candidates.trailing_zeros() as usize;
+            (i, &self.edges[i])
+        });
         run.taken = taken.map_or(-1, |(i, _)| i as i64);
         let r = match taken {
             Some((_, &(_, to, reward))) => {
