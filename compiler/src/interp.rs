@@ -43,31 +43,14 @@ impl<'p> Interpreter<'p> {
     /// term id.
     pub fn eval_row(&self, input: &Value) -> Result<Vec<Value>> {
         let mut terms = vec![Value::None; self.program.terms.len()];
-        let budget = Cell::new(OPERATION_BUDGET);
-        for &id in &self.program.eval_order {
-            let term = &self.program.terms[id];
-            let mut frame = Frame {
-                input,
-                terms: &terms,
-                locals: vec![Value::None; term.body.locals as usize],
-                budget: &budget,
-            };
-            let v = self.eval(&term.body.expr, &mut frame).map_err(|mut e| {
-                e.term.get_or_insert(id);
-                e
-            })?;
-            terms[id] = v;
-        }
+        self.eval_terms(input, &mut terms, &self.program.eval_order)?;
         Ok(terms)
     }
 
-    /// Computes the group stage's terms for one row (see [`crate::backend::Backend`]).
-    pub fn eval_group_terms(&self, input: &Value, terms: &mut [Value]) -> Result<()> {
-        let Some(group) = &self.program.group else {
-            return Ok(());
-        };
+    /// Computes the terms of `order`, in that order, into `terms`.
+    fn eval_terms(&self, input: &Value, terms: &mut [Value], order: &[TermId]) -> Result<()> {
         let budget = Cell::new(OPERATION_BUDGET);
-        for &id in &group.order {
+        for &id in order {
             let term = &self.program.terms[id];
             let mut frame = Frame {
                 input,
@@ -82,6 +65,14 @@ impl<'p> Interpreter<'p> {
             terms[id] = v;
         }
         Ok(())
+    }
+
+    /// Computes the group stage's terms for one row (see [`crate::backend::Backend`]).
+    pub fn eval_group_terms(&self, input: &Value, terms: &mut [Value]) -> Result<()> {
+        match &self.program.group {
+            Some(group) => self.eval_terms(input, terms, &group.order),
+            None => Ok(()),
+        }
     }
 
     /// Evaluates a body against computed term values (test expectations, test inputs).

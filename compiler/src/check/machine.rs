@@ -522,7 +522,10 @@ fn states_and_edges(m: &ast::Machine) -> (Vec<String>, Vec<(usize, usize, &ast::
     (states, edges)
 }
 
-fn both(
+/// `a OP b` of two optional expressions (a missing one is the identity: `when` always holds,
+/// `reward` 0), each side parenthesised: guards combine with `and`, rewards with `+`.
+fn combine(
+    op: BinaryOp,
     a: &Option<ast::Expr>,
     b: &Option<ast::Expr>,
     span: crate::diag::Span,
@@ -530,7 +533,7 @@ fn both(
     match (a, b) {
         (None, x) | (x, None) => x.clone(),
         (Some(a), Some(b)) => Some(ast::Expr {
-            kind: ast::ExprKind::Binary(BinaryOp::And, Box::new(paren(a)), Box::new(paren(b))),
+            kind: ast::ExprKind::Binary(op, Box::new(paren(a)), Box::new(paren(b))),
             span,
         }),
     }
@@ -540,20 +543,6 @@ fn paren(e: &ast::Expr) -> ast::Expr {
     ast::Expr {
         kind: ast::ExprKind::Paren(Box::new(e.clone())),
         span: e.span,
-    }
-}
-
-fn plus(
-    a: &Option<ast::Expr>,
-    b: &Option<ast::Expr>,
-    span: crate::diag::Span,
-) -> Option<ast::Expr> {
-    match (a, b) {
-        (None, x) | (x, None) => x.clone(),
-        (Some(a), Some(b)) => Some(ast::Expr {
-            kind: ast::ExprKind::Binary(BinaryOp::Add, Box::new(paren(a)), Box::new(paren(b))),
-            span,
-        }),
     }
 }
 
@@ -664,7 +653,7 @@ impl Checker<'_> {
             };
             let reward = |ce: &ast::Edge| {
                 if terminal(&ce.to.name) {
-                    plus(&ce.reward, &e.reward, e.span)
+                    combine(BinaryOp::Add, &ce.reward, &e.reward, e.span)
                 } else {
                     ce.reward.clone()
                 }
@@ -680,7 +669,7 @@ impl Checker<'_> {
                     from: e.from.clone(),
                     to: target(&ce.to),
                     via: None,
-                    guard: both(&e.guard, &ce.guard, e.span),
+                    guard: combine(BinaryOp::And, &e.guard, &ce.guard, e.span),
                     reward: reward(ce),
                     span: e.span,
                 });
@@ -713,7 +702,7 @@ impl Checker<'_> {
                     from: e.from.clone(),
                     to: qualify(&start.name),
                     via: None,
-                    guard: both(&e.guard, &wait, e.span),
+                    guard: combine(BinaryOp::And, &e.guard, &wait, e.span),
                     reward: None,
                     span: e.span,
                 });

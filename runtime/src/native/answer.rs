@@ -13,7 +13,7 @@
 //! recursive function of the native library, and its depth is capped), and powers are computed
 //! exactly only for exponents up to 64.
 
-use super::math::normalize_answer;
+use super::math::{normalize_answer, reduce};
 
 /// Longest answer parsed as mathematics (characters).
 pub const MAX_ANSWER: usize = 2_000;
@@ -305,26 +305,6 @@ struct V {
     f: f64,
 }
 
-fn gcd(mut a: u128, mut b: u128) -> u128 {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
-}
-
-fn rational(n: i128, d: i128) -> Option<(i128, i128)> {
-    if d == 0 {
-        return None;
-    }
-    let g = i128::try_from(gcd(n.unsigned_abs(), d.unsigned_abs())).ok()?;
-    let (n, d) = (n / g, d / g);
-    if d < 0 {
-        Some((n.checked_neg()?, d.checked_neg()?))
-    } else {
-        Some((n, d))
-    }
-}
-
 impl V {
     fn float(f: f64) -> V {
         V { exact: None, f }
@@ -332,7 +312,7 @@ impl V {
 
     fn exact(n: i128, d: i128) -> V {
         V {
-            exact: rational(n, d),
+            exact: reduce(n, d),
             f: n as f64 / d as f64,
         }
     }
@@ -340,7 +320,7 @@ impl V {
     fn add(self, o: V, sign: i128) -> V {
         let exact = match (self.exact, o.exact) {
             (Some((a, b)), Some((c, d))) => (|| {
-                rational(
+                reduce(
                     a.checked_mul(d)?
                         .checked_add(sign.checked_mul(c)?.checked_mul(b)?)?,
                     b.checked_mul(d)?,
@@ -356,7 +336,7 @@ impl V {
 
     fn mul(self, o: V) -> V {
         let exact = match (self.exact, o.exact) {
-            (Some((a, b)), Some((c, d))) => (|| rational(a.checked_mul(c)?, b.checked_mul(d)?))(),
+            (Some((a, b)), Some((c, d))) => (|| reduce(a.checked_mul(c)?, b.checked_mul(d)?))(),
             _ => None,
         };
         V {
@@ -368,7 +348,7 @@ impl V {
     fn div(self, o: V) -> V {
         let exact = match (self.exact, o.exact) {
             (Some((a, b)), Some((c, d))) if c != 0 => {
-                (|| rational(a.checked_mul(d)?, b.checked_mul(c)?))()
+                (|| reduce(a.checked_mul(d)?, b.checked_mul(c)?))()
             }
             _ => None,
         };
@@ -385,9 +365,9 @@ impl V {
                     let k = u32::try_from(e.unsigned_abs()).ok()?;
                     let (n, d) = (a.checked_pow(k)?, b.checked_pow(k)?);
                     if e >= 0 {
-                        rational(n, d)
+                        reduce(n, d)
                     } else {
-                        rational(d, n)
+                        reduce(d, n)
                     }
                 })();
                 if exact.is_some() {

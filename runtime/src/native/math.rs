@@ -244,7 +244,7 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
 }
 
 /// `num / den` in lowest terms with a positive denominator; None if `den` is 0 or on overflow.
-fn reduce(num: i128, den: i128) -> Option<(i128, i128)> {
+pub(crate) fn reduce(num: i128, den: i128) -> Option<(i128, i128)> {
     if den == 0 {
         return None;
     }
