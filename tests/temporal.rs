@@ -599,3 +599,40 @@ fn an_empty_trace_is_a_row_error_naming_the_formula_on_both_engines() {
         }
     }
 }
+
+#[test]
+fn a_guard_whose_atom_can_fail_keeps_short_circuit_evaluation() {
+    // `step.xs[0] > 0` would fail on an empty list; `len(step.xs) > 0 and …` guards it, so the
+    // machine must not evaluate the atom on steps where the first conjunct is false.
+    let src = r#"
+input { steps: list[{xs: list[int]}] }
+machine m over steps (otherwise: stay) {
+    start a
+    a -> b when len(step.xs) > 0 and step.xs[0] > 0 reward 1
+    terminal b
+}
+score = m
+"#;
+    let spec = compile(src);
+    let row = |lists: &[&[i64]]| {
+        Value::Record(
+            vec![Value::List(
+                lists
+                    .iter()
+                    .map(|xs| {
+                        Value::Record(
+                            vec![Value::List(xs.iter().map(|&x| Value::Int(x)).collect())].into(),
+                        )
+                    })
+                    .collect(),
+            )]
+            .into(),
+        )
+    };
+    for engine in engines(&spec) {
+        let v = engine
+            .eval_row(&row(&[&[], &[0], &[5]]))
+            .unwrap_or_else(|e| panic!("{}: {}", engine.name(), e.message));
+        assert_eq!(v[term(&spec, "m")].as_f64(), 1.0, "{}", engine.name());
+    }
+}

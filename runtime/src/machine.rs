@@ -14,7 +14,9 @@ pub const OTHERWISE_ERROR: i64 = 2;
 /// `table` is the record the compiler builds:
 /// `{name: text, states: list[text], start: int, terminal: list[bool],
 ///   edges: list[{from: int, to: int, reward: float}], otherwise: list[int] (per state),
-///   gamma: float, potentials: list[float]}`.
+///   gamma: float, potentials: list[float], letters: list[int]?}`.
+/// With `letters`, the per-step masks are atom valuations (bit k: atom k of the guards holds)
+/// and `letters[valuation]` is the mask of the edges whose guards hold.
 /// With potentials (one per state), every step until the machine ends also earns the
 /// shaping term `γΦ(u′) − Φ(u)`, with `Φ = 0` once the machine has ended.
 /// Edges are in priority order (the first edge whose guard holds is taken; without
@@ -57,6 +59,8 @@ pub struct Machine {
     otherwise: Vec<i64>,
     gamma: f64,
     potentials: Vec<f64>,
+    /// Edge masks per atom valuation (empty: the masks are edge masks already).
+    letters: Vec<u64>,
 }
 
 /// Where a run of a machine is.
@@ -107,6 +111,10 @@ impl Machine {
             otherwise: t[5].as_list().iter().map(Value::as_int).collect(),
             gamma: t[6].as_f64(),
             potentials: t[7].as_list().iter().map(Value::as_f64).collect(),
+            letters: match t.get(8) {
+                Some(Value::List(l)) => l.iter().map(|v| v.as_int() as u64).collect(),
+                _ => Vec::new(),
+            },
         })
     }
 
@@ -134,6 +142,11 @@ impl Machine {
             return Ok(0.0);
         }
         let before = run.state;
+        let mask = if self.letters.is_empty() {
+            mask
+        } else {
+            self.letters.get(mask as usize).copied().unwrap_or(0)
+        };
         // Edges are in priority order: the lowest bit that is both set and of this state.
         let candidates = mask & self.state_edges.get(run.state).copied().unwrap_or(0);
         let taken = (candidates != 0).then(|| {

@@ -296,6 +296,16 @@ impl Checker<'_> {
                 Value::Float(reward),
             ])));
         }
+        // Guards that are boolean combinations of a few infallible atoms: compute each atom once
+        // per step and look the edges up in a table built here, instead of evaluating every
+        // guard (and the same props again and again) on every step.
+        let letter_table = match self.atom_table(cx, &edges) {
+            Some((atom_mask, table)) => {
+                mask = Some(atom_mask);
+                Value::List(table.into_iter().map(|m| Value::Int(m as i64)).collect())
+            }
+            None => Value::None,
+        };
         cx.locals.pop();
         if !first {
             self.prove_disjoint(&states, &edges);
@@ -406,6 +416,7 @@ impl Checker<'_> {
             Value::List(policies.into_iter().map(Value::Int).collect()),
             Value::Float(gamma),
             Value::List(potentials.into_iter().map(Value::Float).collect()),
+            letter_table,
         ]));
         let table_ty = Ty::Error; // an internal constant: no user-visible type
         let run = BUILTINS
@@ -848,6 +859,130 @@ fn replace_local(e: &mut Expr, from: ir::LocalId, with: &Expr) {
     }
     for child in e.children_mut() {
         replace_local(child, from, with);
+    }
+}
+
+/// Most atoms for the per-step edge table (2^12 entries).
+const MAX_TABLE_ATOMS: usize = 12;
+
+impl Checker<'_> {
+    /// The per-step atom bitmask (bit k: atom k holds) and, per atom valuation, the bitmask of
+    /// the edges whose guards hold; `None` when the guards have too many atoms, or an atom
+    /// could fail (evaluating it on every step would then raise errors that the guards'
+    /// short-circuit evaluation never reaches). `step` must be bound in `cx`.
+    fn atom_table(
+        &mut self,
+        cx: &mut Ctx,
+        edges: &[(usize, usize, &ast::Edge)],
+    ) -> Option<(Expr, Vec<u64>)> {
+        let mut atoms: Vec<(String, &ast::Expr)> = Vec::new();
+        for (_, _, e) in edges {
+            if let Some(g) = &e.guard {
+                collect_atom_exprs(g, &mut atoms);
+            }
+        }
+        if atoms.len() > MAX_TABLE_ATOMS {
+            return None;
+        }
+        let before = self.diags.len();
+        let mut checked = Vec::with_capacity(atoms.len());
+        for (_, a) in &atoms {
+            let e = self.check_expr(cx, a);
+            if e.ty != Ty::Bool || !infallible(&e) {
+                self.diags.truncate(before);
+                return None;
+            }
+            checked.push(e);
+        }
+        let span = checked
+            .first()
+            .map_or(Default::default(), |e: &Expr| e.span);
+        let mut mask: Option<Expr> = None;
+        for (k, atom) in checked.into_iter().enumerate() {
+            let bit = Expr::new(
+                ExprKind::If(
+                    Box::new(atom),
+                    Box::new(Expr::constant(Value::Int(1i64 << k), Ty::Int, span)),
+                    Box::new(Expr::constant(Value::Int(0), Ty::Int, span)),
+                ),
+                Ty::Int,
+                span,
+            );
+            mask = Some(match mask {
+                None => bit,
+                Some(acc) => Expr::new(
+                    ExprKind::Arith(ArithOp::Add, NumKind::Int, Box::new(acc), Box::new(bit)),
+                    Ty::Int,
+                    span,
+                ),
+            });
+        }
+        let mask = mask.unwrap_or_else(|| Expr::constant(Value::Int(0), Ty::Int, span));
+        let table = (0u32..(1u32 << atoms.len()))
+            .map(|bits| {
+                let value: BTreeMap<&str, bool> = atoms
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (key, _))| (key.as_str(), bits & (1 << k) != 0))
+                    .collect();
+                edges.iter().enumerate().fold(0u64, |acc, (i, (_, _, e))| {
+                    let holds = e.guard.as_ref().is_none_or(|g| eval_guard(g, &value));
+                    if holds {
+                        acc | (1u64 << i)
+                    } else {
+                        acc
+                    }
+                })
+            })
+            .collect();
+        Some((mask, table))
+    }
+}
+
+/// Whether evaluating an expression can never fail (no indexing, integer arithmetic, calls
+/// or anything else that can raise a row error).
+fn infallible(e: &Expr) -> bool {
+    let ok = matches!(
+        &e.kind,
+        ExprKind::Const(_)
+            | ExprKind::Local(_)
+            | ExprKind::Input
+            | ExprKind::Term(_)
+            | ExprKind::Field(..)
+            | ExprKind::Not(_)
+            | ExprKind::And(..)
+            | ExprKind::Or(..)
+            | ExprKind::If(..)
+            | ExprKind::Compare(..)
+            | ExprKind::Coalesce(..)
+            | ExprKind::ToFloat(_)
+            | ExprKind::Some(_)
+            | ExprKind::TextContains { .. }
+            | ExprKind::ListContains { .. }
+            | ExprKind::Match(..)
+            | ExprKind::Neg(NumKind::Float, _)
+            | ExprKind::Arith(_, NumKind::Float, ..)
+    );
+    ok && e.children().into_iter().all(infallible)
+}
+
+/// The atoms of a guard with their expressions, keyed like [`collect_atoms`].
+fn collect_atom_exprs<'e>(e: &'e ast::Expr, out: &mut Vec<(String, &'e ast::Expr)>) {
+    match &e.kind {
+        ast::ExprKind::Binary(BinaryOp::And | BinaryOp::Or, a, b) => {
+            collect_atom_exprs(a, out);
+            collect_atom_exprs(b, out);
+        }
+        ast::ExprKind::Unary(UnaryOp::Not, a) | ast::ExprKind::Paren(a) => {
+            collect_atom_exprs(a, out)
+        }
+        ast::ExprKind::Bool(_) => {}
+        _ => {
+            let k = key(e);
+            if !out.iter().any(|(x, _)| *x == k) {
+                out.push((k, e));
+            }
+        }
     }
 }
 
