@@ -636,3 +636,33 @@ score = m
         assert_eq!(v[term(&spec, "m")].as_f64(), 1.0, "{}", engine.name());
     }
 }
+
+#[test]
+fn a_rewarded_formula_is_shaped_by_value_iteration_on_its_automaton() {
+    // eventually(a): start q0 (undecided) and an accepting sink. V(q0) = 1 (one step from the
+    // reward), the sink is final (worth 0); Φ = −V. On ["", "a"]:
+    //   step 0 (stay in q0): 0 + 0.5·(−1) − (−1) = 0.5;  step 1 (accept): 1 + 0 − (−1) = 2.
+    let src = r#"
+input { steps: list[text] }
+prop a = "a" in step
+ltl f = eventually(a) reward on accept 1.0
+shape f potential(gamma: 0.5)
+score = f
+"#;
+    let spec = compile(src);
+    let row = Value::Record(
+        vec![Value::List(
+            vec![Value::text(""), Value::text("a"), Value::text("")].into(),
+        )]
+        .into(),
+    );
+    for engine in engines(&spec) {
+        let v = engine.eval_row(&row).unwrap();
+        let Value::Record(run) = &v[term(&spec, "f#run")] else {
+            panic!("a run record")
+        };
+        let rewards: Vec<f64> = run[1].as_list().iter().map(Value::as_f64).collect();
+        assert_eq!(rewards, vec![0.5, 2.0, 0.0], "{}", engine.name());
+        assert_eq!(v[term(&spec, "f")].as_f64(), 2.5);
+    }
+}
