@@ -39,6 +39,10 @@ pub static MODULES: &[StdModule] = &[
         name: "shaping",
         source: include_str!("../../stdlib/shaping.reward"),
     },
+    StdModule {
+        name: "instructions",
+        source: include_str!("../../stdlib/instructions.reward"),
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static StdModule> {
