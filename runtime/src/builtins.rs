@@ -224,7 +224,7 @@ pub static BUILTINS: &[Builtin] = &[
             Ok(Value::Float(total))
         }),
     b!("distinct", None, [List], SameList,
-        "The elements without repeats, in order of first occurrence; elements are compared with `==` (so -0.0 equals 0.0 and every NaN is kept). Linear time for texts, ints and bools.",
+        "The elements without repeats, in order of first occurrence; elements are compared with `==` (so -0.0 equals 0.0 and every NaN, or list holding one, is kept). Linear time (lists and records hash by their elements).",
         |a, _| Ok(Value::List(distinct(a[0].as_list()).into()))),
     b!("to_text", None, [Num], Text,
         "An int as decimal digits; a float in its shortest round-trip form (3.0, 0.1, 1e300, NaN, inf).",
@@ -449,38 +449,35 @@ fn distinct(items: &[Value]) -> Vec<Value> {
         Float(u64),
         Text(&'a str),
         None,
+        Seq(Vec<Key<'a>>),
+    }
+    /// The value's equality key; `None` when it holds a NaN, which equals nothing (so the
+    /// value is always kept). Lists and records hash by their elements: linear time.
+    fn key(v: &Value) -> Option<Key<'_>> {
+        Some(match v {
+            Value::Bool(b) => Key::Bool(*b),
+            Value::Int(i) => Key::Int(*i),
+            Value::Float(x) if x.is_nan() => return None,
+            // -0.0 == 0.0.
+            Value::Float(x) => Key::Float(if *x == 0.0 { 0 } else { x.to_bits() }),
+            Value::Text(t) => Key::Text(t),
+            Value::None => Key::None,
+            Value::List(items) | Value::Record(items) => {
+                Key::Seq(items.iter().map(key).collect::<Option<Vec<_>>>()?)
+            }
+            Value::Regex(_) => return None,
+        })
     }
     let mut seen: HashSet<Key> = HashSet::new();
     let mut out: Vec<Value> = Vec::new();
     for v in items {
-        let k = match v {
-            Value::Bool(b) => Some(Key::Bool(*b)),
-            Value::Int(i) => Some(Key::Int(*i)),
-            // -0.0 == 0.0; NaN is never equal to anything, so every NaN is kept.
-            Value::Float(x) if x.is_nan() => {
-                out.push(v.clone());
-                continue;
-            }
-            Value::Float(x) => Some(Key::Float(if *x == 0.0 { 0 } else { x.to_bits() })),
-            Value::Text(t) => Some(Key::Text(t)),
-            Value::None => Some(Key::None),
-            _ => None,
-        };
-        match k {
+        match key(v) {
             Some(k) => {
                 if seen.insert(k) {
                     out.push(v.clone());
                 }
             }
-            // Lists and records: compare with the ones kept so far (quadratic, rare).
-            None => {
-                if !out
-                    .iter()
-                    .any(|o| crate::semantics::compare(crate::semantics::CmpOp::Eq, o, v))
-                {
-                    out.push(v.clone());
-                }
-            }
+            None => out.push(v.clone()),
         }
     }
     out
@@ -526,4 +523,27 @@ pub fn module_exports(module: &str) -> impl Iterator<Item = &'static str> + '_ {
         .iter()
         .filter(move |b| b.module == Some(module))
         .map(|b| b.name)
+}
+
+#[cfg(test)]
+mod distinct_tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_distinct_by_their_elements_and_nan_is_never_equal() {
+        let l = |xs: &[f64]| Value::List(xs.iter().map(|&x| Value::Float(x)).collect());
+        let items = vec![
+            l(&[1.0, 2.0]),
+            l(&[1.0, 2.0]),
+            l(&[-0.0, 2.0]),
+            l(&[0.0, 2.0]),
+            l(&[f64::NAN]),
+            l(&[f64::NAN]),
+            l(&[2.0, 1.0]),
+        ];
+        let out = distinct(&items);
+        // [1,2], [-0,2] (= [0,2]), [NaN], [NaN], [2,1]
+        assert_eq!(out.len(), 5);
+        assert!(out[1].same(&l(&[-0.0, 2.0])));
+    }
 }
