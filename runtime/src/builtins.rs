@@ -226,6 +226,9 @@ pub static BUILTINS: &[Builtin] = &[
     b!("distinct", None, [List], SameList,
         "The elements without repeats, in order of first occurrence; elements are compared with `==` (so -0.0 equals 0.0 and every NaN, or list holding one, is kept). Linear time (lists and records hash by their elements).",
         |a, _| Ok(Value::List(distinct(a[0].as_list()).into()))),
+    b!("distinct_ngrams", None, [List, Int], Int,
+        "The number of distinct runs of n consecutive elements (n-grams), compared with `==`; 0 when n <= 0 or the list is shorter than n. Linear time for small n.",
+        |a, _| Ok(Value::Int(distinct_ngrams(a[0].as_list(), a[1].as_int())))),
     b!("to_text", None, [Num], Text,
         "An int as decimal digits; a float in its shortest round-trip form (3.0, 0.1, 1e300, NaN, inf).",
         |a, _| Ok(text(match &a[0] {
@@ -440,6 +443,50 @@ pub static BUILTINS: &[Builtin] = &[
 ];
 
 /// Elements without repeats under `==`, first occurrences in order.
+/// The number of distinct n-grams of `items` (windows of `n` consecutive elements), with the
+/// equality of `==`: windows are grouped by a hash of their elements and compared element by
+/// element within a group, so the count is exact; a window holding a NaN equals no other.
+fn distinct_ngrams(items: &[Value], n: i64) -> i64 {
+    use std::collections::hash_map::DefaultHasher;
+    use std::collections::HashMap;
+    use std::hash::{Hash, Hasher};
+    let Ok(n) = usize::try_from(n) else {
+        return 0;
+    };
+    if n == 0 || items.len() < n {
+        return 0;
+    }
+    let element_hash = |v: &Value| -> u64 {
+        let mut h = DefaultHasher::new();
+        match v {
+            Value::Int(i) => i.hash(&mut h),
+            Value::Float(x) => (if *x == 0.0 { 0 } else { x.to_bits() }).hash(&mut h),
+            Value::Text(t) => t.hash(&mut h),
+            Value::Bool(b) => b.hash(&mut h),
+            _ => 0u8.hash(&mut h),
+        }
+        h.finish()
+    };
+    let hashes: Vec<u64> = items.iter().map(element_hash).collect();
+    let eq = |a: &Value, b: &Value| crate::semantics::compare(crate::semantics::CmpOp::Eq, a, b);
+    let mut groups: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut count = 0i64;
+    for start in 0..=items.len() - n {
+        let mut h = DefaultHasher::new();
+        hashes[start..start + n].hash(&mut h);
+        let starts = groups.entry(h.finish()).or_default();
+        let window = &items[start..start + n];
+        let seen = starts
+            .iter()
+            .any(|&s| items[s..s + n].iter().zip(window).all(|(a, b)| eq(a, b)));
+        if !seen {
+            starts.push(start);
+            count += 1;
+        }
+    }
+    count
+}
+
 fn distinct(items: &[Value]) -> Vec<Value> {
     use std::collections::HashSet;
     #[derive(PartialEq, Eq, Hash)]
@@ -545,5 +592,18 @@ mod distinct_tests {
         // [1,2], [-0,2] (= [0,2]), [NaN], [NaN], [2,1]
         assert_eq!(out.len(), 5);
         assert!(out[1].same(&l(&[-0.0, 2.0])));
+    }
+
+    #[test]
+    fn ngrams_are_counted_exactly() {
+        let ints = |xs: &[i64]| xs.iter().map(|&x| Value::Int(x)).collect::<Vec<_>>();
+        assert_eq!(distinct_ngrams(&ints(&[1, 2, 1, 2, 1, 2]), 2), 2);
+        assert_eq!(distinct_ngrams(&ints(&[1, 1, 1, 1]), 2), 1);
+        assert_eq!(distinct_ngrams(&ints(&[1, 2, 3]), 4), 0);
+        assert_eq!(distinct_ngrams(&ints(&[1, 2, 3]), 0), 0);
+        let nan = vec![Value::Float(f64::NAN), Value::Float(f64::NAN)];
+        assert_eq!(distinct_ngrams(&nan, 1), 2);
+        let zeros = vec![Value::Float(0.0), Value::Float(-0.0)];
+        assert_eq!(distinct_ngrams(&zeros, 1), 1);
     }
 }
