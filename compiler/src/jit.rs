@@ -339,6 +339,29 @@ pub(crate) fn native_isa(
         .map_err(err)
 }
 
+/// Which user functions a term can call, directly or through other functions.
+fn reachable_functions(program: &Program) -> Vec<bool> {
+    let mut reachable = vec![false; program.functions.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    let mark = |e: &crate::ir::Expr, stack: &mut Vec<usize>| {
+        crate::interp::visit(e, &mut |x| {
+            if let crate::ir::ExprKind::CallFn(id, _) = x.kind {
+                stack.push(id);
+            }
+        });
+    };
+    let group = program.group.iter().flat_map(|g| g.order.iter());
+    for &id in program.eval_order.iter().chain(group) {
+        mark(&program.terms[id].body.expr, &mut stack);
+    }
+    while let Some(f) = stack.pop() {
+        if !std::mem::replace(&mut reachable[f], true) {
+            mark(&program.functions[f].body.expr, &mut stack);
+        }
+    }
+    reachable
+}
+
 /// What [`build`] produced: the term functions in evaluation order, and the tables compiled
 /// code refers to by index.
 pub(crate) struct Built {
@@ -372,17 +395,27 @@ pub(crate) fn build<M: Module>(
         sites: Vec::new(),
         constants: Vec::new(),
     };
+    // Only the functions the terms can call are compiled: a `use std::…` brings a whole module,
+    // and compiling what no term calls would only cost time.
+    let reachable = reachable_functions(program);
     // Declare user functions first: terms and other functions call them.
     for (i, f) in program.functions.iter().enumerate() {
+        if !reachable[i] {
+            cg.fn_ids.push(None);
+            continue;
+        }
         let sig = fn_signature(module, f);
         let id = module
             .declare_function(&format!("reward_fn{i}_{}", f.name), Linkage::Local, &sig)
             .map_err(err)?;
-        cg.fn_ids.push(id);
+        cg.fn_ids.push(Some(id));
     }
     let mut fbc = FunctionBuilderContext::new();
     let mut ctx = module.make_context();
     for (i, f) in program.functions.iter().enumerate() {
+        let Some(fid) = cg.fn_ids[i] else {
+            continue;
+        };
         ctx.func.signature = fn_signature(module, f);
         cg.lower_body(
             module,
@@ -394,7 +427,7 @@ pub(crate) fn build<M: Module>(
         if let Some(out) = clif.as_deref_mut() {
             out.push_str(&format!("; fn {}\n{}\n", f.name, ctx.func.display()));
         }
-        define(module, cg.fn_ids[i], &mut ctx)?;
+        define(module, fid, &mut ctx)?;
         module.clear_context(&mut ctx);
     }
     let mut terms = Vec::new();
@@ -447,7 +480,8 @@ enum Target<'a> {
 struct Codegen<'p> {
     program: &'p Program,
     helpers: HashMap<&'static str, FuncId>,
-    fn_ids: Vec<FuncId>,
+    /// Per user function, its id if it is compiled (reachable from a term).
+    fn_ids: Vec<Option<FuncId>>,
     sites: Vec<Span>,
     constants: Vec<Value>,
 }
@@ -855,9 +889,10 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let fref = match self.fn_refs.get(id) {
                     Some(f) => *f,
                     None => {
-                        let f = self
-                            .module
-                            .declare_func_in_func(self.cg.fn_ids[*id], self.b.func);
+                        let fid = self.cg.fn_ids[*id].ok_or_else(|| {
+                            JitError(format!("internal error: function {id} was not compiled"))
+                        })?;
+                        let f = self.module.declare_func_in_func(fid, self.b.func);
                         self.fn_refs.insert(*id, f);
                         f
                     }
