@@ -163,27 +163,7 @@ impl Checker<'_> {
 
     /// Per step, bit k set when atom k holds.
     fn bitmasks(&self, f: &Lowered, span: Span) -> Expr {
-        let mut mask: Option<Expr> = None;
-        for (k, atom) in f.atoms.iter().enumerate() {
-            let bit = Expr::new(
-                ExprKind::If(
-                    Box::new(atom.clone()),
-                    Box::new(Expr::constant(Value::Int(1i64 << k), Ty::Int, span)),
-                    Box::new(Expr::constant(Value::Int(0), Ty::Int, span)),
-                ),
-                Ty::Int,
-                span,
-            );
-            mask = Some(match mask {
-                None => bit,
-                Some(acc) => Expr::new(
-                    ExprKind::Arith(ArithOp::Add, NumKind::Int, Box::new(acc), Box::new(bit)),
-                    Ty::Int,
-                    span,
-                ),
-            });
-        }
-        let mask = mask.unwrap_or_else(|| Expr::constant(Value::Int(0), Ty::Int, span));
+        let mask = super::machine::bitmask(f.atoms.clone(), span);
         per_step(f, mask, Ty::Int, span)
     }
 

@@ -215,7 +215,8 @@ impl Checker<'_> {
         let local = cx.fresh_local();
         cx.locals.push(("step".into(), local, elem.clone()));
         let mut mask: Option<Expr> = None;
-        let mut table_edges = Vec::new();
+        // (from, to, constant reward) per edge; a reward read from the step counts 0 here.
+        let mut edge_rewards: Vec<(usize, usize, f64)> = Vec::new();
         for (i, (from, to, e)) in edges.iter().enumerate() {
             if let Some(g) = &e.guard {
                 let guard = self.check_expr(cx, g);
@@ -290,11 +291,7 @@ impl Checker<'_> {
                     }
                 }
             };
-            table_edges.push(Value::Record(Arc::from(vec![
-                Value::Int(*from as i64),
-                Value::Int(*to as i64),
-                Value::Float(reward),
-            ])));
+            edge_rewards.push((*from, *to, reward));
         }
         // Guards that are boolean combinations of a few infallible atoms: compute each atom once
         // per step and look the edges up in a table built here, instead of evaluating every
@@ -369,17 +366,7 @@ impl Checker<'_> {
                         // from the step counts 0, as in the reward-machines code); a step no
                         // edge matches stays (reward 0) or ends the machine (worth 0).
                         let end = states.len();
-                        let mut graph: Vec<(usize, usize, f64)> = table_edges
-                            .iter()
-                            .map(|e| match e {
-                                Value::Record(f) => (
-                                    f[0].as_int() as usize,
-                                    f[1].as_int() as usize,
-                                    f[2].as_f64(),
-                                ),
-                                _ => (0, 0, 0.0),
-                            })
-                            .collect();
+                        let mut graph = edge_rewards.clone();
                         for (u, &policy) in policies.iter().enumerate() {
                             match policy {
                                 OTHERWISE_STAY => graph.push((u, u, 0.0)),
@@ -412,7 +399,18 @@ impl Checker<'_> {
                     .map(|i| Value::Bool(terminal.contains(&i)))
                     .collect(),
             ),
-            Value::List(table_edges.into()),
+            Value::List(
+                edge_rewards
+                    .iter()
+                    .map(|&(from, to, reward)| {
+                        Value::Record(Arc::from(vec![
+                            Value::Int(from as i64),
+                            Value::Int(to as i64),
+                            Value::Float(reward),
+                        ]))
+                    })
+                    .collect(),
+            ),
             Value::List(policies.into_iter().map(Value::Int).collect()),
             Value::Float(gamma),
             Value::List(potentials.into_iter().map(Value::Float).collect()),
@@ -897,27 +895,7 @@ impl Checker<'_> {
         let span = checked
             .first()
             .map_or(Default::default(), |e: &Expr| e.span);
-        let mut mask: Option<Expr> = None;
-        for (k, atom) in checked.into_iter().enumerate() {
-            let bit = Expr::new(
-                ExprKind::If(
-                    Box::new(atom),
-                    Box::new(Expr::constant(Value::Int(1i64 << k), Ty::Int, span)),
-                    Box::new(Expr::constant(Value::Int(0), Ty::Int, span)),
-                ),
-                Ty::Int,
-                span,
-            );
-            mask = Some(match mask {
-                None => bit,
-                Some(acc) => Expr::new(
-                    ExprKind::Arith(ArithOp::Add, NumKind::Int, Box::new(acc), Box::new(bit)),
-                    Ty::Int,
-                    span,
-                ),
-            });
-        }
-        let mask = mask.unwrap_or_else(|| Expr::constant(Value::Int(0), Ty::Int, span));
+        let mask = bitmask(checked, span);
         let table = (0u32..(1u32 << atoms.len()))
             .map(|bits| {
                 let value: BTreeMap<&str, bool> = atoms
@@ -937,6 +915,31 @@ impl Checker<'_> {
             .collect();
         Some((mask, table))
     }
+}
+
+/// `Σ (if cond_k then 2^k else 0)`: bit k set when condition k holds (0 for no conditions).
+pub(crate) fn bitmask(conditions: Vec<Expr>, span: crate::diag::Span) -> Expr {
+    let mut mask: Option<Expr> = None;
+    for (k, cond) in conditions.into_iter().enumerate() {
+        let bit = Expr::new(
+            ExprKind::If(
+                Box::new(cond),
+                Box::new(Expr::constant(Value::Int(1i64 << k), Ty::Int, span)),
+                Box::new(Expr::constant(Value::Int(0), Ty::Int, span)),
+            ),
+            Ty::Int,
+            span,
+        );
+        mask = Some(match mask {
+            None => bit,
+            Some(acc) => Expr::new(
+                ExprKind::Arith(ArithOp::Add, NumKind::Int, Box::new(acc), Box::new(bit)),
+                Ty::Int,
+                span,
+            ),
+        });
+    }
+    mask.unwrap_or_else(|| Expr::constant(Value::Int(0), Ty::Int, span))
 }
 
 /// Whether evaluating an expression can never fail (no indexing, integer arithmetic, calls
