@@ -447,34 +447,61 @@ pub static BUILTINS: &[Builtin] = &[
 /// equality of `==`: windows are grouped by a hash of their elements and compared element by
 /// element within a group, so the count is exact; a window holding a NaN equals no other.
 fn distinct_ngrams(items: &[Value], n: i64) -> i64 {
-    use std::collections::hash_map::DefaultHasher;
     use std::collections::HashMap;
-    use std::hash::{Hash, Hasher};
+    use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
     let Ok(n) = usize::try_from(n) else {
         return 0;
     };
     if n == 0 || items.len() < n {
         return 0;
     }
+    // A fast multiplicative mix (the hash only groups windows; equal windows are then compared
+    // element by element, so a collision costs time, never correctness).
+    let mix = |h: u64, x: u64| (h.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     let element_hash = |v: &Value| -> u64 {
-        let mut h = DefaultHasher::new();
         match v {
-            Value::Int(i) => i.hash(&mut h),
-            Value::Float(x) => (if *x == 0.0 { 0 } else { x.to_bits() }).hash(&mut h),
-            Value::Text(t) => t.hash(&mut h),
-            Value::Bool(b) => b.hash(&mut h),
-            _ => 0u8.hash(&mut h),
+            Value::Int(i) => *i as u64,
+            Value::Float(x) => {
+                if *x == 0.0 {
+                    0
+                } else {
+                    x.to_bits()
+                }
+            }
+            Value::Bool(b) => u64::from(*b),
+            Value::Text(t) => {
+                let mut h = DefaultHasher::new();
+                t.hash(&mut h);
+                h.finish()
+            }
+            _ => 0,
         }
-        h.finish()
     };
     let hashes: Vec<u64> = items.iter().map(element_hash).collect();
     let eq = |a: &Value, b: &Value| crate::semantics::compare(crate::semantics::CmpOp::Eq, a, b);
-    let mut groups: HashMap<u64, Vec<usize>> = HashMap::new();
+    /// The window hash is already mixed: pass it through.
+    #[derive(Default)]
+    struct Identity(u64);
+    impl Hasher for Identity {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for &b in bytes {
+                self.0 = (self.0 << 8) | u64::from(b);
+            }
+        }
+        fn write_u64(&mut self, x: u64) {
+            self.0 = x;
+        }
+    }
+    let mut groups: HashMap<u64, Vec<usize>, BuildHasherDefault<Identity>> = HashMap::default();
     let mut count = 0i64;
     for start in 0..=items.len() - n {
-        let mut h = DefaultHasher::new();
-        hashes[start..start + n].hash(&mut h);
-        let starts = groups.entry(h.finish()).or_default();
+        let key = hashes[start..start + n]
+            .iter()
+            .fold(0u64, |h, &x| mix(h, x));
+        let starts = groups.entry(key).or_default();
         let window = &items[start..start + n];
         let seen = starts
             .iter()
