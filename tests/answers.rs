@@ -19,13 +19,14 @@ use serde_json::Value as Json;
 mod watchdog;
 use watchdog::within;
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+
 fn corpus() -> Vec<Json> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/math_corpus.jsonl");
-    std::fs::read_to_string(path)
-        .expect("corpus")
-        .lines()
-        .map(|l| serde_json::from_str::<Json>(l).expect("a JSON line"))
-        .filter(|j| j.get("meta").is_none())
+    let file = fixtures::read("tests/fixtures/math_corpus.jsonl");
+    file.rows
+        .into_iter()
+        .map(|(_, o)| Json::Object(o))
         .collect()
 }
 

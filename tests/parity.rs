@@ -28,6 +28,10 @@ use reward::backend::Backend;
 use reward::scoring::{compile_file, Spec};
 use serde_json::{Map, Value as Json};
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+use fixtures::JsonLines;
+
 const FIXTURE: &str = "tests/fixtures/trl_rewards.jsonl";
 /// How many disagreeing cases a failure prints in full.
 const SHOW: usize = 10;
@@ -61,25 +65,10 @@ struct Fixture {
 }
 
 fn load_fixture() -> Fixture {
-    let path = repo_root().join(FIXTURE);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut lines = text.lines().enumerate();
-    let (_, first) = lines.next().expect("the fixture is empty");
-    let meta = match serde_json::from_str::<Json>(first) {
-        Ok(Json::Object(mut o)) => match o.remove("meta") {
-            Some(Json::Object(m)) => m,
-            _ => panic!("{FIXTURE}:1: the first line must be {{\"meta\": {{…}}}}"),
-        },
-        _ => panic!("{FIXTURE}:1: not a JSON object"),
-    };
+    let JsonLines { meta, rows } = fixtures::read(FIXTURE);
     let mut cases = Vec::new();
-    for (i, line) in lines {
-        let line_no = i as u64 + 1;
+    for (line_no, mut o) in rows {
         let at = |what: &str| format!("{FIXTURE}:{line_no}: {what}");
-        let Ok(Json::Object(mut o)) = serde_json::from_str::<Json>(line) else {
-            panic!("{}", at("not a JSON object"));
-        };
         let mut take = |key: &str| {
             o.remove(key)
                 .unwrap_or_else(|| panic!("{}", at(&format!("no `{key}`"))))

@@ -17,14 +17,15 @@ use reward_runtime::ltl::{evaluate_all, Node, Op, UNBOUNDED};
 use reward_runtime::Value;
 use serde_json::Value as Json;
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
+
+/// The cases of a fixture (its meta line left out).
 fn fixture(name: &str) -> Vec<Json> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    text.lines()
-        .map(|l| serde_json::from_str::<Json>(l).expect("fixture line"))
-        .filter(|j| j.get("meta").is_none())
+    let file = fixtures::read(&format!("tests/fixtures/{name}"));
+    file.rows
+        .into_iter()
+        .map(|(_, o)| Json::Object(o))
         .collect()
 }
 
