@@ -365,7 +365,7 @@ fn main() -> ExitCode {
 /// and the median construction time over 5 runs.
 fn automata(spec: &Spec) -> ExitCode {
     use reward::ir::ExprKind;
-    use reward_runtime::ltl::{decode_nodes, Op};
+    use reward_runtime::ltl::decode_nodes;
     let mut seen: Vec<String> = Vec::new();
     for term in &spec.program.terms {
         let ExprKind::Call(id, args) = &term.body.expr.kind else {
@@ -390,12 +390,7 @@ fn automata(spec: &Spec) -> ExitCode {
         let Ok(nodes) = decode_nodes(&table[1]) else {
             continue;
         };
-        let atoms = nodes
-            .iter()
-            .filter(|n| n.op == Op::Atom)
-            .map(|n| n.a as usize + 1)
-            .max()
-            .unwrap_or(0);
+        let atoms = reward_runtime::ltl::atom_count(&nodes);
         let mut times = Vec::new();
         let mut states = String::new();
         for _ in 0..5 {

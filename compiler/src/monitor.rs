@@ -286,12 +286,7 @@ fn automaton_of(name: &str, table: &Value) -> Result<Automaton, MonitorError> {
         return Err(MonitorError("internal error: bad formula table".into()));
     };
     let nodes = decode_nodes(&t[1]).map_err(MonitorError)?;
-    let atoms = nodes
-        .iter()
-        .filter(|n| n.op == ltl::Op::Atom)
-        .map(|n| n.a as usize + 1)
-        .max()
-        .unwrap_or(0);
+    let atoms = reward_runtime::ltl::atom_count(&nodes);
     let dfa = crate::automaton::build(&nodes, atoms).map_err(|_| {
         MonitorError(format!(
             "formula `{name}` has too large an automaton to be monitored online"

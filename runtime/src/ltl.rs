@@ -117,6 +117,16 @@ impl Node {
     }
 }
 
+/// How many atoms a formula reads (its highest atom index + 1).
+pub fn atom_count(nodes: &[Node]) -> usize {
+    nodes
+        .iter()
+        .filter(|n| n.op == Op::Atom)
+        .map(|n| n.a as usize + 1)
+        .max()
+        .unwrap_or(0)
+}
+
 pub fn encode_nodes(nodes: &[Node]) -> Value {
     let mut out = Vec::with_capacity(nodes.len() * 5);
     for n in nodes {
