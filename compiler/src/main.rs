@@ -110,6 +110,26 @@ enum Command {
     },
 }
 
+/// `print!` to standard output, except that a closed pipe (`reward ir spec | head`) ends the
+/// program quietly instead of panicking, and another write error is reported.
+macro_rules! out {
+    ($($t:tt)*) => { write_out(&format!($($t)*)) };
+}
+
+macro_rules! outln {
+    ($($t:tt)*) => { write_out(&format!("{}\n", format!($($t)*))) };
+}
+
+fn write_out(text: &str) {
+    if let Err(e) = io::stdout().lock().write_all(text.as_bytes()) {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -126,7 +146,7 @@ fn main() -> ExitCode {
                         );
                         if timings {
                             match phase_timings(spec, &s) {
-                                Ok(line) => println!("{line}"),
+                                Ok(line) => outln!("{line}"),
                                 Err(e) => {
                                     eprintln!("error: {e}");
                                     ok = false;
@@ -165,8 +185,8 @@ fn main() -> ExitCode {
                     ok = false;
                     continue;
                 };
-                print!("{}", report.output);
-                println!(
+                out!("{}", report.output);
+                outln!(
                     "{}: {} passed, {} failed",
                     path.display(),
                     report.passed,
@@ -273,7 +293,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|| Err("internal error while explaining this row".into()))
             {
                 Ok(text) => {
-                    print!("{text}");
+                    out!("{text}");
                     ExitCode::SUCCESS
                 }
                 Err(msg) => {
@@ -339,7 +359,7 @@ fn main() -> ExitCode {
                         return ExitCode::from(1);
                     }
                 }
-                None => print!("{spec}"),
+                None => out!("{spec}"),
             }
             ExitCode::SUCCESS
         }
@@ -355,7 +375,7 @@ fn main() -> ExitCode {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            print!("{}", reward::ir::print_program(&spec.program));
+            out!("{}", reward::ir::print_program(&spec.program));
             ExitCode::SUCCESS
         }
     }
@@ -410,7 +430,7 @@ fn automata(spec: &Spec) -> ExitCode {
             };
         }
         times.sort_by(f64::total_cmp);
-        println!(
+        outln!(
             "{name}: {atoms} atoms, {} formula nodes, {states}, built in {:.3} ms",
             nodes.len(),
             times[2]
