@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 n=${1:-8192}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cargo build --release -q -p reward-compiler
+cargo build --release -q -p reward-cli
 python3 bench/gen_r1.py "$n" > "$work/r1.jsonl"
 bytes=$(wc -c < "$work/r1.jsonl")
 echo "workload: $n rollouts, $((bytes / 1024 / 1024)) MiB"

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 n=${1:-2000}; t=${2:-500}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cargo build --release -q -p reward-compiler
+cargo build --release -q -p reward-cli
 python3 bench/gen_steps.py "$n" "$t" > "$work/steps.jsonl"
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 time_cmd() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 n=${1:-100000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cargo build --release -q -p reward-compiler -p reward-runtime
+cargo build --release -q -p reward-cli -p reward-runtime
 python3 bench/gen_gsm8k.py "$n" > "$work/w2.jsonl"
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 time_cmd() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }

@@ -25,7 +25,7 @@ cores=$(nproc)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 if [ -z "${REWARD_BIN:-}" ]; then
-    cargo build --release -q -p reward-compiler
+    cargo build --release -q -p reward-cli
     bin=./target/release/reward
 else
     bin=$REWARD_BIN

@@ -3,5 +3,5 @@
 # in a release build. Usage: bench/run_w7.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p reward-compiler
+cargo build --release -q -p reward-cli
 ./target/release/reward check --timings examples/*.reward bench/*.reward 2>/dev/null

@@ -8,7 +8,7 @@
 #
 # Usage: bench/run_w7_ltl.sh [KMIN] [KMAX]   (default 2 20; ~5 min, most of it ltlf2dfa at k ≥ 15)
 # Environment: REWARD_BIN=path uses that binary as is; otherwise target/release/reward, rebuilt
-#   (cargo build --release -p reward-compiler) only when missing or older than its sources.
+#   (cargo build --release -p reward-cli) only when missing or older than its sources.
 #   LTLF2DFA_TIMEOUT=s caps each to_dfa call (default 60); W7_N / W7_T the traces scored per k
 #   (default 1000 × 100).
 # Uses bench/.venv-ltlf2dfa (the venv of bench/oracles/ltlf_truth.py; created here if missing) and
@@ -23,7 +23,7 @@ else
     bin=target/release/reward
     if [ ! -x "$bin" ] || [ -n "$(find compiler runtime grammar stdlib Cargo.toml Cargo.lock \
             -newer "$bin" -type f -print -quit 2>/dev/null)" ]; then
-        cargo build --release -q -p reward-compiler
+        cargo build --release -q -p reward-cli
     fi
 fi
 venv=bench/.venv-ltlf2dfa

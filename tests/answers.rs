@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use reward::backend::Backend;
-use reward::scoring::compile_file;
+use reward::internals::backend::Backend;
+use reward::internals::scoring::compile_file;
 use reward_runtime::native::{final_answer, math_equal};
 use reward_runtime::Value;
 use serde_json::Value as Json;
@@ -75,7 +75,7 @@ fn both_engines_score_the_corpus_alike() {
         &[],
     )
     .expect("the corpus spec compiles");
-    let jit = reward::jit::compile(&spec.program).expect("JIT");
+    let jit = reward::internals::jit::compile(&spec.program).expect("JIT");
     let interp = spec.interpreter();
     let correct = spec
         .program

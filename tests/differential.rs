@@ -18,11 +18,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use reward::backend::Backend;
-use reward::interp::{Interpreter, RuntimeError};
-use reward::jit::JitProgram;
-use reward::scoring::{compile_file, compile_source, Spec};
-use reward::testing::param_overrides;
+use reward::internals::backend::Backend;
+use reward::internals::interp::{Interpreter, RuntimeError};
+use reward::internals::jit::JitProgram;
+use reward::internals::scoring::{compile_file, compile_source, Spec};
+use reward::internals::testing::param_overrides;
 use reward_runtime::decode::decode_row;
 use reward_runtime::Value;
 
@@ -59,12 +59,13 @@ struct Engines<'s> {
 
 impl<'s> Engines<'s> {
     fn new(label: &str, spec: &'s Spec) -> Engines<'s> {
-        let (jit, clif) = reward::jit::compile_with_clif(&spec.program).unwrap_or_else(|e| {
-            panic!(
-                "{label}: the JIT cannot compile a checked program: {e}\n--- IR:\n{}",
-                reward::ir::print_program(&spec.program)
-            )
-        });
+        let (jit, clif) =
+            reward::internals::jit::compile_with_clif(&spec.program).unwrap_or_else(|e| {
+                panic!(
+                    "{label}: the JIT cannot compile a checked program: {e}\n--- IR:\n{}",
+                    reward::internals::ir::print_program(&spec.program)
+                )
+            });
         Engines {
             label: label.to_string(),
             spec,
@@ -121,13 +122,13 @@ impl<'s> Engines<'s> {
         if mismatches.len() > 30 {
             let _ = writeln!(out, "… and {} more rows", mismatches.len() - 30);
         }
-        let root = reward::diag::FileId(0);
+        let root = reward::internals::diag::FileId(0);
         let _ = write!(
             out,
             "--- spec source ({}):\n{}\n--- IR:\n{}\n--- CLIF:\n{}\n",
             self.spec.sources.name(root),
             self.spec.sources.text(root),
-            reward::ir::print_program(&self.spec.program),
+            reward::internals::ir::print_program(&self.spec.program),
             self.clif
         );
         out
@@ -1688,8 +1689,8 @@ fn harness_detects_every_kind_of_disagreement() {
     let err = |message: &str, start: u32, term: Option<usize>| -> RowResult {
         Err(RuntimeError {
             message: message.to_string(),
-            span: reward::diag::Span {
-                file: reward::diag::FileId(0),
+            span: reward::internals::diag::Span {
+                file: reward::internals::diag::FileId(0),
                 start,
                 end: start + 1,
             },

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use reward::backend::Backend;
-use reward::scoring::{compile_source, Spec};
+use reward::internals::backend::Backend;
+use reward::internals::scoring::{compile_source, Spec};
 use reward_runtime::Value;
 
 const SPEC: &str = r#"
@@ -78,7 +78,7 @@ fn reference(rows: &[(usize, usize, f64)]) -> Vec<(f64, f64, f64, i64, i64)> {
 #[test]
 fn both_engines_compute_what_the_group_block_means() {
     let spec = compile(SPEC);
-    let jit = reward::jit::compile(&spec.program).expect("JIT");
+    let jit = reward::internals::jit::compile(&spec.program).expect("JIT");
     let engines: Vec<&dyn Backend> = vec![&jit];
     let interp = spec.interpreter();
     let (score, adv, place, size, total) = (
@@ -212,6 +212,6 @@ fn group_terms_are_read_only_inside_the_block_and_tests() {
     let with_test = SPEC.to_string()
         + r#"test "one" { given { prompt: "p", completion: "ab", reward: 0.5 } expect advantage == 0.0 expect score == 0.0 }"#;
     let spec = compile(&with_test);
-    let report = reward::testing::run_tests(&spec);
+    let report = reward::internals::testing::run_tests(&spec);
     assert_eq!((report.passed, report.failed), (1, 0), "{}", report.output);
 }

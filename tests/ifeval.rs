@@ -27,8 +27,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use reward::backend::Backend;
-use reward::scoring::{compile_source, Spec};
+use reward::internals::backend::Backend;
+use reward::internals::scoring::{compile_source, Spec};
 use serde_json::{Map, Value as Json};
 
 #[path = "common/fixtures.rs"]
@@ -432,7 +432,7 @@ fn instructions_agree_with_ifeval_on_every_fixture_case() {
             let jit = if g == largest {
                 jit_cases += group.len();
                 Some(
-                    reward::jit::compile(&spec.program)
+                    reward::internals::jit::compile(&spec.program)
                         .unwrap_or_else(|e| panic!("{id} with {o:?}: the JIT fails: {e}")),
                 )
             } else {

@@ -1,4 +1,4 @@
-//! The online monitor (`reward::monitor`): step by step, it gives exactly the per-step rewards
+//! The online monitor (`reward::internals::monitor`): step by step, it gives exactly the per-step rewards
 //! of whole-trace scoring (`--steps`) and the verdicts of `verdicts(f)`, resets between
 //! episodes, and does not allocate on its hot path after the first episode.
 
@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use reward::monitor::{Monitor, Verdict};
-use reward::scoring::{compile_file, compile_source, Spec};
+use reward::internals::monitor::{Monitor, Verdict};
+use reward::internals::scoring::{compile_file, compile_source, Spec};
 use reward_runtime::Value;
 
 /// Counts allocations made by a thread while its `COUNTING` flag is on (other tests run on

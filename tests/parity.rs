@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use reward::backend::Backend;
-use reward::scoring::{compile_file, Spec};
+use reward::internals::backend::Backend;
+use reward::internals::scoring::{compile_file, Spec};
 use serde_json::{Map, Value as Json};
 
 #[path = "common/fixtures.rs"]
@@ -277,7 +277,7 @@ fn trl_reward_functions_agree_with_their_specs_on_every_fixture_case() {
             panic!("{spec_rel} with params {params_json} does not compile:\n{e}")
         });
         let interp = spec.interpreter();
-        let jit = reward::jit::compile(&spec.program)
+        let jit = reward::internals::jit::compile(&spec.program)
             .unwrap_or_else(|e| panic!("{spec_rel} with params {params_json}: the JIT fails: {e}"));
         let engines: [(&'static str, &dyn Backend); 2] = [("interp", &interp), ("jit", &jit)];
         for case in cases {
@@ -391,7 +391,7 @@ fn trl_specs_pass_their_own_tests() {
         let spec =
             compile_file(&root.join(rel), &[]).unwrap_or_else(|e| panic!("{rel} ({name}):\n{e}"));
         assert!(!spec.program.tests.is_empty(), "{rel}: no test blocks");
-        let report = reward::testing::run_tests(&spec);
+        let report = reward::internals::testing::run_tests(&spec);
         assert_eq!(report.failed, 0, "{rel}:\n{}", report.output);
     }
 }

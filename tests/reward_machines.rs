@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use reward::backend::Backend;
-use reward::import_rm::{parse, to_spec, RewardMachineFile};
-use reward::scoring::{compile_source, Spec};
+use reward::internals::backend::Backend;
+use reward::internals::import_rm::{parse, to_spec, RewardMachineFile};
+use reward::internals::scoring::{compile_source, Spec};
 use reward_runtime::Value;
 
 fn machine_files() -> Vec<PathBuf> {
@@ -124,7 +124,7 @@ fn imported_machines_match_the_format_semantics_on_both_engines() {
         for compat in [false, true] {
             let spec = compile(&to_spec(&rm, &file.display().to_string(), compat));
             let interp = spec.interpreter();
-            let jit = reward::jit::compile(&spec.program).unwrap();
+            let jit = reward::internals::jit::compile(&spec.program).unwrap();
             let mut runner = TestRunner::new(Config {
                 cases: 96,
                 failure_persistence: None,
@@ -242,7 +242,7 @@ machine reach over steps (otherwise: stay) {
 score = reach
 "#,
     );
-    let jit = reward::jit::compile(&spec.program).unwrap();
+    let jit = reward::internals::jit::compile(&spec.program).unwrap();
     let row = |steps: &str| {
         reward_runtime::decode::decode_row(&format!("{{\"steps\": {steps}}}"), spec.input_type())
             .unwrap()

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use reward::scoring::{compile_source, Spec};
+use reward::internals::scoring::{compile_source, Spec};
 use reward_runtime::decode::{decode_json, decode_row, DecodeError};
 use reward_runtime::driver::RowOutput;
 use reward_runtime::ty::Field;
@@ -210,7 +210,7 @@ fn score(spec: &Spec, line: &str) -> serde_json::Value {
 fn score_both(spec: &Spec, line: &str) -> serde_json::Value {
     let interp = spec.score_line(&spec.interpreter(), 1, line);
     let v = one_record(&interp, 1);
-    let jit = reward::jit::compile(&spec.program).unwrap_or_else(|e| panic!("{e}"));
+    let jit = reward::internals::jit::compile(&spec.program).unwrap_or_else(|e| panic!("{e}"));
     let native = spec.score_line(&jit, 1, line);
     one_record(&native, 1);
     assert_eq!(
@@ -1401,7 +1401,7 @@ fn nested_comprehension_runs_out_of_budget() {
     );
     let native = within(BUDGET_WATCHDOG, "nested comprehension, JIT", move || {
         let spec = compile(&text).unwrap_or_else(|e| panic!("{e}"));
-        let jit = reward::jit::compile(&spec.program).unwrap_or_else(|e| panic!("{e}"));
+        let jit = reward::internals::jit::compile(&spec.program).unwrap_or_else(|e| panic!("{e}"));
         spec.score_line(&jit, 1, ROW).json
     });
     assert_eq!(native, interp, "the JIT disagrees with the interpreter");
@@ -1489,7 +1489,10 @@ fn import_cycles_are_reported() {
     assert_eq!(codes(&err), ["E0020"], "{err}");
     assert!(err.contains("import cycle"), "{err}");
     let err = within_limit("self import", move || {
-        let err = failure(reward::scoring::compile_file(&path, &[]), "a cycle");
+        let err = failure(
+            reward::internals::scoring::compile_file(&path, &[]),
+            "a cycle",
+        );
         assert_eq!(problems("self.reward", &err), 1, "{err}");
         err
     });

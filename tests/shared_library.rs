@@ -31,8 +31,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use reward::scoring::{compile_file, compile_source, value_json, Spec};
-use reward::testing::param_overrides;
+use reward::internals::scoring::{compile_file, compile_source, value_json, Spec};
+use reward::internals::testing::param_overrides;
 use reward_runtime::decode::decode_row;
 use reward_runtime::{Ty, Value};
 

@@ -15,8 +15,8 @@
 
 use std::path::{Path, PathBuf};
 
-use reward::scoring::{compile_file, Spec};
-use reward::testing::run_tests;
+use reward::internals::scoring::{compile_file, Spec};
+use reward::internals::testing::run_tests;
 
 /// The workspace root, canonical (the tests run with cwd = `compiler/`).
 fn root() -> PathBuf {
@@ -141,7 +141,7 @@ fn examples() {
             }
             check_tests_pass(path, &spec, &mut problems);
             insta::with_settings!({ description => format!("IR of {name}"), snapshot_suffix => suffix(path) }, {
-                insta::assert_snapshot!("example_ir", reward::ir::print_program(&spec.program));
+                insta::assert_snapshot!("example_ir", reward::internals::ir::print_program(&spec.program));
             });
 
             let rollouts_path = path.with_extension("jsonl");
@@ -177,7 +177,7 @@ fn stdlib() {
             };
             check_tests_pass(path, &spec, &mut problems);
             insta::with_settings!({ description => format!("IR of {name}"), snapshot_suffix => suffix(path) }, {
-                insta::assert_snapshot!("stdlib_ir", reward::ir::print_program(&spec.program));
+                insta::assert_snapshot!("stdlib_ir", reward::internals::ir::print_program(&spec.program));
             });
         });
     });

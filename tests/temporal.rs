@@ -11,8 +11,8 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use reward::backend::Backend;
-use reward::scoring::{compile_source, Spec};
+use reward::internals::backend::Backend;
+use reward::internals::scoring::{compile_source, Spec};
 use reward_runtime::ltl::{evaluate_all, Node, Op, UNBOUNDED};
 use reward_runtime::Value;
 use serde_json::Value as Json;
@@ -35,7 +35,7 @@ fn compile(text: &str) -> Spec {
 }
 
 fn engines(spec: &Spec) -> Vec<Box<dyn Backend + '_>> {
-    let jit = reward::jit::compile(&spec.program).expect("the JIT compiles the spec");
+    let jit = reward::internals::jit::compile(&spec.program).expect("the JIT compiles the spec");
     vec![Box::new(spec.interpreter()), Box::new(jit)]
 }
 
@@ -277,7 +277,8 @@ fn the_minimal_dfa_accepts_what_the_direct_semantics_satisfies() {
         let atoms = 1 + (rng() % 3) as u32;
         let size = 1 + (rng() % 7) as u32;
         let nodes = random_formula(&mut rng, atoms, size, false);
-        let dfa = reward::automaton::build(&nodes, atoms as usize).expect("small automaton");
+        let dfa =
+            reward::internals::automaton::build(&nodes, atoms as usize).expect("small automaton");
         for _ in 0..12 {
             let n = 1 + (rng() % 9) as usize;
             let letters: Vec<usize> = (0..n).map(|_| (rng() % (1 << atoms)) as usize).collect();
@@ -364,7 +365,8 @@ fn past_formulas_track_their_memory_in_the_automaton() {
         nodes.push(Node::new(Op::WNext, root + 1, 0));
         nodes.push(Node::new(Op::And, root, root + 2));
         nodes.push(Node::new(Op::Eventually, root + 3, 0));
-        let dfa = reward::automaton::build(&nodes, atoms as usize).expect("small automaton");
+        let dfa =
+            reward::internals::automaton::build(&nodes, atoms as usize).expect("small automaton");
         for _ in 0..10 {
             let n = 1 + (rng() % 8) as usize;
             let letters: Vec<usize> = (0..n).map(|_| (rng() % (1 << atoms)) as usize).collect();
@@ -582,7 +584,7 @@ fn an_empty_trace_is_a_row_error_naming_the_formula_on_both_engines() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../examples")
             .join(example);
-        let spec = reward::scoring::compile_file(&path, &[]).expect("example compiles");
+        let spec = reward::internals::scoring::compile_file(&path, &[]).expect("example compiles");
         // Both inputs: an optional text column, then the trace.
         let empty = Value::Record(vec![Value::None, Value::List(Vec::new().into())].into());
         for engine in engines(&spec) {

@@ -1,22 +1,110 @@
-//! The reward language compiler: syntax → check → IR → backends.
+//! # reward
 //!
-//! Data flows one way: [`syntax`] parses a file into an AST, [`check`] resolves names and types
-//! and elaborates the AST into the typed [`ir`], and [`interp`] (the reference meaning) runs it.
-//! The runtime crate (`reward-runtime`) holds what running needs and never depends on this crate.
+//! A declarative language for the reward functions of reinforcement learning, and its
+//! compiler. Compile a `.reward` spec once, then score rollouts with it:
+//!
+//! ```
+//! use reward::{compile, Options, Source};
+//!
+//! let spec = compile(
+//!     Source::text(
+//!         r#"
+//!         input { completion: text, answer: text }
+//!         rule has_answer = completion ~ /<answer>/
+//!         rule correct = completion ~ /<answer>4<\/answer>/ and answer == "4"
+//!         score = 0.2 * has_answer + 0.8 * correct
+//!         "#,
+//!     ),
+//!     &Options::default(),
+//! )?;
+//! let row = spec.row_from_json(r#"{"completion": "<answer>4</answer>", "answer": "4"}"#)?;
+//! let scored = spec.score(&row)?;
+//! assert_eq!(scored.score(), 1.0);
+//! assert_eq!(scored.to_json(), r#"{"score":1.0,"terms":{"has_answer":true,"correct":true}}"#);
+//!
+//! // A row that does not match the schema is an error for that row alone.
+//! let err = spec.row_from_json(r#"{"completion": 3, "answer": "4"}"#).unwrap_err();
+//! assert_eq!(err.field.as_deref(), Some("completion"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A spec with mistakes gives every diagnostic, structured and rendered as the CLI prints them:
+//!
+//! ```
+//! let source = "input { completion: text }\nscore = lenn(completion)";
+//! let err = reward::compile(reward::Source::text(source), &Default::default())
+//!     .err()
+//!     .unwrap();
+//! let problem = &err.problems()[0];
+//! assert_eq!(problem.code.as_deref(), Some("E0002"));
+//! assert_eq!((problem.line, problem.column), (2, 9));
+//! assert_eq!(problem.help.as_deref(), Some("did you mean `len`?"));
+//! assert!(err.to_string().contains("error: 1 problem found in <spec>"));
+//! ```
+//!
+//! [`Options`] choose the engine (the JIT by default, or the reference interpreter, which
+//! agree bit for bit) and override params. A [`Spec`] is cheap to clone and safe to share
+//! between threads; [`Spec::score_batch`] scores rows in parallel (and forms `group by`
+//! groups over the batch), [`Spec::run_tests`] runs the spec's tests, [`Spec::monitor`] steps
+//! its machines and formulas online, and [`Spec::build_library`] writes a shared library
+//! with a C API.
+//!
+//! Inside, data flows one way: `syntax` parses a file into an AST, `check` resolves names and
+//! types and elaborates the AST into the typed `ir`, and the interpreter (the meaning), the
+//! JIT and the object-file backend run it. The runtime crate (`reward-runtime`) holds what
+//! running needs and never depends on this crate.
 
-pub use reward_runtime::builtins;
+#[doc(hidden)]
 pub mod aot;
+mod api;
+#[doc(hidden)]
 pub mod automaton;
+#[doc(hidden)]
 pub mod backend;
+#[doc(hidden)]
 pub mod check;
+#[doc(hidden)]
 pub mod diag;
+mod explain;
+#[doc(hidden)]
 pub mod grouping;
+#[doc(hidden)]
 pub mod import_rm;
+#[doc(hidden)]
 pub mod interp;
+#[doc(hidden)]
 pub mod ir;
+#[doc(hidden)]
 pub mod jit;
+#[doc(hidden)]
 pub mod monitor;
+#[doc(hidden)]
 pub mod scoring;
+#[doc(hidden)]
 pub mod stdlib;
+#[doc(hidden)]
 pub mod syntax;
+#[doc(hidden)]
 pub mod testing;
+
+pub use api::{
+    compile, import_reward_machine, value_to_json, Diagnostics, Engine, LineOutput, Options,
+    ParamInfo, Problem, Row, RowError, Scored, Source, Spec, TermInfo,
+};
+pub use explain::AutomatonInfo;
+pub use monitor::{Monitor, MonitorError, StepResult, Verdict};
+pub use reward_runtime::{Ty, Value};
+pub use testing::TestReport;
+
+use reward_runtime::builtins;
+
+/// The engine's internals, for this repository's own test suites only: not a stable API, and
+/// not documented (every internal module is hidden). Programs use the items at the crate root.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::{
+        aot, automaton, backend, check, diag, grouping, import_rm, interp, ir, jit, monitor,
+        scoring, stdlib, syntax, testing,
+    };
+    pub use reward_runtime::builtins;
+}

@@ -63,6 +63,8 @@ pub struct StepResult {
 struct Mask {
     expr: Expr,
     local: LocalId,
+    /// The type of a step: the element type of the trace.
+    step_ty: reward_runtime::Ty,
 }
 
 enum Stream {
@@ -115,6 +117,10 @@ fn table_and_mask(e: &Expr) -> Option<(&Value, Mask)> {
         Mask {
             expr: a.body.clone()?,
             local: a.var,
+            step_ty: match &a.iter.ty {
+                reward_runtime::Ty::List(elem) => (**elem).clone(),
+                other => other.clone(),
+            },
         },
     ))
 }
@@ -179,6 +185,7 @@ impl<'p> Monitor<'p> {
                     let again = Mask {
                         expr: mask.expr.clone(),
                         local: mask.local,
+                        step_ty: mask.step_ty.clone(),
                     };
                     formulas.push((stream_name.to_string(), again, a.clone(), a.start()));
                     streams.push((stream_name.to_string(), mask, Stream::Formula(a, run)));
@@ -188,6 +195,17 @@ impl<'p> Monitor<'p> {
                     let run = a.start();
                     formulas.push((stream_name.to_string(), mask, a, run));
                 }
+            }
+        }
+        let mut step_types = streams
+            .iter()
+            .map(|s| (&s.0, &s.1.step_ty))
+            .chain(formulas.iter().map(|f| (&f.0, &f.1.step_ty)));
+        if let Some((first, ty)) = step_types.next() {
+            if let Some((other, other_ty)) = step_types.find(|(_, t)| *t != ty) {
+                return Err(MonitorError(format!(
+                    "`{first}` steps over records of type {ty} but `{other}` over {other_ty}: an online monitor reads one record per step"
+                )));
             }
         }
         let result = StepResult {
@@ -209,6 +227,15 @@ impl<'p> Monitor<'p> {
     /// The reward streams (machines and rewarded formulas), in the order of `rewards`.
     pub fn streams(&self) -> Vec<&str> {
         self.streams.iter().map(|s| s.0.as_str()).collect()
+    }
+
+    /// The type of the records [`Monitor::step`] reads (the element type of the traces the
+    /// machines and formulas run over); `None` when there is nothing to monitor.
+    pub fn step_type(&self) -> Option<&reward_runtime::Ty> {
+        self.streams
+            .first()
+            .map(|s| &s.1.step_ty)
+            .or_else(|| self.formulas.first().map(|f| &f.1.step_ty))
     }
 
     /// The formulas, in the order of `verdicts`.

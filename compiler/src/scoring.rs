@@ -10,8 +10,9 @@ use reward_runtime::{Ty, Value};
 use serde_json::Map;
 
 use crate::backend::Backend;
+use crate::check::load::{read_source, SourceError};
 use crate::check::{compile, RootSource};
-use crate::diag::{render, SourceMap};
+use crate::diag::{render, Diagnostic, SourceMap};
 use crate::interp::{Interpreter, RuntimeError};
 use crate::ir::Program;
 
@@ -24,22 +25,47 @@ pub struct Spec {
     pub root_dir: std::path::PathBuf,
 }
 
+/// Why a spec did not compile: every diagnostic with the sources it points into, and the text
+/// the CLI prints for them. Errors before parsing (an unreadable file) have no diagnostics.
+pub struct CompileFailure {
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub rendered: String,
+}
+
+impl CompileFailure {
+    fn plain(message: String) -> CompileFailure {
+        CompileFailure {
+            sources: SourceMap::default(),
+            diagnostics: Vec::new(),
+            rendered: message,
+        }
+    }
+}
+
 /// Compiles a spec file. On failure returns the rendered diagnostics.
 pub fn compile_file(path: &Path, overrides: &[(String, String)]) -> Result<Spec, String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("error: cannot read `{}`: {e}\n", path.display()))?;
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return Err(format!(
-                "error: `{}` is not valid UTF-8 (invalid byte at offset {})\n",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            ))
-        }
-    };
+    compile_file_detailed(path, overrides).map_err(|f| f.rendered)
+}
+
+/// Compiles a spec file; on failure, the structured diagnostics as well as their rendering.
+pub fn compile_file_detailed(
+    path: &Path,
+    overrides: &[(String, String)],
+) -> Result<Spec, CompileFailure> {
+    let text = read_source(path).map_err(|e| {
+        CompileFailure::plain(match e {
+            SourceError::Unreadable(why) => {
+                format!("error: cannot read `{}`: {why}\n", path.display())
+            }
+            SourceError::NotUtf8(at) => format!(
+                "error: `{}` is not valid UTF-8 (invalid byte at offset {at})\n",
+                path.display()
+            ),
+        })
+    })?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    compile_source(&path.display().to_string(), &text, &dir, overrides)
+    compile_source_detailed(&path.display().to_string(), &text, &dir, overrides)
 }
 
 /// Compiles spec text. Runs on a thread with a large stack so that no input can overflow it.
@@ -49,6 +75,16 @@ pub fn compile_source(
     dir: &Path,
     overrides: &[(String, String)],
 ) -> Result<Spec, String> {
+    compile_source_detailed(name, text, dir, overrides).map_err(|f| f.rendered)
+}
+
+/// [`compile_source`], keeping the structured diagnostics of a failure.
+pub fn compile_source_detailed(
+    name: &str,
+    text: &str,
+    dir: &Path,
+    overrides: &[(String, String)],
+) -> Result<Spec, CompileFailure> {
     let root = RootSource {
         name: name.to_string(),
         text: text.to_string(),
@@ -58,7 +94,7 @@ pub fn compile_source(
     let overrides = overrides.to_vec();
     let name = name.to_string();
     let result = std::thread::Builder::new()
-        .stack_size(256 << 20)
+        .stack_size(BIG_STACK)
         .spawn(move || {
             let c = compile(root, &overrides);
             match c.result {
@@ -74,14 +110,22 @@ pub fn compile_source(
                         "error: {n} problem{} found in {name}\n",
                         if n == 1 { "" } else { "s" }
                     ));
-                    Err(out)
+                    Err(CompileFailure {
+                        sources: c.sources,
+                        diagnostics: diags,
+                        rendered: out,
+                    })
                 }
             }
         })
-        .map_err(|e| format!("error: cannot start the compiler thread: {e}\n"))?
+        .map_err(|e| {
+            CompileFailure::plain(format!("error: cannot start the compiler thread: {e}\n"))
+        })?
         .join();
     result.unwrap_or_else(|_| {
-        Err("error: internal compiler error (a bug: please report it with the spec)\n".to_string())
+        Err(CompileFailure::plain(
+            "error: internal compiler error (a bug: please report it with the spec)\n".to_string(),
+        ))
     })
 }
 

@@ -13,15 +13,25 @@ pub struct TermInfo<'a> {
 
 /// The JSON line for a scored rollout; `values` are indexed like `terms`.
 pub fn row_json(values: &[Value], terms: &[TermInfo], score: Option<usize>) -> String {
-    let score_json = score.map_or(serde_json::Value::Null, |id| number_json(&values[id]));
+    let none = Value::None;
+    let score_value = score.map_or(&none, |id| &values[id]);
+    let breakdown = terms
+        .iter()
+        .enumerate()
+        .filter(|(id, term)| term.in_breakdown && Some(*id) != score)
+        .map(|(id, term)| (term.name, &values[id]));
+    record_json(score_value, breakdown)
+}
+
+/// `{"score": <score>, "terms": {<name>: <value>, …}}` from the score and the breakdown's
+/// named values, in order.
+pub fn record_json<'a>(score: &Value, terms: impl Iterator<Item = (&'a str, &'a Value)>) -> String {
     let mut breakdown = Map::new();
-    for (id, term) in terms.iter().enumerate() {
-        if term.in_breakdown && Some(id) != score {
-            breakdown.insert(term.name.to_string(), number_json(&values[id]));
-        }
+    for (name, value) in terms {
+        breakdown.insert(name.to_string(), number_json(value));
     }
     let mut out = Map::new();
-    out.insert("score".into(), score_json);
+    out.insert("score".into(), number_json(score));
     out.insert("terms".into(), serde_json::Value::Object(breakdown));
     serde_json::Value::Object(out).to_string()
 }

@@ -74,6 +74,73 @@ impl Ty {
     }
 }
 
+impl Ty {
+    /// Checks that `value` is a value of this type, exactly as decoding builds them (a float
+    /// field holds a float, never an int). On a mismatch, the path of the first wrong place
+    /// (`steps[3].x`, empty for the value itself) and what is wrong.
+    pub fn check_value(&self, value: &crate::Value) -> Result<(), (String, String)> {
+        use crate::Value as V;
+        let mismatch = || {
+            Err((
+                String::new(),
+                format!("expected {self}, found {}", kind(value)),
+            ))
+        };
+        match (self, value) {
+            (Ty::Optional(_) | Ty::NoneLit, V::None) => Ok(()),
+            (Ty::Optional(inner), v) => inner.check_value(v),
+            (Ty::Bool, V::Bool(_))
+            | (Ty::Int, V::Int(_))
+            | (Ty::Float, V::Float(_))
+            | (Ty::Text, V::Text(_)) => Ok(()),
+            (Ty::List(elem), V::List(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    elem.check_value(item)
+                        .map_err(|(path, m)| (format!("[{i}]{}", dotted(&path)), m))?;
+                }
+                Ok(())
+            }
+            (Ty::Record(fields), V::Record(items)) if fields.len() == items.len() => {
+                for (f, item) in fields.iter().zip(items.iter()) {
+                    f.ty.check_value(item).map_err(|(path, m)| {
+                        let path = if path.is_empty() || path.starts_with('[') {
+                            format!("{}{path}", f.name)
+                        } else {
+                            format!("{}.{path}", f.name)
+                        };
+                        (path, m)
+                    })?;
+                }
+                Ok(())
+            }
+            _ => mismatch(),
+        }
+    }
+}
+
+/// A nested path after an index: `[2]` then `x` reads `[2].x`.
+fn dotted(path: &str) -> String {
+    if path.is_empty() || path.starts_with('[') {
+        path.to_string()
+    } else {
+        format!(".{path}")
+    }
+}
+
+fn kind(value: &crate::Value) -> &'static str {
+    use crate::Value as V;
+    match value {
+        V::None => "none",
+        V::Bool(_) => "a bool",
+        V::Int(_) => "an int",
+        V::Float(_) => "a float",
+        V::Text(_) => "text",
+        V::Regex(_) => "a regex",
+        V::List(_) => "a list",
+        V::Record(_) => "a record",
+    }
+}
+
 impl fmt::Display for Ty {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -181,25 +181,20 @@ impl Loader {
                 if let Some(&idx) = self.by_key.get(&key) {
                     return Some(idx);
                 }
-                let text = match std::fs::read(&full) {
-                    Ok(bytes) => match String::from_utf8(bytes) {
-                        Ok(t) => t,
-                        Err(e) => {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::E0020,
-                                    *span,
-                                    format!(
-                                        "`{path}` is not valid UTF-8 (at byte {})",
-                                        e.utf8_error().valid_up_to()
-                                    ),
-                                )
-                                .help("save the file as UTF-8"),
-                            );
-                            return None;
-                        }
-                    },
-                    Err(e) => {
+                let text = match read_source(&full) {
+                    Ok(t) => t,
+                    Err(SourceError::NotUtf8(at)) => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::E0020,
+                                *span,
+                                format!("`{path}` is not valid UTF-8 (at byte {at})"),
+                            )
+                            .help("save the file as UTF-8"),
+                        );
+                        return None;
+                    }
+                    Err(SourceError::Unreadable(e)) => {
                         self.diags.push(
                             Diagnostic::new(
                                 Code::E0020,
@@ -240,4 +235,39 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Largest spec or imported file read, in bytes: a spec is text written by people.
+pub const MAX_SOURCE_BYTES: u64 = 16 << 20;
+
+/// Why a source file could not be read.
+pub enum SourceError {
+    /// The operating system's reason, or why the file is refused.
+    Unreadable(String),
+    /// The byte offset of the first invalid UTF-8 sequence.
+    NotUtf8(usize),
+}
+
+/// Reads a spec or an imported file: only a regular file of at most [`MAX_SOURCE_BYTES`], in
+/// UTF-8. A device such as `/dev/zero` or `/dev/urandom` would otherwise be read until memory
+/// runs out, or forever.
+pub fn read_source(path: &Path) -> Result<String, SourceError> {
+    use std::io::Read;
+    let unreadable = |e: &dyn std::fmt::Display| SourceError::Unreadable(e.to_string());
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(&e))?;
+    if !meta.is_file() {
+        return Err(unreadable(&"not a regular file"));
+    }
+    let file = std::fs::File::open(path).map_err(|e| unreadable(&e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SOURCE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| unreadable(&e))?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(unreadable(&format_args!(
+            "larger than {} MiB, the most a spec file may be",
+            MAX_SOURCE_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| SourceError::NotUtf8(e.utf8_error().valid_up_to()))
 }

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use reward::scoring::{compile_file, on_big_stack, show_value, Spec};
-use reward::testing::run_tests;
-use reward_runtime::decode::decode_row;
+use reward::{compile, Options, Source, Spec};
 use reward_runtime::driver::{self, DriverOptions};
 
 #[derive(Parser)]
@@ -136,16 +134,16 @@ fn main() -> ExitCode {
         Command::Check { specs, timings } => {
             let mut ok = true;
             for spec in &specs {
-                match compile_file(spec, &[]) {
+                match compile(Source::file(spec), &interpreter()) {
                     Ok(s) => {
                         eprintln!(
                             "{}: ok ({} terms, {} tests)",
                             spec.display(),
-                            s.program.terms.len(),
-                            s.program.tests.len()
+                            s.terms().len(),
+                            s.tests().len()
                         );
                         if timings {
-                            match phase_timings(spec, &s) {
+                            match phase_timings(spec) {
                                 Ok(line) => outln!("{line}"),
                                 Err(e) => {
                                     eprintln!("error: {e}");
@@ -169,7 +167,7 @@ fn main() -> ExitCode {
         Command::Test { specs } => {
             let mut ok = true;
             for path in &specs {
-                let spec = match compile_file(path, &[]) {
+                let spec = match compile(Source::file(path), &interpreter()) {
                     Ok(s) => s,
                     Err(diags) => {
                         eprint!("{diags}");
@@ -177,14 +175,7 @@ fn main() -> ExitCode {
                         continue;
                     }
                 };
-                let Some(report) = on_big_stack(|| run_tests(&spec)) else {
-                    eprintln!(
-                        "error: internal error while running the tests of {}",
-                        path.display()
-                    );
-                    ok = false;
-                    continue;
-                };
+                let report = spec.run_tests();
                 out!("{}", report.output);
                 outln!(
                     "{}: {} passed, {} failed",
@@ -210,7 +201,11 @@ fn main() -> ExitCode {
             engine,
             steps,
         } => {
-            let spec = match compile_scoring_spec(&spec, &params) {
+            let engine = match engine {
+                Engine::Jit => reward::Engine::Jit,
+                Engine::Interp => reward::Engine::Interpreter,
+            };
+            let spec = match compile_scoring_spec(&spec, &params, engine) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
@@ -236,29 +231,14 @@ fn main() -> ExitCode {
                 progress: !no_progress && io::stderr().is_terminal(),
                 ..DriverOptions::default()
             };
-            let interp = spec.interpreter();
-            let jit;
-            let backend: &dyn reward::backend::Backend = match engine {
-                Engine::Interp => &interp,
-                Engine::Jit => match reward::jit::compile(&spec.program) {
-                    Ok(program) => {
-                        jit = program;
-                        &jit
-                    }
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return ExitCode::from(1);
-                    }
-                },
-            };
-            let result = if spec.program.group.is_some() {
+            let result = if spec.has_groups() {
                 // Group-level terms need every row of a group: the whole input first.
                 driver::run_all(reader, writer, &opts, |lines| {
-                    spec.score_all(backend, lines, steps)
+                    spec.score_lines(lines, steps)
                 })
             } else {
                 driver::run(reader, writer, &opts, |line_no, line| {
-                    spec.score_line_with(backend, line_no, line, steps)
+                    spec.score_line(line_no, line, steps)
                 })
             };
             match result {
@@ -285,13 +265,11 @@ fn main() -> ExitCode {
             row,
             params,
         } => {
-            let spec = match compile_scoring_spec(&spec, &params) {
+            let spec = match compile_scoring_spec(&spec, &params, reward::Engine::Interpreter) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            match on_big_stack(|| explain(&spec, &input, row))
-                .unwrap_or_else(|| Err("internal error while explaining this row".into()))
-            {
+            match explain(&spec, &input, row) {
                 Ok(text) => {
                     out!("{text}");
                     ExitCode::SUCCESS
@@ -308,11 +286,11 @@ fn main() -> ExitCode {
             params,
             runtime,
         } => {
-            let spec = match compile_scoring_spec(&spec, &params) {
+            let spec = match compile_scoring_spec(&spec, &params, reward::Engine::Interpreter) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            match build_library(&spec, &output, runtime.as_deref()) {
+            match spec.build_library(&output, runtime.as_deref()) {
                 Ok(header) => {
                     eprintln!("wrote {} and {}", output.display(), header.display());
                     ExitCode::SUCCESS
@@ -343,15 +321,17 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
-            let rm = match reward::import_rm::parse(&text) {
-                Ok(rm) => rm,
+            let spec = match reward::import_reward_machine(
+                &text,
+                &file.display().to_string(),
+                compat_original,
+            ) {
+                Ok(spec) => spec,
                 Err(e) => {
                     eprintln!("error: {}: {e}", file.display());
                     return ExitCode::from(1);
                 }
             };
-            let spec =
-                reward::import_rm::to_spec(&rm, &file.display().to_string(), compat_original);
             match output {
                 Some(path) => {
                     if let Err(e) = std::fs::write(&path, spec) {
@@ -364,18 +344,18 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Automata { spec } => {
-            let spec = match compile_with_params(&spec, &[]) {
+            let spec = match compile_with_params(&spec, &[], reward::Engine::Interpreter) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
             automata(&spec)
         }
         Command::Ir { spec, params } => {
-            let spec = match compile_with_params(&spec, &params) {
+            let spec = match compile_with_params(&spec, &params, reward::Engine::Interpreter) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            out!("{}", reward::ir::print_program(&spec.program));
+            out!("{}", spec.ir_text());
             ExitCode::SUCCESS
         }
     }
@@ -384,105 +364,59 @@ fn main() -> ExitCode {
 /// One line per `ltl` formula: its atoms, the states of its minimal DFA (or why it has none)
 /// and the median construction time over 5 runs.
 fn automata(spec: &Spec) -> ExitCode {
-    use reward::ir::ExprKind;
-    use reward_runtime::ltl::decode_nodes;
-    let mut seen: Vec<String> = Vec::new();
-    for term in &spec.program.terms {
-        let ExprKind::Call(id, args) = &term.body.expr.kind else {
-            continue;
+    for a in spec.automata(5) {
+        let states = match &a.states {
+            Ok(n) => format!("{n} states"),
+            Err(why) => format!("no automaton: {why}"),
         };
-        if !reward_runtime::builtins::BUILTINS[*id]
-            .name
-            .starts_with("ltl_")
-        {
-            continue;
-        }
-        let Some(ExprKind::Const(reward_runtime::Value::Record(table))) =
-            args.first().map(|a| &a.kind)
-        else {
-            continue;
-        };
-        let name = table[0].as_text().to_string();
-        if seen.contains(&name) {
-            continue;
-        }
-        seen.push(name.clone());
-        let Ok(nodes) = decode_nodes(&table[1]) else {
-            continue;
-        };
-        let atoms = reward_runtime::ltl::atom_count(&nodes);
-        let mut times = Vec::new();
-        let mut states = String::new();
-        for _ in 0..5 {
-            let t = std::time::Instant::now();
-            let built = reward::automaton::build(&nodes, atoms);
-            times.push(t.elapsed().as_secs_f64() * 1e3);
-            states = match built {
-                Ok(d) => format!("{} states", d.states()),
-                Err(reward::automaton::TooBig::Atoms(n)) => format!(
-                    "no automaton: {n} atoms (at most {})",
-                    reward::automaton::MAX_ATOMS
-                ),
-                Err(reward::automaton::TooBig::States) => format!(
-                    "no automaton: more than {} states",
-                    reward::automaton::MAX_STATES
-                ),
-            };
-        }
-        times.sort_by(f64::total_cmp);
         outln!(
-            "{name}: {atoms} atoms, {} formula nodes, {states}, built in {:.3} ms",
-            nodes.len(),
-            times[2]
+            "{}: {} atoms, {} formula nodes, {states}, built in {:.3} ms",
+            a.formula,
+            a.atoms,
+            a.nodes,
+            a.build_ms
         );
     }
     ExitCode::SUCCESS
 }
 
 /// Median wall time of parse + check and of JIT compilation, over 10 runs each.
-fn phase_timings(path: &Path, spec: &Spec) -> Result<String, String> {
+fn phase_timings(path: &Path) -> Result<String, String> {
     use std::time::Instant;
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut front = Vec::new();
-    let mut jit = Vec::new();
+    let mut total = Vec::new();
     for _ in 0..10 {
         let t = Instant::now();
-        reward::scoring::compile_source(&path.display().to_string(), &text, &dir, &[])?;
+        compile(Source::file(path), &interpreter()).map_err(|e| e.to_string())?;
         front.push(t.elapsed().as_secs_f64() * 1e3);
         let t = Instant::now();
-        reward::jit::compile(&spec.program).map_err(|e| e.to_string())?;
-        jit.push(t.elapsed().as_secs_f64() * 1e3);
+        compile(Source::file(path), &Options::default()).map_err(|e| e.to_string())?;
+        total.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    let (f, j) = (median(front), median(jit));
+    let (f, t) = (median(front), median(total));
     Ok(format!(
-        "{}: parse+check {f:.2} ms, jit {j:.2} ms, total {:.2} ms",
+        "{}: parse+check {f:.2} ms, jit {:.2} ms, total {t:.2} ms",
         path.display(),
-        f + j
+        (t - f).max(0.0)
     ))
 }
 
-fn build_library(spec: &Spec, output: &Path, runtime: Option<&Path>) -> Result<PathBuf, String> {
-    let object = reward::aot::object_file(spec)?;
-    let runtime = reward::aot::find_runtime(runtime)?;
-    reward::aot::link(&object, &runtime, output)?;
-    let stem = output
-        .file_stem()
-        .map_or("libreward".into(), |s| s.to_string_lossy().into_owned());
-    let header = output.with_file_name(format!("{stem}.h"));
-    std::fs::write(&header, reward::aot::header(spec, &stem))
-        .map_err(|e| format!("cannot write {}: {e}", header.display()))?;
-    Ok(header)
+fn interpreter() -> Options {
+    Options::default().engine(reward::Engine::Interpreter)
 }
 
 /// Compiles a spec that can score rollouts (not a library of functions).
-fn compile_scoring_spec(path: &Path, params: &[String]) -> Result<Spec, ExitCode> {
-    let spec = compile_with_params(path, params)?;
-    if spec.program.score.is_none() {
+fn compile_scoring_spec(
+    path: &Path,
+    params: &[String],
+    engine: reward::Engine,
+) -> Result<Spec, ExitCode> {
+    let spec = compile_with_params(path, params, engine)?;
+    if !spec.can_score() {
         eprintln!(
             "error: {} has no `score`: it is a library of functions (import it with `use \"{}\"`), not a reward to run",
             path.display(),
@@ -493,18 +427,22 @@ fn compile_scoring_spec(path: &Path, params: &[String]) -> Result<Spec, ExitCode
     Ok(spec)
 }
 
-fn compile_with_params(path: &Path, params: &[String]) -> Result<Spec, ExitCode> {
-    let mut overrides = Vec::new();
+fn compile_with_params(
+    path: &Path,
+    params: &[String],
+    engine: reward::Engine,
+) -> Result<Spec, ExitCode> {
+    let mut options = Options::default().engine(engine);
     for p in params {
         match p.split_once('=') {
-            Some((k, v)) => overrides.push((k.trim().to_string(), v.to_string())),
+            Some((k, v)) => options = options.param(k.trim(), v),
             None => {
                 eprintln!("error: `--param {p}` must have the form NAME=VALUE");
                 return Err(ExitCode::from(1));
             }
         }
     }
-    compile_file(path, &overrides).map_err(|diags| {
+    compile(Source::file(path), &options).map_err(|diags| {
         eprint!("{diags}");
         ExitCode::from(1)
     })
@@ -518,113 +456,50 @@ fn open_input(input: &str) -> io::Result<Box<dyn BufRead>> {
     }
 }
 
-/// Every term of one rollout, with its value, for a person to read.
-/// The values of row `row` of a `group by` spec: its group is every row of the input with the
-/// same key, so the whole input is scored.
-fn group_row(
-    spec: &Spec,
-    interp: &reward::interp::Interpreter<'_>,
-    input: &str,
-    row: u64,
-    value: reward_runtime::Value,
-) -> Result<Result<Vec<reward_runtime::Value>, reward::interp::RuntimeError>, String> {
-    let reader = open_input(input).map_err(|e| format!("cannot read `{input}`: {e}"))?;
-    let mut inputs = Vec::new();
-    let mut position = None;
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| format!("line {}: {e}", i + 1))?;
-        if i as u64 + 1 == row {
-            position = Some(inputs.len());
-            inputs.push(value.clone());
-        } else if let Ok(v) = decode_row(&line, spec.input_type()) {
-            inputs.push(v);
-        }
-    }
-    let position = position.ok_or_else(|| format!("there is no row {row}"))?;
-    Ok(spec.eval_batch(interp, &inputs).swap_remove(position))
-}
-
+/// Every term of one rollout, with its value, for a person to read. For a `group by` spec,
+/// its group is every row of the input with the same key, so the whole input is read.
 fn explain(spec: &Spec, input: &str, row: u64) -> Result<String, String> {
-    use std::fmt::Write as _;
     let mut reader = open_input(input).map_err(|e| format!("cannot read `{input}`: {e}"))?;
     let mut buf = Vec::new();
     let mut line_no = 0u64;
+    let mut rows = Vec::new();
+    let mut index = None;
     loop {
         buf.clear();
         let n = reader
             .read_until(b'\n', &mut buf)
             .map_err(|e| e.to_string())?;
         if n == 0 {
-            return Err(format!(
-                "`{input}` has {line_no} lines; there is no row {row}"
-            ));
+            break;
         }
         line_no += 1;
         if line_no == row {
-            break;
-        }
-    }
-    let line = String::from_utf8(buf).map_err(|e| {
-        format!(
-            "line {row} is not valid UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
-    })?;
-    let line = line.trim_end_matches(['\n', '\r']);
-    let value = decode_row(line, spec.input_type()).map_err(|e| format!("line {row}: {e}"))?;
-    let interp = spec.interpreter();
-    let mut out = String::new();
-    let _ = writeln!(out, "row {row}");
-    if let Some(input_ty) = &spec.program.input {
-        if let (reward_runtime::Value::Record(values), reward_runtime::Ty::Record(fields)) =
-            (&value, input_ty)
-        {
-            let _ = writeln!(out, "input:");
-            for (v, f) in values.iter().zip(fields.iter()) {
-                let _ = writeln!(out, "  {:<24} = {}", f.name, show_value(v, &f.ty));
+            let line = std::str::from_utf8(&buf).map_err(|e| {
+                format!(
+                    "line {row} is not valid UTF-8 (invalid byte at offset {})",
+                    e.valid_up_to()
+                )
+            })?;
+            let decoded = spec
+                .row_from_json(line.trim_end_matches(['\n', '\r']))
+                .map_err(|e| format!("line {row}: {e}"))?;
+            index = Some(rows.len());
+            rows.push(decoded);
+            if !spec.has_groups() {
+                break;
+            }
+        } else if spec.has_groups() {
+            if let Ok(line) = std::str::from_utf8(&buf) {
+                if let Ok(r) = spec.row_from_json(line.trim_end_matches(['\n', '\r'])) {
+                    rows.push(r);
+                }
             }
         }
     }
-    let result = if spec.program.group.is_some() {
-        group_row(spec, &interp, input, row, value.clone())?
-    } else {
-        interp.eval_row(&value)
+    let Some(index) = index else {
+        return Err(format!(
+            "`{input}` has {line_no} lines; there is no row {row}"
+        ));
     };
-    match result {
-        Ok(values) => {
-            let _ = writeln!(out, "terms:");
-            for (id, term) in spec.program.terms.iter().enumerate() {
-                let marker = if term.in_breakdown {
-                    ""
-                } else {
-                    "  (not in the breakdown)"
-                };
-                let _ = writeln!(
-                    out,
-                    "  {:<9} {:<24} = {}{marker}",
-                    term.kind.keyword(),
-                    term.name,
-                    show_value(&values[id], &term.ty)
-                );
-            }
-            if let Some(score) = spec.program.score {
-                let _ = writeln!(
-                    out,
-                    "score = {}",
-                    show_value(&values[score], &spec.program.terms[score].ty)
-                );
-            }
-            Ok(out)
-        }
-        Err(e) => {
-            let term = e.term.map_or(String::new(), |t| {
-                format!(" while computing `{}`", spec.program.terms[t].name)
-            });
-            Err(format!(
-                "line {row} could not be scored{term}: {} (at {})",
-                e.message,
-                spec.locate(&e)
-            ))
-        }
-    }
+    spec.explain(&rows, index, row)
 }

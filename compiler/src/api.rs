@@ -1,0 +1,708 @@
+//! The front door: compile a spec once, then score rows, run its tests, monitor an episode or
+//! build a shared library — everything a program needs, behind one type, [`Spec`].
+//!
+//! Every engine computes the same values: the interpreter defines them, the JIT (the default)
+//! reproduces them bit for bit. A row that cannot be scored is a [`RowError`] for that row
+//! alone; nothing a row contains can panic, abort or exhaust the caller.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use reward_runtime::decode::{decode_json, decode_row, DecodeError};
+use reward_runtime::output::{number_json, record_json, runtime_error_json};
+use reward_runtime::{Ty, Value};
+
+use crate::backend::Backend;
+use crate::diag::{render, Diagnostic, SourceMap};
+use crate::interp::RuntimeError;
+use crate::ir::TermKind;
+use crate::jit::JitProgram;
+use crate::monitor::{Monitor, MonitorError};
+use crate::scoring::{self, CompileFailure};
+use crate::testing::TestReport;
+
+/// Which engine scores rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// Native code compiled with Cranelift when the spec is compiled.
+    #[default]
+    Jit,
+    /// The reference interpreter: the meaning of the language.
+    Interpreter,
+}
+
+impl Engine {
+    /// `"jit"` or `"interp"`, as the CLI's `--engine` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Jit => "jit",
+            Engine::Interpreter => "interp",
+        }
+    }
+
+    /// The engine named `jit` or `interp` (`interpreter` is accepted too).
+    pub fn from_name(name: &str) -> Option<Engine> {
+        match name {
+            "jit" => Some(Engine::Jit),
+            "interp" | "interpreter" => Some(Engine::Interpreter),
+            _ => None,
+        }
+    }
+}
+
+/// How to compile a spec: param overrides and the engine.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `(name, value)` pairs, each value written as on the command line (`--param name=value`):
+    /// JSON for lists and records, plain text accepted for `text` params.
+    pub params: Vec<(String, String)>,
+    pub engine: Engine,
+    /// Worker threads for [`Spec::score_batch`]; `None`: one per core.
+    pub threads: Option<usize>,
+}
+
+impl Options {
+    /// Sets a param, as `--param name=value` does.
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Options {
+        self.params.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn engine(mut self, engine: Engine) -> Options {
+        self.engine = engine;
+        self
+    }
+
+    pub fn threads(mut self, threads: usize) -> Options {
+        self.threads = Some(threads);
+        self
+    }
+}
+
+/// Where a spec comes from: a file (its imports are relative to its directory) or text.
+#[derive(Clone, Debug)]
+pub enum Source {
+    File(PathBuf),
+    Text {
+        /// The name diagnostics show for it.
+        name: String,
+        text: String,
+        /// The directory its `use "./file"` imports are relative to.
+        dir: PathBuf,
+    },
+}
+
+impl Source {
+    pub fn file(path: impl Into<PathBuf>) -> Source {
+        Source::File(path.into())
+    }
+
+    /// Spec text named `<spec>`, with imports relative to the working directory.
+    pub fn text(text: impl Into<String>) -> Source {
+        Source::Text {
+            name: "<spec>".into(),
+            text: text.into(),
+            dir: PathBuf::from("."),
+        }
+    }
+}
+
+/// Compiles a spec. On failure, every diagnostic of the spec.
+///
+/// ```
+/// let spec = reward::compile(
+///     reward::Source::text("input { completion: text }\nscore = len(completion) / 10"),
+///     &reward::Options::default(),
+/// )?;
+/// let row = spec.row_from_json(r#"{"completion": "hello"}"#)?;
+/// assert_eq!(spec.score(&row)?.score(), 0.5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn compile(source: Source, options: &Options) -> Result<Spec, Diagnostics> {
+    let compiled = match &source {
+        Source::File(path) => scoring::compile_file_detailed(path, &options.params),
+        Source::Text { name, text, dir } => {
+            scoring::compile_source_detailed(name, text, dir, &options.params)
+        }
+    }
+    .map_err(Diagnostics::from_failure)?;
+    let compiled = Arc::new(compiled);
+    let jit = match options.engine {
+        Engine::Interpreter => None,
+        Engine::Jit => Some(Arc::new(crate::jit::compile(&compiled.program).map_err(
+            |e| Diagnostics::plain(&source_name(&source), format!("internal error: {e}")),
+        )?)),
+    };
+    let pool = match options.threads {
+        None => None,
+        Some(0) => {
+            return Err(Diagnostics::plain(
+                &source_name(&source),
+                "threads must be at least 1".into(),
+            ))
+        }
+        Some(n) => Some(Arc::new(
+            worker_pool(n).map_err(|e| Diagnostics::plain(&source_name(&source), e))?,
+        )),
+    };
+    let breakdown = compiled
+        .program
+        .terms
+        .iter()
+        .enumerate()
+        .filter(|(id, t)| t.in_breakdown && Some(*id) != compiled.program.score)
+        .map(|(id, t)| (id, Arc::<str>::from(t.name.as_str())))
+        .collect();
+    Ok(Spec {
+        compiled,
+        jit,
+        engine: options.engine,
+        pool,
+        breakdown,
+    })
+}
+
+fn source_name(source: &Source) -> String {
+    match source {
+        Source::File(path) => path.display().to_string(),
+        Source::Text { name, .. } => name.clone(),
+    }
+}
+
+/// Every problem of a spec that did not compile. `Display` prints them exactly as
+/// `reward check` does.
+#[derive(Clone, Debug)]
+pub struct Diagnostics {
+    problems: Vec<Problem>,
+    rendered: String,
+}
+
+/// One diagnostic: a stable code, the message, where it is (1-based line and column, in
+/// characters) and what to write instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// `E0002`…; `None` for a problem outside the spec's text (a file that cannot be read).
+    pub code: Option<String>,
+    pub message: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    /// The text under the span.
+    pub label: String,
+    pub help: Option<String>,
+    /// This problem alone, rendered as the CLI prints it.
+    pub rendered: String,
+}
+
+impl Diagnostics {
+    fn from_failure(f: CompileFailure) -> Diagnostics {
+        let problems = f
+            .diagnostics
+            .iter()
+            .map(|d| problem(&f.sources, d))
+            .collect::<Vec<_>>();
+        if problems.is_empty() {
+            return Diagnostics {
+                problems: vec![Problem::outside("", f.rendered.trim_end())],
+                rendered: f.rendered,
+            };
+        }
+        Diagnostics {
+            problems,
+            rendered: f.rendered,
+        }
+    }
+
+    fn plain(file: &str, message: String) -> Diagnostics {
+        Diagnostics {
+            rendered: format!("error: {message}\n"),
+            problems: vec![Problem::outside(file, &message)],
+        }
+    }
+
+    /// The problems, in the order of their place in the sources.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// All of them as the CLI prints them, with the closing count line.
+    pub fn rendered(&self) -> &str {
+        &self.rendered
+    }
+}
+
+impl Problem {
+    fn outside(file: &str, message: &str) -> Problem {
+        Problem {
+            code: None,
+            message: message.trim_start_matches("error: ").to_string(),
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            end_line: 0,
+            end_column: 0,
+            label: String::new(),
+            help: None,
+            rendered: format!("{message}\n"),
+        }
+    }
+}
+
+fn problem(sources: &SourceMap, d: &Diagnostic) -> Problem {
+    let (line, column) = sources.line_col(d.span);
+    let end = crate::diag::Span::new(d.span.file, d.span.end as usize, d.span.end as usize);
+    let (end_line, end_column) = sources.line_col(end);
+    Problem {
+        code: Some(d.code.to_string()),
+        message: d.message.clone(),
+        file: sources.name(d.span.file).to_string(),
+        line,
+        column,
+        end_line,
+        end_column,
+        label: d.label.clone(),
+        help: d.help.clone(),
+        rendered: render(sources, std::slice::from_ref(d)),
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.rendered)
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// A compiled spec, ready to score. Cheap to clone and safe to share between threads.
+#[derive(Clone)]
+pub struct Spec {
+    compiled: Arc<scoring::Spec>,
+    jit: Option<Arc<JitProgram>>,
+    engine: Engine,
+    pool: Option<Arc<rayon::ThreadPool>>,
+    /// The terms of the output record's `terms`, in order (term id, name).
+    breakdown: Vec<(usize, Arc<str>)>,
+}
+
+/// A rollout that matches the spec's input schema (built by [`Spec::row_from_json`] and its
+/// siblings, which check it).
+#[derive(Clone, Debug)]
+pub struct Row(Value);
+
+impl Row {
+    pub fn value(&self) -> &Value {
+        &self.0
+    }
+}
+
+/// The result of scoring one row: the score and every term of the breakdown.
+#[derive(Clone, Debug)]
+pub struct Scored {
+    score: Value,
+    terms: Vec<(Arc<str>, Value)>,
+}
+
+impl Scored {
+    /// The score as a float (a bool score is 0 or 1; a spec without `score` gives NaN).
+    pub fn score(&self) -> f64 {
+        match &self.score {
+            Value::Float(_) | Value::Int(_) | Value::Bool(_) => self.score.as_f64(),
+            _ => f64::NAN,
+        }
+    }
+
+    /// The score's value as the spec computed it (a bool, an int or a float).
+    pub fn score_value(&self) -> &Value {
+        &self.score
+    }
+
+    /// The named terms of the breakdown, in the order of the output record.
+    pub fn terms(&self) -> &[(Arc<str>, Value)] {
+        &self.terms
+    }
+
+    /// A term's value by name.
+    pub fn term(&self, name: &str) -> Option<&Value> {
+        self.terms
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// `{"score": …, "terms": {…}}`, exactly the line `reward score` prints.
+    pub fn to_json(&self) -> String {
+        record_json(&self.score, self.terms.iter().map(|(n, v)| (&**n, v)))
+    }
+}
+
+/// Why one row could not be scored: the message, and the input field or the term at fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    pub message: String,
+    /// The input field, as a path (`steps[3].x`), for a row that does not match the schema.
+    pub field: Option<String>,
+    /// The term being computed, for an error while scoring.
+    pub term: Option<String>,
+    /// Where in the spec (`file:line:col`), for an error while scoring.
+    pub at: Option<String>,
+}
+
+impl RowError {
+    fn decode(e: DecodeError) -> RowError {
+        RowError {
+            message: e.message,
+            field: (!e.path.is_empty()).then_some(e.path),
+            term: None,
+            at: None,
+        }
+    }
+
+    /// The error record `reward score` prints for this row at `line` (1-based).
+    pub fn to_json(&self, line: u64) -> String {
+        match &self.at {
+            Some(at) => runtime_error_json(line, &self.message, self.term.as_deref(), at),
+            None => reward_runtime::driver::error_json(line, &self.message, self.field.as_deref()),
+        }
+    }
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(field) = &self.field {
+            write!(f, "field `{field}`: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(term) = &self.term {
+            write!(f, " (while computing `{term}`")?;
+            if let Some(at) = &self.at {
+                write!(f, " at {at}")?;
+            }
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RowError {}
+
+/// A term of the spec as programs see it.
+#[derive(Clone, Debug)]
+pub struct TermInfo {
+    pub name: String,
+    /// The keyword that defined it: `let`, `rule`, `score`, `rubric`, `machine`, `ltl`, …
+    pub kind: &'static str,
+    pub ty: Ty,
+    /// In the output record's breakdown.
+    pub in_breakdown: bool,
+}
+
+/// A param with the value the spec was compiled with.
+#[derive(Clone, Debug)]
+pub struct ParamInfo {
+    pub name: String,
+    pub ty: Ty,
+    /// The value as JSON (as `--param` takes it).
+    pub value: serde_json::Value,
+}
+
+/// Workers with a stack deep enough for any spec the compiler accepts.
+const WORKER_STACK_BYTES: usize = 64 << 20;
+
+fn worker_pool(threads: usize) -> Result<rayon::ThreadPool, String> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .stack_size(WORKER_STACK_BYTES)
+        .thread_name(|i| format!("reward-api-{i}"))
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))
+}
+
+/// The process-wide pool of specs compiled without a thread count.
+fn shared_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+        worker_pool(n).ok()
+    })
+    .as_ref()
+}
+
+impl Spec {
+    /// The engine that scores rows.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Whether the spec has a `score` (a file of functions only has none, and cannot score).
+    pub fn can_score(&self) -> bool {
+        self.compiled.program.score.is_some()
+    }
+
+    /// Whether the spec has a `group by` block (its group terms need every row of a group:
+    /// score such rows together with [`Spec::score_batch`]).
+    pub fn has_groups(&self) -> bool {
+        self.compiled.program.group.is_some()
+    }
+
+    /// The rollout schema: a record type (empty for a spec without an `input` block).
+    pub fn input_schema(&self) -> &Ty {
+        self.compiled.input_type()
+    }
+
+    /// Every term, in source order.
+    pub fn terms(&self) -> Vec<TermInfo> {
+        self.compiled
+            .program
+            .terms
+            .iter()
+            .filter(|t| !t.name.contains('#') && t.kind != TermKind::GroupAggregate)
+            .map(|t| TermInfo {
+                name: t.name.clone(),
+                kind: t.kind.keyword(),
+                ty: t.ty.clone(),
+                in_breakdown: t.in_breakdown,
+            })
+            .collect()
+    }
+
+    /// The names of the spec's `test` blocks.
+    pub fn tests(&self) -> Vec<&str> {
+        self.compiled
+            .program
+            .tests
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect()
+    }
+
+    /// The names of the output record's `terms`, in order.
+    pub fn breakdown(&self) -> impl Iterator<Item = &str> {
+        self.breakdown.iter().map(|(_, n)| &**n)
+    }
+
+    /// The params with the values compiled in.
+    pub fn params(&self) -> Vec<ParamInfo> {
+        self.compiled
+            .program
+            .params
+            .iter()
+            .map(|p| ParamInfo {
+                name: p.name.clone(),
+                ty: p.ty.clone(),
+                value: scoring::value_json(&p.value, &p.ty),
+            })
+            .collect()
+    }
+
+    /// A row from one JSON object (a line of a JSON Lines file).
+    pub fn row_from_json(&self, line: &str) -> Result<Row, RowError> {
+        decode_row(line, self.input_schema())
+            .map(Row)
+            .map_err(RowError::decode)
+    }
+
+    /// A row from a parsed JSON object.
+    pub fn row_from_json_value(&self, value: &serde_json::Value) -> Result<Row, RowError> {
+        decode_json(value, self.input_schema())
+            .map(Row)
+            .map_err(RowError::decode)
+    }
+
+    /// A row from a value built by the caller: checked against the input schema (a float column
+    /// holds `Value::Float`, an int column `Value::Int`, an absent optional `Value::None`).
+    pub fn row(&self, value: Value) -> Result<Row, RowError> {
+        match self.input_schema().check_value(&value) {
+            Ok(()) => Ok(Row(value)),
+            Err((path, message)) => Err(RowError {
+                message,
+                field: (!path.is_empty()).then_some(path),
+                term: None,
+                at: None,
+            }),
+        }
+    }
+
+    fn backend(&self) -> BackendRef<'_> {
+        match &self.jit {
+            Some(jit) => BackendRef::Jit(jit),
+            None => BackendRef::Interp(self.compiled.interpreter()),
+        }
+    }
+
+    fn on_workers<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        match self.pool.as_deref().or_else(|| shared_pool()) {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
+    }
+
+    /// Scores one row. For a spec with `group by`, the row is a group of one (as in tests).
+    pub fn score(&self, row: &Row) -> Result<Scored, RowError> {
+        self.score_batch(std::slice::from_ref(row))
+            .pop()
+            .unwrap_or_else(|| Err(internal("row not scored")))
+    }
+
+    /// Scores rows in parallel, one result per row in order; `group by` groups are formed over
+    /// this batch.
+    pub fn score_batch(&self, rows: &[Row]) -> Vec<Result<Scored, RowError>> {
+        self.on_workers(|| {
+            let backend = self.backend();
+            let inputs: Vec<Value> = rows.iter().map(|r| r.0.clone()).collect();
+            self.compiled
+                .eval_batch(backend.get(), &inputs)
+                .into_iter()
+                .map(|r| r.map(|v| self.scored(&v)).map_err(|e| self.row_error(&e)))
+                .collect()
+        })
+    }
+
+    fn scored(&self, values: &[Value]) -> Scored {
+        Scored {
+            score: self
+                .compiled
+                .program
+                .score
+                .map_or(Value::None, |id| values[id].clone()),
+            terms: self
+                .breakdown
+                .iter()
+                .map(|(id, name)| (name.clone(), values[*id].clone()))
+                .collect(),
+        }
+    }
+
+    fn row_error(&self, e: &RuntimeError) -> RowError {
+        let term = e.term.map(|t| {
+            let name = &self.compiled.program.terms[t].name;
+            // Internal parts of a machine or formula (`deliver#run`) are reported as the machine.
+            name.split('#').next().unwrap_or(name).to_string()
+        });
+        RowError {
+            message: e.message.clone(),
+            field: None,
+            term,
+            at: Some(self.compiled.locate(e)),
+        }
+    }
+
+    /// Scores JSON Lines: `(line number, text)` in, one output record per line out, exactly as
+    /// `reward score` writes them (`steps`: with each machine's per-step rewards).
+    pub fn score_lines(&self, lines: &[(u64, String)], steps: bool) -> Vec<LineOutput> {
+        self.on_workers(|| {
+            let backend = self.backend();
+            if self.has_groups() {
+                self.compiled.score_all(backend.get(), lines, steps)
+            } else {
+                use rayon::prelude::*;
+                lines
+                    .par_iter()
+                    .map(|(n, l)| self.compiled.score_line_with(backend.get(), *n, l, steps))
+                    .collect()
+            }
+        })
+    }
+
+    /// Scores one JSON line on the calling thread, as [`Spec::score_lines`] does (for drivers
+    /// that run their own workers). A `group by` spec scores it as a group of one.
+    pub fn score_line(&self, line_no: u64, line: &str, steps: bool) -> LineOutput {
+        let backend = self.backend();
+        self.compiled
+            .score_line_with(backend.get(), line_no, line, steps)
+    }
+
+    /// Runs the spec's `test` blocks (on a thread with a deep stack).
+    pub fn run_tests(&self) -> TestReport {
+        scoring::on_big_stack(|| crate::testing::run_tests(&self.compiled)).unwrap_or(TestReport {
+            passed: 0,
+            failed: 1,
+            output: "FAIL: internal error while running the tests\n".into(),
+        })
+    }
+
+    /// An online monitor of the spec's reward machines and formulas.
+    pub fn monitor(&self) -> Result<Monitor<'_>, MonitorError> {
+        Monitor::new(&self.compiled)
+    }
+
+    /// Builds a shared library with the C API at `output` (and its header beside it, which is
+    /// returned). `runtime`: the runtime's static library, found next to the program if `None`.
+    pub fn build_library(&self, output: &Path, runtime: Option<&Path>) -> Result<PathBuf, String> {
+        let object = crate::aot::object_file(&self.compiled)?;
+        let runtime = crate::aot::find_runtime(runtime)?;
+        crate::aot::link(&object, &runtime, output)?;
+        let stem = output
+            .file_stem()
+            .map_or("libreward".into(), |s| s.to_string_lossy().into_owned());
+        let header = output.with_file_name(format!("{stem}.h"));
+        std::fs::write(&header, crate::aot::header(&self.compiled, &stem))
+            .map_err(|e| format!("cannot write {}: {e}", header.display()))?;
+        Ok(header)
+    }
+
+    /// The typed IR, as `reward ir` prints it.
+    pub fn ir_text(&self) -> String {
+        crate::ir::print_program(&self.compiled.program)
+    }
+
+    /// Every term of `rows[index]` with its value, for a person to read (`reward explain`);
+    /// `line` is its line number in the input, and the other rows are its possible group
+    /// mates. Uses the interpreter.
+    pub fn explain(&self, rows: &[Row], index: usize, line: u64) -> Result<String, String> {
+        scoring::on_big_stack(|| crate::explain::explain(&self.compiled, rows, index, line))
+            .unwrap_or_else(|| Err("internal error while explaining this row".into()))
+    }
+
+    /// Each `ltl` formula's automaton: atoms, formula nodes, states (or why there is none) and
+    /// the median build time over `runs` builds.
+    pub fn automata(&self, runs: usize) -> Vec<crate::explain::AutomatonInfo> {
+        crate::explain::automata(&self.compiled, runs)
+    }
+}
+
+/// One output line of [`Spec::score_lines`].
+pub type LineOutput = reward_runtime::driver::RowOutput;
+
+fn internal(message: &str) -> RowError {
+    RowError {
+        message: format!("internal error: {message}"),
+        field: None,
+        term: None,
+        at: None,
+    }
+}
+
+enum BackendRef<'a> {
+    Jit(&'a JitProgram),
+    Interp(crate::interp::Interpreter<'a>),
+}
+
+impl BackendRef<'_> {
+    fn get(&self) -> &dyn Backend {
+        match self {
+            BackendRef::Jit(j) => *j,
+            BackendRef::Interp(i) => i,
+        }
+    }
+}
+
+/// Converts a file in the reward-machines text format into a `.reward` spec (`source_name`
+/// is quoted in its header comment; `compat_original` reproduces the original code's reward
+/// on steps no edge matches).
+pub fn import_reward_machine(
+    text: &str,
+    source_name: &str,
+    compat_original: bool,
+) -> Result<String, String> {
+    let rm = crate::import_rm::parse(text)?;
+    Ok(crate::import_rm::to_spec(&rm, source_name, compat_original))
+}
+
+/// The JSON form of a value, as output records show numbers (non-finite floats as strings).
+pub fn value_to_json(v: &Value) -> serde_json::Value {
+    number_json(v)
+}
