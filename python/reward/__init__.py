@@ -276,7 +276,7 @@ class Reward:
     def _rows(self, rows: Any) -> Any:
         from ._columns import as_rows
 
-        return as_rows(rows, list(self.input_schema))
+        return as_rows(rows, self.input_schema)
 
     def _run(self, rows: Any, strict: bool):
         if not self._spec.can_score:

@@ -1,0 +1,231 @@
+"""The core API: compile, score, breakdown, errors, layouts, threads, pickling — checked
+against `reward score` on the same rows."""
+
+import concurrent.futures
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import reward
+from conftest import EXAMPLES, example_specs, read_rows
+
+
+@pytest.mark.parametrize("spec", example_specs(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("engine", ["jit", "interp"])
+def test_records_identical_to_cli(spec, engine, cli):
+    """Each example's rows give the records `reward score` prints, byte for byte."""
+    status, expected, stderr = cli("score", spec, spec.with_suffix(".jsonl"), "--engine", engine)
+    assert status in (0, 2), stderr
+    r = reward.compile(spec, engine=engine)
+    with open(spec.with_suffix(".jsonl"), encoding="utf-8") as f:
+        text = f.read()
+    assert r.score_jsonl(text) == expected
+    got = r.score_json(read_rows(spec))
+    for g, e in zip(got, expected, strict=True):
+        if '"error"' in e and '"term"' not in e:
+            # A row that does not fit the schema: same field, message in Python's words.
+            assert json.loads(g)["error"].get("field") == json.loads(e)["error"].get("field")
+        else:
+            assert g == e
+
+
+@pytest.mark.parametrize("spec", example_specs(), ids=lambda p: p.stem)
+def test_scores_match_records(spec):
+    r = reward.compile(spec)
+    rows = read_rows(spec)
+    scores = r.score(rows)
+    assert scores.dtype == np.float64 and scores.shape == (len(rows),)
+    for s, record in zip(scores, r.score_json(rows)):
+        rec = json.loads(record)
+        if "error" in rec:
+            assert math.isnan(s)
+        else:
+            want = rec["score"]  # a number, a bool, null (none) or "NaN"/"inf"/"-inf"
+            want = math.nan if want is None else float(want)
+            assert s == want or (math.isnan(s) and math.isnan(want))
+
+
+def test_engines_agree_bit_for_bit():
+    for spec in example_specs():
+        rows = read_rows(spec)
+        a = reward.compile(spec, engine="jit").score(rows)
+        b = reward.compile(spec, engine="interp").score(rows)
+        assert a.tobytes() == b.tobytes(), spec.name
+
+
+R1 = EXAMPLES / "r1_zero.reward"
+GOOD = "<think>\n2+2\n</think>\n<answer>\n4\n</answer>"
+
+
+def test_layouts_give_the_same_scores():
+    pa = pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    r = reward.compile(R1)
+    rows = read_rows(R1)
+    expected = r.score(rows)
+    columns = {k: [row.get(k) for row in rows] for k in r.input_schema}
+    table = pa.Table.from_pylist(rows)
+    for layout in (columns, table, table.to_batches()[0], pd.DataFrame(rows), tuple(rows)):
+        assert r.score(layout).tobytes() == expected.tobytes(), type(layout)
+
+
+def test_breakdown_columns():
+    r = reward.compile(R1)
+    out = r.breakdown([{"completion": GOOD, "solution": "4"}, {"completion": 5, "solution": "4"}])
+    assert list(out) == ["score", *r.terms, "error"]
+    assert out["score"][0] == 3.0 and math.isnan(out["score"][1])
+    assert out["correct"] == [True, None]
+    assert out["error"][0] is None
+    assert "row" not in out["error"][1] and "completion" in out["error"][1]
+
+
+@pytest.mark.parametrize(
+    "row, field",
+    [
+        ({"completion": 3, "solution": "4"}, "completion"),
+        ({"completion": None, "solution": "4"}, "completion"),
+        ({"completion": float("nan"), "solution": "4"}, "completion"),
+        ({"solution": "4"}, "completion"),
+        ({"completion": GOOD, "solution": ["4"]}, "solution"),
+        ({"completion": GOOD, "solution": "4", "problem_id": 7}, "problem_id"),
+        ({"completion": b"bytes", "solution": "4"}, "completion"),
+    ],
+)
+def test_bad_rows_are_row_errors(row, field):
+    r = reward.compile(R1)
+    rows = [{"completion": GOOD, "solution": "4"}, row, {"completion": GOOD, "solution": "4"}]
+    scores = r.score(rows)
+    assert scores[0] == 3.0 and scores[2] == 3.0 and math.isnan(scores[1])
+    err = r.errors(rows)[1]
+    assert err["row"] == 1 and err["field"] == field
+    with pytest.raises(reward.RowError) as info:
+        r.score(rows, strict=True)
+    assert info.value.row == 1 and info.value.field == field
+    assert isinstance(info.value, ValueError)
+
+
+def test_a_row_that_is_not_a_dict_is_an_error_for_that_row():
+    r = reward.compile(R1)
+    scores = r.score([{"completion": GOOD, "solution": "4"}, "not a row", 3, None])
+    assert scores[0] == 3.0 and all(math.isnan(s) for s in scores[1:])
+
+
+def test_unusable_containers_raise_type_error():
+    r = reward.compile(R1)
+    for bad in ("text", 3, None, object()):
+        with pytest.raises(TypeError):
+            r.score(bad)
+    with pytest.raises(ValueError):
+        r.score({"completion": [GOOD, GOOD], "solution": ["4"]})
+
+
+def test_a_missing_optional_column_is_none_and_a_missing_required_one_an_error():
+    r = reward.compile(R1)
+    assert r.score({"completion": [GOOD], "solution": ["4"]})[0] == 3.0
+    errors = r.errors({"completion": [GOOD, GOOD]})
+    assert [e["field"] for e in errors] == ["solution", "solution"]
+
+
+def test_numbers_follow_the_json_rules():
+    r = reward.compile(
+        "input { n: int, x: float, b: bool }\nscore = n + x + (if b then 1 else 0)"
+    )
+    assert r.score([{"n": 2, "x": 0.5, "b": True}])[0] == 3.5
+    assert r.score([{"n": 2.0, "x": 1, "b": False}])[0] == 3.0  # integral float → int; int → float
+    assert r.score([{"n": np.int64(2), "x": np.float32(0.5), "b": True}])[0] == 3.5
+    errors = r.errors([{"n": 2.5, "x": 0, "b": True}, {"n": True, "x": 0, "b": True},
+                       {"n": 1, "x": 0, "b": 1}, {"n": 2**70, "x": 0, "b": True}])
+    assert [e["field"] for e in errors] == ["n", "n", "b", "n"]
+
+
+def test_runtime_errors_name_the_term():
+    r = reward.compile("input { xs: list[int], i: int }\nlet picked = xs[i]\nscore = picked")
+    err = r.errors([{"xs": [1, 2], "i": 5}])[0]
+    assert err["term"] == "picked" and err["at"].startswith("<spec>:2:")
+
+
+def test_compile_error_lists_every_diagnostic(cli, tmp_path):
+    text = "input { completion: text }\nlet a = lenn(completion)\nscore = a + undefined_thing\n"
+    path = tmp_path / "bad.reward"
+    path.write_text(text)
+    with pytest.raises(reward.CompileError) as info:
+        reward.compile(str(path))
+    err = info.value
+    assert [d.code for d in err.diagnostics] == ["E0002", "E0002"]
+    assert [(d.line, d.column) for d in err.diagnostics] == [(2, 9), (3, 13)]
+    assert err.diagnostics[0].help == "did you mean `len`?"
+    status, _, stderr = cli("check", path)
+    assert status == 1
+    assert str(err) == stderr.replace(str(path), str(path))
+    assert isinstance(err, ValueError)
+
+
+def test_a_missing_file_is_a_compile_error():
+    with pytest.raises(reward.CompileError) as info:
+        reward.compile("/nonexistent/spec.reward")
+    assert info.value.diagnostics[0].code is None
+
+
+def test_params_and_metadata():
+    r = reward.compile(R1, params={"format_weight": 0.0, "strict_format": True})
+    assert r.params["format_weight"] == 0.0 and r.params["strict_format"] is True
+    assert r.input_schema == {"completion": "text", "solution": "text", "problem_id": "text?"}
+    assert r.score([{"completion": GOOD, "solution": "4"}])[0] == 2.0
+    assert not r.test().ok  # the spec's tests expect the default params
+    assert reward.compile(R1).test().ok and reward.compile(R1).test().passed > 0
+    kinds = {t["name"]: t["kind"] for t in r.all_terms}
+    assert kinds["correct"] == "rule"
+    with pytest.raises(reward.CompileError):
+        reward.compile(R1, params={"format_weight": "heavy"})
+    with pytest.raises(ValueError):
+        reward.compile(R1, engine="gpu")
+
+
+def test_threads_share_one_reward():
+    r = reward.compile(R1)
+    rows = read_rows(R1) * 50
+    expected = r.score(rows).tobytes()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: r.score(rows).tobytes(), range(32)))
+    assert all(x == expected for x in results)
+
+
+def test_pickle_recompiles():
+    r = reward.compile(R1, params={"format_weight": 0.5}, engine="interp")
+    clone = pickle.loads(pickle.dumps(r))
+    rows = read_rows(R1)
+    assert clone.engine == "interp" and clone.params == r.params
+    assert clone.score(rows).tobytes() == r.score(rows).tobytes()
+
+
+def test_group_terms_over_the_batch():
+    spec = """
+input { prompt_id: text, completion: text }
+let length = len(completion)
+score = length
+group by prompt_id {
+    let centred = score - mean(score)
+    score = centred
+}
+"""
+    r = reward.compile(spec)
+    assert r.has_groups
+    rows = [{"prompt_id": "a", "completion": "xx"}, {"prompt_id": "a", "completion": "xxxx"},
+            {"prompt_id": "b", "completion": "x"}]
+    assert list(r.score(rows)) == [-1.0, 1.0, 0.0]
+
+
+def test_hostile_rows_do_not_hurt_the_process():
+    r = reward.compile(R1)
+    huge = "<think>" + "x" * 5_000_000
+    deep = []
+    for _ in range(10_000):
+        deep = [deep]
+    rows = [{"completion": huge, "solution": "4"}, {"completion": GOOD, "solution": deep},
+            {"completion": "\ud800", "solution": "4"}]
+    scores = r.score(rows)
+    assert scores.shape == (3,)
+    assert math.isnan(scores[1]) and math.isnan(scores[2])
