@@ -2047,3 +2047,36 @@ fn trailing_garbage_empty_lines_and_null() {
     // Surrounding whitespace (including the \r of CRLF files) is fine.
     assert!(decode_row(" {\"n\": 1}\r\n", &schema).is_ok());
 }
+
+// --------------------------------------------------------------- bytes a rollout may build
+
+/// A spec that doubles a text forty times would need 2^40 bytes: each engine fails the row
+/// before the allocation, naming the term, instead of aborting the process.
+#[test]
+fn doubling_a_text_is_a_row_error_not_an_abort() {
+    let nested = |call: &str| {
+        let mut e = "completion".to_string();
+        for _ in 0..40 {
+            e = format!("{call}({e})");
+        }
+        e
+    };
+    // (`replace(s, "x", "xx")` is bounded the same way; its scan is too slow in a debug build
+    // to run here.)
+    for (fun, body) in [("d", "join([s, s], \"\")"), ("d", "s + s")] {
+        let text = format!(
+            "input {{ completion: text }}\nfn {fun}(s: text) -> text = {body}\nlet x = {}\nscore = len(x)\n",
+            nested(fun)
+        );
+        let spec = compile(&text).unwrap_or_else(|e| panic!("{e}"));
+        let record = within_limit("a doubling spec", move || {
+            score_both(&spec, r#"{"completion": "x"}"#)
+        });
+        let message = record["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("MiB a rollout may build"),
+            "{body}: {record}"
+        );
+        assert_eq!(record["error"]["term"], "x", "{body}");
+    }
+}

@@ -2,7 +2,6 @@
 //! exactly what this computes (floats compared bit for bit, NaN equal to NaN).
 
 use std::cell::Cell;
-use std::sync::Arc;
 
 use reward_runtime::{Ty, Value};
 
@@ -10,8 +9,8 @@ use crate::builtins::{fmax, fmin, EvalContext};
 use crate::diag::Span;
 use crate::ir::*;
 use reward_runtime::semantics::{
-    budget_error, call_builtin, check_unit, compare, float_arith, int_arith, int_product, int_sum,
-    list_index, neg_int, OPERATION_BUDGET,
+    budget_error, call_builtin, check_unit, compare, concat, float_arith, int_arith, int_product,
+    int_sum, list_index, neg_int, OPERATION_BUDGET,
 };
 
 /// An error while scoring one rollout. The row gets an error record; other rows are unaffected.
@@ -156,18 +155,10 @@ impl<'p> Interpreter<'p> {
                 let y = self.eval(b, f)?.as_f64();
                 Value::Float(float_arith(*op, x, y))
             }
-            ExprKind::Concat(a, b) => match (self.eval(a, f)?, self.eval(b, f)?) {
-                (Value::Text(x), Value::Text(y)) => {
-                    let mut s = String::with_capacity(x.len() + y.len());
-                    s.push_str(&x);
-                    s.push_str(&y);
-                    Value::Text(Arc::from(s))
-                }
-                (Value::List(x), Value::List(y)) => {
-                    Value::List(x.iter().chain(y.iter()).cloned().collect())
-                }
-                (x, y) => return Err(fail(format!("internal error: concat of {x} and {y}"))),
-            },
+            ExprKind::Concat(a, b) => {
+                let (x, y) = (self.eval(a, f)?, self.eval(b, f)?);
+                concat(&x, &y).map_err(fail)?
+            }
             ExprKind::Compare(op, a, b) => {
                 let x = self.eval(a, f)?;
                 let y = self.eval(b, f)?;

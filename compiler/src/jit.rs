@@ -199,7 +199,7 @@ const HELPERS: &[(&str, &[Type], &[Type])] = &[
     ),
     (
         "rt_concat",
-        &[types::I64, types::I64, types::I64],
+        &[types::I64, types::I64, types::I64, types::I32],
         &[types::I64],
     ),
     ("rt_text_contains", &[types::I64, types::I64], &[types::I8]),
@@ -788,7 +788,10 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let x = self.expr(a)?;
                 let y = self.expr(b)?;
                 let ctx = self.ctx;
-                self.call1("rt_concat", &[ctx, x, y])
+                let site = self.site(e.span);
+                let p = self.call1("rt_concat", &[ctx, x, y, site]);
+                self.check_failed();
+                p
             }
             ExprKind::Compare(op, a, b) => {
                 let x = self.expr(a)?;

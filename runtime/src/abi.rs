@@ -378,20 +378,16 @@ pub unsafe extern "C" fn rt_concat(
     ctx: *mut RowCtx,
     a: *const Value,
     b: *const Value,
+    site: u32,
 ) -> *const Value {
-    let v = match (unsafe { val(a) }, unsafe { val(b) }) {
-        (Value::Text(x), Value::Text(y)) => {
-            let mut s = String::with_capacity(x.len() + y.len());
-            s.push_str(x);
-            s.push_str(y);
-            Value::text(&s)
+    let ctx = unsafe { &mut *ctx };
+    match semantics::concat(unsafe { val(a) }, unsafe { val(b) }) {
+        Ok(v) => ctx.alloc(v),
+        Err(m) => {
+            ctx.fail(site, m);
+            &NONE
         }
-        (Value::List(x), Value::List(y)) => {
-            Value::List(x.iter().chain(y.iter()).cloned().collect())
-        }
-        _ => Value::None,
-    };
-    unsafe { &mut *ctx }.alloc(v)
+    }
 }
 
 #[no_mangle]

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use crate::native;
+use crate::value::check_built_text;
 use crate::Value;
 
 pub type BuiltinId = usize;
@@ -317,7 +318,14 @@ pub static BUILTINS: &[Builtin] = &[
     b!("ends_with", None, [Text, Text], Bool, "True when the text ends with the suffix.",
         |a, _| Ok(Value::Bool(t(a, 0).ends_with(t(a, 1))))),
     b!("replace", None, [Text, Text, Text], Text, "Replaces every non-overlapping occurrence; an empty pattern changes nothing.",
-        |a, _| Ok(text(native::replace(t(a, 0), t(a, 1), t(a, 2))))),
+        |a, _| {
+            let (s, from, to) = (t(a, 0), t(a, 1), t(a, 2));
+            if to.len() > from.len() && !from.is_empty() {
+                let n = native::search::count(s, from);
+                check_built_text(s.len().saturating_add(n.saturating_mul(to.len() - from.len())))?;
+            }
+            Ok(text(native::replace(s, from, to)))
+        }),
     b!("split", None, [Text, Text], ListText, "Splits on a separator, like Python's str.split(sep).",
         |a, _| Ok(text_list(native::split(t(a, 0), t(a, 1))))),
     b!("lines", None, [Text], ListText, "The lines of a text (\\n or \\r\\n); no empty last line for a trailing newline.",
@@ -326,6 +334,8 @@ pub static BUILTINS: &[Builtin] = &[
     b!("join", None, [ListText, Text], Text, "Joins texts with a separator.",
         |a, _| {
             let parts: Vec<&str> = a[0].as_list().iter().map(Value::as_text).collect();
+            let sep = t(a, 1).len().saturating_mul(parts.len().saturating_sub(1));
+            check_built_text(parts.iter().fold(sep, |n, p| n.saturating_add(p.len())))?;
             Ok(text(parts.join(t(a, 1))))
         }),
     b!("slice", None, [Text, Int, Int], Text, "Characters start..end, Python slice semantics (negative from the end, clamped).",

@@ -157,6 +157,25 @@ pub fn check_unit(criterion: &str, x: f64) -> Result<f64, String> {
 /// the budget makes the row an error, never a hang.
 pub const OPERATION_BUDGET: u64 = 100_000_000;
 
+/// `a + b` on texts or lists (the one meaning for every engine).
+pub fn concat(a: &Value, b: &Value) -> Result<Value, String> {
+    use crate::value::check_built_text;
+    match (a, b) {
+        (Value::Text(x), Value::Text(y)) => {
+            check_built_text(x.len().saturating_add(y.len()))?;
+            let mut s = String::with_capacity(x.len() + y.len());
+            s.push_str(x);
+            s.push_str(y);
+            Ok(Value::text(&s))
+        }
+        (Value::List(x), Value::List(y)) => {
+            check_built_text(x.len().saturating_add(y.len()).saturating_mul(16))?;
+            Ok(Value::List(x.iter().chain(y.iter()).cloned().collect()))
+        }
+        (x, y) => Err(format!("internal error: concat of {x} and {y}")),
+    }
+}
+
 pub fn budget_error() -> String {
     format!("this rollout needs more than {OPERATION_BUDGET} loop iterations and function calls (the per-rollout budget)")
 }

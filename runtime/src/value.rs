@@ -85,6 +85,23 @@ impl Value {
     }
 }
 
+/// Largest text a rollout may build, in bytes (input texts may be larger). A spec that doubles
+/// a text in a loop of calls fails the row with a clear error long before memory runs out.
+pub const MAX_BUILT_TEXT_BYTES: usize = 64 << 20;
+
+/// Fails when a text of `bytes` bytes would exceed [`MAX_BUILT_TEXT_BYTES`]; called before
+/// the text is built, so the allocation never happens.
+pub fn check_built_text(bytes: usize) -> Result<(), String> {
+    if bytes > MAX_BUILT_TEXT_BYTES {
+        return Err(format!(
+            "the text would be {} MiB, more than the {} MiB a rollout may build",
+            bytes >> 20,
+            MAX_BUILT_TEXT_BYTES >> 20
+        ));
+    }
+    Ok(())
+}
+
 /// The checker guarantees types; reaching this is a compiler bug, reported loudly.
 #[cold]
 fn unreachable_type(expected: &str, got: &Value) -> ! {

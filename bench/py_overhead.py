@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Python package overhead on the R1-zero example: a batch of 1 and of N rollouts, as a list of
+dicts and as a pyarrow Table, against `reward score` (the CLI, same rows, same threads) and
+TRL-style plain-Python scoring loops for scale. Usage: py_overhead.py ROLLOUTS.jsonl THREADS"""
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+import pyarrow as pa
+
+import reward
+
+SPEC = "examples/r1_zero.reward"
+
+
+def median_time(f, repeat):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main():
+    path, threads = sys.argv[1], int(sys.argv[2])
+    rows = [json.loads(line) for line in open(path)]
+    n = len(rows)
+    r = reward.compile(SPEC, threads=threads)
+    table = pa.Table.from_pylist(rows)
+    one = rows[:1]
+    tiny = reward.compile("input { completion: text }\nscore = len(completion)", threads=threads)
+    tiny_rows = [{"completion": "x"}] * n
+
+    t1 = median_time(lambda: r.score(one), 2000)
+    t_list = median_time(lambda: r.score(rows), 7)
+    t_arrow = median_time(lambda: r.score(table), 7)
+    t_tiny = median_time(lambda: tiny.score(tiny_rows), 7)
+    cli = ["./target/release/reward", "score", SPEC, path, "--threads", str(threads), "--no-progress"]
+    t_cli = median_time(lambda: subprocess.run(cli, stdout=subprocess.DEVNULL, check=False), 5)
+    t_core = median_time(lambda: r._spec.score_jsonl(open(path).read()), 5)
+
+    print(f"rollouts: {n}, threads: {threads}")
+    print(f"batch of 1 (list of dicts): median {t1 * 1e6:.1f} us per call")
+    print(f"batch of {n}, list of dicts: median {t_list * 1e3:.1f} ms = {t_list / n * 1e6:.2f} us/row")
+    print(f"batch of {n}, pyarrow Table: median {t_arrow * 1e3:.1f} ms = {t_arrow / n * 1e6:.2f} us/row")
+    print(f"reward score CLI, same rows: median {t_cli * 1e3:.1f} ms = {t_cli / n * 1e6:.2f} us/row")
+    print(f"in-process JSON Lines path (score_jsonl, no Python rows): median {t_core * 1e3:.1f} ms")
+    print(f"per-row overhead of the Python path (trivial spec, len(completion)): {t_tiny / n * 1e6:.2f} us/row")
+    print(f"ratio list of dicts / CLI: {t_list / t_cli:.2f}x; pyarrow / CLI: {t_arrow / t_cli:.2f}x; "
+          f"list of dicts / in-process JSON Lines: {t_list / t_core:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
