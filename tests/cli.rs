@@ -1255,3 +1255,31 @@ fn every_example_checks_and_passes_its_tests() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn exit_statuses_tell_usage_mistakes_from_row_errors() {
+    let dir = TempDir::new("exit-statuses");
+    dir.write("spec.reward", "input { n: int }\nscore = n\n");
+    dir.write("in.jsonl", "{\"n\": 1}\n{\"n\": \"x\"}\n");
+    // Some rows failed: 2.
+    run_in(dir.path(), &["score", "spec.reward", "in.jsonl"], None).expect_code(2);
+    // A mistyped flag, a missing argument, zero threads: usage errors, 64.
+    for args in [
+        &["score", "spec.reward", "in.jsonl", "--thread", "2"][..],
+        &["score", "spec.reward"][..],
+        &["score", "spec.reward", "in.jsonl", "--threads", "0"][..],
+    ] {
+        let run = run_in(dir.path(), args, None);
+        run.expect_code(64);
+        assert!(run.stdout.is_empty());
+    }
+    // A row that does not exist is an error of the command, not a row error: 1.
+    run_in(
+        dir.path(),
+        &["explain", "spec.reward", "in.jsonl", "--row", "99"],
+        None,
+    )
+    .expect_code(1);
+    // Help is not an error.
+    run_in(dir.path(), &["--help"], None).expect_code(0);
+}

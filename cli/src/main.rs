@@ -52,9 +52,9 @@ enum Command {
         /// Override a param: `--param name=value` (repeatable).
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
-        /// Worker threads (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
+        /// Worker threads, at least 1 (default: all cores).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        threads: Option<u64>,
         /// Never show the progress bar.
         #[arg(long)]
         no_progress: bool,
@@ -108,6 +108,10 @@ enum Command {
     },
 }
 
+/// Exit statuses: 0 success; 1 a spec, file or test failure; 2 `score` wrote error records
+/// for some rows; 64 (`EX_USAGE` of sysexits.h) the command line itself was wrong.
+const EXIT_USAGE: u8 = 64;
+
 /// `print!` to standard output, except that a closed pipe (`reward ir spec | head`) ends the
 /// program quietly instead of panicking, and another write error is reported.
 macro_rules! out {
@@ -129,7 +133,19 @@ fn write_out(text: &str) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to standard output with status 0; a usage mistake gets its
+            // own status, distinct from 1 (a spec or file error) and 2 (rows that failed).
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match cli.command {
         Command::Check { specs, timings } => {
             let mut ok = true;
@@ -227,7 +243,7 @@ fn main() -> ExitCode {
                 None => Box::new(io::BufWriter::new(io::stdout().lock())),
             };
             let opts = DriverOptions {
-                threads,
+                threads: threads.map(|n| n as usize),
                 progress: !no_progress && io::stderr().is_terminal(),
                 ..DriverOptions::default()
             };
@@ -276,7 +292,7 @@ fn main() -> ExitCode {
                 }
                 Err(msg) => {
                     eprintln!("error: {msg}");
-                    ExitCode::from(2)
+                    ExitCode::from(1)
                 }
             }
         }
