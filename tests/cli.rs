@@ -1096,7 +1096,7 @@ fn explain_errors() {
             &["explain", "spec.reward", "in.jsonl", "--row", row],
             None,
         );
-        run.expect_code(2);
+        run.expect_code(1);
         assert!(run.stdout.is_empty());
         assert_contains(
             &run.stderr,
@@ -1109,7 +1109,7 @@ fn explain_errors() {
         &["explain", "spec.reward", "in.jsonl", "--row", "3"],
         None,
     );
-    run.expect_code(2);
+    run.expect_code(1);
     assert_contains(&run.stderr, "line 3: field `judge.ok`: expected bool");
     // A row that fails at run time names the term, the message and the place.
     let third_line = line_of(SPEC, "let third");
@@ -1118,7 +1118,7 @@ fn explain_errors() {
         &["explain", "spec.reward", "in.jsonl", "--row", "7"],
         None,
     );
-    run.expect_code(2);
+    run.expect_code(1);
     assert_contains(
         &run.stderr,
         &format!(
@@ -1132,7 +1132,7 @@ fn explain_errors() {
         &["explain", "spec.reward", "in.jsonl", "--row", "6"],
         None,
     );
-    run.expect_code(2);
+    run.expect_code(1);
     assert_contains(&run.stderr, "line 6 is not valid UTF-8");
     // A broken spec is reported like everywhere else.
     dir.write("broken.reward", "input { a: int }\nscore = nope\n");
