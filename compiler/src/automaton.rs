@@ -22,6 +22,10 @@ pub const MAX_ATOMS: usize = 12;
 pub const MAX_STATES: usize = 50_000;
 /// Most transitions explored (states × letters).
 pub const MAX_TRANSITIONS: usize = 4_000_000;
+/// Most clause operations (progressions and products of clauses while normalising states) one
+/// construction may do: about a few seconds of work, so that no formula makes `reward check`
+/// hang.
+pub const MAX_WORK: u64 = 10_000_000;
 
 /// A minimal DFA over letters `0..letters` (bit k of a letter: atom k holds).
 #[derive(Debug, Clone, PartialEq)]
@@ -50,10 +54,52 @@ impl Dfa {
     }
 }
 
-#[derive(Debug)]
+/// Why a formula gets no automaton.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TooBig {
+    /// More atoms than [`MAX_ATOMS`]: the count.
     Atoms(usize),
+    /// More states than [`MAX_STATES`] explored before minimisation.
     States,
+    /// More transitions than [`MAX_TRANSITIONS`] (states × letters): the states explored.
+    Transitions(usize),
+    /// A state's formula has more than [`MAX_CLAUSES`] clauses.
+    Clauses,
+    /// The construction needs more than [`MAX_WORK`] clause operations.
+    Work,
+    /// More than 64 past operators.
+    PastOperators(usize),
+}
+
+impl std::fmt::Display for TooBig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TooBig::Atoms(n) => write!(
+                f,
+                "the formula has {n} distinct atoms; an automaton takes at most {MAX_ATOMS}"
+            ),
+            TooBig::States => write!(
+                f,
+                "the formula's automaton has more than {MAX_STATES} states before minimisation"
+            ),
+            TooBig::Transitions(states) => write!(
+                f,
+                "the formula's automaton needs more than {MAX_TRANSITIONS} transitions ({states} states so far, each with one transition per valuation of the atoms)"
+            ),
+            TooBig::Clauses => write!(
+                f,
+                "a state of the formula's automaton needs more than {MAX_CLAUSES} clauses"
+            ),
+            TooBig::Work => write!(
+                f,
+                "building the formula's automaton takes more than {MAX_WORK} clause operations (the construction budget)"
+            ),
+            TooBig::PastOperators(n) => write!(
+                f,
+                "the formula has {n} past operators; an automaton takes at most 64"
+            ),
+        }
+    }
 }
 
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -75,16 +121,21 @@ enum F {
 struct Arena {
     ids: HashMap<F, u32>,
     forms: Vec<F>,
+    /// Work done so far, in clause operations (see [`MAX_WORK`]).
+    work: std::cell::Cell<u64>,
+    max_work: u64,
 }
 
 const TRUE: u32 = 0;
 const FALSE: u32 = 1;
 
 impl Arena {
-    fn new() -> Arena {
+    fn new(max_work: u64) -> Arena {
         let mut a = Arena {
             ids: HashMap::new(),
             forms: Vec::new(),
+            work: std::cell::Cell::new(0),
+            max_work,
         };
         a.intern(F::True);
         a.intern(F::False);
@@ -171,6 +222,16 @@ impl Arena {
         Ok(self.junction(false, clauses))
     }
 
+    /// Counts `units` of work against the budget.
+    fn spend(&self, units: u64) -> Result<(), TooBig> {
+        let work = self.work.get() + units;
+        self.work.set(work);
+        if work > self.max_work {
+            return Err(TooBig::Work);
+        }
+        Ok(())
+    }
+
     fn dnf(&self, s: u32) -> Result<Vec<Vec<u32>>, TooBig> {
         let clauses = match &self.forms[s as usize] {
             F::True => vec![Vec::new()],
@@ -195,8 +256,9 @@ impl Arena {
                         }
                     }
                     if next.len() > MAX_CLAUSES {
-                        return Err(TooBig::States);
+                        return Err(TooBig::Clauses);
                     }
+                    self.spend(next.len() as u64)?;
                     acc = absorb(next);
                 }
                 acc
@@ -520,6 +582,11 @@ impl Builder<'_> {
 /// The minimal DFA of a formula (`nodes` in child-before-parent order, root last) over
 /// `atoms` atoms. Past operators must not contain future ones (see [`future_inside_past`]).
 pub fn build(nodes: &[Node], atoms: usize) -> Result<Dfa, TooBig> {
+    build_within(nodes, atoms, MAX_WORK)
+}
+
+/// [`build`] with a budget of `max_work` clause operations instead of [`MAX_WORK`].
+fn build_within(nodes: &[Node], atoms: usize, max_work: u64) -> Result<Dfa, TooBig> {
     if atoms > MAX_ATOMS {
         return Err(TooBig::Atoms(atoms));
     }
@@ -529,14 +596,14 @@ pub fn build(nodes: &[Node], atoms: usize) -> Result<Dfa, TooBig> {
         .filter(|&j| nodes[j].op.is_past())
         .collect();
     if past.len() > 64 {
-        return Err(TooBig::States);
+        return Err(TooBig::PastOperators(past.len()));
     }
     let mut b = Builder {
         nodes,
         atom_masks: Vec::new(),
         present,
         past,
-        arena: Arena::new(),
+        arena: Arena::new(max_work),
     };
     let root = b.nnf(nodes.len() - 1, true);
     let start = b.arena.intern(F::Next(root));
@@ -554,8 +621,11 @@ pub fn build(nodes: &[Node], atoms: usize) -> Result<Dfa, TooBig> {
     let mut read_memo = HashMap::new();
     let mut q = 0;
     while q < states.len() {
-        if states.len() > MAX_STATES || trans.len() + letters > MAX_TRANSITIONS {
+        if states.len() > MAX_STATES {
             return Err(TooBig::States);
+        }
+        if trans.len() + letters > MAX_TRANSITIONS {
+            return Err(TooBig::Transitions(states.len()));
         }
         let (s, mem) = states[q];
         // Only the atoms this step can read matter: progress each of their valuations once,
@@ -564,6 +634,7 @@ pub fn build(nodes: &[Node], atoms: usize) -> Result<Dfa, TooBig> {
         let mut targets: HashMap<usize, usize> = HashMap::new();
         let mut sub = 0usize;
         loop {
+            b.arena.spend(1)?;
             let (v, new_mem) = b.present_values(sub, mem);
             let mut memo = HashMap::new();
             let next = b.step(s, &v, &mut memo);
@@ -776,6 +847,30 @@ mod tests {
         assert!(wx.accepts(&[0]));
         assert!(x.accepts(&[0, 1]) && wx.accepts(&[0, 1]));
         assert!(!x.accepts(&[1, 0]) && !wx.accepts(&[1, 0]));
+    }
+
+    #[test]
+    fn construction_stops_at_its_budget() {
+        // eventually(a and next eventually(b until c)) for three disjoint triples of atoms.
+        let mut nodes = Vec::new();
+        let mut chains = Vec::new();
+        for i in 0..3u32 {
+            let base = nodes.len() as u32;
+            nodes.push(node(Op::Atom, 3 * i, 0));
+            nodes.push(node(Op::Atom, 3 * i + 1, 0));
+            nodes.push(node(Op::Atom, 3 * i + 2, 0));
+            nodes.push(node(Op::Until, base + 1, base + 2));
+            nodes.push(node(Op::Eventually, base + 3, 0));
+            nodes.push(node(Op::Next, base + 4, 0));
+            nodes.push(node(Op::And, base, base + 5));
+            nodes.push(node(Op::Eventually, base + 6, 0));
+            chains.push(nodes.len() as u32 - 1);
+        }
+        nodes.push(node(Op::And, chains[0], chains[1]));
+        nodes.push(node(Op::And, nodes.len() as u32 - 1, chains[2]));
+        let full = build(&nodes, 9).expect("within the default budget");
+        assert!(full.states() > 3);
+        assert_eq!(build_within(&nodes, 9, 1_000), Err(TooBig::Work));
     }
 
     #[test]

@@ -115,16 +115,7 @@ pub(crate) fn automata(spec: &Spec, runs: usize) -> Vec<AutomatonInfo> {
             let t = std::time::Instant::now();
             let built = crate::automaton::build(&nodes, atoms);
             times.push(t.elapsed().as_secs_f64() * 1e3);
-            states = match built {
-                Ok(d) => Ok(d.states()),
-                Err(crate::automaton::TooBig::Atoms(n)) => Err(format!(
-                    "{n} atoms (at most {})",
-                    crate::automaton::MAX_ATOMS
-                )),
-                Err(crate::automaton::TooBig::States) => {
-                    Err(format!("more than {} states", crate::automaton::MAX_STATES))
-                }
-            };
+            states = built.map(|d| d.states()).map_err(|e| e.to_string());
         }
         times.sort_by(f64::total_cmp);
         infos.push(AutomatonInfo {

@@ -94,8 +94,8 @@ pub const MAX_BUILT_TEXT_BYTES: usize = 64 << 20;
 pub fn check_built_text(bytes: usize) -> Result<(), String> {
     if bytes > MAX_BUILT_TEXT_BYTES {
         return Err(format!(
-            "the text would be {} MiB, more than the {} MiB a rollout may build",
-            bytes >> 20,
+            "the text would be {:.1} MiB, more than the {} MiB a rollout may build",
+            bytes as f64 / 1_048_576.0,
             MAX_BUILT_TEXT_BYTES >> 20
         ));
     }

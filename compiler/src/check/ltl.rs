@@ -11,7 +11,7 @@ use reward_runtime::ltl::{encode_nodes, Node, Op};
 use reward_runtime::{Ty, Value};
 
 use super::{Checker, Ctx};
-use crate::automaton::{self, TooBig};
+use crate::automaton;
 use crate::diag::{closest, Code, Diagnostic, Span};
 use crate::ir::{self, AggKind, ArithOp, CmpOp, Expr, ExprKind, NumKind};
 use crate::syntax::ast;
@@ -68,19 +68,10 @@ impl Checker<'_> {
             match automaton::build(&lowered.nodes, lowered.atoms.len()) {
                 Ok(d) => Some(d),
                 Err(e) => {
-                    let why = match e {
-                        TooBig::Atoms(n) => format!(
-                            "the formula has {n} distinct atoms; an automaton takes at most {}",
-                            automaton::MAX_ATOMS
-                        ),
-                        TooBig::States => format!(
-                            "the formula's automaton has more than {} states",
-                            automaton::MAX_STATES
-                        ),
-                    };
+                    let why = e.to_string();
                     self.error(
                         Diagnostic::new(Code::E0031, decl.formula.span, why)
-                            .help("per-step verdicts and rewards need the automaton; `sat` and `robustness` do not (they cost O(steps) for any formula). Narrow the windows or split the formula"),
+                            .help("per-step verdicts and rewards need the automaton; `sat` and `robustness` do not (they cost O(steps) for any formula). Narrow the windows, use fewer atoms, or split the formula into several `ltl` items"),
                     );
                     return Expr::constant(Value::None, Ty::Error, span);
                 }
