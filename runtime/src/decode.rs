@@ -92,6 +92,19 @@ pub fn decode_row(line: &str, schema: &Ty) -> Result<Value, DecodeError> {
     {
         return Err(DecodeError::new("empty line: expected a JSON object"));
     }
+    match parse(line, schema) {
+        Ok(outcome) => outcome,
+        // Python's `json.dumps` writes NaN and Infinity: harmless in a column the spec does not
+        // read, so such values are read as null there (and stay syntax errors elsewhere).
+        Err(syntax) => match nulled_unread_non_numbers(line, schema) {
+            Some(lenient) => parse(&lenient, schema).unwrap_or(Err(syntax)),
+            None => Err(syntax),
+        },
+    }
+}
+
+/// Parses a line: `Err` for a syntax error, `Ok` with the outcome of typing it otherwise.
+fn parse(line: &str, schema: &Ty) -> Result<Outcome, DecodeError> {
     let mut de = serde_json::Deserializer::from_str(line);
     let outcome = TySeed { ty: schema }
         .deserialize(&mut de)
@@ -99,7 +112,102 @@ pub fn decode_row(line: &str, schema: &Ty) -> Result<Value, DecodeError> {
     // Trailing garbage after the object (`{...} x`) makes the line invalid as a whole, and being
     // a syntax error it takes precedence over any type error found before it.
     de.end().map_err(|e| invalid_json(&e))?;
-    outcome
+    Ok(outcome)
+}
+
+/// `line` with the value of every top-level member that the schema does not read replaced by
+/// `null` when it holds a `NaN`, `Infinity` or `-Infinity` token; `None` when there is no such
+/// member (or the line is not an object this scanner can follow).
+fn nulled_unread_non_numbers(line: &str, schema: &Ty) -> Option<String> {
+    let b = line.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    let mut out = String::with_capacity(line.len());
+    let mut copied = 0;
+    loop {
+        i = skip_ws(b, i);
+        match b.get(i)? {
+            b'}' => break,
+            b'"' => {}
+            _ => return None,
+        }
+        let key_end = string_end(b, i)?;
+        let key = &line[i + 1..key_end - 1];
+        i = skip_ws(b, key_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        let start = skip_ws(b, i + 1);
+        let (end, non_number) = value_end(b, start)?;
+        if non_number && schema.field_index(key).is_none() {
+            out.push_str(&line[copied..start]);
+            out.push_str("null");
+            copied = end;
+        }
+        i = skip_ws(b, end);
+        match b.get(i)? {
+            b',' => i += 1,
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&line[copied..]);
+    Some(out)
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+        i += 1;
+    }
+    i
+}
+
+/// The index just past the string starting at `b[i] == '"'`.
+fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
+    i += 1;
+    loop {
+        match b.get(i)? {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+}
+
+/// The end of the value starting at `i` (at depth 0: before `,` or `}`), and whether it holds
+/// a `NaN`/`Infinity` token outside strings.
+fn value_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
+    let mut depth = 0usize;
+    let mut non_number = false;
+    loop {
+        match *b.get(i)? {
+            b'"' => i = string_end(b, i)?,
+            b'[' | b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b']' | b'}' if depth > 0 => {
+                depth -= 1;
+                i += 1;
+            }
+            b',' | b'}' if depth == 0 => return Some((i, non_number)),
+            b'N' if b[i..].starts_with(b"NaN") => {
+                non_number = true;
+                i += 3;
+            }
+            b'I' if b[i..].starts_with(b"Infinity") => {
+                non_number = true;
+                i += 8;
+            }
+            _ => i += 1,
+        }
+    }
 }
 
 /// Decodes an already parsed JSON value against `ty`, with the same rules and messages as
@@ -612,6 +720,21 @@ mod tests {
             err(r#"{"x": 1, "y": [], "z": 0}"#, &schema),
             ("y".into(), "expected float, found an array".into())
         );
+    }
+
+    #[test]
+    fn non_numbers_are_accepted_only_in_unread_columns() {
+        let schema = rec(vec![("x", Ty::Float), ("s", Ty::optional(Ty::Text))]);
+        let v = ok(
+            r#"{"extra": NaN, "x": 1.5, "more": [1, -Infinity, {"k": "NaN"}], "s": "a,}"}"#,
+            &schema,
+        );
+        assert_eq!(fields(&v)[0].as_f64(), 1.5);
+        assert_eq!(fields(&v)[1].as_text(), "a,}");
+        // In a column the spec reads, NaN stays what JSON says it is: not a value.
+        for line in [r#"{"x": NaN}"#, r#"{"x": 1, "s": Infinity}"#, r#"{"x": 1, "y": NaN"#] {
+            assert!(err(line, &schema).1.starts_with("invalid JSON"), "{line}");
+        }
     }
 
     #[test]
