@@ -2196,6 +2196,7 @@ int main(int argc, char **argv) {
     CHECK(reward_score_json(GOOD, good_len, &score) == 0 && score == 0.5);
     CHECK(reward_score_json(GOOD, good_len, NULL) == 0);
     CHECK(reward_score_json(NULL, 0, &score) == 1);
+    CHECK(score != score); /* a failed call leaves NaN, never the previous score */
     CHECK(strlen(reward_last_error()) > 0);
     CHECK(reward_score_json(NULL, 100, &score) == 1);
     CHECK(reward_score_json(NULL, (size_t)-1, NULL) == 1);

@@ -269,8 +269,9 @@ pub fn header(spec: &Spec, lib_name: &str) -> String {
  *
  * Status codes of reward_score_json:
  *   0 ok; 1 the input is not a valid rollout (bad UTF-8 or JSON, a field that does not fit);
- *   2 scoring failed for this rollout (e.g. an index out of range); 3 the score is none
- *   (*score_out is NaN); 4 internal error. reward_last_error() says why (per thread).
+ *   2 scoring failed for this rollout (e.g. an index out of range); 3 the score is none;
+ *   4 internal error. On every non-zero status *score_out is NaN (never a stale value).
+ *   reward_last_error() says why (per thread).
  * Every function is thread-safe and never aborts the calling process.
  */
 #ifndef {guard}_H

@@ -4,7 +4,8 @@
 //!
 //! Status codes: 0 ok; 1 the input is not a valid rollout (bad UTF-8, bad JSON, a field that
 //! does not fit the schema); 2 scoring failed (an error of the row, e.g. an index out of range);
-//! 3 the score is missing (`none`; `*score_out` is NaN); 4 internal error. The message of the
+//! 3 the score is missing (`none`); 4 internal error. On every non-zero status `*score_out` is
+//! NaN, never a stale value from an earlier call. The message of the
 //! last failure on the calling thread is `reward_last_error()`. No panic crosses this boundary.
 //!
 //! # Safety
@@ -165,6 +166,10 @@ pub unsafe extern "C" fn rt_capi_score_json(
     len: usize,
     score_out: *mut f64,
 ) -> c_int {
+    if !score_out.is_null() {
+        // Until this call succeeds, the caller reads NaN, not the previous row's score.
+        unsafe { *score_out = f64::NAN };
+    }
     guarded(|| {
         let l = match load(table) {
             Ok(l) => l,

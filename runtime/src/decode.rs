@@ -732,7 +732,11 @@ mod tests {
         assert_eq!(fields(&v)[0].as_f64(), 1.5);
         assert_eq!(fields(&v)[1].as_text(), "a,}");
         // In a column the spec reads, NaN stays what JSON says it is: not a value.
-        for line in [r#"{"x": NaN}"#, r#"{"x": 1, "s": Infinity}"#, r#"{"x": 1, "y": NaN"#] {
+        for line in [
+            r#"{"x": NaN}"#,
+            r#"{"x": 1, "s": Infinity}"#,
+            r#"{"x": 1, "y": NaN"#,
+        ] {
             assert!(err(line, &schema).1.starts_with("invalid JSON"), "{line}");
         }
     }
