@@ -57,6 +57,9 @@ pub struct StepResult {
     pub verdicts: Vec<Verdict>,
     /// Every reward stream has ended and every formula's verdict is final.
     pub done: bool,
+    /// Per reward stream, its state after this step (an index into
+    /// [`Monitor::state_names`]).
+    pub states: Vec<usize>,
 }
 
 /// Per-step evaluation of a bitmask expression over local `step`.
@@ -72,11 +75,64 @@ enum Stream {
     Formula(Automaton, AutomatonRun),
 }
 
+impl Stream {
+    fn start_state(&self) -> usize {
+        match self {
+            Stream::Machine(m, _) => m.start().state,
+            Stream::Formula(a, _) => a.start().state,
+        }
+    }
+
+    /// Reads a step's guard bits: `(reward, state after it, ended)`.
+    fn step(&mut self, i: usize, bits: u64) -> Result<(f64, usize, bool), String> {
+        match self {
+            Stream::Machine(m, run) => {
+                let r = m.step(run, i, bits)?;
+                Ok((r, run.state, run.ended.is_some()))
+            }
+            Stream::Formula(a, run) => {
+                let r = a.step(run, i, bits);
+                Ok((r, run.state, run.done.is_some()))
+            }
+        }
+    }
+
+    /// What reading a step's guard bits from `state` would do — `(reward, next state,
+    /// ended)` — without moving this stream.
+    fn try_from(&self, state: usize, i: usize, bits: u64) -> Result<(f64, usize, bool), String> {
+        let out_of_range = |n: usize| format!("state {state} does not exist (there are {n})");
+        match self {
+            Stream::Machine(m, _) => {
+                if state >= m.states().len() {
+                    return Err(out_of_range(m.states().len()));
+                }
+                let mut run = m.start();
+                run.state = state;
+                let r = m.step(&mut run, i, bits)?;
+                Ok((r, run.state, run.ended.is_some()))
+            }
+            Stream::Formula(a, _) => {
+                if state >= a.accepting.len() {
+                    return Err(out_of_range(a.accepting.len()));
+                }
+                let mut run = a.start();
+                run.state = state;
+                run.accepting = a.accepting[state];
+                let r = a.step(&mut run, i, bits);
+                Ok((r, run.state, run.done.is_some()))
+            }
+        }
+    }
+}
+
 pub struct Monitor<'p> {
     interp: Interpreter<'p>,
     streams: Vec<(String, Mask, Stream)>,
     formulas: Vec<(String, Mask, Automaton, AutomatonRun)>,
     locals: Vec<Value>,
+    /// The step's guard bits per stream, then per formula: all are computed before any run
+    /// moves, so a step that fails leaves the monitor as it was.
+    bits: Vec<u64>,
     steps: usize,
     result: StepResult,
 }
@@ -213,12 +269,15 @@ impl<'p> Monitor<'p> {
             rewards: vec![0.0; streams.len()],
             verdicts: vec![Verdict::Undecided; formulas.len()],
             done: false,
+            states: streams.iter().map(|s| s.2.start_state()).collect(),
         };
+        let bits = vec![0; streams.len() + formulas.len()];
         Ok(Monitor {
             interp: spec.interpreter(),
             streams,
             formulas,
             locals: vec![Value::None; locals as usize + 1],
+            bits,
             steps: 0,
             result,
         })
@@ -257,45 +316,44 @@ impl<'p> Monitor<'p> {
         }
         self.result.reward = 0.0;
         self.result.rewards.fill(0.0);
+        for (k, s) in self.streams.iter().enumerate() {
+            self.result.states[k] = s.2.start_state();
+        }
         self.result.verdicts.fill(Verdict::Undecided);
         self.result.done = false;
     }
 
-    /// Reads one step (a value of the trace's element type).
+    /// Reads one step (a value of the trace's element type). If the step's guards cannot be
+    /// evaluated, the error is returned and no run moves.
     pub fn step(&mut self, step: &Value) -> Result<&StepResult, RuntimeError> {
         let i = self.steps;
+        let masks = self
+            .streams
+            .iter()
+            .map(|s| &s.1)
+            .chain(self.formulas.iter().map(|f| &f.1));
+        for (k, mask) in masks.enumerate() {
+            self.bits[k] = self
+                .interp
+                .eval_with_local(&mask.expr, mask.local, step, &mut self.locals)?
+                .as_int() as u64;
+        }
         let mut total = 0.0;
         let mut done = true;
         for (k, (_, mask, s)) in self.streams.iter_mut().enumerate() {
-            let bits = self
-                .interp
-                .eval_with_local(&mask.expr, mask.local, step, &mut self.locals)?
-                .as_int() as u64;
-            let r = match s {
-                Stream::Machine(m, run) => {
-                    let r = m.step(run, i, bits).map_err(|message| RuntimeError {
-                        message,
-                        span: mask.expr.span,
-                        term: None,
-                    })?;
-                    done &= run.ended.is_some();
-                    r
-                }
-                Stream::Formula(a, run) => {
-                    let r = a.step(run, i, bits);
-                    done &= run.done.is_some();
-                    r
-                }
-            };
+            let (r, state, ended) = s.step(i, self.bits[k]).map_err(|message| RuntimeError {
+                message,
+                span: mask.expr.span,
+                term: None,
+            })?;
+            done &= ended;
             self.result.rewards[k] = r;
+            self.result.states[k] = state;
             total += r;
         }
-        for (k, (_, mask, a, run)) in self.formulas.iter_mut().enumerate() {
-            let bits = self
-                .interp
-                .eval_with_local(&mask.expr, mask.local, step, &mut self.locals)?
-                .as_int() as u64;
-            a.step(run, i, bits);
+        let offset = self.streams.len();
+        for (k, (_, _, a, run)) in self.formulas.iter_mut().enumerate() {
+            a.step(run, i, self.bits[offset + k]);
             let v = Verdict::from_code(a.verdict(run));
             done &= v != Verdict::Undecided;
             self.result.verdicts[k] = v;
@@ -304,6 +362,61 @@ impl<'p> Monitor<'p> {
         self.result.reward = total;
         self.result.done = done;
         Ok(&self.result)
+    }
+
+    /// Each reward stream's current state (the start states after [`Monitor::reset`]).
+    pub fn states(&self) -> &[usize] {
+        &self.result.states
+    }
+
+    /// The names of reward stream `k`'s states: a machine's own names, `q0`, `q1`, … for the
+    /// automaton of a rewarded formula.
+    pub fn state_names(&self, k: usize) -> Vec<String> {
+        match self.streams.get(k).map(|s| &s.2) {
+            Some(Stream::Machine(m, _)) => m.states().to_vec(),
+            Some(Stream::Formula(a, _)) => {
+                (0..a.accepting.len()).map(|q| format!("q{q}")).collect()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Reward stream `k`'s shaping potential per state (empty when it is not shaped).
+    pub fn potentials(&self, k: usize) -> Vec<f64> {
+        match self.streams.get(k).map(|s| &s.2) {
+            Some(Stream::Machine(m, _)) => m.potentials().to_vec(),
+            Some(Stream::Formula(a, _)) => a.potentials.clone(),
+            None => Vec::new(),
+        }
+    }
+
+    /// What stream `k` would do from `state` on `step` — `(next state, reward, ended)` — without
+    /// moving the monitor: the counterfactual experience of reward-machine learning (CRM).
+    pub fn transition(
+        &mut self,
+        k: usize,
+        state: usize,
+        step: &Value,
+    ) -> Result<(usize, f64, bool), RuntimeError> {
+        let Some((_, mask, s)) = self.streams.get(k) else {
+            return Err(RuntimeError {
+                message: format!("there is no reward stream {k}"),
+                span: Default::default(),
+                term: None,
+            });
+        };
+        let bits = self
+            .interp
+            .eval_with_local(&mask.expr, mask.local, step, &mut self.locals)?
+            .as_int() as u64;
+        let fail = |message| RuntimeError {
+            message,
+            span: mask.expr.span,
+            term: None,
+        };
+        s.try_from(state, self.steps, bits)
+            .map(|(r, next, ended)| (next, r, ended))
+            .map_err(fail)
     }
 }
 

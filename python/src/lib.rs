@@ -460,30 +460,75 @@ impl Monitor {
         self.with(|m| m.reset())
     }
 
-    /// Reads one step (a dict with the trace's step fields): `(reward, rewards, verdicts,
-    /// done)`. A step that does not fit the step type, or fails, raises `ValueError` naming
-    /// the field; the monitor is unchanged by it.
-    fn step(&self, step: &Bound<'_, PyAny>) -> PyResult<(f64, Vec<f64>, Vec<&'static str>, bool)> {
-        let ty = self.with(|m| m.step_type().cloned())?;
-        let Some(ty) = ty else {
-            return Ok((0.0, Vec::new(), Vec::new(), false));
+    /// Reads one step (a record with the trace's step fields): `(reward, rewards, verdicts,
+    /// done, states)`. A step that does not fit the step type, or whose guards fail, raises
+    /// `ValueError` naming the field; the monitor is unchanged by it.
+    #[allow(clippy::type_complexity)]
+    fn step(
+        &self,
+        step: &Bound<'_, PyAny>,
+    ) -> PyResult<(f64, Vec<f64>, Vec<&'static str>, bool, Vec<usize>)> {
+        let Some(value) = self.step_value(step)? else {
+            return Ok((0.0, Vec::new(), Vec::new(), false, Vec::new()));
         };
-        let value = convert::value(step, &ty).map_err(|m| {
-            if m.path.is_empty() {
-                PyValueError::new_err(format!("step: {}", m.message))
-            } else {
-                PyValueError::new_err(format!("step field `{}`: {}", m.path, m.message))
-            }
-        })?;
         self.with(|m| match m.step(&value) {
             Ok(r) => Ok((
                 r.reward,
                 r.rewards.clone(),
                 r.verdicts.iter().map(|v| v.name()).collect(),
                 r.done,
+                r.states.clone(),
             )),
             Err(e) => Err(PyValueError::new_err(e.message.clone())),
         })?
+    }
+
+    /// Each reward stream's current state index.
+    fn states(&self) -> PyResult<Vec<usize>> {
+        self.with(|m| m.states().to_vec())
+    }
+
+    /// The names of reward stream `k`'s states.
+    fn state_names(&self, k: usize) -> PyResult<Vec<String>> {
+        self.with(|m| m.state_names(k))
+    }
+
+    /// Reward stream `k`'s shaping potential per state (empty when it is not shaped).
+    fn potentials(&self, k: usize) -> PyResult<Vec<f64>> {
+        self.with(|m| m.potentials(k))
+    }
+
+    /// What stream `k` would do from `state` on `step`: `(next_state, reward, ended)`, without
+    /// moving the monitor (counterfactual experience).
+    fn transition(
+        &self,
+        k: usize,
+        state: usize,
+        step: &Bound<'_, PyAny>,
+    ) -> PyResult<(usize, f64, bool)> {
+        let Some(value) = self.step_value(step)? else {
+            return Err(PyValueError::new_err("this spec has no reward streams"));
+        };
+        self.with(|m| {
+            m.transition(k, state, &value)
+                .map_err(|e| PyValueError::new_err(e.message))
+        })?
+    }
+}
+
+impl Monitor {
+    /// A step record read against the step type (`None` when there is nothing to monitor).
+    fn step_value(&self, step: &Bound<'_, PyAny>) -> PyResult<Option<Value>> {
+        let Some(ty) = self.with(|m| m.step_type().cloned())? else {
+            return Ok(None);
+        };
+        convert::value(step, &ty).map(Some).map_err(|m| {
+            if m.path.is_empty() {
+                PyValueError::new_err(format!("step: {}", m.message))
+            } else {
+                PyValueError::new_err(format!("step field `{}`: {}", m.path, m.message))
+            }
+        })
     }
 }
 

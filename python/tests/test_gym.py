@@ -80,3 +80,33 @@ def test_a_spec_without_machines_cannot_wrap():
     env.reset()
     _, r, *_ = env.step(1)
     assert r == 0.0
+
+
+def test_cross_product_observation_and_states():
+    env = reward.gym.RewardWrapper(
+        Corridor(), str(OFFICE), labeler=label, cross_product=True, terminate_on_done=True
+    )
+    check_env(env, skip_render_check=True)
+    obs, info = env.reset(seed=0)
+    names = env.state_names()
+    assert set(names) == {"fetch", "carry", "delivered", "broken"}
+    assert names[obs["rm"][0]] == "fetch" and info["reward"]["states"] == {"deliver": "fetch"}
+    obs, r, *_ , info = env.step(1)  # onto the coffee
+    assert names[obs["rm"][0]] == "carry" and info["reward"]["states"] == {"deliver": "carry"}
+    assert obs["obs"] == 1
+
+
+def test_counterfactuals_cover_every_state_without_moving():
+    env = reward.gym.RewardWrapper(Corridor(), str(OFFICE), labeler=label)
+    env.reset()
+    names = env.state_names()
+    cf = env.counterfactuals("g")  # the office
+    by_state = {names[q]: (names[nxt], r, ended) for q, nxt, r, ended in cf["deliver"]}
+    assert by_state["carry"] == ("delivered", 1.0, True)
+    assert by_state["fetch"] == ("fetch", 0.0, False)
+    # The monitor did not move: the next real step still starts from `fetch`.
+    _, r, *_ , info = env.step(1)
+    assert info["reward"]["states"] == {"deliver": "carry"}
+    assert env.potentials() == []
+    with pytest.raises(ValueError):
+        env.monitor.transition(0, 99, "g")

@@ -130,6 +130,16 @@ impl Machine {
         }
     }
 
+    /// The machine's states, by index.
+    pub fn states(&self) -> &[String] {
+        &self.states
+    }
+
+    /// The shaping potential of each state (empty when the machine is not shaped).
+    pub fn potentials(&self) -> &[f64] {
+        &self.potentials
+    }
+
     pub fn state_name(&self, run: &MachineRun) -> &str {
         self.states.get(run.state).map_or("?", String::as_str)
     }
