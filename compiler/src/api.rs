@@ -130,22 +130,21 @@ pub fn compile(source: Source, options: &Options) -> Result<Spec, Diagnostics> {
     let compiled = Arc::new(compiled);
     let jit = match options.engine {
         Engine::Interpreter => None,
-        Engine::Jit => Some(Arc::new(crate::jit::compile(&compiled.program).map_err(
-            |e| Diagnostics::plain(&source_name(&source), format!("internal error: {e}")),
-        )?)),
-    };
-    let pool = match options.threads {
-        None => None,
-        Some(0) => {
-            return Err(Diagnostics::plain(
-                &source_name(&source),
-                "threads must be at least 1".into(),
-            ))
+        Engine::Jit => {
+            let program = compiled.clone();
+            let built = scoring::on_big_stack(move || crate::jit::compile(&program.program))
+                .unwrap_or_else(|| Err(crate::jit::JitError("the JIT compiler failed".into())));
+            Some(Arc::new(built.map_err(|e| {
+                Diagnostics::plain(&source_name(&source), format!("internal error: {e}"))
+            })?))
         }
-        Some(n) => Some(Arc::new(
-            worker_pool(n).map_err(|e| Diagnostics::plain(&source_name(&source), e))?,
-        )),
     };
+    if options.threads == Some(0) {
+        return Err(Diagnostics::plain(
+            &source_name(&source),
+            "threads must be at least 1".into(),
+        ));
+    }
     let breakdown = compiled
         .program
         .terms
@@ -158,7 +157,8 @@ pub fn compile(source: Source, options: &Options) -> Result<Spec, Diagnostics> {
         compiled,
         jit,
         engine: options.engine,
-        pool,
+        threads: options.threads,
+        id: next_spec_id(),
         breakdown,
     })
 }
@@ -283,7 +283,8 @@ pub struct Spec {
     compiled: Arc<scoring::Spec>,
     jit: Option<Arc<JitProgram>>,
     engine: Engine,
-    pool: Option<Arc<rayon::ThreadPool>>,
+    threads: Option<usize>,
+    id: u64,
     /// The terms of the output record's `terms`, in order (term id, name).
     breakdown: Vec<(usize, Arc<str>)>,
 }
@@ -291,11 +292,15 @@ pub struct Spec {
 /// A rollout that matches the spec's input schema (built by [`Spec::row_from_json`] and its
 /// siblings, which check it).
 #[derive(Clone, Debug)]
-pub struct Row(Value);
+pub struct Row {
+    value: Value,
+    /// The spec that checked it.
+    spec: u64,
+}
 
 impl Row {
     pub fn value(&self) -> &Value {
-        &self.0
+        &self.value
     }
 }
 
@@ -421,14 +426,39 @@ fn worker_pool(threads: usize) -> Result<rayon::ThreadPool, String> {
         .map_err(|e| format!("cannot start worker threads: {e}"))
 }
 
-/// The process-wide pool of specs compiled without a thread count.
-fn shared_pool() -> Option<&'static rayon::ThreadPool> {
-    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
-        worker_pool(n).ok()
-    })
-    .as_ref()
+/// The process's worker pools, one per thread count. A pool belongs to the process that made
+/// it: a child made by `fork()` (Python's multiprocessing, `datasets.map(num_proc=…)`) inherits
+/// the pool but not its threads, so it makes its own instead of waiting forever.
+fn pool(threads: Option<usize>) -> Option<Arc<rayon::ThreadPool>> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    type Pools = (u32, HashMap<usize, Arc<rayon::ThreadPool>>);
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut pools = POOLS
+        .get_or_init(|| Mutex::new((std::process::id(), HashMap::new())))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if pools.0 != std::process::id() {
+        // Dropping an inherited pool would wait for threads this process does not have.
+        let inherited = std::mem::take(&mut pools.1);
+        std::mem::forget(inherited);
+        pools.0 = std::process::id();
+    }
+    if let Some(p) = pools.1.get(&n) {
+        return Some(p.clone());
+    }
+    let p = Arc::new(worker_pool(n).ok()?);
+    pools.1.insert(n, p.clone());
+    Some(p)
+}
+
+/// A distinct number per compiled spec, so that a row checked by one spec is checked again
+/// when it is given to another.
+fn next_spec_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Spec {
@@ -501,14 +531,21 @@ impl Spec {
     /// A row from one JSON object (a line of a JSON Lines file).
     pub fn row_from_json(&self, line: &str) -> Result<Row, RowError> {
         decode_row(line, self.input_schema())
-            .map(Row)
+            .map(|value| self.checked(value))
             .map_err(RowError::decode)
+    }
+
+    fn checked(&self, value: Value) -> Row {
+        Row {
+            value,
+            spec: self.id,
+        }
     }
 
     /// A row from a parsed JSON object.
     pub fn row_from_json_value(&self, value: &serde_json::Value) -> Result<Row, RowError> {
         decode_json(value, self.input_schema())
-            .map(Row)
+            .map(|value| self.checked(value))
             .map_err(RowError::decode)
     }
 
@@ -516,7 +553,7 @@ impl Spec {
     /// holds `Value::Float`, an int column `Value::Int`, an absent optional `Value::None`).
     pub fn row(&self, value: Value) -> Result<Row, RowError> {
         match self.input_schema().check_value(&value) {
-            Ok(()) => Ok(Row(value)),
+            Ok(()) => Ok(self.checked(value)),
             Err((path, message)) => Err(RowError {
                 message,
                 field: (!path.is_empty()).then_some(path),
@@ -533,8 +570,13 @@ impl Spec {
         }
     }
 
+    /// Runs `f` on this spec's workers — unless the caller is already a worker of a pool
+    /// (the CLI's driver, with its own thread count and deep stacks).
     fn on_workers<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        match self.pool.as_deref().or_else(|| shared_pool()) {
+        if rayon::current_thread_index().is_some() {
+            return f();
+        }
+        match pool(self.threads) {
             Some(pool) => pool.install(f),
             None => f(),
         }
@@ -550,13 +592,33 @@ impl Spec {
     /// Scores rows in parallel, one result per row in order; `group by` groups are formed over
     /// this batch.
     pub fn score_batch(&self, rows: &[Row]) -> Vec<Result<Scored, RowError>> {
+        // A row checked by another spec is checked again: it may not fit this one's schema.
+        let foreign: Vec<Option<RowError>> = rows
+            .iter()
+            .map(|r| {
+                (r.spec != self.id)
+                    .then(|| self.row(r.value.clone()).err())
+                    .flatten()
+            })
+            .collect();
         self.on_workers(|| {
             let backend = self.backend();
-            let inputs: Vec<Value> = rows.iter().map(|r| r.0.clone()).collect();
-            self.compiled
-                .eval_batch(backend.get(), &inputs)
+            let inputs: Vec<Value> = rows
+                .iter()
+                .zip(&foreign)
+                .filter(|(_, bad)| bad.is_none())
+                .map(|(r, _)| r.value.clone())
+                .collect();
+            let mut scored = self.compiled.eval_batch(backend.get(), &inputs).into_iter();
+            foreign
                 .into_iter()
-                .map(|r| r.map(|v| self.scored(&v)).map_err(|e| self.row_error(&e)))
+                .map(|bad| match bad {
+                    Some(e) => Err(e),
+                    None => match scored.next() {
+                        Some(r) => r.map(|v| self.scored(&v)).map_err(|e| self.row_error(&e)),
+                        None => Err(internal("row not scored")),
+                    },
+                })
                 .collect()
         })
     }
@@ -653,6 +715,9 @@ impl Spec {
     /// `line` is its line number in the input, and the other rows are its possible group
     /// mates. Uses the interpreter.
     pub fn explain(&self, rows: &[Row], index: usize, line: u64) -> Result<String, String> {
+        for r in rows.iter().filter(|r| r.spec != self.id) {
+            self.row(r.value.clone()).map_err(|e| e.to_string())?;
+        }
         scoring::on_big_stack(|| crate::explain::explain(&self.compiled, rows, index, line))
             .unwrap_or_else(|| Err("internal error while explaining this row".into()))
     }

@@ -75,6 +75,12 @@ enum Stream {
     Formula(Automaton, AutomatonRun),
 }
 
+/// Where a stream's run is.
+enum Run {
+    Machine(MachineRun),
+    Formula(AutomatonRun),
+}
+
 impl Stream {
     fn start_state(&self) -> usize {
         match self {
@@ -83,17 +89,36 @@ impl Stream {
         }
     }
 
-    /// Reads a step's guard bits: `(reward, state after it, ended)`.
-    fn step(&mut self, i: usize, bits: u64) -> Result<(f64, usize, bool), String> {
+    /// What reading a step's guard bits does: the reward and the run after it (this stream
+    /// does not move).
+    fn peek(&self, i: usize, bits: u64) -> Result<(f64, Run), String> {
         match self {
             Stream::Machine(m, run) => {
-                let r = m.step(run, i, bits)?;
-                Ok((r, run.state, run.ended.is_some()))
+                let mut next = run.clone();
+                let r = m.step(&mut next, i, bits)?;
+                Ok((r, Run::Machine(next)))
             }
             Stream::Formula(a, run) => {
-                let r = a.step(run, i, bits);
-                Ok((r, run.state, run.done.is_some()))
+                let mut next = run.clone();
+                let r = a.step(&mut next, i, bits);
+                Ok((r, Run::Formula(next)))
             }
+        }
+    }
+
+    /// Moves to `run` (from [`Stream::peek`]): `(state, ended)`.
+    fn apply(&mut self, next: &Run) -> (usize, bool) {
+        match (self, next) {
+            (Stream::Machine(_, run), Run::Machine(n)) => {
+                *run = n.clone();
+                (run.state, run.ended.is_some())
+            }
+            (Stream::Formula(_, run), Run::Formula(n)) => {
+                *run = n.clone();
+                (run.state, run.done.is_some())
+            }
+            (Stream::Machine(_, run), _) => (run.state, run.ended.is_some()),
+            (Stream::Formula(_, run), _) => (run.state, run.done.is_some()),
         }
     }
 
@@ -133,6 +158,8 @@ pub struct Monitor<'p> {
     /// The step's guard bits per stream, then per formula: all are computed before any run
     /// moves, so a step that fails leaves the monitor as it was.
     bits: Vec<u64>,
+    /// The runs a step moves the streams to, before they move (kept to reuse its memory).
+    pending: Vec<Run>,
     steps: usize,
     result: StepResult,
 }
@@ -278,6 +305,7 @@ impl<'p> Monitor<'p> {
             formulas,
             locals: vec![Value::None; locals as usize + 1],
             bits,
+            pending: Vec::new(),
             steps: 0,
             result,
         })
@@ -338,18 +366,25 @@ impl<'p> Monitor<'p> {
                 .eval_with_local(&mask.expr, mask.local, step, &mut self.locals)?
                 .as_int() as u64;
         }
-        let mut total = 0.0;
-        let mut done = true;
-        for (k, (_, mask, s)) in self.streams.iter_mut().enumerate() {
-            let (r, state, ended) = s.step(i, self.bits[k]).map_err(|message| RuntimeError {
+        // Every stream's move first, then all of them at once: a stream that fails (a machine
+        // with `otherwise: error`) leaves every run where it was.
+        self.pending.clear();
+        for (k, (_, mask, s)) in self.streams.iter().enumerate() {
+            let (r, run) = s.peek(i, self.bits[k]).map_err(|message| RuntimeError {
                 message,
                 span: mask.expr.span,
                 term: None,
             })?;
-            done &= ended;
             self.result.rewards[k] = r;
+            self.pending.push(run);
+        }
+        let mut total = 0.0;
+        let mut done = true;
+        for (k, ((_, _, s), run)) in self.streams.iter_mut().zip(&self.pending).enumerate() {
+            let (state, ended) = s.apply(run);
+            done &= ended;
             self.result.states[k] = state;
-            total += r;
+            total += self.result.rewards[k];
         }
         let offset = self.streams.len();
         for (k, (_, _, a, run)) in self.formulas.iter_mut().enumerate() {

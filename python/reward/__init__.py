@@ -51,6 +51,9 @@ class CompileError(_native.CompileError):
     def __str__(self) -> str:
         return self.rendered
 
+    def __reduce__(self):
+        return (CompileError, (self.rendered, self.diagnostics))
+
 
 class RowError(_RowErrorBase):
     """A row that could not be scored, raised by ``strict=True`` calls.
@@ -59,11 +62,15 @@ class RowError(_RowErrorBase):
 
     def __init__(self, info: Mapping[str, Any]):
         super().__init__(f"row {info['row']}: {info['text']}")
+        self._info = dict(info)
         self.row: int = info["row"]
         self.message: str = info["message"]
         self.field: Optional[str] = info["field"]
         self.term: Optional[str] = info["term"]
         self.at: Optional[str] = info["at"]
+
+    def __reduce__(self):
+        return (RowError, (self._info,))
 
 
 class Diagnostic:
@@ -90,6 +97,9 @@ class Diagnostic:
 
     def __repr__(self) -> str:
         return f"Diagnostic({self.code} at {self.file}:{self.line}:{self.column}: {self.message})"
+
+    def __reduce__(self):
+        return (Diagnostic, ({k: getattr(self, k) for k in self.__slots__},))
 
 
 class TestReport:
@@ -119,6 +129,41 @@ def _param_text(value: Any) -> str:
     import json
 
     return json.dumps(value)
+
+
+_MAX_SPEC_BYTES = 16 << 20  # as the compiler reads spec files
+
+
+def _read_spec(source: str, path: str) -> str:
+    """A spec file's text, read as `reward` reads it: a regular file of at most 16 MiB, in
+    UTF-8, line endings untouched."""
+
+    def fail(why: str) -> CompileError:
+        message = f"cannot read `{source}`: {why}"
+        return CompileError(
+            f"error: {message}\n",
+            [
+                Diagnostic(
+                    dict(code=None, message=message, file=source, line=0, column=0,
+                         end_line=0, end_column=0, label="", help=None,
+                         rendered=f"error: {message}\n")
+                )
+            ],
+        )
+
+    try:
+        if not os.path.isfile(path):
+            raise fail("not a regular file" if os.path.exists(path) else "No such file or directory")
+        if os.path.getsize(path) > _MAX_SPEC_BYTES:
+            raise fail("larger than 16 MiB, the most a spec file may be")
+        with open(path, "rb") as f:
+            data = f.read(_MAX_SPEC_BYTES + 1)
+    except OSError as e:
+        raise fail(e.strerror or str(e)) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise fail(f"not valid UTF-8 (invalid byte at offset {e.start})") from None
 
 
 def compile(
@@ -158,29 +203,7 @@ class Reward:
             path = os.path.abspath(source)
             self._name = name or source
             self._dir = os.path.dirname(path)
-            try:
-                with open(path, "r", encoding="utf-8") as f:
-                    self._text = f.read()
-            except OSError as e:
-                raise CompileError(
-                    f"error: cannot read `{source}`: {e.strerror or e}\n",
-                    [
-                        Diagnostic(
-                            dict(
-                                code=None,
-                                message=f"cannot read `{source}`: {e.strerror or e}",
-                                file=source,
-                                line=0,
-                                column=0,
-                                end_line=0,
-                                end_column=0,
-                                label="",
-                                help=None,
-                                rendered=f"error: cannot read `{source}`\n",
-                            )
-                        )
-                    ],
-                ) from None
+            self._text = _read_spec(source, path)
         else:
             self._name = name or "<spec>"
             self._dir = os.getcwd()
@@ -296,12 +319,19 @@ class Reward:
 
     def breakdown(self, rows: Any, strict: bool = False) -> Dict[str, Any]:
         """Columns: ``score`` (numpy float64), every named term (a list of bool/int/float, None
-        for an error row) and ``error`` (None, or the message naming the row's field)."""
+        for an error row) and ``error`` (None, or the message naming the row's field; see
+        :attr:`error_column`)."""
         scores, terms, errors = self._run(rows, strict)
         out: Dict[str, Any] = {"score": scores}
         out.update(terms)
-        out["error"] = [None if e is None else e["text"] for e in errors]
+        out[self.error_column] = [None if e is None else e["text"] for e in errors]
         return out
+
+    @property
+    def error_column(self) -> str:
+        """The name of the error column of :meth:`breakdown`: ``error``, or ``row_error`` when
+        the spec has a term named ``error``."""
+        return "row_error" if "error" in self._breakdown else "error"
 
     def errors(self, rows: Any) -> List[Optional[Dict[str, Any]]]:
         """Per row: None, or the error as a dict (row, message, field, term, at)."""

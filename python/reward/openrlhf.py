@@ -59,11 +59,12 @@ def make_reward_func(
     ) -> Dict[str, Any]:
         n = len(queries)
         available: Dict[str, Any] = dict(kw)
+        prompts = list(prompts) if prompts is not None else [""] * n
         available.update(
             {
                 "queries": list(queries),
-                "prompts": list(prompts),
-                "labels": list(labels),
+                "prompts": prompts,
+                "labels": list(labels) if labels is not None else None,
                 "responses": [_response(q, p) for q, p in zip(queries, prompts)],
             }
         )
@@ -72,8 +73,13 @@ def make_reward_func(
             source = mapping.get(column, column)
             if source in available and available[source] is not None:
                 cols[column] = list(available[source])
-        res = r.breakdown(cols) if n else {"score": np.zeros(0), "error": []}
-        failed = [e is not None for e in res["error"]]
+        if n == 0:
+            empty = _tensor([])
+            logs = {term: empty for term in r.terms}
+            logs["reward_error"] = empty
+            return {"rewards": empty, "scores": empty, "extra_logs": logs}
+        res = r.breakdown(cols)
+        failed = [e is not None for e in res[r.error_column]]
         scores = [error_score if f else float(s) for s, f in zip(res["score"], failed)]
         logs = {
             term: _tensor(

@@ -96,7 +96,7 @@ class _Batch:
             elif source in kwargs and kwargs[source] is not None:
                 values = kwargs[source]
                 cols[column] = list(values) if len(values) == n else [values] * n
-        result = self.spec.breakdown(cols) if n else {"score": [], "error": []}
+        result = self.spec.breakdown(cols) if n else {"score": [], self.spec.error_column: []}
         self._key, self._result = key, result
         return result
 
@@ -156,7 +156,7 @@ def reward_func(
 def _total_func(batch: _Batch, r: Reward) -> Callable[..., List[Optional[float]]]:
     def total(**kwargs: Any) -> List[Optional[float]]:
         res = batch.evaluate(kwargs)
-        return _as_rewards(list(res["score"]), res["error"])
+        return _as_rewards(list(res["score"]), res[r.error_column])
 
     name = r.name.rsplit("/", 1)[-1].removesuffix(".reward") or "score"
     total.__name__ = total.__qualname__ = name
@@ -164,9 +164,11 @@ def _total_func(batch: _Batch, r: Reward) -> Callable[..., List[Optional[float]]
 
 
 def _term_func(batch: _Batch, term: str) -> Callable[..., List[Optional[float]]]:
+    errors = batch.spec.error_column
+
     def f(**kwargs: Any) -> List[Optional[float]]:
         res = batch.evaluate(kwargs)
-        return _as_rewards(res.get(term, [None] * len(res["error"])), res["error"])
+        return _as_rewards(res.get(term, [None] * len(res[errors])), res[errors])
 
     f.__name__ = f.__qualname__ = term
     return f

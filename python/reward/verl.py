@@ -90,7 +90,7 @@ def _results(r: Reward, rows: List[Dict[str, Any]], error_score: float) -> List[
     cols = r.breakdown(rows)
     out = []
     for i in range(len(rows)):
-        failed = cols["error"][i] is not None
+        failed = cols[r.error_column][i] is not None
         d = {"score": error_score if failed else float(cols["score"][i])}
         for term in r.terms:
             d[term] = math.nan if failed else _as_float(cols[term][i])

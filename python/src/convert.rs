@@ -70,6 +70,10 @@ pub fn value(obj: &Bound<'_, PyAny>, ty: &Ty) -> Result<Value> {
         }
         Ty::Bool => match obj.cast::<PyBool>() {
             Ok(b) => Ok(Value::Bool(b.is_true())),
+            Err(_) if is_numpy_bool(obj) => obj
+                .is_truthy()
+                .map(Value::Bool)
+                .map_err(|_| mismatch(obj, ty)),
             Err(_) => Err(mismatch(obj, ty)),
         },
         Ty::Int => int(obj, ty),
@@ -113,8 +117,16 @@ fn field(map: &Bound<'_, PyMapping>, name: &str, ty: &Ty) -> Result<Value> {
     }
 }
 
+/// `numpy.bool_` (what numpy arrays of booleans hold), which is not a Python `bool`.
+fn is_numpy_bool(obj: &Bound<'_, PyAny>) -> bool {
+    let t = obj.get_type();
+    let module = t.module().map(|m| m.to_string()).unwrap_or_default();
+    let name = t.name().map(|n| n.to_string()).unwrap_or_default();
+    module == "numpy" && (name == "bool_" || name == "bool")
+}
+
 fn int(obj: &Bound<'_, PyAny>, ty: &Ty) -> Result<Value> {
-    if obj.is_instance_of::<PyBool>() {
+    if obj.is_instance_of::<PyBool>() || is_numpy_bool(obj) {
         return Err(mismatch(obj, ty));
     }
     if obj.is_instance_of::<PyInt>() || obj.hasattr("__index__").unwrap_or(false) {
@@ -139,7 +151,7 @@ fn int(obj: &Bound<'_, PyAny>, ty: &Ty) -> Result<Value> {
 }
 
 fn float(obj: &Bound<'_, PyAny>, ty: &Ty) -> Result<Value> {
-    if obj.is_instance_of::<PyBool>() {
+    if obj.is_instance_of::<PyBool>() || is_numpy_bool(obj) {
         return Err(mismatch(obj, ty));
     }
     if let Ok(f) = obj.cast::<PyFloat>() {

@@ -229,3 +229,74 @@ def test_hostile_rows_do_not_hurt_the_process():
     scores = r.score(rows)
     assert scores.shape == (3,)
     assert math.isnan(scores[1]) and math.isnan(scores[2])
+
+
+def test_a_dict_of_pandas_series_is_read_by_position():
+    pd = pytest.importorskip("pandas")
+    r = reward.compile(R1)
+    rows = read_rows(R1)
+    df = pd.DataFrame(rows).sample(frac=1.0, random_state=3)
+    expected = r.score([rows[i] for i in df.index])
+    got = r.score({"completion": df["completion"], "solution": df["solution"]})
+    assert got.tobytes() == expected.tobytes()
+
+
+def test_one_row_as_a_dict_of_strings_is_refused():
+    r = reward.compile(R1)
+    with pytest.raises(TypeError, match="pass a list"):
+        r.score({"completion": GOOD, "solution": "4"})
+
+
+def test_errors_survive_pickling():
+    with pytest.raises(reward.CompileError) as info:
+        reward.compile("input { completion: text }\nscore = lenn(completion)")
+    clone = pickle.loads(pickle.dumps(info.value))
+    assert str(clone) == str(info.value) and clone.diagnostics[0].code == "E0002"
+    r = reward.compile(R1)
+    with pytest.raises(reward.RowError) as row_info:
+        r.score([{"completion": 3, "solution": "4"}], strict=True)
+    row_clone = pickle.loads(pickle.dumps(row_info.value))
+    assert (row_clone.row, row_clone.field) == (0, "completion")
+
+
+def test_spec_files_are_read_as_the_cli_reads_them(tmp_path, cli):
+    crlf = tmp_path / "crlf.reward"
+    crlf.write_bytes(b'input { completion: text }\r\nscore = len(completion)\r\n')
+    assert reward.compile(str(crlf)).score([{"completion": "abc"}])[0] == 3.0
+    bad = tmp_path / "latin1.reward"
+    bad.write_bytes(b"input { completion: text }\n// caf\xe9\nscore = 1\n")
+    with pytest.raises(reward.CompileError) as info:
+        reward.compile(str(bad))
+    assert "UTF-8" in str(info.value) and info.value.diagnostics[0].code is None
+    status, _, stderr = cli("check", bad)
+    assert status == 1 and "UTF-8" in stderr
+
+
+def test_a_term_named_error_keeps_its_column():
+    r = reward.compile("input { completion: text }\nrule error = len(completion) > 3\nscore = error")
+    out = r.breakdown([{"completion": "abcd"}, {"completion": 5}])
+    assert r.error_column == "row_error"
+    assert out["error"] == [True, None]
+    assert out["row_error"][0] is None and "completion" in out["row_error"][1]
+
+
+def test_numpy_booleans_and_numbers():
+    r = reward.compile("input { b: bool, n: int, x: float }\nscore = (if b then 1 else 0) + n + x")
+    cols = {"b": np.array([True, False]), "n": np.array([1, 2]), "x": np.array([0.5, 0.25])}
+    assert r.score(cols).tolist() == [2.5, 2.25]
+    assert r.score([{"b": np.bool_(True), "n": np.int32(1), "x": np.float64(1)}])[0] == 3.0
+
+
+def _score_in_child(r, rows):
+    return r.score(rows).tolist()
+
+
+def test_scoring_after_fork_does_not_hang():
+    import multiprocessing
+
+    r = reward.compile(R1)
+    rows = read_rows(R1)
+    expected = r.score(rows).tolist()  # the parent's worker threads exist now
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        results = [pool.apply_async(_score_in_child, (r, rows)) for _ in range(2)]
+        assert all(res.get(timeout=120) == expected for res in results)

@@ -364,7 +364,7 @@ pub static BUILTINS: &[Builtin] = &[
             })
         }),
     b!("replace_all", None, [Text, Regex, Text], Text, "Replaces every match; `$1`/`${name}` in the replacement refer to groups.",
-        |a, cx| Ok(text(regex_of(a, 1, cx).replace_all(t(a, 0), t(a, 2)).into_owned()))),
+        |a, cx| replace_all_bounded(regex_of(a, 1, cx), t(a, 0), t(a, 2)).map(text)),
     // ---- std::text
     b!("extract_tag", TEXT, [Text, Text], OptText,
         "Content between the first `<tag>` and the next `</tag>`; none if either is missing.",
@@ -643,4 +643,29 @@ mod distinct_tests {
         let zeros = vec![Value::Float(0.0), Value::Float(-0.0)];
         assert_eq!(distinct_ngrams(&zeros, 1), 1);
     }
+}
+
+/// `re.replace_all(s, rep)`, failing as soon as the text being built would exceed the size a
+/// rollout may build (a `$0$0$0…` replacement grows the text at every call).
+fn replace_all_bounded(re: &regex::Regex, s: &str, rep: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut last = 0;
+    let mut push = |out: &mut String, start: usize, end: usize, expand: &dyn Fn(&mut String)| {
+        out.push_str(&s[last..start]);
+        expand(out);
+        last = end;
+        check_built_text(out.len().saturating_add(s.len() - last))
+    };
+    if rep.contains('$') {
+        for caps in re.captures_iter(s) {
+            let Some(m) = caps.get(0) else { continue };
+            push(&mut out, m.start(), m.end(), &|o| caps.expand(rep, o))?;
+        }
+    } else {
+        for m in re.find_iter(s) {
+            push(&mut out, m.start(), m.end(), &|o| o.push_str(rep))?;
+        }
+    }
+    out.push_str(&s[last..]);
+    Ok(out)
 }

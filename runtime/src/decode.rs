@@ -115,9 +115,10 @@ fn parse(line: &str, schema: &Ty) -> Result<Outcome, DecodeError> {
     Ok(outcome)
 }
 
-/// `line` with the value of every top-level member that the schema does not read replaced by
-/// `null` when it holds a `NaN`, `Infinity` or `-Infinity` token; `None` when there is no such
-/// member (or the line is not an object this scanner can follow).
+/// `line` with each `NaN`, `Infinity` and `-Infinity` token inside the top-level members the
+/// schema does not read replaced by `null` (the rest of the line untouched, so any other syntax
+/// error still stands); `None` when there is no such token (or the line is not an object this
+/// scanner can follow).
 fn nulled_unread_non_numbers(line: &str, schema: &Ty) -> Option<String> {
     let b = line.as_bytes();
     let mut i = skip_ws(b, 0);
@@ -125,8 +126,7 @@ fn nulled_unread_non_numbers(line: &str, schema: &Ty) -> Option<String> {
         return None;
     }
     i += 1;
-    let mut out = String::with_capacity(line.len());
-    let mut copied = 0;
+    let mut tokens: Vec<(usize, usize)> = Vec::new();
     loop {
         i = skip_ws(b, i);
         match b.get(i)? {
@@ -135,17 +135,17 @@ fn nulled_unread_non_numbers(line: &str, schema: &Ty) -> Option<String> {
             _ => return None,
         }
         let key_end = string_end(b, i)?;
-        let key = &line[i + 1..key_end - 1];
+        // The key as JSON means it (`"\u0078"` is `x`).
+        let key: String = serde_json::from_str(&line[i..key_end]).ok()?;
         i = skip_ws(b, key_end);
         if b.get(i) != Some(&b':') {
             return None;
         }
         let start = skip_ws(b, i + 1);
-        let (end, non_number) = value_end(b, start)?;
-        if non_number && schema.field_index(key).is_none() {
-            out.push_str(&line[copied..start]);
-            out.push_str("null");
-            copied = end;
+        let mut found = Vec::new();
+        let end = value_end(b, start, &mut found)?;
+        if schema.field_index(&key).is_none() {
+            tokens.extend(found);
         }
         i = skip_ws(b, end);
         match b.get(i)? {
@@ -154,8 +154,15 @@ fn nulled_unread_non_numbers(line: &str, schema: &Ty) -> Option<String> {
             _ => return None,
         }
     }
-    if copied == 0 {
+    if tokens.is_empty() {
         return None;
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut copied = 0;
+    for (start, len) in tokens {
+        out.push_str(&line[copied..start]);
+        out.push_str("null");
+        copied = start + len;
     }
     out.push_str(&line[copied..]);
     Some(out)
@@ -180,11 +187,12 @@ fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
     }
 }
 
-/// The end of the value starting at `i` (at depth 0: before `,` or `}`), and whether it holds
-/// a `NaN`/`Infinity` token outside strings.
-fn value_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
+/// The end of the value starting at `i` (at depth 0: before `,` or `}`); the places and
+/// lengths of its `NaN`/`Infinity`/`-Infinity` tokens outside strings go to `tokens`. A token
+/// must stand alone (`NaNsense` is not one).
+fn value_end(b: &[u8], mut i: usize, tokens: &mut Vec<(usize, usize)>) -> Option<usize> {
     let mut depth = 0usize;
-    let mut non_number = false;
+    let alone = |end: usize| !b.get(end).is_some_and(|c| c.is_ascii_alphanumeric());
     loop {
         match *b.get(i)? {
             b'"' => i = string_end(b, i)?,
@@ -196,13 +204,17 @@ fn value_end(b: &[u8], mut i: usize) -> Option<(usize, bool)> {
                 depth -= 1;
                 i += 1;
             }
-            b',' | b'}' if depth == 0 => return Some((i, non_number)),
-            b'N' if b[i..].starts_with(b"NaN") => {
-                non_number = true;
+            b',' | b'}' if depth == 0 => return Some(i),
+            b'N' if b[i..].starts_with(b"NaN") && alone(i + 3) => {
+                tokens.push((i, 3));
                 i += 3;
             }
-            b'I' if b[i..].starts_with(b"Infinity") => {
-                non_number = true;
+            b'-' if b[i..].starts_with(b"-Infinity") && alone(i + 9) => {
+                tokens.push((i, 9));
+                i += 9;
+            }
+            b'I' if b[i..].starts_with(b"Infinity") && alone(i + 8) => {
+                tokens.push((i, 8));
                 i += 8;
             }
             _ => i += 1,
