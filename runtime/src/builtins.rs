@@ -609,6 +609,31 @@ pub fn module_exports(module: &str) -> impl Iterator<Item = &'static str> + '_ {
         .map(|b| b.name)
 }
 
+/// `re.replace_all(s, rep)`, failing as soon as the text being built would exceed the size a
+/// rollout may build (a `$0$0$0…` replacement grows the text at every call).
+fn replace_all_bounded(re: &regex::Regex, s: &str, rep: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut last = 0;
+    let mut push = |out: &mut String, start: usize, end: usize, expand: &dyn Fn(&mut String)| {
+        out.push_str(&s[last..start]);
+        expand(out);
+        last = end;
+        check_built_text(out.len().saturating_add(s.len() - last))
+    };
+    if rep.contains('$') {
+        for caps in re.captures_iter(s) {
+            let Some(m) = caps.get(0) else { continue };
+            push(&mut out, m.start(), m.end(), &|o| caps.expand(rep, o))?;
+        }
+    } else {
+        for m in re.find_iter(s) {
+            push(&mut out, m.start(), m.end(), &|o| o.push_str(rep))?;
+        }
+    }
+    out.push_str(&s[last..]);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod distinct_tests {
     use super::*;
@@ -643,29 +668,4 @@ mod distinct_tests {
         let zeros = vec![Value::Float(0.0), Value::Float(-0.0)];
         assert_eq!(distinct_ngrams(&zeros, 1), 1);
     }
-}
-
-/// `re.replace_all(s, rep)`, failing as soon as the text being built would exceed the size a
-/// rollout may build (a `$0$0$0…` replacement grows the text at every call).
-fn replace_all_bounded(re: &regex::Regex, s: &str, rep: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut last = 0;
-    let mut push = |out: &mut String, start: usize, end: usize, expand: &dyn Fn(&mut String)| {
-        out.push_str(&s[last..start]);
-        expand(out);
-        last = end;
-        check_built_text(out.len().saturating_add(s.len() - last))
-    };
-    if rep.contains('$') {
-        for caps in re.captures_iter(s) {
-            let Some(m) = caps.get(0) else { continue };
-            push(&mut out, m.start(), m.end(), &|o| caps.expand(rep, o))?;
-        }
-    } else {
-        for m in re.find_iter(s) {
-            push(&mut out, m.start(), m.end(), &|o| o.push_str(rep))?;
-        }
-    }
-    out.push_str(&s[last..]);
-    Ok(out)
 }
