@@ -434,7 +434,10 @@ fn pool(threads: Option<usize>) -> Option<Arc<rayon::ThreadPool>> {
     use std::sync::Mutex;
     type Pools = (u32, HashMap<usize, Arc<rayon::ThreadPool>>);
     static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
-    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // (`available_parallelism` reads cgroup files: tens of microseconds, so asked once.)
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let n = threads.unwrap_or(cores);
     let mut pools = POOLS
         .get_or_init(|| Mutex::new((std::process::id(), HashMap::new())))
         .lock()

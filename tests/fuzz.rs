@@ -1,0 +1,369 @@
+//! Fuzzing, run as a test for a bounded time per target (`REWARD_FUZZ_SECONDS`, default 3; CI
+//! sets more). Each target mutates real inputs — the examples, the standard library, the
+//! diagnostics corpus, the sample rollouts — and requires the engine to answer each one in
+//! bounded time without panicking:
+//!
+//! - `specs`: mutated spec texts through the public `reward::compile` (parse, check, lower,
+//!   JIT); an "internal compiler error" (a caught panic) is a failure;
+//! - `rows`: mutated JSON lines through `Spec::row_from_json` and scoring on both engines,
+//!   which must agree on every row;
+//! - `answers`: mutated LaTeX answers through `final_answer` and `math_equal`.
+//!
+//! A failure prints the seed and the input; the seed replays it (`REWARD_FUZZ_SEED`). Every
+//! input a fuzzer has found goes into `REGRESSIONS` below, run first on every run.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use reward::{compile, Engine, Options, Source};
+use reward_runtime::native::{final_answer, math_equal};
+
+#[path = "common/watchdog.rs"]
+mod watchdog;
+use watchdog::within;
+
+/// Inputs the fuzzers found, kept as regression cases: (target, input).
+const REGRESSIONS: &[(&str, &str)] = &[];
+
+/// Longest one input may take (debug build, shared machine).
+const PER_INPUT: Duration = Duration::from_secs(20);
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn budget() -> Duration {
+    let secs = std::env::var("REWARD_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(3);
+    Duration::from_secs(secs)
+}
+
+/// A small, seedable generator (xorshift64*): the fuzzers must be reproducible from a seed.
+struct Rng(u64);
+
+impl Rng {
+    fn seeded(target: &str) -> Rng {
+        let seed = std::env::var("REWARD_FUZZ_SEED")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| d.as_nanos() as u64)
+            });
+        eprintln!("fuzz {target}: seed {seed} (REWARD_FUZZ_SEED={seed} replays it)");
+        Rng(seed | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// Pieces that mutations splice in: the language's tokens and the characters that break
+/// lexers, JSON and LaTeX.
+const PIECES: &[&str] = &[
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\"",
+    "\\",
+    "/",
+    "//",
+    "/*",
+    "*/",
+    ",",
+    ":",
+    ";",
+    "=",
+    "==",
+    "+",
+    "-",
+    "*",
+    "**",
+    "%",
+    "?",
+    "??",
+    "~",
+    ".",
+    "..",
+    "\n",
+    "\t",
+    " ",
+    "0",
+    "-1",
+    "1e308",
+    "9223372036854775807",
+    "NaN",
+    "null",
+    "true",
+    "none",
+    "é",
+    "\u{0}",
+    "\u{feff}",
+    "𝑥",
+    "let",
+    "rule",
+    "score",
+    "fn",
+    "input",
+    "use",
+    "machine",
+    "ltl",
+    "rubric",
+    "group by",
+    "for",
+    "in",
+    "if",
+    "then",
+    "else",
+    "and",
+    "or",
+    "not",
+    "text",
+    "int",
+    "float",
+    "bool",
+    "list[",
+    "test",
+    "expect",
+    "given",
+    "prop",
+    "step",
+    "eventually",
+    "always",
+    "until",
+    "next",
+    "\\frac{",
+    "\\sqrt",
+    "\\boxed{",
+    "^",
+    "_",
+    "$",
+    "\\left(",
+    "\\right)",
+    "\\begin{pmatrix}",
+    "&",
+    "\\\\",
+    "%",
+    "<answer>",
+    "</answer>",
+    "<think>",
+];
+
+/// One random edit of `text`: delete, duplicate, insert a piece, swap two spans, or cut it.
+fn mutate(rng: &mut Rng, text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let n = chars.len();
+    let at = rng.below(n + 1);
+    let len = rng.below(16).min(n - at.min(n));
+    let s = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
+    match rng.below(6) {
+        0 => format!("{}{}", s(0, at), s(at + len, n)),
+        1 => format!("{}{}{}", s(0, at + len), s(at, at + len), s(at + len, n)),
+        2 | 3 => format!("{}{}{}", s(0, at), rng.pick(PIECES), s(at, n)),
+        4 => {
+            let other = rng.below(n + 1);
+            let (a, b) = (at.min(other), at.max(other));
+            format!("{}{}{}{}", s(0, a), s(b, n), s(a, b), "")
+        }
+        _ => s(0, at),
+    }
+}
+
+fn mutated(rng: &mut Rng, seed: &str) -> String {
+    let mut text = seed.to_string();
+    for _ in 0..=rng.below(4) {
+        text = mutate(rng, &text);
+    }
+    text
+}
+
+fn files(dir: &str, ext: &str) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(root().join(dir)).expect("read dir") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().and_then(|e| e.to_str()) == Some(ext) {
+            let text = std::fs::read_to_string(&path).expect("read file");
+            out.push((path, text));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs `one` on generated inputs until the time budget is spent; returns how many ran.
+fn fuzz(target: &str, mut next: impl FnMut(&mut Rng) -> String, one: fn(String)) -> usize {
+    for (t, input) in REGRESSIONS {
+        if *t == target {
+            let input = input.to_string();
+            within(PER_INPUT, target, move || one(input));
+        }
+    }
+    let mut rng = Rng::seeded(target);
+    let deadline = Instant::now() + budget();
+    let mut runs = 0;
+    while Instant::now() < deadline {
+        let input = next(&mut rng);
+        let shown = input.clone();
+        let outcome = std::panic::catch_unwind(|| within(PER_INPUT, target, move || one(input)));
+        if let Err(e) = outcome {
+            eprintln!("fuzz {target}: failing input after {runs} runs:\n{shown:?}");
+            std::panic::resume_unwind(e);
+        }
+        runs += 1;
+    }
+    eprintln!("fuzz {target}: {runs} inputs in {:?}", budget());
+    runs
+}
+
+fn compile_spec(text: String) {
+    let options = Options::default();
+    match compile(Source::text(text), &options) {
+        Ok(_) => {}
+        Err(d) => assert!(
+            !d.rendered().contains("internal compiler error")
+                && !d.rendered().contains("internal error"),
+            "{d}"
+        ),
+    }
+}
+
+#[test]
+fn specs() {
+    let mut seeds = files("examples", "reward");
+    seeds.extend(files("stdlib", "reward"));
+    seeds.extend(files("tests/ui", "reward"));
+    let texts: Vec<String> = seeds.into_iter().map(|(_, t)| t).collect();
+    let runs = fuzz(
+        "specs",
+        |rng| {
+            let seed = rng.pick(&texts).clone();
+            mutated(rng, &seed)
+        },
+        compile_spec,
+    );
+    assert!(runs > 0);
+}
+
+/// A spec compiled for both engines, once per path.
+fn engines(path: &str) -> (reward::Spec, reward::Spec) {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, (reward::Spec, reward::Spec)>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(pair) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
+        return pair.clone();
+    }
+    let source = Source::file(path);
+    let interp = compile(
+        source.clone(),
+        &Options::default().engine(Engine::Interpreter),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let jit = compile(source, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+    let pair = (interp, jit);
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(path.to_string(), pair.clone());
+    pair
+}
+
+/// A spec and its sample rows, both engines.
+fn score_row(input: String) {
+    let (path, line) = input.split_once('\u{1}').expect("spec path and row");
+    let (interp, jit) = engines(path);
+    let (a, b) = (interp.row_from_json(line), jit.row_from_json(line));
+    assert_eq!(a.is_ok(), b.is_ok());
+    if let (Ok(a), Ok(b)) = (a, b) {
+        let (x, y) = (interp.score(&a), jit.score(&b));
+        let show = |r: &Result<reward::Scored, reward::RowError>| match r {
+            Ok(s) => s.to_json(),
+            Err(e) => e.to_json(1),
+        };
+        assert_eq!(show(&x), show(&y), "the engines disagree on {line}");
+    }
+}
+
+#[test]
+fn rows() {
+    let mut seeds = Vec::new();
+    for (path, _) in files("examples", "reward") {
+        let rows = path.with_extension("jsonl");
+        if let Ok(text) = std::fs::read_to_string(&rows) {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                seeds.push((path.display().to_string(), line.to_string()));
+            }
+        }
+    }
+    let runs = fuzz(
+        "rows",
+        |rng| {
+            let (path, line) = rng.pick(&seeds).clone();
+            format!("{path}\u{1}{}", mutated(rng, &line))
+        },
+        score_row,
+    );
+    assert!(runs > 0);
+}
+
+fn check_answer(input: String) {
+    let (pred, gold) = input.split_once('\u{1}').unwrap_or((&input, "1"));
+    let extracted = final_answer(pred);
+    let _ = math_equal(&extracted, gold);
+    let _ = math_equal(pred, gold);
+    // (Not reflexive by design: an answer that normalises to nothing, such as ".", equals
+    // nothing, itself included.)
+}
+
+#[test]
+fn answers() {
+    let seeds = [
+        "\\frac{1}{2}",
+        "0.5",
+        "\\sqrt{2}/2",
+        "x^2+2x+1",
+        "(x+1)^2",
+        "\\{1,2\\}",
+        "[1, 3)",
+        "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}",
+        "x \\geq 5",
+        "2x+4y-3=0",
+        "1,000.99",
+        "The answer is $\\boxed{42}$.",
+        "<think>\\boxed{1}</think><answer>2</answer>",
+        "10\\%",
+        "3\\text{ cm}",
+        "\\pi r^2",
+        "e^{i\\pi}",
+        "\\log_2 8",
+        "1e-5",
+        "-\\infty",
+    ];
+    let runs = fuzz(
+        "answers",
+        |rng| {
+            let (pred, gold) = (*rng.pick(&seeds), *rng.pick(&seeds));
+            format!("{}\u{1}{gold}", mutated(rng, pred))
+        },
+        check_answer,
+    );
+    assert!(runs > 0);
+}
