@@ -1283,3 +1283,75 @@ fn exit_statuses_tell_usage_mistakes_from_row_errors() {
     // Help is not an error.
     run_in(dir.path(), &["--help"], None).expect_code(0);
 }
+
+/// `reward score` runs a `group by` spec in two stages, keeping per row only what the group
+/// stage reads; its records equal the in-memory batch of the library (`Spec::score_lines`),
+/// on both engines, with `--steps`, with group terms that read the rollout itself, and with
+/// error rows among the others.
+#[test]
+fn group_specs_score_the_same_streamed_and_in_memory() {
+    let spec_text = r#"
+input { prompt: text, completion: text, events: list[text] }
+prop hit = "h" in step
+machine m over events (otherwise: stay) {
+    start a
+    a -> b when hit reward 1.0
+    terminal b
+}
+let length = len(completion)
+let _big = completion + completion
+rule long = length > 3
+score = length + m
+group by prompt {
+    let centred = score - mean(score)
+    let mentions = if contains(completion, "x") then 1 else 0
+    score = centred + mentions + rank(length)
+}
+"#;
+    let dir = TempDir::new("group-streamed");
+    dir.write("spec.reward", spec_text);
+    let mut input = String::new();
+    for i in 0..300 {
+        let completion = "x".repeat(i % 7) + &"y".repeat(i % 5);
+        input.push_str(&format!(
+            "{{\"prompt\": \"p{}\", \"completion\": \"{completion}\", \"events\": [\"\", \"{}\"]}}\n",
+            i % 13,
+            if i % 3 == 0 { "h" } else { "" }
+        ));
+        if i % 50 == 7 {
+            input.push_str("{\"prompt\": 3}\n");
+            input.push_str("not json\n");
+        }
+    }
+    dir.write("in.jsonl", &input);
+    let lines: Vec<(u64, String)> = input
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i as u64 + 1, l.to_string()))
+        .collect();
+    for engine in ["jit", "interp"] {
+        let spec = reward::compile(
+            reward::Source::file(dir.path().join("spec.reward")),
+            &reward::Options::default().engine(reward::Engine::from_name(engine).unwrap()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        for steps in [false, true] {
+            let mut args = vec!["score", "spec.reward", "in.jsonl", "--engine", engine];
+            if steps {
+                args.push("--steps");
+            }
+            let run = run_in(dir.path(), &args, None);
+            run.expect_code(2);
+            let expected: String = spec
+                .score_lines(&lines, steps)
+                .into_iter()
+                .map(|o| o.json + "\n")
+                .collect();
+            assert_eq!(
+                String::from_utf8_lossy(&run.stdout),
+                expected,
+                "{engine} steps={steps}"
+            );
+        }
+    }
+}

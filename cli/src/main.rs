@@ -248,10 +248,16 @@ fn main() -> ExitCode {
                 ..DriverOptions::default()
             };
             let result = if spec.has_groups() {
-                // Group-level terms need every row of a group: the whole input first.
-                driver::run_all(reader, writer, &opts, |lines| {
-                    spec.score_lines(lines, steps)
-                })
+                // Group-level terms need every row of a group: each row keeps what the group
+                // stage reads (not its line), then the groups are scored.
+                let stages = spec.group_stages(steps);
+                driver::run_all(
+                    reader,
+                    writer,
+                    &opts,
+                    |n, line| stages.first(n, line),
+                    |rows| stages.finish(rows),
+                )
             } else {
                 driver::run(reader, writer, &opts, |line_no, line| {
                     spec.score_line(line_no, line, steps)

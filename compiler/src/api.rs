@@ -672,6 +672,19 @@ impl Spec {
         })
     }
 
+    /// The two stages of scoring JSON Lines with a `group by` spec in bounded memory: run
+    /// [`GroupStages::first`] on each line as it is read (it keeps only what the group stage
+    /// needs, not the line), then [`GroupStages::finish`] on every kept row, in input order.
+    /// The outputs are those of [`Spec::score_lines`].
+    pub fn group_stages(&self, steps: bool) -> GroupStages<'_> {
+        GroupStages {
+            spec: self,
+            plan: self.compiled.group_plan(steps),
+            backend: self.backend(),
+            steps,
+        }
+    }
+
     /// Scores one JSON line on the calling thread, as [`Spec::score_lines`] does (for drivers
     /// that run their own workers). A `group by` spec scores it as a group of one.
     pub fn score_line(&self, line_no: u64, line: &str, steps: bool) -> LineOutput {
@@ -729,6 +742,35 @@ impl Spec {
     /// the median build time over `runs` builds.
     pub fn automata(&self, runs: usize) -> Vec<crate::explain::AutomatonInfo> {
         crate::explain::automata(&self.compiled, runs)
+    }
+}
+
+/// See [`Spec::group_stages`].
+pub struct GroupStages<'s> {
+    spec: &'s Spec,
+    plan: scoring::GroupPlan,
+    backend: BackendRef<'s>,
+    steps: bool,
+}
+
+/// A row between the two stages of a `group by` spec: its values for the group stage.
+pub struct GroupRow(scoring::Kept);
+
+impl GroupStages<'_> {
+    /// The per-row stage of one JSON line: what it keeps, or its error record.
+    pub fn first(&self, line_no: u64, line: &str) -> Result<GroupRow, LineOutput> {
+        self.spec
+            .compiled
+            .group_first_stage(self.backend.get(), &self.plan, line_no, line)
+            .map(GroupRow)
+    }
+
+    /// The group stage over every kept row (with its line number), in input order.
+    pub fn finish(&self, rows: Vec<(u64, GroupRow)>) -> Vec<LineOutput> {
+        let rows = rows.into_iter().map(|(n, r)| (n, r.0)).collect();
+        self.spec
+            .compiled
+            .group_finish(self.backend.get(), rows, self.steps)
     }
 }
 

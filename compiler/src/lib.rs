@@ -88,8 +88,8 @@ pub mod syntax;
 pub mod testing;
 
 pub use api::{
-    compile, import_reward_machine, value_to_json, Diagnostics, Engine, LineOutput, Options,
-    ParamInfo, Problem, Row, RowError, Scored, Source, Spec, TermInfo,
+    compile, import_reward_machine, value_to_json, Diagnostics, Engine, GroupRow, GroupStages,
+    LineOutput, Options, ParamInfo, Problem, Row, RowError, Scored, Source, Spec, TermInfo,
 };
 pub use explain::AutomatonInfo;
 pub use monitor::{Monitor, MonitorError, StepResult, Verdict};

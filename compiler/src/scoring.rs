@@ -14,7 +14,7 @@ use crate::check::load::{read_source, SourceError};
 use crate::check::{compile, RootSource};
 use crate::diag::{render, Diagnostic, SourceMap};
 use crate::interp::{Interpreter, RuntimeError};
-use crate::ir::Program;
+use crate::ir::{ExprKind, Program};
 
 /// A compiled spec with its sources (for locating run-time errors).
 pub struct Spec {
@@ -235,6 +235,104 @@ impl Spec {
             .collect()
     }
 
+    /// What the rows of a `group by` spec keep between the per-row stage and the group stage.
+    pub fn group_plan(&self, steps: bool) -> GroupPlan {
+        let program = &self.program;
+        let mut keep: Vec<bool> = program
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(id, t)| t.in_breakdown || Some(id) == program.score)
+            .collect();
+        let mut reads_input = false;
+        if let Some(group) = &program.group {
+            keep[group.key] = true;
+            for agg in &group.aggregates {
+                keep[agg.source] = true;
+            }
+            for &id in &group.order {
+                crate::interp::visit(&program.terms[id].body.expr, &mut |e| match e.kind {
+                    ExprKind::Term(t) => keep[t] = true,
+                    ExprKind::Input => reads_input = true,
+                    _ => {}
+                });
+            }
+        }
+        if steps {
+            // `--steps` reads each machine's run record, the term before its total.
+            for (id, t) in program.terms.iter().enumerate() {
+                if t.kind == crate::ir::TermKind::Machine {
+                    keep[id] = true;
+                    if id > 0 {
+                        keep[id - 1] = true;
+                    }
+                }
+            }
+        }
+        GroupPlan { keep, reads_input }
+    }
+
+    /// The per-row stage of a `group by` spec for one JSON line: the row's kept values, or its
+    /// error record (a row whose own terms fail is in no group).
+    pub fn group_first_stage(
+        &self,
+        backend: &dyn Backend,
+        plan: &GroupPlan,
+        line_no: u64,
+        line: &str,
+    ) -> Result<Kept, RowOutput> {
+        let row = decode_row(line, self.input_type()).map_err(|e| {
+            RowOutput::error(
+                line_no,
+                &e.message,
+                (!e.path.is_empty()).then_some(e.path.as_str()),
+            )
+        })?;
+        let mut values = backend.eval_row(&row).map_err(|e| RowOutput {
+            json: self.runtime_error_json(line_no, &e),
+            is_error: true,
+        })?;
+        for (v, keep) in values.iter_mut().zip(&plan.keep) {
+            if !keep {
+                *v = Value::None;
+            }
+        }
+        Ok(Kept {
+            input: if plan.reads_input { row } else { Value::None },
+            values,
+        })
+    }
+
+    /// The group stage over every kept row, in input order: one output per row.
+    pub fn group_finish(
+        &self,
+        backend: &dyn Backend,
+        rows: Vec<(u64, Kept)>,
+        steps: bool,
+    ) -> Vec<RowOutput> {
+        let mut inputs = Vec::with_capacity(rows.len());
+        let mut values = Vec::with_capacity(rows.len());
+        let mut numbers = Vec::with_capacity(rows.len());
+        for (n, kept) in rows {
+            numbers.push(n);
+            inputs.push(kept.input);
+            values.push(Ok(kept.values));
+        }
+        crate::grouping::run_groups(&self.program, backend, &inputs, &mut values);
+        values
+            .into_iter()
+            .zip(numbers)
+            .map(|(r, n)| match r {
+                Ok(v) if steps => RowOutput::ok(self.output_json_with_steps(&v)),
+                Ok(v) => RowOutput::ok(self.output_json(&v)),
+                Err(e) => RowOutput {
+                    json: self.runtime_error_json(n, &e),
+                    is_error: true,
+                },
+            })
+            .collect()
+    }
+
     /// `{"score": …, "terms": {…}}` with terms in source order.
     pub fn output_json(&self, values: &[Value]) -> String {
         let terms: Vec<TermInfo> = self
@@ -279,6 +377,21 @@ impl Spec {
         let (l, c) = self.sources.line_col(e.span);
         format!("{}:{l}:{c}", self.sources.name(e.span.file))
     }
+}
+
+/// Which term values the rows of a `group by` spec keep for the group stage, and whether it
+/// reads the rollout itself.
+pub struct GroupPlan {
+    keep: Vec<bool>,
+    reads_input: bool,
+}
+
+/// What one row of a `group by` spec keeps between the stages.
+pub struct Kept {
+    /// The rollout, or none when the group stage does not read it.
+    input: Value,
+    /// Term values, none for those no later stage reads.
+    values: Vec<Value>,
 }
 
 /// Renders a value for people, with record field names from its type.

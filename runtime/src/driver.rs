@@ -190,19 +190,24 @@ where
     Ok(summary)
 }
 
-/// Like [`run`], for scorers that need every row before scoring any (group-level terms): reads
-/// the whole input, calls `score_all` once, on the worker pool, with the lines that can be
-/// scored (line number, text), and writes exactly one output line per input line, in order
-/// (blank, invalid or over-long lines get their error record, as with [`run`]). `score_all`
-/// must return one output per line it is given. A panic in it makes every row an error record.
-pub fn run_all<R: BufRead, W: Write, F>(
+/// Like [`run`], for specs whose rows must be seen together (`group by`). Lines are read and
+/// passed through `first(line_number, text)` chunk by chunk, in parallel, as they arrive; it
+/// returns what the row must keep for the group stage (or the row's error record), and the
+/// line itself is dropped, so memory holds what `first` keeps, not the input. Then `finish`
+/// receives every kept row in input order and returns one output per row, in that order.
+pub fn run_all<R, W, T, F, G>(
     mut input: R,
     mut output: W,
     opts: &DriverOptions,
-    score_all: F,
+    first: F,
+    finish: G,
 ) -> io::Result<Summary>
 where
-    F: FnOnce(&[(u64, String)]) -> Vec<RowOutput> + Send,
+    R: BufRead,
+    W: Write,
+    T: Send,
+    F: Fn(u64, &str) -> Result<T, RowOutput> + Sync,
+    G: FnOnce(Vec<(u64, T)>) -> Vec<RowOutput> + Send,
 {
     let threads = opts
         .threads
@@ -218,51 +223,55 @@ where
         max_line_bytes: opts.max_line_bytes,
         next_line: 1,
     };
-    let mut lines = Vec::new();
+    // Per line: the index of its kept row, or its error record.
+    let mut slots: Vec<Result<usize, RowOutput>> = Vec::new();
+    let mut kept: Vec<(u64, T)> = Vec::new();
     let mut read_error = None;
     loop {
-        match reader.read_chunk(4096) {
+        let chunk = match reader.read_chunk(opts.chunk_rows.max(1)) {
             Ok(chunk) if chunk.is_empty() => break,
-            Ok(chunk) => lines.extend(chunk),
+            Ok(chunk) => chunk,
             Err(e) => {
                 read_error = Some(e);
                 break;
             }
+        };
+        let firsts: Vec<Result<(u64, T), RowOutput>> = pool.install(|| {
+            chunk
+                .into_par_iter()
+                .map(|line| first_stage(line, &first))
+                .collect()
+        });
+        for f in firsts {
+            slots.push(match f {
+                Ok(row) => {
+                    kept.push(row);
+                    Ok(kept.len() - 1)
+                }
+                Err(out) => Err(out),
+            });
         }
     }
-    let mut texts = Vec::new();
-    let mut slots: Vec<Result<usize, RowOutput>> = Vec::with_capacity(lines.len());
-    for line in lines {
-        match line.content {
-            Content::Text(text) => {
-                slots.push(Ok(texts.len()));
-                texts.push((line.number, text));
-            }
-            Content::Rejected(message) => {
-                slots.push(Err(RowOutput::error(line.number, &message, None)));
-            }
+    let numbers: Vec<u64> = kept.iter().map(|(n, _)| *n).collect();
+    let finished = pool.install(|| panic::catch_unwind(AssertUnwindSafe(|| finish(kept))));
+    let mut scored: Vec<Option<RowOutput>> = match finished {
+        Ok(rows) if rows.len() == numbers.len() => rows.into_iter().map(Some).collect(),
+        Ok(_) => {
+            return Err(io::Error::other(
+                "internal error: the scorer did not return one output per row",
+            ))
         }
-    }
-    let scored = pool.install(|| panic::catch_unwind(AssertUnwindSafe(|| score_all(&texts))));
-    let mut scored = match scored {
-        Ok(rows) if rows.len() == texts.len() => rows.into_iter().map(Some).collect(),
-        Ok(_) => Vec::new(),
         Err(payload) => {
             let message = format!(
                 "internal error while scoring this row: {}",
                 panic_message(payload.as_ref())
             );
-            texts
+            numbers
                 .iter()
-                .map(|(n, _)| Some(RowOutput::error(*n, &message, None)))
-                .collect::<Vec<_>>()
+                .map(|n| Some(RowOutput::error(*n, &message, None)))
+                .collect()
         }
     };
-    if scored.len() != texts.len() {
-        return Err(io::Error::other(
-            "internal error: the scorer did not return one output per row",
-        ));
-    }
     let mut summary = Summary::default();
     let mut out_buf = Vec::new();
     for slot in slots {
@@ -276,12 +285,40 @@ where
         out_buf.push(b'\n');
         summary.errors += u64::from(row.is_error);
         summary.rows += 1;
+        if out_buf.len() >= 1 << 20 {
+            output.write_all(&out_buf)?;
+            out_buf.clear();
+        }
     }
     output.write_all(&out_buf)?;
     output.flush()?;
     match read_error {
         Some(e) => Err(e),
         None => Ok(summary),
+    }
+}
+
+/// The first stage of one line of [`run_all`]: what it keeps, or its error record.
+fn first_stage<T, F>(line: Line, first: &F) -> Result<(u64, T), RowOutput>
+where
+    F: Fn(u64, &str) -> Result<T, RowOutput> + Sync,
+{
+    match line.content {
+        Content::Text(text) => {
+            match panic::catch_unwind(AssertUnwindSafe(|| first(line.number, &text))) {
+                Ok(Ok(kept)) => Ok((line.number, kept)),
+                Ok(Err(out)) => Err(out),
+                Err(payload) => Err(RowOutput::error(
+                    line.number,
+                    &format!(
+                        "internal error while scoring this row: {}",
+                        panic_message(payload.as_ref())
+                    ),
+                    None,
+                )),
+            }
+        }
+        Content::Rejected(message) => Err(RowOutput::error(line.number, &message, None)),
     }
 }
 
