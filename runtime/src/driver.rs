@@ -2,9 +2,9 @@
 //! input line, in input order.
 //!
 //! Design, and why:
-//! - **Bounded memory.** Input is read in chunks of at most [`DriverOptions::chunk_rows`] lines;
-//!   at most three chunks are alive at once (one being read, one being scored, one being
-//!   written), so memory does not grow with the input.
+//! - **Bounded memory.** Input is read in chunks of at most [`DriverOptions::chunk_rows`] lines
+//!   and about [`DriverOptions::chunk_bytes`] bytes; at most three chunks are alive at once (one
+//!   being read, one being scored, one being written), so memory does not grow with the input.
 //! - **Pipelined.** While a chunk is scored on the rayon pool, the calling thread reads the next
 //!   chunk and writes the previous one. The reader stays on the calling thread, so `R` needs not
 //!   be `Send`.
@@ -30,6 +30,9 @@ pub struct DriverOptions {
     pub progress: bool,
     /// Lines per chunk: the unit of parallel work and of buffering. Values below 1 act as 1.
     pub chunk_rows: usize,
+    /// Bytes per chunk: a chunk ends early once its lines reach this size, so that long rows
+    /// (trajectories of hundreds of KB) do not multiply the memory by `chunk_rows`.
+    pub chunk_bytes: usize,
     /// Longest accepted line in bytes (without its line terminator). Longer lines become error
     /// rows and are skipped without being buffered whole.
     pub max_line_bytes: usize,
@@ -41,6 +44,7 @@ impl Default for DriverOptions {
             threads: None,
             progress: false,
             chunk_rows: 4096,
+            chunk_bytes: 32 << 20,
             max_line_bytes: 256 * 1024 * 1024,
         }
     }
@@ -151,7 +155,7 @@ where
         let mut in_flight: Option<std::thread::ScopedJoinHandle<'_, Vec<RowOutput>>> = None;
         loop {
             // Read the next chunk while the previous one is being scored.
-            let next = reader.read_chunk(chunk_rows);
+            let next = reader.read_chunk(chunk_rows, opts.chunk_bytes.max(1));
             let finished = match in_flight.take() {
                 Some(handle) => Some(handle.join().map_err(|_| {
                     io::Error::other("internal error: the scoring thread panicked")
@@ -228,7 +232,7 @@ where
     let mut kept: Vec<(u64, T)> = Vec::new();
     let mut read_error = None;
     loop {
-        let chunk = match reader.read_chunk(opts.chunk_rows.max(1)) {
+        let chunk = match reader.read_chunk(opts.chunk_rows.max(1), opts.chunk_bytes.max(1)) {
             Ok(chunk) if chunk.is_empty() => break,
             Ok(chunk) => chunk,
             Err(e) => {
@@ -393,12 +397,17 @@ struct LineReader<'r, R> {
 
 impl<R: BufRead> LineReader<'_, R> {
     /// Up to `rows` lines; empty at end of input.
-    fn read_chunk(&mut self, rows: usize) -> io::Result<Vec<Line>> {
+    fn read_chunk(&mut self, rows: usize, max_bytes: usize) -> io::Result<Vec<Line>> {
         let mut chunk = Vec::with_capacity(rows.min(4096));
         let mut buf = Vec::new();
-        while chunk.len() < rows {
+        let mut bytes = 0usize;
+        while chunk.len() < rows && bytes < max_bytes {
             let Some(content) = self.read_line(&mut buf)? else {
                 break;
+            };
+            bytes += match &content {
+                Content::Text(t) => t.len(),
+                Content::Rejected(m) => m.len(),
             };
             chunk.push(Line {
                 number: self.next_line,
