@@ -18,7 +18,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
-use reward_runtime::abi::{self, RowCtx};
+use reward_runtime::abi::{self, AbiType, FloatFn, Helper, RowCtx};
 use reward_runtime::builtins::BUILTINS;
 use reward_runtime::{Ty, Value};
 
@@ -142,114 +142,15 @@ fn err(e: impl std::fmt::Display) -> JitError {
     JitError(e.to_string())
 }
 
-/// Helper signatures: (name, params, returns), with `P` for pointers and `C` for the context.
-const HELPERS: &[(&str, &[Type], &[Type])] = &[
-    ("rt_input", &[types::I64], &[types::I64]),
-    ("rt_term", &[types::I64, types::I64], &[types::I64]),
-    ("rt_field", &[types::I64, types::I64], &[types::I64]),
-    ("rt_field_f64", &[types::I64, types::I64], &[types::F64]),
-    ("rt_field_i64", &[types::I64, types::I64], &[types::I64]),
-    ("rt_field_bool", &[types::I64, types::I64], &[types::I8]),
-    (
-        "rt_index",
-        &[types::I64, types::I64, types::I64, types::I32],
-        &[types::I64],
-    ),
-    ("rt_list_len", &[types::I64], &[types::I64]),
-    ("rt_list_get", &[types::I64, types::I64], &[types::I64]),
-    ("rt_is_none", &[types::I64], &[types::I8]),
-    ("rt_none", &[], &[types::I64]),
-    ("rt_unbox_f64", &[types::I64], &[types::F64]),
-    ("rt_unbox_i64", &[types::I64], &[types::I64]),
-    ("rt_unbox_bool", &[types::I64], &[types::I8]),
-    ("rt_box_f64", &[types::I64, types::F64], &[types::I64]),
-    ("rt_box_i64", &[types::I64, types::I64], &[types::I64]),
-    ("rt_box_bool", &[types::I64, types::I8], &[types::I64]),
-    ("rt_to_float_opt", &[types::I64, types::I64], &[types::I64]),
-    ("rt_set_f64", &[types::I64, types::I64, types::F64], &[]),
-    ("rt_set_i64", &[types::I64, types::I64, types::I64], &[]),
-    ("rt_set_bool", &[types::I64, types::I64, types::I8], &[]),
-    ("rt_set_value", &[types::I64, types::I64, types::I64], &[]),
-    (
-        "rt_int_arith",
-        &[types::I64, types::I32, types::I64, types::I64, types::I32],
-        &[types::I64],
-    ),
-    (
-        "rt_neg_int",
-        &[types::I64, types::I64, types::I32],
-        &[types::I64],
-    ),
-    (
-        "rt_int_sum",
-        &[types::I64, types::I64, types::I64, types::I32],
-        &[types::I64],
-    ),
-    (
-        "rt_int_product",
-        &[types::I64, types::I64, types::I64, types::I32],
-        &[types::I64],
-    ),
-    ("rt_float_rem", &[types::F64, types::F64], &[types::F64]),
-    ("rt_budget_exhausted", &[types::I64, types::I32], &[]),
-    (
-        "rt_compare",
-        &[types::I32, types::I64, types::I64],
-        &[types::I8],
-    ),
-    (
-        "rt_concat",
-        &[types::I64, types::I64, types::I64, types::I32],
-        &[types::I64],
-    ),
-    ("rt_text_contains", &[types::I64, types::I64], &[types::I8]),
-    ("rt_list_contains", &[types::I64, types::I64], &[types::I8]),
-    (
-        "rt_match",
-        &[types::I64, types::I32, types::I64],
-        &[types::I8],
-    ),
-    (
-        "rt_call_builtin",
-        &[types::I64, types::I64, types::I64, types::I64, types::I32],
-        &[types::I64],
-    ),
-    ("rt_f64_fn", &[types::I32, types::F64], &[types::F64]),
-    ("rt_pow", &[types::F64, types::F64], &[types::F64]),
-    (
-        "rt_make_list",
-        &[types::I64, types::I64, types::I64],
-        &[types::I64],
-    ),
-    (
-        "rt_make_record",
-        &[types::I64, types::I64, types::I64],
-        &[types::I64],
-    ),
-    ("rt_collect_new", &[types::I64], &[types::I64]),
-    (
-        "rt_collect_push",
-        &[types::I64, types::I64, types::I64],
-        &[],
-    ),
-    (
-        "rt_collect_finish",
-        &[types::I64, types::I64],
-        &[types::I64],
-    ),
-    (
-        "rt_minmax_text",
-        &[types::I8, types::I64, types::I64],
-        &[types::I64],
-    ),
-    (
-        "rt_check_unit",
-        &[types::I64, types::F64, types::I64, types::I32],
-        &[types::F64],
-    ),
-    ("rt_arena_mark", &[types::I64], &[types::I64]),
-    ("rt_arena_release", &[types::I64, types::I64], &[]),
-];
+/// The Cranelift type of a helper's parameter or result.
+fn clif_type(t: AbiType) -> Type {
+    match t {
+        AbiType::I8 => types::I8,
+        AbiType::I32 => types::I32,
+        AbiType::I64 => types::I64,
+        AbiType::F64 => types::F64,
+    }
+}
 
 /// Compiles a checked program to native code.
 pub fn compile(program: &Program) -> Result<JitProgram, JitError> {
@@ -379,14 +280,16 @@ pub(crate) fn build<M: Module>(
     mut clif: Option<&mut String>,
 ) -> Result<Built, JitError> {
     let mut helpers = HashMap::new();
-    for (name, params, rets) in HELPERS {
+    for &helper in Helper::ALL {
         let mut sig = module.make_signature();
-        sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
-        sig.returns.extend(rets.iter().map(|t| AbiParam::new(*t)));
+        let params = helper.params().iter().map(|t| AbiParam::new(clif_type(*t)));
+        sig.params.extend(params);
+        sig.returns
+            .extend(helper.returns().map(|t| AbiParam::new(clif_type(t))));
         let id = module
-            .declare_function(name, Linkage::Import, &sig)
+            .declare_function(helper.name(), Linkage::Import, &sig)
             .map_err(err)?;
-        helpers.insert(*name, id);
+        helpers.insert(helper, id);
     }
     let mut cg = Codegen {
         program,
@@ -479,7 +382,7 @@ enum Target<'a> {
 
 struct Codegen<'p> {
     program: &'p Program,
-    helpers: HashMap<&'static str, FuncId>,
+    helpers: HashMap<Helper, FuncId>,
     /// Per user function, its id if it is compiled (reachable from a term).
     fn_ids: Vec<Option<FuncId>>,
     sites: Vec<Span>,
@@ -525,10 +428,10 @@ impl Codegen<'_> {
                 let id_v = lw.b.ins().iconst(types::I64, id as i64);
                 let ctx = lw.ctx;
                 let setter = match repr(ty) {
-                    Repr::Bool => "rt_set_bool",
-                    Repr::Int => "rt_set_i64",
-                    Repr::Float => "rt_set_f64",
-                    Repr::Ptr => "rt_set_value",
+                    Repr::Bool => Helper::rt_set_bool,
+                    Repr::Int => Helper::rt_set_i64,
+                    Repr::Float => Helper::rt_set_f64,
+                    Repr::Ptr => Helper::rt_set_value,
                 };
                 lw.call(setter, &[ctx, id_v, v]);
                 let ok = lw.b.ins().iconst(types::I32, 0);
@@ -556,20 +459,20 @@ struct Lower<'c, 'p, 'm, 'f, M: Module> {
     module: &'m mut M,
     b: FunctionBuilder<'f>,
     ctx: CValue,
-    refs: HashMap<&'static str, FuncRef>,
+    refs: HashMap<Helper, FuncRef>,
     fn_refs: HashMap<FnId, FuncRef>,
     locals: HashMap<LocalId, (Variable, Repr)>,
     error_block: Block,
 }
 
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
-    fn call(&mut self, name: &'static str, args: &[CValue]) -> Option<CValue> {
-        let fref = match self.refs.get(name) {
+    fn call(&mut self, helper: Helper, args: &[CValue]) -> Option<CValue> {
+        let fref = match self.refs.get(&helper) {
             Some(r) => *r,
             None => {
-                let id = self.cg.helpers[name];
+                let id = self.cg.helpers[&helper];
                 let r = self.module.declare_func_in_func(id, self.b.func);
-                self.refs.insert(name, r);
+                self.refs.insert(helper, r);
                 r
             }
         };
@@ -577,8 +480,8 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.inst_results(inst).first().copied()
     }
 
-    fn call1(&mut self, name: &'static str, args: &[CValue]) -> CValue {
-        self.call(name, args).expect("helper returns a value")
+    fn call1(&mut self, helper: Helper, args: &[CValue]) -> CValue {
+        self.call(helper, args).expect("helper returns a value")
     }
 
     fn site(&mut self, span: Span) -> CValue {
@@ -614,7 +517,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.switch_to_block(exhausted);
         let site = self.site(span);
         let ctx = self.ctx;
-        self.call("rt_budget_exhausted", &[ctx, site]);
+        self.call(Helper::rt_budget_exhausted, &[ctx, site]);
         self.b.ins().jump(self.error_block, &[]);
         self.b.switch_to_block(cont);
         let next = self.b.ins().iadd_imm_s(left, -1);
@@ -660,18 +563,18 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     fn boxed(&mut self, v: CValue, ty: &Ty) -> CValue {
         let ctx = self.ctx;
         match repr(ty) {
-            Repr::Bool => self.call1("rt_box_bool", &[ctx, v]),
-            Repr::Int => self.call1("rt_box_i64", &[ctx, v]),
-            Repr::Float => self.call1("rt_box_f64", &[ctx, v]),
+            Repr::Bool => self.call1(Helper::rt_box_bool, &[ctx, v]),
+            Repr::Int => self.call1(Helper::rt_box_i64, &[ctx, v]),
+            Repr::Float => self.call1(Helper::rt_box_f64, &[ctx, v]),
             Repr::Ptr => v,
         }
     }
 
     fn unboxed(&mut self, p: CValue, ty: &Ty) -> CValue {
         match repr(ty) {
-            Repr::Bool => self.call1("rt_unbox_bool", &[p]),
-            Repr::Int => self.call1("rt_unbox_i64", &[p]),
-            Repr::Float => self.call1("rt_unbox_f64", &[p]),
+            Repr::Bool => self.call1(Helper::rt_unbox_bool, &[p]),
+            Repr::Int => self.call1(Helper::rt_unbox_i64, &[p]),
+            Repr::Float => self.call1(Helper::rt_unbox_f64, &[p]),
             Repr::Ptr => p,
         }
     }
@@ -700,7 +603,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let wide = self.b.ins().uextend(types::I64, v);
                 self.b.ins().fcvt_from_sint(types::F64, wide)
             }
-            Repr::Ptr => self.call1("rt_unbox_f64", &[v]),
+            Repr::Ptr => self.call1(Helper::rt_unbox_f64, &[v]),
         }
     }
 
@@ -715,12 +618,12 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             },
             ExprKind::Input => {
                 let ctx = self.ctx;
-                self.call1("rt_input", &[ctx])
+                self.call1(Helper::rt_input, &[ctx])
             }
             ExprKind::Term(id) => {
                 let ctx = self.ctx;
                 let idv = self.b.ins().iconst(types::I64, *id as i64);
-                let p = self.call1("rt_term", &[ctx, idv]);
+                let p = self.call1(Helper::rt_term, &[ctx, idv]);
                 self.unboxed(p, &e.ty)
             }
             ExprKind::Local(id) => {
@@ -734,10 +637,10 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let p = self.expr(rec)?;
                 let i = self.b.ins().iconst(types::I64, *idx as i64);
                 match repr(&e.ty) {
-                    Repr::Float => self.call1("rt_field_f64", &[p, i]),
-                    Repr::Int => self.call1("rt_field_i64", &[p, i]),
-                    Repr::Bool => self.call1("rt_field_bool", &[p, i]),
-                    Repr::Ptr => self.call1("rt_field", &[p, i]),
+                    Repr::Float => self.call1(Helper::rt_field_f64, &[p, i]),
+                    Repr::Int => self.call1(Helper::rt_field_i64, &[p, i]),
+                    Repr::Bool => self.call1(Helper::rt_field_bool, &[p, i]),
+                    Repr::Ptr => self.call1(Helper::rt_field, &[p, i]),
                 }
             }
             ExprKind::Index(list, index) => {
@@ -745,7 +648,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let i = self.expr(index)?;
                 let site = self.site(e.span);
                 let ctx = self.ctx;
-                let p = self.call1("rt_index", &[ctx, l, i, site]);
+                let p = self.call1(Helper::rt_index, &[ctx, l, i, site]);
                 self.check_failed();
                 self.unboxed(p, &e.ty)
             }
@@ -757,7 +660,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let v = self.expr(a)?;
                 let site = self.site(e.span);
                 let ctx = self.ctx;
-                let out = self.call1("rt_neg_int", &[ctx, v, site]);
+                let out = self.call1(Helper::rt_neg_int, &[ctx, v, site]);
                 self.check_failed();
                 out
             }
@@ -781,7 +684,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                     ArithOp::Sub => self.b.ins().fsub(x, y),
                     ArithOp::Mul => self.b.ins().fmul(x, y),
                     ArithOp::Div => self.b.ins().fdiv(x, y),
-                    ArithOp::Rem => self.call1("rt_float_rem", &[x, y]),
+                    ArithOp::Rem => self.call1(Helper::rt_float_rem, &[x, y]),
                 }
             }
             ExprKind::Concat(a, b) => {
@@ -789,7 +692,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let y = self.expr(b)?;
                 let ctx = self.ctx;
                 let site = self.site(e.span);
-                let p = self.call1("rt_concat", &[ctx, x, y, site]);
+                let p = self.call1(Helper::rt_concat, &[ctx, x, y, site]);
                 self.check_failed();
                 p
             }
@@ -835,7 +738,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             }
             ExprKind::Coalesce(a, b) => {
                 let p = self.expr(a)?;
-                let none = self.call1("rt_is_none", &[p]);
+                let none = self.call1(Helper::rt_is_none, &[p]);
                 let some_b = self.b.create_block();
                 let none_b = self.b.create_block();
                 let done = self.b.create_block();
@@ -855,7 +758,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let v = self.expr(a)?;
                 if r == Repr::Ptr {
                     let ctx = self.ctx;
-                    self.call1("rt_to_float_opt", &[ctx, v])
+                    self.call1(Helper::rt_to_float_opt, &[ctx, v])
                 } else {
                     self.float_of(v, &a.ty)
                 }
@@ -867,19 +770,19 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             ExprKind::TextContains { haystack, needle } => {
                 let h = self.expr(haystack)?;
                 let n = self.expr(needle)?;
-                self.call1("rt_text_contains", &[h, n])
+                self.call1(Helper::rt_text_contains, &[h, n])
             }
             ExprKind::ListContains { list, item } => {
                 let l = self.expr(list)?;
                 let x = self.expr(item)?;
                 let x = self.boxed(x, &item.ty);
-                self.call1("rt_list_contains", &[l, x])
+                self.call1(Helper::rt_list_contains, &[l, x])
             }
             ExprKind::Match(t, re) => {
                 let tv = self.expr(t)?;
                 let ctx = self.ctx;
                 let rev = self.b.ins().iconst(types::I32, i64::from(*re));
-                self.call1("rt_match", &[ctx, rev, tv])
+                self.call1(Helper::rt_match, &[ctx, rev, tv])
             }
             ExprKind::Call(id, args) => self.builtin(*id, args, e)?,
             ExprKind::CallFn(id, args) => {
@@ -917,9 +820,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let n = self.b.ins().iconst(types::I64, items.len() as i64);
                 let ctx = self.ctx;
                 let helper = if matches!(e.kind, ExprKind::List(_)) {
-                    "rt_make_list"
+                    Helper::rt_make_list
                 } else {
-                    "rt_make_record"
+                    Helper::rt_make_record
                 };
                 self.call1(helper, &[ctx, arr, n])
             }
@@ -929,7 +832,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let name = self.constant_ptr(&Value::text(criterion));
                 let site = self.site(e.span);
                 let ctx = self.ctx;
-                let out = self.call1("rt_check_unit", &[ctx, x, name, site]);
+                let out = self.call1(Helper::rt_check_unit, &[ctx, x, name, site]);
                 self.check_failed();
                 out
             }
@@ -980,7 +883,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                     .b
                     .ins()
                     .iconst(types::I32, i64::from(abi::arith_code(op)));
-                let out = self.call1("rt_int_arith", &[ctx, code, x, y, site]);
+                let out = self.call1(Helper::rt_int_arith, &[ctx, code, x, y, site]);
                 self.check_failed();
                 return out;
             }
@@ -998,7 +901,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             .b
             .ins()
             .iconst(types::I32, i64::from(abi::arith_code(op)));
-        self.call("rt_int_arith", &[ctx, code, x, y, site]);
+        self.call(Helper::rt_int_arith, &[ctx, code, x, y, site]);
         self.b.ins().jump(self.error_block, &[]);
         self.b.switch_to_block(done);
         self.b.block_params(done)[0]
@@ -1033,7 +936,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                     .b
                     .ins()
                     .iconst(types::I32, i64::from(abi::cmp_code(op)));
-                self.call1("rt_compare", &[code, x, y])
+                self.call1(Helper::rt_compare, &[code, x, y])
             }
         }
     }
@@ -1048,9 +951,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             for a in args {
                 v.push(self.expr(a)?);
             }
-            let unary = |s: &mut Self, k: u32, x: CValue| {
-                let kind = s.b.ins().iconst(types::I32, i64::from(k));
-                s.call1("rt_f64_fn", &[kind, x])
+            let unary = |s: &mut Self, f: FloatFn, x: CValue| {
+                let kind = s.b.ins().iconst(types::I32, f as i64);
+                s.call1(Helper::rt_f64_fn, &[kind, x])
             };
             let out = match (name, v.as_slice()) {
                 ("abs", [x]) => Some(self.b.ins().fabs(*x)),
@@ -1065,15 +968,15 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 ("round", [x]) => Some(self.b.ins().nearest(*x)),
                 ("trunc", [x]) => Some(self.b.ins().trunc(*x)),
                 ("sqrt", [x]) => Some(self.b.ins().sqrt(*x)),
-                ("exp", [x]) => Some(unary(self, 0, *x)),
-                ("log", [x]) => Some(unary(self, 1, *x)),
-                ("log2", [x]) => Some(unary(self, 2, *x)),
-                ("log10", [x]) => Some(unary(self, 3, *x)),
-                ("sin", [x]) => Some(unary(self, 4, *x)),
-                ("cos", [x]) => Some(unary(self, 5, *x)),
-                ("tanh", [x]) => Some(unary(self, 6, *x)),
-                ("sigmoid", [x]) => Some(unary(self, 7, *x)),
-                ("pow", [x, y]) => Some(self.call1("rt_pow", &[*x, *y])),
+                ("exp", [x]) => Some(unary(self, FloatFn::Exp, *x)),
+                ("log", [x]) => Some(unary(self, FloatFn::Ln, *x)),
+                ("log2", [x]) => Some(unary(self, FloatFn::Log2, *x)),
+                ("log10", [x]) => Some(unary(self, FloatFn::Log10, *x)),
+                ("sin", [x]) => Some(unary(self, FloatFn::Sin, *x)),
+                ("cos", [x]) => Some(unary(self, FloatFn::Cos, *x)),
+                ("tanh", [x]) => Some(unary(self, FloatFn::Tanh, *x)),
+                ("sigmoid", [x]) => Some(unary(self, FloatFn::Sigmoid, *x)),
+                ("pow", [x, y]) => Some(self.call1(Helper::rt_pow, &[*x, *y])),
                 _ => None,
             };
             if let Some(out) = out {
@@ -1104,14 +1007,14 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let idv = self.b.ins().iconst(types::I64, id as i64);
         let site = self.site(e.span);
         let ctx = self.ctx;
-        let p = self.call1("rt_call_builtin", &[ctx, idv, arr, n, site]);
+        let p = self.call1(Helper::rt_call_builtin, &[ctx, idv, arr, n, site]);
         self.check_failed();
         Ok(self.unboxed(p, &e.ty))
     }
 
     fn aggregate(&mut self, agg: &Aggregate, e: &Expr) -> Result<CValue, JitError> {
         let list = self.expr(&agg.iter)?;
-        let len = self.call1("rt_list_len", &[list]);
+        let len = self.call1(Helper::rt_list_len, &[list]);
         let elem_ty = match &agg.iter.ty {
             Ty::List(t) => (**t).clone(),
             other => return Err(JitError(format!("aggregate over {other}"))),
@@ -1149,7 +1052,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             AggKind::All => self.b.ins().iconst(types::I8, 1),
             AggKind::Collect => {
                 let ctx = self.ctx;
-                self.call1("rt_collect_new", &[ctx])
+                self.call1(Helper::rt_collect_new, &[ctx])
             }
         };
         self.b.def_var(acc, init);
@@ -1181,11 +1084,11 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let reclaim = !(matches!(agg.kind, AggKind::Min | AggKind::Max) && fr == Repr::Ptr);
         if reclaim {
             let ctx = self.ctx;
-            let m = self.call1("rt_arena_mark", &[ctx]);
+            let m = self.call1(Helper::rt_arena_mark, &[ctx]);
             self.b.def_var(mark, m);
         }
         let i = self.b.use_var(index);
-        let p = self.call1("rt_list_get", &[list, i]);
+        let p = self.call1(Helper::rt_list_get, &[list, i]);
         let elem = self.unboxed(p, &elem_ty);
         self.b.def_var(var, elem);
         if let Some(filter) = &agg.filter {
@@ -1204,9 +1107,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let site = self.site(e.span);
                 let ctx = self.ctx;
                 let helper = if agg.kind == AggKind::Sum {
-                    "rt_int_sum"
+                    Helper::rt_int_sum
                 } else {
-                    "rt_int_product"
+                    Helper::rt_int_product
                 };
                 let out = self.call1(helper, &[ctx, a, v, site]);
                 self.check_failed();
@@ -1248,7 +1151,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                         // Before the first element there is no best text to compare with.
                         let best = self.b.ins().select(f, a, v);
                         let m = self.b.ins().iconst(types::I8, i64::from(max));
-                        self.call1("rt_minmax_text", &[m, best, v])
+                        self.call1(Helper::rt_minmax_text, &[m, best, v])
                     }
                 };
                 // The first element starts the fold.
@@ -1318,7 +1221,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let boxed = self.boxed(v, &folded);
                 let h = self.b.use_var(acc);
                 let ctx = self.ctx;
-                self.call("rt_collect_push", &[ctx, h, boxed]);
+                self.call(Helper::rt_collect_push, &[ctx, h, boxed]);
             }
         }
         self.b.ins().jump(next, &[]);
@@ -1326,7 +1229,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         if reclaim {
             let ctx = self.ctx;
             let m = self.b.use_var(mark);
-            self.call("rt_arena_release", &[ctx, m]);
+            self.call(Helper::rt_arena_release, &[ctx, m]);
         }
         let i = self.b.use_var(index);
         let i1 = self.b.ins().iadd_imm_s(i, 1);
@@ -1343,23 +1246,23 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let c = self.b.use_var(count);
                 let n = self.b.ins().fcvt_from_uint(types::F64, c);
                 let mean = self.b.ins().fdiv(a, n);
-                let boxed = self.call1("rt_box_f64", &[ctx, mean]);
-                let none = self.call1("rt_none", &[]);
+                let boxed = self.call1(Helper::rt_box_f64, &[ctx, mean]);
+                let none = self.call1(Helper::rt_none, &[]);
                 let empty = self.b.ins().icmp_imm_s(IntCC::Equal, c, 0);
                 self.b.ins().select(empty, none, boxed)
             }
             AggKind::Min | AggKind::Max | AggKind::Argmax => {
                 let value = if agg.kind == AggKind::Argmax {
                     let bi = self.b.use_var(best_index);
-                    self.call1("rt_box_i64", &[ctx, bi])
+                    self.call1(Helper::rt_box_i64, &[ctx, bi])
                 } else {
                     self.boxed(a, &folded)
                 };
                 let f = self.b.use_var(found);
-                let none = self.call1("rt_none", &[]);
+                let none = self.call1(Helper::rt_none, &[]);
                 self.b.ins().select(f, value, none)
             }
-            AggKind::Collect => self.call1("rt_collect_finish", &[ctx, a]),
+            AggKind::Collect => self.call1(Helper::rt_collect_finish, &[ctx, a]),
         })
     }
 }

@@ -444,20 +444,50 @@ pub unsafe extern "C" fn rt_call_builtin(
 }
 
 /// Unary float functions that compiled code calls rather than inlines, so that the result is
-/// the very one the interpreter computes.
+/// the very one the interpreter computes; compiled code passes the discriminant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloatFn {
+    Exp,
+    Ln,
+    Log2,
+    Log10,
+    Sin,
+    Cos,
+    Tanh,
+    Sigmoid,
+}
+
+impl FloatFn {
+    const ALL: [FloatFn; 8] = [
+        FloatFn::Exp,
+        FloatFn::Ln,
+        FloatFn::Log2,
+        FloatFn::Log10,
+        FloatFn::Sin,
+        FloatFn::Cos,
+        FloatFn::Tanh,
+        FloatFn::Sigmoid,
+    ];
+
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            FloatFn::Exp => x.exp(),
+            FloatFn::Ln => x.ln(),
+            FloatFn::Log2 => x.log2(),
+            FloatFn::Log10 => x.log10(),
+            FloatFn::Sin => x.sin(),
+            FloatFn::Cos => x.cos(),
+            FloatFn::Tanh => x.tanh(),
+            FloatFn::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        }
+    }
+}
+
 #[no_mangle]
 pub unsafe extern "C" fn rt_f64_fn(kind: u32, x: f64) -> f64 {
-    match kind {
-        0 => x.exp(),
-        1 => x.ln(),
-        2 => x.log2(),
-        3 => x.log10(),
-        4 => x.sin(),
-        5 => x.cos(),
-        6 => x.tanh(),
-        7 => 1.0 / (1.0 + (-x).exp()),
-        _ => f64::NAN,
-    }
+    FloatFn::ALL
+        .get(kind as usize)
+        .map_or(f64::NAN, |f| f.apply(x))
 }
 
 #[no_mangle]
@@ -567,53 +597,144 @@ pub unsafe extern "C" fn rt_arena_release(ctx: *mut RowCtx, mark: i64) {
         .truncate(usize::try_from(mark).unwrap_or(usize::MAX));
 }
 
+/// The machine type of a helper's parameter or result, as compiled code passes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AbiType {
+    I8,
+    I32,
+    I64,
+    F64,
+}
+
+/// The [`AbiType`] of each Rust type a helper takes or returns.
+pub trait Abi {
+    const TYPE: AbiType;
+}
+
+impl Abi for i8 {
+    const TYPE: AbiType = AbiType::I8;
+}
+impl Abi for u32 {
+    const TYPE: AbiType = AbiType::I32;
+}
+impl Abi for i64 {
+    const TYPE: AbiType = AbiType::I64;
+}
+impl Abi for u64 {
+    const TYPE: AbiType = AbiType::I64;
+}
+impl Abi for f64 {
+    const TYPE: AbiType = AbiType::F64;
+}
+impl<T> Abi for *const T {
+    const TYPE: AbiType = AbiType::I64;
+}
+impl<T> Abi for *mut T {
+    const TYPE: AbiType = AbiType::I64;
+}
+
+/// Declares the helpers once: from the list below come the [`Helper`] enum the code generators
+/// name them by, their symbols and their signatures. Each entry is checked against the
+/// function itself (a function-pointer coercion), so a signature that does not match is a
+/// compile error, not undefined behaviour.
+macro_rules! helpers {
+    ($( $name:ident ( $($arg:ty),* ) $(-> $ret:ty)? ; )*) => {
+        /// Every runtime helper compiled code calls.
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Helper {
+            $($name),*
+        }
+
+        impl Helper {
+            pub const ALL: &'static [Helper] = &[$(Helper::$name),*];
+
+            /// The symbol compiled code imports.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Helper::$name => stringify!($name)),*
+                }
+            }
+
+            /// The function's address, for a JIT.
+            pub fn address(self) -> *const u8 {
+                match self {
+                    $(Helper::$name => {
+                        let f: unsafe extern "C" fn($($arg),*) $(-> $ret)? = $name;
+                        f as *const u8
+                    }),*
+                }
+            }
+
+            pub fn params(self) -> &'static [AbiType] {
+                match self {
+                    $(Helper::$name => &[$(<$arg as Abi>::TYPE),*]),*
+                }
+            }
+
+            pub fn returns(self) -> Option<AbiType> {
+                match self {
+                    $(Helper::$name => helpers!(@ret $($ret)?)),*
+                }
+            }
+        }
+    };
+    (@ret) => { None };
+    (@ret $ret:ty) => { Some(<$ret as Abi>::TYPE) };
+}
+
+helpers! {
+    rt_input(*mut RowCtx) -> *const Value;
+    rt_term(*mut RowCtx, u64) -> *const Value;
+    rt_field(*const Value, u64) -> *const Value;
+    rt_field_f64(*const Value, u64) -> f64;
+    rt_field_i64(*const Value, u64) -> i64;
+    rt_field_bool(*const Value, u64) -> i8;
+    rt_index(*mut RowCtx, *const Value, i64, u32) -> *const Value;
+    rt_list_len(*const Value) -> i64;
+    rt_list_get(*const Value, i64) -> *const Value;
+    rt_is_none(*const Value) -> i8;
+    rt_none() -> *const Value;
+    rt_unbox_f64(*const Value) -> f64;
+    rt_unbox_i64(*const Value) -> i64;
+    rt_unbox_bool(*const Value) -> i8;
+    rt_box_f64(*mut RowCtx, f64) -> *const Value;
+    rt_box_i64(*mut RowCtx, i64) -> *const Value;
+    rt_box_bool(*mut RowCtx, i8) -> *const Value;
+    rt_to_float_opt(*mut RowCtx, *const Value) -> *const Value;
+    rt_set_f64(*mut RowCtx, u64, f64);
+    rt_set_i64(*mut RowCtx, u64, i64);
+    rt_set_bool(*mut RowCtx, u64, i8);
+    rt_set_value(*mut RowCtx, u64, *const Value);
+    rt_int_arith(*mut RowCtx, u32, i64, i64, u32) -> i64;
+    rt_neg_int(*mut RowCtx, i64, u32) -> i64;
+    rt_int_sum(*mut RowCtx, i64, i64, u32) -> i64;
+    rt_int_product(*mut RowCtx, i64, i64, u32) -> i64;
+    rt_float_rem(f64, f64) -> f64;
+    rt_budget_exhausted(*mut RowCtx, u32);
+    rt_compare(u32, *const Value, *const Value) -> i8;
+    rt_concat(*mut RowCtx, *const Value, *const Value, u32) -> *const Value;
+    rt_text_contains(*const Value, *const Value) -> i8;
+    rt_list_contains(*const Value, *const Value) -> i8;
+    rt_match(*mut RowCtx, u32, *const Value) -> i8;
+    rt_call_builtin(*mut RowCtx, u64, *const *const Value, u64, u32) -> *const Value;
+    rt_f64_fn(u32, f64) -> f64;
+    rt_pow(f64, f64) -> f64;
+    rt_make_list(*mut RowCtx, *const *const Value, u64) -> *const Value;
+    rt_make_record(*mut RowCtx, *const *const Value, u64) -> *const Value;
+    rt_collect_new(*mut RowCtx) -> u64;
+    rt_collect_push(*mut RowCtx, u64, *const Value);
+    rt_collect_finish(*mut RowCtx, u64) -> *const Value;
+    rt_minmax_text(i8, *const Value, *const Value) -> *const Value;
+    rt_check_unit(*mut RowCtx, f64, *const Value, u32) -> f64;
+    rt_arena_mark(*mut RowCtx) -> i64;
+    rt_arena_release(*mut RowCtx, i64);
+}
+
 /// Every helper with its symbol name, for registration with a JIT or a linker.
 pub fn symbols() -> Vec<(&'static str, *const u8)> {
-    vec![
-        ("rt_input", rt_input as *const u8),
-        ("rt_term", rt_term as *const u8),
-        ("rt_field", rt_field as *const u8),
-        ("rt_field_f64", rt_field_f64 as *const u8),
-        ("rt_field_i64", rt_field_i64 as *const u8),
-        ("rt_field_bool", rt_field_bool as *const u8),
-        ("rt_index", rt_index as *const u8),
-        ("rt_list_len", rt_list_len as *const u8),
-        ("rt_list_get", rt_list_get as *const u8),
-        ("rt_is_none", rt_is_none as *const u8),
-        ("rt_none", rt_none as *const u8),
-        ("rt_unbox_f64", rt_unbox_f64 as *const u8),
-        ("rt_unbox_i64", rt_unbox_i64 as *const u8),
-        ("rt_unbox_bool", rt_unbox_bool as *const u8),
-        ("rt_box_f64", rt_box_f64 as *const u8),
-        ("rt_box_i64", rt_box_i64 as *const u8),
-        ("rt_box_bool", rt_box_bool as *const u8),
-        ("rt_to_float_opt", rt_to_float_opt as *const u8),
-        ("rt_set_f64", rt_set_f64 as *const u8),
-        ("rt_set_i64", rt_set_i64 as *const u8),
-        ("rt_set_bool", rt_set_bool as *const u8),
-        ("rt_set_value", rt_set_value as *const u8),
-        ("rt_int_arith", rt_int_arith as *const u8),
-        ("rt_neg_int", rt_neg_int as *const u8),
-        ("rt_int_sum", rt_int_sum as *const u8),
-        ("rt_int_product", rt_int_product as *const u8),
-        ("rt_float_rem", rt_float_rem as *const u8),
-        ("rt_budget_exhausted", rt_budget_exhausted as *const u8),
-        ("rt_compare", rt_compare as *const u8),
-        ("rt_concat", rt_concat as *const u8),
-        ("rt_text_contains", rt_text_contains as *const u8),
-        ("rt_list_contains", rt_list_contains as *const u8),
-        ("rt_match", rt_match as *const u8),
-        ("rt_call_builtin", rt_call_builtin as *const u8),
-        ("rt_f64_fn", rt_f64_fn as *const u8),
-        ("rt_pow", rt_pow as *const u8),
-        ("rt_make_list", rt_make_list as *const u8),
-        ("rt_make_record", rt_make_record as *const u8),
-        ("rt_collect_new", rt_collect_new as *const u8),
-        ("rt_collect_push", rt_collect_push as *const u8),
-        ("rt_collect_finish", rt_collect_finish as *const u8),
-        ("rt_minmax_text", rt_minmax_text as *const u8),
-        ("rt_check_unit", rt_check_unit as *const u8),
-        ("rt_arena_mark", rt_arena_mark as *const u8),
-        ("rt_arena_release", rt_arena_release as *const u8),
-    ]
+    Helper::ALL
+        .iter()
+        .map(|h| (h.name(), h.address()))
+        .collect()
 }

@@ -596,8 +596,12 @@ pub fn fingerprint() -> u64 {
         eat(b.module.unwrap_or("").as_bytes());
         eat(&[b.params.len() as u8]);
     }
-    for (name, _) in crate::abi::symbols() {
-        eat(name.as_bytes());
+    // Helpers by name and signature: a library built against another signature is refused.
+    for &helper in crate::abi::Helper::ALL {
+        eat(helper.name().as_bytes());
+        for t in helper.params().iter().chain(helper.returns().as_ref()) {
+            eat(format!("{t:?}").as_bytes());
+        }
     }
     h
 }
