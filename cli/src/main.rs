@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod parquet;
 use reward::{compile, Options, Source, Spec};
 use reward_runtime::driver::{self, DriverOptions};
 
@@ -40,31 +42,9 @@ enum Command {
         #[arg(required = true)]
         specs: Vec<PathBuf>,
     },
-    /// Score a JSON Lines file of rollouts: one output line per input line, in order.
+    /// Score a JSON Lines (or Parquet) file of rollouts: one output row per input row, in order.
     /// Exit 0 when every row scored, 2 when some rows were errors.
-    Score {
-        spec: PathBuf,
-        /// JSON Lines input; `-` reads standard input.
-        input: String,
-        /// Write to this file instead of standard output.
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-        /// Override a param: `--param name=value` (repeatable).
-        #[arg(long = "param", value_name = "NAME=VALUE")]
-        params: Vec<String>,
-        /// Worker threads, at least 1 (default: all cores).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-        threads: Option<u64>,
-        /// Never show the progress bar.
-        #[arg(long)]
-        no_progress: bool,
-        /// Add each reward machine's per-step rewards: `"steps": {"machine": [r0, r1, …]}`.
-        #[arg(long)]
-        steps: bool,
-        /// Execution engine: native code (`jit`) or the reference interpreter (`interp`).
-        #[arg(long, value_enum, default_value_t = Engine::Jit)]
-        engine: Engine,
-    },
+    Score(ScoreArgs),
     /// Show every term of one rollout with its value.
     Explain {
         spec: PathBuf,
@@ -106,6 +86,32 @@ enum Command {
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
     },
+}
+
+#[derive(clap::Args)]
+struct ScoreArgs {
+    spec: PathBuf,
+    /// JSON Lines input (`-` reads standard input), or a `.parquet` file.
+    input: String,
+    /// Write to this file instead of standard output (`.parquet`: typed columns `score`, each
+    /// term, `error`, `error_field`).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Override a param: `--param name=value` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+    /// Worker threads, at least 1 (default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
+    /// Never show the progress bar.
+    #[arg(long)]
+    no_progress: bool,
+    /// Add each reward machine's per-step rewards: `"steps": {"machine": [r0, r1, …]}`.
+    #[arg(long)]
+    steps: bool,
+    /// Execution engine: native code (`jit`) or the reference interpreter (`interp`).
+    #[arg(long, value_enum, default_value_t = Engine::Jit)]
+    engine: Engine,
 }
 
 /// Exit statuses: 0 success; 1 a spec, file or test failure; 2 `score` wrote error records
@@ -207,80 +213,7 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
-        Command::Score {
-            spec,
-            input,
-            output,
-            params,
-            threads,
-            no_progress,
-            engine,
-            steps,
-        } => {
-            let engine = match engine {
-                Engine::Jit => reward::Engine::Jit,
-                Engine::Interp => reward::Engine::Interpreter,
-            };
-            let spec = match compile_scoring_spec(&spec, &params, engine) {
-                Ok(s) => s,
-                Err(code) => return code,
-            };
-            let reader = match open_input(&input) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: cannot read `{input}`: {e}");
-                    return ExitCode::from(1);
-                }
-            };
-            let writer: Box<dyn Write> = match &output {
-                Some(path) => match std::fs::File::create(path) {
-                    Ok(f) => Box::new(io::BufWriter::new(f)),
-                    Err(e) => {
-                        eprintln!("error: cannot write `{}`: {e}", path.display());
-                        return ExitCode::from(1);
-                    }
-                },
-                None => Box::new(io::BufWriter::new(io::stdout().lock())),
-            };
-            let opts = DriverOptions {
-                threads: threads.map(|n| n as usize),
-                progress: !no_progress && io::stderr().is_terminal(),
-                ..DriverOptions::default()
-            };
-            let result = if spec.has_groups() {
-                // Group-level terms need every row of a group: each row keeps what the group
-                // stage reads (not its line), then the groups are scored.
-                let stages = spec.group_stages(steps);
-                driver::run_all(
-                    reader,
-                    writer,
-                    &opts,
-                    |n, line| stages.first(n, line),
-                    |rows| stages.finish(rows),
-                )
-            } else {
-                driver::run(reader, writer, &opts, |line_no, line| {
-                    spec.score_line(line_no, line, steps)
-                })
-            };
-            match result {
-                Ok(summary) => {
-                    if summary.errors > 0 {
-                        eprintln!(
-                            "{} of {} rows could not be scored (see their \"error\" records)",
-                            summary.errors, summary.rows
-                        );
-                        ExitCode::from(2)
-                    } else {
-                        ExitCode::SUCCESS
-                    }
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
+        Command::Score(args) => score(args),
         Command::Explain {
             spec,
             input,
@@ -379,6 +312,115 @@ fn main() -> ExitCode {
             };
             out!("{}", spec.ir_text());
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// `reward score`: JSON Lines or Parquet in, JSON Lines or Parquet out, one output row per
+/// input row.
+fn score(args: ScoreArgs) -> ExitCode {
+    let ScoreArgs {
+        spec,
+        input,
+        output,
+        params,
+        threads,
+        no_progress,
+        engine,
+        steps,
+    } = args;
+    let engine = match engine {
+        Engine::Jit => reward::Engine::Jit,
+        Engine::Interp => reward::Engine::Interpreter,
+    };
+    let spec = match compile_scoring_spec(&spec, &params, engine) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let reader: Box<dyn BufRead> = if parquet::is_parquet(&input) {
+        match parquet::open(&input, &spec) {
+            Ok(lines) => Box::new(lines),
+            Err(e) => {
+                eprintln!("error: cannot read `{input}` as Parquet: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        match open_input(&input) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: cannot read `{input}`: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    };
+    let mut parquet_out = match &output {
+        Some(path) if parquet::is_parquet(&path.to_string_lossy()) => {
+            if steps {
+                eprintln!("error: --steps writes lists per row; use a JSON Lines output with it");
+                return ExitCode::from(1);
+            }
+            match parquet::ParquetOut::create(path, &spec) {
+                Ok(out) => Some(out),
+                Err(e) => {
+                    eprintln!("error: cannot write `{}`: {e}", path.display());
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        _ => None,
+    };
+    let writer: Box<dyn Write + '_> = match (&mut parquet_out, &output) {
+        (Some(out), _) => Box::new(out),
+        (None, Some(path)) => match std::fs::File::create(path) {
+            Ok(f) => Box::new(io::BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot write `{}`: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        },
+        (None, None) => Box::new(io::BufWriter::new(io::stdout().lock())),
+    };
+    let opts = DriverOptions {
+        threads: threads.map(|n| n as usize),
+        progress: !no_progress && io::stderr().is_terminal(),
+        ..DriverOptions::default()
+    };
+    let result = if spec.has_groups() {
+        // Group-level terms need every row of a group: each row keeps what the group
+        // stage reads (not its line), then the groups are scored.
+        let stages = spec.group_stages(steps);
+        driver::run_all(
+            reader,
+            writer,
+            &opts,
+            |n, line| stages.first(n, line),
+            |rows| stages.finish(rows),
+        )
+    } else {
+        driver::run(reader, writer, &opts, |line_no, line| {
+            spec.score_line(line_no, line, steps)
+        })
+    };
+    let result = result.and_then(|summary| match parquet_out {
+        Some(out) => out.finish().map(|()| summary).map_err(io::Error::other),
+        None => Ok(summary),
+    });
+    match result {
+        Ok(summary) => {
+            if summary.errors > 0 {
+                eprintln!(
+                    "{} of {} rows could not be scored (see their \"error\" records)",
+                    summary.errors, summary.rows
+                );
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
         }
     }
 }

@@ -77,3 +77,34 @@ def test_ray_scorer_other_batch_formats(batch_format):
         batch = {k: np.asarray([r.get(k) for r in rows], dtype=object) for k in rows[0]}
         out = scorer(batch)
         assert out["score"].tolist() == expected.tolist()
+
+
+def test_cli_reads_and_writes_parquet(cli, tmp_path):
+    """`reward score spec rows.parquet [-o scores.parquet]`: the same records as the rows as
+    JSON Lines, one output row per input row (errors included), typed output columns."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = read_rows(R1)
+    # A row with a null required column: an error row in both forms.
+    rows.append({"problem_id": "x", "completion": None, "solution": "4"})
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "rows.parquet")
+    (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    status, from_parquet, _ = cli("score", R1, tmp_path / "rows.parquet")
+    status_json, from_json, _ = cli("score", R1, tmp_path / "rows.jsonl")
+    assert status == status_json == 2
+    assert from_parquet == from_json and len(from_json) == len(rows)
+
+    status, _, stderr = cli("score", R1, tmp_path / "rows.parquet", "-o", tmp_path / "out.parquet")
+    assert status == 2, stderr
+    out = pq.read_table(tmp_path / "out.parquet").to_pydict()
+    records = [json.loads(line) for line in from_json]
+    r = reward.compile(R1)
+    assert list(out) == ["score", *r.terms, "error", "error_field"]
+    for i, rec in enumerate(records):
+        if "error" in rec:
+            assert out["score"][i] is None and out["error"][i] == rec["error"]["message"]
+            assert out["error_field"][i] == rec["error"].get("field")
+        else:
+            assert out["score"][i] == float(rec["score"]) and out["error"][i] is None
+            for term in r.terms:
+                assert out[term][i] == rec["terms"][term]
