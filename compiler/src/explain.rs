@@ -3,11 +3,10 @@
 
 use std::fmt::Write as _;
 
-use reward_runtime::builtins::BUILTINS;
 use reward_runtime::{Ty, Value};
 
 use crate::api::Row;
-use crate::ir::ExprKind;
+use crate::ir::{ExprKind, LoweredKind};
 use crate::scoring::{show_value, Spec};
 
 /// Every term of `rows[index]`, with its value; `line` is the row's line number in the input.
@@ -88,23 +87,19 @@ pub struct AutomatonInfo {
 /// Each `ltl` formula's automaton, built `runs` times (the median time is reported).
 pub(crate) fn automata(spec: &Spec, runs: usize) -> Vec<AutomatonInfo> {
     use reward_runtime::ltl::{atom_count, decode_nodes};
-    let mut seen: Vec<String> = Vec::new();
     let mut infos = Vec::new();
-    for term in &spec.program.terms {
-        let ExprKind::Call(id, args) = &term.body.expr.kind else {
-            continue;
-        };
-        if !BUILTINS[*id].name.starts_with("ltl_") {
+    for lowered in &spec.program.lowered {
+        if matches!(lowered.kind, LoweredKind::Machine { .. }) {
             continue;
         }
+        let term = &spec.program.terms[lowered.kind.table_term()];
+        let ExprKind::Call(_, args) = &term.body.expr.kind else {
+            continue;
+        };
         let Some(ExprKind::Const(Value::Record(table))) = args.first().map(|a| &a.kind) else {
             continue;
         };
-        let name = table[0].as_text().to_string();
-        if seen.contains(&name) {
-            continue;
-        }
-        seen.push(name.clone());
+        let name = lowered.name.clone();
         let Ok(nodes) = decode_nodes(&table[1]) else {
             continue;
         };

@@ -466,6 +466,7 @@ pub fn eval_const(e: &Expr, regexes: &[regex::Regex]) -> std::result::Result<Val
         functions: Vec::new(),
         regexes: Vec::new(),
         tests: Vec::new(),
+        lowered: Vec::new(),
     };
     let interp = Interpreter {
         program: &program,

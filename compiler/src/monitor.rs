@@ -8,13 +8,12 @@
 //! and the verdicts are `verdicts(f)`, one step at a time. Guards and atoms are evaluated by the
 //! interpreter on the step alone; after the first step, `step` does not allocate.
 
-use reward_runtime::builtins::BUILTINS;
 use reward_runtime::ltl::{self, decode_nodes, Automaton, AutomatonRun};
 use reward_runtime::machine::{Machine, MachineRun};
 use reward_runtime::Value;
 
 use crate::interp::{Interpreter, RuntimeError};
-use crate::ir::{AggKind, Expr, ExprKind, LocalId, TermKind};
+use crate::ir::{AggKind, Expr, ExprKind, LocalId, LoweredKind};
 use crate::scoring::Spec;
 
 /// What a formula says after the steps read so far.
@@ -174,10 +173,6 @@ impl std::fmt::Display for MonitorError {
     }
 }
 
-fn builtin_name(id: usize) -> &'static str {
-    BUILTINS[id].name
-}
-
 /// `call NAME(table, [for step in trace: mask])` → (table, mask).
 fn table_and_mask(e: &Expr) -> Option<(&Value, Mask)> {
     let ExprKind::Call(_, args) = &e.kind else {
@@ -227,17 +222,10 @@ impl<'p> Monitor<'p> {
         let mut streams = Vec::new();
         let mut formulas = Vec::new();
         let mut locals = 0u32;
-        for term in &program.terms {
+        for lowered in &program.lowered {
+            let stream_name = lowered.name.as_str();
+            let term = &program.terms[lowered.kind.table_term()];
             let body = &term.body.expr;
-            let ExprKind::Call(id, _) = &body.kind else {
-                continue;
-            };
-            let (stream_name, kind) = match builtin_name(*id) {
-                "machine_run" => (term.name.trim_end_matches("#raw"), "machine"),
-                "ltl_run" => (term.name.trim_end_matches("#run"), "formula"),
-                "ltl_sat" if term.kind == TermKind::Ltl => (term.name.as_str(), "verdict"),
-                _ => continue,
-            };
             let Some((table, mask)) = table_and_mask(body) else {
                 continue;
             };
@@ -247,12 +235,12 @@ impl<'p> Monitor<'p> {
                 )));
             }
             locals = locals.max(term.body.locals);
-            match kind {
-                "machine" => {
-                    let dynamic = program.terms.iter().any(|t| {
-                        t.name == format!("{stream_name}#rewards")
-                            && !matches!(t.body.expr.kind, ExprKind::Field(..))
-                    });
+            match lowered.kind {
+                LoweredKind::Machine { rewards, .. } => {
+                    // Constant rewards are a field of the run record; anything else is
+                    // computed from the step.
+                    let dynamic =
+                        !matches!(program.terms[rewards].body.expr.kind, ExprKind::Field(..));
                     if dynamic {
                         return Err(MonitorError(format!(
                             "machine `{stream_name}` computes rewards from the step; the online monitor runs machines with constant rewards"
@@ -262,7 +250,7 @@ impl<'p> Monitor<'p> {
                     let run = m.start();
                     streams.push((stream_name.to_string(), mask, Stream::Machine(m, run)));
                 }
-                "formula" => {
+                LoweredKind::RewardedFormula { .. } => {
                     let a = Automaton::decode(table).map_err(MonitorError)?;
                     let run = a.start();
                     let again = Mask {
@@ -273,7 +261,7 @@ impl<'p> Monitor<'p> {
                     formulas.push((stream_name.to_string(), again, a.clone(), a.start()));
                     streams.push((stream_name.to_string(), mask, Stream::Formula(a, run)));
                 }
-                _ => {
+                LoweredKind::Formula { .. } => {
                     let a = automaton_of(stream_name, table)?;
                     let run = a.start();
                     formulas.push((stream_name.to_string(), mask, a, run));

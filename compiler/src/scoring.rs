@@ -259,13 +259,10 @@ impl Spec {
             }
         }
         if steps {
-            // `--steps` reads each machine's run record, the term before its total.
-            for (id, t) in program.terms.iter().enumerate() {
-                if t.kind == crate::ir::TermKind::Machine {
-                    keep[id] = true;
-                    if id > 0 {
-                        keep[id - 1] = true;
-                    }
+            // `--steps` reads each machine's and rewarded formula's run record.
+            for lowered in &program.lowered {
+                if let Some(run) = lowered.kind.run_record() {
+                    keep[run] = true;
                 }
             }
         }
@@ -351,14 +348,13 @@ impl Spec {
         let mut record: serde_json::Value =
             serde_json::from_str(&self.output_json(values)).unwrap_or_default();
         let mut streams = Map::new();
-        for (id, term) in self.program.terms.iter().enumerate() {
-            if term.kind != crate::ir::TermKind::Machine {
+        for lowered in &self.program.lowered {
+            let Some(run) = lowered.kind.run_record() else {
                 continue;
-            }
-            // A machine's run record is the term just before its total.
-            if let Some(Value::Record(run)) = id.checked_sub(1).map(|r| &values[r]) {
+            };
+            if let Value::Record(run) = &values[run] {
                 let rewards = run[1].as_list().iter().map(number_json).collect();
-                streams.insert(term.name.clone(), serde_json::Value::Array(rewards));
+                streams.insert(lowered.name.clone(), serde_json::Value::Array(rewards));
             }
         }
         if let serde_json::Value::Object(map) = &mut record {

@@ -57,6 +57,7 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         fn_calls: Vec::new(),
         terms: Vec::new(),
         term_names: HashMap::new(),
+        lowered: Vec::new(),
         input: None,
         input_span: None,
         params: Vec::new(),
@@ -83,6 +84,7 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         input,
         tests,
         group,
+        lowered,
         ..
     } = checker;
     if !diags.is_empty() {
@@ -123,6 +125,7 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         regexes,
         tests,
         group,
+        lowered,
     };
     let fold_errors = ir::fold::fold_program(&mut program);
     if !fold_errors.is_empty() {
@@ -231,6 +234,8 @@ pub(crate) struct Checker<'m> {
     fn_calls: Vec<(usize, usize, Span)>,
     terms: Vec<TermSlot>,
     term_names: HashMap<String, TermId>,
+    /// What machines and formulas were lowered to (see [`ir::Lowered`]).
+    lowered: Vec<ir::Lowered>,
     input: Option<Ty>,
     input_span: Option<Span>,
     params: Vec<ir::Param>,
@@ -966,12 +971,22 @@ impl<'m> Checker<'m> {
                         m.name.span,
                         TermSource::MachineFinal { raw, rewards },
                     );
+                    let total = self.terms.len();
                     self.add_term(
                         m.name.name.clone(),
                         TermKind::Machine,
                         m.name.span,
                         TermSource::MachineTotal(run),
                     );
+                    self.lowered.push(ir::Lowered {
+                        name: m.name.name.clone(),
+                        kind: ir::LoweredKind::Machine {
+                            raw,
+                            rewards,
+                            run,
+                            total,
+                        },
+                    });
                 }
                 ItemKind::Ltl(d) => {
                     if !self.define(0, &d.name, "ltl") {
@@ -986,19 +1001,29 @@ impl<'m> Checker<'m> {
                             d.name.span,
                             TermSource::LtlRun(i),
                         );
+                        let total = self.terms.len();
                         self.add_term(
                             d.name.name.clone(),
                             TermKind::Machine,
                             d.name.span,
                             TermSource::MachineTotal(run),
                         );
+                        self.lowered.push(ir::Lowered {
+                            name: d.name.name.clone(),
+                            kind: ir::LoweredKind::RewardedFormula { run, total },
+                        });
                     } else {
+                        let sat = self.terms.len();
                         self.add_term(
                             d.name.name.clone(),
                             TermKind::Ltl,
                             d.name.span,
                             TermSource::LtlSat(i),
                         );
+                        self.lowered.push(ir::Lowered {
+                            name: d.name.name.clone(),
+                            kind: ir::LoweredKind::Formula { sat },
+                        });
                     }
                 }
                 ItemKind::Group { .. } => self.declare_group(i),

@@ -35,6 +35,56 @@ pub struct Program {
     pub tests: Vec<Test>,
     /// Group-level terms, computed after every row's own terms (see [`Group`]).
     pub group: Option<Group>,
+    /// The reward machines and `ltl` formulas, with the terms their lowering produced.
+    pub lowered: Vec<Lowered>,
+}
+
+/// A reward machine or an `ltl` formula as lowering produced it: which terms hold what, so
+/// that every consumer (`--steps`, the online monitor, `reward automata`) reads them from here
+/// instead of finding them again by name or position.
+#[derive(Debug, Clone)]
+pub struct Lowered {
+    /// The machine's or formula's name.
+    pub name: String,
+    pub kind: LoweredKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoweredKind {
+    /// A reward machine: `raw` runs it over the trace (the machine's table and per-step guard
+    /// bits), `rewards` holds its per-step rewards, `run` its run record and `total` the sum.
+    Machine {
+        raw: TermId,
+        rewards: TermId,
+        run: TermId,
+        total: TermId,
+    },
+    /// A formula with a reward on acceptance: `run` runs its automaton (the run record),
+    /// `total` the sum of its rewards.
+    RewardedFormula { run: TermId, total: TermId },
+    /// A formula without a reward: `sat`, its truth on the trace.
+    Formula { sat: TermId },
+}
+
+impl LoweredKind {
+    /// The term whose value is the run record (per-step rewards and states), if any.
+    pub fn run_record(self) -> Option<TermId> {
+        match self {
+            LoweredKind::Machine { run, .. } | LoweredKind::RewardedFormula { run, .. } => {
+                Some(run)
+            }
+            LoweredKind::Formula { .. } => None,
+        }
+    }
+
+    /// The term that calls the runtime with the machine's or formula's table.
+    pub fn table_term(self) -> TermId {
+        match self {
+            LoweredKind::Machine { raw, .. } => raw,
+            LoweredKind::RewardedFormula { run, .. } => run,
+            LoweredKind::Formula { sat } => sat,
+        }
+    }
 }
 
 /// `group by key { … }`: rows with equal keys form a group. After the per-row terms
