@@ -1355,3 +1355,44 @@ group by prompt {
         }
     }
 }
+
+/// `--keep COL,…` copies input columns into each record, first, for rows that scored and for
+/// error rows, with and without `group by`; a column an output record already has is refused.
+#[test]
+fn keep_carries_input_columns_into_each_record() {
+    let dir = TempDir::new("keep");
+    dir.write("plain.reward", "input { n: int }\nscore = n\n");
+    dir.write(
+        "grouped.reward",
+        "input { n: int, g: text }\nscore = n\ngroup by g {\n    score = score - mean(score)\n}\n",
+    );
+    dir.write(
+        "in.jsonl",
+        "{\"id\": 7, \"n\": 1, \"g\": \"a\"}\n{\"id\": \"x\", \"n\": \"bad\"}\n{\"n\": 3, \"g\": \"a\"}\n",
+    );
+    for spec in ["plain.reward", "grouped.reward"] {
+        let run = run_in(
+            dir.path(),
+            &["score", spec, "in.jsonl", "--keep", "id"],
+            None,
+        );
+        run.expect_code(2);
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&run.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON record"))
+            .collect();
+        assert_eq!(lines.len(), 3, "{spec}");
+        assert_eq!(lines[0]["id"], json!(7), "{spec}");
+        assert_eq!(lines[1]["id"], json!("x"), "{spec}");
+        assert!(lines[1].get("error").is_some(), "{spec}");
+        assert_eq!(lines[2]["id"], json!(null), "{spec}");
+        let first_key = String::from_utf8_lossy(&run.stdout);
+        assert!(first_key.starts_with("{\"id\":7,"), "{spec}: {first_key}");
+    }
+    run_in(
+        dir.path(),
+        &["score", "plain.reward", "in.jsonl", "--keep", "terms"],
+        None,
+    )
+    .expect_code(64);
+}

@@ -112,6 +112,10 @@ struct ScoreArgs {
     /// Execution engine: native code (`jit`) or the reference interpreter (`interp`).
     #[arg(long, value_enum, default_value_t = Engine::Jit)]
     engine: Engine,
+    /// Copy these input columns into each output record, first (`--keep id,prompt_id`), so
+    /// that scores join back to their rows by key, not only by order. JSON Lines output only.
+    #[arg(long, value_delimiter = ',', value_name = "COL,…")]
+    keep: Vec<String>,
 }
 
 /// Exit statuses: 0 success; 1 a spec, file or test failure; 2 `score` wrote error records
@@ -328,7 +332,15 @@ fn score(args: ScoreArgs) -> ExitCode {
         no_progress,
         engine,
         steps,
+        keep,
     } = args;
+    if let Some(name) = keep
+        .iter()
+        .find(|k| ["score", "terms", "error", "steps"].contains(&k.as_str()))
+    {
+        eprintln!("error: --keep {name}: an output record already has a `{name}` key");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let engine = match engine {
         Engine::Jit => reward::Engine::Jit,
         Engine::Interp => reward::Engine::Interpreter,
@@ -356,6 +368,10 @@ fn score(args: ScoreArgs) -> ExitCode {
     };
     let mut parquet_out = match &output {
         Some(path) if parquet::is_parquet(&path.to_string_lossy()) => {
+            if !keep.is_empty() {
+                eprintln!("error: --keep works with a JSON Lines output; join Parquet scores by row order");
+                return ExitCode::from(1);
+            }
             if steps {
                 eprintln!("error: --steps writes lists per row; use a JSON Lines output with it");
                 return ExitCode::from(1);
@@ -394,12 +410,28 @@ fn score(args: ScoreArgs) -> ExitCode {
             reader,
             writer,
             &opts,
-            |n, line| stages.first(n, line),
-            |rows| stages.finish(rows),
+            |n, line| {
+                let kept = kept_columns(&keep, line);
+                stages
+                    .first(n, line)
+                    .map(|row| (row, kept.clone()))
+                    .map_err(|out| with_columns(out, kept))
+            },
+            |rows| {
+                let (rows, kept): (Vec<_>, Vec<_>) =
+                    rows.into_iter().map(|(n, (row, k))| ((n, row), k)).unzip();
+                let outputs = stages.finish(rows);
+                outputs
+                    .into_iter()
+                    .zip(kept)
+                    .map(|(o, k)| with_columns(o, k))
+                    .collect()
+            },
         )
     } else {
         driver::run(reader, writer, &opts, |line_no, line| {
-            spec.score_line(line_no, line, steps)
+            let out = spec.score_line(line_no, line, steps);
+            with_columns(out, kept_columns(&keep, line))
         })
     };
     let result = result.and_then(|summary| match parquet_out {
@@ -422,6 +454,37 @@ fn score(args: ScoreArgs) -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// The `--keep` columns of an input line (none when there are none, or the line is not an
+/// object): their values as JSON, absent ones as null.
+fn kept_columns(keep: &[String], line: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    if keep.is_empty() {
+        return None;
+    }
+    let row: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+    Some(
+        keep.iter()
+            .map(|k| (k.clone(), row.get(k).cloned().unwrap_or_default()))
+            .collect(),
+    )
+}
+
+/// An output record with the kept columns first.
+fn with_columns(
+    out: reward::LineOutput,
+    kept: Option<serde_json::Map<String, serde_json::Value>>,
+) -> reward::LineOutput {
+    let Some(mut record) = kept else {
+        return out;
+    };
+    if let Ok(serde_json::Value::Object(rest)) = serde_json::from_str(&out.json) {
+        record.extend(rest);
+    }
+    reward::LineOutput {
+        json: serde_json::Value::Object(record).to_string(),
+        is_error: out.is_error,
     }
 }
 
