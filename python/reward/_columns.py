@@ -1,6 +1,7 @@
-"""Rows from the containers users hold: lists of dicts and dicts of columns pass through to
-the native reader; pyarrow Tables and RecordBatches and pandas DataFrames become a dict of the
-columns the spec reads (other columns are never converted)."""
+"""Rows from the containers users hold: lists of dicts, dicts of columns and pyarrow Tables and
+RecordBatches pass through to the native reader (pyarrow data through the Arrow C stream
+interface); pandas DataFrames become a dict of the columns the spec reads (other columns are
+never converted)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ def as_rows(rows: Any, schema: Dict[str, str]) -> Any:
     """``rows`` in a form the native reader takes: a sequence of mappings or a mapping of
     sequences. ``schema`` maps each input column to its type (``text?``, ``float``…)."""
     if _is_arrow(rows):
-        present = set(rows.column_names)
-        return {c: rows.column(c).to_pylist() for c in schema if c in present} or _empty(rows)
+        # Read natively through the Arrow C stream interface (no Python object per value).
+        return rows
     if _is_pandas(rows):
         present = set(rows.columns)
         return {

@@ -4,6 +4,7 @@
 //! threads, and returned as columns. The Python modules in `python/reward/` build the public
 //! API and the integrations on top of this.
 
+mod arrow;
 mod convert;
 
 use std::sync::Arc;
@@ -143,6 +144,13 @@ impl Spec {
                 at: None,
             }),
         };
+        if !rows.is_instance_of::<pyo3::types::PyDict>() && rows.hasattr("__arrow_c_stream__")? {
+            let batches = arrow::batches(rows)?;
+            return Ok(arrow::rows(&batches, &schema)
+                .into_iter()
+                .map(read)
+                .collect());
+        }
         match self.layout(rows)? {
             Layout::Records(seq) => {
                 let n = seq.len()?;

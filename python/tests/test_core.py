@@ -300,3 +300,46 @@ def test_scoring_after_fork_does_not_hang():
     with multiprocessing.get_context("fork").Pool(2) as pool:
         results = [pool.apply_async(_score_in_child, (r, rows)) for _ in range(2)]
         assert all(res.get(timeout=120) == expected for res in results)
+
+
+def test_arrow_tables_read_in_place_match_python_rows():
+    """pyarrow data goes through the Arrow C stream interface: every Arrow type a column can
+    arrive in gives the scores (and errors) of the same rows as Python objects."""
+    pa = pytest.importorskip("pyarrow")
+    r = reward.compile(
+        "input { s: text, n: int, x: float, b: bool, o: text?, steps: list[{dx: float, tag: text}] }\n"
+        "score = len(s) + n + x + (if b then 1 else 0) + (if o == none then 0 else 1)"
+        " + sum(for st in steps: st.dx) + count(for st in steps if st.tag == \"a\")"
+    )
+    rows = [
+        {"s": "ab", "n": 2, "x": 0.5, "b": True, "o": None, "steps": [{"dx": 1.0, "tag": "a"}]},
+        {"s": "", "n": 3, "x": 2.0, "b": False, "o": "k", "steps": []},
+    ]
+    expected = r.score(rows)
+    steps_type = pa.list_(pa.struct([("dx", pa.float64()), ("tag", pa.string())]))
+    for text_type in (pa.string(), pa.large_string(), pa.string_view()):
+        for int_type in (pa.int64(), pa.int8(), pa.uint32(), pa.float64()):
+            table = pa.table(
+                {
+                    "s": pa.array([row["s"] for row in rows], text_type),
+                    "n": pa.array([row["n"] for row in rows], int_type),
+                    "x": pa.array([row["x"] for row in rows], pa.float32()),
+                    "b": [row["b"] for row in rows],
+                    "o": pa.array([row["o"] for row in rows], text_type),
+                    "steps": pa.array([row["steps"] for row in rows], steps_type),
+                    "ignored": [1, 2],
+                }
+            )
+            assert r.score(table).tolist() == expected.tolist(), (text_type, int_type)
+    bad = pa.table(
+        {
+            "s": ["a", None, "c", "d"],
+            "n": [1.0, 1.0, 1.5, 1.0],
+            "x": [0.0, 0.0, 0.0, 0.0],
+            "b": [True, True, True, True],
+            "steps": pa.array([[], [], [], [{"dx": None, "tag": "a"}]], steps_type),
+        }
+    )
+    errors = r.errors(bad)
+    assert errors[0] is None
+    assert [e["field"] for e in errors[1:]] == ["s", "n", "steps[0].dx"]

@@ -1,0 +1,212 @@
+//! pyarrow data to rows through the Arrow C stream interface (`__arrow_c_stream__`): the
+//! table's buffers are read where they are, without making a Python object per value. Values
+//! follow the JSON rules of decoding (`int` takes integral floats up to 2^53, `float` any
+//! number, a null is `none` in an optional column and an error elsewhere).
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
+use arrow_array::types::{
+    Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
+    UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+use reward::{Ty, Value};
+
+use crate::convert::Mismatch;
+
+/// The record batches of an object that exports `__arrow_c_stream__` (a pyarrow Table,
+/// RecordBatch or RecordBatchReader, a polars DataFrame, …).
+pub fn batches(obj: &Bound<'_, PyAny>) -> PyResult<Vec<RecordBatch>> {
+    let capsule = obj.call_method0("__arrow_c_stream__")?;
+    let capsule = capsule.cast::<PyCapsule>()?;
+    let ptr = capsule
+        .pointer_checked(Some(c"arrow_array_stream"))?
+        .cast::<FFI_ArrowArrayStream>();
+    // SAFETY: the capsule holds a valid stream, which `from_raw` moves out (leaving a released
+    // one for the capsule's destructor), as the C stream interface's PyCapsule protocol says.
+    let reader = unsafe { RecordBatchStreamReader::from_raw(ptr.as_ptr()) }
+        .map_err(|e| PyValueError::new_err(format!("cannot read the Arrow stream: {e}")))?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| PyValueError::new_err(format!("cannot read the Arrow stream: {e}")))
+}
+
+/// Each row of the batches as a record of `schema` (or why it does not fit), in order.
+pub fn rows(batches: &[RecordBatch], schema: &Ty) -> Vec<Result<Value, Mismatch>> {
+    let Ty::Record(fields) = schema else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for batch in batches {
+        let columns: Vec<Option<&dyn Array>> = fields
+            .iter()
+            .map(|f| batch.column_by_name(&f.name).map(|c| c.as_ref()))
+            .collect();
+        for i in 0..batch.num_rows() {
+            let mut items = Vec::with_capacity(fields.len());
+            let mut failed = None;
+            for (f, col) in fields.iter().zip(&columns) {
+                let v = match col {
+                    Some(col) => value(*col, i, &f.ty),
+                    None if f.ty.is_optional() => Ok(Value::None),
+                    None => Err(mismatch(format!(
+                        "missing required field (expected {})",
+                        f.ty
+                    ))),
+                };
+                match v {
+                    Ok(v) => items.push(v),
+                    Err(m) => {
+                        failed = Some(in_field(m, &f.name));
+                        break;
+                    }
+                }
+            }
+            out.push(match failed {
+                Some(m) => Err(m),
+                None => Ok(Value::Record(items.into())),
+            });
+        }
+    }
+    out
+}
+
+fn mismatch(message: String) -> Mismatch {
+    Mismatch {
+        path: String::new(),
+        message,
+    }
+}
+
+fn in_field(mut m: Mismatch, name: &str) -> Mismatch {
+    m.path = if m.path.is_empty() || m.path.starts_with('[') {
+        format!("{name}{}", m.path)
+    } else {
+        format!("{name}.{}", m.path)
+    };
+    m
+}
+
+/// Largest magnitude of an integral float read as an int (as JSON decoding does).
+const MAX_EXACT_INT: f64 = 9_007_199_254_740_992.0;
+
+/// Element `i` of `array` as a value of type `ty`.
+fn value(array: &dyn Array, i: usize, ty: &Ty) -> Result<Value, Mismatch> {
+    if array.is_null(i) {
+        return if ty.is_optional() {
+            Ok(Value::None)
+        } else {
+            Err(mismatch(format!("expected {ty}, found null")))
+        };
+    }
+    let found = || {
+        mismatch(format!(
+            "expected {ty}, found a value of Arrow type {}",
+            array.data_type()
+        ))
+    };
+    match ty.strip_optional() {
+        Ty::Bool => match array.data_type() {
+            DataType::Boolean => Ok(Value::Bool(array.as_boolean().value(i))),
+            _ => Err(found()),
+        },
+        Ty::Int => match number(array, i) {
+            Some(Number::Int(n)) => Ok(Value::Int(n)),
+            Some(Number::Float(x)) if x.fract() == 0.0 && x.abs() <= MAX_EXACT_INT => {
+                Ok(Value::Int(x as i64))
+            }
+            Some(Number::Float(x)) => Err(mismatch(format!("expected int, found {x}"))),
+            Some(Number::TooBig) => Err(mismatch(
+                "expected int, found a number outside the 64-bit range".into(),
+            )),
+            None => Err(found()),
+        },
+        Ty::Float => match number(array, i) {
+            Some(Number::Int(n)) => Ok(Value::Float(n as f64)),
+            Some(Number::Float(x)) => Ok(Value::Float(x)),
+            Some(Number::TooBig) => Ok(Value::Float(
+                array.as_primitive::<UInt64Type>().value(i) as f64
+            )),
+            None => Err(found()),
+        },
+        Ty::Text => match array.data_type() {
+            DataType::Utf8 => Ok(Value::text(array.as_string::<i32>().value(i))),
+            DataType::LargeUtf8 => Ok(Value::text(array.as_string::<i64>().value(i))),
+            DataType::Utf8View => Ok(Value::text(array.as_string_view().value(i))),
+            _ => Err(found()),
+        },
+        Ty::List(elem) => {
+            let items = match array.data_type() {
+                DataType::List(_) => array.as_list::<i32>().value(i),
+                DataType::LargeList(_) => array.as_list::<i64>().value(i),
+                DataType::FixedSizeList(..) => array.as_fixed_size_list().value(i),
+                _ => return Err(found()),
+            };
+            let mut out = Vec::with_capacity(items.len());
+            for k in 0..items.len() {
+                out.push(value(items.as_ref(), k, elem).map_err(|mut m| {
+                    m.path = if m.path.is_empty() || m.path.starts_with('[') {
+                        format!("[{k}]{}", m.path)
+                    } else {
+                        format!("[{k}].{}", m.path)
+                    };
+                    m
+                })?);
+            }
+            Ok(Value::List(Arc::from(out)))
+        }
+        Ty::Record(fields) => {
+            let DataType::Struct(_) = array.data_type() else {
+                return Err(found());
+            };
+            let s = array.as_struct();
+            let mut items = Vec::with_capacity(fields.len());
+            for f in fields.iter() {
+                let v = match s.column_by_name(&f.name) {
+                    Some(col) => value(col.as_ref(), i, &f.ty),
+                    None if f.ty.is_optional() => Ok(Value::None),
+                    None => Err(mismatch(format!(
+                        "missing required field (expected {})",
+                        f.ty
+                    ))),
+                };
+                items.push(v.map_err(|m| in_field(m, &f.name))?);
+            }
+            Ok(Value::Record(items.into()))
+        }
+        _ => Err(found()),
+    }
+}
+
+enum Number {
+    Int(i64),
+    Float(f64),
+    /// A `u64` beyond `i64::MAX`.
+    TooBig,
+}
+
+fn number(array: &dyn Array, i: usize) -> Option<Number> {
+    Some(match array.data_type() {
+        DataType::Int8 => Number::Int(array.as_primitive::<Int8Type>().value(i).into()),
+        DataType::Int16 => Number::Int(array.as_primitive::<Int16Type>().value(i).into()),
+        DataType::Int32 => Number::Int(array.as_primitive::<Int32Type>().value(i).into()),
+        DataType::Int64 => Number::Int(array.as_primitive::<Int64Type>().value(i)),
+        DataType::UInt8 => Number::Int(array.as_primitive::<UInt8Type>().value(i).into()),
+        DataType::UInt16 => Number::Int(array.as_primitive::<UInt16Type>().value(i).into()),
+        DataType::UInt32 => Number::Int(array.as_primitive::<UInt32Type>().value(i).into()),
+        DataType::UInt64 => {
+            let v = array.as_primitive::<UInt64Type>().value(i);
+            i64::try_from(v).map_or(Number::TooBig, Number::Int)
+        }
+        DataType::Float16 => Number::Float(array.as_primitive::<Float16Type>().value(i).to_f64()),
+        DataType::Float32 => Number::Float(array.as_primitive::<Float32Type>().value(i).into()),
+        DataType::Float64 => Number::Float(array.as_primitive::<Float64Type>().value(i)),
+        _ => return None,
+    })
+}
