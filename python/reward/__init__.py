@@ -78,6 +78,17 @@ class Diagnostic:
     read), the ``message``, its place (1-based ``line`` and ``column``), the ``help`` line and
     the ``rendered`` text exactly as the CLI prints it."""
 
+    code: Optional[str]
+    message: str
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    label: str
+    help: Optional[str]
+    rendered: str
+
     __slots__ = (
         "code",
         "message",

@@ -63,7 +63,7 @@ class Scorer:
             return out
         # numpy batches: a dict of (read-only) arrays.
         cols = self._columns(dict(batch))
-        out: Dict[str, Any] = dict(batch) if self.keep_input else {}
+        arrays: Dict[str, Any] = dict(batch) if self.keep_input else {}
         for k, v in cols.items():
-            out[k] = np.asarray(v, dtype=object if k.endswith("error") else None)
-        return out
+            arrays[k] = np.asarray(v, dtype=object if k.endswith("error") else None)
+        return arrays
