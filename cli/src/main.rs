@@ -157,66 +157,8 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check { specs, timings } => {
-            let mut ok = true;
-            for spec in &specs {
-                match compile(Source::file(spec), &interpreter()) {
-                    Ok(s) => {
-                        eprintln!(
-                            "{}: ok ({} terms, {} tests)",
-                            spec.display(),
-                            s.terms().len(),
-                            s.tests().len()
-                        );
-                        if timings {
-                            match phase_timings(spec) {
-                                Ok(line) => outln!("{line}"),
-                                Err(e) => {
-                                    eprintln!("error: {e}");
-                                    ok = false;
-                                }
-                            }
-                        }
-                    }
-                    Err(diags) => {
-                        eprint!("{diags}");
-                        ok = false;
-                    }
-                }
-            }
-            if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
-        }
-        Command::Test { specs } => {
-            let mut ok = true;
-            for path in &specs {
-                let spec = match compile(Source::file(path), &interpreter()) {
-                    Ok(s) => s,
-                    Err(diags) => {
-                        eprint!("{diags}");
-                        ok = false;
-                        continue;
-                    }
-                };
-                let report = spec.run_tests();
-                out!("{}", report.output);
-                outln!(
-                    "{}: {} passed, {} failed",
-                    path.display(),
-                    report.passed,
-                    report.failed
-                );
-                ok &= report.failed == 0;
-            }
-            if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
-        }
+        Command::Check { specs, timings } => check(&specs, timings),
+        Command::Test { specs } => test(&specs),
         Command::Score(args) => score(args),
         Command::Explain {
             spec,
@@ -264,44 +206,7 @@ fn main() -> ExitCode {
             file,
             output,
             compat,
-        } => {
-            let compat_original = match compat.as_deref() {
-                None => false,
-                Some("original") => true,
-                Some(other) => {
-                    eprintln!("error: unknown compat mode `{other}` (the only one is `original`)");
-                    return ExitCode::from(1);
-                }
-            };
-            let text = match std::fs::read_to_string(&file) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("error: cannot read `{}`: {e}", file.display());
-                    return ExitCode::from(1);
-                }
-            };
-            let spec = match reward::import_reward_machine(
-                &text,
-                &file.display().to_string(),
-                compat_original,
-            ) {
-                Ok(spec) => spec,
-                Err(e) => {
-                    eprintln!("error: {}: {e}", file.display());
-                    return ExitCode::from(1);
-                }
-            };
-            match output {
-                Some(path) => {
-                    if let Err(e) = std::fs::write(&path, spec) {
-                        eprintln!("error: cannot write `{}`: {e}", path.display());
-                        return ExitCode::from(1);
-                    }
-                }
-                None => out!("{spec}"),
-            }
-            ExitCode::SUCCESS
-        }
+        } => import_rm(&file, output.as_deref(), compat.as_deref()),
         Command::Automata { spec } => {
             let spec = match compile_with_params(&spec, &[], reward::Engine::Interpreter) {
                 Ok(s) => s,
@@ -318,6 +223,107 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// `reward check`: parse and type-check specs, every problem reported.
+fn check(specs: &[PathBuf], timings: bool) -> ExitCode {
+    let mut ok = true;
+    for spec in specs {
+        match compile(Source::file(spec), &interpreter()) {
+            Ok(s) => {
+                eprintln!(
+                    "{}: ok ({} terms, {} tests)",
+                    spec.display(),
+                    s.terms().len(),
+                    s.tests().len()
+                );
+                if timings {
+                    match phase_timings(spec) {
+                        Ok(line) => outln!("{line}"),
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            ok = false;
+                        }
+                    }
+                }
+            }
+            Err(diags) => {
+                eprint!("{diags}");
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `reward test`: run the `test` blocks of specs.
+fn test(specs: &[PathBuf]) -> ExitCode {
+    let mut ok = true;
+    for path in specs {
+        let spec = match compile(Source::file(path), &interpreter()) {
+            Ok(s) => s,
+            Err(diags) => {
+                eprint!("{diags}");
+                ok = false;
+                continue;
+            }
+        };
+        let report = spec.run_tests();
+        out!("{}", report.output);
+        outln!(
+            "{}: {} passed, {} failed",
+            path.display(),
+            report.passed,
+            report.failed
+        );
+        ok &= report.failed == 0;
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `reward import-rm`: a machine in the reward-machines text format as a `.reward` spec.
+fn import_rm(file: &Path, output: Option<&Path>, compat: Option<&str>) -> ExitCode {
+    let compat_original = match compat {
+        None => false,
+        Some("original") => true,
+        Some(other) => {
+            eprintln!("error: unknown compat mode `{other}` (the only one is `original`)");
+            return ExitCode::from(1);
+        }
+    };
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", file.display());
+            return ExitCode::from(1);
+        }
+    };
+    let spec =
+        match reward::import_reward_machine(&text, &file.display().to_string(), compat_original) {
+            Ok(spec) => spec,
+            Err(e) => {
+                eprintln!("error: {}: {e}", file.display());
+                return ExitCode::from(1);
+            }
+        };
+    match output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, spec) {
+                eprintln!("error: cannot write `{}`: {e}", path.display());
+                return ExitCode::from(1);
+            }
+        }
+        None => out!("{spec}"),
+    }
+    ExitCode::SUCCESS
 }
 
 /// `reward score`: JSON Lines or Parquet in, JSON Lines or Parquet out, one output row per

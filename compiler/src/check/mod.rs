@@ -946,86 +946,8 @@ impl<'m> Checker<'m> {
                 ItemKind::Prop { name, .. } if self.define(0, name, "prop") => {
                     self.props.insert(name.name.clone(), i);
                 }
-                ItemKind::Machine(m) => {
-                    if !self.define(0, &m.name, "machine") {
-                        continue;
-                    }
-                    let raw = self.terms.len();
-                    self.add_term(
-                        format!("{}#raw", m.name.name),
-                        TermKind::Let,
-                        m.name.span,
-                        TermSource::MachineRun(i),
-                    );
-                    let rewards = self.terms.len();
-                    self.add_term(
-                        format!("{}#rewards", m.name.name),
-                        TermKind::Let,
-                        m.name.span,
-                        TermSource::MachineRewards { item: i, raw },
-                    );
-                    let run = self.terms.len();
-                    self.add_term(
-                        format!("{}#run", m.name.name),
-                        TermKind::Let,
-                        m.name.span,
-                        TermSource::MachineFinal { raw, rewards },
-                    );
-                    let total = self.terms.len();
-                    self.add_term(
-                        m.name.name.clone(),
-                        TermKind::Machine,
-                        m.name.span,
-                        TermSource::MachineTotal(run),
-                    );
-                    self.lowered.push(ir::Lowered {
-                        name: m.name.name.clone(),
-                        kind: ir::LoweredKind::Machine {
-                            raw,
-                            rewards,
-                            run,
-                            total,
-                        },
-                    });
-                }
-                ItemKind::Ltl(d) => {
-                    if !self.define(0, &d.name, "ltl") {
-                        continue;
-                    }
-                    self.ltls.insert(d.name.name.clone(), i);
-                    if d.reward.is_some() {
-                        let run = self.terms.len();
-                        self.add_term(
-                            format!("{}#run", d.name.name),
-                            TermKind::Let,
-                            d.name.span,
-                            TermSource::LtlRun(i),
-                        );
-                        let total = self.terms.len();
-                        self.add_term(
-                            d.name.name.clone(),
-                            TermKind::Machine,
-                            d.name.span,
-                            TermSource::MachineTotal(run),
-                        );
-                        self.lowered.push(ir::Lowered {
-                            name: d.name.name.clone(),
-                            kind: ir::LoweredKind::RewardedFormula { run, total },
-                        });
-                    } else {
-                        let sat = self.terms.len();
-                        self.add_term(
-                            d.name.name.clone(),
-                            TermKind::Ltl,
-                            d.name.span,
-                            TermSource::LtlSat(i),
-                        );
-                        self.lowered.push(ir::Lowered {
-                            name: d.name.name.clone(),
-                            kind: ir::LoweredKind::Formula { sat },
-                        });
-                    }
-                }
+                ItemKind::Machine(m) => self.declare_machine(i, m),
+                ItemKind::Ltl(d) => self.declare_ltl(i, d),
                 ItemKind::Group { .. } => self.declare_group(i),
                 ItemKind::Shape(s) => {
                     if let Some(&first) = self.shapes.get(&s.target.name) {
@@ -1126,6 +1048,90 @@ impl<'m> Checker<'m> {
             self.check_term(id);
         }
         self.check_tests();
+    }
+
+    /// A machine's terms: its run over the trace, per-step rewards, run record and total.
+    fn declare_machine(&mut self, i: usize, m: &ast::Machine) {
+        if !self.define(0, &m.name, "machine") {
+            return;
+        }
+        let raw = self.terms.len();
+        self.add_term(
+            format!("{}#raw", m.name.name),
+            TermKind::Let,
+            m.name.span,
+            TermSource::MachineRun(i),
+        );
+        let rewards = self.terms.len();
+        self.add_term(
+            format!("{}#rewards", m.name.name),
+            TermKind::Let,
+            m.name.span,
+            TermSource::MachineRewards { item: i, raw },
+        );
+        let run = self.terms.len();
+        self.add_term(
+            format!("{}#run", m.name.name),
+            TermKind::Let,
+            m.name.span,
+            TermSource::MachineFinal { raw, rewards },
+        );
+        let total = self.terms.len();
+        self.add_term(
+            m.name.name.clone(),
+            TermKind::Machine,
+            m.name.span,
+            TermSource::MachineTotal(run),
+        );
+        self.lowered.push(ir::Lowered {
+            name: m.name.name.clone(),
+            kind: ir::LoweredKind::Machine {
+                raw,
+                rewards,
+                run,
+                total,
+            },
+        });
+    }
+
+    /// A formula's terms: its run and total when it is rewarded, its truth otherwise.
+    fn declare_ltl(&mut self, i: usize, d: &ast::LtlDecl) {
+        if !self.define(0, &d.name, "ltl") {
+            return;
+        }
+        self.ltls.insert(d.name.name.clone(), i);
+        if d.reward.is_some() {
+            let run = self.terms.len();
+            self.add_term(
+                format!("{}#run", d.name.name),
+                TermKind::Let,
+                d.name.span,
+                TermSource::LtlRun(i),
+            );
+            let total = self.terms.len();
+            self.add_term(
+                d.name.name.clone(),
+                TermKind::Machine,
+                d.name.span,
+                TermSource::MachineTotal(run),
+            );
+            self.lowered.push(ir::Lowered {
+                name: d.name.name.clone(),
+                kind: ir::LoweredKind::RewardedFormula { run, total },
+            });
+        } else {
+            let sat = self.terms.len();
+            self.add_term(
+                d.name.name.clone(),
+                TermKind::Ltl,
+                d.name.span,
+                TermSource::LtlSat(i),
+            );
+            self.lowered.push(ir::Lowered {
+                name: d.name.name.clone(),
+                kind: ir::LoweredKind::Formula { sat },
+            });
+        }
     }
 
     fn add_term(&mut self, name: String, kind: TermKind, span: Span, source: TermSource) {
