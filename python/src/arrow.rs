@@ -63,7 +63,7 @@ pub fn rows(batches: &[RecordBatch], schema: &Ty) -> Vec<Result<Value, Mismatch>
                 match v {
                     Ok(v) => items.push(v),
                     Err(m) => {
-                        failed = Some(in_field(m, &f.name));
+                        failed = Some(m.in_field(&f.name));
                         break;
                     }
                 }
@@ -78,19 +78,7 @@ pub fn rows(batches: &[RecordBatch], schema: &Ty) -> Vec<Result<Value, Mismatch>
 }
 
 fn mismatch(message: String) -> Mismatch {
-    Mismatch {
-        path: String::new(),
-        message,
-    }
-}
-
-fn in_field(mut m: Mismatch, name: &str) -> Mismatch {
-    m.path = if m.path.is_empty() || m.path.starts_with('[') {
-        format!("{name}{}", m.path)
-    } else {
-        format!("{name}.{}", m.path)
-    };
-    m
+    Mismatch::new(message)
 }
 
 /// Largest magnitude of an integral float read as an int (as JSON decoding does).
@@ -150,14 +138,7 @@ fn value(array: &dyn Array, i: usize, ty: &Ty) -> Result<Value, Mismatch> {
             };
             let mut out = Vec::with_capacity(items.len());
             for k in 0..items.len() {
-                out.push(value(items.as_ref(), k, elem).map_err(|mut m| {
-                    m.path = if m.path.is_empty() || m.path.starts_with('[') {
-                        format!("[{k}]{}", m.path)
-                    } else {
-                        format!("[{k}].{}", m.path)
-                    };
-                    m
-                })?);
+                out.push(value(items.as_ref(), k, elem).map_err(|m| m.in_element(k))?);
             }
             Ok(Value::List(Arc::from(out)))
         }
@@ -176,7 +157,7 @@ fn value(array: &dyn Array, i: usize, ty: &Ty) -> Result<Value, Mismatch> {
                         f.ty
                     ))),
                 };
-                items.push(v.map_err(|m| in_field(m, &f.name))?);
+                items.push(v.map_err(|m| m.in_field(&f.name))?);
             }
             Ok(Value::Record(items.into()))
         }

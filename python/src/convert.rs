@@ -20,14 +20,14 @@ pub struct Mismatch {
 }
 
 impl Mismatch {
-    fn new(message: String) -> Mismatch {
+    pub(crate) fn new(message: String) -> Mismatch {
         Mismatch {
             path: String::new(),
             message,
         }
     }
 
-    fn in_field(mut self, name: &str) -> Mismatch {
+    pub(crate) fn in_field(mut self, name: &str) -> Mismatch {
         self.path = if self.path.is_empty() || self.path.starts_with('[') {
             format!("{name}{}", self.path)
         } else {
@@ -36,7 +36,7 @@ impl Mismatch {
         self
     }
 
-    fn in_element(mut self, index: usize) -> Mismatch {
+    pub(crate) fn in_element(mut self, index: usize) -> Mismatch {
         self.path = if self.path.is_empty() || self.path.starts_with('[') {
             format!("[{index}]{}", self.path)
         } else {

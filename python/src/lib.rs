@@ -195,13 +195,8 @@ impl Spec {
                         };
                         match v {
                             Ok(v) => items.push(v),
-                            Err(mut m) => {
-                                m.path = if m.path.is_empty() || m.path.starts_with('[') {
-                                    format!("{}{}", f.name, m.path)
-                                } else {
-                                    format!("{}.{}", f.name, m.path)
-                                };
-                                failed = Some(m);
+                            Err(m) => {
+                                failed = Some(m.in_field(&f.name));
                                 break;
                             }
                         }
