@@ -435,8 +435,9 @@ fn score(args: ScoreArgs) -> ExitCode {
             },
         )
     } else {
+        let scorer = spec.line_scorer(steps);
         driver::run(reader, writer, &opts, |line_no, line| {
-            let out = spec.score_line(line_no, line, steps);
+            let out = scorer.score(line_no, line);
             with_columns(out, kept_columns(&keep, line))
         })
     };

@@ -685,12 +685,21 @@ impl Spec {
         }
     }
 
-    /// Scores one JSON line on the calling thread, as [`Spec::score_lines`] does (for drivers
-    /// that run their own workers). A `group by` spec scores it as a group of one.
+    /// Scores one JSON line on the calling thread, as [`Spec::score_lines`] does. A `group by`
+    /// spec scores it as a group of one. Drivers that score many lines on their own workers
+    /// use [`Spec::line_scorer`], which prepares the engine once.
     pub fn score_line(&self, line_no: u64, line: &str, steps: bool) -> LineOutput {
-        let backend = self.backend();
-        self.compiled
-            .score_line_with(backend.get(), line_no, line, steps)
+        self.line_scorer(steps).score(line_no, line)
+    }
+
+    /// A scorer of JSON lines with the engine prepared once (the interpreter's compiled
+    /// regexes keep their match caches across lines), safe to share between threads.
+    pub fn line_scorer(&self, steps: bool) -> LineScorer<'_> {
+        LineScorer {
+            spec: self,
+            backend: self.backend(),
+            steps,
+        }
     }
 
     /// Runs the spec's `test` blocks (on a thread with a deep stack).
@@ -742,6 +751,22 @@ impl Spec {
     /// the median build time over `runs` builds.
     pub fn automata(&self, runs: usize) -> Vec<crate::explain::AutomatonInfo> {
         crate::explain::automata(&self.compiled, runs)
+    }
+}
+
+/// See [`Spec::line_scorer`].
+pub struct LineScorer<'s> {
+    spec: &'s Spec,
+    backend: BackendRef<'s>,
+    steps: bool,
+}
+
+impl LineScorer<'_> {
+    /// The output record of one JSON line, as `reward score` writes it.
+    pub fn score(&self, line_no: u64, line: &str) -> LineOutput {
+        self.spec
+            .compiled
+            .score_line_with(self.backend.get(), line_no, line, self.steps)
     }
 }
 

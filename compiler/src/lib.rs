@@ -89,7 +89,8 @@ pub mod testing;
 
 pub use api::{
     compile, import_reward_machine, value_to_json, Diagnostics, Engine, GroupRow, GroupStages,
-    LineOutput, Options, ParamInfo, Problem, Row, RowError, Scored, Source, Spec, TermInfo,
+    LineOutput, LineScorer, Options, ParamInfo, Problem, Row, RowError, Scored, Source, Spec,
+    TermInfo,
 };
 pub use explain::AutomatonInfo;
 pub use monitor::{Monitor, MonitorError, StepResult, Verdict};
