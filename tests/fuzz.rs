@@ -1,5 +1,5 @@
-//! Fuzzing, run as a test for a bounded time per target (`REWARD_FUZZ_SECONDS`, default 3; CI
-//! sets more). Each target mutates real inputs — the examples, the standard library, the
+//! Fuzzing, run as a test for a bounded time per target (`REWARD_FUZZ_SECONDS`, default 3):
+//! `cargo test -p reward-compiler --test fuzz -- --ignored` (CI runs it for 30 s per target). Each target mutates real inputs — the examples, the standard library, the
 //! diagnostics corpus, the sample rollouts — and requires the engine to answer each one in
 //! bounded time without panicking:
 //!
@@ -246,6 +246,7 @@ fn compile_spec(text: String) {
 }
 
 #[test]
+#[ignore = "fuzzing: CI runs it with --ignored for REWARD_FUZZ_SECONDS"]
 fn specs() {
     let mut seeds = files("examples", "reward");
     seeds.extend(files("stdlib", "reward"));
@@ -303,6 +304,7 @@ fn score_row(input: String) {
 }
 
 #[test]
+#[ignore = "fuzzing: CI runs it with --ignored for REWARD_FUZZ_SECONDS"]
 fn rows() {
     let mut seeds = Vec::new();
     for (path, _) in files("examples", "reward") {
@@ -334,6 +336,7 @@ fn check_answer(input: String) {
 }
 
 #[test]
+#[ignore = "fuzzing: CI runs it with --ignored for REWARD_FUZZ_SECONDS"]
 fn answers() {
     let seeds = [
         "\\frac{1}{2}",
