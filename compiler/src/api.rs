@@ -659,15 +659,12 @@ impl Spec {
     /// `reward score` writes them (`steps`: with each machine's per-step rewards).
     pub fn score_lines(&self, lines: &[(u64, String)], steps: bool) -> Vec<LineOutput> {
         self.on_workers(|| {
-            let backend = self.backend();
+            let scorer = self.line_scorer(steps);
             if self.has_groups() {
-                self.compiled.score_all(backend.get(), lines, steps)
+                self.compiled.score_all(scorer.backend.get(), lines, steps)
             } else {
                 use rayon::prelude::*;
-                lines
-                    .par_iter()
-                    .map(|(n, l)| self.compiled.score_line_with(backend.get(), *n, l, steps))
-                    .collect()
+                lines.par_iter().map(|(n, l)| scorer.score(*n, l)).collect()
             }
         })
     }
