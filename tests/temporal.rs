@@ -281,7 +281,7 @@ fn the_minimal_dfa_accepts_what_the_direct_semantics_satisfies() {
             reward::internals::automaton::build(&nodes, atoms as usize).expect("small automaton");
         for _ in 0..12 {
             let n = 1 + (rng() % 9) as usize;
-            let letters: Vec<usize> = (0..n).map(|_| (rng() % (1 << atoms)) as usize).collect();
+            let letters: Vec<u64> = (0..n).map(|_| rng() % (1 << atoms)).collect();
             let vals = evaluate_all(&nodes, n, &|k, i| {
                 if letters[i] & (1 << k) != 0 {
                     f64::INFINITY
@@ -294,7 +294,7 @@ fn the_minimal_dfa_accepts_what_the_direct_semantics_satisfies() {
             // The verdicts are permanent: a satisfied (violated) prefix stays so.
             let mut q = dfa.start;
             for (i, &l) in letters.iter().enumerate() {
-                q = dfa.trans[q * dfa.letters + l];
+                q = dfa.trans.next(q, l);
                 if dfa.verdict[q] == reward_runtime::ltl::SATISFIED {
                     assert!(dfa.accepting[q], "satisfied but not accepting after {i}");
                 }
@@ -369,7 +369,7 @@ fn past_formulas_track_their_memory_in_the_automaton() {
             reward::internals::automaton::build(&nodes, atoms as usize).expect("small automaton");
         for _ in 0..10 {
             let n = 1 + (rng() % 8) as usize;
-            let letters: Vec<usize> = (0..n).map(|_| (rng() % (1 << atoms)) as usize).collect();
+            let letters: Vec<u64> = (0..n).map(|_| rng() % (1 << atoms)).collect();
             let vals = evaluate_all(&nodes, n, &|k, i| {
                 if letters[i] & (1 << k) != 0 {
                     f64::INFINITY
@@ -667,5 +667,70 @@ score = f
         let rewards: Vec<f64> = run[1].as_list().iter().map(Value::as_f64).collect();
         assert_eq!(rewards, vec![0.5, 2.0, 0.0], "{}", engine.name());
         assert_eq!(v[term(&spec, "f")].as_f64(), 2.5);
+    }
+}
+
+/// `n` conjoined chains `eventually(a and next eventually(b until c))` over disjoint atoms, with
+/// a reward on acceptance and per-step verdicts.
+fn chains_spec(n: usize) -> String {
+    let atoms: Vec<String> = (0..3 * n).map(|i| format!("x{i}")).collect();
+    let fields: Vec<String> = atoms.iter().map(|a| format!("{a}: bool")).collect();
+    let props: Vec<String> = atoms
+        .iter()
+        .map(|a| format!("prop {a} = step.{a}"))
+        .collect();
+    let chains: Vec<String> = (0..n)
+        .map(|i| {
+            let (a, b, c) = (3 * i, 3 * i + 1, 3 * i + 2);
+            format!("eventually(x{a} and next eventually(x{b} until x{c}))")
+        })
+        .collect();
+    format!(
+        "input {{ trace: list[{{{}}}] }}\n{}\nltl chains over trace = {} reward on accept 1.0\nlet undecided = count(for v in verdicts(chains) if v == \"undecided\")\nlet satisfied = count(for v in verdicts(chains) if v == \"satisfied\")\nscore = chains\n",
+        fields.join(", "),
+        props.join("\n"),
+        chains.join(" and ")
+    )
+}
+
+#[test]
+fn conjoined_chains_get_a_symbolic_automaton_beyond_twelve_atoms() {
+    // Five chains over 15 atoms: 4^5 states, each reading only the atoms its chains still wait
+    // for. Chain i is done by a step with its `a`, then a step with its `c`.
+    let n = 5;
+    let text = chains_spec(n);
+    let mut steps = Vec::new();
+    for i in 0..n {
+        for atom in [3 * i, 3 * i + 2] {
+            let fields: Vec<String> = (0..3 * n)
+                .map(|k| format!("\"x{k}\": {}", k == atom))
+                .collect();
+            steps.push(format!("{{{}}}", fields.join(", ")));
+        }
+    }
+    let line = format!("{{\"trace\": [{}]}}", steps.join(", "));
+    let last = 2 * n - 1;
+    for engine in [reward::Engine::Interpreter, reward::Engine::Jit] {
+        let spec = reward::compile(
+            reward::Source::text(text.clone()),
+            &reward::Options::default().engine(engine),
+        )
+        .unwrap_or_else(|d| panic!("{d}"));
+        let scored = spec
+            .score(&spec.row_from_json(&line).expect("row"))
+            .expect("scores");
+        assert_eq!(scored.score(), 1.0, "{engine:?}");
+        // Undecided until the last step, satisfied there.
+        assert_eq!(
+            scored.term("undecided").map(Value::as_int),
+            Some(last as i64)
+        );
+        assert_eq!(scored.term("satisfied").map(Value::as_int), Some(1));
+        // Without the last chain's `c` the formula is not satisfied and nothing is paid.
+        let short = format!("{{\"trace\": [{}]}}", steps[..last].join(", "));
+        let scored = spec
+            .score(&spec.row_from_json(&short).expect("row"))
+            .expect("scores");
+        assert_eq!(scored.score(), 0.0, "{engine:?}");
     }
 }

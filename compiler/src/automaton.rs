@@ -12,28 +12,25 @@
 //! same operand merged), which keeps the set of reachable states finite; Moore's partition
 //! refinement then makes the automaton minimal.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
-use reward_runtime::ltl::{Node, Op, SATISFIED, UNBOUNDED, UNDECIDED, VIOLATED};
+use reward_runtime::ltl::{leaf, Node, Op, Transitions, SATISFIED, UNBOUNDED, UNDECIDED, VIOLATED};
 
-/// Most atoms in a formula that gets an automaton (2^12 letters).
-pub const MAX_ATOMS: usize = 12;
+/// Most atoms in a formula that gets an automaton (the per-step atom masks are 64-bit ints).
+pub const MAX_ATOMS: usize = 62;
 /// Most states explored before minimisation.
 pub const MAX_STATES: usize = 50_000;
-/// Most transitions explored (states × letters).
-pub const MAX_TRANSITIONS: usize = 4_000_000;
-/// Most clause operations (progressions and products of clauses while normalising states) one
-/// construction may do: about a few seconds of work, so that no formula makes `reward check`
-/// hang.
+/// Most clause operations (progressions, decisions and products of clauses while normalising
+/// states) one construction may do: about a second of work, so that no formula makes
+/// `reward check` hang.
 pub const MAX_WORK: u64 = 10_000_000;
 
-/// A minimal DFA over letters `0..letters` (bit k of a letter: atom k holds).
+/// A minimal DFA whose transitions read the atoms of a step (bit k of a step's mask: atom k
+/// holds) through decision diagrams, so a state costs what it reads, not 2^atoms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dfa {
-    pub letters: usize,
     pub start: usize,
-    /// `trans[q * letters + σ]`.
-    pub trans: Vec<usize>,
+    pub trans: Transitions,
     pub accepting: Vec<bool>,
     /// Per state: `UNDECIDED`, `SATISFIED` (every continuation satisfies) or `VIOLATED` (none does).
     pub verdict: Vec<i64>,
@@ -44,13 +41,30 @@ impl Dfa {
         self.accepting.len()
     }
 
-    /// Whether the whole (non-empty) trace of letters satisfies the formula.
-    pub fn accepts(&self, letters: &[usize]) -> bool {
+    /// Whether the whole (non-empty) trace of atom masks satisfies the formula.
+    pub fn accepts(&self, masks: &[u64]) -> bool {
         let mut q = self.start;
-        for &l in letters {
-            q = self.trans[q * self.letters + l];
+        for &m in masks {
+            q = self.trans.next(q, m);
         }
         self.accepting[q]
+    }
+
+    /// Each state's distinct successors with the reward of the edge: `reward` on edges into an
+    /// accepting state from a rejecting one.
+    pub fn edges(&self, reward: f64) -> Vec<(usize, usize, f64)> {
+        let mut edges = Vec::new();
+        for q in 0..self.states() {
+            for to in self.trans.successors(q) {
+                let r = if self.accepting[to] && !self.accepting[q] {
+                    reward
+                } else {
+                    0.0
+                };
+                edges.push((q, to, r));
+            }
+        }
+        edges
     }
 }
 
@@ -61,12 +75,11 @@ pub enum TooBig {
     Atoms(usize),
     /// More states than [`MAX_STATES`] explored before minimisation.
     States,
-    /// More transitions than [`MAX_TRANSITIONS`] (states × letters): the states explored.
-    Transitions(usize),
     /// A state's formula has more than [`MAX_CLAUSES`] clauses.
     Clauses,
-    /// The construction needs more than [`MAX_WORK`] clause operations.
-    Work,
+    /// The construction needs more than [`MAX_WORK`] clause operations: the states explored
+    /// when it stopped.
+    Work(usize),
     /// More than 64 past operators.
     PastOperators(usize),
 }
@@ -82,17 +95,13 @@ impl std::fmt::Display for TooBig {
                 f,
                 "the formula's automaton has more than {MAX_STATES} states before minimisation"
             ),
-            TooBig::Transitions(states) => write!(
-                f,
-                "the formula's automaton needs more than {MAX_TRANSITIONS} transitions ({states} states so far, each with one transition per valuation of the atoms)"
-            ),
             TooBig::Clauses => write!(
                 f,
                 "a state of the formula's automaton needs more than {MAX_CLAUSES} clauses"
             ),
-            TooBig::Work => write!(
+            TooBig::Work(states) => write!(
                 f,
-                "building the formula's automaton takes more than {MAX_WORK} clause operations (the construction budget)"
+                "building the formula's automaton takes more than {MAX_WORK} clause operations (the construction budget; {states} states explored when it stopped)"
             ),
             TooBig::PastOperators(n) => write!(
                 f,
@@ -124,6 +133,10 @@ struct Arena {
     /// Work done so far, in clause operations (see [`MAX_WORK`]).
     work: std::cell::Cell<u64>,
     max_work: u64,
+    /// States explored so far, for the message when the budget runs out.
+    explored: usize,
+    /// Canonical forms already computed, by formula.
+    canonical: HashMap<u32, u32>,
 }
 
 const TRUE: u32 = 0;
@@ -132,10 +145,12 @@ const FALSE: u32 = 1;
 impl Arena {
     fn new(max_work: u64) -> Arena {
         let mut a = Arena {
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             forms: Vec::new(),
             work: std::cell::Cell::new(0),
             max_work,
+            explored: 0,
+            canonical: HashMap::default(),
         };
         a.intern(F::True);
         a.intern(F::False);
@@ -182,7 +197,7 @@ impl Arena {
     /// window (the shorter under `and`, the longer under `or`; the reverse for `always`), so
     /// pending windows of one operand do not multiply the states.
     fn merge_windows(&mut self, and: bool, parts: Vec<u32>) -> Vec<u32> {
-        let mut best: HashMap<(bool, bool, u32, u32), (u32, u32)> = HashMap::new();
+        let mut best: HashMap<(bool, bool, u32, u32), (u32, u32)> = HashMap::default();
         let mut out = Vec::with_capacity(parts.len());
         for p in parts {
             let key = match &self.forms[p as usize] {
@@ -213,13 +228,73 @@ impl Arena {
         out
     }
 
-    /// The state formula in a canonical form: a disjunction of conjunctions of obligations
-    /// with no clause implied by a smaller one (absorption), so that equivalent states reached
-    /// by different routes are one state, and states cannot grow without bound.
+    /// The state formula in a canonical form: a conjunction of independent components (no two
+    /// share an obligation), each a disjunction of conjunctions of obligations with no clause
+    /// implied by a smaller one (absorption). Equivalent states reached by different routes are
+    /// one state, states cannot grow without bound, and a conjunction of independent
+    /// sub-formulas (say seven `eventually` chains) stays a product of small parts instead of
+    /// being multiplied out.
     fn canonical(&mut self, s: u32) -> Result<u32, TooBig> {
-        let dnf = self.dnf(s)?;
-        let clauses: Vec<u32> = dnf.into_iter().map(|c| self.junction(true, c)).collect();
-        Ok(self.junction(false, clauses))
+        if let Some(&c) = self.canonical.get(&s) {
+            return Ok(c);
+        }
+        let conjuncts = match &self.forms[s as usize] {
+            F::And(xs) => xs.clone(),
+            _ => vec![s],
+        };
+        let mut components: Vec<u32> = Vec::new();
+        for group in self.independent_groups(&conjuncts) {
+            let part = self.junction(true, group);
+            let dnf = self.dnf(part)?;
+            let clauses: Vec<u32> = dnf.into_iter().map(|c| self.junction(true, c)).collect();
+            components.push(self.junction(false, clauses));
+        }
+        let c = self.junction(true, components);
+        self.canonical.insert(s, c);
+        Ok(c)
+    }
+
+    /// The conjuncts grouped so that two share a group when they share an obligation
+    /// (transitively); groups in order of their first conjunct.
+    fn independent_groups(&self, conjuncts: &[u32]) -> Vec<Vec<u32>> {
+        let mut group_of: Vec<usize> = (0..conjuncts.len()).collect();
+        fn find(g: &mut [usize], mut i: usize) -> usize {
+            while g[i] != i {
+                g[i] = g[g[i]];
+                i = g[i];
+            }
+            i
+        }
+        let mut owner: HashMap<u32, usize> = HashMap::default();
+        for (i, &x) in conjuncts.iter().enumerate() {
+            let mut obligations = Vec::new();
+            self.obligations(x, &mut obligations);
+            for o in obligations {
+                let j = *owner.entry(o).or_insert(i);
+                let (a, b) = (find(&mut group_of, i), find(&mut group_of, j));
+                group_of[a.max(b)] = a.min(b);
+            }
+        }
+        let mut groups: Vec<Vec<u32>> = Vec::new();
+        let mut index: HashMap<usize, usize> = HashMap::default();
+        for (i, &x) in conjuncts.iter().enumerate() {
+            let root = find(&mut group_of, i);
+            let k = *index.entry(root).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            groups[k].push(x);
+        }
+        groups
+    }
+
+    /// The obligations (`next`/`wnext` formulas) a state formula is made of.
+    fn obligations(&self, f: u32, out: &mut Vec<u32>) {
+        match &self.forms[f as usize] {
+            F::And(xs) | F::Or(xs) => xs.iter().for_each(|&x| self.obligations(x, out)),
+            F::True | F::False => {}
+            _ => out.push(f),
+        }
     }
 
     /// Counts `units` of work against the budget.
@@ -227,7 +302,7 @@ impl Arena {
         let work = self.work.get() + units;
         self.work.set(work);
         if work > self.max_work {
-            return Err(TooBig::Work);
+            return Err(TooBig::Work(self.explored));
         }
         Ok(())
     }
@@ -329,11 +404,15 @@ pub fn future_inside_past(nodes: &[Node]) -> Option<usize> {
 struct Builder<'a> {
     nodes: &'a [Node],
     /// Per node, the atoms it reads (bit k: atom k).
-    atom_masks: Vec<usize>,
+    atom_masks: Vec<u64>,
     present: Vec<bool>,
+    /// Per node, its bit of memory if it is a past operator.
+    past_bit: Vec<u32>,
     /// Past operators, each with one bit of memory.
     past: Vec<usize>,
     arena: Arena,
+    /// Sub-diagrams already expanded (see [`Builder::expand`]).
+    expanded: HashMap<(u32, u64, u64, u64, u64), i64>,
 }
 
 impl Builder<'_> {
@@ -405,42 +484,52 @@ impl Builder<'_> {
         }
     }
 
-    /// Values of the present nodes at a step, and the memory after it.
-    fn present_values(&self, letter: usize, mem: u64) -> (Vec<bool>, u64) {
-        let mut v = vec![false; self.nodes.len()];
-        let mut new_mem = 0u64;
+    /// What a step with the atoms in `known` fixed (to their bits in `values`) decides: per
+    /// present node its value when the fixed atoms settle it (Kleene's three-valued logic), the
+    /// memory after the step, and the atoms of the past operators whose memory is not settled yet.
+    fn present_values(&self, known: u64, values: u64, mem: u64) -> (Vec<Option<bool>>, u64, u64) {
+        let and = |x: Option<bool>, y: Option<bool>| match (x, y) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        };
+        let or = |x: Option<bool>, y: Option<bool>| and(x.map(|b| !b), y.map(|b| !b)).map(|b| !b);
+        let mut v: Vec<Option<bool>> = vec![None; self.nodes.len()];
+        let (mut new_mem, mut unsettled) = (0u64, 0u64);
         for (j, n) in self.nodes.iter().enumerate() {
             if !self.present[j] {
                 continue;
             }
             let (a, b) = (n.a as usize, n.b as usize);
-            let bit = |k: usize| self.past.iter().position(|&p| p == k).unwrap_or(0);
-            let remembered = mem & (1u64 << bit(j)) != 0;
+            let bit = self.past_bit[j];
+            let remembered = Some(mem & (1u64 << bit) != 0);
             v[j] = match n.op {
-                Op::True => true,
-                Op::False => false,
-                Op::Atom => letter & (1usize << n.a) != 0,
-                Op::Not => !v[a],
-                Op::And => v[a] && v[b],
-                Op::Or => v[a] || v[b],
-                Op::Implies => !v[a] || v[b],
-                Op::Iff => v[a] == v[b],
+                Op::True => Some(true),
+                Op::False => Some(false),
+                Op::Atom => (known & (1u64 << n.a) != 0).then_some(values & (1u64 << n.a) != 0),
+                Op::Not => v[a].map(|x| !x),
+                Op::And => and(v[a], v[b]),
+                Op::Or => or(v[a], v[b]),
+                Op::Implies => or(v[a].map(|x| !x), v[b]),
+                Op::Iff => v[a].zip(v[b]).map(|(x, y)| x == y),
                 Op::Prev | Op::WPrev => remembered,
-                Op::Since => v[b] || (v[a] && remembered),
-                Op::Once => v[a] || remembered,
-                Op::Historically => v[a] && remembered,
-                _ => false,
+                Op::Since => or(v[b], and(v[a], remembered)),
+                Op::Once => or(v[a], remembered),
+                Op::Historically => and(v[a], remembered),
+                _ => Some(false),
             };
-            let remember = match n.op {
-                Op::Prev | Op::WPrev => Some(v[a]),
-                Op::Since | Op::Once | Op::Historically => Some(v[j]),
-                _ => None,
+            let (remember, reads) = match n.op {
+                Op::Prev | Op::WPrev => (v[a], self.atom_masks[a]),
+                Op::Since | Op::Once | Op::Historically => (v[j], self.atom_masks[j]),
+                _ => continue,
             };
-            if remember == Some(true) {
-                new_mem |= 1u64 << bit(j);
+            match remember {
+                Some(true) => new_mem |= 1u64 << bit,
+                Some(false) => {}
+                None => unsettled |= reads,
             }
         }
-        (v, new_mem)
+        (v, new_mem, unsettled)
     }
 
     fn initial_memory(&self) -> u64 {
@@ -455,20 +544,19 @@ impl Builder<'_> {
 
     /// The formula `f` at the current step, given the present values: what it requires of the
     /// next steps.
-    fn progress(&mut self, f: u32, v: &[bool], memo: &mut HashMap<u32, u32>) -> u32 {
+    fn progress(&mut self, f: u32, v: &[Option<bool>], memo: &mut HashMap<u32, u32>) -> u32 {
         if let Some(&r) = memo.get(&f) {
             return r;
         }
         let r = match self.arena.forms[f as usize].clone() {
             F::True => TRUE,
             F::False => FALSE,
-            F::Lit(j, pos) => {
-                if v[j as usize] == pos {
-                    TRUE
-                } else {
-                    FALSE
-                }
-            }
+            F::Lit(j, pos) => match v[j as usize] {
+                Some(x) if x == pos => TRUE,
+                Some(_) => FALSE,
+                // Not settled yet: the step's decision diagram branches on its atoms.
+                None => f,
+            },
             F::And(xs) | F::Or(xs) => {
                 let and = matches!(self.arena.forms[f as usize], F::And(_));
                 let parts = xs.iter().map(|&x| self.progress(x, v, memo)).collect();
@@ -529,7 +617,7 @@ impl Builder<'_> {
     }
 
     /// Reading a step in state `s`: every obligation is progressed through the step.
-    fn step(&mut self, s: u32, v: &[bool], memo: &mut HashMap<u32, u32>) -> u32 {
+    fn step(&mut self, s: u32, v: &[Option<bool>], memo: &mut HashMap<u32, u32>) -> u32 {
         match self.arena.forms[s as usize].clone() {
             F::Next(x) | F::WNext(x) => self.progress(x, v, memo),
             F::And(xs) | F::Or(xs) => {
@@ -541,31 +629,52 @@ impl Builder<'_> {
         }
     }
 
-    /// The atoms reading a step in state `s` looks at: those of the literals its obligations
-    /// progress through now (not those behind a further `next`).
-    fn atoms_read(&self, s: u32, memo: &mut HashMap<u32, usize>) -> usize {
-        match &self.arena.forms[s as usize] {
-            F::Next(x) | F::WNext(x) => self.atoms_now(*x, memo),
-            F::And(xs) | F::Or(xs) => xs.iter().fold(0, |acc, &x| acc | self.atoms_read(x, memo)),
+    /// The atoms of the literals still unsettled in a progressed formula (those of this step;
+    /// obligations for later steps are not looked into).
+    fn literal_atoms(&self, g: u32) -> u64 {
+        match &self.arena.forms[g as usize] {
+            F::Lit(j, _) => self.atom_masks[*j as usize],
+            F::And(xs) | F::Or(xs) => xs.iter().fold(0, |acc, &x| acc | self.literal_atoms(x)),
             _ => 0,
         }
     }
 
-    fn atoms_now(&self, f: u32, memo: &mut HashMap<u32, usize>) -> usize {
-        if let Some(&m) = memo.get(&f) {
-            return m;
+    /// The decision diagram of a step from a state with memory `mem`, given `g`, the state
+    /// progressed through what the atoms in `known` settle: Shannon expansion on the lowest atom
+    /// the step still needs (for a literal of `g`, or for the memory), each branch progressing
+    /// `g` further; a branch ends in the next state once nothing depends on an unknown atom.
+    /// Atoms are chosen in increasing order along every path, so the diagrams are ordered, and
+    /// reduced by [`Diagram::node`].
+    fn expand(
+        &mut self,
+        g: u32,
+        mem: u64,
+        (known, values): (u64, u64),
+        states: &mut States,
+    ) -> Result<i64, TooBig> {
+        self.arena.spend(1)?;
+        let (v, new_mem, unsettled) = self.present_values(known, values, mem);
+        let g = self.progress(g, &v, &mut HashMap::default());
+        let reads = self.literal_atoms(g) | unsettled;
+        let needs = reads & !known;
+        if needs == 0 {
+            let next = self.arena.canonical(g)?;
+            return Ok(leaf(states.id(next, new_mem)?));
         }
-        let m = match &self.arena.forms[f as usize] {
-            F::Lit(j, _) => self.atom_masks[*j as usize],
-            F::And(xs) | F::Or(xs) => xs.iter().fold(0, |acc, &x| acc | self.atoms_now(x, memo)),
-            F::Until(a, b) | F::Release(a, b) => {
-                self.atoms_now(*a, memo) | self.atoms_now(*b, memo)
-            }
-            F::Eventually(0, _, a) | F::Always(0, _, a) => self.atoms_now(*a, memo),
-            _ => 0,
-        };
-        memo.insert(f, m);
-        m
+        // What is left depends on `g`, the memory before and the settled memory after, and the
+        // fixed atoms that are still read (a literal over several atoms may be only partly
+        // settled): the same sub-diagram whenever they agree.
+        let key = (g, mem, new_mem, known & reads, values & known & reads);
+        if let Some(&c) = self.expanded.get(&key) {
+            return Ok(c);
+        }
+        let k = needs.trailing_zeros();
+        let bit = 1u64 << k;
+        let lo = self.expand(g, mem, (known | bit, values), states)?;
+        let hi = self.expand(g, mem, (known | bit, values | bit), states)?;
+        let c = states.diagram.node(k, lo, hi);
+        self.expanded.insert(key, c);
+        Ok(c)
     }
 
     /// The trace may end here: obligations `next` fail, `wnext` hold.
@@ -590,84 +699,121 @@ fn build_within(nodes: &[Node], atoms: usize, max_work: u64) -> Result<Dfa, TooB
     if atoms > MAX_ATOMS {
         return Err(TooBig::Atoms(atoms));
     }
-    let letters = 1usize << atoms;
-    let present = present_nodes(nodes);
     let past: Vec<usize> = (0..nodes.len())
         .filter(|&j| nodes[j].op.is_past())
         .collect();
     if past.len() > 64 {
         return Err(TooBig::PastOperators(past.len()));
     }
+    let mut past_bit = vec![0u32; nodes.len()];
+    for (bit, &j) in past.iter().enumerate() {
+        past_bit[j] = bit as u32;
+    }
     let mut b = Builder {
         nodes,
-        atom_masks: Vec::new(),
-        present,
+        atom_masks: atom_masks(nodes),
+        present: present_nodes(nodes),
+        past_bit,
         past,
         arena: Arena::new(max_work),
+        expanded: HashMap::default(),
     };
     let root = b.nnf(nodes.len() - 1, true);
     let start = b.arena.intern(F::Next(root));
-    let mem0 = b.initial_memory();
+    let mut states = States::default();
+    states.id(start, b.initial_memory())?;
+    let mut roots = Vec::new();
+    while roots.len() < states.list.len() {
+        b.arena.explored = states.list.len();
+        let (s, mem) = states.list[roots.len()];
+        let (v, _, _) = b.present_values(0, 0, mem);
+        let g = b.step(s, &v, &mut HashMap::default());
+        roots.push(b.expand(g, mem, (0, 0), &mut states)?);
+    }
+    let accepting: Vec<bool> = states.list.iter().map(|&(s, _)| b.accepts(s)).collect();
+    let trans = Transitions {
+        roots,
+        nodes: states.diagram.nodes,
+    };
+    Ok(minimise(&trans, &accepting))
+}
 
-    let mut index: HashMap<(u32, u64), usize> = HashMap::new();
-    let mut states: Vec<(u32, u64)> = vec![(start, mem0)];
-    index.insert((start, mem0), 0);
-    let mut trans: Vec<usize> = Vec::new();
-    let atom_masks = atom_masks(nodes);
-    b.atom_masks = atom_masks.clone();
-    let past_atoms = (0..nodes.len())
-        .filter(|&j| nodes[j].op.is_past())
-        .fold(0usize, |acc, j| acc | atom_masks[j]);
-    let mut read_memo = HashMap::new();
-    let mut q = 0;
-    while q < states.len() {
-        if states.len() > MAX_STATES {
+/// The states found so far (a canonical formula and the past memory), and the diagram nodes of
+/// their transitions.
+#[derive(Default)]
+struct States {
+    list: Vec<(u32, u64)>,
+    index: HashMap<(u32, u64), usize>,
+    diagram: Diagram,
+}
+
+impl States {
+    fn id(&mut self, formula: u32, mem: u64) -> Result<usize, TooBig> {
+        if let Some(&id) = self.index.get(&(formula, mem)) {
+            return Ok(id);
+        }
+        if self.list.len() >= MAX_STATES {
             return Err(TooBig::States);
         }
-        if trans.len() + letters > MAX_TRANSITIONS {
-            return Err(TooBig::Transitions(states.len()));
-        }
-        let (s, mem) = states[q];
-        // Only the atoms this step can read matter: progress each of their valuations once,
-        // then every letter goes where its relevant part goes.
-        let relevant = b.atoms_read(s, &mut read_memo) | past_atoms;
-        let mut targets: HashMap<usize, usize> = HashMap::new();
-        let mut sub = 0usize;
-        loop {
-            b.arena.spend(1)?;
-            let (v, new_mem) = b.present_values(sub, mem);
-            let mut memo = HashMap::new();
-            let next = b.step(s, &v, &mut memo);
-            let next = b.arena.canonical(next)?;
-            let key = (next, new_mem);
-            let id = match index.get(&key) {
-                Some(&id) => id,
-                None => {
-                    states.push(key);
-                    index.insert(key, states.len() - 1);
-                    states.len() - 1
-                }
-            };
-            targets.insert(sub, id);
-            if sub == relevant {
-                break;
-            }
-            // The next subset of `relevant`, in increasing order.
-            sub = sub.wrapping_sub(relevant) & relevant;
-        }
-        trans.extend((0..letters).map(|letter| targets[&(letter & relevant)]));
-        q += 1;
+        self.list.push((formula, mem));
+        self.index.insert((formula, mem), self.list.len() - 1);
+        Ok(self.list.len() - 1)
     }
-    let accepting: Vec<bool> = states.iter().map(|&(s, _)| b.accepts(s)).collect();
-    Ok(minimise(letters, &trans, &accepting))
+}
+
+/// Hash-consed decision nodes (see [`Transitions`]): equal nodes are one node, and a node whose
+/// two branches agree is its branch, so an ordered diagram is canonical.
+#[derive(Default)]
+struct Diagram {
+    nodes: Vec<[i64; 3]>,
+    index: HashMap<[i64; 3], i64>,
+}
+
+impl Diagram {
+    fn node(&mut self, atom: u32, lo: i64, hi: i64) -> i64 {
+        if lo == hi {
+            return lo;
+        }
+        let key = [i64::from(atom), lo, hi];
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        let i = self.nodes.len() as i64;
+        self.nodes.push(key);
+        self.index.insert(key, i);
+        i
+    }
+
+    /// The diagram under `child` in `from`, with each leaf state q replaced by `map(q)`,
+    /// reduced into this one.
+    fn relabel(
+        &mut self,
+        from: &[[i64; 3]],
+        child: i64,
+        map: &dyn Fn(usize) -> usize,
+        memo: &mut HashMap<i64, i64>,
+    ) -> i64 {
+        if child < 0 {
+            return leaf(map((-1 - child) as usize));
+        }
+        if let Some(&c) = memo.get(&child) {
+            return c;
+        }
+        let [atom, lo, hi] = from[child as usize];
+        let lo = self.relabel(from, lo, map, memo);
+        let hi = self.relabel(from, hi, map, memo);
+        let c = self.node(atom as u32, lo, hi);
+        memo.insert(child, c);
+        c
+    }
 }
 
 /// Per node, the atoms in its subtree (bit k: atom k).
-fn atom_masks(nodes: &[Node]) -> Vec<usize> {
-    let mut masks = vec![0usize; nodes.len()];
+fn atom_masks(nodes: &[Node]) -> Vec<u64> {
+    let mut masks = vec![0u64; nodes.len()];
     for (j, n) in nodes.iter().enumerate() {
         masks[j] = match n.op {
-            Op::Atom => 1usize << n.a,
+            Op::Atom => 1u64 << n.a,
             Op::True | Op::False => 0,
             Op::Not
             | Op::Next
@@ -684,20 +830,23 @@ fn atom_masks(nodes: &[Node]) -> Vec<usize> {
     masks
 }
 
-/// Moore's partition refinement, then states renumbered in breadth-first order from the start.
-fn minimise(letters: usize, trans: &[usize], accepting: &[bool]) -> Dfa {
+/// Moore's partition refinement (two states stay together while their accepting flags and
+/// their diagrams over the classes of their successors are equal), then states renumbered in
+/// breadth-first order from the start (state 0 before minimisation).
+fn minimise(trans: &Transitions, accepting: &[bool]) -> Dfa {
     let n = accepting.len();
     let mut class: Vec<usize> = accepting.iter().map(|&a| usize::from(a)).collect();
     let mut count = 0;
     loop {
-        let mut ids: HashMap<Vec<usize>, usize> = HashMap::new();
+        let mut diagram = Diagram::default();
+        let mut memo = HashMap::default();
+        let mut ids: HashMap<(usize, i64), usize> = HashMap::default();
         let mut next = vec![0; n];
         for q in 0..n {
-            let mut sig = Vec::with_capacity(letters + 1);
-            sig.push(class[q]);
-            sig.extend((0..letters).map(|l| class[trans[q * letters + l]]));
+            let over_classes =
+                diagram.relabel(&trans.nodes, trans.roots[q], &|s| class[s], &mut memo);
             let len = ids.len();
-            next[q] = *ids.entry(sig).or_insert(len);
+            next[q] = *ids.entry((class[q], over_classes)).or_insert(len);
         }
         let new_count = ids.len();
         class = next;
@@ -706,21 +855,17 @@ fn minimise(letters: usize, trans: &[usize], accepting: &[bool]) -> Dfa {
         }
         count = new_count;
     }
-    // Breadth-first renumbering from the start state (state 0 before minimisation).
+    let mut rep = vec![usize::MAX; count];
+    for q in (0..n).rev() {
+        rep[class[q]] = q;
+    }
     let mut order: Vec<usize> = vec![usize::MAX; count];
     let mut queue = vec![class[0]];
     order[class[0]] = 0;
-    let mut rep = vec![usize::MAX; count];
-    for q in 0..n {
-        if rep[class[q]] == usize::MAX {
-            rep[class[q]] = q;
-        }
-    }
     let mut i = 0;
     while i < queue.len() {
-        let c = queue[i];
-        for l in 0..letters {
-            let d = class[trans[rep[c] * letters + l]];
+        for to in trans.successors(rep[queue[i]]) {
+            let d = class[to];
             if order[d] == usize::MAX {
                 order[d] = queue.len();
                 queue.push(d);
@@ -728,33 +873,35 @@ fn minimise(letters: usize, trans: &[usize], accepting: &[bool]) -> Dfa {
         }
         i += 1;
     }
-    let m = queue.len();
-    let mut new_trans = vec![0; m * letters];
-    let mut new_acc = vec![false; m];
-    for (new, &c) in queue.iter().enumerate() {
-        new_acc[new] = accepting[rep[c]];
-        for l in 0..letters {
-            new_trans[new * letters + l] = order[class[trans[rep[c] * letters + l]]];
-        }
-    }
-    let verdict = verdicts(letters, &new_trans, &new_acc);
+    let mut diagram = Diagram::default();
+    let mut memo = HashMap::default();
+    let renumber = |s: usize| order[class[s]];
+    let roots = queue
+        .iter()
+        .map(|&c| diagram.relabel(&trans.nodes, trans.roots[rep[c]], &renumber, &mut memo))
+        .collect();
+    let accepting: Vec<bool> = queue.iter().map(|&c| accepting[rep[c]]).collect();
+    let trans = Transitions {
+        roots,
+        nodes: diagram.nodes,
+    };
+    let verdict = verdicts(&trans, &accepting);
     Dfa {
-        letters,
         start: 0,
-        trans: new_trans,
-        accepting: new_acc,
+        trans,
+        accepting,
         verdict,
     }
 }
 
 /// Per state: satisfied when no reachable state (itself included) rejects, violated when none
 /// accepts.
-fn verdicts(letters: usize, trans: &[usize], accepting: &[bool]) -> Vec<i64> {
+fn verdicts(trans: &Transitions, accepting: &[bool]) -> Vec<i64> {
     let n = accepting.len();
     let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
     for q in 0..n {
-        for l in 0..letters {
-            preds[trans[q * letters + l]].push(q);
+        for to in trans.successors(q) {
+            preds[to].push(q);
         }
     }
     let reach = |target: bool| {
@@ -835,7 +982,7 @@ mod tests {
         assert_eq!(dfa.states(), 2);
         assert!(dfa.accepts(&[0, 1]));
         assert!(!dfa.accepts(&[0, 0]));
-        assert_eq!(dfa.verdict[dfa.trans[1]], SATISFIED);
+        assert_eq!(dfa.verdict[dfa.trans.next(dfa.start, 1)], SATISFIED);
     }
 
     #[test]
@@ -870,7 +1017,7 @@ mod tests {
         nodes.push(node(Op::And, nodes.len() as u32 - 1, chains[2]));
         let full = build(&nodes, 9).expect("within the default budget");
         assert!(full.states() > 3);
-        assert_eq!(build_within(&nodes, 9, 1_000), Err(TooBig::Work));
+        assert!(matches!(build_within(&nodes, 9, 20), Err(TooBig::Work(_))));
     }
 
     #[test]

@@ -457,7 +457,6 @@ fn automaton_of(name: &str, table: &Value) -> Result<Automaton, MonitorError> {
     })?;
     Ok(Automaton {
         name: name.to_string(),
-        letters: dfa.letters,
         start: dfa.start,
         trans: dfa.trans,
         accepting: dfa.accepting,

@@ -7,9 +7,10 @@
 //! `{name: text, nodes: list[int], dfa: {…}?, reward: float, gamma: float, potentials: list[float]}`
 //!
 //! - `nodes`: five ints per node (`op, a, b, lo, hi`), children before parents, root last.
-//! - `dfa` (present when the spec asks for verdicts or rewards): `{letters: int, start: int,
-//!   trans: list[int], accepting: list[bool], verdict: list[int]}`; `trans[q * letters + σ]` where
-//!   the letter σ has bit k set when atom k holds on the step.
+//! - `dfa` (present when the spec asks for verdicts or rewards): `{start: int, roots: list[int],
+//!   diagram: list[int], accepting: list[bool], verdict: list[int]}`: the transitions as decision
+//!   diagrams over the atoms (see [`Transitions`]), so the table grows with the states and the
+//!   atoms a state reads, not with 2^atoms.
 //!
 //! Booleans are robustness values ±∞, so one evaluator serves `sat` (the sign at position 0)
 //! and `robustness` (the value at position 0); `min`/`max` propagate NaN.
@@ -362,14 +363,110 @@ pub fn robustness(table: &Value, atoms: &[Value]) -> Result<Value, String> {
     Ok(Value::Float(vals[(nodes.len() - 1) * n]))
 }
 
+/// The transitions of an automaton: per state, a reduced, ordered decision diagram over the
+/// atoms whose leaves are the next states. Diagram nodes are shared between states.
+///
+/// A *child* is a decision node when `>= 0` (an index into `nodes`) and the state `-1 - child`
+/// when negative. A node `[atom, lo, hi]` goes to `hi` when the atom holds on the step, else to
+/// `lo`; its children are leaves or nodes with smaller indices, so every walk ends.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transitions {
+    /// Per state, the child that reading a step starts from.
+    pub roots: Vec<i64>,
+    pub nodes: Vec<[i64; 3]>,
+}
+
+/// The child that stands for state `q`.
+pub fn leaf(q: usize) -> i64 {
+    -1 - q as i64
+}
+
+impl Transitions {
+    /// The state after `q` on a step whose atoms are the bits of `mask`. Allocation-free.
+    #[inline]
+    pub fn next(&self, q: usize, mask: u64) -> usize {
+        let mut c = self.roots[q];
+        while c >= 0 {
+            let [atom, lo, hi] = self.nodes[c as usize];
+            c = if (mask >> atom) & 1 != 0 { hi } else { lo };
+        }
+        (-1 - c) as usize
+    }
+
+    /// The distinct states `q` can go to, in diagram order (false branch first).
+    pub fn successors(&self, q: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![self.roots[q]];
+        while let Some(c) = stack.pop() {
+            if !seen.insert(c) {
+                continue;
+            }
+            if c < 0 {
+                out.push((-1 - c) as usize);
+            } else {
+                let [_, lo, hi] = self.nodes[c as usize];
+                stack.push(hi);
+                stack.push(lo);
+            }
+        }
+        out
+    }
+
+    /// The two lists of the table: roots, and the nodes flattened three ints each.
+    pub fn encode(&self) -> (Value, Value) {
+        let roots = self.roots.iter().map(|&r| Value::Int(r)).collect();
+        let nodes = self
+            .nodes
+            .iter()
+            .flatten()
+            .map(|&x| Value::Int(x))
+            .collect();
+        (Value::List(roots), Value::List(nodes))
+    }
+
+    /// Decodes and validates (every child in range, nodes pointing only to earlier nodes, atoms
+    /// below 64), so that a walk can neither index out of bounds nor loop.
+    pub fn decode(roots: &Value, nodes: &Value, states: usize) -> Result<Transitions, String> {
+        let bad = || "internal error: bad automaton diagram".to_string();
+        let flat: Vec<i64> = nodes.as_list().iter().map(Value::as_int).collect();
+        if !flat.len().is_multiple_of(3) {
+            return Err(bad());
+        }
+        let child_ok = |c: i64, below: usize| {
+            if c >= 0 {
+                (c as usize) < below
+            } else {
+                ((-1 - c) as usize) < states
+            }
+        };
+        let mut out = Transitions::default();
+        for (i, n) in flat.chunks_exact(3).enumerate() {
+            if !(0..64).contains(&n[0]) || !child_ok(n[1], i) || !child_ok(n[2], i) {
+                return Err(bad());
+            }
+            out.nodes.push([n[0], n[1], n[2]]);
+        }
+        for r in roots.as_list().iter() {
+            let r = r.as_int();
+            if !child_ok(r, out.nodes.len()) {
+                return Err(bad());
+            }
+            out.roots.push(r);
+        }
+        if out.roots.len() != states {
+            return Err(bad());
+        }
+        Ok(out)
+    }
+}
+
 /// An automaton with its rewards, decoded from the table.
 #[derive(Clone, Debug)]
 pub struct Automaton {
     pub name: String,
-    pub letters: usize,
     pub start: usize,
-    /// `trans[q * letters + σ]`.
-    pub trans: Vec<usize>,
+    pub trans: Transitions,
     pub accepting: Vec<bool>,
     /// Per state: `UNDECIDED`, `SATISFIED` or `VIOLATED`.
     pub verdict: Vec<i64>,
@@ -397,17 +494,46 @@ impl Automaton {
     pub fn decode(table: &Value) -> Result<Automaton, String> {
         let t = record(table)?;
         let d = record(&t[2])?;
+        let accepting: Vec<bool> = d[3].as_list().iter().map(Value::as_bool).collect();
+        let verdict: Vec<i64> = d[4].as_list().iter().map(Value::as_int).collect();
+        let states = accepting.len();
+        let start = d[0].as_int() as usize;
+        let potentials: Vec<f64> = t[5].as_list().iter().map(Value::as_f64).collect();
+        if start >= states
+            || verdict.len() != states
+            || !(potentials.is_empty() || potentials.len() == states)
+        {
+            return Err("internal error: bad automaton table".into());
+        }
         Ok(Automaton {
             name: t[0].as_text().to_string(),
-            letters: d[0].as_int() as usize,
-            start: d[1].as_int() as usize,
-            trans: d[2].as_list().iter().map(|x| x.as_int() as usize).collect(),
-            accepting: d[3].as_list().iter().map(Value::as_bool).collect(),
-            verdict: d[4].as_list().iter().map(Value::as_int).collect(),
+            start,
+            trans: Transitions::decode(&d[1], &d[2], states)?,
+            accepting,
+            verdict,
             reward: t[3].as_f64(),
             gamma: t[4].as_f64(),
-            potentials: t[5].as_list().iter().map(Value::as_f64).collect(),
+            potentials,
         })
+    }
+
+    /// The table's `dfa` record for these parts (the inverse of the `dfa` half of [`decode`]).
+    ///
+    /// [`decode`]: Automaton::decode
+    pub fn encode_dfa(
+        start: usize,
+        trans: &Transitions,
+        accepting: &[bool],
+        verdict: &[i64],
+    ) -> Value {
+        let (roots, nodes) = trans.encode();
+        Value::Record(Arc::from(vec![
+            Value::Int(start as i64),
+            roots,
+            nodes,
+            Value::List(accepting.iter().map(|&a| Value::Bool(a)).collect()),
+            Value::List(verdict.iter().map(|&v| Value::Int(v)).collect()),
+        ]))
     }
 
     pub fn start(&self) -> AutomatonRun {
@@ -426,8 +552,7 @@ impl Automaton {
         if run.done.is_some() {
             return 0.0;
         }
-        let letter = (mask as usize) & (self.letters - 1);
-        let next = self.trans[run.state * self.letters + letter];
+        let next = self.trans.next(run.state, mask);
         let accepting = self.accepting[next];
         let finished = self.verdict[next] != UNDECIDED;
         let mut r = if accepting && !run.accepting {
@@ -471,7 +596,7 @@ pub fn verdicts(table: &Value, masks: &[Value]) -> Result<Value, String> {
     let mut q = dfa.start;
     let mut out = Vec::with_capacity(masks.len());
     for m in masks {
-        q = dfa.trans[q * dfa.letters + ((m.as_int() as usize) & (dfa.letters - 1))];
+        q = dfa.trans.next(q, m.as_int() as u64);
         out.push(Value::text(verdict_name(dfa.verdict[q])));
     }
     Ok(Value::List(out.into()))

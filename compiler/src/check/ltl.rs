@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use reward_runtime::builtins::BUILTINS;
-use reward_runtime::ltl::{encode_nodes, Node, Op};
+use reward_runtime::ltl::{encode_nodes, Automaton, Node, Op};
 use reward_runtime::{Ty, Value};
 
 use super::{Checker, Ctx};
@@ -93,18 +93,7 @@ impl Checker<'_> {
             }
             if let (Some(shape), Some(d)) = (self.shape_of(&decl.name.name), &dfa) {
                 gamma = shape.gamma;
-                let mut edges = Vec::new();
-                for q in 0..d.states() {
-                    for l in 0..d.letters {
-                        let to = d.trans[q * d.letters + l];
-                        let r = if d.accepting[to] && !d.accepting[q] {
-                            reward
-                        } else {
-                            0.0
-                        };
-                        edges.push((q, to, r));
-                    }
-                }
+                let edges = d.edges(reward);
                 let finished: Vec<bool> = d
                     .verdict
                     .iter()
@@ -117,13 +106,7 @@ impl Checker<'_> {
             }
         }
         let dfa_value = dfa.map_or(Value::None, |d| {
-            Value::Record(Arc::from(vec![
-                Value::Int(d.letters as i64),
-                Value::Int(d.start as i64),
-                Value::List(d.trans.iter().map(|&t| Value::Int(t as i64)).collect()),
-                Value::List(d.accepting.iter().map(|&a| Value::Bool(a)).collect()),
-                Value::List(d.verdict.iter().map(|&v| Value::Int(v)).collect()),
-            ]))
+            Automaton::encode_dfa(d.start, &d.trans, &d.accepting, &d.verdict)
         });
         let table = Value::Record(Arc::from(vec![
             Value::text(&decl.name.name),
