@@ -797,8 +797,14 @@ fn score_bad_params_are_errors_naming_them() {
     let err = bad(&["--param", "w=nan"]);
     assert_contains(&err, "invalid value for param `w`");
 
-    let err = bad(&["--param", "w"]);
-    assert_contains(&err, "`--param w` must have the form NAME=VALUE");
+    // Not of the form NAME=VALUE: a wrong command line (64), not a wrong value for the spec.
+    let run = run_in(
+        dir.path(),
+        &["score", "spec.reward", "in.jsonl", "--param", "w"],
+        None,
+    );
+    run.expect_code(64);
+    assert_contains(&run.stderr, "`--param w` must have the form NAME=VALUE");
 
     // A good param before a bad one does not rescue it.
     let err = bad(&["--param", "w=1", "--param", "zz=2"]);
@@ -1395,4 +1401,68 @@ fn keep_carries_input_columns_into_each_record() {
         None,
     )
     .expect_code(64);
+}
+
+/// Runs `reward ARGS`, reads one line of its output and closes the pipe (as `| head -1` does):
+/// the exit status and what it wrote on standard error.
+fn close_after_one_line(args: &[&str], stdin: Vec<u8>) -> (Option<i32>, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the reward binary");
+    let mut pipe = child.stdin.take().expect("stdin pipe");
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&stdin);
+    });
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout pipe"));
+    let mut first = String::new();
+    out.read_line(&mut first).expect("one line");
+    assert!(!first.is_empty(), "reward {args:?} wrote nothing");
+    drop(out);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr pipe")
+        .read_to_string(&mut err)
+        .expect("stderr");
+    let status = child.wait().expect("wait for reward");
+    let _ = writer.join();
+    (status.code(), err)
+}
+
+#[test]
+fn a_closed_stdout_ends_every_subcommand_quietly_with_status_0() {
+    let rows =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/r1_zero.jsonl"))
+            .unwrap();
+    let many: Vec<u8> = rows.repeat(2000);
+    for args in [
+        &["score", "examples/r1_zero.reward", "-"][..],
+        &[
+            "score",
+            "--engine",
+            "interp",
+            "examples/r1_zero.reward",
+            "-",
+        ][..],
+        &["ir", "examples/ifeval_constraints.reward"][..],
+        &[
+            "explain",
+            "examples/ifeval_constraints.reward",
+            "examples/ifeval_constraints.jsonl",
+            "--row",
+            "1",
+        ][..],
+        &["automata", "examples/tool_agent_protocol.reward"][..],
+    ] {
+        let (code, err) = close_after_one_line(args, many.clone());
+        assert_eq!(code, Some(0), "reward {args:?}: {err}");
+        assert_eq!(err, "", "reward {args:?}");
+    }
 }

@@ -2,52 +2,13 @@
 //! of whole-trace scoring (`--steps`) and the verdicts of `verdicts(f)`, resets between
 //! episodes, and does not allocate on its hot path after the first episode.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use reward::internals::monitor::{Monitor, Verdict};
 use reward::internals::scoring::{compile_file, compile_source, Spec};
 use reward_runtime::Value;
-
-/// Counts allocations made by a thread while its `COUNTING` flag is on (other tests run on
-/// other threads at the same time).
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-}
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-fn counting() -> bool {
-    COUNTING.try_with(Cell::get).unwrap_or(false)
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if counting() {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if counting() {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 fn example(name: &str) -> Spec {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -235,15 +196,14 @@ fn stepping_does_not_allocate_after_the_first_episode() {
     }
     protocol.reset();
     delivery.reset();
-    ALLOCATIONS.store(0, Ordering::SeqCst);
-    COUNTING.with(|c| c.set(true));
+    // The runtime's counting allocator counts per thread (other tests run on other threads).
+    let before = reward_runtime::meter::allocations();
     let mut total = 0.0;
     for (t, e) in turns.iter().zip(&events) {
         total += protocol.step(t).map(|r| r.reward).unwrap_or(f64::NAN);
         total += delivery.step(e).map(|r| r.reward).unwrap_or(f64::NAN);
     }
-    COUNTING.with(|c| c.set(false));
-    let allocations = ALLOCATIONS.load(Ordering::SeqCst);
+    let allocations = reward_runtime::meter::allocations() - before;
     assert!(total.is_finite());
     assert_eq!(allocations, 0, "{allocations} allocations in 4,000 steps");
 }

@@ -2080,3 +2080,52 @@ fn doubling_a_text_is_a_row_error_not_an_abort() {
         assert_eq!(record["error"]["term"], "x", "{body}");
     }
 }
+
+/// A comprehension nested over `range` holds 81 million values (about 2 GB) although every text
+/// in it is small: the per-rollout memory budget stops it as a row error naming the term, on
+/// both engines, and the next rollout starts from zero. A smaller budget set through the API
+/// stops a smaller spec; the same rows fit a larger one.
+#[test]
+fn a_rollout_over_its_memory_budget_is_a_row_error() {
+    let text = "input { completion: text, n: int }\n\
+                let ws = [for i in range(n): completion]\n\
+                let big = [for a in ws: [for b in ws: a]]\n\
+                score = len(big)\n";
+    let lines = [
+        r#"{"completion": "x", "n": 9000}"#,
+        r#"{"completion": "x", "n": 30}"#,
+    ];
+    for engine in [reward::Engine::Interpreter, reward::Engine::Jit] {
+        let compile = |options: reward::Options| {
+            reward::compile(reward::Source::text(text), &options.engine(engine))
+                .unwrap_or_else(|d| panic!("{d}"))
+        };
+        let spec = compile(reward::Options::default());
+        let rows: Vec<_> = lines
+            .iter()
+            .map(|l| spec.row_from_json(l).expect("row"))
+            .collect();
+        let first = within_limit("a rollout over its memory budget", {
+            let (spec, row) = (spec.clone(), rows[0].clone());
+            move || spec.score(&row)
+        })
+        .expect_err("81 million values are over 512 MiB");
+        assert!(
+            first.message.contains("more than 512 MiB of values"),
+            "{engine:?}: {}",
+            first.message
+        );
+        assert_eq!(first.term.as_deref(), Some("big"), "{engine:?}");
+        assert_eq!(spec.score(&rows[1]).expect("a small rollout").score(), 30.0);
+        // 900 values of a one-byte text fit 1 MiB; 90,000 do not.
+        let small = compile(reward::Options::default().max_row_bytes(1 << 20));
+        let row = |n: u64| {
+            small
+                .row_from_json(&format!(r#"{{"completion": "x", "n": {n}}}"#))
+                .expect("row")
+        };
+        assert_eq!(small.score(&row(30)).expect("fits").score(), 30.0);
+        let err = small.score(&row(300)).expect_err("over 1 MiB");
+        assert!(err.message.contains("more than 1 MiB"), "{}", err.message);
+    }
+}

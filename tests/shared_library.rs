@@ -2633,3 +2633,71 @@ fn random_programs_as_libraries_agree_with_the_interpreter() {
     }
     assert_eq!(built, 8, "too few random programs compiled");
 }
+
+// ============================================== 5. hostile specs through a library in Python
+
+/// The reproducers of a reward that would take the host down — a text doubled forty times
+/// (2^40 bytes) and a comprehension nested over `range` (81 million values) — built into
+/// shared libraries and called from Python with ctypes: each hostile row gets status 2, a NaN
+/// score and a message naming the budget, the next row is scored, and the Python process stays
+/// small.
+#[test]
+fn hostile_specs_in_a_library_are_row_errors_in_the_calling_process() {
+    require_cc();
+    let scratch = Scratch::new("hostile-specs");
+    let dir = scratch.path();
+    let mut doubling = "completion".to_string();
+    for _ in 0..40 {
+        doubling = format!("d({doubling})");
+    }
+    let specs = [
+        (
+            "doubling",
+            format!("input {{ completion: text, n: int }}\nfn d(s: text) -> text = join([s, s], \"\")\nlet x = if n > 100 then {doubling} else completion\nscore = len(x)\n"),
+            "MiB a rollout may build",
+        ),
+        (
+            "nested",
+            "input { completion: text, n: int }\nlet ws = [for i in range(n): completion]\nlet big = [for a in ws: [for b in ws: a]]\nscore = len(big)\n".to_string(),
+            "more than 512 MiB of values",
+        ),
+    ];
+    for (name, text, expected) in specs {
+        let spec = dir.join(format!("{name}.reward"));
+        std::fs::write(&spec, text).unwrap();
+        let lib = build_library(dir, name, &spec, &[]);
+        let py = format!(
+            r#"
+import ctypes, math, resource
+lib = ctypes.CDLL({lib:?})
+lib.reward_score_json.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_double)]
+lib.reward_score_json.restype = ctypes.c_int
+lib.reward_last_error.restype = ctypes.c_char_p
+def score(line):
+    s = ctypes.c_double(1.0)
+    status = lib.reward_score_json(line, len(line), ctypes.byref(s))
+    return status, s.value
+status, s = score(b'{{"completion": "x", "n": 9000}}')
+message = lib.reward_last_error().decode()
+assert status == 2 and math.isnan(s), (status, s)
+assert {expected:?} in message, message
+status, s = score(b'{{"completion": "x", "n": 30}}')
+assert status == 0, (status, lib.reward_last_error())
+peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+assert peak_mib < 1024, peak_mib
+print("ok", s, peak_mib)
+"#,
+            lib = lib.display().to_string(),
+        );
+        let out = Command::new("timeout")
+            .args(["300", "python3", "-c", &py])
+            .output()
+            .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "{name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -103,6 +103,10 @@ struct ScoreArgs {
     /// Worker threads, at least 1 (default: all cores).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     threads: Option<u64>,
+    /// The per-rollout memory budget: a rollout whose evaluation holds more bytes of values
+    /// is a row error (default 536870912, 512 MiB).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..))]
+    max_row_bytes: Option<u64>,
     /// Never show the progress bar.
     #[arg(long)]
     no_progress: bool,
@@ -166,7 +170,7 @@ fn main() -> ExitCode {
             row,
             params,
         } => {
-            let spec = match compile_scoring_spec(&spec, &params, reward::Engine::Interpreter) {
+            let spec = match compile_scoring_spec(&spec, &params, interpreter()) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
@@ -187,7 +191,7 @@ fn main() -> ExitCode {
             params,
             runtime,
         } => {
-            let spec = match compile_scoring_spec(&spec, &params, reward::Engine::Interpreter) {
+            let spec = match compile_scoring_spec(&spec, &params, interpreter()) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
@@ -208,14 +212,14 @@ fn main() -> ExitCode {
             compat,
         } => import_rm(&file, output.as_deref(), compat.as_deref()),
         Command::Automata { spec } => {
-            let spec = match compile_with_params(&spec, &[], reward::Engine::Interpreter) {
+            let spec = match compile_with_params(&spec, &[], interpreter()) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
             automata(&spec)
         }
         Command::Ir { spec, params } => {
-            let spec = match compile_with_params(&spec, &params, reward::Engine::Interpreter) {
+            let spec = match compile_with_params(&spec, &params, interpreter()) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
@@ -335,6 +339,7 @@ fn score(args: ScoreArgs) -> ExitCode {
         output,
         params,
         threads,
+        max_row_bytes,
         no_progress,
         engine,
         steps,
@@ -351,7 +356,11 @@ fn score(args: ScoreArgs) -> ExitCode {
         Engine::Jit => reward::Engine::Jit,
         Engine::Interp => reward::Engine::Interpreter,
     };
-    let spec = match compile_scoring_spec(&spec, &params, engine) {
+    let mut options = Options::default().engine(engine);
+    if let Some(bytes) = max_row_bytes {
+        options = options.max_row_bytes(bytes);
+    }
+    let spec = match compile_scoring_spec(&spec, &params, options) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -457,6 +466,8 @@ fn score(args: ScoreArgs) -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
+        // A reader that stops early (`reward score … | head`) is not a failure.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
@@ -547,9 +558,9 @@ fn interpreter() -> Options {
 fn compile_scoring_spec(
     path: &Path,
     params: &[String],
-    engine: reward::Engine,
+    options: Options,
 ) -> Result<Spec, ExitCode> {
-    let spec = compile_with_params(path, params, engine)?;
+    let spec = compile_with_params(path, params, options)?;
     if !spec.can_score() {
         eprintln!(
             "error: {} has no `score`: it is a library of functions (import it with `use \"{}\"`), not a reward to run",
@@ -564,15 +575,14 @@ fn compile_scoring_spec(
 fn compile_with_params(
     path: &Path,
     params: &[String],
-    engine: reward::Engine,
+    mut options: Options,
 ) -> Result<Spec, ExitCode> {
-    let mut options = Options::default().engine(engine);
     for p in params {
         match p.split_once('=') {
             Some((k, v)) => options = options.param(k.trim(), v),
             None => {
                 eprintln!("error: `--param {p}` must have the form NAME=VALUE");
-                return Err(ExitCode::from(1));
+                return Err(ExitCode::from(EXIT_USAGE));
             }
         }
     }

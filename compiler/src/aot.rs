@@ -102,6 +102,7 @@ pub fn object_file(spec: &Spec) -> Result<Vec<u8>, String> {
                 format!("{}:{l}:{c}", spec.sources.name(s.file))
             })
             .collect(),
+        max_row_bytes: program.max_row_bytes,
     };
     let meta_bytes = meta::encode(&meta).into_bytes();
     let e = |x: cranelift_module::ModuleError| x.to_string();

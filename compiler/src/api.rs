@@ -51,7 +51,7 @@ impl Engine {
     }
 }
 
-/// How to compile a spec: param overrides and the engine.
+/// How to compile a spec: param overrides, the engine, threads and the memory budget.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// `(name, value)` pairs, each value written as on the command line (`--param name=value`):
@@ -60,6 +60,9 @@ pub struct Options {
     pub engine: Engine,
     /// Worker threads for [`Spec::score_batch`]; `None`: one per core.
     pub threads: Option<usize>,
+    /// The per-rollout memory budget in bytes: a rollout whose evaluation holds more is a row
+    /// error. `None`: [`reward_runtime::meter::DEFAULT_MAX_ROW_BYTES`] (512 MiB).
+    pub max_row_bytes: Option<u64>,
 }
 
 impl Options {
@@ -76,6 +79,11 @@ impl Options {
 
     pub fn threads(mut self, threads: usize) -> Options {
         self.threads = Some(threads);
+        self
+    }
+
+    pub fn max_row_bytes(mut self, bytes: u64) -> Options {
+        self.max_row_bytes = Some(bytes);
         self
     }
 }
@@ -127,6 +135,10 @@ pub fn compile(source: Source, options: &Options) -> Result<Spec, Diagnostics> {
         }
     }
     .map_err(Diagnostics::from_failure)?;
+    let mut compiled = compiled;
+    if let Some(bytes) = options.max_row_bytes {
+        compiled.program.max_row_bytes = bytes;
+    }
     let compiled = Arc::new(compiled);
     let jit = match options.engine {
         Engine::Interpreter => None,
@@ -143,6 +155,12 @@ pub fn compile(source: Source, options: &Options) -> Result<Spec, Diagnostics> {
         return Err(Diagnostics::plain(
             &source_name(&source),
             "threads must be at least 1".into(),
+        ));
+    }
+    if options.max_row_bytes == Some(0) {
+        return Err(Diagnostics::plain(
+            &source_name(&source),
+            "max_row_bytes must be at least 1".into(),
         ));
     }
     let breakdown = compiled

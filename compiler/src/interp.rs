@@ -49,6 +49,7 @@ impl<'p> Interpreter<'p> {
     /// Computes the terms of `order`, in that order, into `terms`.
     fn eval_terms(&self, input: &Value, terms: &mut [Value], order: &[TermId]) -> Result<()> {
         let budget = Cell::new(OPERATION_BUDGET);
+        let _row = reward_runtime::meter::begin_row(self.program.max_row_bytes);
         for &id in order {
             let term = &self.program.terms[id];
             let mut frame = Frame {
@@ -295,13 +296,15 @@ struct Frame<'a> {
 }
 
 impl Frame<'_> {
+    /// Spends one unit of the operation budget (a loop iteration or a function call), and
+    /// checks the memory budget there.
     fn charge(&self) -> std::result::Result<(), String> {
         let left = self.budget.get();
         if left == 0 {
             return Err(budget_error());
         }
         self.budget.set(left - 1);
-        Ok(())
+        reward_runtime::meter::check()
     }
 }
 
@@ -467,6 +470,7 @@ pub fn eval_const(e: &Expr, regexes: &[regex::Regex]) -> std::result::Result<Val
         regexes: Vec::new(),
         tests: Vec::new(),
         lowered: Vec::new(),
+        max_row_bytes: u64::MAX,
     };
     let interp = Interpreter {
         program: &program,

@@ -42,6 +42,7 @@ pub struct JitProgram {
     regexes: Vec<regex::Regex>,
     /// Constants the code reads through the row context.
     constants: Vec<Value>,
+    max_row_bytes: u64,
 }
 
 // SAFETY: after finalisation the module is only touched again by `Drop`; the code and the
@@ -81,6 +82,7 @@ impl JitProgram {
         terms: &mut [Value],
         order: &[(TermId, TermFn)],
     ) -> Result<(), RuntimeError> {
+        let _row = reward_runtime::meter::begin_row(self.max_row_bytes);
         let mut ctx = RowCtx::new(input, terms, &self.constants, &self.regexes);
         for &(id, f) in order {
             // SAFETY: `f` was compiled for this program; `ctx` points at live data.
@@ -199,6 +201,7 @@ fn compile_inner(program: &Program, clif: Option<&mut String>) -> Result<JitProg
         sites: built.sites,
         regexes: program.regexes.iter().map(|r| r.regex.clone()).collect(),
         constants: built.constants,
+        max_row_bytes: program.max_row_bytes,
     })
 }
 
@@ -234,6 +237,11 @@ pub(crate) fn native_isa(
     flags
         .set("is_pic", if pic { "true" } else { "false" })
         .map_err(err)?;
+    // A frame larger than a page (a term with many call sites) must touch each page on the way
+    // down, so that running out of stack hits the guard page (a reported stack overflow) and
+    // never jumps past it into other memory.
+    flags.set("enable_probestack", "true").map_err(err)?;
+    flags.set("probestack_strategy", "inline").map_err(err)?;
     cranelift_native::builder()
         .map_err(err)?
         .finish(settings::Flags::new(flags))

@@ -183,15 +183,25 @@ def compile(
     engine: str = "jit",
     threads: Optional[int] = None,
     name: Optional[str] = None,
+    max_row_bytes: Optional[int] = None,
 ) -> "Reward":
     """Compiles a spec: a path to a ``.reward`` file, or the spec's text.
 
     ``params`` override the spec's params (values as Python objects: numbers, strings, lists,
     dicts). ``engine`` is ``"jit"`` (native code, the default) or ``"interp"`` (the reference
     interpreter); both give the same results bit for bit. ``threads``: worker threads for
-    scoring (default: one per core). Raises :class:`CompileError` with every diagnostic.
+    scoring (default: one per core). ``max_row_bytes``: the per-rollout memory budget (default
+    512 MiB); a rollout whose evaluation holds more is a row error, never a crash of this
+    process. Raises :class:`CompileError` with every diagnostic.
     """
-    return Reward(source, params=params, engine=engine, threads=threads, name=name)
+    return Reward(
+        source,
+        params=params,
+        engine=engine,
+        threads=threads,
+        name=name,
+        max_row_bytes=max_row_bytes,
+    )
 
 
 class Reward:
@@ -205,11 +215,13 @@ class Reward:
         engine: str = "jit",
         threads: Optional[int] = None,
         name: Optional[str] = None,
+        max_row_bytes: Optional[int] = None,
     ):
         source = os.fspath(source)
         self._params: Dict[str, Any] = dict(params or {})
         self._engine = engine
         self._threads = threads
+        self._max_row_bytes = max_row_bytes
         if _looks_like_path(source):
             path = os.path.abspath(source)
             self._name = name or source
@@ -225,7 +237,13 @@ class Reward:
         pairs = [(k, _param_text(v)) for k, v in self._params.items()]
         try:
             self._spec = _native.compile(
-                self._text, self._name, self._dir, pairs, self._engine, self._threads
+                self._text,
+                self._name,
+                self._dir,
+                pairs,
+                self._engine,
+                self._threads,
+                self._max_row_bytes,
             )
         except _native.CompileError as e:
             rendered, problems = e.args
@@ -241,6 +259,7 @@ class Reward:
             "params": self._params,
             "engine": self._engine,
             "threads": self._threads,
+            "max_row_bytes": self._max_row_bytes,
         }
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
@@ -250,6 +269,7 @@ class Reward:
         self._params = state["params"]
         self._engine = state["engine"]
         self._threads = state["threads"]
+        self._max_row_bytes = state.get("max_row_bytes")
         self._compile()
 
     def __repr__(self) -> str:

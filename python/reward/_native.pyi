@@ -12,6 +12,7 @@ def compile(
     params: Sequence[Tuple[str, str]],
     engine: str,
     threads: Optional[int],
+    max_row_bytes: Optional[int],
 ) -> Spec: ...
 
 class Spec:

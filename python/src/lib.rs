@@ -29,7 +29,8 @@ pyo3::create_exception!(
 
 /// Compiles spec text; `name` is what diagnostics call it and `dir` is where its imports are.
 #[pyfunction]
-#[pyo3(signature = (text, name, dir, params, engine, threads))]
+#[pyo3(signature = (text, name, dir, params, engine, threads, max_row_bytes))]
+#[allow(clippy::too_many_arguments)]
 fn compile(
     py: Python<'_>,
     text: String,
@@ -38,6 +39,7 @@ fn compile(
     params: Vec<(String, String)>,
     engine: &str,
     threads: Option<usize>,
+    max_row_bytes: Option<u64>,
 ) -> PyResult<Spec> {
     let engine = Engine::from_name(engine).ok_or_else(|| {
         PyValueError::new_err(format!(
@@ -53,6 +55,7 @@ fn compile(
         params,
         engine,
         threads,
+        max_row_bytes,
     };
     let compiled = py.detach(|| reward::compile(source, &options));
     match compiled {

@@ -147,6 +147,31 @@ def test_runtime_errors_name_the_term():
     assert err["term"] == "picked" and err["at"].startswith("<spec>:2:")
 
 
+NESTED = (
+    "input { completion: text, n: int }\n"
+    "let ws = [for i in range(n): completion]\n"
+    "let big = [for a in ws: [for b in ws: a]]\n"
+    "score = len(big)\n"
+)
+
+
+@pytest.mark.parametrize("engine", ["jit", "interp"])
+def test_a_rollout_over_its_memory_budget_is_a_row_error(engine):
+    # 300 x 300 values hold over 1 MiB; 30 x 30 do not. The process carries on either way.
+    r = reward.compile(NESTED, engine=engine, max_row_bytes=1 << 20)
+    rows = [{"completion": "x", "n": 300}, {"completion": "x", "n": 30}]
+    scores = r.score(rows)
+    assert math.isnan(scores[0]) and scores[1] == 30.0
+    err = r.errors(rows)[0]
+    assert err["term"] == "big" and "more than 1 MiB of values" in err["message"]
+    # The default budget (512 MiB) lets the 300 x 300 rollout through, and a pickled copy
+    # keeps its own budget.
+    assert reward.compile(NESTED, engine=engine).score(rows[:1])[0] == 300.0
+    assert math.isnan(pickle.loads(pickle.dumps(r)).score(rows[:1])[0])
+    with pytest.raises(reward.CompileError):
+        reward.compile(NESTED, max_row_bytes=0)
+
+
 def test_compile_error_lists_every_diagnostic(cli, tmp_path):
     text = "input { completion: text }\nlet a = lenn(completion)\nscore = a + undefined_thing\n"
     path = tmp_path / "bad.reward"

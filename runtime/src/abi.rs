@@ -85,10 +85,17 @@ impl RowCtx {
         }
     }
 
+    /// Boxes `v` in the row's arena. Every value compiled code makes goes through here, so this
+    /// is where the memory budget is watched: over it, the operation budget is emptied, and the
+    /// next loop iteration or call stops the row with the memory error (see
+    /// [`rt_budget_exhausted`]).
     fn alloc(&mut self, v: Value) -> *const Value {
         let b = Box::new(v);
         let p: *const Value = &*b;
         self.arena.push(b);
+        if crate::meter::over() {
+            self.budget = 0;
+        }
         p
     }
 }
@@ -363,7 +370,12 @@ pub unsafe extern "C" fn rt_float_rem(x: f64, y: f64) -> f64 {
 
 #[no_mangle]
 pub unsafe extern "C" fn rt_budget_exhausted(ctx: *mut RowCtx, site: u32) {
-    unsafe { &mut *ctx }.fail(site, semantics::budget_error());
+    let message = if crate::meter::over() {
+        crate::meter::error()
+    } else {
+        semantics::budget_error()
+    };
+    unsafe { &mut *ctx }.fail(site, message);
 }
 
 #[no_mangle]
@@ -528,8 +540,12 @@ pub unsafe extern "C" fn rt_collect_new(ctx: *mut RowCtx) -> u64 {
 #[no_mangle]
 pub unsafe extern "C" fn rt_collect_push(ctx: *mut RowCtx, handle: u64, p: *const Value) {
     let v = unsafe { val(p) }.clone();
-    if let Some(list) = unsafe { &mut *ctx }.lists.get_mut(handle as usize) {
+    let ctx = unsafe { &mut *ctx };
+    if let Some(list) = ctx.lists.get_mut(handle as usize) {
         list.push(v);
+    }
+    if crate::meter::over() {
+        ctx.budget = 0;
     }
 }
 

@@ -109,6 +109,7 @@ fn score_row(l: &Loaded, line: &str) -> Outcome {
         }
     };
     let mut terms = vec![Value::None; l.meta.terms.len()];
+    let _row = crate::meter::begin_row(l.meta.max_row_bytes);
     let mut ctx = RowCtx::new(&row, &mut terms, &l.meta.constants, &l.regexes);
     for (&id, f) in l.meta.order.iter().zip(&l.fns) {
         // SAFETY: compiled for this spec, with `RowCtx` pointing at live data.

@@ -10,6 +10,7 @@ pub mod driver;
 pub mod ltl;
 pub mod machine;
 pub mod meta;
+pub mod meter;
 pub mod native;
 pub mod output;
 pub mod semantics;

@@ -22,6 +22,8 @@ pub struct SpecMeta {
     pub regexes: Vec<(String, String)>,
     /// `file:line:col` of each failure site.
     pub sites: Vec<String>,
+    /// The per-rollout memory budget (see [`crate::meter`]).
+    pub max_row_bytes: u64,
 }
 
 pub struct TermMeta {
@@ -39,6 +41,7 @@ pub fn encode(meta: &SpecMeta) -> String {
         "constants": meta.constants.iter().map(value_json).collect::<Vec<_>>(),
         "regexes": meta.regexes.iter().map(|(p, f)| json!([p, f])).collect::<Vec<_>>(),
         "sites": meta.sites,
+        "max_row_bytes": meta.max_row_bytes.to_string(),
     })
     .to_string()
 }
@@ -98,6 +101,10 @@ pub fn decode(text: &str) -> Result<SpecMeta, String> {
         constants,
         regexes,
         sites,
+        max_row_bytes: j["max_row_bytes"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(bad)?,
     })
 }
 
@@ -232,8 +239,10 @@ mod tests {
             ],
             regexes: vec![("a+".into(), "i".into())],
             sites: vec!["f.reward:1:2".into()],
+            max_row_bytes: u64::MAX,
         };
         let back = decode(&encode(&meta)).unwrap();
+        assert_eq!(back.max_row_bytes, u64::MAX);
         assert_eq!(back.schema, meta.schema);
         assert_eq!(back.constants.len(), meta.constants.len());
         for (a, b) in back.constants.iter().zip(&meta.constants) {

@@ -159,6 +159,12 @@ pub const OPERATION_BUDGET: u64 = 100_000_000;
 
 /// `a + b` on texts or lists (the one meaning for every engine).
 pub fn concat(a: &Value, b: &Value) -> Result<Value, String> {
+    let v = concat_values(a, b)?;
+    crate::meter::check()?;
+    Ok(v)
+}
+
+fn concat_values(a: &Value, b: &Value) -> Result<Value, String> {
     use crate::value::check_built_text;
     match (a, b) {
         (Value::Text(x), Value::Text(y)) => {
@@ -180,14 +186,18 @@ pub fn budget_error() -> String {
     format!("this rollout needs more than {OPERATION_BUDGET} loop iterations and function calls (the per-rollout budget)")
 }
 
-/// Calls builtin `id`; its error names the builtin.
+/// Calls builtin `id`; its error names the builtin. A result that puts the rollout over its
+/// memory budget is an error too (see [`crate::meter`]).
 pub fn call_builtin(id: usize, args: &[Value], cx: &EvalContext) -> Result<Value, String> {
     let b = &BUILTINS[id];
     // Internal builtins (machines, formulas) name what failed in their own terms.
-    if b.module == Some("internal") {
-        return (b.eval)(args, cx);
-    }
-    (b.eval)(args, cx).map_err(|m| format!("{}: {m}", b.name))
+    let v = if b.module == Some("internal") {
+        (b.eval)(args, cx)?
+    } else {
+        (b.eval)(args, cx).map_err(|m| format!("{}: {m}", b.name))?
+    };
+    crate::meter::check()?;
+    Ok(v)
 }
 
 /// Folding steps of `sum`/`product` over ints.

@@ -126,6 +126,7 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         tests,
         group,
         lowered,
+        max_row_bytes: reward_runtime::meter::DEFAULT_MAX_ROW_BYTES,
     };
     let fold_errors = ir::fold::fold_program(&mut program);
     if !fold_errors.is_empty() {

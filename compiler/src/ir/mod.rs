@@ -37,6 +37,8 @@ pub struct Program {
     pub group: Option<Group>,
     /// The reward machines and `ltl` formulas, with the terms their lowering produced.
     pub lowered: Vec<Lowered>,
+    /// The per-rollout memory budget in bytes (see `reward_runtime::meter`).
+    pub max_row_bytes: u64,
 }
 
 /// A reward machine or an `ltl` formula as lowering produced it: which terms hold what, so
