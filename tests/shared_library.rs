@@ -2701,3 +2701,138 @@ print("ok", s, peak_mib)
         );
     }
 }
+
+// ========================================================= 6. fuzzing the C API (--ignored)
+
+#[path = "common/mutate.rs"]
+mod mutate;
+
+/// Scores every line of a file through the library: the status must be one of the documented
+/// codes with a NaN score on failure, and the breakdown record (grown to fit) is printed.
+const C_FUZZ_DRIVER: &str = r#"
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include HEADER
+
+int main(int argc, char **argv) {
+    FILE *f = fopen(argv[1], "rb");
+    if (!f) return 2;
+    char *line = NULL;
+    size_t line_cap = 0, cap = 1 << 16;
+    char *buf = malloc(cap);
+    ssize_t got;
+    while ((got = getline(&line, &line_cap, f)) != -1) {
+        size_t n = (size_t)got;
+        while (n && line[n - 1] == '\n') n--;
+        double score = 0;
+        int status = reward_score_json(line, n, &score);
+        if (status < 0 || status > 4) return 3;
+        if (status != 0 && !isnan(score)) return 4;
+        int64_t k = reward_breakdown_json(line, n, buf, cap);
+        if (k >= 0 && (size_t)k >= cap) {
+            cap = (size_t)k + 1;
+            buf = realloc(buf, cap);
+            k = reward_breakdown_json(line, n, buf, cap);
+        }
+        if (k < 0 || (size_t)k >= cap) return 5;
+        fwrite(buf, 1, (size_t)k, stdout);
+        putchar('\n');
+    }
+    return 0;
+}
+"#;
+
+/// A record without its `line` (the CLI numbers the lines of its file; the library scores one
+/// rollout at a time).
+fn without_line(record: &str) -> serde_json::Value {
+    let mut v: serde_json::Value =
+        serde_json::from_str(record).unwrap_or_else(|e| panic!("not JSON ({e}): {record}"));
+    if let Some(error) = v.get_mut("error").and_then(|e| e.as_object_mut()) {
+        error.remove("line");
+    }
+    v
+}
+
+/// The C API fuzz target: mutated rows of the examples through `reward_score_json` and
+/// `reward_breakdown_json` of each example's library, for `REWARD_FUZZ_SECONDS` (default 3):
+/// every call returns a documented status (NaN on failure) and the same record as `reward
+/// score` on the same line. The seed is printed first (`REWARD_FUZZ_SEED` replays it).
+#[test]
+#[ignore = "fuzzing: CI runs it with --ignored for REWARD_FUZZ_SECONDS"]
+fn fuzz_c_api() {
+    require_cc();
+    let seconds = std::env::var("REWARD_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(3);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let scratch = Scratch::new("fuzz-capi");
+    let dir = scratch.path();
+    let examples = [
+        "r1_zero",
+        "tool_agent_protocol",
+        "office_delivery",
+        "verl_dapo",
+    ];
+    let mut built = Vec::new();
+    for name in examples {
+        let spec = workspace().join("examples").join(format!("{name}.reward"));
+        build_library(dir, name, &spec, &[]);
+        let exe = compile_driver(dir, name, "fuzz", C_FUZZ_DRIVER);
+        let rows = std::fs::read_to_string(spec.with_extension("jsonl")).unwrap();
+        let seeds: Vec<String> = rows.lines().map(str::to_string).collect();
+        built.push((spec, exe, seeds));
+    }
+    let mut rng = mutate::Rng::seeded("c_api");
+    let mut lines_run = 0;
+    while std::time::Instant::now() < deadline {
+        let (spec, exe, seeds) = rng.pick(&built).clone();
+        let mut batch = String::new();
+        for _ in 0..500 {
+            let seed = rng.pick(&seeds).clone();
+            let line = mutate::mutated(&mut rng, &seed);
+            // One rollout per line on both sides: no line breaks inside, no empty lines.
+            let line = line.replace(['\n', '\r'], " ");
+            if !line.trim().is_empty() {
+                batch.push_str(&line);
+                batch.push('\n');
+            }
+        }
+        let file = dir.join("batch.jsonl");
+        std::fs::write(&file, &batch).unwrap();
+        let ran = Command::new(&exe).arg(&file).output().unwrap();
+        assert!(
+            ran.status.success(),
+            "the C API failed ({:?}) on {}: {}",
+            ran.status,
+            file.display(),
+            String::from_utf8_lossy(&ran.stderr)
+        );
+        let cli = Command::new(REWARD)
+            .args(["score", "--engine", "jit"])
+            .arg(&spec)
+            .arg(&file)
+            .output()
+            .unwrap();
+        let (lib_out, cli_out) = (
+            String::from_utf8_lossy(&ran.stdout).into_owned(),
+            String::from_utf8_lossy(&cli.stdout).into_owned(),
+        );
+        assert_eq!(lib_out.lines().count(), cli_out.lines().count());
+        for (i, (a, b)) in lib_out.lines().zip(cli_out.lines()).enumerate() {
+            assert_eq!(
+                without_line(a),
+                without_line(b),
+                "line {} of {}: the library and the CLI disagree",
+                i + 1,
+                file.display()
+            );
+        }
+        lines_run += batch.lines().count();
+    }
+    eprintln!("fuzz c_api: {lines_run} rollouts through the C API in {seconds} s");
+    assert!(lines_run > 0);
+}
