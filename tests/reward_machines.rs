@@ -272,3 +272,47 @@ score = reach
         );
     }
 }
+
+/// A machine file the language cannot take (here more edges than a machine may have) is an
+/// import error carrying the checker's diagnostic, never a spec written out that does not
+/// compile.
+#[test]
+fn an_imported_machine_that_does_not_check_is_an_error_with_the_diagnostics() {
+    // A chain of 40 states, each with a step forward on `a` and back on `b`: 78 edges.
+    let mut text = String::from("0 # a long chain\n[39]\n");
+    for u in 0..39 {
+        text.push_str(&format!(
+            "({u},{},'a&!b',ConstantRewardFunction(0))\n",
+            u + 1
+        ));
+        if u > 0 {
+            text.push_str(&format!(
+                "({u},{},'b&!a',ConstantRewardFunction(0))\n",
+                u - 1
+            ));
+        }
+    }
+    let err =
+        reward::import_reward_machine(&text, "chain.txt", false).expect_err("over the edge limit");
+    assert!(err.contains("does not check"), "{err}");
+    assert!(err.contains("[E0019]") && err.contains("77 edges"), "{err}");
+    // The same machine cut to 30 states imports and checks.
+    let short: String = text
+        .lines()
+        .filter(|l| {
+            !l.starts_with('(')
+                || l[1..]
+                    .split(',')
+                    .take(2)
+                    .all(|s| s.parse::<u32>().is_ok_and(|n| n < 30))
+        })
+        .map(|l| {
+            if l == "[39]" {
+                "[29]\n".to_string()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    reward::import_reward_machine(&short, "chain.txt", false).expect("30 states check");
+}

@@ -842,14 +842,27 @@ impl BackendRef<'_> {
 
 /// Converts a file in the reward-machines text format into a `.reward` spec (`source_name`
 /// is quoted in its header comment; `compat_original` reproduces the original code's reward
-/// on steps no edge matches).
+/// on steps no edge matches). The spec is checked before it is returned: a machine the
+/// language cannot take yet is an error with the checker's diagnostics, never a file that
+/// does not compile.
 pub fn import_reward_machine(
     text: &str,
     source_name: &str,
     compat_original: bool,
 ) -> Result<String, String> {
     let rm = crate::import_rm::parse(text)?;
-    Ok(crate::import_rm::to_spec(&rm, source_name, compat_original))
+    let spec = crate::import_rm::to_spec(&rm, source_name, compat_original);
+    let generated = Source::Text {
+        name: format!("{source_name} (as imported)"),
+        text: spec.clone(),
+        dir: PathBuf::from("."),
+    };
+    match compile(generated, &Options::default().engine(Engine::Interpreter)) {
+        Ok(_) => Ok(spec),
+        Err(diags) => Err(format!(
+            "the imported machine does not check as a spec:\n{diags}"
+        )),
+    }
 }
 
 /// The JSON form of a value, as output records show numbers (non-finite floats as strings).

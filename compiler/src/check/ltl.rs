@@ -506,10 +506,12 @@ impl Checker<'_> {
             return None;
         }
         let mut gamma = None;
+        let mut gamma_written = false;
         let mut states = None;
         for (name, value) in &s.args {
             match name.name.as_str() {
                 "gamma" => {
+                    gamma_written = true;
                     let g = match &value.kind {
                         ast::ExprKind::Float(x) => Some(*x),
                         ast::ExprKind::Int(i) => Some(*i as f64),
@@ -584,6 +586,10 @@ impl Checker<'_> {
             }
         }
         let Some(gamma) = gamma else {
+            // A `gamma` out of range was reported where it is written.
+            if gamma_written {
+                return None;
+            }
             self.error(
                 Diagnostic::new(Code::E0031, s.kind.span, "`potential` needs `gamma`")
                     .help("e.g. `shape deliver potential(gamma: 0.9)`"),

@@ -441,13 +441,16 @@ impl Checker<'_> {
         }
     }
 
-    /// Guards of one state must not hold together, unless `order: first` says which wins.
+    /// Guards of one state must not hold together, unless `order: first` says which wins. Each
+    /// state with overlapping edges is reported once (its first overlap), every such state at
+    /// once.
     fn prove_disjoint(&mut self, states: &[String], edges: &[(usize, usize, &ast::Edge)]) {
+        let mut reported: Vec<usize> = Vec::new();
         for i in 0..edges.len() {
             for j in i + 1..edges.len() {
                 let (fi, _, ei) = edges[i];
                 let (fj, _, ej) = edges[j];
-                if fi != fj {
+                if fi != fj || reported.contains(&fi) {
                     continue;
                 }
                 let mut atoms: Vec<String> = Vec::new();
@@ -466,7 +469,8 @@ impl Checker<'_> {
                         )
                         .help("add `(order: first)` to the machine to take the first listed edge"),
                     );
-                    return;
+                    reported.push(fi);
+                    continue;
                 }
                 let n = atoms.len();
                 for bits in 0u32..(1u32 << n) {
@@ -495,7 +499,8 @@ impl Checker<'_> {
                                 .note(ei.span, "the earlier edge")
                                 .help("make the guards exclusive, or add `(order: first)` to the machine to take the first listed edge"),
                         );
-                        return;
+                        reported.push(fi);
+                        break;
                     }
                 }
             }

@@ -631,6 +631,7 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::ty => "a type",
         Rule::string | Rule::plain_string | Rule::triple_string => "a string",
         Rule::number | Rule::signed_number => "a number",
+        Rule::range_open => "a range `[lo, hi]`",
         Rule::criterion => "`criterion`",
         Rule::kw_criterion => "`criterion`",
         Rule::kw_expect | Rule::test_expect => "`expect`",
@@ -814,7 +815,9 @@ impl Builder<'_> {
                                 let v = o.next()?;
                                 let value = if v.as_rule() == Rule::clip_range {
                                     let span = self.span(&v);
-                                    let mut nums = v.into_inner();
+                                    let mut nums = v
+                                        .into_inner()
+                                        .filter(|p| p.as_rule() == Rule::signed_number);
                                     let lo = self.signed_number(nums.next()?);
                                     let hi = self.signed_number(nums.next()?);
                                     RubricOptionValue::Range { lo, hi, span }
