@@ -1466,3 +1466,124 @@ fn a_closed_stdout_ends_every_subcommand_quietly_with_status_0() {
         assert_eq!(err, "", "reward {args:?}");
     }
 }
+
+// ------------------------------------------------------------------------------- language server
+
+/// A `reward lsp` process and the framing of its messages (`Content-Length` headers).
+struct Lsp {
+    child: std::process::Child,
+    out: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Lsp {
+    fn start() -> Lsp {
+        let mut child = Command::new(BIN)
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start reward lsp");
+        let out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        Lsp { child, out }
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn receive(&mut self) -> Value {
+        use std::io::BufRead;
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            self.out.read_line(&mut line).expect("a header");
+            let line = line.trim();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(n) = line.strip_prefix("Content-Length: ") {
+                length = n.parse().expect("a length");
+            }
+        }
+        let mut body = vec![0; length];
+        self.out.read_exact(&mut body).expect("a body");
+        serde_json::from_slice(&body).expect("JSON")
+    }
+
+    fn request(&mut self, id: u64, method: &str, params: Value) -> Value {
+        self.send(
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        );
+        let reply = self.receive();
+        assert_eq!(reply["id"], id, "{reply}");
+        reply["result"].clone()
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(serde_json::json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+}
+
+#[test]
+fn the_language_server_underlines_mistakes_hovers_and_finds_definitions() {
+    use serde_json::json;
+    let mut lsp = Lsp::start();
+    let caps = lsp.request(1, "initialize", json!({"capabilities": {}}));
+    assert_eq!(caps["capabilities"]["hoverProvider"], true, "{caps}");
+    lsp.notify("initialized", json!({}));
+    let uri = "file:///tmp/a%20spec.reward";
+    let text = "input { completion: text }\nlet n = len(completion)\nlet bad = lenn(completion)\nscore = n + 1.0\n";
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "reward", "version": 1, "text": text}}),
+    );
+    // The checker's diagnostic, where it points (line 3, `lenn`), with its code and help.
+    let published = lsp.receive();
+    assert_eq!(published["method"], "textDocument/publishDiagnostics");
+    let d = &published["params"]["diagnostics"][0];
+    assert_eq!(d["code"], "E0002", "{published}");
+    assert_eq!(d["range"]["start"], json!({"line": 2, "character": 10}));
+    assert_eq!(d["range"]["end"], json!({"line": 2, "character": 14}));
+    assert_contains(d["message"].as_str().unwrap(), "did you mean `len`?");
+    // Fixed as it is typed: no diagnostics left.
+    lsp.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2},
+               "contentChanges": [{"text": text.replace("lenn", "len")}]}),
+    );
+    assert_eq!(lsp.receive()["params"]["diagnostics"], json!([]));
+    let at = |line: u32, character: u32| json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+    // Hover: a builtin's signature and documentation; a term's kind and type.
+    let builtin = lsp.request(2, "textDocument/hover", at(1, 9));
+    assert_contains(
+        builtin["contents"]["value"].as_str().unwrap(),
+        "len(text) -> int",
+    );
+    let term = lsp.request(3, "textDocument/hover", at(3, 8));
+    assert_contains(term["contents"]["value"].as_str().unwrap(), "let n: int");
+    // Go to definition: `n` in `score` is defined on line 2.
+    let def = lsp.request(4, "textDocument/definition", at(3, 8));
+    assert_eq!(def["uri"], uri);
+    assert_eq!(def["range"]["start"], json!({"line": 1, "character": 4}));
+    // The outline lists the items in order.
+    let symbols = lsp.request(
+        5,
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let names: Vec<&str> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["completion", "n", "bad", "score"]);
+    lsp.request(6, "shutdown", Value::Null);
+    lsp.notify("exit", Value::Null);
+    let status = lsp.child.wait().expect("the server exits");
+    assert!(status.success(), "{status:?}");
+}

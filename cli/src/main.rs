@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod lsp;
 mod parquet;
 use reward::{compile, Options, Source, Spec};
 use reward_runtime::driver::{self, DriverOptions};
@@ -80,6 +81,9 @@ enum Command {
     },
     /// Show the automaton of each `ltl` formula: atoms, states of its minimal DFA, build time.
     Automata { spec: PathBuf },
+    /// Run a language server on standard input and output (diagnostics as you type, hover,
+    /// go to definition, outline) for editors that speak the Language Server Protocol.
+    Lsp,
     /// Print the typed IR of a spec (for debugging and bug reports).
     Ir {
         spec: PathBuf,
@@ -226,6 +230,13 @@ fn main() -> ExitCode {
             out!("{}", spec.ir_text());
             ExitCode::SUCCESS
         }
+        Command::Lsp => match lsp::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: reward lsp: {e}");
+                ExitCode::from(1)
+            }
+        },
     }
 }
 

@@ -78,6 +78,7 @@ pub mod ir;
 pub mod jit;
 #[doc(hidden)]
 pub mod monitor;
+mod outline;
 #[doc(hidden)]
 pub mod scoring;
 #[doc(hidden)]
@@ -94,6 +95,7 @@ pub use api::{
 };
 pub use explain::AutomatonInfo;
 pub use monitor::{Monitor, MonitorError, StepResult, Verdict};
+pub use outline::{builtin, outline, BuiltinDoc, Symbol};
 pub use reward_runtime::{Ty, Value};
 pub use testing::TestReport;
 

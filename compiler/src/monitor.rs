@@ -90,7 +90,7 @@ impl Stream {
 
     /// What reading a step's guard bits does: the reward and the run after it (this stream
     /// does not move).
-    fn peek(&self, i: usize, bits: u64) -> Result<(f64, Run), String> {
+    fn peek(&self, i: usize, bits: &Value) -> Result<(f64, Run), String> {
         match self {
             Stream::Machine(m, run) => {
                 let mut next = run.clone();
@@ -99,7 +99,7 @@ impl Stream {
             }
             Stream::Formula(a, run) => {
                 let mut next = run.clone();
-                let r = a.step(&mut next, i, bits);
+                let r = a.step(&mut next, i, bits.as_int() as u64);
                 Ok((r, Run::Formula(next)))
             }
         }
@@ -123,7 +123,7 @@ impl Stream {
 
     /// What reading a step's guard bits from `state` would do — `(reward, next state,
     /// ended)` — without moving this stream.
-    fn try_from(&self, state: usize, i: usize, bits: u64) -> Result<(f64, usize, bool), String> {
+    fn try_from(&self, state: usize, i: usize, bits: &Value) -> Result<(f64, usize, bool), String> {
         let out_of_range = |n: usize| format!("state {state} does not exist (there are {n})");
         match self {
             Stream::Machine(m, _) => {
@@ -142,7 +142,7 @@ impl Stream {
                 let mut run = a.start();
                 run.state = state;
                 run.accepting = a.accepting[state];
-                let r = a.step(&mut run, i, bits);
+                let r = a.step(&mut run, i, bits.as_int() as u64);
                 Ok((r, run.state, run.done.is_some()))
             }
         }
@@ -156,7 +156,7 @@ pub struct Monitor<'p> {
     locals: Vec<Value>,
     /// The step's guard bits per stream, then per formula: all are computed before any run
     /// moves, so a step that fails leaves the monitor as it was.
-    bits: Vec<u64>,
+    bits: Vec<Value>,
     /// The runs a step moves the streams to, before they move (kept to reuse its memory).
     pending: Vec<Run>,
     steps: usize,
@@ -286,7 +286,7 @@ impl<'p> Monitor<'p> {
             done: false,
             states: streams.iter().map(|s| s.2.start_state()).collect(),
         };
-        let bits = vec![0; streams.len() + formulas.len()];
+        let bits = vec![Value::None; streams.len() + formulas.len()];
         Ok(Monitor {
             interp: spec.interpreter(),
             streams,
@@ -349,16 +349,15 @@ impl<'p> Monitor<'p> {
             .map(|s| &s.1)
             .chain(self.formulas.iter().map(|f| &f.1));
         for (k, mask) in masks.enumerate() {
-            self.bits[k] = self
-                .interp
-                .eval_with_local(&mask.expr, mask.local, step, &mut self.locals)?
-                .as_int() as u64;
+            self.bits[k] =
+                self.interp
+                    .eval_with_local(&mask.expr, mask.local, step, &mut self.locals)?;
         }
         // Every stream's move first, then all of them at once: a stream that fails (a machine
         // with `otherwise: error`) leaves every run where it was.
         self.pending.clear();
         for (k, (_, mask, s)) in self.streams.iter().enumerate() {
-            let (r, run) = s.peek(i, self.bits[k]).map_err(|message| RuntimeError {
+            let (r, run) = s.peek(i, &self.bits[k]).map_err(|message| RuntimeError {
                 message,
                 span: mask.expr.span,
                 term: None,
@@ -376,7 +375,7 @@ impl<'p> Monitor<'p> {
         }
         let offset = self.streams.len();
         for (k, (_, _, a, run)) in self.formulas.iter_mut().enumerate() {
-            a.step(run, i, self.bits[offset + k]);
+            a.step(run, i, self.bits[offset + k].as_int() as u64);
             let v = Verdict::from_code(a.verdict(run));
             done &= v != Verdict::Undecided;
             self.result.verdicts[k] = v;
@@ -430,14 +429,13 @@ impl<'p> Monitor<'p> {
         };
         let bits = self
             .interp
-            .eval_with_local(&mask.expr, mask.local, step, &mut self.locals)?
-            .as_int() as u64;
+            .eval_with_local(&mask.expr, mask.local, step, &mut self.locals)?;
         let fail = |message| RuntimeError {
             message,
             span: mask.expr.span,
             term: None,
         };
-        s.try_from(state, self.steps, bits)
+        s.try_from(state, self.steps, &bits)
             .map(|(r, next, ended)| (next, r, ended))
             .map_err(fail)
     }

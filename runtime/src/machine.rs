@@ -11,12 +11,17 @@ pub const OTHERWISE_STAY: i64 = 0;
 pub const OTHERWISE_END: i64 = 1;
 pub const OTHERWISE_ERROR: i64 = 2;
 
+/// Edges per int of a step's mask (62, so that every mask is a non-negative int).
+pub const WORD_BITS: usize = 62;
+
 /// `table` is the record the compiler builds:
 /// `{name: text, states: list[text], start: int, terminal: list[bool],
 ///   edges: list[{from: int, to: int, reward: float}], otherwise: list[int] (per state),
 ///   gamma: float, potentials: list[float], letters: list[int]?}`.
 /// With `letters`, the per-step masks are atom valuations (bit k: atom k of the guards holds)
-/// and `letters[valuation]` is the mask of the edges whose guards hold.
+/// and `letters[valuation]` is the mask of the edges whose guards hold. A machine of more than
+/// [`WORD_BITS`] edges gets a list of ints per step instead: edge i is bit `i % WORD_BITS` of
+/// word `i / WORD_BITS`.
 /// With potentials (one per state), every step until the machine ends also earns the
 /// shaping term `γΦ(u′) − Φ(u)`, with `Φ = 0` once the machine has ended.
 /// Edges are in priority order (the first edge whose guard holds is taken; without
@@ -33,7 +38,7 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
     let mut taken_edges = Vec::with_capacity(masks.len());
     let mut total = 0.0;
     for (step, mask) in masks.iter().enumerate() {
-        let r = machine.step(&mut run, step, mask.as_int() as u64)?;
+        let r = machine.step(&mut run, step, mask)?;
         total += r;
         rewards.push(Value::Float(r));
         taken_edges.push(Value::Int(run.taken));
@@ -54,8 +59,8 @@ pub struct Machine {
     start: usize,
     terminal: Vec<bool>,
     edges: Vec<(usize, usize, f64)>,
-    /// Per state, the bits of its edges (bit i for edge i).
-    state_edges: Vec<u64>,
+    /// Per state, its edges in priority order.
+    state_edges: Vec<Vec<usize>>,
     otherwise: Vec<i64>,
     gamma: f64,
     potentials: Vec<f64>,
@@ -95,10 +100,10 @@ impl Machine {
                 _ => (0, 0, 0.0),
             })
             .collect();
-        let mut state_edges = vec![0u64; states.len()];
+        let mut state_edges = vec![Vec::new(); states.len()];
         for (i, &(from, _, _)) in edges.iter().enumerate() {
-            if let Some(bits) = state_edges.get_mut(from) {
-                *bits |= 1u64 << i;
+            if let Some(list) = state_edges.get_mut(from) {
+                list.push(i);
             }
         }
         Ok(Machine {
@@ -144,25 +149,46 @@ impl Machine {
         self.states.get(run.state).map_or("?", String::as_str)
     }
 
-    /// Reads step number `step`, whose edge guards are the bits of `mask` (bit i for edge i),
-    /// and returns its reward. Allocation-free.
-    pub fn step(&self, run: &mut MachineRun, step: usize, mask: u64) -> Result<f64, String> {
+    /// Reads step number `step`, whose edge guards are the bits of `mask` (an int: bit i for
+    /// edge i, or an atom valuation with `letters`; a list of ints for a machine of more than
+    /// [`WORD_BITS`] edges), and returns its reward. Allocation-free.
+    pub fn step(&self, run: &mut MachineRun, step: usize, mask: &Value) -> Result<f64, String> {
+        match mask {
+            Value::List(words) => self.step_where(run, step, |i| {
+                words
+                    .get(i / WORD_BITS)
+                    .is_some_and(|w| (w.as_int() as u64 >> (i % WORD_BITS)) & 1 != 0)
+            }),
+            m => {
+                let m = m.as_int() as u64;
+                let m = if self.letters.is_empty() {
+                    m
+                } else {
+                    self.letters.get(m as usize).copied().unwrap_or(0)
+                };
+                self.step_where(run, step, |i| i < 64 && (m >> i) & 1 != 0)
+            }
+        }
+    }
+
+    /// [`Machine::step`] given which edges' guards hold.
+    fn step_where(
+        &self,
+        run: &mut MachineRun,
+        step: usize,
+        holds: impl Fn(usize) -> bool,
+    ) -> Result<f64, String> {
         if run.ended.is_some() {
             run.taken = -1;
             return Ok(0.0);
         }
         let before = run.state;
-        let mask = if self.letters.is_empty() {
-            mask
-        } else {
-            self.letters.get(mask as usize).copied().unwrap_or(0)
-        };
-        // Edges are in priority order: the lowest bit that is both set and of this state.
-        let candidates = mask & self.state_edges.get(run.state).copied().unwrap_or(0);
-        let taken = (candidates != 0).then(|| {
-            let i = candidates.trailing_zeros() as usize;
-            (i, &self.edges[i])
-        });
+        // Edges are in priority order: the first of this state whose guard holds.
+        let taken = self
+            .state_edges
+            .get(run.state)
+            .and_then(|list| list.iter().copied().find(|&i| holds(i)))
+            .map(|i| (i, &self.edges[i]));
         run.taken = taken.map_or(-1, |(i, _)| i as i64);
         let r = match taken {
             Some((_, &(_, to, reward))) => {

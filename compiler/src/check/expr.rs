@@ -1672,7 +1672,8 @@ fn param_name(p: P) -> &'static str {
     }
 }
 
-fn signature(id: BuiltinId) -> String {
+/// A builtin's signature as diagnostics (and hovers) write it: `len(text|list[T]) -> int`.
+pub(crate) fn signature(id: BuiltinId) -> String {
     let b = &builtins::BUILTINS[id];
     let params: Vec<&str> = b
         .params

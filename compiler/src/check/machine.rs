@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use reward_runtime::builtins::BUILTINS;
-use reward_runtime::machine::{OTHERWISE_END, OTHERWISE_ERROR, OTHERWISE_STAY};
+use reward_runtime::machine::{OTHERWISE_END, OTHERWISE_ERROR, OTHERWISE_STAY, WORD_BITS};
 use reward_runtime::ty::Field;
 use reward_runtime::{Ty, Value};
 
@@ -40,8 +40,6 @@ pub(crate) fn machine_result_type() -> Ty {
     ])
 }
 
-/// Most edges a machine may have (one bit of a 64-bit mask each).
-const MAX_EDGES: usize = 62;
 /// Most distinct propositions in two guards for the overlap proof (2^16 valuations).
 const MAX_ATOMS: usize = 16;
 
@@ -195,58 +193,40 @@ impl Checker<'_> {
             }
             terminal.push(state_id(&t.name, &mut states));
         }
-        if edges.len() > MAX_EDGES {
-            return fail(
-                self,
-                Diagnostic::new(
-                    Code::E0019,
-                    span,
-                    format!(
-                        "machine `{}` has {} edges (the limit is {MAX_EDGES})",
-                        m.name.name,
-                        edges.len()
-                    ),
-                )
-                .help("split it into several machines"),
-            );
-        }
-
         // Guards (per step, `step` bound) and constant rewards.
         let local = cx.fresh_local();
         cx.locals.push(("step".into(), local, elem.clone()));
-        let mut mask: Option<Expr> = None;
+        // Per word of the step's mask (see `machine::WORD_BITS`), the sum of its edges' bits.
+        let mut words: Vec<Option<Expr>> = vec![None; edges.len().div_ceil(WORD_BITS).max(1)];
         // (from, to, constant reward) per edge; a reward read from the step counts 0 here.
         let mut edge_rewards: Vec<(usize, usize, f64)> = Vec::new();
         for (i, (from, to, e)) in edges.iter().enumerate() {
-            if let Some(g) = &e.guard {
+            let bit_value = Value::Int(1i64 << (i % WORD_BITS));
+            let term = if let Some(g) = &e.guard {
                 let guard = self.check_expr(cx, g);
                 let guard = self.coerce(guard, &Ty::Bool, "an edge's guard");
-                let bit = Expr::constant(Value::Int(1i64 << i), Ty::Int, g.span);
+                let bit = Expr::constant(bit_value, Ty::Int, g.span);
                 let zero = Expr::constant(Value::Int(0), Ty::Int, g.span);
-                let term = Expr::new(
+                Expr::new(
                     ExprKind::If(Box::new(guard), Box::new(bit), Box::new(zero)),
                     Ty::Int,
                     g.span,
-                );
-                mask = Some(match mask {
-                    None => term,
-                    Some(acc) => Expr::new(
+                )
+            } else {
+                Expr::constant(bit_value, Ty::Int, e.span)
+            };
+            let word = &mut words[i / WORD_BITS];
+            *word = Some(match word.take() {
+                None => term,
+                Some(acc) => {
+                    let span = term.span;
+                    Expr::new(
                         ExprKind::Arith(ArithOp::Add, NumKind::Int, Box::new(acc), Box::new(term)),
                         Ty::Int,
-                        g.span,
-                    ),
-                });
-            } else {
-                let bit = Expr::constant(Value::Int(1i64 << i), Ty::Int, e.span);
-                mask = Some(match mask {
-                    None => bit,
-                    Some(acc) => Expr::new(
-                        ExprKind::Arith(ArithOp::Add, NumKind::Int, Box::new(acc), Box::new(bit)),
-                        Ty::Int,
-                        e.span,
-                    ),
-                });
-            }
+                        span,
+                    )
+                }
+            });
             let reward = match &e.reward {
                 None => 0.0,
                 Some(r) => {
@@ -296,18 +276,37 @@ impl Checker<'_> {
         // Guards that are boolean combinations of a few infallible atoms: compute each atom once
         // per step and look the edges up in a table built here, instead of evaluating every
         // guard (and the same props again and again) on every step.
-        let letter_table = match self.atom_table(cx, &edges) {
-            Some((atom_mask, table)) => {
-                mask = Some(atom_mask);
-                Value::List(table.into_iter().map(|m| Value::Int(m as i64)).collect())
+        // (One word of edges only: the table holds one int per valuation.)
+        let table = if words.len() == 1 {
+            self.atom_table(cx, &edges)
+        } else {
+            None
+        };
+        let zero = || Expr::constant(Value::Int(0), Ty::Int, span);
+        let (letter_table, mask, mask_ty) = match table {
+            Some((atom_mask, table)) => (
+                Value::List(table.into_iter().map(|m| Value::Int(m as i64)).collect()),
+                atom_mask,
+                Ty::Int,
+            ),
+            None if words.len() == 1 => (
+                Value::None,
+                words.pop().flatten().unwrap_or_else(zero),
+                Ty::Int,
+            ),
+            None => {
+                let words: Vec<Expr> = words.into_iter().map(|w| w.unwrap_or_else(zero)).collect();
+                (
+                    Value::None,
+                    Expr::new(ExprKind::List(words), Ty::list(Ty::Int), span),
+                    Ty::list(Ty::Int),
+                )
             }
-            None => Value::None,
         };
         cx.locals.pop();
         if !first {
             self.prove_disjoint(&states, &edges);
         }
-        let mask = mask.unwrap_or_else(|| Expr::constant(Value::Int(0), Ty::Int, span));
         let masks = Expr::new(
             ExprKind::Aggregate(Box::new(ir::Aggregate {
                 kind: AggKind::Collect,
@@ -322,9 +321,9 @@ impl Checker<'_> {
                 ),
                 filter: None,
                 body: Some(mask),
-                elem: Ty::Int,
+                elem: mask_ty.clone(),
             })),
-            Ty::list(Ty::Int),
+            Ty::list(mask_ty),
             span,
         );
         // States of called machines keep their own policy, `stay` (see `flatten`).

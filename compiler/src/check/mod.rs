@@ -21,6 +21,7 @@ use crate::ir::{self, Body, Program, TermId, TermKind};
 use crate::syntax::ast::{self, ItemKind, TypeExprKind, UseDecl};
 use load::{Loaded, ModuleKind};
 
+pub(crate) use expr::signature as builtin_signature;
 pub use load::RootSource;
 pub(crate) use machine::machine_result_type;
 
