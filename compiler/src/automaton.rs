@@ -121,8 +121,10 @@ enum F {
     Or(Vec<u32>),
     Next(u32),
     WNext(u32),
-    Until(u32, u32),
-    Release(u32, u32),
+    /// `a until[lo, hi] b` (`lo = 0, hi = UNBOUNDED` for plain `until`).
+    Until(u32, u32, u32, u32),
+    /// `a release[lo, hi] b`.
+    Release(u32, u32, u32, u32),
     Eventually(u32, u32, u32),
     Always(u32, u32, u32),
 }
@@ -466,9 +468,9 @@ impl Builder<'_> {
             Op::Until | Op::Release => {
                 let (x, y) = (self.nnf(a, pos), self.nnf(b, pos));
                 if (n.op == Op::Until) == pos {
-                    self.arena.intern(F::Until(x, y))
+                    self.arena.intern(F::Until(n.lo, n.hi, x, y))
                 } else {
-                    self.arena.intern(F::Release(x, y))
+                    self.arena.intern(F::Release(n.lo, n.hi, x, y))
                 }
             }
             Op::Eventually | Op::Always => {
@@ -563,17 +565,48 @@ impl Builder<'_> {
                 self.arena.junction(and, parts)
             }
             F::Next(_) | F::WNext(_) => f,
-            F::Until(a, b) => {
-                let (pa, pb) = (self.progress(a, v, memo), self.progress(b, v, memo));
-                let later = self.arena.intern(F::Next(f));
-                let stay = self.arena.and(pa, later);
-                self.arena.or(pb, stay)
-            }
-            F::Release(a, b) => {
-                let (pa, pb) = (self.progress(a, v, memo), self.progress(b, v, memo));
-                let later = self.arena.intern(F::WNext(f));
-                let stay = self.arena.or(pa, later);
-                self.arena.and(pb, stay)
+            // a until[lo, hi] b: while lo > 0, a now and the rest (lo − 1, hi − 1) from the next
+            // step; at lo = 0, b now, or a now and the rest from the next step (none once hi
+            // is 0). Release is the dual, with weak next.
+            F::Until(lo, hi, a, b) | F::Release(lo, hi, a, b) => {
+                let until = matches!(self.arena.forms[f as usize], F::Until(..));
+                let dec = |x: u32| if x == UNBOUNDED { x } else { x - 1 };
+                let rest = |s: &mut Self, lo: u32| {
+                    let inner = if until {
+                        F::Until(lo, dec(hi), a, b)
+                    } else {
+                        F::Release(lo, dec(hi), a, b)
+                    };
+                    let inner = s.arena.intern(inner);
+                    s.arena.intern(if until {
+                        F::Next(inner)
+                    } else {
+                        F::WNext(inner)
+                    })
+                };
+                let pa = self.progress(a, v, memo);
+                if lo > 0 {
+                    let later = rest(self, lo - 1);
+                    if until {
+                        self.arena.and(pa, later)
+                    } else {
+                        self.arena.or(pa, later)
+                    }
+                } else {
+                    let pb = self.progress(b, v, memo);
+                    let later = match (hi, until) {
+                        (0, true) => FALSE,
+                        (0, false) => TRUE,
+                        _ => rest(self, 0),
+                    };
+                    if until {
+                        let stay = self.arena.and(pa, later);
+                        self.arena.or(pb, stay)
+                    } else {
+                        let stay = self.arena.or(pa, later);
+                        self.arena.and(pb, stay)
+                    }
+                }
             }
             F::Eventually(lo, hi, a) | F::Always(lo, hi, a) => {
                 let eventually = matches!(self.arena.forms[f as usize], F::Eventually(..));

@@ -207,6 +207,18 @@ pub fn evaluate_all(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64) 
                 out[1..].copy_from_slice(&a[..n - 1]);
                 out[0] = if node.op == Op::Prev { -inf } else { inf };
             }
+            Op::Until | Op::Release if (node.lo, node.hi) != (0, UNBOUNDED) => {
+                let (a, b) = (child(node.a), child(node.b));
+                if node.op == Op::Until {
+                    bounded_until(a, b, node.lo, node.hi, out);
+                } else {
+                    // φ release ψ = not (not φ until not ψ).
+                    let (na, nb): (Vec<f64>, Vec<f64>) =
+                        a.iter().zip(b).map(|(x, y)| (-x, -y)).unzip();
+                    bounded_until(&na, &nb, node.lo, node.hi, out);
+                    out.iter_mut().for_each(|x| *x = -*x);
+                }
+            }
             Op::Until | Op::Release => {
                 let (a, b) = (child(node.a), child(node.b));
                 let until = node.op == Op::Until;
@@ -261,6 +273,110 @@ pub fn evaluate_all(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64) 
         }
     }
     vals
+}
+
+/// `φ until[lo, hi] ψ` at every position: `out[i]` = max over `j` in `[i+lo, i+hi]` inside the
+/// trace of min(ψ at j, min of φ over `[i, j)`); −∞ when no such `j` exists; NaN when a NaN is
+/// among the values that definition reads.
+///
+/// In O(n log² n) whatever the width: the min of φ over `[i, i+lo)` is a sliding window, and
+/// for the rest, `V(m)` = max over `j` in `[m, m+hi−lo]` of min(ψ_j, P(m, j)) with
+/// P(m, j) = min of φ over `[m, j)`, computed for m from the end down. A candidate `j2` whose ψ
+/// is at most that of a smaller `j1` in the window never wins again (P only shrinks with `j`,
+/// and `j2` leaves the window first), so the candidates, smallest `j` first, have increasing ψ
+/// and non-increasing P: the best is where ψ crosses P, found by binary search, with P read
+/// off the running record lows of φ (also by binary search).
+fn bounded_until(phi: &[f64], psi: &[f64], lo: u32, hi: u32, out: &mut [f64]) {
+    let n = phi.len();
+    let count_nan = |xs: &[f64]| {
+        let mut prefix = Vec::with_capacity(xs.len() + 1);
+        prefix.push(0usize);
+        for x in xs {
+            prefix.push(prefix.last().copied().unwrap_or(0) + usize::from(x.is_nan()));
+        }
+        prefix
+    };
+    let (phi_nan, psi_nan) = (count_nan(phi), count_nan(psi));
+    // NaN-free copies: a value that reads a NaN is NaN whatever the search finds.
+    let clean = |xs: &[f64]| -> Vec<f64> {
+        xs.iter()
+            .map(|&x| if x.is_nan() { 0.0 } else { x })
+            .collect()
+    };
+    let (phi_c, psi_c) = (clean(phi), clean(psi));
+    let width = (hi - lo) as u64;
+    let mut v = vec![f64::NEG_INFINITY; n];
+    // Record lows of φ from m rightwards: positions decreasing along the vector, the last one m.
+    let mut records: Vec<usize> = Vec::new();
+    let mut candidates: VecDeque<usize> = VecDeque::new();
+    for m in (0..n).rev() {
+        while records.last().is_some_and(|&r| phi_c[r] >= phi_c[m]) {
+            records.pop();
+        }
+        records.push(m);
+        while candidates.front().is_some_and(|&f| psi_c[f] <= psi_c[m]) {
+            candidates.pop_front();
+        }
+        candidates.push_front(m);
+        while candidates
+            .back()
+            .is_some_and(|&b| b as u64 > m as u64 + width)
+        {
+            candidates.pop_back();
+        }
+        // P(m, j): φ at the record low with the largest position below j (+∞ for j = m).
+        let p = |j: usize| {
+            if j == m {
+                return f64::INFINITY;
+            }
+            let k = records.partition_point(|&r| r > j - 1);
+            phi_c[records[k]]
+        };
+        let k = candidates.len();
+        let first_crossing = {
+            let (mut a, mut b) = (0, k);
+            while a < b {
+                let mid = (a + b) / 2;
+                let j = candidates[mid];
+                if psi_c[j] >= p(j) {
+                    b = mid;
+                } else {
+                    a = mid + 1;
+                }
+            }
+            a
+        };
+        let mut best = f64::NEG_INFINITY;
+        if first_crossing < k {
+            best = best.max(p(candidates[first_crossing]));
+        }
+        if first_crossing > 0 {
+            best = best.max(psi_c[candidates[first_crossing - 1]]);
+        }
+        v[m] = best;
+    }
+    let window_min = {
+        let mut w = vec![f64::INFINITY; n];
+        if lo > 0 {
+            sliding(&phi_c, 0, lo - 1, false, &mut w);
+        }
+        w
+    };
+    for i in 0..n {
+        let start = i as u64 + lo as u64;
+        if start >= n as u64 {
+            out[i] = f64::NEG_INFINITY;
+            continue;
+        }
+        let start = start as usize;
+        let end = (i as u64 + hi as u64).min(n as u64 - 1) as usize;
+        let reads_nan = psi_nan[end + 1] > psi_nan[start] || phi_nan[end] > phi_nan[i];
+        out[i] = if reads_nan {
+            f64::NAN
+        } else {
+            window_min[i].min(v[start])
+        };
+    }
 }
 
 /// `out[i]` = max (or min) of `a` over positions `i+lo ..= i+hi` inside the trace (−∞ for max,
@@ -653,6 +769,79 @@ mod tests {
                 acc
             })
             .collect()
+    }
+
+    /// `φ until[lo, hi] ψ` straight from its definition, O(n · width).
+    fn naive_until(phi: &[f64], psi: &[f64], lo: u32, hi: u32) -> Vec<f64> {
+        let n = phi.len();
+        (0..n)
+            .map(|i| {
+                let mut best = f64::NEG_INFINITY;
+                let mut any_nan = false;
+                for j in i + lo as usize..n.min(i.saturating_add(hi as usize).saturating_add(1)) {
+                    let mut v = psi[j];
+                    for &x in &phi[i..j] {
+                        any_nan |= x.is_nan();
+                        v = v.min(x);
+                    }
+                    any_nan |= psi[j].is_nan();
+                    best = best.max(v);
+                }
+                if any_nan {
+                    f64::NAN
+                } else {
+                    best
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bounded_until_equals_the_definition() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let value = |r: u64| match r % 14 {
+            0 => f64::NAN,
+            1 => f64::INFINITY,
+            2 => f64::NEG_INFINITY,
+            k => (k as f64) - 8.0,
+        };
+        for _ in 0..3000 {
+            let n = (rand() % 24 + 1) as usize;
+            let nan_free = rand() % 3 != 0;
+            let mut gen = |_| {
+                let v = value(rand());
+                if nan_free && v.is_nan() {
+                    1.5
+                } else {
+                    v
+                }
+            };
+            let phi: Vec<f64> = (0..n).map(&mut gen).collect();
+            let psi: Vec<f64> = (0..n).map(&mut gen).collect();
+            let lo = (rand() % 6) as u32;
+            let hi = if rand() % 4 == 0 {
+                UNBOUNDED - 1
+            } else {
+                lo + (rand() % 9) as u32
+            };
+            let mut out = vec![0.0; n];
+            bounded_until(&phi, &psi, lo, hi, &mut out);
+            let want = naive_until(&phi, &psi, lo, hi);
+            for i in 0..n {
+                let same = (out[i].is_nan() && want[i].is_nan()) || out[i] == want[i];
+                assert!(
+                    same,
+                    "phi={phi:?} psi={psi:?} [{lo},{hi}] i={i}: {} vs {}",
+                    out[i], want[i]
+                );
+            }
+        }
     }
 
     #[test]

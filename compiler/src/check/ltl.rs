@@ -46,6 +46,15 @@ struct Lowered {
     trace: Expr,
 }
 
+/// `node` with its window `[lo, hi]`, if it has one (else the node's default: unbounded).
+fn windowed(mut node: Node, window: Option<(u32, u32)>) -> Node {
+    if let Some((lo, hi)) = window {
+        node.lo = lo;
+        node.hi = hi;
+    }
+    node
+}
+
 fn builtin(name: &str) -> usize {
     BUILTINS
         .iter()
@@ -251,17 +260,17 @@ impl Checker<'_> {
             }
             ast::LtlKind::Unary { op, window, arg } => {
                 let a = self.formula_node(cx, b, arg);
-                let mut n = Node::new(*op, a, 0);
-                if let Some((lo, hi)) = window {
-                    n.lo = *lo;
-                    n.hi = *hi;
-                }
-                n
+                windowed(Node::new(*op, a, 0), *window)
             }
-            ast::LtlKind::Binary(op, l, r) => {
-                let a = self.formula_node(cx, b, l);
-                let c = self.formula_node(cx, b, r);
-                Node::new(*op, a, c)
+            ast::LtlKind::Binary {
+                op,
+                window,
+                lhs,
+                rhs,
+            } => {
+                let a = self.formula_node(cx, b, lhs);
+                let c = self.formula_node(cx, b, rhs);
+                windowed(Node::new(*op, a, c), *window)
             }
         };
         b.add(node, f.span)

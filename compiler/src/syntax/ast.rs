@@ -95,7 +95,13 @@ pub enum LtlKind {
         window: Option<(u32, u32)>,
         arg: Box<Ltl>,
     },
-    Binary(reward_runtime::ltl::Op, Box<Ltl>, Box<Ltl>),
+    Binary {
+        op: reward_runtime::ltl::Op,
+        /// `until[lo, hi]` / `release[lo, hi]`.
+        window: Option<(u32, u32)>,
+        lhs: Box<Ltl>,
+        rhs: Box<Ltl>,
+    },
 }
 
 #[derive(Clone, Debug)]

@@ -624,6 +624,9 @@ fn list_or(items: &[String]) -> String {
     }
 }
 
+/// Which temporal operators take a window.
+const WINDOWED: &str = "only `eventually[lo, hi]`, `always[lo, hi]` (or `F`/`G`), `until[lo, hi]` and `release[lo, hi]` (or `U`/`R`) have windows";
+
 fn rule_name(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::expr | Rule::primary => "an expression",
@@ -1174,29 +1177,15 @@ impl Builder<'_> {
                     "once" | "O" => Op::Once,
                     _ => Op::Historically,
                 };
-                let window = parts.next().map(|w| {
-                    let wspan = self.span(&w);
-                    let bounds: Vec<Option<u32>> = w
-                        .into_inner()
-                        .map(|n| n.as_str().replace('_', "").parse::<u32>().ok())
-                        .collect();
-                    match bounds.as_slice() {
-                        [Some(lo), Some(hi)] if lo <= hi && *hi < reward_runtime::ltl::UNBOUNDED => {
-                            (*lo, *hi)
-                        }
-                        _ => {
-                            self.diags.push(
-                                Diagnostic::new(Code::E0001, wspan, "a window is `[lo, hi]` with whole numbers of steps, lo ≤ hi")
-                                    .help("for example `eventually[0, 50](at_goal)`: within the next 50 steps"),
-                            );
-                            (0, 0)
-                        }
-                    }
-                });
+                let window = parts.next().map(|w| self.ltl_window(w));
                 if window.is_some() && !matches!(op, Op::Eventually | Op::Always) {
                     self.diags.push(
-                        Diagnostic::new(Code::E0001, first_span, format!("`{word}` does not take a window"))
-                            .help("only `eventually[lo, hi]` and `always[lo, hi]` (or `F`/`G`) have windows"),
+                        Diagnostic::new(
+                            Code::E0001,
+                            first_span,
+                            format!("`{word}` does not take a window"),
+                        )
+                        .help(WINDOWED),
                     );
                 }
                 let arg = self.ltl_pratt(tokens, pos, LTL_UNARY_POWER);
@@ -1240,15 +1229,61 @@ impl Builder<'_> {
             if left < min_power {
                 break;
             }
+            let op_span = self.span(op);
+            let word = op.as_str().to_string();
             *pos += 1;
+            let mut window = None;
+            if let Some(w) = tokens.get(*pos).filter(|t| t.as_rule() == Rule::ltl_window) {
+                *pos += 1;
+                window = Some(self.ltl_window(w.clone()));
+                if !matches!(binop, Op::Until | Op::Release) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E0001,
+                            op_span,
+                            format!("`{word}` does not take a window"),
+                        )
+                        .help(WINDOWED),
+                    );
+                    window = None;
+                }
+            }
             let rhs = self.ltl_pratt(tokens, pos, right);
             let span = lhs.span.to(rhs.span);
             lhs = Ltl {
-                kind: LtlKind::Binary(binop, Box::new(lhs), Box::new(rhs)),
+                kind: LtlKind::Binary {
+                    op: binop,
+                    window,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
                 span,
             };
         }
         lhs
+    }
+
+    /// `[lo, hi]` after a temporal operator: whole numbers of steps, `lo ≤ hi`.
+    fn ltl_window(&mut self, w: Pair<Rule>) -> (u32, u32) {
+        let wspan = self.span(&w);
+        let bounds: Vec<Option<u32>> = w
+            .into_inner()
+            .map(|n| n.as_str().replace('_', "").parse::<u32>().ok())
+            .collect();
+        match bounds.as_slice() {
+            [Some(lo), Some(hi)] if lo <= hi && *hi < reward_runtime::ltl::UNBOUNDED => (*lo, *hi),
+            _ => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E0001,
+                        wspan,
+                        "a window is `[lo, hi]` with whole numbers of steps, lo ≤ hi",
+                    )
+                    .help("for example `eventually[0, 50](at_goal)`: within the next 50 steps"),
+                );
+                (0, 0)
+            }
+        }
     }
 
     fn expr(&mut self, pair: Pair<Rule>) -> Expr {
