@@ -185,3 +185,14 @@ fn hostile_completions_are_extracted_in_bounded_time() {
     });
     assert!(!answer);
 }
+
+#[test]
+fn the_answer_block_outranks_a_boxed_guess_in_the_reasoning() {
+    let completion = "<think>\nFirst guess: \\boxed{12}. No, recount.\n</think>\n<answer>\n\\frac{27}{2}\n</answer>";
+    assert_eq!(final_answer(completion), "\\frac{27}{2}");
+    assert!(math_equal(&final_answer(completion), "13.5"));
+    assert!(!math_equal(&final_answer(completion), "12"));
+    // Without an answer block, a box after the reasoning outranks one inside it.
+    let completion = "<think>\\boxed{12}?</think> So the total is $\\boxed{13.5}$.";
+    assert!(math_equal(&final_answer(completion), "\\frac{27}{2}"));
+}
