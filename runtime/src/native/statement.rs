@@ -243,7 +243,7 @@ fn last_number_in(s: &str) -> Option<(String, usize)> {
     Some((m.as_str().to_owned(), m.start()))
 }
 
-/// Prose: at least three words of two or more letters outside math spans.
+/// Prose: at least three words (two or more letters, apostrophes allowed) outside math spans.
 fn is_prose(s: &str, spans: &[Span]) -> bool {
     let mut words = 0;
     let mut from = 0;
@@ -256,7 +256,9 @@ fn is_prose(s: &str, spans: &[Span]) -> bool {
             .split_whitespace()
             .filter(|w| {
                 let w = w.trim_end_matches([',', '.', ';', ':', '!', '?']);
-                w.len() >= 2 && w.chars().all(|c| c.is_ascii_alphabetic())
+                w.len() >= 2
+                    && w.chars().all(|c| c.is_ascii_alphabetic() || c == '\'')
+                    && w.chars().filter(char::is_ascii_alphabetic).count() >= 2
             })
             .count();
         from = range.1;
