@@ -27,6 +27,8 @@ use super::{matrix, point, split_unit, Ex, Parser, Rel, Tok, V};
 
 /// How deep answers nest (a list of labelled tuples is 3); deeper is not parsed.
 const MAX_NESTING: usize = 6;
+/// Most element pairs compared between two lists or sets (two lists of 300).
+const MAX_PAIRS: usize = 90_000;
 /// Points at which expressions with variables are compared.
 const ROUNDS: usize = 5;
 /// Greek letters usable as names in a label.
@@ -579,8 +581,12 @@ fn unordered<T>(a: &[T], b: &[T], eq: impl Fn(&T, &T) -> bool) -> bool {
         })
 }
 
-/// Sets: every element of each has an equal in the other (repetitions do not count).
+/// Sets: every element of each has an equal in the other (repetitions do not count). Lists
+/// whose comparison would take more than [`MAX_PAIRS`] element comparisons are not equal.
 fn same_elements(a: &[Answer], b: &[Answer]) -> bool {
+    if a.len().saturating_mul(b.len()) > MAX_PAIRS {
+        return false;
+    }
     let within =
         |x: &[Answer], y: &[Answer]| x.iter().all(|e| y.iter().any(|f| answers_equal(e, f)));
     within(a, b) && within(b, a)
