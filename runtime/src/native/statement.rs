@@ -2,14 +2,15 @@
 //!
 //! Precedence, the first that applies:
 //! 1. the last `<answer>…</answer>` block (its content is then read by the rules below);
-//! 2. after the last `</think>` (when the text after it states something), else in the whole
-//!    text, the first of:
+//! 2. in the text after the last `</think>` (if it is a bare answer, that text; if it is
+//!    closing prose that states nothing, the whole text is searched instead), else in the
+//!    whole text, the first of:
 //!    * the last `\boxed{…}`/`\fbox{…}` — together with the boxes just before it when only a
 //!      comma, a semicolon, "and" or "or" (with spacing, `$` and `\text{}`) separates them
 //!      (`\boxed{1} and \boxed{2}` is `1, 2`); a later "final answer is $…$" overrides it;
 //!    * the statement after the last "answer is" or "answer:" — a math span that starts it,
-//!      else its sentence, and in a sentence of prose the last value it states ("Final
-//!      Answer: The largest $n$ is 34." is `34`);
+//!      else its sentence; in a sentence of prose, what follows its last " is " ("Final
+//!      Answer: The largest $n$ is 34." is `34`), else the last value it states;
 //!    * math spans: if the text is nothing but spans joined by separators, all of them
 //!      (`$1$ and $2$` is `1, 2`); else the last span, or in prose the last number written
 //!      after it;
@@ -47,7 +48,13 @@ pub fn final_answer(s: &str) -> String {
     if let Some(i) = search::rfind(s, "</think>") {
         let after = &s[i + "</think>".len()..];
         if !after.trim().is_empty() {
-            return stated(after).unwrap_or_else(|| after.trim().to_owned());
+            if let Some(a) = stated(after) {
+                return a;
+            }
+            // A bare answer after the reasoning; after closing remarks, the reasoning's own.
+            if !is_prose(after, &math_spans(after)) {
+                return after.trim().to_owned();
+            }
         }
     }
     stated(s).unwrap_or_else(|| s.trim().to_owned())
@@ -347,8 +354,14 @@ fn statement(s: &str) -> Option<String> {
     if sentence.is_empty() {
         return None;
     }
-    let spans = math_spans(sentence);
-    if is_prose(sentence, &spans) {
+    if is_prose(sentence, &math_spans(sentence)) {
+        // "The largest $n$ is 34": what follows the last " is ", unless that is prose too.
+        if let Some(k) = sentence.rfind(" is ") {
+            let tail = sentence[k + 4..].trim();
+            if !tail.is_empty() && !is_prose(tail, &math_spans(tail)) {
+                return Some(leading_math(tail).unwrap_or_else(|| tail.to_owned()));
+            }
+        }
         if let Some(v) = last_value(sentence) {
             return Some(v);
         }
@@ -418,5 +431,14 @@ mod tests {
             "\\frac{1}{2}"
         );
         assert_eq!(final_answer("north"), "north");
+        assert_eq!(
+            final_answer("Answer: the tangent line is y = 2x + 1"),
+            "y = 2x + 1"
+        );
+        assert_eq!(final_answer("<think>\\boxed{3}</think>\n5"), "5");
+        assert_eq!(
+            final_answer("<think>so \\boxed{3}</think> Hope this helps you!"),
+            "3"
+        );
     }
 }
