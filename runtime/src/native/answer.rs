@@ -569,13 +569,24 @@ impl Ex {
     }
 }
 
-/// Fixed evaluation points for variables (five rounds; distinct per variable name).
+/// Fixed evaluation points for variables: a pseudo-random value in [-3, 3] (away from 0) for
+/// each variable name and round, independent between names (so that `y - x` is not the same
+/// at every round).
 fn point(name: &str, round: usize) -> f64 {
-    let h = name
-        .bytes()
-        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
-    let base = [0.5377, 1.8339, -2.2588, 0.8622, 3.5784][round % 5];
-    base + (h % 97) as f64 * 0.0131
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    // splitmix64 of the name's hash and the round.
+    let mut z = h.wrapping_add((round as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    let x = -3.0 + 6.0 * ((z >> 11) as f64 / (1u64 << 53) as f64);
+    if x.abs() < 0.25 {
+        x + 0.5
+    } else {
+        x
+    }
 }
 
 const FUNCS: &[&str] = &[
@@ -1187,6 +1198,9 @@ mod form_tests {
             ("2x + z = 1", "1"),
             ("y = 2x + 1", "y = 2x - 1"),
             ("x = 3", "x = 4"),
+            ("y = x - 9", "y=x+9"),
+            ("x - y", "1"),
+            ("2x - 2y = 3", "x - y = 1"),
         ]);
     }
 
