@@ -120,8 +120,10 @@ fn box_at(s: &str, start: usize) -> Option<(String, usize)> {
 
 /// Whether the text between two answers only separates them: nothing at all (`\boxed{1}\boxed{2}`),
 /// or at most [`MAX_GAP`] characters that hold a comma, a semicolon, or the word "and" or "or"
-/// (spacing, `$`, math delimiters and `\text{…}` wrappers aside). Answers separated by spaces
-/// alone are successive attempts: only the last counts.
+/// (spacing, `$`, math delimiters and `\text{…}` wrappers aside), with at most three other
+/// words and none of [`CONCLUSIONS`]. Answers separated by spaces alone, or by a step of
+/// reasoning (`\boxed{3}, so the final is \boxed{5}`), are successive attempts: only the last
+/// counts.
 fn joins(gap: &str) -> bool {
     if gap.is_empty() {
         return true;
@@ -136,10 +138,37 @@ fn joins(gap: &str) -> bool {
     ] {
         g = g.replace(noise, " ");
     }
-    g.contains([',', ';'])
-        || g.split(|c: char| !c.is_ascii_alphabetic())
-            .any(|w| w == "and" || w == "or")
+    let words: Vec<&str> = g
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let conjunction = |w: &&str| *w == "and" || *w == "or";
+    // A short connective ("for part (a) and"), never a conclusion ("so the answer is").
+    let others = words.iter().filter(|w| !conjunction(w)).count();
+    let concludes = words.iter().any(|w| CONCLUSIONS.contains(w));
+    (g.contains([',', ';']) || words.iter().any(conjunction)) && others <= 3 && !concludes
 }
+
+/// Words that make the text between two boxes a step of reasoning, not a list.
+const CONCLUSIONS: &[&str] = &[
+    "is",
+    "are",
+    "so",
+    "thus",
+    "hence",
+    "therefore",
+    "then",
+    "final",
+    "answer",
+    "gives",
+    "get",
+    "equals",
+    "becomes",
+    "but",
+    "not",
+    "wait",
+    "instead",
+];
 
 /// The last box, joined with the boxes before it that [`joins`] separate from it, and the
 /// index after the last box.
@@ -399,6 +428,12 @@ mod tests {
         );
         assert_eq!(final_answer("\\boxed{1} no no no no no \\boxed{2}"), "2");
         assert_eq!(final_answer("\\boxed{1} \\boxed{2}"), "2");
+        assert_eq!(final_answer("\\boxed{3}, so the final is \\boxed{5}"), "5");
+        assert_eq!(final_answer("\\boxed{3}, but wait: \\boxed{5}"), "5");
+        assert_eq!(
+            final_answer("\\boxed{1} papers and \\boxed{2} bins"),
+            "1, 2"
+        );
         let far = format!("\\boxed{{1}} and {} \\boxed{{2}}", "x".repeat(60));
         assert_eq!(final_answer(&far), "2");
     }

@@ -640,7 +640,7 @@ pub(super) fn answers_equal(p: &Answer, g: &Answer) -> bool {
                     .all(|(x, y)| answers_equal(x, &Value(y.clone(), None)))
         }
         (List(a) | Set(a), other) | (other, List(a) | Set(a)) => {
-            a.len() == 1 && answers_equal(&a[0], other)
+            !a.is_empty() && a.iter().all(|x| answers_equal(x, other))
         }
         (Intervals(a), Intervals(b)) => unordered(a, b, interval_equal),
         (Tuple(t), Intervals(iv)) | (Intervals(iv), Tuple(t)) => {
