@@ -533,6 +533,7 @@ impl Ex {
                     "sinh" => x.sinh(),
                     "cosh" => x.cosh(),
                     "tanh" => x.tanh(),
+                    "abs" => x.abs(),
                     _ => f64::NAN,
                 })
             }
@@ -793,6 +794,14 @@ impl Parser<'_> {
                     let first = it.next()?;
                     it.fold(first, |acc, v| Ex::Mul(Box::new(acc), Box::new(v)))
                 }
+            }
+            // `|x|`: the absolute value (not juxtaposed: `2|x|` is not read).
+            Tok::Sym('|') => {
+                let e = self.expr()?;
+                if !self.eat(&Tok::Sym('|')) {
+                    return None;
+                }
+                Ex::Func("abs", Box::new(e))
             }
             Tok::Sym('(') => {
                 let e = self.expr()?;
@@ -1169,6 +1178,13 @@ mod form_tests {
             ("-2 \\le x \\le 7", "x \\in [-2,7]"),
             ("-793 < a < 10", "(-793, 10)"),
             ("x > 5", "(5, \\infty)"),
+            (
+                "1\\leq|z|\\leq \\frac{3}{2}",
+                "z \\in \\left[-\\frac{3}{2}, -1\\right] \\cup \\left[1, \\frac{3}{2}\\right]",
+            ),
+            ("|z| < 1", "z \\in (-1, 1)"),
+            ("x^2 < 4", "x \\in (-2, 2)"),
+            ("x > 5", "x \\in (5, \\infty)"),
         ]);
         differ(&[
             ("x < 5", "x > 5"),
@@ -1176,6 +1192,10 @@ mod form_tests {
             ("x > -1", "x < 1"),
             ("-2x < 6", "x < -3"),
             ("x \\le 7", "x < 7"),
+            ("|z| \\le 1", "z \\in (-1, 1)"),
+            ("x > 5", "x \\in [5, \\infty)"),
+            ("x^2 < 4", "y \\in (-2, 2)"),
+            ("1 \\leq |z| \\leq 2", "z \\in [1, 2]"),
         ]);
     }
 

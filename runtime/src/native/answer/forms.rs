@@ -13,6 +13,8 @@
 //!   `a ≤ b`, `a ≠ b` and compared the same way, up to a positive factor for order relations
 //!   (`-x > -1` is `x < 1`; `x \geq 5` is `5 \leq x`). A two-sided bound on one expression
 //!   (`-2 \le x \le 7`) is also an interval, as is a one-sided one (`x > 5` is `(5, \infty)`).
+//!   Against `z \in` a union of intervals, a condition on `z` alone is compared as a set, by
+//!   sampling (`1 \le |z| \le 2` is `z \in [-2, -1] \cup [1, 2]`).
 //! * Bare lists (`a, b`, `a and b`, `a or b`, `a; b` when there is no comma, `{a, b}`) and
 //!   sets are equal when each element of one has an equal in the other (repetitions do not
 //!   count); a list against a tuple is compared in order. `a \pm b` is the list of
@@ -29,6 +31,8 @@ use super::{matrix, point, split_unit, Ex, Parser, Rel, Tok, V};
 const MAX_NESTING: usize = 6;
 /// Most element pairs compared between two lists or sets (two lists of 300).
 const MAX_PAIRS: usize = 90_000;
+/// Grid points at which a condition on one variable is compared with a union of intervals.
+const GRID: usize = 64;
 /// Points at which expressions with variables are compared.
 const ROUNDS: usize = 5;
 /// Greek letters usable as names in a label.
@@ -210,17 +214,17 @@ fn parse_element(toks: &[Tok], depth: usize) -> Option<Answer> {
     if let Some(answer) = plus_minus(toks, depth) {
         return answer;
     }
-    let union = Tok::Cmd("cup".into());
-    if toks.contains(&union) {
-        let parts: Vec<&[Tok]> = toks.split(|t| *t == union).collect();
-        let intervals: Option<Vec<_>> = parts.iter().map(|p| parse_interval(p)).collect();
-        return intervals.map(Answer::Intervals);
-    }
     let member = split_top(toks, |t| *t == Tok::Cmd("in".into()));
     if member.len() == 2 {
         let inner = parse_element(member[1], depth + 1)?;
         return is_label(member[0])
             .then(|| Answer::Labeled(label_key(member[0]), Box::new(inner), None));
+    }
+    let union = Tok::Cmd("cup".into());
+    if toks.contains(&union) {
+        let parts: Vec<&[Tok]> = toks.split(|t| *t == union).collect();
+        let intervals: Option<Vec<_>> = parts.iter().map(|p| parse_interval(p)).collect();
+        return intervals.map(Answer::Intervals);
     }
     if let Some(answer) = equation(toks, depth) {
         return answer;
@@ -604,6 +608,100 @@ fn tuple_interval(t: &[Ex]) -> Option<Interval> {
     }
 }
 
+/// Whether `var` is the one variable of the relation.
+fn only_variable(links: &[(Ex, Rel, Ex)], var: &str) -> bool {
+    let mut names = Vec::new();
+    for (l, _, r) in links {
+        variables(l, &mut names);
+        variables(r, &mut names);
+    }
+    names == [var]
+}
+
+/// A union of intervals, or a pair `(a, b)` read as the open interval.
+fn as_intervals(a: &Answer) -> Option<Vec<Interval>> {
+    match a {
+        Answer::Intervals(iv) => Some(iv.clone()),
+        Answer::Tuple(t) => tuple_interval(t).map(|i| vec![i]),
+        _ => None,
+    }
+}
+
+/// The names of the variables of `e`.
+fn variables<'e>(e: &'e Ex, out: &mut Vec<&'e str>) {
+    match e {
+        Ex::Var(v) => {
+            if !out.contains(&v.as_str()) {
+                out.push(v);
+            }
+        }
+        Ex::Num(_) | Ex::Dec(..) => {}
+        Ex::Neg(a) | Ex::Func(_, a) => variables(a, out),
+        Ex::Add(a, b, _)
+        | Ex::Mul(a, b)
+        | Ex::Div(a, b)
+        | Ex::Pow(a, b)
+        | Ex::Root(a, b)
+        | Ex::Log(a, b) => {
+            variables(a, out);
+            variables(b, out);
+        }
+    }
+}
+
+/// A condition on one variable (`1 \le |z| \le 2`) against `z \in` a union of intervals: the
+/// same set when they agree at every finite endpoint of the union, between consecutive
+/// endpoints, at their negatives, and at [`GRID`] points across twice their range (a test by
+/// sampling, like the evaluation of identities).
+fn condition_equal(links: &[(Ex, Rel, Ex)], var: &str, iv: &[Interval]) -> bool {
+    if !only_variable(links, var) {
+        return false;
+    }
+    let at = |e: &Ex, x: f64| e.eval(&|n: &str| if n == var { x } else { f64::NAN }).f;
+    let close = |a: f64, b: f64| {
+        a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0) && (a - b).is_finite()
+    };
+    let holds = |x: f64| {
+        links.iter().all(|(l, op, r)| {
+            let (a, b) = (at(l, x), at(r, x));
+            match op {
+                Rel::Lt => a < b && !close(a, b),
+                Rel::Le => a < b || close(a, b),
+                _ => !close(a, b),
+            }
+        })
+    };
+    let ends: Vec<(bool, f64, f64, bool)> = iv
+        .iter()
+        .map(|(lc, lo, hi, rc)| (*lc, at(lo, 0.0), at(hi, 0.0), *rc))
+        .collect();
+    let inside = |x: f64| {
+        ends.iter().any(|&(lc, lo, hi, rc)| {
+            (lo < x && x < hi && !close(x, lo) && !close(x, hi))
+                || (lc && close(x, lo))
+                || (rc && close(x, hi))
+        })
+    };
+    let mut points: Vec<f64> = ends
+        .iter()
+        .flat_map(|e| [e.1, e.2])
+        .filter(|x| x.is_finite())
+        .collect();
+    if ends.iter().any(|e| e.1.is_nan() || e.2.is_nan()) {
+        return false;
+    }
+    points.sort_by(f64::total_cmp);
+    points.dedup_by(|a, b| close(*a, *b));
+    let mut tests = points.clone();
+    tests.extend(points.windows(2).map(|w| (w[0] + w[1]) / 2.0));
+    // The condition may change where the union does not (`|z| ≥ 1` at -1): also the
+    // negatives of the endpoints and a grid across the range.
+    tests.extend(points.iter().map(|x| -x));
+    let reach = points.iter().fold(1.0f64, |m, x| m.max(x.abs())) * 2.0 + 1.0;
+    tests.extend((0..=GRID).map(|k| -reach + 2.0 * reach * (k as f64 + 0.377) / GRID as f64));
+    tests.into_iter().all(|x| holds(x) == inside(x))
+}
+
 pub(super) fn answers_equal(p: &Answer, g: &Answer) -> bool {
     use Answer::*;
     match (p, g) {
@@ -611,6 +709,12 @@ pub(super) fn answers_equal(p: &Answer, g: &Answer) -> bool {
             (k1 == k2 && answers_equal(a, b))
                 || matches!((s1, s2), (Some((l1, r1)), Some((l2, r2)))
                     if equations_equal(l1, r1, l2, r2))
+        }
+        // A condition on the labelled variable itself: compared as sets of that variable.
+        (Relation(r), Labeled(k, a, _)) | (Labeled(k, a, _), Relation(r))
+            if only_variable(r, k) && as_intervals(a).is_some() =>
+        {
+            as_intervals(a).is_some_and(|iv| condition_equal(r, k, &iv))
         }
         (Labeled(_, _, Some((l1, r1))), Equation(l2, r2))
         | (Equation(l2, r2), Labeled(_, _, Some((l1, r1)))) => equations_equal(l1, r1, l2, r2),
