@@ -158,6 +158,49 @@ fn hostile_answers_get_their_documented_result_in_bounded_time() {
             "1".into(),
             false,
         ),
+        // The structural rules: relations, ±, chains, lists, matrices, labels.
+        (
+            "many relations",
+            "x<".repeat(900) + "1",
+            "x<1".into(),
+            false,
+        ),
+        (
+            "many plus-minus",
+            "1\\pm".repeat(600) + "1",
+            "1".into(),
+            false,
+        ),
+        (
+            "long chain",
+            "x".to_string() + &"=1".repeat(900),
+            "1".into(),
+            true,
+        ),
+        (
+            "nested brace lists",
+            "{1,".repeat(600) + "1" + &"}".repeat(600),
+            "1".into(),
+            false,
+        ),
+        (
+            "long lists",
+            "x, ".repeat(600) + "x",
+            "y, ".repeat(600) + "y",
+            false,
+        ),
+        (
+            "matrix products",
+            "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}".repeat(40),
+            "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}".repeat(40),
+            true,
+        ),
+        (
+            "many labels",
+            "(x,y)=(1,2), ".repeat(120) + "(x,y)=(1,2)",
+            "(1,2), (1,2)".into(),
+            true,
+        ),
     ];
     for (what, pred, gold, want) in cases {
         let got = within(LIMIT, what, move || math_equal(&pred, &gold));
@@ -178,10 +221,36 @@ fn hostile_completions_are_extracted_in_bounded_time() {
     let unclosed = "x".repeat(1 << 20) + "$7$ \\boxed{" + &"{".repeat(10_000);
     let answer = within(LIMIT, "unclosed boxed", move || final_answer(&unclosed));
     assert_eq!(answer, "7");
+    // 1 MB of boxes joined by commas: the last 16 are one answer.
+    let joined = "\\boxed{1}, ".repeat(100_000);
+    let answer = within(LIMIT, "joined boxes", move || final_answer(&joined));
+    assert_eq!(answer, vec!["1"; 16].join(", "));
+    // Unclosed display math and statements, a megabyte each: no span, the whole text.
+    for (what, unit) in [
+        ("unclosed \\[", "\\[ 1 "),
+        ("unclosed \\(", "\\( 1 "),
+        ("unclosed $$", "$$ 1 \n"),
+        ("answer is", "answer is "),
+    ] {
+        let text = unit.repeat((1 << 20) / unit.len());
+        let ok = within(LIMIT, what, move || math_equal(&final_answer(&text), "2"));
+        assert!(!ok, "{what}");
+    }
     // 1 MB of `$`: the last (empty) span is skipped, the whole text is the answer.
     let dollars = "$".repeat(1 << 20);
     let answer = within(LIMIT, "dollars", move || {
         math_equal(&final_answer(&dollars), "1")
     });
     assert!(!answer);
+}
+
+#[test]
+fn the_answer_block_outranks_a_boxed_guess_in_the_reasoning() {
+    let completion = "<think>\nFirst guess: \\boxed{12}. No, recount.\n</think>\n<answer>\n\\frac{27}{2}\n</answer>";
+    assert_eq!(final_answer(completion), "\\frac{27}{2}");
+    assert!(math_equal(&final_answer(completion), "13.5"));
+    assert!(!math_equal(&final_answer(completion), "12"));
+    // Without an answer block, a box after the reasoning outranks one inside it.
+    let completion = "<think>\\boxed{12}?</think> So the total is $\\boxed{13.5}$.";
+    assert!(math_equal(&final_answer(completion), "\\frac{27}{2}"));
 }

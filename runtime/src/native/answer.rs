@@ -15,6 +15,11 @@
 
 use super::math::{normalize_answer, reduce};
 
+mod forms;
+mod matrix;
+
+use forms::{answers_equal, parse_answer};
+
 /// Longest answer parsed as mathematics (characters).
 pub const MAX_ANSWER: usize = 2_000;
 /// Deepest nesting of the expression parser.
@@ -33,6 +38,37 @@ enum Tok {
     /// `\{` and `\}`.
     OpenSet,
     CloseSet,
+    /// An order relation or `≠` (`<`, `\leq`, `>=`, `\neq`, `!=`, …).
+    Rel(Rel),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Rel {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Ne,
+}
+
+/// Commands read as such when written with a doubled backslash (`\\frac`, text escaped twice
+/// on its way into a dataset); other `\\` are line breaks.
+const DOUBLED_COMMANDS: &[&str] = &[
+    "frac", "dfrac", "tfrac", "left", "right", "sqrt", "pi", "cdot", "times", "text", "mathrm",
+    "le", "leq", "ge", "geq", "lt", "gt", "neq", "infty", "in", "cup", "pm", "boxed", "sin", "cos",
+    "tan", "ln", "log", "quad", "approx",
+];
+
+/// The relation a command or symbol pair writes.
+fn relation_cmd(name: &str) -> Option<Rel> {
+    Some(match name {
+        "lt" => Rel::Lt,
+        "gt" => Rel::Gt,
+        "le" | "leq" | "leqslant" | "leqq" => Rel::Le,
+        "ge" | "geq" | "geqslant" | "geqq" => Rel::Ge,
+        "ne" | "neq" => Rel::Ne,
+        _ => return None,
+    })
 }
 
 /// Commands dropped entirely (spacing, sizing, style switches).
@@ -96,7 +132,16 @@ fn tokenize_at(s: &str, depth: usize) -> Option<Vec<Tok>> {
             }
             out.push(Tok::Word(b[start..i].iter().collect()));
         } else if c == '\\' {
-            let start = i + 1;
+            let mut start = i + 1;
+            if b.get(start) == Some(&'\\') {
+                let name: String = b[start + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .collect();
+                if DOUBLED_COMMANDS.contains(&name.as_str()) {
+                    start += 1;
+                }
+            }
             let mut j = start;
             while j < b.len() && b[j].is_ascii_alphabetic() {
                 j += 1;
@@ -153,6 +198,11 @@ fn tokenize_at(s: &str, depth: usize) -> Option<Vec<Tok>> {
                         out.push(Tok::CloseSet);
                         continue;
                     }
+                    // `\quadx`: a spacing command glued to a variable.
+                    glued if glued.len() > 4 && glued.starts_with("quad") => {
+                        out.push(Tok::Word(glued[4..].to_string()));
+                        continue;
+                    }
                     _ => name,
                 };
                 out.push(Tok::Cmd(name));
@@ -182,7 +232,24 @@ fn tokenize_at(s: &str, depth: usize) -> Option<Vec<Tok>> {
     while k < out.len() {
         let t = &out[k];
         let deg = Tok::Cmd("degree".into());
-        if *t == Tok::Sym('^') && out.get(k + 1) == Some(&deg) {
+        let next_eq = out.get(k + 1) == Some(&Tok::Sym('='));
+        let rel = match t {
+            Tok::Cmd(c) => relation_cmd(c),
+            Tok::Sym('<') if next_eq => Some(Rel::Le),
+            Tok::Sym('>') if next_eq => Some(Rel::Ge),
+            Tok::Sym('!') if next_eq => Some(Rel::Ne),
+            Tok::Sym('<') => Some(Rel::Lt),
+            Tok::Sym('>') => Some(Rel::Gt),
+            _ => None,
+        };
+        if let Some(r) = rel {
+            cleaned.push(Tok::Rel(r));
+            k += if matches!(t, Tok::Sym(_)) && next_eq {
+                2
+            } else {
+                1
+            };
+        } else if *t == Tok::Sym('^') && out.get(k + 1) == Some(&deg) {
             cleaned.push(deg);
             k += 2;
         } else if *t == Tok::Sym('^')
@@ -416,6 +483,8 @@ fn isqrt(n: i128) -> Option<i128> {
 #[derive(Clone, Debug)]
 enum Ex {
     Num(V),
+    /// A decimal literal and its number of decimal places (for the rounding policy).
+    Dec(V, u32),
     Var(String),
     Neg(Box<Ex>),
     Add(Box<Ex>, Box<Ex>, i128),
@@ -430,7 +499,7 @@ enum Ex {
 impl Ex {
     fn eval(&self, vars: &dyn Fn(&str) -> f64) -> V {
         match self {
-            Ex::Num(v) => *v,
+            Ex::Num(v) | Ex::Dec(v, _) => *v,
             Ex::Var(name) => V::float(vars(name)),
             Ex::Neg(a) => V::exact(0, 1).add(a.eval(vars), -1),
             Ex::Add(a, b, sign) => a.eval(vars).add(b.eval(vars), *sign),
@@ -455,6 +524,16 @@ impl Ex {
                     "sin" => x.sin(),
                     "cos" => x.cos(),
                     "tan" => x.tan(),
+                    "sec" => 1.0 / x.cos(),
+                    "csc" => 1.0 / x.sin(),
+                    "cot" => 1.0 / x.tan(),
+                    "arcsin" => x.asin(),
+                    "arccos" => x.acos(),
+                    "arctan" => x.atan(),
+                    "sinh" => x.sinh(),
+                    "cosh" => x.cosh(),
+                    "tanh" => x.tanh(),
+                    "abs" => x.abs(),
                     _ => f64::NAN,
                 })
             }
@@ -464,7 +543,7 @@ impl Ex {
 
     fn has_vars(&self) -> bool {
         match self {
-            Ex::Num(_) => false,
+            Ex::Num(_) | Ex::Dec(..) => false,
             Ex::Var(_) => true,
             Ex::Neg(a) | Ex::Func(_, a) => a.has_vars(),
             Ex::Add(a, b, _)
@@ -478,7 +557,7 @@ impl Ex {
 
     fn writes_infinity(&self) -> bool {
         match self {
-            Ex::Num(v) => v.f.is_infinite(),
+            Ex::Num(v) | Ex::Dec(v, _) => v.f.is_infinite(),
             Ex::Var(_) => false,
             Ex::Neg(a) | Ex::Func(_, a) => a.writes_infinity(),
             Ex::Add(a, b, _)
@@ -489,25 +568,42 @@ impl Ex {
             | Ex::Log(a, b) => a.writes_infinity() || b.writes_infinity(),
         }
     }
+}
 
-    fn lone_var(&self) -> Option<&str> {
-        match self {
-            Ex::Var(v) => Some(v),
-            _ => None,
-        }
+/// Fixed evaluation points for variables: a pseudo-random value in [-3, 3] (away from 0) for
+/// each variable name and round, independent between names (so that `y - x` is not the same
+/// at every round).
+fn point(name: &str, round: usize) -> f64 {
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    // splitmix64 of the name's hash and the round.
+    let mut z = h.wrapping_add((round as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    let x = -3.0 + 6.0 * ((z >> 11) as f64 / (1u64 << 53) as f64);
+    if x.abs() < 0.25 {
+        x + 0.5
+    } else {
+        x
     }
 }
 
-/// Fixed evaluation points for variables (three rounds; distinct per variable name).
-fn point(name: &str, round: usize) -> f64 {
-    let h = name
-        .bytes()
-        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
-    let base = [0.5377, 1.8339, -2.2588][round];
-    base + (h % 97) as f64 * 0.0131
-}
+const FUNCS: &[&str] = &[
+    "ln", "exp", "sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "sinh",
+    "cosh", "tanh",
+];
 
-const FUNCS: &[&str] = &["ln", "exp", "sin", "cos", "tan"];
+/// `\sin^{-1}` is `\arcsin`.
+fn inverse(f: &'static str) -> Option<&'static str> {
+    Some(match f {
+        "sin" => "arcsin",
+        "cos" => "arccos",
+        "tan" => "arctan",
+        _ => return None,
+    })
+}
 
 struct Parser<'t> {
     toks: &'t [Tok],
@@ -625,6 +721,32 @@ impl Parser<'_> {
         self.atom()
     }
 
+    /// `f x`, `f(x)`, `f^2 x` (the square of `f x`) and `f^{-1} x` (the inverse function).
+    fn function(&mut self, f: &'static str) -> Option<Ex> {
+        let exp = if self.eat(&Tok::Sym('^')) {
+            Some(if self.peek() == Some(&Tok::Sym('-')) {
+                self.unary()?
+            } else {
+                self.atom_single()?
+            })
+        } else {
+            None
+        };
+        let is_inverse = exp
+            .as_ref()
+            .is_some_and(|e| !e.has_vars() && e.eval(&|_| f64::NAN).exact == Some((-1, 1)));
+        if is_inverse {
+            if let Some(g) = inverse(f) {
+                return Some(Ex::Func(g, Box::new(self.power()?)));
+            }
+        }
+        let applied = Ex::Func(f, Box::new(self.power()?));
+        Some(match exp {
+            Some(e) => Ex::Pow(Box::new(applied), Box::new(e)),
+            None => applied,
+        })
+    }
+
     fn group(&mut self) -> Option<Ex> {
         if !self.eat(&Tok::Sym('{')) {
             return self.atom();
@@ -643,10 +765,13 @@ impl Parser<'_> {
                     Some((i, f)) => {
                         let digits = format!("{i}{f}");
                         let den = 10i128.checked_pow(u32::try_from(f.len()).ok()?);
-                        match (digits.parse::<i128>().ok(), den) {
+                        let places = u32::try_from(f.len()).ok()?;
+                        let v = match (digits.parse::<i128>().ok(), den) {
                             (Some(num), Some(den)) => V::exact(num, den),
                             _ => V::float(n.parse().ok()?),
-                        }
+                        };
+                        self.depth -= 1;
+                        return Some(Ex::Dec(v, places));
                     }
                     None => match n.parse::<i128>() {
                         Ok(v) => V::exact(v, 1),
@@ -662,13 +787,21 @@ impl Parser<'_> {
                     Ex::Num(V::float(std::f64::consts::E))
                 } else if FUNCS.contains(&w.as_str()) {
                     let f = FUNCS.iter().find(|f| **f == w).copied()?;
-                    Ex::Func(f, Box::new(self.power()?))
+                    self.function(f)?
                 } else {
                     // Several letters: a product of single-letter variables (`xy`).
                     let mut it = w.chars().map(|c| Ex::Var(c.to_string()));
                     let first = it.next()?;
                     it.fold(first, |acc, v| Ex::Mul(Box::new(acc), Box::new(v)))
                 }
+            }
+            // `|x|`: the absolute value (not juxtaposed: `2|x|` is not read).
+            Tok::Sym('|') => {
+                let e = self.expr()?;
+                if !self.eat(&Tok::Sym('|')) {
+                    return None;
+                }
+                Ex::Func("abs", Box::new(e))
             }
             Tok::Sym('(') => {
                 let e = self.expr()?;
@@ -716,7 +849,7 @@ impl Parser<'_> {
                 }
                 other => {
                     let f = FUNCS.iter().find(|f| **f == other).copied()?;
-                    Ex::Func(f, Box::new(self.power()?))
+                    self.function(f)?
                 }
             },
             _ => return None,
@@ -872,260 +1005,6 @@ fn split_unit(toks: &[Tok]) -> (&[Tok], Option<String>) {
     (&toks[..end], Some(canonical_unit(&unit.join(" "))))
 }
 
-/// What an answer says.
-#[derive(Debug)]
-enum Answer {
-    Value(Ex, Option<String>),
-    /// `lhs = rhs`.
-    Equation(Ex, Ex),
-    Tuple(Vec<Ex>),
-    Set(Vec<Ex>),
-    /// A union of intervals: (closed at the left, lo, hi, closed at the right).
-    Intervals(Vec<(bool, Ex, Ex, bool)>),
-}
-
-fn parse_expr(toks: &[Tok]) -> Option<Ex> {
-    if toks.is_empty() {
-        return None;
-    }
-    let mut p = Parser {
-        toks,
-        pos: 0,
-        depth: 0,
-    };
-    let e = p.expr()?;
-    (p.pos == toks.len()).then_some(e)
-}
-
-/// Splits at top-level commas.
-fn split_commas(toks: &[Tok]) -> Vec<&[Tok]> {
-    let mut parts = Vec::new();
-    let mut depth = 0i32;
-    let mut start = 0;
-    for (i, t) in toks.iter().enumerate() {
-        match t {
-            Tok::Sym('(' | '[' | '{') | Tok::OpenSet => depth += 1,
-            Tok::Sym(')' | ']' | '}') | Tok::CloseSet => depth -= 1,
-            Tok::Sym(',') if depth == 0 => {
-                parts.push(&toks[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&toks[start..]);
-    parts
-}
-
-/// Whether `toks[open]` is closed by the last token (the brackets enclose everything).
-fn encloses(toks: &[Tok]) -> bool {
-    let mut depth = 0i32;
-    for (i, t) in toks.iter().enumerate() {
-        match t {
-            Tok::Sym('(' | '[' | '{') | Tok::OpenSet => depth += 1,
-            Tok::Sym(')' | ']' | '}') | Tok::CloseSet => {
-                depth -= 1;
-                if depth == 0 && i + 1 < toks.len() {
-                    return false;
-                }
-            }
-            _ => {}
-        }
-    }
-    depth == 0
-}
-
-fn parse_interval(toks: &[Tok]) -> Option<(bool, Ex, Ex, bool)> {
-    let (first, last) = (toks.first()?, toks.last()?);
-    let left = match first {
-        Tok::Sym('(') => false,
-        Tok::Sym('[') => true,
-        _ => return None,
-    };
-    let right = match last {
-        Tok::Sym(')') => false,
-        Tok::Sym(']') => true,
-        _ => return None,
-    };
-    let inner = &toks[1..toks.len() - 1];
-    let parts = split_commas(inner);
-    if parts.len() != 2 {
-        return None;
-    }
-    Some((left, parse_expr(parts[0])?, parse_expr(parts[1])?, right))
-}
-
-fn parse_answer(toks: &[Tok]) -> Option<Answer> {
-    // Trailing punctuation.
-    let mut toks = toks;
-    while let Some(Tok::Sym('.' | ',' | ';')) = toks.last() {
-        toks = &toks[..toks.len() - 1];
-    }
-    if toks.is_empty() {
-        return None;
-    }
-    // Unions of intervals.
-    let union = Tok::Cmd("cup".into());
-    if toks.contains(&union) {
-        let parts: Vec<&[Tok]> = toks.split(|t| *t == union).collect();
-        let intervals: Option<Vec<_>> = parts.iter().map(|p| parse_interval(p)).collect();
-        return intervals.map(Answer::Intervals);
-    }
-    // Equations.
-    let eqs: Vec<usize> = toks
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| **t == Tok::Sym('='))
-        .map(|(i, _)| i)
-        .collect();
-    if eqs.len() == 1 {
-        let (l, r) = (&toks[..eqs[0]], &toks[eqs[0] + 1..]);
-        let (r, _unit) = split_unit(r);
-        return Some(Answer::Equation(parse_expr(l)?, parse_expr(r)?));
-    }
-    if !eqs.is_empty() {
-        return None;
-    }
-    // Sets.
-    if toks.first() == Some(&Tok::OpenSet) && toks.last() == Some(&Tok::CloseSet) && encloses(toks)
-    {
-        let inner = &toks[1..toks.len() - 1];
-        if inner.is_empty() {
-            return Some(Answer::Set(Vec::new()));
-        }
-        let items: Option<Vec<Ex>> = split_commas(inner).into_iter().map(parse_expr).collect();
-        return items.map(Answer::Set);
-    }
-    let parts = split_commas(toks);
-    if parts.len() == 1 {
-        let has_infinity = toks.contains(&Tok::Cmd("infty".into()));
-        if matches!(toks.first(), Some(Tok::Sym('(' | '['))) && encloses(toks) {
-            let inner = &toks[1..toks.len() - 1];
-            let items = split_commas(inner);
-            if items.len() >= 2 {
-                let bracket = matches!(toks.first(), Some(Tok::Sym('[')))
-                    || matches!(toks.last(), Some(Tok::Sym(']')));
-                if items.len() == 2 && (bracket || has_infinity) {
-                    return parse_interval(toks).map(|i| Answer::Intervals(vec![i]));
-                }
-                let items: Option<Vec<Ex>> = items.into_iter().map(parse_expr).collect();
-                return items.map(Answer::Tuple);
-            }
-        }
-        let (body, unit) = split_unit(toks);
-        return Some(Answer::Value(parse_expr(body)?, unit));
-    }
-    // A bare comma-separated list: the set of its elements (MATH's "all solutions").
-    let items: Option<Vec<Ex>> = parts.into_iter().map(parse_expr).collect();
-    items.map(Answer::Set)
-}
-
-fn exprs_equal(a: &Ex, b: &Ex) -> bool {
-    // An infinite value is only meaningful when `\infty` is written: otherwise it is an
-    // overflow (`10^{99999999}`), and overflowed values are not compared.
-    let comparable = |x: &V, e: &Ex| x.exact.is_some() || x.f.is_finite() || e.writes_infinity();
-    let same = |x: V, y: V| comparable(&x, a) && comparable(&y, b) && x.same(&y);
-    if !a.has_vars() && !b.has_vars() {
-        return same(a.eval(&|_| f64::NAN), b.eval(&|_| f64::NAN));
-    }
-    (0..3).all(|round| {
-        let vars = |name: &str| point(name, round);
-        same(a.eval(&vars), b.eval(&vars))
-    })
-}
-
-/// `lhs - rhs` of an equation, for comparing equations up to sides and sign.
-fn difference(l: &Ex, r: &Ex) -> Ex {
-    Ex::Add(Box::new(l.clone()), Box::new(r.clone()), -1)
-}
-
-fn equations_equal(l1: &Ex, r1: &Ex, l2: &Ex, r2: &Ex) -> bool {
-    let (d1, d2) = (difference(l1, r1), difference(l2, r2));
-    let neg = Ex::Neg(Box::new(d2.clone()));
-    exprs_equal(&d1, &d2) || exprs_equal(&d1, &neg)
-}
-
-/// The value an equation gives to its lone variable (`x = 3` or `3 = x`).
-fn solved(l: &Ex, r: &Ex) -> Option<Ex> {
-    match (l.lone_var(), r.lone_var()) {
-        (Some(_), _) if !r.has_vars() || r.lone_var().is_none() => Some(r.clone()),
-        (None, Some(_)) => Some(l.clone()),
-        (Some(_), Some(_)) => Some(r.clone()),
-        _ => None,
-    }
-}
-
-fn sets_equal(a: &[Ex], b: &[Ex]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut used = vec![false; b.len()];
-    a.iter().all(
-        |x| match (0..b.len()).find(|&j| !used[j] && exprs_equal(x, &b[j])) {
-            Some(j) => {
-                used[j] = true;
-                true
-            }
-            None => false,
-        },
-    )
-}
-
-fn answers_equal(p: &Answer, g: &Answer) -> bool {
-    use Answer::*;
-    match (p, g) {
-        (Value(a, ua), Value(b, ub)) => {
-            if let (Some(x), Some(y)) = (ua, ub) {
-                if x != y {
-                    return false;
-                }
-            }
-            exprs_equal(a, b)
-        }
-        (Equation(l1, r1), Equation(l2, r2)) => {
-            match (
-                solved(l1, r1),
-                solved(l2, r2),
-                l1.lone_var().or(r1.lone_var()),
-                l2.lone_var().or(r2.lone_var()),
-            ) {
-                (Some(a), Some(b), Some(v1), Some(v2))
-                    if v1 == v2 && !a.has_vars() && !b.has_vars() =>
-                {
-                    exprs_equal(&a, &b)
-                }
-                _ => equations_equal(l1, r1, l2, r2),
-            }
-        }
-        (Equation(l, r), Value(v, _)) | (Value(v, _), Equation(l, r)) => {
-            solved(l, r).is_some_and(|s| exprs_equal(&s, v))
-        }
-        (Tuple(a), Tuple(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| exprs_equal(x, y))
-        }
-        (Set(a), Set(b)) => sets_equal(a, b),
-        (Set(a), Value(v, _)) | (Value(v, _), Set(a)) => a.len() == 1 && exprs_equal(&a[0], v),
-        (Intervals(a), Intervals(b)) => {
-            a.len() == b.len()
-                && a.iter().all(|(lc, lo, hi, rc)| {
-                    b.iter().any(|(lc2, lo2, hi2, rc2)| {
-                        lc == lc2 && rc == rc2 && exprs_equal(lo, lo2) && exprs_equal(hi, hi2)
-                    })
-                })
-        }
-        (Tuple(t), Intervals(iv)) | (Intervals(iv), Tuple(t)) => {
-            // `(a, b)` is also the open interval.
-            t.len() == 2
-                && iv.len() == 1
-                && !iv[0].0
-                && !iv[0].3
-                && exprs_equal(&t[0], &iv[0].1)
-                && exprs_equal(&t[1], &iv[0].2)
-        }
-        _ => false,
-    }
-}
-
 /// Text answers (`\text{north}`, `(C)`, `Monday`): normalised (see `normalize_answer`),
 /// without braces, lower case.
 fn text_key(s: &str) -> String {
@@ -1164,12 +1043,49 @@ pub fn equivalent(pred: &str, gold: &str) -> bool {
     if pred.chars().count() > MAX_ANSWER || gold.chars().count() > MAX_ANSWER {
         return false;
     }
-    let (Some(pt), Some(gt)) = (tokenize(pred), tokenize(gold)) else {
-        return false;
+    let read = |s: &str| {
+        let s = decimal_comma(s);
+        matrix::parse(&s).or_else(|| parse_answer(&tokenize(&s)?))
     };
-    match (parse_answer(&pt), parse_answer(&gt)) {
+    match (read(pred), read(gold)) {
         (Some(p), Some(g)) => answers_equal(&p, &g),
         _ => false,
+    }
+}
+
+/// A decimal comma, read as a point where it cannot be anything else: the answer's only
+/// comma, outside brackets, between digits and not followed by a space, with at least two
+/// digits after it, and not a thousands separator (three digits after a group of one to three
+/// digits that does not start with 0). `1,22` and `1000,99` and `0,111` are decimals; `1,234`
+/// is a thousand and more, `2,3` and `1, 22` are lists.
+fn decimal_comma(s: &str) -> std::borrow::Cow<'_, str> {
+    let b = s.as_bytes();
+    let mut commas = b.iter().enumerate().filter(|(_, c)| **c == b',');
+    let (Some((k, _)), None) = (commas.next(), commas.next()) else {
+        return s.into();
+    };
+    let nested = b[..k]
+        .iter()
+        .any(|c| matches!(c, b'(' | b'[' | b'{' | b')' | b']' | b'}'));
+    let before = b[..k]
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let after = b[k + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let int = &s[k - before..k];
+    let around = |i: Option<&u8>| i.is_some_and(|c| c.is_ascii_digit() || *c == b'.');
+    let thousands = after == 3 && before <= 3 && !int.starts_with('0');
+    let decimal = before > 0
+        && after >= 2
+        && !thousands
+        && !nested
+        && !around(k.checked_sub(before + 1).and_then(|i| b.get(i)))
+        && !around(b.get(k + 1 + after));
+    if decimal {
+        format!("{}.{}", &s[..k], &s[k + 1..]).into()
+    } else {
+        s.into()
     }
 }
 
@@ -1231,5 +1147,139 @@ mod tests {
         ] {
             assert!(!equivalent(p, g), "{p} vs {g}");
         }
+    }
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::equivalent;
+
+    fn same(pairs: &[(&str, &str)]) {
+        for (p, g) in pairs {
+            assert!(equivalent(p, g), "{p} vs {g}");
+        }
+    }
+
+    fn differ(pairs: &[(&str, &str)]) {
+        for (p, g) in pairs {
+            assert!(!equivalent(p, g), "{p} vs {g}");
+        }
+    }
+
+    #[test]
+    fn relations_are_direction_normalised() {
+        same(&[
+            ("x \\geq 5", "x >= 5"),
+            ("x \\lt 3", "x < 3"),
+            ("x \\neq 3", "x != 3"),
+            ("5 \\geq x", "x \\leq 5"),
+            ("-x > -1", "x < 1"),
+            ("2x < 6", "x < 3"),
+            ("-2 \\le x \\le 7", "x \\in [-2,7]"),
+            ("-793 < a < 10", "(-793, 10)"),
+            ("x > 5", "(5, \\infty)"),
+            (
+                "1\\leq|z|\\leq \\frac{3}{2}",
+                "z \\in \\left[-\\frac{3}{2}, -1\\right] \\cup \\left[1, \\frac{3}{2}\\right]",
+            ),
+            ("|z| < 1", "z \\in (-1, 1)"),
+            ("x^2 < 4", "x \\in (-2, 2)"),
+            ("x > 5", "x \\in (5, \\infty)"),
+        ]);
+        differ(&[
+            ("x < 5", "x > 5"),
+            ("x \\leq 5", "x \\geq 5"),
+            ("x > -1", "x < 1"),
+            ("-2x < 6", "x < -3"),
+            ("x \\le 7", "x < 7"),
+            ("|z| \\le 1", "z \\in (-1, 1)"),
+            ("x > 5", "x \\in [5, \\infty)"),
+            ("x^2 < 4", "y \\in (-2, 2)"),
+            ("1 \\leq |z| \\leq 2", "z \\in [1, 2]"),
+        ]);
+    }
+
+    #[test]
+    fn equations_up_to_rearrangement_and_scaling() {
+        same(&[
+            ("y=-\\frac{1}{2}x+\\frac{3}{4}", "2x+4y-3=0"),
+            ("x^2/16 + y^2/12 = 1/4", "x^2/4 + y^2/3 = 1"),
+            ("x = 5+5+1 = 7 =11", "x = 11"),
+            ("x = 5+5+1 = 1/3 \\approx 11", "1/3"),
+            ("x\\approx11", "11"),
+            ("(p,q)=(3,2)", "(3,2)"),
+            ("f(x)=1", "1"),
+            ("S_{MBCN}:S=7:32", "7:32"),
+            ("\\frac{1}{2} \\cdot 20 = 10", "10"),
+        ]);
+        differ(&[
+            ("7 = 11a+c", "11a+c"),
+            ("a +3z = 0", "0"),
+            ("2x + z = 1", "1"),
+            ("y = 2x + 1", "y = 2x - 1"),
+            ("x = 3", "x = 4"),
+            ("y = x - 9", "y=x+9"),
+            ("x - y", "1"),
+            ("2x - 2y = 3", "x - y = 1"),
+        ]);
+    }
+
+    #[test]
+    fn lists_sets_tuples_and_plus_minus() {
+        same(&[
+            ("{1,3}", "(1,3)"),
+            ("\\pm 2021", "\\{-2021, 2021\\}"),
+            ("-12;-11;-10", "\\{-10, -11, -12\\}"),
+            ("(7,11),\\ (11,7)", "(11,7)or(7,11)"),
+            ("6 \\text{ and } 8", "6,8"),
+            ("a_3 = 2, a_{37} = 19", "a_{37} = 19, \\quad a_3 = 2"),
+            ("x = 3 \\pm \\sqrt{2}", "3 - \\sqrt{2}, 3 + \\sqrt{2}"),
+            // Sets: repetitions do not count.
+            ("2, 2", "2"),
+            ("\\{1, 1, 2\\}", "\\{2, 1\\}"),
+        ]);
+        differ(&[
+            ("{1,3}", "(3,1)"),
+            ("\\pm 2021", "2021"),
+            ("(1,2),(3,4)", "(1,2),(3,5)"),
+            ("2, 3", "2"),
+        ]);
+    }
+
+    #[test]
+    fn matrices_identities_rounding_and_commas() {
+        same(&[
+            (
+                "\\begin{pmatrix}1 & 2 \\\\3 & 4\\end{pmatrix}",
+                "\\left[\\begin{array}{cc}1 & 2 \\\\3 & 4\\end{array}\\right]",
+            ),
+            (
+                "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}",
+                "\\begin{bmatrix}6 & 8 \\\\ 10 & 12\\end{bmatrix}",
+            ),
+            ("\\tan^2(y)+1", "\\sec^2(y)"),
+            ("\\sin^2 x + \\cos^2 x", "1"),
+            ("0.3333", "\\frac{1}{3}"),
+            ("(0.6,2.6667]", "(\\frac{3}{5},\\frac{8}{3}]"),
+            ("1000,99", "1000.99"),
+            ("1,22", "1.22"),
+            ("0,111", "0.111"),
+            ("\\\\frac{1}{2}", "0.5"),
+        ]);
+        differ(&[
+            (
+                "\\begin{pmatrix}1 & 2 \\\\ 3 & 5\\end{pmatrix}",
+                "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}",
+            ),
+            (
+                "\\begin{pmatrix}1 & 2\\end{pmatrix}",
+                "\\begin{pmatrix}1 \\\\ 2\\end{pmatrix}",
+            ),
+            ("\\tan^2(y)", "\\sec^2(y)"),
+            ("0.13", "\\frac{1}{8}"),
+            ("2,3", "2.3"),
+            ("1,234", "1.234"),
+            ("32, 349", "32349"),
+        ]);
     }
 }

@@ -10,6 +10,8 @@ use regex::Regex;
 
 use super::{count_to_i64, search};
 
+pub use super::statement::final_answer;
+
 /// Compiles a built-in pattern once. The patterns are constants checked by the unit tests, so
 /// the `expect` cannot fire at run time.
 fn cached(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
@@ -166,64 +168,6 @@ pub fn boxed(s: &str) -> Option<String> {
         return Some(arg[..end].to_owned());
     }
     None
-}
-
-/// The final answer stated in a completion, whatever its wrapper, for [`super::math_equal`].
-///
-/// In order, the first that applies:
-/// 1. the last `\boxed{…}` ([`boxed`]);
-/// 2. the content of the last `<answer>…</answer>`;
-/// 3. after the last "answer is" (any case; Minerva's "The final answer is $…$. I hope it is
-///    correct." included): a `$…$` that starts there, else the text up to the end of the line
-///    or of the sentence (a `.` followed by a space or the end);
-/// 4. the last `$…$` of the text;
-/// 5. the whole text.
-///
-/// The result is trimmed; `math_equal` removes the `$` and LaTeX spacing itself.
-///
-/// Time: O(n).
-pub fn final_answer(s: &str) -> String {
-    if let Some(b) = boxed(s) {
-        return b;
-    }
-    if let Some(a) = extract_tags(s, "answer").pop() {
-        return final_answer_in(&a);
-    }
-    final_answer_in(s)
-}
-
-fn final_answer_in(s: &str) -> String {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = cached(&RE, r"(?i)answer\s+is\s*:?");
-    if let Some(m) = re.find_iter(s).last() {
-        let rest = s[m.end()..].trim_start();
-        if let Some(math) = rest.strip_prefix('$') {
-            if let Some(end) = math.find('$') {
-                return math[..end].trim().to_owned();
-            }
-        }
-        let line = rest.split('\n').next().unwrap_or("");
-        let sentence_end = line
-            .char_indices()
-            .find(|&(i, c)| {
-                c == '.' && line[i + 1..].chars().next().is_none_or(char::is_whitespace)
-            })
-            .map_or(line.len(), |(i, _)| i);
-        let answer = line[..sentence_end].trim();
-        if !answer.is_empty() {
-            return answer.to_owned();
-        }
-    }
-    // The last `$…$` span.
-    let dollars: Vec<usize> = s.match_indices('$').map(|(i, _)| i).collect();
-    if dollars.len() >= 2 {
-        let (a, b) = (dollars[dollars.len() - 2], dollars[dollars.len() - 1]);
-        let inner = s[a + 1..b].trim();
-        if !inner.is_empty() {
-            return inner.to_owned();
-        }
-    }
-    s.trim().to_owned()
 }
 
 /// The final answer of a GSM8K-style solution, exactly as verl's `gsm8k.extract_solution`

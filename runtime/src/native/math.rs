@@ -216,7 +216,8 @@ fn strip_thousands(t: &str) -> String {
 ///    Then rule 4 is applied again.
 /// 6. **Thousands separators.** A number written with comma-separated groups of three digits
 ///    (`-?d{1,3}(,ddd)+` with an optional decimal part) loses its commas: `1,234` → `1234`,
-///    `12,345.5` → `12345.5`; other commas are kept (`1,2` is a list, not a number).
+///    `12,345.5` → `12345.5`; other commas are kept (`1,2` is a list, not a number), and so are
+///    all commas when one is followed by whitespace (`32, 349` is a list).
 ///
 /// Nothing else changes: letter case is kept, unit words are kept (`5 cm` → `5cm`), and
 /// surrounding prose is not removed (extract the answer first, e.g. with `boxed`).
@@ -233,6 +234,13 @@ pub fn normalize_answer(s: &str) -> String {
         .replace("{,}", ",");
     let t = unwrap_outer(&t);
     let t = unwrap_outer(strip_variable_prefix(t));
+    // `32, 349` is a list: a separator is never followed by a space (except inside `{, }`).
+    let spaced = s
+        .match_indices(',')
+        .any(|(i, _)| !s[..i].ends_with('{') && s[i + 1..].starts_with(char::is_whitespace));
+    if spaced {
+        return t.to_owned();
+    }
     strip_thousands(t)
 }
 
@@ -595,7 +603,13 @@ mod tests {
         assert!(math_equal("\\text{(B)}", "(B)"));
         assert!(math_equal("\\left(1,2\\right)", "(1, 2)"));
         assert!(math_equal("90^\\circ", "90"));
-        assert!(!math_equal("0.333", "\\frac{1}{3}"));
+        // The rounding policy: a decimal written with k >= 2 places equals a non-terminating
+        // value that rounds to it; a terminating value must be written exactly.
+        assert!(math_equal("0.333", "\\frac{1}{3}"));
+        assert!(!math_equal("0.334", "\\frac{1}{3}"));
+        assert!(!math_equal("0.3", "\\frac{1}{3}"));
+        assert!(!math_equal("0.13", "\\frac{1}{8}"));
+        assert!(!math_equal("0.33", "0.333"));
         assert!(!math_equal("43", "42"));
         assert!(!math_equal("-5", "5"));
         // A unit may be written or left out; values and expressions compare by meaning; text

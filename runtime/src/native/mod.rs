@@ -18,6 +18,7 @@ pub mod geometry;
 pub mod math;
 pub mod search;
 pub mod similarity;
+mod statement;
 pub mod structured;
 pub mod text;
 
