@@ -1587,3 +1587,175 @@ fn the_language_server_underlines_mistakes_hovers_and_finds_definitions() {
     let status = lsp.child.wait().expect("the server exits");
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn fmt_rewrites_in_place_checks_reads_stdin_and_refuses_broken_specs() {
+    let dir = TempDir::new("fmt");
+    let messy = "input{completion:text}\nscore=len( completion )/10 // short\n";
+    let tidy = "input {\n    completion: text\n}\nscore = len(completion) / 10  // short\n";
+    dir.write("a.reward", messy);
+    fs::create_dir_all(dir.path().join("more")).unwrap();
+    fs::write(dir.path().join("more/b.reward"), tidy).unwrap();
+    fs::write(dir.path().join("more/notes.txt"), "not a spec {").unwrap();
+
+    // --check writes nothing and names the file that is not formatted.
+    let run = run_in(dir.path(), &["fmt", "--check", "a.reward", "more"], None);
+    run.expect_code(1);
+    assert_eq!(run.stdout(), "a.reward: not formatted\n");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.reward")).unwrap(),
+        messy
+    );
+
+    // Without --check the file is rewritten; a directory stands for its .reward files.
+    let run = run_in(dir.path(), &["fmt", "."], None);
+    run.expect_code(0);
+    assert_contains(&run.stderr, "formatted ./a.reward");
+    assert!(!run.stderr.contains("b.reward"), "{}", run.stderr);
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a.reward")).unwrap(),
+        tidy
+    );
+    run_in(dir.path(), &["fmt", "--check", "."], None).expect_code(0);
+
+    // `-`: standard input to standard output.
+    let run = run_in(dir.path(), &["fmt", "-"], Some(messy.as_bytes()));
+    run.expect_code(0);
+    assert_eq!(run.stdout(), tidy);
+
+    // A spec with a syntax error is reported with its place and left as it was.
+    let broken = "input { completion: text }\nscore = len(completion\n";
+    dir.write("broken.reward", broken);
+    let run = run_in(dir.path(), &["fmt", "broken.reward"], None);
+    run.expect_code(1);
+    assert_contains(&run.stderr, "[E0001]");
+    assert_contains(&run.stderr, "broken.reward:");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("broken.reward")).unwrap(),
+        broken
+    );
+    run_in(dir.path(), &["fmt", "missing.reward"], None).expect_code(1);
+}
+
+#[test]
+fn the_language_server_completes_and_formats() {
+    use serde_json::json;
+    let mut lsp = Lsp::start();
+    let caps = lsp.request(1, "initialize", json!({"capabilities": {}}));
+    assert_eq!(
+        caps["capabilities"]["documentFormattingProvider"], true,
+        "{caps}"
+    );
+    assert_eq!(
+        caps["capabilities"]["completionProvider"]["triggerCharacters"],
+        json!(["."])
+    );
+    lsp.notify("initialized", json!({}));
+    let uri = "file:///tmp/complete.reward";
+    let text =
+        "input{completion:text, judge: {safe: bool, helpful: bool}, steps: list[{x: float}]}\n\
+                let answer_len=len(completion)\nscore=float(answer_len)\n";
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "reward", "version": 1, "text": text}}),
+    );
+    assert_eq!(lsp.receive()["params"]["diagnostics"], json!([]));
+    // A line being typed does not compile; the fields of the last good version stay known.
+    let typing = format!("{text}let j = judge.\nlet s = step.\nlet m = ans\nlet f = math_eq\n");
+    lsp.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": typing}]}),
+    );
+    assert_ne!(lsp.receive()["params"]["diagnostics"], json!([]));
+    let at = |line: u32, character: u32| json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+    let labels = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap_or_else(|| panic!("a list of items: {v}"))
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // After `judge.`: the record column's fields, with their types.
+    let judge = lsp.request(2, "textDocument/completion", at(3, 14));
+    assert_eq!(labels(&judge), ["safe", "helpful"]);
+    assert_eq!(judge[0]["detail"], "bool");
+    // After `step.`: the fields of the trace's steps.
+    assert_eq!(
+        labels(&lsp.request(3, "textDocument/completion", at(4, 13))),
+        ["x"]
+    );
+    // A name being typed: the spec's terms first, then std functions (`answer_line` is in
+    // std::extract).
+    let term = lsp.request(4, "textDocument/completion", at(5, 11));
+    assert_eq!(labels(&term), ["answer_len", "answer_line"]);
+    assert_eq!(term[0]["detail"], "let : int");
+    // A std function not imported yet comes with its `use` line.
+    let std = lsp.request(5, "textDocument/completion", at(6, 15));
+    assert_eq!(labels(&std), ["math_equal"]);
+    assert_contains(std[0]["detail"].as_str().unwrap(), "(std::math)");
+    assert_eq!(
+        std[0]["additionalTextEdits"][0]["newText"],
+        "use std::math::{math_equal}\n"
+    );
+    // Keywords and prelude functions start the list of what a line may begin with.
+    let all = labels(&lsp.request(6, "textDocument/completion", at(6, 8)));
+    for expected in [
+        "completion",
+        "answer_len",
+        "len",
+        "final_answer",
+        "machine",
+        "eventually",
+    ] {
+        assert!(
+            all.iter().any(|l| l == expected),
+            "{expected} missing from {all:?}"
+        );
+    }
+
+    // Formatting: one edit with `reward fmt`'s text; none for a broken document.
+    let format = |lsp: &mut Lsp, id: u64| {
+        lsp.request(
+            id,
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": true}}),
+        )
+    };
+    assert_eq!(format(&mut lsp, 7), Value::Null);
+    lsp.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": text}]}),
+    );
+    lsp.receive();
+    let edits = format(&mut lsp, 8);
+    assert_eq!(edits[0]["newText"], reward::format("x", text).unwrap());
+    assert_eq!(edits[0]["range"]["end"], json!({"line": 3, "character": 0}));
+    lsp.request(9, "shutdown", Value::Null);
+    lsp.notify("exit", Value::Null);
+    assert!(lsp.child.wait().expect("the server exits").success());
+}
+
+#[test]
+fn the_std_reference_in_docs_is_what_reward_doc_generates() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let run = run_in(&root, &["doc"], None);
+    run.expect_code(0);
+    let committed = fs::read_to_string(root.join("docs/std.md")).expect("docs/std.md");
+    assert!(
+        run.stdout() == committed,
+        "docs/std.md is stale: run `reward doc > docs/std.md`"
+    );
+    // Natives and functions written in the language, with their documentation.
+    assert_contains(
+        &committed,
+        "### `math_equal`\n\n```reward\nmath_equal(text, text) -> bool\n```",
+    );
+    assert_contains(
+        &committed,
+        "### `open_r1_format`\n\n```reward\nopen_r1_format(s: text) -> bool\n```\n\n",
+    );
+    assert!(
+        !committed.contains("### `_"),
+        "helpers named _… are not documented"
+    );
+}

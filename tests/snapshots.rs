@@ -224,3 +224,189 @@ fn ui() {
     });
     problems.assert_none("ui cases");
 }
+
+// ---------------------------------------------------------------- the formatter
+
+#[path = "common/mutate.rs"]
+mod mutate;
+#[path = "common/random_programs.rs"]
+mod random_programs;
+
+/// Every spec of the repository that parses, by path, with the directory its imports are
+/// relative to.
+fn repository_specs() -> Vec<(PathBuf, String)> {
+    let mut specs = Vec::new();
+    for dir in ["examples", "stdlib", "tests/ui", "tests/fixtures", "bench"] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .expect("spec directory")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "reward"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).expect("spec text");
+            if reward::format("spec", &text).is_ok() {
+                specs.push((path, text));
+            }
+        }
+    }
+    specs
+}
+
+/// The IR of a spec's text, or its diagnostics without their places (a spec that does not
+/// check must fail the same way after formatting).
+fn meaning(text: &str, dir: &Path) -> String {
+    let source = reward::Source::Text {
+        name: "spec".into(),
+        text: text.into(),
+        dir: dir.to_path_buf(),
+    };
+    match reward::compile(
+        source,
+        &reward::Options::default().engine(reward::Engine::Interpreter),
+    ) {
+        Ok(spec) => spec.ir_text(),
+        Err(diags) => diags
+            .problems()
+            .iter()
+            .map(|p| format!("{:?} {}\n", p.code, p.message))
+            .collect(),
+    }
+}
+
+/// The same text with every line's indentation, trailing spaces and blank-line runs
+/// changed at random, outside triple-quoted strings (whose lines are their value).
+fn relaid(text: &str, rng: &mut mutate::Rng) -> String {
+    let mut out = String::new();
+    let mut in_string = false;
+    for line in text.lines() {
+        if in_string {
+            out.push_str(line);
+        } else if line.trim().is_empty() {
+            out.push_str(&"\n".repeat(rng.below(3)));
+        } else {
+            out.push_str(&" ".repeat(rng.below(11)));
+            if rng.below(4) == 0 {
+                out.push('\t');
+            }
+            out.push_str(line.trim_start());
+            out.push_str(&" ".repeat(rng.below(3)));
+        }
+        out.push('\n');
+        in_string ^= line.matches("\"\"\"").count() % 2 == 1;
+    }
+    out
+}
+
+#[test]
+fn formatting_is_canonical_idempotent_and_keeps_the_meaning() {
+    let specs = repository_specs();
+    assert!(specs.len() > 60, "only {} specs found", specs.len());
+    let mut rng = mutate::Rng(0x5eed_f0a7);
+    let mut problems = Vec::new();
+    for (path, text) in &specs {
+        let dir = path.parent().expect("a spec's directory");
+        let formatted = reward::format("spec", text).expect("it parsed");
+        if formatted != *text {
+            problems.push(format!("{}: not formatted (run `reward fmt`)", rel(path)));
+        }
+        let again = reward::format("spec", &formatted).expect("formatted text parses");
+        if again != formatted {
+            problems.push(format!("{}: formatting twice changes the text", rel(path)));
+        }
+        let before = meaning(text, dir);
+        for _ in 0..3 {
+            let messy = relaid(&formatted, &mut rng);
+            match reward::format("spec", &messy) {
+                Ok(back) if back == formatted => {}
+                Ok(back) => problems.push(format!(
+                    "{}: a re-indented copy formats differently:\n{back}",
+                    rel(path)
+                )),
+                Err(d) => problems.push(format!("{}: a re-indented copy: {d}", rel(path))),
+            }
+            if meaning(&messy, dir) != before {
+                problems.push(format!(
+                    "{}: the re-indented copy means something else",
+                    rel(path)
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn formatting_random_programs_keeps_their_ir() {
+    let mut rng = mutate::Rng(0x0f0a_7123);
+    for case in 0..300 {
+        let choices: Vec<u32> = (0..rng.below(400)).map(|_| rng.next() as u32).collect();
+        let text = random_programs::random_program(&choices);
+        let formatted = reward::format("spec", &text).unwrap_or_else(|d| {
+            panic!("case {case}: a generated program does not parse:\n{d}\n{text}")
+        });
+        assert_eq!(
+            reward::format("spec", &formatted).expect("formatted text parses"),
+            formatted,
+            "case {case}: formatting twice changes\n{text}"
+        );
+        let messy = relaid(&formatted, &mut rng);
+        assert_eq!(
+            reward::format("spec", &messy).expect("re-indented text parses"),
+            formatted,
+            "case {case}: a re-indented copy formats differently"
+        );
+        assert_eq!(
+            meaning(&formatted, Path::new(".")),
+            meaning(&text, Path::new(".")),
+            "case {case}: formatting changed the IR of\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_formatter_lays_out_each_construct() {
+    let messy = "use std::extract::{ final_answer,boxed }\ninput{completion:text, steps: list[ {x:float} ] // the trace\n}\n\
+        /// doc\nfn f( x:int )->int=x*2+ - 1\nlet a:int=f(1)\n  let b = if a>1 then\n 1\nelse 2\n\n\n\n\
+        rubric r(clip:[ 0,1 ]){criterion \"c\" -2 : a>1 tag \"t\"}\n\
+        machine m over steps { start s\n s->t when step.x>0 reward 1.0 // go\n t,s -> u when step.x<0\n terminal u }\n\
+        ltl l over steps = always( step.x>0 )until[1,2]eventually (! (step.x<0))\n\
+        score=a+\nb\ntest \"t\"{given{completion:\"x\",steps:[{x:1.0}]}expect score==3}\n";
+    let expected = "\
+use std::extract::{final_answer, boxed}
+input {
+    completion: text,
+    steps: list[{x: float}]  // the trace
+}
+/// doc
+fn f(x: int) -> int = x * 2 + -1
+let a: int = f(1)
+let b = if a > 1 then
+        1
+    else 2
+
+rubric r (clip: [0, 1]) {
+    criterion \"c\" -2: a > 1 tag \"t\"
+}
+machine m over steps {
+    start s
+    s -> t    when step.x > 0 reward 1.0  // go
+    t, s -> u when step.x < 0
+    terminal u
+}
+ltl l over steps = always(step.x > 0) until[1, 2] eventually(!(step.x < 0))
+score = a +
+    b
+test \"t\" {
+    given { completion: \"x\", steps: [{x: 1.0}] }
+    expect score == 3
+}
+";
+    let formatted = reward::format("spec", messy).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(formatted, expected, "got:\n{formatted}");
+    assert_eq!(reward::format("spec", &formatted).unwrap(), formatted);
+
+    let broken = reward::format("broken.reward", "let x = (1 +\nscore = x\n").unwrap_err();
+    assert!(broken.to_string().contains("broken.reward:"), "{broken}");
+    assert_eq!(broken.problems()[0].code.as_deref(), Some("E0001"));
+}

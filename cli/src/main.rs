@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod doc;
+mod fmt;
 mod lsp;
 mod parquet;
 use reward::{compile, Options, Source, Spec};
@@ -79,6 +81,19 @@ enum Command {
         #[arg(long, value_name = "MODE")]
         compat: Option<String>,
     },
+    /// Rewrite specs in the one canonical layout (comments and line breaks kept; only
+    /// whitespace changes). A directory stands for the `.reward` files under it; `-` formats
+    /// standard input to standard output.
+    Fmt {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write nothing: list the files that are not formatted and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print the standard library's reference (Markdown, as in docs/std.md): every function
+    /// with its signature and documentation.
+    Doc,
     /// Show the automaton of each `ltl` formula: atoms, states of its minimal DFA, build time.
     Automata { spec: PathBuf },
     /// Run a language server on standard input and output (diagnostics as you type, hover,
@@ -215,6 +230,11 @@ fn main() -> ExitCode {
             output,
             compat,
         } => import_rm(&file, output.as_deref(), compat.as_deref()),
+        Command::Fmt { paths, check } => fmt::run(&paths, check),
+        Command::Doc => {
+            out!("{}", doc::reference());
+            ExitCode::SUCCESS
+        }
         Command::Automata { spec } => {
             let spec = match compile_with_params(&spec, &[], interpreter()) {
                 Ok(s) => s,

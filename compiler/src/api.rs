@@ -181,6 +181,39 @@ pub fn compile(source: Source, options: &Options) -> Result<Spec, Diagnostics> {
     })
 }
 
+/// Formats a spec's text in the one canonical layout of `reward fmt`: only whitespace changes
+/// (comments are kept, the user's line breaks too), so the formatted spec means exactly what
+/// the original did, and formatting it again changes nothing. `name` is the file name the
+/// diagnostics show when the text has syntax errors (then nothing is formatted).
+///
+/// ```
+/// let text = "input{completion:text}\nscore=len( completion )/10 // short is good\n";
+/// let formatted = reward::format("spec.reward", text)?;
+/// assert_eq!(
+///     formatted,
+///     "input {\n    completion: text\n}\nscore = len(completion) / 10  // short is good\n"
+/// );
+/// assert_eq!(reward::format("spec.reward", &formatted)?, formatted);
+/// # Ok::<(), reward::Diagnostics>(())
+/// ```
+pub fn format(name: &str, text: &str) -> Result<String, Diagnostics> {
+    let mut sources = SourceMap::default();
+    let file = sources.add(name, text);
+    crate::syntax::format_source(file, text).map_err(|diagnostics| {
+        let n = diagnostics.len();
+        let mut rendered = render(&sources, &diagnostics);
+        rendered.push_str(&format!(
+            "error: {n} problem{} found in {name}\n",
+            if n == 1 { "" } else { "s" }
+        ));
+        Diagnostics::from_failure(CompileFailure {
+            sources,
+            diagnostics,
+            rendered,
+        })
+    })
+}
+
 fn source_name(source: &Source) -> String {
     match source {
         Source::File(path) => path.display().to_string(),

@@ -89,13 +89,13 @@ pub mod syntax;
 pub mod testing;
 
 pub use api::{
-    compile, import_reward_machine, value_to_json, Diagnostics, Engine, GroupRow, GroupStages,
-    LineOutput, LineScorer, Options, ParamInfo, Problem, Row, RowError, Scored, Source, Spec,
-    TermInfo,
+    compile, format, import_reward_machine, value_to_json, Diagnostics, Engine, GroupRow,
+    GroupStages, LineOutput, LineScorer, Options, ParamInfo, Problem, Row, RowError, Scored,
+    Source, Spec, TermInfo,
 };
 pub use explain::AutomatonInfo;
 pub use monitor::{Monitor, MonitorError, StepResult, Verdict};
-pub use outline::{builtin, outline, BuiltinDoc, Symbol};
+pub use outline::{builtin, builtins, outline, BuiltinDoc, Symbol};
 pub use reward_runtime::{Ty, Value};
 pub use testing::TestReport;
 

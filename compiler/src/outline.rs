@@ -69,28 +69,95 @@ fn symbols_of(item: &Item, out: &mut Vec<Symbol>) {
     }
 }
 
-/// A builtin function as the language reference describes it.
+/// A function a spec can call, as the language reference describes it: a native builtin (from
+/// the builtins table) or a function written in a `std::` module (from its source and its `///`
+/// doc comment).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuiltinDoc {
-    /// `len(text|list[T]) -> int`, as diagnostics write it.
+    pub name: String,
+    /// `len(text|list[T]) -> int`, as diagnostics write it; for a function written in a std
+    /// module, its declaration: `open_r1_format(s: text) -> bool`.
     pub signature: String,
-    pub doc: &'static str,
-    /// The `std::` module that exports it (`None`: always in scope).
+    pub doc: String,
+    /// The `std::` module that exports it, as `use` names it (`math` for `std::math`);
+    /// `None`: always in scope.
     pub module: Option<&'static str>,
 }
 
-/// The documentation of the builtin called `name` (internal builtins, which specs cannot
-/// call, have none).
+/// The function a spec calls `name`, if the standard library has one.
 pub fn builtin(name: &str) -> Option<BuiltinDoc> {
-    let id = BUILTINS
-        .iter()
-        .position(|b| b.name == name && b.module != Some("internal"))?;
-    let b = &BUILTINS[id];
-    Some(BuiltinDoc {
-        signature: crate::check::builtin_signature(id)
-            .trim_matches('`')
-            .to_string(),
-        doc: b.doc,
-        module: b.module,
-    })
+    builtins().into_iter().find(|b| b.name == name)
+}
+
+/// Every function of the standard library: the prelude's natives first, then each `std::`
+/// module's natives and the functions written in it (helpers named `_…` are left out), in the
+/// order of the builtins table and of the module's file.
+pub fn builtins() -> Vec<BuiltinDoc> {
+    // The table names modules by path (`std::math`); a doc names them as `use` does (`math`).
+    let native = |module: Option<&'static str>| {
+        BUILTINS
+            .iter()
+            .enumerate()
+            .filter(move |(_, b)| b.module.map(|m| m.trim_start_matches("std::")) == module)
+            .map(move |(id, b)| BuiltinDoc {
+                name: b.name.to_string(),
+                signature: crate::check::builtin_signature(id)
+                    .trim_matches('`')
+                    .to_string(),
+                doc: b.doc.to_string(),
+                module,
+            })
+    };
+    let mut out: Vec<BuiltinDoc> = native(None).collect();
+    for module in crate::stdlib::MODULES {
+        out.extend(native(Some(module.name)));
+        out.extend(written_functions(module));
+    }
+    out
+}
+
+/// The public functions a std module defines in the language.
+fn written_functions(module: &'static crate::stdlib::StdModule) -> Vec<BuiltinDoc> {
+    let (parsed, _) = parse_module(FileId(0), module.source);
+    let text = module.source;
+    let mut out = Vec::new();
+    for item in &parsed.items {
+        let ItemKind::Fn(f) = &item.kind else {
+            continue;
+        };
+        if f.name.name.starts_with('_') {
+            continue;
+        }
+        let start = item.span.start as usize;
+        // The declaration up to the `=` that starts the body (types contain no `=`).
+        let header = &text[start..item.span.end as usize];
+        let arrow = header.find("->").unwrap_or(0);
+        let body = header[arrow..]
+            .find('=')
+            .map_or(header.len(), |i| arrow + i);
+        let signature = header[..body].trim().trim_start_matches("fn").trim();
+        out.push(BuiltinDoc {
+            name: f.name.name.clone(),
+            signature: signature.split_whitespace().collect::<Vec<_>>().join(" "),
+            doc: doc_comment(text, start),
+            module: Some(module.name),
+        });
+    }
+    out
+}
+
+/// The `///` lines just above `start`, without their markers.
+fn doc_comment(text: &str, start: usize) -> String {
+    let mut lines: Vec<&str> = text[..start]
+        .lines()
+        .rev()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| l.trim_start().starts_with("///"))
+        .map(|l| {
+            let l = l.trim_start().trim_start_matches("///");
+            l.strip_prefix(' ').unwrap_or(l)
+        })
+        .collect();
+    lines.reverse();
+    lines.join("\n")
 }

@@ -1,6 +1,9 @@
 //! Surface syntax: the pest grammar (`grammar/reward.pest`) and the AST built from it.
 
 pub mod ast;
+mod format;
 mod parse;
+
+pub use format::format_source;
 
 pub use parse::{parse_module, MAX_EXPR_DEPTH, MAX_NESTING};

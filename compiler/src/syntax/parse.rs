@@ -11,7 +11,7 @@ use crate::diag::{Code, Diagnostic, FileId, Span};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../../grammar/reward.pest"]
-struct RewardParser;
+pub(super) struct RewardParser;
 
 /// Deepest bracket nesting accepted; deeper input is rejected before parsing so that no input can
 /// exhaust the stack.

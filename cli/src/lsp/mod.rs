@@ -2,7 +2,10 @@
 //! the Language Server Protocol. It checks a spec as it is typed (the same diagnostics as
 //! `reward check`, underlined where they point), shows the type of a term or the signature and
 //! documentation of a builtin on hover, jumps to where a name is defined, and lists a file's
-//! items as its outline. It uses only the library's public API.
+//! items as its outline, completes names, fields, std functions and keywords, and formats a
+//! document as `reward fmt` does. It uses only the library's public API.
+
+mod complete;
 
 use std::collections::HashMap;
 use std::error::Error;
@@ -16,10 +19,11 @@ use lsp_types::{
 };
 use reward::{compile, Engine, Options, Source, Spec};
 
-/// An open document: its text and the spec it compiled to, if it did.
+/// An open document: its text and the spec its latest text that compiled compiled to (so
+/// that fields and types stay known while the user types a broken line).
 struct Document {
     text: String,
-    spec: Option<Spec>,
+    last_good: Option<Spec>,
 }
 
 pub fn run() -> Result<(), Box<dyn Error + Sync + Send>> {
@@ -29,6 +33,11 @@ pub fn run() -> Result<(), Box<dyn Error + Sync + Send>> {
         hover_provider: Some(true.into()),
         definition_provider: Some(lsp_types::OneOf::Left(true)),
         document_symbol_provider: Some(lsp_types::OneOf::Left(true)),
+        document_formatting_provider: Some(lsp_types::OneOf::Left(true)),
+        completion_provider: Some(lsp_types::CompletionOptions {
+            trigger_characters: Some(vec![".".into()]),
+            ..lsp_types::CompletionOptions::default()
+        }),
         ..ServerCapabilities::default()
     };
     connection.initialize(serde_json::to_value(capabilities)?)?;
@@ -83,7 +92,9 @@ fn notice(
         _ => return Ok(None),
     };
     let (spec, diagnostics) = check(&uri, &text);
-    documents.insert(uri.as_str().to_string(), Document { text, spec });
+    let previous = documents.remove(uri.as_str()).and_then(|d| d.last_good);
+    let last_good = spec.or(previous);
+    documents.insert(uri.as_str().to_string(), Document { text, last_good });
     Ok(Some(publish(&uri, diagnostics)))
 }
 
@@ -237,6 +248,8 @@ fn answer(documents: &HashMap<String, Document>, request: Request) -> Response {
         "textDocument/hover" => with_document(documents, request, hover),
         "textDocument/definition" => with_document(documents, request, definition),
         "textDocument/documentSymbol" => symbols(documents, request),
+        "textDocument/completion" => with_document(documents, request, completion),
+        "textDocument/formatting" => formatting(documents, request),
         _ => {
             return Response::new_err(
                 id,
@@ -273,7 +286,7 @@ fn hover(doc: &Document, _uri: &Uri, at: Position) -> serde_json::Value {
         .into_iter()
         .find(|s| s.name == word && s.kind != "test");
     let text = if let Some(symbol) = defined {
-        let ty = doc.spec.as_ref().and_then(|spec| {
+        let ty = doc.last_good.as_ref().and_then(|spec| {
             spec.terms()
                 .into_iter()
                 .find(|t| t.name == word)
@@ -299,6 +312,39 @@ fn hover(doc: &Document, _uri: &Uri, at: Position) -> serde_json::Value {
         range: None,
     };
     serde_json::to_value(hover).unwrap_or_default()
+}
+
+fn completion(doc: &Document, _uri: &Uri, at: Position) -> serde_json::Value {
+    let items = complete::completions(doc, offset_of(&doc.text, at));
+    serde_json::to_value(lsp_types::CompletionResponse::Array(items)).unwrap_or_default()
+}
+
+/// The whole document in `reward fmt`'s layout, as one edit (none when it is already
+/// formatted; `null` when it has syntax errors, which the diagnostics show).
+fn formatting(
+    documents: &HashMap<String, Document>,
+    request: Request,
+) -> Result<serde_json::Value, String> {
+    let p: lsp_types::DocumentFormattingParams =
+        serde_json::from_value(request.params).map_err(|e| e.to_string())?;
+    let Some(doc) = documents.get(p.text_document.uri.as_str()) else {
+        return Ok(serde_json::Value::Null);
+    };
+    let Ok(formatted) = reward::format(p.text_document.uri.as_str(), &doc.text) else {
+        return Ok(serde_json::Value::Null);
+    };
+    let edits = if formatted == doc.text {
+        Vec::new()
+    } else {
+        vec![lsp_types::TextEdit {
+            range: Range {
+                start: Position::new(0, 0),
+                end: position_of_offset(&doc.text, doc.text.len()),
+            },
+            new_text: formatted,
+        }]
+    };
+    serde_json::to_value(edits).map_err(|e| e.to_string())
 }
 
 fn definition(doc: &Document, uri: &Uri, at: Position) -> serde_json::Value {
