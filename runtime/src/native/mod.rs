@@ -28,8 +28,9 @@ pub use extract::{
 };
 pub use math::{math_equal, normalize_answer, parse_number_latex};
 pub use text::{
-    is_json, is_lowercase, is_uppercase, lines, occurrences, paragraph_count, parse_float,
-    parse_int, replace, sentence_count, slice, split, word_count, words,
+    chars, find_positions, is_json, is_lowercase, is_uppercase, lines, occurrences,
+    paragraph_count, parse_float, parse_int, replace, sentence_count, slice, split, word_count,
+    words,
 };
 
 /// Converts a length or count to the language's `int`, saturating (never reached in practice:
