@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use reward::internals::backend::Backend;
-use reward::internals::scoring::compile_file;
-use reward_runtime::native::{final_answer, math_equal};
+use reward::internals::scoring::{compile_file, compile_source};
+use reward_runtime::native::{final_answer, math_equal, math_equal_with, MathOptions};
 use reward_runtime::Value;
 use serde_json::Value as Json;
 
@@ -253,4 +253,265 @@ fn the_answer_block_outranks_a_boxed_guess_in_the_reasoning() {
     // Without an answer block, a box after the reasoning outranks one inside it.
     let completion = "<think>\\boxed{12}?</think> So the total is $\\boxed{13.5}$.";
     assert!(math_equal(&final_answer(completion), "\\frac{27}{2}"));
+}
+
+// ================================================================ math_equal_with: the options
+
+#[test]
+fn math_equal_with_and_no_options_is_math_equal_on_the_whole_corpus() {
+    for c in corpus() {
+        let (pred, gold) = (
+            final_answer(c["pred"].as_str().unwrap()),
+            c["gold"].as_str().unwrap(),
+        );
+        assert_eq!(
+            math_equal_with(&pred, gold, MathOptions::DEFAULT),
+            math_equal(&pred, gold),
+            "case {}: {gold:?} vs {pred:?}",
+            c["id"]
+        );
+    }
+}
+
+/// `(pred, gold, options record, math_equal's verdict, the verdict with the options)`: each
+/// option on answers whose truth under it is plain.
+const OPTION_CASES: &[(&str, &str, &str, bool, bool)] = &[
+    // float_rounding: equal once both are rounded to n places (and no other tolerance).
+    ("3.14159", "3.14", "{float_rounding: 2}", false, true),
+    ("3.14159", "3.14", "{float_rounding: 3}", false, false),
+    ("3.14159", "\\pi", "{float_rounding: 4}", true, true),
+    ("3.1416", "\\pi", "{float_rounding: 2}", true, true),
+    ("3.1416", "\\pi", "{float_rounding: 6}", true, false),
+    ("0.333", "\\frac{1}{3}", "{float_rounding: 6}", true, false),
+    (
+        "\\frac{1}{3}",
+        "0.333333",
+        "{float_rounding: 6}",
+        true,
+        true,
+    ),
+    ("1000.4", "1000", "{float_rounding: 0}", false, true),
+    (
+        "x = 0.50001",
+        "\\frac{1}{2}",
+        "{float_rounding: 4}",
+        false,
+        true,
+    ),
+    (
+        "(0.501, 2)",
+        "(\\frac{1}{2}, 2)",
+        "{float_rounding: 2}",
+        false,
+        true,
+    ),
+    ("5", "5", "{float_rounding: 2}", true, true),
+    ("5", "6", "{float_rounding: 0}", false, false),
+    // ordered_tuples: false compares tuples as multisets.
+    (
+        "(1, 2, 3)",
+        "(3, 2, 1)",
+        "{ordered_tuples: false}",
+        false,
+        true,
+    ),
+    (
+        "(1, 2, 3)",
+        "(1, 2, 3)",
+        "{ordered_tuples: false}",
+        true,
+        true,
+    ),
+    (
+        "(1, 1, 2)",
+        "(1, 2, 2)",
+        "{ordered_tuples: false}",
+        false,
+        false,
+    ),
+    (
+        "(1, 2, 3)",
+        "(3, 2)",
+        "{ordered_tuples: false}",
+        false,
+        false,
+    ),
+    (
+        "3, 2, 1",
+        "(1, 2, 3)",
+        "{ordered_tuples: false}",
+        false,
+        true,
+    ),
+    (
+        "(1, 2, 3)",
+        "(3, 2, 1)",
+        "{ordered_tuples: true}",
+        false,
+        false,
+    ),
+    // ordered_sets: true compares sets and bare lists in order.
+    (
+        "\\{1, 2\\}",
+        "\\{2, 1\\}",
+        "{ordered_sets: true}",
+        true,
+        false,
+    ),
+    (
+        "\\{1, 2\\}",
+        "\\{1, 2\\}",
+        "{ordered_sets: true}",
+        true,
+        true,
+    ),
+    ("2, 1", "1, 2", "{ordered_sets: true}", true, false),
+    ("1 and 2", "1, 2", "{ordered_sets: true}", true, true),
+    // units: strict needs the same unit on both sides (synonyms agree); ignore drops them.
+    ("5 \\text{ cm}", "5", "{units: \"strict\"}", true, false),
+    ("5", "5 \\text{ cm}", "{units: \"strict\"}", true, false),
+    (
+        "5 \\text{ cm}",
+        "5 \\text{ centimeters}",
+        "{units: \"strict\"}",
+        true,
+        true,
+    ),
+    ("90^\\circ", "90", "{units: \"strict\"}", true, false),
+    (
+        "90^\\circ",
+        "90^{\\circ}",
+        "{units: \"strict\"}",
+        true,
+        true,
+    ),
+    ("12", "12", "{units: \"strict\"}", true, true),
+    (
+        "309 \\text{ s}",
+        "309 \\text{ min}",
+        "{units: \"strict\"}",
+        false,
+        false,
+    ),
+    (
+        "309 \\text{ s}",
+        "309 \\text{ min}",
+        "{units: \"ignore\"}",
+        false,
+        true,
+    ),
+    (
+        "7 \\text{ km}",
+        "7 \\text{ kilograms}",
+        "{units: \"ignore\"}",
+        false,
+        true,
+    ),
+    (
+        "7 \\text{ km}",
+        "8 \\text{ km}",
+        "{units: \"ignore\"}",
+        false,
+        false,
+    ),
+    ("5 \\text{ cm}", "5", "{units: \"lenient\"}", true, true),
+    // percent: strict means a percentage equals only a percentage.
+    ("0.5", "50\\%", "{percent: \"strict\"}", true, false),
+    ("50", "50\\%", "{percent: \"strict\"}", true, false),
+    ("50\\%", "50", "{percent: \"strict\"}", true, false),
+    ("50\\%", "50\\%", "{percent: \"strict\"}", true, true),
+    (
+        "50 \\text{ percent}",
+        "50\\%",
+        "{percent: \"strict\"}",
+        true,
+        true,
+    ),
+    ("50", "50\\%", "{units: \"strict\"}", true, true),
+    // Several at once.
+    (
+        "(3.14159, 2)",
+        "(2, 3.14)",
+        "{float_rounding: 2, ordered_tuples: false}",
+        false,
+        true,
+    ),
+    (
+        "90^\\circ",
+        "90",
+        "{units: \"strict\", percent: \"strict\"}",
+        true,
+        false,
+    ),
+];
+
+fn option_spec(options: &str) -> reward::internals::scoring::Spec {
+    let source = format!(
+        "use std::math\ninput {{ pred: text, gold: text }}\nscore = if math_equal_with(pred, gold, {options}) then 1.0 else 0.0\n"
+    );
+    compile_source("options.reward", &source, Path::new("."), &[])
+        .unwrap_or_else(|e| panic!("{options}: the spec does not compile:\n{e}"))
+}
+
+fn scores(spec: &reward::internals::scoring::Spec, pred: &str, gold: &str) -> Vec<String> {
+    let row = serde_json::json!({ "pred": pred, "gold": gold }).to_string();
+    let jit = reward::internals::jit::compile(&spec.program).expect("JIT");
+    let interp = spec.interpreter();
+    let engines: [&dyn Backend; 2] = [&interp, &jit];
+    engines
+        .iter()
+        .map(|b| spec.score_line(*b, 1, &row).json)
+        .collect()
+}
+
+#[test]
+fn each_option_of_math_equal_with_changes_what_it_names_on_both_engines() {
+    let mut wrong = Vec::new();
+    for &(pred, gold, options, default, with) in OPTION_CASES {
+        if math_equal(pred, gold) != default {
+            wrong.push(format!("math_equal({pred:?}, {gold:?}) is not {default}"));
+        }
+        let want = format!("{{\"score\":{},", if with { "1.0" } else { "0.0" });
+        for (engine, out) in ["interp", "jit"]
+            .iter()
+            .zip(scores(&option_spec(options), pred, gold))
+        {
+            if !out.starts_with(&want) {
+                wrong.push(format!("{engine}: math_equal_with({pred:?}, {gold:?}, {options}) gave {out}, want {with}"));
+            }
+        }
+        // No options is math_equal.
+        for (engine, out) in ["interp", "jit"]
+            .iter()
+            .zip(scores(&option_spec("{}"), pred, gold))
+        {
+            let want = format!("{{\"score\":{},", if default { "1.0" } else { "0.0" });
+            if !out.starts_with(&want) {
+                wrong.push(format!("{engine}: math_equal_with({pred:?}, {gold:?}, {{}}) gave {out}, want {default}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn an_unknown_option_value_is_a_row_error_and_an_unknown_field_a_compile_error() {
+    let out = scores(&option_spec("{units: \"loose\"}"), "5", "5");
+    for o in &out {
+        assert!(
+            o.contains("\"error\"") && o.contains("lenient") && o.contains("ignore"),
+            "{o}"
+        );
+    }
+    let out = scores(&option_spec("{percent: \"exact\"}"), "5", "5");
+    assert!(
+        out.iter()
+            .all(|o| o.contains("\"error\"") && o.contains("strict")),
+        "{out:?}"
+    );
+    let source = "use std::math\ninput { pred: text, gold: text }\nscore = if math_equal_with(pred, gold, {unit: \"strict\"}) then 1.0 else 0.0\n";
+    let err = compile_source("typo.reward", source, Path::new("."), &[])
+        .err()
+        .expect("a typo in a field is an error");
+    assert!(err.contains("units"), "{err}");
 }

@@ -33,7 +33,11 @@ word counts on such text; 3.9.2 is the classic behaviour (and what if-verifiable
 The corpus (fixed seed; no clock, no hash order) covers 24 instruction types with their kwargs,
 built around each rule's edges (counts at the threshold, case, whitespace, markdown, quotes,
 abbreviations, JSON fences, ...), plus 40 random concatenations per instruction of the pieces its
-rule cares about mixed with Unicode noise. The kwargs of each instruction come from a small pool
+rule cares about mixed with Unicode noise, plus generated cases of shapes the rules were not first
+written against (shape_cases: overlapping occurrences of a phrase or splitter, case folding
+around combining marks, `İ`, `ß` and Greek sigmas, quotes around contractions, hyphen and slash
+compounds, counts at every threshold and one either side), each instruction's from its own
+generator so that they leave the other cases as they were. The kwargs of each instruction come from a small pool
 (as in IFEval: one prompt, many responses), and every kwargs set is checked to be complete and
 valid (IFEval silently replaces a missing or invalid argument by a random one). Each line:
 
@@ -206,21 +210,53 @@ def sentence_rule_count(s: str) -> int:
     return n
 
 
-CAPITAL_TOKEN = re.compile(f"""[^{PY_SPACE}"“”‘’«»„`*;@#$%&?!()\\[\\]{{}}<>,:\u2012-\u2015]+""")
-CLITIC = re.compile(r"""\A(.*[^' ])('[sSmMdD]|'ll|'LL|'re|'RE|'ve|'VE|n't|N'T)\.?\Z""", re.S)
-SPLIT_AFTER_3 = {"cannot", "gimme", "gonna", "gotta", "lemme", "wanna"}
+CAPITAL_DELIMS = f"""{PY_SPACE}"“”‘’«»„`*;@#$%&?!()\\[\\]{{}}<>,:\u2012-\u2015"""
+# A token, and the delimiter after it (if any).
+CAPITAL_TOKEN = re.compile(f"([^{CAPITAL_DELIMS}]+)([{CAPITAL_DELIMS}]?)")
+# Delimiters that Treebank pads with spaces before it splits a quote followed by a space.
+PADDED_FIRST = re.compile(r"""[ ;@#$%&?!«“‘„`,:]""")
+SENTENCE_FOLLOW = re.compile(f"""[{PY_SPACE})";}}\\]*:@({{\\[!?>»”’]?""")
+SENTENCE_END = re.compile(r"""(.*[^.])\.('*)""", re.S)
+ENDING_A = re.compile(r"""(.*[^' ])('[sSmMdD]|')""", re.S)
+ENDING_B = re.compile(r"""(.*[^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T)""", re.S)
+RUNS = re.compile(r"[^\W]+|\W+")
+SPLIT_AFTER_3 = re.compile("cannot|gimme|gonna|gotta|lemme", re.I)
+
+
+def _capital_contractions(t: str) -> int:
+    runs = RUNS.findall(t)
+    pieces = []
+    for i, run in enumerate(runs):
+        if SPLIT_AFTER_3.fullmatch(run) or (i == len(runs) - 1 and re.fullmatch("wanna", run, re.I)):
+            pieces += [" ", run[:3], " ", run[3:], " "]
+        else:
+            pieces.append(run)
+    return sum(p.isupper() for p in "".join(pieces).split(" "))
+
+
+def _capital_clitics(t: str, quote_split: bool) -> int:
+    n = 0
+    if quote_split and re.fullmatch(r".*[^']'", t, re.S):
+        t = t[:-1]
+    m = ENDING_A.fullmatch(t)
+    if m:
+        t, n = m.group(1), n + m.group(2).isupper()
+    m = ENDING_B.fullmatch(t)
+    if m:
+        t, n = m.group(1), n + m.group(2).isupper()
+    return n + _capital_contractions(t)
 
 
 def capital_rule_count(s: str) -> int:
+    s = re.sub(f"[{PY_SPACE}]+\\Z", "", s)
+    s = re.sub(r"''", '"', re.sub(r"--", "\u2012", re.sub(r"\.{2,}", " ", s)))
     n = 0
-    for t in CAPITAL_TOKEN.findall(re.sub(r"\.{2,}|--", " ", s)):
-        m = CLITIC.match(t)
-        if m:
-            n += m.group(1).isupper() + m.group(2).isupper()
-        elif re.sub(r"\.+\Z", "", t).lower() in SPLIT_AFTER_3:
-            n += t[:3].isupper() + t[3:].isupper()
+    for t, after in CAPITAL_TOKEN.findall(s):
+        m = SENTENCE_END.fullmatch(t)
+        if m and SENTENCE_FOLLOW.fullmatch(after):
+            n += _capital_clitics(m.group(1), True)
         else:
-            n += t.isupper()
+            n += _capital_clitics(t, bool(PADDED_FIRST.fullmatch(after)))
     return n
 
 
@@ -977,6 +1013,178 @@ def fuzz_cases(g: Gen, instruction: str):
     return out
 
 
+# ---------------------------------------------------------------- shapes the rules were not written against
+# Generated cases of shapes other than those the library's rules were first written against:
+# overlapping occurrences of a phrase or splitter, case folding around combining marks (U+0307
+# and others), `İ`, `ß`, Greek sigmas and Python's other case-insensitive pairs, quotes around
+# contractions, hyphen and slash compounds, and for every count-based instruction, counts at
+# each threshold and one either side under both relations. Each instruction draws from its own
+# generator (seeded with the corpus seed and the instruction id), so these cases do not move
+# the ones above.
+
+FOLD_PIECES = ["İ", "i\u0307", "I", "i", "ı", "stanbul", "Istanbul", "İSTANBUL", "ISTANBUL", "ß", "ẞ", "SS", "ss",
+               "Σ", "σ", "ς", "ΟΔΟΣ", "οδος", "é", "e\u0301", "E\u0301", "\u0308", "\u0327", "\u0307", "ſ", "s", "µ",
+               "μ", "\u212a", "k", "ǅ", "Ǆ", "ǆ", "ϐ", "β", "x", "X", " ", " ", ".", "-", "_", "1"]
+FOLD_KEYWORDS = [["i\u0307"], ["i\u0307stanbul"], ["istanbul"], ["İstanbul"], ["ß"], ["ss"], ["σ"], ["ς"],
+                 ["οδος"], ["ı"], ["é"], ["e\u0301"], ["ſ"], ["µ"], ["k"], ["ǆ"], ["x"], ["İ"], ["β"]]
+OVERLAPPING = ["ha ha", "very very", "bye-bye", "la la la", "aa", "abab", "no-no", "x x"]
+OVERLAP_NOISE = ["a", "e", "good", "h", "-", " ", "  ", "_", "1", "é", "\u0307", "İ", ".", "!", "X", "y"]
+
+
+def _pieces_of(w: str) -> list[str]:
+    cut = [w[:k] for k in range(1, len(w))] + [w[k:] for k in range(1, len(w))]
+    return [w, w, w, w.upper()] + cut
+
+
+def _fold_text(r: random.Random) -> str:
+    return "".join(r.choice(FOLD_PIECES) for _ in range(r.randint(1, 10)))
+
+
+def _overlap_text(r: random.Random, w: str) -> str:
+    pieces = _pieces_of(w)
+    return "".join(r.choice(pieces) if r.random() < 0.6 else r.choice(OVERLAP_NOISE) for _ in range(r.randint(1, 9)))
+
+
+def _plain_words(r: random.Random, n: int) -> list[str]:
+    return [r.choice(WORDS) for _ in range(n)]
+
+
+def _thresholds(r: random.Random, values, make):
+    """For each threshold n and relation, responses whose count is n - 1, n and n + 1."""
+    out = []
+    for n in values:
+        for rel in ("less than", "at least"):
+            for k in (n - 1, n, n + 1):
+                if k >= 0:
+                    out.append(make(n, rel, k))
+    return out
+
+
+CAPITAL_SHAPES = ["'CAN'T'", "'DON'T'", "'WON'T'", "'I'M'", "'IT'S'", "'YOU'RE'", "'WE'LL'", "'THEY'VE'",
+                  "'HE'D'", "CAN'T'S", "DON'T'", "'CANNOT'", "\"CAN'T\"", "‘CAN'T’", "(CAN'T)", "'CAN'T'.",
+                  "CANNOT-DO", "X-CANNOT-Y", "AND/CANNOT", "CANNOT/WILL", "NOT-CANNOT", "cannot-do", "Cannot-Do",
+                  "CANNOT_X", "ICANNOT", "CANNOT2", "GONNA-GO", "WANNA-GO", "GIMME/LEMME", "GOTTA-GO", "CANNOT'S",
+                  "CANNOT'", "WANNA'S", "X/GONNA", "DON'T-CARE", "WON'T/CAN'T", "A/B", "WELL-KNOWN", "I'M-OK",
+                  "'S", "'", "''", "CANNOT-CANNOT", "can't'", "'can'T'", "'Don'T'", "N'T'", "CAN'T's"]
+
+
+def shape_cases(instruction: str, seed: int):
+    r = random.Random(f"{seed}:{instruction}:shapes")
+    out = []
+    if instruction == "keywords:existence":
+        for _ in range(60):
+            out.append(({"keywords": r.choice(FOLD_KEYWORDS)}, _fold_text(r)))
+        for kw, text in [(["i\u0307"], "i"), (["i\u0307stanbul"], "Istanbul"), (["istanbul"], "İstanbul"),
+                         (["İstanbul"], "i\u0307stanbul"), (["ς"], "ΟΔΟΣ"), (["ss"], "ß"), (["ı"], "I"),
+                         (["k"], "\u212a"), (["i\u0307"], "İ")]:
+            out.append(({"keywords": kw}, text))
+    elif instruction == "keywords:frequency":
+        for _ in range(40):
+            kw = r.choice(["i\u0307", "istanbul", "ß", "σ", "οδος", "ha ha", "aa", "ı", "é"])
+            out.append(({"keyword": kw, "frequency": 2, "relation": "at least"},
+                        _fold_text(r) if r.random() < 0.6 else _overlap_text(r, kw)))
+
+        def make(n, rel, k):
+            parts = _plain_words(r, r.randint(k, 3 * k + 3))
+            for _ in range(k):
+                parts.insert(r.randrange(len(parts) + 1), r.choice(["river", "River", "RIVER", "rivers"]))
+            return ({"keyword": "river", "frequency": n, "relation": rel}, " ".join(parts))
+        out += _thresholds(r, [1, 2, 3, 5], make)
+    elif instruction == "keywords:forbidden_words":
+        for _ in range(50):
+            w = r.choice(OVERLAPPING)
+            out.append(({"forbidden_words": [w]}, _overlap_text(r, w)))
+        for _ in range(30):
+            out.append(({"forbidden_words": r.choice(FOLD_KEYWORDS)}, _fold_text(r)))
+        for kw, text in [(["ha ha"], "aha ha ha"), (["very very"], "every very very"),
+                         (["bye-bye"], "goodbye-bye-bye"), (["x"], "i\u0307x"), (["i\u0307stanbul"], "Istanbul"),
+                         (["i\u0307"], "i"), (["aa"], "aaa aa"), (["abab"], "xabababx"), (["x x"], "xx x x")]:
+            out.append(({"forbidden_words": kw}, text))
+    elif instruction == "keywords:letter_frequency":
+        def make(n, rel, k):
+            letter = r.choice(["a", "e", "z"])
+            others = [c for c in "bcdfghklmnprst"]
+            chars = [r.choice(others) for _ in range(r.randint(0, 12))]
+            for _ in range(k):
+                chars.insert(r.randrange(len(chars) + 1), r.choice([letter, letter.upper()]))
+            return ({"letter": letter, "let_frequency": n, "let_relation": rel}, "".join(chars))
+        out += _thresholds(r, [1, 2, 4], make)
+        for _ in range(20):
+            out.append(({"letter": "i", "let_frequency": 2, "let_relation": "at least"}, _fold_text(r)))
+    elif instruction == "length_constraints:number_words":
+        def make(n, rel, k):
+            return ({"num_words": n, "relation": rel}, r.choice([" ", "\n", " - "]).join(_plain_words(r, k)))
+        out += _thresholds(r, [1, 5, 10], make)
+    elif instruction == "length_constraints:number_sentences":
+        def make(n, rel, k):
+            return ({"num_sentences": n, "relation": rel}, " ".join(r.choice(NATURAL) for _ in range(k)))
+        out += _thresholds(r, [1, 2, 3, 5], make)
+    elif instruction == "length_constraints:number_paragraphs":
+        for n in (1, 2, 3, 4):
+            for k in (n - 1, n, n + 1):
+                paras = [" ".join(_plain_words(r, r.randint(2, 6))) for _ in range(k)]
+                out.append(({"num_paragraphs": n}, r.choice(["\n***\n", " *** ", "\n\n***\n\n"]).join(paras)))
+    elif instruction == "length_constraints:nth_paragraph_first_word":
+        for n in (1, 2, 3):
+            for k in (n - 1, n, n + 1):
+                paras = ["First " + " ".join(_plain_words(r, r.randint(2, 5))) for _ in range(k)]
+                out.append(({"num_paragraphs": n, "nth_paragraph": 1, "first_word": "first"}, "\n\n".join(paras)))
+    elif instruction == "detectable_content:number_placeholders":
+        for n in (1, 2, 3, 4):
+            for k in (n - 1, n, n + 1):
+                parts = _plain_words(r, r.randint(1, 6))
+                for _ in range(k):
+                    parts.insert(r.randrange(len(parts) + 1), f"[{r.choice(WORDS)}]")
+                out.append(({"num_placeholders": n}, " ".join(parts)))
+    elif instruction == "detectable_format:number_bullet_lists":
+        for n in (1, 2, 3, 4):
+            for k in (n - 1, n, n + 1):
+                lines = [r.choice(["* ", "- "]) + " ".join(_plain_words(r, 2)) for _ in range(k)]
+                out.append(({"num_bullets": n}, "Intro\n" + "\n".join(lines)))
+    elif instruction == "detectable_format:number_highlighted_sections":
+        for n in (1, 2, 3, 4):
+            for k in (n - 1, n, n + 1):
+                parts = _plain_words(r, r.randint(1, 6))
+                for _ in range(k):
+                    parts.insert(r.randrange(len(parts) + 1), r.choice(["*{}*", "**{}**"]).format(r.choice(WORDS)))
+                out.append(({"num_highlights": n}, " ".join(parts)))
+    elif instruction == "detectable_format:multiple_sections":
+        for _ in range(60):
+            spl = r.choice(["##", "###", "--", "aa", "Section", "abab"])
+            pieces = _pieces_of(spl) + [spl[0], " ", "\t", "\n", "1", "2", "10", "x", "٣"]
+            text = "".join(r.choice(pieces) for _ in range(r.randint(1, 12)))
+            out.append(({"section_spliter": spl, "num_sections": r.choice([1, 2])}, text))
+        for spl, text in [("##", "### 1"), ("##", "#### 2"), ("##", "##1##2"), ("--", "--- 1 ---2"),
+                          ("aa", "aaa 1"), ("Section", "SectionSection 1")]:
+            out.append(({"section_spliter": spl, "num_sections": 1}, text))
+
+        def make(n, rel, k):
+            chunks = [f"Section {i + 1}\n" + " ".join(_plain_words(r, 3)) for i in range(k)]
+            return ({"section_spliter": "Section", "num_sections": n}, "\n\n".join(chunks) or "none")
+        out += [make(n, None, k) for n in (1, 2, 3, 4) for k in (n - 1, n, n + 1)]
+    elif instruction == "startend:end_checker":
+        for _ in range(20):
+            out.append(({"end_phrase": r.choice(["istanbul", "i\u0307stanbul", "οδος", "ß"])}, _fold_text(r)))
+    elif instruction == "combination:repeat_prompt":
+        for _ in range(20):
+            out.append(({"prompt_to_repeat": r.choice(["İstanbul is", "ΟΔΟΣ", "i\u0307x"])}, _fold_text(r)))
+    elif instruction == "change_case:capital_word_frequency":
+        for _ in range(80):
+            words = _plain_words(r, r.randint(1, 6))
+            for _ in range(r.randint(1, 4)):
+                words.insert(r.randrange(len(words) + 1), r.choice(CAPITAL_SHAPES))
+            f, rel = r.choice([(1, "at least"), (2, "less than"), (3, "at least"), (4, "less than")])
+            out.append(({"capital_frequency": f, "capital_relation": rel}, " ".join(words)))
+
+        def make(n, rel, k):
+            words = _plain_words(r, r.randint(1, 6))
+            for _ in range(k):
+                words.insert(r.randrange(len(words) + 1), r.choice(["NASA", "USA", "OK", "BIG", "I"]))
+            return ({"capital_frequency": n, "capital_relation": rel}, " ".join(words))
+        out += _thresholds(r, [1, 2, 3, 5], make)
+    return out
+
+
 CORPORA = {
     "keywords:existence": c_keyword_existence,
     "keywords:frequency": c_keyword_frequency,
@@ -1041,7 +1249,7 @@ def main() -> None:
     for instruction, build in CORPORA.items():
         cls = registry[instruction]
         stats = per.setdefault(instruction, {"cases": 0, "true": 0, "excluded": 0})
-        for kwargs, response in build(gen) + fuzz_cases(gen, instruction):
+        for kwargs, response in build(gen) + fuzz_cases(gen, instruction) + shape_cases(instruction, args.seed):
             # The kwargs must be complete and valid: IFEval replaces a missing or invalid one by a
             # random value. Building the checker under two seeds must give the same arguments.
             checker = cls(instruction)

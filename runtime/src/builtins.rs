@@ -342,6 +342,11 @@ pub static BUILTINS: &[Builtin] = &[
         |a, _| Ok(text(native::slice(t(a, 0), a[1].as_int(), a[2].as_int())))),
     b!("occurrences", None, [Text, Text], Int, "Non-overlapping occurrences of a substring, like Python's str.count.",
         |a, _| Ok(Value::Int(native::occurrences(t(a, 0), t(a, 1))))),
+    b!("find_positions", None, [Text, Text], ListInt,
+        "Character offsets of every occurrence of the substring, overlapping ones included.",
+        |a, _| Ok(Value::List(native::find_positions(t(a, 0), t(a, 1)).into_iter().map(Value::Int).collect()))),
+    b!("chars", None, [Text], ListText, "The characters of a text, each a one-character text.",
+        |a, _| Ok(text_list(native::chars(t(a, 0))))),
     b!("parse_int", None, [Text], OptInt, "The integer the trimmed text spells (optional sign, digits), or none.",
         |a, _| Ok(native::parse_int(t(a, 0)).map_or(Value::None, Value::Int))),
     b!("parse_float", None, [Text], OptFloat, "The finite decimal number the trimmed text spells, or none.",
@@ -450,6 +455,18 @@ pub static BUILTINS: &[Builtin] = &[
     b!("math_equal", MATH, [Text, Text], Bool,
         "math_equal(pred, gold): equal after normalisation, as exact rationals, or as floats within 1e-9 relative; an empty prediction is never equal.",
         |a, _| Ok(Value::Bool(native::math_equal(t(a, 0), t(a, 1))))),
+    b!("math_equal_options", MATH, [Text, Text, Int, Bool, Bool, Text, Text], Bool,
+        "math_equal_options(pred, gold, float_rounding, ordered_tuples, ordered_sets, units, percent): math_equal with the peers' knobs (see math_equal_with); a negative float_rounding keeps the default tolerance, units is \"lenient\", \"strict\" or \"ignore\", percent \"lenient\" or \"strict\".",
+        |a, _| {
+            let opts = native::MathOptions::from_args(
+                a[2].as_int(),
+                a[3].as_bool(),
+                a[4].as_bool(),
+                t(a, 5),
+                t(a, 6),
+            )?;
+            Ok(Value::Bool(native::math_equal_with(t(a, 0), t(a, 1), opts)))
+        }),
 ];
 
 /// Elements without repeats under `==`, first occurrences in order.

@@ -1005,6 +1005,15 @@ fn split_unit(toks: &[Tok]) -> (&[Tok], Option<String>) {
     (&toks[..end], Some(canonical_unit(&unit.join(" "))))
 }
 
+/// The unit after the whole answer, canonical (`cm` for `5 \text{ centimeters}`, `percent` for
+/// `50\%`), or none.
+pub(super) fn trailing_unit(s: &str) -> Option<String> {
+    if s.chars().count() > MAX_ANSWER {
+        return None;
+    }
+    split_unit(&tokenize(&decimal_comma(s))?).1
+}
+
 /// Text answers (`\text{north}`, `(C)`, `Monday`): normalised (see `normalize_answer`),
 /// without braces, lower case.
 fn text_key(s: &str) -> String {

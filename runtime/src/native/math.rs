@@ -372,18 +372,124 @@ impl Numeric {
         }
     }
 
-    /// Equal exactly, or as floats within 1e-9 relative to `gold` (absolute below 1).
+    /// Equal exactly, or as floats within 1e-9 relative to `gold` (absolute below 1); with a
+    /// `float_rounding` of n, equal exactly or once both are rounded to n decimal places.
     fn agrees_with(&self, gold: &Numeric) -> bool {
         if let (Some(a), Some(b)) = (self.exact, gold.exact) {
             if a == b {
                 return true;
             }
         }
-        match (self.float, gold.float) {
-            (Some(p), Some(g)) => (p - g).abs() <= 1e-9 * g.abs().max(1.0),
+        match (self.float, gold.float, options().float_rounding) {
+            (Some(p), Some(g), Some(places)) => rounded_equal(p, g, places),
+            (Some(p), Some(g), None) => (p - g).abs() <= 1e-9 * g.abs().max(1.0),
             _ => false,
         }
     }
+}
+
+/// How units after values are compared (`units` of [`MathOptions`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Units {
+    /// A unit may be written or left out, but two different units are never equal.
+    Lenient,
+    /// Both sides must have the same unit, or none.
+    Strict,
+    /// Units are not compared (`309 \text{ s}` is `309 \text{ min}`).
+    Ignore,
+}
+
+/// The knobs of the answer checker (std::math `math_equal_with`, the peers' options);
+/// [`MathOptions::DEFAULT`] is [`math_equal`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MathOptions {
+    /// `Some(n)`: numbers are equal when they are exactly equal or agree once each is rounded
+    /// to n decimal places (half to even; n in 0..=15), math-verify's `float_rounding`,
+    /// instead of the default tolerance (1e-9 relative, and a decimal of k places equals a
+    /// non-terminating value it rounds to).
+    pub float_rounding: Option<u32>,
+    /// Tuples `(a, b)` are compared in order (default) or as multisets.
+    pub ordered_tuples: bool,
+    /// Sets `\{a, b\}` and bare lists are compared in order, or (default) as sets.
+    pub ordered_sets: bool,
+    pub units: Units,
+    /// A percentage must be one on both sides (`50\%` is neither `50` nor `0.5`); by default a
+    /// `%` may be left out, and a `%` gold also accepts the fraction.
+    pub strict_percent: bool,
+}
+
+impl MathOptions {
+    pub const DEFAULT: MathOptions = MathOptions {
+        float_rounding: None,
+        ordered_tuples: true,
+        ordered_sets: false,
+        units: Units::Lenient,
+        strict_percent: false,
+    };
+
+    /// The options from the arguments of `math_equal_options`: a negative `float_rounding` is
+    /// the default tolerance, one above 15 is 15; `units` is "lenient", "strict" or "ignore",
+    /// `percent` "lenient" or "strict" (anything else is an error naming the choices).
+    pub fn from_args(
+        float_rounding: i64,
+        ordered_tuples: bool,
+        ordered_sets: bool,
+        units: &str,
+        percent: &str,
+    ) -> Result<MathOptions, String> {
+        let units = match units {
+            "lenient" => Units::Lenient,
+            "strict" => Units::Strict,
+            "ignore" => Units::Ignore,
+            other => {
+                return Err(format!(
+                    "units {other:?} is not one of \"lenient\", \"strict\", \"ignore\""
+                ))
+            }
+        };
+        let strict_percent = match percent {
+            "lenient" => false,
+            "strict" => true,
+            other => {
+                return Err(format!(
+                    "percent {other:?} is not one of \"lenient\", \"strict\""
+                ))
+            }
+        };
+        Ok(MathOptions {
+            float_rounding: u32::try_from(float_rounding).ok().map(|n| n.min(15)),
+            ordered_tuples,
+            ordered_sets,
+            units,
+            strict_percent,
+        })
+    }
+}
+
+impl Default for MathOptions {
+    fn default() -> Self {
+        MathOptions::DEFAULT
+    }
+}
+
+thread_local! {
+    /// The options of the `math_equal_with` call running on this thread (the checker's rules
+    /// read them where they apply, instead of every function taking them).
+    static OPTIONS: std::cell::Cell<MathOptions> = const { std::cell::Cell::new(MathOptions::DEFAULT) };
+}
+
+/// The options of the comparison in progress.
+pub(crate) fn options() -> MathOptions {
+    OPTIONS.with(std::cell::Cell::get)
+}
+
+/// `a` and `b` rounded to `places` decimals (half to even) are the same number.
+pub(crate) fn rounded_equal(a: f64, b: f64, places: u32) -> bool {
+    if !a.is_finite() || !b.is_finite() {
+        return a == b;
+    }
+    let scale = 10f64.powi(places as i32);
+    (a * scale).round_ties_even() == (b * scale).round_ties_even()
 }
 
 /// Whether the answer `pred` matches the reference answer `gold`: the text and number rules
@@ -404,6 +510,35 @@ impl Numeric {
 /// Time: O(n + m) for these rules; the full checker parses answers of at most 2,000
 /// characters (longer ones are compared as text) with bounded depth.
 pub fn math_equal(pred: &str, gold: &str) -> bool {
+    math_equal_with(pred, gold, MathOptions::DEFAULT)
+}
+
+/// [`math_equal`] with options (see [`MathOptions`]): the same rules, each knob changing the
+/// one it names. With strict units (or percentages), the units after the two answers (or
+/// whether each is a percentage) must be the same before anything else is compared.
+pub fn math_equal_with(pred: &str, gold: &str, opts: MathOptions) -> bool {
+    /// Puts the caller's options back, even if the comparison unwinds.
+    struct Restore(MathOptions);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            OPTIONS.with(|o| o.set(self.0));
+        }
+    }
+    let _restore = Restore(OPTIONS.with(|o| o.replace(opts)));
+    if opts.units == Units::Strict || opts.strict_percent {
+        let (pu, gu) = (
+            super::answer::trailing_unit(pred),
+            super::answer::trailing_unit(gold),
+        );
+        let percent = |u: &Option<String>| u.as_deref() == Some("percent");
+        if opts.strict_percent && percent(&pu) != percent(&gu) {
+            return false;
+        }
+        let other = |u: Option<String>| u.filter(|u| u != "percent");
+        if opts.units == Units::Strict && other(pu) != other(gu) {
+            return false;
+        }
+    }
     if basic_equal(pred, gold) {
         return true;
     }
@@ -431,13 +566,51 @@ fn basic_equal(pred: &str, gold: &str) -> bool {
     if pn.agrees_with(&gn) {
         return true;
     }
-    gold.contains('%') && !pred.contains('%') && pn.agrees_with(&gn.percent_of())
+    !options().strict_percent
+        && gold.contains('%')
+        && !pred.contains('%')
+        && pn.agrees_with(&gn.percent_of())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::{Duration, Instant};
+
+    #[test]
+    fn options_from_args() {
+        assert_eq!(
+            MathOptions::from_args(-1, true, false, "lenient", "lenient"),
+            Ok(MathOptions::DEFAULT)
+        );
+        let o = MathOptions::from_args(40, false, true, "ignore", "strict").unwrap();
+        assert_eq!(o.float_rounding, Some(15));
+        assert!(!o.ordered_tuples && o.ordered_sets && o.strict_percent);
+        assert_eq!(o.units, Units::Ignore);
+        let e = MathOptions::from_args(2, true, false, "loose", "lenient").unwrap_err();
+        assert!(e.contains("\"loose\"") && e.contains("\"strict\""), "{e}");
+        assert!(MathOptions::from_args(2, true, false, "strict", "").is_err());
+    }
+
+    #[test]
+    fn rounding_half_to_even_at_places() {
+        assert!(rounded_equal(1.23456, 1.23, 2));
+        assert!(!rounded_equal(1.23456, 1.23, 3));
+        assert!(rounded_equal(0.5, 0.0, 0) && rounded_equal(1.5, 2.0, 0));
+        assert!(rounded_equal(f64::INFINITY, f64::INFINITY, 3));
+        assert!(!rounded_equal(f64::NAN, f64::NAN, 3));
+    }
+
+    #[test]
+    fn options_are_restored_after_a_comparison() {
+        let strict = MathOptions {
+            units: Units::Strict,
+            ..MathOptions::DEFAULT
+        };
+        assert!(!math_equal_with("5 \\text{ cm}", "5", strict));
+        assert_eq!(options(), MathOptions::DEFAULT);
+        assert!(math_equal("5 \\text{ cm}", "5"));
+    }
 
     #[test]
     fn normalize_spacing_and_symbols() {

@@ -26,10 +26,13 @@ pub use extract::{
     answer_line, boxed, choice_letter, closing_tag_count, code_block, extract_tag, extract_tags,
     final_answer, hash_answer, last_number, tag_count,
 };
-pub use math::{math_equal, normalize_answer, parse_number_latex};
+pub use math::{
+    math_equal, math_equal_with, normalize_answer, parse_number_latex, MathOptions, Units,
+};
 pub use text::{
-    is_json, is_lowercase, is_uppercase, lines, occurrences, paragraph_count, parse_float,
-    parse_int, replace, sentence_count, slice, split, word_count, words,
+    chars, find_positions, is_json, is_lowercase, is_uppercase, lines, occurrences,
+    paragraph_count, parse_float, parse_int, replace, sentence_count, slice, split, word_count,
+    words,
 };
 
 /// Converts a length or count to the language's `int`, saturating (never reached in practice:

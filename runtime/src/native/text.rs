@@ -154,6 +154,40 @@ pub fn occurrences(s: &str, sub: &str) -> i64 {
     count_to_i64(super::search::count(s, sub))
 }
 
+/// The character offsets of every occurrence of `sub` in `s`, overlapping ones included, in
+/// increasing order: the positions `i` where `s[i:].startswith(sub)` in Python, so
+/// `find_positions("aaaa", "aa")` is `[0, 1, 2]` where `str.count` finds 2 occurrences. An
+/// empty `sub` occurs at every position, the end included (`len(s) + 1` positions).
+///
+/// Time: O(n + m + k·m) for k occurrences (each search restarts one character after the last
+/// occurrence's start; the SIMD search skips ahead between occurrences).
+pub fn find_positions(s: &str, sub: &str) -> Vec<i64> {
+    if sub.is_empty() {
+        return (0..=count_to_i64(s.chars().count())).collect();
+    }
+    let finder = memchr::memmem::Finder::new(sub.as_bytes());
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    // `at` is a byte offset (a character boundary), `chars` the number of characters before it.
+    let (mut at, mut chars) = (0usize, 0i64);
+    while let Some(found) = finder.find(&bytes[at..]) {
+        let start = at + found;
+        chars = chars.saturating_add(count_to_i64(s[at..start].chars().count()));
+        out.push(chars);
+        // Restart after the occurrence's first character (`sub` is non-empty and starts at a
+        // character boundary, so one character follows).
+        let step = s[start..].chars().next().map_or(1, char::len_utf8);
+        at = start + step;
+        chars = chars.saturating_add(1);
+    }
+    out
+}
+
+/// The characters of `s`, each as a one-character text (Python's `list(s)`).
+pub fn chars(s: &str) -> Vec<String> {
+    s.chars().map(String::from).collect()
+}
+
 /// Resolves a Python slice bound against a length: negative counts from the end, then the
 /// result is clamped to `0..=len`.
 fn slice_bound(index: i64, len: i64) -> i64 {
@@ -430,6 +464,31 @@ mod tests {
         assert_eq!(occurrences("abc", ""), 4);
         assert_eq!(occurrences("héé", ""), 4);
         assert_eq!(occurrences("<a><a>", "<a>"), 2);
+    }
+
+    #[test]
+    fn find_positions_includes_overlapping_occurrences() {
+        assert_eq!(find_positions("aaaa", "aa"), vec![0, 1, 2]);
+        assert_eq!(find_positions("aha ha ha", "ha ha"), vec![1, 4]);
+        assert_eq!(find_positions("### 1", "##"), vec![0, 1]);
+        assert_eq!(find_positions("éaéaé", "éaé"), vec![0, 2]);
+        assert_eq!(find_positions("日本日本日", "日本日"), vec![0, 2]);
+        assert_eq!(find_positions("abc", "d"), Vec::<i64>::new());
+        assert_eq!(find_positions("", "a"), Vec::<i64>::new());
+        assert_eq!(find_positions("hé", ""), vec![0, 1, 2]);
+        // Python: [i for i in range(len(s)) if s.startswith(sub, i)]
+        let (s, sub) = ("xyxyxyx💡xyx", "xyx");
+        let want: Vec<i64> = (0..s.chars().count())
+            .filter(|&i| s.chars().skip(i).collect::<String>().starts_with(sub))
+            .map(|i| i as i64)
+            .collect();
+        assert_eq!(find_positions(s, sub), want);
+    }
+
+    #[test]
+    fn chars_are_one_character_texts() {
+        assert_eq!(chars("hé💡"), v(&["h", "é", "💡"]));
+        assert!(chars("").is_empty());
     }
 
     #[test]

@@ -25,6 +25,7 @@
 //!   terminating decimal (1/3, π, √2) when that value rounds to it at k places (`0.3333` is
 //!   1/3, `2.6667` is 8/3); a terminating value must be written exactly (`0.13` is not 1/8).
 
+use super::super::math::{options, rounded_equal, Units};
 use super::{matrix, point, split_unit, Ex, Parser, Rel, Tok, V};
 
 /// How deep answers nest (a list of labelled tuples is 3); deeper is not parsed.
@@ -495,10 +496,17 @@ fn rounds_to(lit_e: &Ex, lit: &V, other: &V) -> bool {
 }
 
 pub(super) fn exprs_equal(a: &Ex, b: &Ex) -> bool {
+    let rounding = options().float_rounding;
     let same = |x: V, y: V| {
         comparable(&x, a)
             && comparable(&y, b)
-            && (x.same(&y) || rounds_to(a, &x, &y) || rounds_to(b, &y, &x))
+            && match rounding {
+                None => x.same(&y) || rounds_to(a, &x, &y) || rounds_to(b, &y, &x),
+                Some(places) => {
+                    matches!((x.exact, y.exact), (Some(p), Some(q)) if p == q)
+                        || rounded_equal(x.f, y.f, places)
+                }
+            }
     };
     if !a.has_vars() && !b.has_vars() {
         return same(a.eval(&|_| f64::NAN), b.eval(&|_| f64::NAN));
@@ -570,7 +578,7 @@ fn links_equal(a: &(Ex, Rel, Ex), b: &(Ex, Rel, Ex)) -> bool {
         )
 }
 
-fn unordered<T>(a: &[T], b: &[T], eq: impl Fn(&T, &T) -> bool) -> bool {
+fn unordered<A, B>(a: &[A], b: &[B], eq: impl Fn(&A, &B) -> bool) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -702,6 +710,22 @@ fn condition_equal(links: &[(Ex, Rel, Ex)], var: &str, iv: &[Interval]) -> bool 
     tests.into_iter().all(|x| holds(x) == inside(x))
 }
 
+/// The units after two values agree, under the `units` and `percent` options.
+fn units_agree(a: &Option<String>, b: &Option<String>) -> bool {
+    let opts = options();
+    let percent = |u: &Option<String>| u.as_deref() == Some("percent");
+    if opts.strict_percent && percent(a) != percent(b) {
+        return false;
+    }
+    match opts.units {
+        Units::Ignore => true,
+        Units::Strict => {
+            a.as_deref().filter(|u| *u != "percent") == b.as_deref().filter(|u| *u != "percent")
+        }
+        Units::Lenient => !matches!((a, b), (Some(x), Some(y)) if x != y),
+    }
+}
+
 pub(super) fn answers_equal(p: &Answer, g: &Answer) -> bool {
     use Answer::*;
     match (p, g) {
@@ -719,9 +743,7 @@ pub(super) fn answers_equal(p: &Answer, g: &Answer) -> bool {
         (Labeled(_, _, Some((l1, r1))), Equation(l2, r2))
         | (Equation(l2, r2), Labeled(_, _, Some((l1, r1)))) => equations_equal(l1, r1, l2, r2),
         (Labeled(_, a, _), other) | (other, Labeled(_, a, _)) => answers_equal(a, other),
-        (Value(a, ua), Value(b, ub)) => {
-            !matches!((ua, ub), (Some(x), Some(y)) if x != y) && exprs_equal(a, b)
-        }
+        (Value(a, ua), Value(b, ub)) => units_agree(ua, ub) && exprs_equal(a, b),
         (Equation(l1, r1), Equation(l2, r2)) => equations_equal(l1, r1, l2, r2),
         (Relation(a), Relation(b)) => unordered(a, b, links_equal),
         (Relation(r), Intervals(iv)) | (Intervals(iv), Relation(r)) => {
@@ -733,10 +755,17 @@ pub(super) fn answers_equal(p: &Answer, g: &Answer) -> bool {
                 _ => false,
             }
         }
+        (Tuple(a), Tuple(b)) if !options().ordered_tuples => unordered(a, b, exprs_equal),
         (Tuple(a), Tuple(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| exprs_equal(x, y))
         }
+        (List(a) | Set(a), List(b) | Set(b)) if options().ordered_sets => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| answers_equal(x, y))
+        }
         (List(a) | Set(a), List(b) | Set(b)) => same_elements(a, b),
+        (List(a), Tuple(t)) | (Tuple(t), List(a)) if !options().ordered_tuples => {
+            unordered(a, t, |x, y| answers_equal(x, &Value(y.clone(), None)))
+        }
         (List(a), Tuple(t)) | (Tuple(t), List(a)) => {
             a.len() == t.len()
                 && a.iter()
