@@ -54,6 +54,8 @@ if (isMainThread) {
       since = Date.now();
     } else if (m.type === "result") {
       done = true;
+      clearInterval(timer);
+      worker.terminate();
       for (const line of m.stderr) console.error(line);
       for (const line of m.stdout) console.log(line);
       process.exitCode = m.ok ? 0 : 1;
@@ -123,6 +125,12 @@ if (isMainThread) {
     }
   })(rawGrammar, "$");
 
+  if (failures.length > 0) {
+    // vscode-textmate would throw at the first line that tries the broken rule.
+    parentPort.postMessage({ type: "result", ok: false, stdout: [], stderr: [...failures, `\nFAIL: ${failures.length} regex(es) do not compile`] });
+    await new Promise(() => {}); // the main thread ends the worker
+  }
+
   const registry = new vsctm.Registry({
     onigLib,
     loadGrammar: async (scopeName) =>
@@ -144,6 +152,7 @@ if (isMainThread) {
       const ms = performance.now() - t0;
       out.push({ line, tokens: r.tokens, ms, stoppedEarly: r.stoppedEarly });
       state = r.ruleStack;
+      if (r.stoppedEarly || ms > LINE_TIME_LIMIT_MS) break; // the rest would be as slow, or wrong
     }
     return out;
   }
@@ -169,6 +178,10 @@ if (isMainThread) {
   let slowest = { ms: 0, where: "" };
   const started = performance.now();
   for (const file of files) {
+    if (failures.some((f) => f.includes("tokenising the line took"))) {
+      fail(rel(file), "not tokenised: the grammar is too slow (see above)");
+      continue;
+    }
     const result = tokenize(fs.readFileSync(file, "utf8"), rel(file));
     result.forEach(({ line, tokens, ms, stoppedEarly }, i) => {
       lineCount++;
