@@ -17,7 +17,9 @@
 // 3. a keyword or operator of grammar/reward.pest (the words and symbols of the rules `kw_*`,
 //    `keyword`, `op_*`, `ltl_unary`, `ltl_infix` and `ltl_keyword`, read at test time) is not
 //    scoped as a keyword (`keyword.*`, `storage.*`, or `constant.language.*` for true/false/none)
-//    in a synthetic snippet that puts it where the pest grammar allows it;
+//    in a synthetic snippet that puts it where the pest grammar allows it; and, the other way
+//    round, a word in a rule of the TextMate grammar that gives a keyword scope is not one of
+//    those words (a keyword dropped from the language must not stay highlighted);
 // 4. a builtin function (the non-internal names of runtime/src/builtins.rs, the aggregate names
 //    of compiler/src/ir/mod.rs and the formula uses of compiler/src/check/ltl.rs, read at test
 //    time) is not scoped `support.function.builtin` at a call; a name the grammar lists that is
@@ -349,6 +351,39 @@ if (isMainThread) {
     }
   }
 
+  // The other way round: every word the TextMate grammar gives a keyword scope must be a word of
+  // those pest rules, so that a keyword the language drops does not stay highlighted.
+  let highlightedKeywords = 0;
+  {
+    const pestWords = new Set();
+    for (const rule of pestRules((n) => families.some((f) => f.rules(n)))) {
+      for (const w of literals(rule.body)) pestWords.add(w);
+    }
+    const isKeywordName = (name) => typeof name === "string" && name.split(/\s+/).some(isKeywordScope);
+    const capturesKeyword = (captures) => Object.values(captures ?? {}).some((c) => isKeywordName(c.name));
+    const wordsOf = (regex) =>
+      regex
+        .replace(/\\./g, " ") // escapes: \b, \s, \(
+        .replace(/\[[^\]]*\]/g, " ") // character classes
+        .match(/[A-Za-z_]+/g) ?? [];
+    const seen = new Map();
+    (function walk(node, where) {
+      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${where}[${i}]`));
+      if (!node || typeof node !== "object") return;
+      if (typeof node.match === "string" && (isKeywordName(node.name) || capturesKeyword(node.captures))) {
+        for (const w of wordsOf(node.match)) seen.set(w, `${where}.match`);
+      }
+      if (typeof node.begin === "string" && capturesKeyword(node.beginCaptures ?? node.captures)) {
+        for (const w of wordsOf(node.begin)) seen.set(w, `${where}.begin`);
+      }
+      for (const [key, value] of Object.entries(node)) if (typeof value === "object") walk(value, `${where}.${key}`);
+    })(rawGrammar, "$");
+    highlightedKeywords = seen.size;
+    for (const [word, where] of [...seen].sort()) {
+      if (!pestWords.has(word)) fail(`${rel(grammarPath)} ${where}`, `${JSON.stringify(word)} is highlighted as a keyword but is no keyword or operator of grammar/reward.pest`);
+    }
+  }
+
   // ---------------------------------------------------------------- 4. builtins
 
   const builtins = new Set();
@@ -506,7 +541,7 @@ if (isMainThread) {
   if (failures.length > 0) {
     stderr.push(...failures, `\nFAIL: ${failures.length} problem(s). ${timing}`);
   } else {
-    stdout.push(`ok: ${regexCount} regexes compile; ${timing}, every character scoped; ${keywordCount} pest keywords and operators scoped as keywords; ${builtins.size} builtins; ${assertions.length} assertions`);
+    stdout.push(`ok: ${regexCount} regexes compile; ${timing}, every character scoped; ${keywordCount} pest keywords and operators scoped as keywords, and the ${highlightedKeywords} words the grammar highlights as keywords all in the pest grammar; ${builtins.size} builtins; ${assertions.length} assertions`);
   }
   parentPort.postMessage({ type: "result", ok: failures.length === 0, stdout, stderr });
 }
