@@ -193,7 +193,7 @@ fn random_machine_file(seed: u64, states: usize, per_state: usize) -> String {
 /// machine and a 60-state, 236-edge one follow the format's semantics exactly.
 #[test]
 fn machines_of_hundreds_of_edges_match_the_format_semantics() {
-    for (seed, states, per_state) in [(7, 27, 3), (11, 60, 4)] {
+    for (seed, states, per_state) in [(7, 27, 3), (11, 60, 4), (13, 101, 3)] {
         let text = random_machine_file(seed, states, per_state);
         let rm = parse(&text).unwrap();
         assert!(rm.edges.len() > 64, "{} edges", rm.edges.len());

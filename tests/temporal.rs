@@ -759,3 +759,53 @@ fn conjoined_chains_get_a_symbolic_automaton_beyond_twelve_atoms() {
         assert_eq!(scored.score(), 0.0, "{engine:?}");
     }
 }
+
+#[test]
+fn a_sequence_of_thirty_two_atoms_builds_a_thirty_three_state_automaton() {
+    // `eventually(x0 and next eventually(x1 and … eventually(x31)))`: an explicit alphabet
+    // would have 2^32 letters; over guards it is a chain of 33 states.
+    let n = 32;
+    let mut formula = format!("x{}", n - 1);
+    for i in (0..n - 1).rev() {
+        formula = format!("x{i} and next eventually({formula})");
+    }
+    let fields: Vec<String> = (0..n).map(|i| format!("x{i}: bool")).collect();
+    let props: Vec<String> = (0..n).map(|i| format!("prop x{i} = step.x{i}")).collect();
+    let text = format!(
+        "input {{ trace: list[{{{}}}] }}\n{}\nltl seq over trace = eventually({formula}) reward on accept 1.0\nscore = seq\n",
+        fields.join(", "),
+        props.join("\n")
+    );
+    let step = |on: usize| {
+        let fields: Vec<String> = (0..n).map(|k| format!("\"x{k}\": {}", k == on)).collect();
+        format!("{{{}}}", fields.join(", "))
+    };
+    let in_order: Vec<String> = (0..n).map(step).collect();
+    let mut swapped = in_order.clone();
+    swapped.swap(3, 4);
+    for engine in [reward::Engine::Interpreter, reward::Engine::Jit] {
+        let spec = reward::compile(
+            reward::Source::text(text.clone()),
+            &reward::Options::default().engine(engine),
+        )
+        .unwrap_or_else(|d| panic!("{d}"));
+        let info = &spec.automata(1)[0];
+        assert_eq!(
+            (info.atoms, info.states.clone()),
+            (32, Ok(33)),
+            "{engine:?}"
+        );
+        let score = |steps: &[String]| {
+            let line = format!("{{\"trace\": [{}]}}", steps.join(", "));
+            spec.score(&spec.row_from_json(&line).expect("row"))
+                .expect("scores")
+                .score()
+        };
+        assert_eq!(score(&in_order), 1.0, "{engine:?}");
+        assert_eq!(
+            score(&swapped),
+            0.0,
+            "{engine:?}: x4 before x3 breaks the sequence"
+        );
+    }
+}

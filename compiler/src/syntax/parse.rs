@@ -71,6 +71,9 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
                 let expects_closing = ["`)`", "`]`", "`}`"].iter().any(|b| d.message.contains(b));
                 // Where the broken text starts: the previous item when it was cut short.
                 let mut scan_from = pos;
+                // Where parsing resumes when it is known better than "the next item keyword
+                // after the error".
+                let mut resume_at = None;
                 // An error at the very first token after a complete item usually means that item
                 // was cut short (`rule r = a = b` parses as `rule r = a`): drop it, so that its
                 // partial meaning does not produce more errors.
@@ -89,6 +92,13 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
                             d.message =
                                 "expected an operator or a new item (`let`, `rule`, `score`, …)"
                                     .into();
+                        }
+                        // `let a = x +` then `score = …`: the operator took the next item's
+                        // keyword as its operand. Say so at the operator, and parse the next
+                        // item, so that its own mistakes are reported too.
+                        if let Some((op, next_item)) = dangling_operator(src, scan_from, error_at) {
+                            d = dangling_operator_error(file, src, op, next_item);
+                            resume_at = Some(next_item);
                         }
                     }
                 }
@@ -142,8 +152,9 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
                     }
                 }
                 diags.push(d);
-                let resume = skip_to_next_item(src, pos, error_at);
-                let failed = &src[pos..resume.unwrap_or(src.len())];
+                let resume = resume_at.or_else(|| skip_to_next_item(src, pos, error_at));
+                // (Resuming before `pos` re-reads the cut-short item's last line, a new item.)
+                let failed = &src[pos..resume.unwrap_or(src.len()).max(pos)];
                 module.broken_names.extend(defined_name(failed));
                 match resume {
                     Some(next) => pos = next,
@@ -153,6 +164,62 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
         }
     }
     (module, diags)
+}
+
+/// Binary operators that can end a line when an expression goes on to the next.
+const LINE_END_OPERATORS: &[&str] = &[
+    "+", "-", "*", "/", "%", "??", "==", "!=", "<=", ">=", "<", ">", "~", "and", "or", "in",
+];
+
+/// In `src[from..error_at]`, a line that ends with a binary operator followed by a line that
+/// starts with an item keyword: the operator's span and where the keyword's line starts.
+fn dangling_operator(src: &str, from: usize, error_at: usize) -> Option<((usize, usize), usize)> {
+    let text = &src[from..error_at];
+    let line_start = text
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .filter(|&i| {
+            let word: String = text[i..]
+                .trim_start_matches([' ', '\t'])
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            ITEM_KEYWORDS.contains(&word.as_str())
+        })
+        .last()?;
+    let before = text[..line_start].trim_end();
+    let op = LINE_END_OPERATORS.iter().find(|op| {
+        before.ends_with(**op)
+            && (op.chars().all(|c| !c.is_ascii_alphabetic())
+                || !before[..before.len() - op.len()]
+                    .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+    })?;
+    let op_end = from + before.len();
+    Some(((op_end - op.len(), op_end), from + line_start))
+}
+
+fn dangling_operator_error(
+    file: FileId,
+    src: &str,
+    (start, end): (usize, usize),
+    next_item: usize,
+) -> Diagnostic {
+    let op = &src[start..end];
+    let line = src[..next_item].matches('\n').count() + 1;
+    let keyword: String = src[next_item..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    Diagnostic::new(
+        Code::E0001,
+        Span::new(file, start, end),
+        format!("`{op}` ends its line without a right operand"),
+    )
+    .label(format!("nothing follows this `{op}`"))
+    .help(format!(
+        "finish the expression after `{op}`, or remove it: line {line} starts a new item (`{keyword} …`)"
+    ))
 }
 
 /// Rejects pathologically deep bracket nesting up front, with a span on the offending bracket.
