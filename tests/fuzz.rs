@@ -83,14 +83,34 @@ fn fuzz(target: &str, mut next: impl FnMut(&mut Rng) -> String, one: fn(String))
 }
 
 fn compile_spec(text: String) {
-    let options = Options::default();
-    match compile(Source::text(text), &options) {
-        Ok(_) => {}
-        Err(d) => assert!(
+    let options = Options::default().engine(Engine::Interpreter);
+    let compiled = compile(Source::text(text.clone()), &options);
+    if let Err(d) = &compiled {
+        assert!(
             !d.rendered().contains("internal compiler error")
                 && !d.rendered().contains("internal error"),
             "{d}"
-        ),
+        );
+    }
+    // Whatever parses formats, formats to a fixed point, and means what it meant.
+    if let Ok(formatted) = reward::format("spec", &text) {
+        let again = reward::format("spec", &formatted).unwrap_or_else(|d| panic!("{d}"));
+        assert_eq!(again, formatted, "formatting twice changes the text");
+        if let Ok(spec) = &compiled {
+            let after =
+                compile(Source::text(formatted), &options).unwrap_or_else(|d| panic!("{d}"));
+            assert_eq!(after.ir_text(), spec.ir_text(), "formatting changed the IR");
+        }
+    }
+    if let Ok(spec) = compiled {
+        compile(Source::text(text), &Options::default())
+            .map(|_| ())
+            .unwrap_or_else(|d| {
+                panic!(
+                    "compiles for the interpreter but not the JIT: {d}\n{}",
+                    spec.ir_text()
+                )
+            });
     }
 }
 
