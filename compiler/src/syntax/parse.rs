@@ -35,12 +35,11 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
         return (Module::default(), vec![d]);
     }
     pest::set_call_limit(std::num::NonZeroUsize::new(50_000_000));
-    pest::set_error_detail(true);
     let mut module = Module::default();
     diags.extend(floor_division_comments(file, src));
     let mut pos = 0;
     while pos <= src.len() {
-        match RewardParser::parse(Rule::next_item, &src[pos..]) {
+        match parse_item(&src[pos..]) {
             Ok(mut pairs) => {
                 let next = pairs.next().expect("next_item always produces a pair");
                 let consumed = next.as_span().end();
@@ -164,6 +163,22 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
         }
     }
     (module, diags)
+}
+
+/// Parses the next item. Pest's error detail (every token tried at every position) makes
+/// parsing several times slower and only serves to explain an error, so an item that does not
+/// parse is parsed again with it. The switch is global to the process: the lock keeps two
+/// explanations from turning it off under each other (a parse that sees it on by chance is
+/// only slower).
+fn parse_item(src: &str) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    RewardParser::parse(Rule::next_item, src).or_else(|_| {
+        static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _explaining = DETAIL.lock().unwrap_or_else(|e| e.into_inner());
+        pest::set_error_detail(true);
+        let explained = RewardParser::parse(Rule::next_item, src);
+        pest::set_error_detail(false);
+        explained
+    })
 }
 
 /// Binary operators that can end a line when an expression goes on to the next.
