@@ -199,21 +199,14 @@ impl Arena {
     /// window (the shorter under `and`, the longer under `or`; the reverse for `always`), so
     /// pending windows of one operand do not multiply the states.
     fn merge_windows(&mut self, and: bool, parts: Vec<u32>) -> Vec<u32> {
+        // Most junctions hold at most one window: nothing to merge, nothing to allocate.
+        if parts.iter().filter(|&&p| self.window(p).is_some()).count() < 2 {
+            return parts;
+        }
         let mut best: HashMap<(bool, bool, u32, u32), (u32, u32)> = HashMap::default();
         let mut out = Vec::with_capacity(parts.len());
         for p in parts {
-            let key = match &self.forms[p as usize] {
-                F::Next(x) | F::WNext(x) => {
-                    let strong = matches!(self.forms[p as usize], F::Next(_));
-                    match self.forms[*x as usize] {
-                        F::Eventually(lo, hi, a) => Some(((strong, true, lo, a), hi)),
-                        F::Always(lo, hi, a) => Some(((strong, false, lo, a), hi)),
-                        _ => None,
-                    }
-                }
-                _ => None,
-            };
-            match key {
+            match self.window(p) {
                 Some((k, hi)) => {
                     // Under `and`, eventually keeps the smaller window, always the larger.
                     let keep_smaller = and == k.1;
@@ -228,6 +221,20 @@ impl Arena {
         out.extend(best.into_values().map(|(_, p)| p));
         out.sort_unstable();
         out
+    }
+
+    /// A pending window `next eventually[lo, hi] a` (or `wnext`, or `always`): what identifies
+    /// it up to its end (strong, eventually, lo, a), and hi.
+    fn window(&self, p: u32) -> Option<((bool, bool, u32, u32), u32)> {
+        let (F::Next(x) | F::WNext(x)) = &self.forms[p as usize] else {
+            return None;
+        };
+        let strong = matches!(self.forms[p as usize], F::Next(_));
+        match self.forms[*x as usize] {
+            F::Eventually(lo, hi, a) => Some(((strong, true, lo, a), hi)),
+            F::Always(lo, hi, a) => Some(((strong, false, lo, a), hi)),
+            _ => None,
+        }
     }
 
     /// The state formula in a canonical form: a conjunction of independent components (no two
@@ -415,6 +422,10 @@ struct Builder<'a> {
     arena: Arena,
     /// Sub-diagrams already expanded (see [`Builder::expand`]).
     expanded: HashMap<(u32, u64, u64, u64, u64), i64>,
+    /// Buffers reused by every expansion step (millions of them for a large automaton): the
+    /// present values and the progression memo.
+    scratch_values: Vec<Option<bool>>,
+    scratch_memo: HashMap<u32, u32>,
 }
 
 impl Builder<'_> {
@@ -490,13 +501,27 @@ impl Builder<'_> {
     /// present node its value when the fixed atoms settle it (Kleene's three-valued logic), the
     /// memory after the step, and the atoms of the past operators whose memory is not settled yet.
     fn present_values(&self, known: u64, values: u64, mem: u64) -> (Vec<Option<bool>>, u64, u64) {
+        let mut v = Vec::new();
+        let (new_mem, unsettled) = self.present_values_into(known, values, mem, &mut v);
+        (v, new_mem, unsettled)
+    }
+
+    /// [`Builder::present_values`] into a buffer.
+    fn present_values_into(
+        &self,
+        known: u64,
+        values: u64,
+        mem: u64,
+        v: &mut Vec<Option<bool>>,
+    ) -> (u64, u64) {
         let and = |x: Option<bool>, y: Option<bool>| match (x, y) {
             (Some(false), _) | (_, Some(false)) => Some(false),
             (Some(true), Some(true)) => Some(true),
             _ => None,
         };
         let or = |x: Option<bool>, y: Option<bool>| and(x.map(|b| !b), y.map(|b| !b)).map(|b| !b);
-        let mut v: Vec<Option<bool>> = vec![None; self.nodes.len()];
+        v.clear();
+        v.resize(self.nodes.len(), None);
         let (mut new_mem, mut unsettled) = (0u64, 0u64);
         for (j, n) in self.nodes.iter().enumerate() {
             if !self.present[j] {
@@ -531,7 +556,7 @@ impl Builder<'_> {
                 None => unsettled |= reads,
             }
         }
-        (v, new_mem, unsettled)
+        (new_mem, unsettled)
     }
 
     fn initial_memory(&self) -> u64 {
@@ -686,8 +711,13 @@ impl Builder<'_> {
         states: &mut States,
     ) -> Result<i64, TooBig> {
         self.arena.spend(1)?;
-        let (v, new_mem, unsettled) = self.present_values(known, values, mem);
-        let g = self.progress(g, &v, &mut HashMap::default());
+        let mut v = std::mem::take(&mut self.scratch_values);
+        let mut memo = std::mem::take(&mut self.scratch_memo);
+        let (new_mem, unsettled) = self.present_values_into(known, values, mem, &mut v);
+        memo.clear();
+        let g = self.progress(g, &v, &mut memo);
+        self.scratch_values = v;
+        self.scratch_memo = memo;
         let reads = self.literal_atoms(g) | unsettled;
         let needs = reads & !known;
         if needs == 0 {
@@ -750,6 +780,8 @@ fn build_within(nodes: &[Node], atoms: usize, max_work: u64) -> Result<Dfa, TooB
         past,
         arena: Arena::new(max_work),
         expanded: HashMap::default(),
+        scratch_values: Vec::new(),
+        scratch_memo: HashMap::default(),
     };
     let root = b.nnf(nodes.len() - 1, true);
     let start = b.arena.intern(F::Next(root));
