@@ -641,6 +641,66 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                     .ok_or_else(|| JitError(format!("unbound local %{id}")))?;
                 self.b.use_var(var)
             }
+            ExprKind::Field(..) | ExprKind::Index(..) => self.access(e)?,
+            ExprKind::Not(a) => {
+                let v = self.expr(a)?;
+                self.b.ins().icmp_imm_s(IntCC::Equal, v, 0)
+            }
+            ExprKind::Neg(..) | ExprKind::Arith(..) => self.arith(e)?,
+            ExprKind::Concat(a, b) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                let ctx = self.ctx;
+                let site = self.site(e.span);
+                let p = self.call1(Helper::rt_concat, &[ctx, x, y, site]);
+                self.check_failed();
+                p
+            }
+            ExprKind::Compare(op, a, b) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                self.compare(*op, x, y, &a.ty)
+            }
+            ExprKind::And(a, b) => self.short_circuit(a, b, true)?,
+            ExprKind::Or(a, b) => self.short_circuit(a, b, false)?,
+            ExprKind::If(c, a, b) => self.if_else(c, a, b, &e.ty)?,
+            ExprKind::Coalesce(a, b) => self.coalesce(a, b, &e.ty)?,
+            ExprKind::ToFloat(a) => {
+                let v = self.expr(a)?;
+                if r == Repr::Ptr {
+                    let ctx = self.ctx;
+                    self.call1(Helper::rt_to_float_opt, &[ctx, v])
+                } else {
+                    self.float_of(v, &a.ty)
+                }
+            }
+            ExprKind::Some(a) => {
+                let v = self.expr(a)?;
+                self.boxed(v, &a.ty)
+            }
+            ExprKind::TextContains { .. } | ExprKind::ListContains { .. } | ExprKind::Match(..) => {
+                self.test(e)?
+            }
+            ExprKind::Call(id, args) => self.builtin(*id, args, e)?,
+            ExprKind::CallFn(id, args) => self.call_fn(*id, args, e)?,
+            ExprKind::Aggregate(agg) => self.aggregate(agg, e)?,
+            ExprKind::List(items) | ExprKind::Record(items) => self.construct(items, e)?,
+            ExprKind::CheckUnit { value, criterion } => {
+                let v = self.expr(value)?;
+                let x = self.float_of(v, &value.ty);
+                let name = self.constant_ptr(&Value::text(criterion));
+                let site = self.site(e.span);
+                let ctx = self.ctx;
+                let out = self.call1(Helper::rt_check_unit, &[ctx, x, name, site]);
+                self.check_failed();
+                out
+            }
+        })
+    }
+
+    /// `rec.field` and `list[index]`.
+    fn access(&mut self, e: &Expr) -> Result<CValue, JitError> {
+        Ok(match &e.kind {
             ExprKind::Field(rec, idx) => {
                 let p = self.expr(rec)?;
                 let i = self.b.ins().iconst(types::I64, *idx as i64);
@@ -660,10 +720,13 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 self.check_failed();
                 self.unboxed(p, &e.ty)
             }
-            ExprKind::Not(a) => {
-                let v = self.expr(a)?;
-                self.b.ins().icmp_imm_s(IntCC::Equal, v, 0)
-            }
+            _ => unreachable!("not an access"),
+        })
+    }
+
+    /// Negation and the four operations with remainder, on ints (checked) or floats.
+    fn arith(&mut self, e: &Expr) -> Result<CValue, JitError> {
+        Ok(match &e.kind {
             ExprKind::Neg(NumKind::Int, a) => {
                 let v = self.expr(a)?;
                 let site = self.site(e.span);
@@ -695,86 +758,71 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                     ArithOp::Rem => self.call1(Helper::rt_float_rem, &[x, y]),
                 }
             }
-            ExprKind::Concat(a, b) => {
-                let x = self.expr(a)?;
-                let y = self.expr(b)?;
-                let ctx = self.ctx;
-                let site = self.site(e.span);
-                let p = self.call1(Helper::rt_concat, &[ctx, x, y, site]);
-                self.check_failed();
-                p
-            }
-            ExprKind::Compare(op, a, b) => {
-                let x = self.expr(a)?;
-                let y = self.expr(b)?;
-                self.compare(*op, x, y, &a.ty)
-            }
-            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
-                let is_and = matches!(e.kind, ExprKind::And(..));
-                let x = self.expr(a)?;
-                let rhs = self.b.create_block();
-                let done = self.b.create_block();
-                self.b.append_block_param(done, types::I8);
-                if is_and {
-                    self.b.ins().brif(x, rhs, &[], done, &[x.into()]);
-                } else {
-                    self.b.ins().brif(x, done, &[x.into()], rhs, &[]);
-                }
-                self.b.switch_to_block(rhs);
-                let y = self.expr(b)?;
-                self.b.ins().jump(done, &[y.into()]);
-                self.b.switch_to_block(done);
-                self.b.block_params(done)[0]
-            }
-            ExprKind::If(c, a, b) => {
-                let cv = self.expr(c)?;
-                let then_b = self.b.create_block();
-                let else_b = self.b.create_block();
-                let done = self.b.create_block();
-                self.b.append_block_param(done, clif(r));
-                self.b.ins().brif(cv, then_b, &[], else_b, &[]);
-                self.b.switch_to_block(then_b);
-                let x = self.expr(a)?;
-                let x = self.coerce_repr(x, &a.ty, &e.ty);
-                self.b.ins().jump(done, &[x.into()]);
-                self.b.switch_to_block(else_b);
-                let y = self.expr(b)?;
-                let y = self.coerce_repr(y, &b.ty, &e.ty);
-                self.b.ins().jump(done, &[y.into()]);
-                self.b.switch_to_block(done);
-                self.b.block_params(done)[0]
-            }
-            ExprKind::Coalesce(a, b) => {
-                let p = self.expr(a)?;
-                let none = self.call1(Helper::rt_is_none, &[p]);
-                let some_b = self.b.create_block();
-                let none_b = self.b.create_block();
-                let done = self.b.create_block();
-                self.b.append_block_param(done, clif(r));
-                self.b.ins().brif(none, none_b, &[], some_b, &[]);
-                self.b.switch_to_block(some_b);
-                let inner = self.unboxed(p, &e.ty);
-                self.b.ins().jump(done, &[inner.into()]);
-                self.b.switch_to_block(none_b);
-                let d = self.expr(b)?;
-                let d = self.coerce_repr(d, &b.ty, &e.ty);
-                self.b.ins().jump(done, &[d.into()]);
-                self.b.switch_to_block(done);
-                self.b.block_params(done)[0]
-            }
-            ExprKind::ToFloat(a) => {
-                let v = self.expr(a)?;
-                if r == Repr::Ptr {
-                    let ctx = self.ctx;
-                    self.call1(Helper::rt_to_float_opt, &[ctx, v])
-                } else {
-                    self.float_of(v, &a.ty)
-                }
-            }
-            ExprKind::Some(a) => {
-                let v = self.expr(a)?;
-                self.boxed(v, &a.ty)
-            }
+            _ => unreachable!("not arithmetic"),
+        })
+    }
+
+    /// `a and b` (`is_and`) or `a or b`: `b` is evaluated only when `a` does not decide.
+    fn short_circuit(&mut self, a: &Expr, b: &Expr, is_and: bool) -> Result<CValue, JitError> {
+        let x = self.expr(a)?;
+        let rhs = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, types::I8);
+        if is_and {
+            self.b.ins().brif(x, rhs, &[], done, &[x.into()]);
+        } else {
+            self.b.ins().brif(x, done, &[x.into()], rhs, &[]);
+        }
+        self.b.switch_to_block(rhs);
+        let y = self.expr(b)?;
+        self.b.ins().jump(done, &[y.into()]);
+        self.b.switch_to_block(done);
+        Ok(self.b.block_params(done)[0])
+    }
+
+    /// `if c then a else b`, of type `ty`.
+    fn if_else(&mut self, c: &Expr, a: &Expr, b: &Expr, ty: &Ty) -> Result<CValue, JitError> {
+        let cv = self.expr(c)?;
+        let then_b = self.b.create_block();
+        let else_b = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, clif(repr(ty)));
+        self.b.ins().brif(cv, then_b, &[], else_b, &[]);
+        self.b.switch_to_block(then_b);
+        let x = self.expr(a)?;
+        let x = self.coerce_repr(x, &a.ty, ty);
+        self.b.ins().jump(done, &[x.into()]);
+        self.b.switch_to_block(else_b);
+        let y = self.expr(b)?;
+        let y = self.coerce_repr(y, &b.ty, ty);
+        self.b.ins().jump(done, &[y.into()]);
+        self.b.switch_to_block(done);
+        Ok(self.b.block_params(done)[0])
+    }
+
+    /// `a ?? b`, of type `ty`: `b` is evaluated only when `a` is none.
+    fn coalesce(&mut self, a: &Expr, b: &Expr, ty: &Ty) -> Result<CValue, JitError> {
+        let p = self.expr(a)?;
+        let none = self.call1(Helper::rt_is_none, &[p]);
+        let some_b = self.b.create_block();
+        let none_b = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, clif(repr(ty)));
+        self.b.ins().brif(none, none_b, &[], some_b, &[]);
+        self.b.switch_to_block(some_b);
+        let inner = self.unboxed(p, ty);
+        self.b.ins().jump(done, &[inner.into()]);
+        self.b.switch_to_block(none_b);
+        let d = self.expr(b)?;
+        let d = self.coerce_repr(d, &b.ty, ty);
+        self.b.ins().jump(done, &[d.into()]);
+        self.b.switch_to_block(done);
+        Ok(self.b.block_params(done)[0])
+    }
+
+    /// Containment in a text or a list, and regex matches.
+    fn test(&mut self, e: &Expr) -> Result<CValue, JitError> {
+        Ok(match &e.kind {
             ExprKind::TextContains { haystack, needle } => {
                 let h = self.expr(haystack)?;
                 let n = self.expr(needle)?;
@@ -792,59 +840,52 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let rev = self.b.ins().iconst(types::I32, i64::from(*re));
                 self.call1(Helper::rt_match, &[ctx, rev, tv])
             }
-            ExprKind::Call(id, args) => self.builtin(*id, args, e)?,
-            ExprKind::CallFn(id, args) => {
-                self.charge(e.span);
-                let mut vals = vec![self.ctx];
-                for (a, (_, pty)) in args.iter().zip(&self.cg.program.functions[*id].params) {
-                    let v = self.expr(a)?;
-                    vals.push(self.coerce_repr(v, &a.ty, pty));
-                }
-                let fref = match self.fn_refs.get(id) {
-                    Some(f) => *f,
-                    None => {
-                        let fid = self.cg.fn_ids[*id].ok_or_else(|| {
-                            JitError(format!("internal error: function {id} was not compiled"))
-                        })?;
-                        let f = self.module.declare_func_in_func(fid, self.b.func);
-                        self.fn_refs.insert(*id, f);
-                        f
-                    }
-                };
-                let inst = self.b.ins().call(fref, &vals);
-                let out = self.b.inst_results(inst)[0];
-                self.check_failed();
-                let ret = self.cg.program.functions[*id].ret.clone();
-                self.coerce_repr(out, &ret, &e.ty)
-            }
-            ExprKind::Aggregate(agg) => self.aggregate(agg, e)?,
-            ExprKind::List(items) | ExprKind::Record(items) => {
-                let mut ptrs = Vec::with_capacity(items.len());
-                for i in items {
-                    let v = self.expr(i)?;
-                    ptrs.push(self.boxed(v, &i.ty));
-                }
-                let arr = self.pointer_array(&ptrs);
-                let n = self.b.ins().iconst(types::I64, items.len() as i64);
-                let ctx = self.ctx;
-                let helper = if matches!(e.kind, ExprKind::List(_)) {
-                    Helper::rt_make_list
-                } else {
-                    Helper::rt_make_record
-                };
-                self.call1(helper, &[ctx, arr, n])
-            }
-            ExprKind::CheckUnit { value, criterion } => {
-                let v = self.expr(value)?;
-                let x = self.float_of(v, &value.ty);
-                let name = self.constant_ptr(&Value::text(criterion));
-                let site = self.site(e.span);
-                let ctx = self.ctx;
-                let out = self.call1(Helper::rt_check_unit, &[ctx, x, name, site]);
-                self.check_failed();
-                out
-            }
+            _ => unreachable!("not a test"),
         })
+    }
+
+    /// A call of the program's function `id`, compiled on its own.
+    fn call_fn(&mut self, id: FnId, args: &[Expr], e: &Expr) -> Result<CValue, JitError> {
+        self.charge(e.span);
+        let mut vals = vec![self.ctx];
+        for (a, (_, pty)) in args.iter().zip(&self.cg.program.functions[id].params) {
+            let v = self.expr(a)?;
+            vals.push(self.coerce_repr(v, &a.ty, pty));
+        }
+        let fref = match self.fn_refs.get(&id) {
+            Some(f) => *f,
+            None => {
+                let fid = self.cg.fn_ids[id].ok_or_else(|| {
+                    JitError(format!("internal error: function {id} was not compiled"))
+                })?;
+                let f = self.module.declare_func_in_func(fid, self.b.func);
+                self.fn_refs.insert(id, f);
+                f
+            }
+        };
+        let inst = self.b.ins().call(fref, &vals);
+        let out = self.b.inst_results(inst)[0];
+        self.check_failed();
+        let ret = self.cg.program.functions[id].ret.clone();
+        Ok(self.coerce_repr(out, &ret, &e.ty))
+    }
+
+    /// A list or record literal (`e`) of `items`.
+    fn construct(&mut self, items: &[Expr], e: &Expr) -> Result<CValue, JitError> {
+        let mut ptrs = Vec::with_capacity(items.len());
+        for i in items {
+            let v = self.expr(i)?;
+            ptrs.push(self.boxed(v, &i.ty));
+        }
+        let arr = self.pointer_array(&ptrs);
+        let n = self.b.ins().iconst(types::I64, items.len() as i64);
+        let ctx = self.ctx;
+        let helper = if matches!(e.kind, ExprKind::List(_)) {
+            Helper::rt_make_list
+        } else {
+            Helper::rt_make_record
+        };
+        Ok(self.call1(helper, &[ctx, arr, n]))
     }
 
     /// Converts between the representations of two types the checker made compatible
