@@ -817,9 +817,53 @@ impl Checker<'_> {
         if op == BinaryOp::Match {
             return self.regex_match(cx, a, r, span);
         }
-        // The default of `??` has the optional's type: `xs ?? []` is a `list[text]` when `xs`
-        // is a `list[text]?`.
-        let b = match (&op, &a.ty, &r.kind) {
+        let b = self.right_operand(cx, op, &a, r);
+        if a.ty == Ty::Error || b.ty == Ty::Error {
+            return err(span);
+        }
+        match op {
+            BinaryOp::And | BinaryOp::Or => {
+                let what = format!("an operand of `{}`", op.symbol());
+                let a = self.coerce_bool(a, &what);
+                let b = self.coerce_bool(b, &what);
+                let kind = if op == BinaryOp::And {
+                    ExprKind::And(boxed(a), boxed(b))
+                } else {
+                    ExprKind::Or(boxed(a), boxed(b))
+                };
+                Expr::new(kind, Ty::Bool, span)
+            }
+            BinaryOp::Coalesce => self.check_coalesce(a, b, span),
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
+                if op == BinaryOp::Add {
+                    match (&a.ty, &b.ty) {
+                        (Ty::Text, Ty::Text) => {
+                            return Expr::new(ExprKind::Concat(boxed(a), boxed(b)), Ty::Text, span)
+                        }
+                        (Ty::List(x), Ty::List(y)) if x == y => {
+                            let ty = a.ty.clone();
+                            return Expr::new(ExprKind::Concat(boxed(a), boxed(b)), ty, span);
+                        }
+                        _ => {}
+                    }
+                }
+                self.arithmetic(op, a, b, l, r, span)
+            }
+            BinaryOp::Eq | BinaryOp::Ne => self.equality(op, a, b, span),
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                self.ordering(op, a, b, span)
+            }
+            BinaryOp::In | BinaryOp::NotIn => self.membership(op, a, b, span),
+            BinaryOp::Match => unreachable!("handled above"),
+        }
+    }
+
+    /// The right operand `r` of `a op r`: a literal whose type cannot be inferred alone takes
+    /// it from the left side.
+    fn right_operand(&mut self, cx: &mut Ctx, op: BinaryOp, a: &Expr, r: &ast::Expr) -> Expr {
+        match (&op, &a.ty, &r.kind) {
+            // The default of `??` has the optional's type: `xs ?? []` is a `list[text]` when
+            // `xs` is a `list[text]?`.
             (
                 BinaryOp::Coalesce,
                 Ty::Optional(inner),
@@ -840,191 +884,152 @@ impl Checker<'_> {
                 self.check_expected_as(cx, r, &ty, "the list of `in`")
             }
             _ => self.check_expr(cx, r),
-        };
-        if a.ty == Ty::Error || b.ty == Ty::Error {
+        }
+    }
+
+    /// `a ?? b`: `a` is optional, and `b` has its value's type.
+    fn check_coalesce(&mut self, a: Expr, b: Expr, span: Span) -> Expr {
+        if !a.ty.is_optional() {
+            self.error(
+                Diagnostic::new(
+                    Code::E0003,
+                    a.span,
+                    format!("the left side of `??` is never none (it is {})", a.ty),
+                )
+                .label("always has a value")
+                .help("remove `?? …`: the default can never be used"),
+            );
             return err(span);
         }
-        match op {
-            BinaryOp::And | BinaryOp::Or => {
-                let what = format!("an operand of `{}`", op.symbol());
-                let a = self.coerce_bool(a, &what);
-                let b = self.coerce_bool(b, &what);
-                let kind = if op == BinaryOp::And {
-                    ExprKind::And(boxed(a), boxed(b))
-                } else {
-                    ExprKind::Or(boxed(a), boxed(b))
-                };
-                Expr::new(kind, Ty::Bool, span)
-            }
-            BinaryOp::Coalesce => {
-                if !a.ty.is_optional() {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0003,
-                            a.span,
-                            format!("the left side of `??` is never none (it is {})", a.ty),
-                        )
-                        .label("always has a value")
-                        .help("remove `?? …`: the default can never be used"),
-                    );
-                    return err(span);
+        let inner = a.ty.strip_optional().clone();
+        let Some(ty) = unify(&inner, &b.ty) else {
+            self.error(
+                Diagnostic::new(
+                    Code::E0003,
+                    b.span,
+                    format!("the default of `??` must be {inner}, but this is {}", b.ty),
+                )
+                .label(format!("this is {}", b.ty))
+                .note(a.span, format!("this is {}", a.ty))
+                .help("the default replaces a missing value, so it has the value's type"),
+            );
+            return err(span);
+        };
+        let a = try_coerce(a.clone(), &Ty::optional(ty.clone())).unwrap_or(a);
+        let b = try_coerce(b.clone(), &ty).unwrap_or(b);
+        Expr::new(ExprKind::Coalesce(boxed(a), boxed(b)), ty, span)
+    }
+
+    /// `a == b`, `a != b`: the sides unify to one type (regexes excepted).
+    fn equality(&mut self, op: BinaryOp, a: Expr, b: Expr, span: Span) -> Expr {
+        let cmp = if op == BinaryOp::Eq {
+            CmpOp::Eq
+        } else {
+            CmpOp::Ne
+        };
+        let comparable = |t: &Ty| !matches!(t.strip_optional(), Ty::Regex);
+        if !comparable(&a.ty) || !comparable(&b.ty) {
+            self.error(
+                Diagnostic::new(Code::E0025, span, "regexes cannot be compared")
+                    .help("compare the texts they match instead"),
+            );
+            return err(span);
+        }
+        if let Some(ty) = unify(&a.ty, &b.ty) {
+            let a = try_coerce(a.clone(), &ty).unwrap_or(a);
+            let b = try_coerce(b.clone(), &ty).unwrap_or(b);
+            return Expr::new(ExprKind::Compare(cmp, boxed(a), boxed(b)), Ty::Bool, span);
+        }
+        let help =
+            if (a.ty == Ty::Bool && b.ty.is_numeric()) || (b.ty == Ty::Bool && a.ty.is_numeric()) {
+                "compare bools with `true`/`false`, or convert with `float(b)`".to_string()
+            } else if a.ty == Ty::Text || b.ty == Ty::Text {
+                "convert explicitly: `parse_float(s)` for text → number".to_string()
+            } else {
+                "both sides of a comparison must have the same type".to_string()
+            };
+        self.error(
+            Diagnostic::new(
+                Code::E0003,
+                span,
+                format!("cannot compare {} with {}", a.ty, b.ty),
+            )
+            .label(format!("{} {} {}", a.ty, op.symbol(), b.ty))
+            .help(help),
+        );
+        err(span)
+    }
+
+    /// `<`, `<=`, `>`, `>=`: two numbers or two texts.
+    fn ordering(&mut self, op: BinaryOp, a: Expr, b: Expr, span: Span) -> Expr {
+        let cmp = match op {
+            BinaryOp::Lt => CmpOp::Lt,
+            BinaryOp::Le => CmpOp::Le,
+            BinaryOp::Gt => CmpOp::Gt,
+            _ => CmpOp::Ge,
+        };
+        let ordered = |t: &Ty| matches!(t, Ty::Int | Ty::Float | Ty::Text);
+        if let Some(ty) = unify(&a.ty, &b.ty).filter(|t| ordered(t)) {
+            let a = try_coerce(a.clone(), &ty).unwrap_or(a);
+            let b = try_coerce(b.clone(), &ty).unwrap_or(b);
+            return Expr::new(ExprKind::Compare(cmp, boxed(a), boxed(b)), Ty::Bool, span);
+        }
+        let bad = if ordered(&a.ty) { &b } else { &a };
+        let (code, help) = if bad.ty.is_optional() {
+            (
+                Code::E0016,
+                "this value can be none; give a default with `?? value` first".to_string(),
+            )
+        } else {
+            (
+                Code::E0003,
+                "`<`, `<=`, `>`, `>=` compare two numbers or two texts".to_string(),
+            )
+        };
+        self.error(
+            Diagnostic::new(code, span, format!("cannot order {} and {}", a.ty, b.ty))
+                .label(format!("{} {} {}", a.ty, op.symbol(), b.ty))
+                .help(help),
+        );
+        err(span)
+    }
+
+    /// `a in b`, `a not in b`: a substring (text in text) or an element (T in list[T]).
+    fn membership(&mut self, op: BinaryOp, a: Expr, b: Expr, span: Span) -> Expr {
+        let test = match (&a.ty, &b.ty) {
+            (Ty::Text, Ty::Text) => Some(ExprKind::TextContains {
+                haystack: boxed(b.clone()),
+                needle: boxed(a.clone()),
+            }),
+            (item, Ty::List(elem)) => match unify(item, elem) {
+                Some(u) if u == **elem => {
+                    let a = try_coerce(a.clone(), elem).unwrap_or(a.clone());
+                    Some(ExprKind::ListContains {
+                        list: boxed(b.clone()),
+                        item: boxed(a),
+                    })
                 }
-                let inner = a.ty.strip_optional().clone();
-                let Some(ty) = unify(&inner, &b.ty) else {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0003,
-                            b.span,
-                            format!("the default of `??` must be {inner}, but this is {}", b.ty),
-                        )
-                        .label(format!("this is {}", b.ty))
-                        .note(a.span, format!("this is {}", a.ty))
-                        .help("the default replaces a missing value, so it has the value's type"),
-                    );
-                    return err(span);
-                };
-                let a = try_coerce(a.clone(), &Ty::optional(ty.clone())).unwrap_or(a);
-                let b = try_coerce(b.clone(), &ty).unwrap_or(b);
-                Expr::new(ExprKind::Coalesce(boxed(a), boxed(b)), ty, span)
-            }
-            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
-                if op == BinaryOp::Add {
-                    match (&a.ty, &b.ty) {
-                        (Ty::Text, Ty::Text) => {
-                            return Expr::new(ExprKind::Concat(boxed(a), boxed(b)), Ty::Text, span)
-                        }
-                        (Ty::List(x), Ty::List(y)) if x == y => {
-                            let ty = a.ty.clone();
-                            return Expr::new(ExprKind::Concat(boxed(a), boxed(b)), ty, span);
-                        }
-                        _ => {}
-                    }
-                }
-                self.arithmetic(op, a, b, l, r, span)
-            }
-            BinaryOp::Eq | BinaryOp::Ne => {
-                let cmp = if op == BinaryOp::Eq {
-                    CmpOp::Eq
-                } else {
-                    CmpOp::Ne
-                };
-                let comparable = |t: &Ty| !matches!(t.strip_optional(), Ty::Regex);
-                if !comparable(&a.ty) || !comparable(&b.ty) {
-                    self.error(
-                        Diagnostic::new(Code::E0025, span, "regexes cannot be compared")
-                            .help("compare the texts they match instead"),
-                    );
-                    return err(span);
-                }
-                match unify(&a.ty, &b.ty) {
-                    Some(ty) => {
-                        let a = try_coerce(a.clone(), &ty).unwrap_or(a);
-                        let b = try_coerce(b.clone(), &ty).unwrap_or(b);
-                        Expr::new(ExprKind::Compare(cmp, boxed(a), boxed(b)), Ty::Bool, span)
-                    }
-                    None => {
-                        let help = if (a.ty == Ty::Bool && b.ty.is_numeric())
-                            || (b.ty == Ty::Bool && a.ty.is_numeric())
-                        {
-                            "compare bools with `true`/`false`, or convert with `float(b)`"
-                                .to_string()
-                        } else if a.ty == Ty::Text || b.ty == Ty::Text {
-                            "convert explicitly: `parse_float(s)` for text → number".to_string()
-                        } else {
-                            "both sides of a comparison must have the same type".to_string()
-                        };
-                        self.error(
-                            Diagnostic::new(
-                                Code::E0003,
-                                span,
-                                format!("cannot compare {} with {}", a.ty, b.ty),
-                            )
-                            .label(format!("{} {} {}", a.ty, op.symbol(), b.ty))
-                            .help(help),
-                        );
-                        err(span)
-                    }
-                }
-            }
-            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-                let cmp = match op {
-                    BinaryOp::Lt => CmpOp::Lt,
-                    BinaryOp::Le => CmpOp::Le,
-                    BinaryOp::Gt => CmpOp::Gt,
-                    _ => CmpOp::Ge,
-                };
-                let ordered = |t: &Ty| matches!(t, Ty::Int | Ty::Float | Ty::Text);
-                match unify(&a.ty, &b.ty) {
-                    Some(ty) if ordered(&ty) => {
-                        let a = try_coerce(a.clone(), &ty).unwrap_or(a);
-                        let b = try_coerce(b.clone(), &ty).unwrap_or(b);
-                        Expr::new(ExprKind::Compare(cmp, boxed(a), boxed(b)), Ty::Bool, span)
-                    }
-                    _ => {
-                        let bad = if ordered(&a.ty) { &b } else { &a };
-                        let (code, help) = if bad.ty.is_optional() {
-                            (
-                                Code::E0016,
-                                "this value can be none; give a default with `?? value` first"
-                                    .to_string(),
-                            )
-                        } else {
-                            (
-                                Code::E0003,
-                                "`<`, `<=`, `>`, `>=` compare two numbers or two texts".to_string(),
-                            )
-                        };
-                        self.error(
-                            Diagnostic::new(
-                                code,
-                                span,
-                                format!("cannot order {} and {}", a.ty, b.ty),
-                            )
-                            .label(format!("{} {} {}", a.ty, op.symbol(), b.ty))
-                            .help(help),
-                        );
-                        err(span)
-                    }
-                }
-            }
-            BinaryOp::In | BinaryOp::NotIn => {
-                let test = match (&a.ty, &b.ty) {
-                    (Ty::Text, Ty::Text) => Some(ExprKind::TextContains {
-                        haystack: boxed(b.clone()),
-                        needle: boxed(a.clone()),
-                    }),
-                    (item, Ty::List(elem)) => match unify(item, elem) {
-                        Some(u) if u == **elem => {
-                            let a = try_coerce(a.clone(), elem).unwrap_or(a.clone());
-                            Some(ExprKind::ListContains {
-                                list: boxed(b.clone()),
-                                item: boxed(a),
-                            })
-                        }
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                match test {
-                    Some(kind) => {
-                        let e = Expr::new(kind, Ty::Bool, span);
-                        if op == BinaryOp::NotIn {
-                            Expr::new(ExprKind::Not(boxed(e)), Ty::Bool, span)
-                        } else {
-                            e
-                        }
-                    }
-                    None => {
-                        self.error(
-                            Diagnostic::new(Code::E0003, span, format!("`{}` cannot test {} against {}", op.symbol(), a.ty, b.ty))
-                                .label(format!("{} {} {}", a.ty, op.symbol(), b.ty))
-                                .help("`in` tests a substring (text in text) or an element (T in list[T])"),
-                        );
-                        err(span)
-                    }
-                }
-            }
-            BinaryOp::Match => unreachable!("handled above"),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(kind) = test else {
+            self.error(
+                Diagnostic::new(
+                    Code::E0003,
+                    span,
+                    format!("`{}` cannot test {} against {}", op.symbol(), a.ty, b.ty),
+                )
+                .label(format!("{} {} {}", a.ty, op.symbol(), b.ty))
+                .help("`in` tests a substring (text in text) or an element (T in list[T])"),
+            );
+            return err(span);
+        };
+        let e = Expr::new(kind, Ty::Bool, span);
+        if op == BinaryOp::NotIn {
+            Expr::new(ExprKind::Not(boxed(e)), Ty::Bool, span)
+        } else {
+            e
         }
     }
 
