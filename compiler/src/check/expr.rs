@@ -540,85 +540,16 @@ impl Checker<'_> {
         if let Some((_, local, ty)) = cx.locals.iter().rev().find(|(n, _, _)| *n == id.name) {
             return Expr::new(ExprKind::Local(*local), ty.clone(), span);
         }
-        // A prop is a per-step proposition: inside a step context it stands for its expression.
         if let Some(&item) = self.props.get(&id.name) {
-            if !cx.locals.iter().any(|(n, _, _)| n == "step") {
-                self.error(
-                    Diagnostic::new(Code::E0028, span, format!("prop `{}` is a per-step proposition", id.name))
-                        .label("used outside a step")
-                        .help("use props in the guards of a machine, where `step` is the current element of the trace"),
-                );
-                return err(span);
-            }
-            if self.expanding_props.contains(&id.name) {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0012,
-                        span,
-                        format!("prop `{}` depends on itself", id.name),
-                    )
-                    .help("break the cycle"),
-                );
-                return err(span);
-            }
-            let ast::ItemKind::Prop { value, .. } = &self.modules[0].ast.items[item].kind else {
-                return err(span);
-            };
-            self.expanding_props.push(id.name.clone());
-            let e = self.check_expr(cx, value);
-            self.expanding_props.pop();
-            return e;
+            return self.expand_prop(cx, id, item);
         }
         // `input` is the whole rollout: `input.type` reads a column whose name is a keyword.
         if id.name == "input" {
-            return match (&self.input, cx.allow_terms) {
-                (Some(ty), true) => Expr::new(ExprKind::Input, ty.clone(), span),
-                (Some(_), false) => {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0026,
-                            span,
-                            format!("the rollout cannot be read in {}", cx.place),
-                        )
-                        .help("pass the columns you need as arguments"),
-                    );
-                    err(span)
-                }
-                (None, _) => {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0015,
-                            span,
-                            "`input` is used, but this file has no `input` block",
-                        )
-                        .help("declare the rollout's columns: `input { completion: text }`"),
-                    );
-                    err(span)
-                }
-            };
+            return self.whole_input(cx, span);
         }
         if cx.allow_terms {
-            // In test expectations, `score` is the final score (the group's, if any); inside
-            // the group block it is the row's own.
-            let group_score = (id.name == "score" && cx.after_groups && !cx.in_group)
-                .then(|| self.term_names.get("score#group").copied())
-                .flatten();
-            if let Some(term) = group_score.or_else(|| self.term_names.get(&id.name).copied()) {
-                if !self.check_group_read(cx, term, span) {
-                    return err(span);
-                }
-                let ty = self.check_term_used_at(term, span);
-                cx.mentions.push(ir::Mention::Term(term));
-                return Expr::new(ExprKind::Term(term), ty, span);
-            }
-            if let Some(input) = &self.input {
-                if let Some((idx, ty)) = input.field_index(&id.name) {
-                    let ty = ty.clone();
-                    let input = input.clone();
-                    cx.mentions.push(ir::Mention::Input(id.name.clone(), idx));
-                    let base = Expr::new(ExprKind::Input, input, span);
-                    return Expr::new(ExprKind::Field(boxed(base), idx), ty, span);
-                }
+            if let Some(e) = self.term_or_column(cx, id) {
+                return e;
             }
         }
         if let Some(&p) = self.scopes[cx.module].params.get(&id.name) {
@@ -628,62 +559,148 @@ impl Checker<'_> {
         if self.modules[cx.module].ast.broken_names.contains(&id.name) {
             return err(span);
         }
-        // Not a value: explain why.
+        let d = self
+            .unreadable_here(cx, id)
+            .or_else(|| self.function_not_value(cx, id))
+            .unwrap_or_else(|| self.unknown_name(cx, id));
+        self.error(d);
+        err(span)
+    }
+
+    /// A prop is a per-step proposition: inside a step context it stands for its expression
+    /// (item `item`).
+    fn expand_prop(&mut self, cx: &mut Ctx, id: &ast::Ident, item: usize) -> Expr {
+        let span = id.span;
+        if !cx.locals.iter().any(|(n, _, _)| n == "step") {
+            self.error(
+                Diagnostic::new(Code::E0028, span, format!("prop `{}` is a per-step proposition", id.name))
+                    .label("used outside a step")
+                    .help("use props in the guards of a machine, where `step` is the current element of the trace"),
+            );
+            return err(span);
+        }
+        if self.expanding_props.contains(&id.name) {
+            self.error(
+                Diagnostic::new(
+                    Code::E0012,
+                    span,
+                    format!("prop `{}` depends on itself", id.name),
+                )
+                .help("break the cycle"),
+            );
+            return err(span);
+        }
+        let ast::ItemKind::Prop { value, .. } = &self.modules[0].ast.items[item].kind else {
+            return err(span);
+        };
+        self.expanding_props.push(id.name.clone());
+        let e = self.check_expr(cx, value);
+        self.expanding_props.pop();
+        e
+    }
+
+    /// `input`: the whole rollout, where it can be read.
+    fn whole_input(&mut self, cx: &Ctx, span: Span) -> Expr {
+        match (&self.input, cx.allow_terms) {
+            (Some(ty), true) => Expr::new(ExprKind::Input, ty.clone(), span),
+            (Some(_), false) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0026,
+                        span,
+                        format!("the rollout cannot be read in {}", cx.place),
+                    )
+                    .help("pass the columns you need as arguments"),
+                );
+                err(span)
+            }
+            (None, _) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0015,
+                        span,
+                        "`input` is used, but this file has no `input` block",
+                    )
+                    .help("declare the rollout's columns: `input { completion: text }`"),
+                );
+                err(span)
+            }
+        }
+    }
+
+    /// A term or an input column named `id` (in a place that may read them).
+    fn term_or_column(&mut self, cx: &mut Ctx, id: &ast::Ident) -> Option<Expr> {
+        let span = id.span;
+        // In test expectations, `score` is the final score (the group's, if any); inside the
+        // group block it is the row's own.
+        let group_score = (id.name == "score" && cx.after_groups && !cx.in_group)
+            .then(|| self.term_names.get("score#group").copied())
+            .flatten();
+        if let Some(term) = group_score.or_else(|| self.term_names.get(&id.name).copied()) {
+            if !self.check_group_read(cx, term, span) {
+                return Some(err(span));
+            }
+            let ty = self.check_term_used_at(term, span);
+            cx.mentions.push(ir::Mention::Term(term));
+            return Some(Expr::new(ExprKind::Term(term), ty, span));
+        }
+        let input = self.input.as_ref()?;
+        let (idx, ty) = input.field_index(&id.name)?;
+        let ty = ty.clone();
+        let input = input.clone();
+        cx.mentions.push(ir::Mention::Input(id.name.clone(), idx));
+        let base = Expr::new(ExprKind::Input, input, span);
+        Some(Expr::new(ExprKind::Field(boxed(base), idx), ty, span))
+    }
+
+    /// `id` is a term or an input column, in a place that cannot read them.
+    fn unreadable_here(&self, cx: &Ctx, id: &ast::Ident) -> Option<Diagnostic> {
         let in_root_scope = cx.module == 0;
         let is_term_or_input = self.term_names.contains_key(&id.name)
             || self
                 .input
                 .as_ref()
                 .is_some_and(|t| t.field_index(&id.name).is_some());
-        if in_root_scope && is_term_or_input && !cx.allow_terms {
-            let what = if self.term_names.contains_key(&id.name) {
-                "a term"
-            } else {
-                "an input column"
-            };
-            let (code, help) = match cx.place {
-                "a param's value" => (Code::E0013, "params are fixed before any rollout is read; compute the value with `let` instead"),
-                "a function body" => (Code::E0026, "a function sees only its arguments, params and other functions: pass the value as an argument"),
-                _ => (Code::E0022, "a test's `given` is the rollout itself: write the value literally"),
-            };
-            self.error(
-                Diagnostic::new(
-                    code,
-                    span,
-                    format!("`{}` is {what}: it cannot be read in {}", id.name, cx.place),
-                )
-                .label(what.to_string())
-                .help(help),
-            );
-            return err(span);
+        if !(in_root_scope && is_term_or_input && !cx.allow_terms) {
+            return None;
         }
-        if self.scopes[cx.module].callables.contains_key(&id.name)
-            || AggKind::from_name(&id.name).is_some()
-        {
-            self.error(
-                Diagnostic::new(
-                    Code::E0003,
-                    span,
-                    format!("`{}` is a function, not a value", id.name),
-                )
-                .help(format!("call it: `{}(…)`", id.name)),
-            );
-            return err(span);
-        }
-        let mut candidates: Vec<String> = cx.locals.iter().map(|(n, _, _)| n.clone()).collect();
-        if cx.allow_terms {
-            // Criteria, tag totals and `score` itself are never what a typo meant.
-            candidates.extend(
-                self.term_names
-                    .keys()
-                    .filter(|k| !k.contains(['/', '#']) && *k != "score")
-                    .cloned(),
-            );
-            if let Some(Ty::Record(fields)) = &self.input {
-                candidates.extend(fields.iter().map(|f| f.name.to_string()));
-            }
-        }
-        candidates.extend(self.scopes[cx.module].params.keys().cloned());
+        let what = if self.term_names.contains_key(&id.name) {
+            "a term"
+        } else {
+            "an input column"
+        };
+        let (code, help) = match cx.place {
+            "a param's value" => (Code::E0013, "params are fixed before any rollout is read; compute the value with `let` instead"),
+            "a function body" => (Code::E0026, "a function sees only its arguments, params and other functions: pass the value as an argument"),
+            _ => (Code::E0022, "a test's `given` is the rollout itself: write the value literally"),
+        };
+        Some(
+            Diagnostic::new(
+                code,
+                id.span,
+                format!("`{}` is {what}: it cannot be read in {}", id.name, cx.place),
+            )
+            .label(what.to_string())
+            .help(help),
+        )
+    }
+
+    /// `id` names a function, used as a value.
+    fn function_not_value(&self, cx: &Ctx, id: &ast::Ident) -> Option<Diagnostic> {
+        let is_function = self.scopes[cx.module].callables.contains_key(&id.name)
+            || AggKind::from_name(&id.name).is_some();
+        is_function.then(|| {
+            Diagnostic::new(
+                Code::E0003,
+                id.span,
+                format!("`{}` is a function, not a value", id.name),
+            )
+            .help(format!("call it: `{}(…)`", id.name))
+        })
+    }
+
+    /// `id` names nothing: suggest what was probably meant.
+    fn unknown_name(&self, cx: &Ctx, id: &ast::Ident) -> Diagnostic {
         let python = match id.name.as_str() {
             "True" => Some("true"),
             "False" => Some("false"),
@@ -699,6 +716,7 @@ impl Checker<'_> {
         });
         // Past the number of reports shown, suggestions would only cost time.
         let shown = self.diags.len() < crate::diag::MAX_RENDERED;
+        let candidates = self.visible_names(cx);
         let suggestion = if shown {
             closest(&id.name, candidates.iter().map(String::as_str))
         } else {
@@ -713,12 +731,29 @@ impl Checker<'_> {
             }
             None => "only arguments and params are visible here".to_string(),
         };
-        self.error(
-            Diagnostic::new(Code::E0002, span, format!("unknown name `{}`", id.name))
-                .label("not defined")
-                .help(help),
-        );
-        err(span)
+        Diagnostic::new(Code::E0002, id.span, format!("unknown name `{}`", id.name))
+            .label("not defined")
+            .help(help)
+    }
+
+    /// The names a typo may have meant: locals, then terms and input columns where they can
+    /// be read, then params.
+    fn visible_names(&self, cx: &Ctx) -> Vec<String> {
+        let mut candidates: Vec<String> = cx.locals.iter().map(|(n, _, _)| n.clone()).collect();
+        if cx.allow_terms {
+            // Criteria, tag totals and `score` itself are never what a typo meant.
+            candidates.extend(
+                self.term_names
+                    .keys()
+                    .filter(|k| !k.contains(['/', '#']) && *k != "score")
+                    .cloned(),
+            );
+            if let Some(Ty::Record(fields)) = &self.input {
+                candidates.extend(fields.iter().map(|f| f.name.to_string()));
+            }
+        }
+        candidates.extend(self.scopes[cx.module].params.keys().cloned());
+        candidates
     }
 
     fn field(&mut self, base: Expr, name: &ast::Ident, span: Span) -> Expr {
