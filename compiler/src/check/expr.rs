@@ -198,160 +198,199 @@ impl Checker<'_> {
             ast::ExprKind::Error => err(span),
             ast::ExprKind::Paren(inner) => self.check_expr(cx, inner),
             ast::ExprKind::Name(id) => self.check_name(cx, id),
-            ast::ExprKind::Field(base, name) => {
-                if let Some(r) = self.rubric_named(cx, base) {
-                    return self.rubric_part(
-                        cx,
-                        &r,
-                        &format!("{r}#{}", name.name),
-                        name.span,
-                        span,
-                        "tag",
-                    );
-                }
-                // `deliver.rewards`: a machine's (or rewarded formula's) run record.
-                if let ast::ExprKind::Name(id) = &base.kind {
-                    let machine = self
-                        .term_names
-                        .get(&id.name)
-                        .copied()
-                        .filter(|&t| cx.allow_terms && self.terms[t].kind == ir::TermKind::Machine)
-                        .filter(|_| !cx.locals.iter().any(|(n, _, _)| *n == id.name));
-                    if let Some(total) = machine {
-                        // The run record is the term just before the total.
-                        let run = total - 1;
-                        let ty = self.check_term_used_at(run, id.span);
-                        cx.mentions.push(ir::Mention::Term(total));
-                        let b = Expr::new(ExprKind::Term(run), ty, base.span);
-                        return self.field(b, name, span);
-                    }
-                }
-                let b = self.check_expr(cx, base);
-                self.field(b, name, span)
-            }
-            ast::ExprKind::Index(base, index) => {
-                if let (Some(r), ast::ExprKind::Text(desc)) =
-                    (self.rubric_named(cx, base), &index.kind)
-                {
-                    return self.rubric_part(
-                        cx,
-                        &r,
-                        &format!("{r}/{desc}"),
-                        index.span,
-                        span,
-                        "criterion",
-                    );
-                }
-                let b = self.check_expr(cx, base);
-                let i = self.check_expr(cx, index);
-                self.index(b, i, span)
-            }
-            ast::ExprKind::Unary(op, operand) => {
-                let a = self.check_expr(cx, operand);
-                match op {
-                    UnaryOp::Not => {
-                        let a = self.coerce_bool(a, "the operand of `not`");
-                        Expr::new(ExprKind::Not(boxed(a)), Ty::Bool, span)
-                    }
-                    UnaryOp::Neg => match a.ty {
-                        Ty::Int => Expr::new(ExprKind::Neg(NumKind::Int, boxed(a)), Ty::Int, span),
-                        Ty::Float | Ty::Bool => {
-                            let a = self.float_for(a, operand, "");
-                            Expr::new(ExprKind::Neg(NumKind::Float, boxed(a)), Ty::Float, span)
-                        }
-                        Ty::Error => err(span),
-                        _ => {
-                            self.operand_error(&a, "`-`", "a number");
-                            err(span)
-                        }
-                    },
-                }
-            }
+            ast::ExprKind::Field(base, name) => self.check_field(cx, base, name, span),
+            ast::ExprKind::Index(base, index) => self.check_index(cx, base, index, span),
+            ast::ExprKind::Unary(op, operand) => self.unary(cx, *op, operand, span),
             ast::ExprKind::Binary(op, l, r) => self.binary(cx, *op, l, r, span),
-            ast::ExprKind::If(c, a, b) => {
-                let c = self.check_expr(cx, c);
-                let c = self.coerce_bool(c, "an `if` condition");
-                let a = self.check_expr(cx, a);
-                let b = self.check_expr(cx, b);
-                match unify(&a.ty, &b.ty) {
-                    Some(ty) => {
-                        let a = try_coerce(a.clone(), &ty).unwrap_or(a);
-                        let b = try_coerce(b.clone(), &ty).unwrap_or(b);
-                        Expr::new(ExprKind::If(boxed(c), boxed(a), boxed(b)), ty, span)
-                    }
-                    None => {
-                        self.error(
-                            Diagnostic::new(Code::E0003, b.span, format!("the branches of this `if` have different types: {} and {}", a.ty, b.ty))
-                                .label(format!("this is {}", b.ty))
-                                .note(a.span, format!("this is {}", a.ty))
-                                .help("both branches must give the same type (ints and floats mix; none makes the result optional)"),
-                        );
-                        err(span)
-                    }
-                }
-            }
-            ast::ExprKind::List(items) => {
-                let checked: Vec<Expr> = items.iter().map(|i| self.check_expr(cx, i)).collect();
-                let Some(first) = checked.first() else {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0003,
-                            span,
-                            "the type of an empty list cannot be inferred here",
-                        )
-                        .help("give the list a type: `let xs: list[text] = []`"),
-                    );
-                    return err(span);
-                };
-                let mut ty = first.ty.clone();
-                for item in &checked[1..] {
-                    match unify(&ty, &item.ty) {
-                        Some(t) => ty = t,
-                        None => {
-                            self.error(
-                                Diagnostic::new(Code::E0003, item.span, format!("list elements must have one type: this is {}, earlier ones are {ty}", item.ty))
-                                    .label(format!("this is {}", item.ty))
-                                    .help("every element of a list has the same type"),
-                            );
-                            return err(span);
-                        }
-                    }
-                }
-                let out = checked
-                    .into_iter()
-                    .map(|i| try_coerce(i.clone(), &ty).unwrap_or(i))
-                    .collect();
-                Expr::new(ExprKind::List(out), Ty::list(ty), span)
-            }
-            ast::ExprKind::Record(fields) => {
-                let mut decl = Vec::new();
-                let mut out = Vec::new();
-                for (name, value) in fields {
-                    if decl.iter().any(|f: &Field| *f.name == *name.name) {
-                        self.error(
-                            Diagnostic::new(
-                                Code::E0022,
-                                name.span,
-                                format!("field `{}` is given twice", name.name),
-                            )
-                            .help("remove one of them"),
-                        );
-                        continue;
-                    }
-                    let v = self.check_expr(cx, value);
-                    decl.push(Field {
-                        name: name.name.as_str().into(),
-                        ty: v.ty.clone(),
-                    });
-                    out.push(v);
-                }
-                Expr::new(ExprKind::Record(out), Ty::record(decl), span)
-            }
+            ast::ExprKind::If(c, a, b) => self.check_if(cx, c, a, b, span),
+            ast::ExprKind::List(items) => self.list_literal(cx, items, span),
+            ast::ExprKind::Record(fields) => self.record_literal(cx, fields, span),
             ast::ExprKind::Call { callee, args } => self.call(cx, callee, args, span),
             ast::ExprKind::Aggregate { callee, comp } => {
                 self.aggregate_comprehension(cx, callee, comp, span)
             }
         }
+    }
+
+    /// `base.name`: a rubric's tag, a machine's run record's field, or a record's field.
+    fn check_field(
+        &mut self,
+        cx: &mut Ctx,
+        base: &ast::Expr,
+        name: &ast::Ident,
+        span: Span,
+    ) -> Expr {
+        if let Some(r) = self.rubric_named(cx, base) {
+            return self.rubric_part(
+                cx,
+                &r,
+                &format!("{r}#{}", name.name),
+                name.span,
+                span,
+                "tag",
+            );
+        }
+        // `deliver.rewards`: a machine's (or rewarded formula's) run record.
+        if let ast::ExprKind::Name(id) = &base.kind {
+            let machine = self
+                .term_names
+                .get(&id.name)
+                .copied()
+                .filter(|&t| cx.allow_terms && self.terms[t].kind == ir::TermKind::Machine)
+                .filter(|_| !cx.locals.iter().any(|(n, _, _)| *n == id.name));
+            if let Some(total) = machine {
+                // The run record is the term just before the total.
+                let run = total - 1;
+                let ty = self.check_term_used_at(run, id.span);
+                cx.mentions.push(ir::Mention::Term(total));
+                let b = Expr::new(ExprKind::Term(run), ty, base.span);
+                return self.field(b, name, span);
+            }
+        }
+        let b = self.check_expr(cx, base);
+        self.field(b, name, span)
+    }
+
+    /// `base[index]`: a rubric's criterion, or an element of a list.
+    fn check_index(
+        &mut self,
+        cx: &mut Ctx,
+        base: &ast::Expr,
+        index: &ast::Expr,
+        span: Span,
+    ) -> Expr {
+        if let (Some(r), ast::ExprKind::Text(desc)) = (self.rubric_named(cx, base), &index.kind) {
+            return self.rubric_part(
+                cx,
+                &r,
+                &format!("{r}/{desc}"),
+                index.span,
+                span,
+                "criterion",
+            );
+        }
+        let b = self.check_expr(cx, base);
+        let i = self.check_expr(cx, index);
+        self.index(b, i, span)
+    }
+
+    fn unary(&mut self, cx: &mut Ctx, op: UnaryOp, operand: &ast::Expr, span: Span) -> Expr {
+        let a = self.check_expr(cx, operand);
+        match op {
+            UnaryOp::Not => {
+                let a = self.coerce_bool(a, "the operand of `not`");
+                Expr::new(ExprKind::Not(boxed(a)), Ty::Bool, span)
+            }
+            UnaryOp::Neg => match a.ty {
+                Ty::Int => Expr::new(ExprKind::Neg(NumKind::Int, boxed(a)), Ty::Int, span),
+                Ty::Float | Ty::Bool => {
+                    let a = self.float_for(a, operand, "");
+                    Expr::new(ExprKind::Neg(NumKind::Float, boxed(a)), Ty::Float, span)
+                }
+                Ty::Error => err(span),
+                _ => {
+                    self.operand_error(&a, "`-`", "a number");
+                    err(span)
+                }
+            },
+        }
+    }
+
+    /// `if c then a else b`: the branches unify to one type.
+    fn check_if(
+        &mut self,
+        cx: &mut Ctx,
+        c: &ast::Expr,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        span: Span,
+    ) -> Expr {
+        let c = self.check_expr(cx, c);
+        let c = self.coerce_bool(c, "an `if` condition");
+        let a = self.check_expr(cx, a);
+        let b = self.check_expr(cx, b);
+        match unify(&a.ty, &b.ty) {
+            Some(ty) => {
+                let a = try_coerce(a.clone(), &ty).unwrap_or(a);
+                let b = try_coerce(b.clone(), &ty).unwrap_or(b);
+                Expr::new(ExprKind::If(boxed(c), boxed(a), boxed(b)), ty, span)
+            }
+            None => {
+                self.error(
+                    Diagnostic::new(Code::E0003, b.span, format!("the branches of this `if` have different types: {} and {}", a.ty, b.ty))
+                        .label(format!("this is {}", b.ty))
+                        .note(a.span, format!("this is {}", a.ty))
+                        .help("both branches must give the same type (ints and floats mix; none makes the result optional)"),
+                );
+                err(span)
+            }
+        }
+    }
+
+    /// `[a, b, ...]`: the elements unify to one type.
+    fn list_literal(&mut self, cx: &mut Ctx, items: &[ast::Expr], span: Span) -> Expr {
+        let checked: Vec<Expr> = items.iter().map(|i| self.check_expr(cx, i)).collect();
+        let Some(first) = checked.first() else {
+            self.error(
+                Diagnostic::new(
+                    Code::E0003,
+                    span,
+                    "the type of an empty list cannot be inferred here",
+                )
+                .help("give the list a type: `let xs: list[text] = []`"),
+            );
+            return err(span);
+        };
+        let mut ty = first.ty.clone();
+        for item in &checked[1..] {
+            match unify(&ty, &item.ty) {
+                Some(t) => ty = t,
+                None => {
+                    self.error(
+                        Diagnostic::new(Code::E0003, item.span, format!("list elements must have one type: this is {}, earlier ones are {ty}", item.ty))
+                            .label(format!("this is {}", item.ty))
+                            .help("every element of a list has the same type"),
+                    );
+                    return err(span);
+                }
+            }
+        }
+        let out = checked
+            .into_iter()
+            .map(|i| try_coerce(i.clone(), &ty).unwrap_or(i))
+            .collect();
+        Expr::new(ExprKind::List(out), Ty::list(ty), span)
+    }
+
+    /// `{name: value, ...}`; a field given twice is reported and left out.
+    fn record_literal(
+        &mut self,
+        cx: &mut Ctx,
+        fields: &[(ast::Ident, ast::Expr)],
+        span: Span,
+    ) -> Expr {
+        let mut decl = Vec::new();
+        let mut out = Vec::new();
+        for (name, value) in fields {
+            if decl.iter().any(|f: &Field| *f.name == *name.name) {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0022,
+                        name.span,
+                        format!("field `{}` is given twice", name.name),
+                    )
+                    .help("remove one of them"),
+                );
+                continue;
+            }
+            let v = self.check_expr(cx, value);
+            decl.push(Field {
+                name: name.name.as_str().into(),
+                ty: v.ty.clone(),
+            });
+            out.push(v);
+        }
+        Expr::new(ExprKind::Record(out), Ty::record(decl), span)
     }
 
     /// `base` names a rubric (in a place that may read terms): its name.
