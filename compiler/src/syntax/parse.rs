@@ -416,13 +416,42 @@ fn syntax_error(
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let attempts = err.parse_attempts();
-    if let Some(a) = &attempts {
+    if let Some(a) = err.parse_attempts() {
         at = at.max(a.max_position);
     }
     let start = base + at;
+    let expected = expected_tokens(err);
+    let message = expectation_message(&expected);
+    let rest = &src[start.min(src.len())..];
+    if expected.iter().any(|e| e == "a name") {
+        if let Some(d) = reserved_word_error(file, src, start, rest) {
+            return d;
+        }
+    }
+    let found: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(12)
+        .collect();
+    let label = if found.is_empty() {
+        "unexpected end of input".to_string()
+    } else {
+        format!("unexpected `{}`", found.escape_debug())
+    };
+    let end = start + rest.chars().next().map_or(0, char::len_utf8);
+    let help = syntax_help(&src[..start], rest, &message, at);
+    let d = Diagnostic::new(Code::E0001, Span::new(file, start, end), message).label(label);
+    match help {
+        Some(help) => d.help(help),
+        None => d,
+    }
+}
+
+/// What the parser would have accepted at the error: tokens (quoted) and rule names.
+fn expected_tokens(err: &pest::error::Error<Rule>) -> Vec<String> {
     let mut expected: Vec<String> = Vec::new();
-    if let Some(attempts) = attempts {
+    if let Some(attempts) = err.parse_attempts() {
         for tok in attempts.expected_tokens() {
             let token = tok.to_string();
             // Single letters are continuations of numbers (`1e5`, `1_000`): never what the
@@ -452,7 +481,11 @@ fn syntax_error(
             }
         }
     }
-    // Group long token lists into what the user can act on.
+    expected
+}
+
+/// `expected …`, with long token lists grouped into what the user can act on.
+fn expectation_message(expected: &[String]) -> String {
     const ITEM_WORDS: &[&str] = &[
         "`use`",
         "`input`",
@@ -497,52 +530,45 @@ fn syntax_error(
     if has_item {
         grouped.push("a new item (`let`, `rule`, `score`, …)".into());
     }
-    let message = if grouped.is_empty() {
+    if grouped.is_empty() {
         "unexpected input".to_string()
     } else if grouped.len() > 8 {
         format!("expected {} or …", grouped[..8].join(", "))
     } else {
         format!("expected {}", list_or(&grouped))
-    };
-    let rest = &src[start.min(src.len())..];
-    let found: String = rest
-        .trim_start()
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .take(12)
-        .collect();
-    // A reserved word where a name was expected: say so (the word may end right at the error).
-    if expected.iter().any(|e| e == "a name") {
-        let word_start = src[..start]
-            .char_indices()
-            .rev()
-            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
-            .map_or(0, |(i, c)| i + c.len_utf8());
-        let word_start = if word_start == start {
-            start + (rest.len() - rest.trim_start().len())
-        } else {
-            word_start
-        };
-        let word: String = src[word_start..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        if RESERVED.contains(&word.as_str()) {
-            return Diagnostic::new(Code::E0001, Span::new(file, word_start, word_start + word.len()), format!("`{word}` is a reserved word and cannot be a name"))
-                .label("reserved word")
-                .help(format!("choose another name; reserved words: {}. A column with such a name is read as `input.{word}`", RESERVED.join(", ")));
-        }
     }
-    let label = if found.is_empty() {
-        "unexpected end of input".to_string()
+}
+
+/// A reserved word where a name was expected (the word may end right at the error, `start`;
+/// `rest` is the source from there).
+fn reserved_word_error(file: FileId, src: &str, start: usize, rest: &str) -> Option<Diagnostic> {
+    let word_start = src[..start]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word_start = if word_start == start {
+        start + (rest.len() - rest.trim_start().len())
     } else {
-        format!("unexpected `{}`", found.escape_debug())
+        word_start
     };
-    let end = start + rest.chars().next().map_or(0, char::len_utf8);
-    let wants_then = message.contains("`then`");
-    let mut d = Diagnostic::new(Code::E0001, Span::new(file, start, end), message).label(label);
+    let word: String = src[word_start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if !RESERVED.contains(&word.as_str()) {
+        return None;
+    }
+    Some(Diagnostic::new(Code::E0001, Span::new(file, word_start, word_start + word.len()), format!("`{word}` is a reserved word and cannot be a name"))
+        .label("reserved word")
+        .help(format!("choose another name; reserved words: {}. A column with such a name is read as `input.{word}`", RESERVED.join(", "))))
+}
+
+/// A hint for a syntax error between `before` and `rest` (`at`: its offset in the parsed
+/// text), from what the user probably meant.
+fn syntax_help(before: &str, rest: &str, message: &str, at: usize) -> Option<String> {
     // `x.strip()`: a method call, which the language does not have.
-    let before = src[..start].trim_end();
+    let before = before.trim_end();
     let method: String = before
         .chars()
         .rev()
@@ -554,28 +580,27 @@ fn syntax_error(
     let is_method = rest.starts_with('(')
         && !method.is_empty()
         && before[..before.len() - method.len()].ends_with('.');
-    if is_method {
+    let help = if is_method {
         let function = if method == "strip" {
             "trim"
         } else {
             method.as_str()
         };
-        d = d.help(format!(
-            "there are no methods: write `{function}(x)` instead of `x.{method}()`"
-        ));
-    } else if d.message == "expected `:`" {
-        d = d.help("a name declared here needs a type: `name: text`");
-    } else if rest.starts_with(':') && wants_then {
-        d = d.help("write `if condition then a else b`");
+        format!("there are no methods: write `{function}(x)` instead of `x.{method}()`")
+    } else if message == "expected `:`" {
+        "a name declared here needs a type: `name: text`".into()
+    } else if rest.starts_with(':') && message.contains("`then`") {
+        "write `if condition then a else b`".into()
     } else if let Some(hint) = python_hint(rest) {
-        d = d.help(hint);
+        hint.into()
     } else if at == 0 {
-        d = d.help(
-            "a reward file is a sequence of items: `use`, `input`, `param`, `type`, `let`, `rule`, \
-             `score`, `fn`, `rubric` and `test`",
-        );
-    }
-    d
+        "a reward file is a sequence of items: `use`, `input`, `param`, `type`, `let`, `rule`, \
+         `score`, `fn`, `rubric` and `test`"
+            .into()
+    } else {
+        return None;
+    };
+    Some(help)
 }
 
 /// Hints for spellings users bring from other languages.
