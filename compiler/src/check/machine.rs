@@ -725,7 +725,6 @@ impl Checker<'_> {
     /// on that same step (earning the called edge's reward plus the `via` edge's own). While
     /// the call runs, its states are copies named `callee.EDGE.state`.
     fn flatten(&mut self, m: &ast::Machine, stack: &mut Vec<String>) -> Option<ast::Machine> {
-        let modules = self.modules;
         let mut out = ast::Machine {
             edges: Vec::new(),
             ..m.clone()
@@ -735,73 +734,21 @@ impl Checker<'_> {
                 out.edges.push(e.clone());
                 continue;
             };
-            let callee = modules[0].ast.items.iter().find_map(|it| match &it.kind {
-                ast::ItemKind::Machine(c) if c.name.name == callee_name.name => Some(c),
-                _ => None,
-            });
-            let Some(callee) = callee else {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0002,
-                        callee_name.span,
-                        format!("no machine named `{}`", callee_name.name),
-                    )
-                    .help("`via` names another machine of this file"),
-                );
-                return None;
-            };
-            if stack.contains(&callee.name.name) {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0012,
-                        callee_name.span,
-                        format!(
-                            "machine `{}` calls itself through `{}`",
-                            stack[0], callee.name.name
-                        ),
-                    )
-                    .help("machine calls must not form a cycle"),
-                );
-                return None;
-            }
-            if callee.trace.name != m.trace.name {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0019,
-                        callee_name.span,
-                        format!(
-                            "`{}` reads `{}`, but the caller reads `{}`",
-                            callee.name.name, callee.trace.name, m.trace.name
-                        ),
-                    )
-                    .help("a called machine reads the caller's trace"),
-                );
-                return None;
-            }
-            let policy_ok = callee.options.iter().all(|o| {
-                o.name.name != "otherwise"
-                    || matches!(&o.value, ast::RubricOptionValue::Word(w) if w.name == "stay")
-            });
-            if !policy_ok {
-                self.error(
-                    Diagnostic::new(Code::E0019, callee_name.span, format!("machine `{}` is called, so it must use `otherwise: stay`", callee.name.name))
-                        .help("a called machine waits in its state until an edge matches; end or fail the caller instead"),
-                );
-                return None;
-            }
+            let callee = self.called_machine(m, callee_name, stack)?;
             stack.push(callee.name.name.clone());
             let flat = self.flatten(callee, stack);
             stack.pop();
             let flat = flat?;
-            let Some(start) = &flat.start else {
-                return None;
+            let start = flat.start.as_ref()?;
+            let call = Call {
+                edge: e,
+                callee: &flat,
+                prefix: format!(
+                    "{}{CALL_SEPARATOR}{index}{CALL_SEPARATOR}",
+                    callee.name.name
+                ),
             };
-            let prefix = format!(
-                "{}{CALL_SEPARATOR}{index}{CALL_SEPARATOR}",
-                callee.name.name
-            );
-            let terminal = |s: &str| flat.terminals.iter().any(|t| t.name == s);
-            if terminal(&start.name) {
+            if call.is_terminal(&start.name) {
                 self.error(
                     Diagnostic::new(
                         Code::E0019,
@@ -812,87 +759,187 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            let qualify = |s: &str| ast::Ident {
-                name: format!("{prefix}{s}"),
-                span: e.span,
-            };
-            let target = |t: &ast::Ident| {
-                if terminal(&t.name) {
-                    e.to.clone()
-                } else {
-                    qualify(&t.name)
-                }
-            };
-            let reward = |ce: &ast::Edge| {
-                if terminal(&ce.to.name) {
-                    combine(BinaryOp::Add, &ce.reward, &e.reward, e.span)
-                } else {
-                    ce.reward.clone()
-                }
-            };
-            // The step of the call: the called machine's start edges, under the call's guard.
-            let mut start_guards = Vec::new();
-            for ce in flat
-                .edges
-                .iter()
-                .filter(|ce| ce.from.iter().any(|f| f.name == start.name))
-            {
-                out.edges.push(ast::Edge {
-                    from: e.from.clone(),
-                    to: target(&ce.to),
-                    via: None,
-                    guard: combine(BinaryOp::And, &e.guard, &ce.guard, e.span),
-                    reward: reward(ce),
-                    span: e.span,
-                });
-                start_guards.push(ce.guard.clone());
-            }
-            // No start edge matches: the call begins and waits in its start state.
-            if start_guards.iter().all(Option::is_some) {
-                let none_matches =
-                    start_guards
-                        .iter()
-                        .flatten()
-                        .fold(None, |acc: Option<ast::Expr>, g| {
-                            Some(match acc {
-                                None => paren(g),
-                                Some(a) => ast::Expr {
-                                    kind: ast::ExprKind::Binary(
-                                        BinaryOp::Or,
-                                        Box::new(a),
-                                        Box::new(paren(g)),
-                                    ),
-                                    span: e.span,
-                                },
-                            })
-                        });
-                let wait = none_matches.map(|g| ast::Expr {
-                    kind: ast::ExprKind::Unary(UnaryOp::Not, Box::new(paren(&g))),
-                    span: e.span,
-                });
-                out.edges.push(ast::Edge {
-                    from: e.from.clone(),
-                    to: qualify(&start.name),
-                    via: None,
-                    guard: combine(BinaryOp::And, &e.guard, &wait, e.span),
-                    reward: None,
-                    span: e.span,
-                });
-            }
-            // The called machine's own edges, between its copied states.
-            for ce in &flat.edges {
-                out.edges.push(ast::Edge {
-                    from: ce.from.iter().map(|f| qualify(&f.name)).collect(),
-                    to: target(&ce.to),
-                    via: None,
-                    guard: ce.guard.clone(),
-                    reward: reward(ce),
-                    span: ce.span,
-                });
-            }
+            out.edges.extend(call.edges(start));
         }
         Some(out)
     }
+}
+
+impl<'m> Checker<'m> {
+    /// The machine `name` that `caller` calls, if it can be called: a machine of this file,
+    /// not already on the call `stack`, reading the caller's trace, and waiting (`otherwise:
+    /// stay`) when no edge matches.
+    fn called_machine(
+        &mut self,
+        caller: &ast::Machine,
+        name: &ast::Ident,
+        stack: &[String],
+    ) -> Option<&'m ast::Machine> {
+        let modules = self.modules;
+        let callee = modules[0].ast.items.iter().find_map(|it| match &it.kind {
+            ast::ItemKind::Machine(c) if c.name.name == name.name => Some(c),
+            _ => None,
+        });
+        let Some(callee) = callee else {
+            self.error(
+                Diagnostic::new(
+                    Code::E0002,
+                    name.span,
+                    format!("no machine named `{}`", name.name),
+                )
+                .help("`via` names another machine of this file"),
+            );
+            return None;
+        };
+        if stack.contains(&callee.name.name) {
+            self.error(
+                Diagnostic::new(
+                    Code::E0012,
+                    name.span,
+                    format!(
+                        "machine `{}` calls itself through `{}`",
+                        stack[0], callee.name.name
+                    ),
+                )
+                .help("machine calls must not form a cycle"),
+            );
+            return None;
+        }
+        if callee.trace.name != caller.trace.name {
+            self.error(
+                Diagnostic::new(
+                    Code::E0019,
+                    name.span,
+                    format!(
+                        "`{}` reads `{}`, but the caller reads `{}`",
+                        callee.name.name, callee.trace.name, caller.trace.name
+                    ),
+                )
+                .help("a called machine reads the caller's trace"),
+            );
+            return None;
+        }
+        let policy_ok = callee.options.iter().all(|o| {
+            o.name.name != "otherwise"
+                || matches!(&o.value, ast::RubricOptionValue::Word(w) if w.name == "stay")
+        });
+        if !policy_ok {
+            self.error(
+                Diagnostic::new(Code::E0019, name.span, format!("machine `{}` is called, so it must use `otherwise: stay`", callee.name.name))
+                    .help("a called machine waits in its state until an edge matches; end or fail the caller instead"),
+            );
+            return None;
+        }
+        Some(callee)
+    }
+}
+
+/// A `via` edge, to be replaced by the called machine's (flattened) edges.
+struct Call<'a> {
+    edge: &'a ast::Edge,
+    callee: &'a ast::Machine,
+    /// `callee.EDGE.`, before the names of the callee's copied states.
+    prefix: String,
+}
+
+impl Call<'_> {
+    fn is_terminal(&self, state: &str) -> bool {
+        self.callee.terminals.iter().any(|t| t.name == state)
+    }
+
+    /// The copy of the callee's state `s`.
+    fn qualify(&self, s: &str) -> ast::Ident {
+        ast::Ident {
+            name: format!("{}{s}", self.prefix),
+            span: self.edge.span,
+        }
+    }
+
+    /// Where a callee's edge into `t` goes: the call's target when `t` is terminal.
+    fn target(&self, t: &ast::Ident) -> ast::Ident {
+        if self.is_terminal(&t.name) {
+            self.edge.to.clone()
+        } else {
+            self.qualify(&t.name)
+        }
+    }
+
+    /// A callee edge's reward, plus the call's own when it ends the call.
+    fn reward(&self, ce: &ast::Edge) -> Option<ast::Expr> {
+        if self.is_terminal(&ce.to.name) {
+            combine(BinaryOp::Add, &ce.reward, &self.edge.reward, self.edge.span)
+        } else {
+            ce.reward.clone()
+        }
+    }
+
+    /// The edges that replace the call; `start` is the callee's start state.
+    fn edges(&self, start: &ast::Ident) -> Vec<ast::Edge> {
+        let e = self.edge;
+        let mut out = Vec::new();
+        // The step of the call: the called machine's start edges, under the call's guard.
+        let mut start_guards = Vec::new();
+        for ce in self
+            .callee
+            .edges
+            .iter()
+            .filter(|ce| ce.from.iter().any(|f| f.name == start.name))
+        {
+            out.push(ast::Edge {
+                from: e.from.clone(),
+                to: self.target(&ce.to),
+                via: None,
+                guard: combine(BinaryOp::And, &e.guard, &ce.guard, e.span),
+                reward: self.reward(ce),
+                span: e.span,
+            });
+            start_guards.push(ce.guard.clone());
+        }
+        // No start edge matches: the call begins and waits in its start state.
+        if start_guards.iter().all(Option::is_some) {
+            let wait = none_holds(&start_guards, e.span);
+            out.push(ast::Edge {
+                from: e.from.clone(),
+                to: self.qualify(&start.name),
+                via: None,
+                guard: combine(BinaryOp::And, &e.guard, &wait, e.span),
+                reward: None,
+                span: e.span,
+            });
+        }
+        // The called machine's own edges, between its copied states.
+        for ce in &self.callee.edges {
+            out.push(ast::Edge {
+                from: ce.from.iter().map(|f| self.qualify(&f.name)).collect(),
+                to: self.target(&ce.to),
+                via: None,
+                guard: ce.guard.clone(),
+                reward: self.reward(ce),
+                span: ce.span,
+            });
+        }
+        out
+    }
+}
+
+/// `not (g1 or g2 or …)` of the given guards (`None` for no guards).
+fn none_holds(guards: &[Option<ast::Expr>], span: crate::diag::Span) -> Option<ast::Expr> {
+    let any = guards
+        .iter()
+        .flatten()
+        .fold(None, |acc: Option<ast::Expr>, g| {
+            Some(match acc {
+                None => paren(g),
+                Some(a) => ast::Expr {
+                    kind: ast::ExprKind::Binary(BinaryOp::Or, Box::new(a), Box::new(paren(g))),
+                    span,
+                },
+            })
+        });
+    any.map(|g| ast::Expr {
+        kind: ast::ExprKind::Unary(UnaryOp::Not, Box::new(paren(&g))),
+        span,
+    })
 }
 
 /// A reward computed from the step, for edge `edge` (an index into the machine's edges).
