@@ -879,8 +879,39 @@ impl<'m> Checker<'m> {
 
     /// The root file: input, terms, score, rubrics, tests.
     fn declare_root(&mut self) {
+        self.declare_input();
+        // Declare terms so they can be referenced in any order.
         let items = &self.modules[0].ast.items;
-        // Input schema.
+        for (i, item) in items.iter().enumerate() {
+            match &item.kind {
+                ItemKind::Let { name, .. } | ItemKind::Rule { name, .. } => {
+                    let kind = if matches!(item.kind, ItemKind::Let { .. }) {
+                        TermKind::Let
+                    } else {
+                        TermKind::Rule
+                    };
+                    if self.define(0, name, kind.keyword()) {
+                        self.add_term(name.name.clone(), kind, name.span, TermSource::Item(i));
+                    }
+                }
+                ItemKind::Score { keyword, .. } => self.declare_score(i, *keyword),
+                ItemKind::Prop { name, .. } if self.define(0, name, "prop") => {
+                    self.props.insert(name.name.clone(), i);
+                }
+                ItemKind::Machine(m) => self.declare_machine(i, m),
+                ItemKind::Ltl(d) => self.declare_ltl(i, d),
+                ItemKind::Group { .. } => self.declare_group(i),
+                ItemKind::Shape(s) => self.declare_shape(i, s),
+                ItemKind::Rubric(r) => self.declare_rubric(i, r),
+                _ => {}
+            }
+        }
+        self.require_input_and_score();
+    }
+
+    /// The input schema, from the root file's `input` block.
+    fn declare_input(&mut self) {
+        let items = &self.modules[0].ast.items;
         let mut out: Vec<Field> = Vec::new();
         for item in items {
             if let ItemKind::Input(fields) = &item.kind {
@@ -915,106 +946,95 @@ impl<'m> Checker<'m> {
         if self.input_span.is_some() {
             self.input = Some(Ty::record(out));
         }
-        // Declare terms so they can be referenced in any order.
-        for (i, item) in items.iter().enumerate() {
-            match &item.kind {
-                ItemKind::Let { name, .. } | ItemKind::Rule { name, .. } => {
-                    let kind = if matches!(item.kind, ItemKind::Let { .. }) {
-                        TermKind::Let
-                    } else {
-                        TermKind::Rule
-                    };
-                    if self.define(0, name, kind.keyword()) {
-                        self.add_term(name.name.clone(), kind, name.span, TermSource::Item(i));
-                    }
-                }
-                ItemKind::Score { keyword, .. } => {
-                    if let Some(&prev) = self.term_names.get("score") {
-                        let first = self.terms[prev].span;
-                        self.error(
-                            Diagnostic::new(Code::E0014, *keyword, "`score` is defined more than once")
-                                .note(first, "first defined here")
-                                .help("a spec has exactly one `score`; combine the parts in one expression"),
-                        );
-                        continue;
-                    }
+    }
+
+    /// The `score` of item `i`; a second one is reported and left out.
+    fn declare_score(&mut self, i: usize, keyword: Span) {
+        if let Some(&prev) = self.term_names.get("score") {
+            let first = self.terms[prev].span;
+            self.error(
+                Diagnostic::new(Code::E0014, keyword, "`score` is defined more than once")
+                    .note(first, "first defined here")
+                    .help("a spec has exactly one `score`; combine the parts in one expression"),
+            );
+            return;
+        }
+        self.add_term(
+            "score".into(),
+            TermKind::Score,
+            keyword,
+            TermSource::Item(i),
+        );
+    }
+
+    /// The `shape` item `i`; a second one for the same target is reported and left out.
+    fn declare_shape(&mut self, i: usize, s: &ast::ShapeDecl) {
+        if let Some(&first) = self.shapes.get(&s.target.name) {
+            let first = self.modules[0].ast.items[first].span;
+            self.error(
+                Diagnostic::new(
+                    Code::E0004,
+                    s.target.span,
+                    format!("`{}` is shaped twice", s.target.name),
+                )
+                .note(first, "first shaped here")
+                .help("keep one `shape` item per machine"),
+            );
+            return;
+        }
+        self.shapes.insert(s.target.name.clone(), i);
+    }
+
+    /// Rubric item `i`: its total, one term per criterion (`rubric/description`) and one per
+    /// tag (`rubric#tag`).
+    fn declare_rubric(&mut self, i: usize, r: &ast::Rubric) {
+        if !self.define(0, &r.name, "rubric") {
+            return;
+        }
+        self.add_term(
+            r.name.name.clone(),
+            TermKind::Rubric,
+            r.name.span,
+            TermSource::Rubric(i),
+        );
+        let mut seen: Vec<&str> = Vec::new();
+        for (ci, c) in r.criteria.iter().enumerate() {
+            if seen.contains(&c.description.as_str()) {
+                self.error(
+                    Diagnostic::new(Code::E0019, c.description_span, format!("rubric `{}` has two criteria named {:?}", r.name.name, c.description))
+                        .help("criterion descriptions name the breakdown entries, so they must be unique within a rubric"),
+                );
+                continue;
+            }
+            seen.push(&c.description);
+            self.add_term(
+                format!("{}/{}", r.name.name, c.description),
+                TermKind::Criterion,
+                c.description_span,
+                TermSource::Criterion { item: i, index: ci },
+            );
+        }
+        let mut tags: Vec<&str> = Vec::new();
+        for c in &r.criteria {
+            for t in &c.tags {
+                if !tags.contains(&t.name.as_str()) {
+                    tags.push(&t.name);
                     self.add_term(
-                        "score".into(),
-                        TermKind::Score,
-                        *keyword,
-                        TermSource::Item(i),
+                        format!("{}#{}", r.name.name, t.name),
+                        TermKind::TagTotal,
+                        t.span,
+                        TermSource::Tag {
+                            item: i,
+                            tag: tags.len() - 1,
+                        },
                     );
                 }
-                ItemKind::Prop { name, .. } if self.define(0, name, "prop") => {
-                    self.props.insert(name.name.clone(), i);
-                }
-                ItemKind::Machine(m) => self.declare_machine(i, m),
-                ItemKind::Ltl(d) => self.declare_ltl(i, d),
-                ItemKind::Group { .. } => self.declare_group(i),
-                ItemKind::Shape(s) => {
-                    if let Some(&first) = self.shapes.get(&s.target.name) {
-                        let first = self.modules[0].ast.items[first].span;
-                        self.error(
-                            Diagnostic::new(
-                                Code::E0004,
-                                s.target.span,
-                                format!("`{}` is shaped twice", s.target.name),
-                            )
-                            .note(first, "first shaped here")
-                            .help("keep one `shape` item per machine"),
-                        );
-                        continue;
-                    }
-                    self.shapes.insert(s.target.name.clone(), i);
-                }
-                ItemKind::Rubric(r) => {
-                    if !self.define(0, &r.name, "rubric") {
-                        continue;
-                    }
-                    self.add_term(
-                        r.name.name.clone(),
-                        TermKind::Rubric,
-                        r.name.span,
-                        TermSource::Rubric(i),
-                    );
-                    let mut seen: Vec<&str> = Vec::new();
-                    for (ci, c) in r.criteria.iter().enumerate() {
-                        if seen.contains(&c.description.as_str()) {
-                            self.error(
-                                Diagnostic::new(Code::E0019, c.description_span, format!("rubric `{}` has two criteria named {:?}", r.name.name, c.description))
-                                    .help("criterion descriptions name the breakdown entries, so they must be unique within a rubric"),
-                            );
-                            continue;
-                        }
-                        seen.push(&c.description);
-                        self.add_term(
-                            format!("{}/{}", r.name.name, c.description),
-                            TermKind::Criterion,
-                            c.description_span,
-                            TermSource::Criterion { item: i, index: ci },
-                        );
-                    }
-                    let mut tags: Vec<&str> = Vec::new();
-                    for c in &r.criteria {
-                        for t in &c.tags {
-                            if !tags.contains(&t.name.as_str()) {
-                                tags.push(&t.name);
-                                self.add_term(
-                                    format!("{}#{}", r.name.name, t.name),
-                                    TermKind::TagTotal,
-                                    t.span,
-                                    TermSource::Tag {
-                                        item: i,
-                                        tag: tags.len() - 1,
-                                    },
-                                );
-                            }
-                        }
-                    }
-                }
-                _ => {}
             }
         }
+    }
+
+    /// A spec with terms reads an `input` block, and one with an `input` block has a `score`.
+    fn require_input_and_score(&mut self) {
         let has_terms = !self.terms.is_empty();
         if self.input.is_none() && has_terms {
             self.error(
