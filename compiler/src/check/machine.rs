@@ -4,6 +4,7 @@
 //! the machine as a constant table. Guards of one state must not overlap unless the machine
 //! says `order: first`; the proof enumerates the valuations of the guards' propositions.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -63,6 +64,14 @@ impl MachineTrace {
             span,
         )
     }
+}
+
+/// A machine validated: what lowering needs.
+struct MachineDecl<'m> {
+    trace: MachineTrace,
+    options: MachineOptions,
+    /// The machine as it runs: its flattening when it calls others.
+    machine: Cow<'m, ast::Machine>,
 }
 
 struct MachineOptions {
@@ -207,43 +216,60 @@ impl MachineTable<'_> {
 impl Checker<'_> {
     /// The IR of a machine's run (a record of `machine_result_type`).
     pub(crate) fn machine_run(&mut self, cx: &mut Ctx, m: &ast::Machine) -> Expr {
-        let span = m.name.span;
-        let error = || Expr::constant(Value::None, Ty::Error, span);
-        let Some(trace) = self.machine_trace(m) else {
+        let error = || Expr::constant(Value::None, Ty::Error, m.name.span);
+        let Some(decl) = self.validate_machine(m) else {
             return error();
         };
+        let Some(graph) = self.machine_graph(&decl.machine) else {
+            return error();
+        };
+        self.lower_machine(cx, &decl, &graph)
+    }
+
+    /// The trace, the options and the machine as it runs (its flattening when it calls
+    /// others); `None` when the machine cannot run (reported).
+    fn validate_machine<'a>(&mut self, m: &'a ast::Machine) -> Option<MachineDecl<'a>> {
+        let trace = self.machine_trace(m)?;
         let mut options = self.machine_options(m);
-        let flat;
-        let m = if m.edges.iter().any(|e| e.via.is_some()) {
-            let Some(f) = self.flatten_calls(m, &options) else {
-                return error();
-            };
+        let machine = if m.edges.iter().any(|e| e.via.is_some()) {
+            let flat = self.flatten_calls(m, &options)?;
             // The flattening runs its edges in the order they are written.
             options.first = true;
-            flat = f;
-            &flat
+            Cow::Owned(flat)
         } else {
-            m
+            Cow::Borrowed(m)
         };
-        let Some(graph) = self.machine_graph(m) else {
-            return error();
-        };
+        Some(MachineDecl {
+            trace,
+            options,
+            machine,
+        })
+    }
 
+    /// The run: per step, the mask of the edges whose guard holds, and the runtime's
+    /// `machine_run` over them with the machine's table.
+    fn lower_machine(&mut self, cx: &mut Ctx, decl: &MachineDecl, graph: &MachineGraph) -> Expr {
+        let MachineDecl {
+            trace,
+            options,
+            machine: m,
+        } = decl;
+        let span = m.name.span;
         let step = cx.fresh_local();
         cx.locals.push(("step".into(), step, trace.step.clone()));
-        let lowered = self.lower_edges(cx, m, &trace, &graph.edges, step);
+        let lowered = self.lower_edges(cx, m, trace, &graph.edges, step);
         let mask = self.step_mask(cx, &graph.edges, lowered.words, span);
         cx.locals.pop();
         if !options.first {
             self.prove_disjoint(&graph.states, &graph.edges);
         }
 
-        let masks = masks_over_trace(&trace, step, mask.mask, mask.ty, m.trace.span, span);
+        let masks = masks_over_trace(trace, step, mask.mask, mask.ty, m.trace.span, span);
         let policies = state_policies(&graph.states, options.otherwise);
-        let (gamma, potentials) = self.machine_shaping(m, &graph, &lowered.edge_rewards, &policies);
+        let (gamma, potentials) = self.machine_shaping(m, graph, &lowered.edge_rewards, &policies);
         let table = MachineTable {
             name: &m.name.name,
-            graph: &graph,
+            graph,
             edge_rewards: &lowered.edge_rewards,
             policies,
             gamma,
