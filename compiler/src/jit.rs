@@ -641,6 +641,66 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                     .ok_or_else(|| JitError(format!("unbound local %{id}")))?;
                 self.b.use_var(var)
             }
+            ExprKind::Field(..) | ExprKind::Index(..) => self.access(e)?,
+            ExprKind::Not(a) => {
+                let v = self.expr(a)?;
+                self.b.ins().icmp_imm_s(IntCC::Equal, v, 0)
+            }
+            ExprKind::Neg(..) | ExprKind::Arith(..) => self.arith(e)?,
+            ExprKind::Concat(a, b) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                let ctx = self.ctx;
+                let site = self.site(e.span);
+                let p = self.call1(Helper::rt_concat, &[ctx, x, y, site]);
+                self.check_failed();
+                p
+            }
+            ExprKind::Compare(op, a, b) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                self.compare(*op, x, y, &a.ty)
+            }
+            ExprKind::And(a, b) => self.short_circuit(a, b, true)?,
+            ExprKind::Or(a, b) => self.short_circuit(a, b, false)?,
+            ExprKind::If(c, a, b) => self.if_else(c, a, b, &e.ty)?,
+            ExprKind::Coalesce(a, b) => self.coalesce(a, b, &e.ty)?,
+            ExprKind::ToFloat(a) => {
+                let v = self.expr(a)?;
+                if r == Repr::Ptr {
+                    let ctx = self.ctx;
+                    self.call1(Helper::rt_to_float_opt, &[ctx, v])
+                } else {
+                    self.float_of(v, &a.ty)
+                }
+            }
+            ExprKind::Some(a) => {
+                let v = self.expr(a)?;
+                self.boxed(v, &a.ty)
+            }
+            ExprKind::TextContains { .. } | ExprKind::ListContains { .. } | ExprKind::Match(..) => {
+                self.test(e)?
+            }
+            ExprKind::Call(id, args) => self.builtin(*id, args, e)?,
+            ExprKind::CallFn(id, args) => self.call_fn(*id, args, e)?,
+            ExprKind::Aggregate(agg) => self.aggregate(agg, e)?,
+            ExprKind::List(items) | ExprKind::Record(items) => self.construct(items, e)?,
+            ExprKind::CheckUnit { value, criterion } => {
+                let v = self.expr(value)?;
+                let x = self.float_of(v, &value.ty);
+                let name = self.constant_ptr(&Value::text(criterion));
+                let site = self.site(e.span);
+                let ctx = self.ctx;
+                let out = self.call1(Helper::rt_check_unit, &[ctx, x, name, site]);
+                self.check_failed();
+                out
+            }
+        })
+    }
+
+    /// `rec.field` and `list[index]`.
+    fn access(&mut self, e: &Expr) -> Result<CValue, JitError> {
+        Ok(match &e.kind {
             ExprKind::Field(rec, idx) => {
                 let p = self.expr(rec)?;
                 let i = self.b.ins().iconst(types::I64, *idx as i64);
@@ -660,10 +720,13 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 self.check_failed();
                 self.unboxed(p, &e.ty)
             }
-            ExprKind::Not(a) => {
-                let v = self.expr(a)?;
-                self.b.ins().icmp_imm_s(IntCC::Equal, v, 0)
-            }
+            _ => unreachable!("not an access"),
+        })
+    }
+
+    /// Negation and the four operations with remainder, on ints (checked) or floats.
+    fn arith(&mut self, e: &Expr) -> Result<CValue, JitError> {
+        Ok(match &e.kind {
             ExprKind::Neg(NumKind::Int, a) => {
                 let v = self.expr(a)?;
                 let site = self.site(e.span);
@@ -695,86 +758,71 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                     ArithOp::Rem => self.call1(Helper::rt_float_rem, &[x, y]),
                 }
             }
-            ExprKind::Concat(a, b) => {
-                let x = self.expr(a)?;
-                let y = self.expr(b)?;
-                let ctx = self.ctx;
-                let site = self.site(e.span);
-                let p = self.call1(Helper::rt_concat, &[ctx, x, y, site]);
-                self.check_failed();
-                p
-            }
-            ExprKind::Compare(op, a, b) => {
-                let x = self.expr(a)?;
-                let y = self.expr(b)?;
-                self.compare(*op, x, y, &a.ty)
-            }
-            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
-                let is_and = matches!(e.kind, ExprKind::And(..));
-                let x = self.expr(a)?;
-                let rhs = self.b.create_block();
-                let done = self.b.create_block();
-                self.b.append_block_param(done, types::I8);
-                if is_and {
-                    self.b.ins().brif(x, rhs, &[], done, &[x.into()]);
-                } else {
-                    self.b.ins().brif(x, done, &[x.into()], rhs, &[]);
-                }
-                self.b.switch_to_block(rhs);
-                let y = self.expr(b)?;
-                self.b.ins().jump(done, &[y.into()]);
-                self.b.switch_to_block(done);
-                self.b.block_params(done)[0]
-            }
-            ExprKind::If(c, a, b) => {
-                let cv = self.expr(c)?;
-                let then_b = self.b.create_block();
-                let else_b = self.b.create_block();
-                let done = self.b.create_block();
-                self.b.append_block_param(done, clif(r));
-                self.b.ins().brif(cv, then_b, &[], else_b, &[]);
-                self.b.switch_to_block(then_b);
-                let x = self.expr(a)?;
-                let x = self.coerce_repr(x, &a.ty, &e.ty);
-                self.b.ins().jump(done, &[x.into()]);
-                self.b.switch_to_block(else_b);
-                let y = self.expr(b)?;
-                let y = self.coerce_repr(y, &b.ty, &e.ty);
-                self.b.ins().jump(done, &[y.into()]);
-                self.b.switch_to_block(done);
-                self.b.block_params(done)[0]
-            }
-            ExprKind::Coalesce(a, b) => {
-                let p = self.expr(a)?;
-                let none = self.call1(Helper::rt_is_none, &[p]);
-                let some_b = self.b.create_block();
-                let none_b = self.b.create_block();
-                let done = self.b.create_block();
-                self.b.append_block_param(done, clif(r));
-                self.b.ins().brif(none, none_b, &[], some_b, &[]);
-                self.b.switch_to_block(some_b);
-                let inner = self.unboxed(p, &e.ty);
-                self.b.ins().jump(done, &[inner.into()]);
-                self.b.switch_to_block(none_b);
-                let d = self.expr(b)?;
-                let d = self.coerce_repr(d, &b.ty, &e.ty);
-                self.b.ins().jump(done, &[d.into()]);
-                self.b.switch_to_block(done);
-                self.b.block_params(done)[0]
-            }
-            ExprKind::ToFloat(a) => {
-                let v = self.expr(a)?;
-                if r == Repr::Ptr {
-                    let ctx = self.ctx;
-                    self.call1(Helper::rt_to_float_opt, &[ctx, v])
-                } else {
-                    self.float_of(v, &a.ty)
-                }
-            }
-            ExprKind::Some(a) => {
-                let v = self.expr(a)?;
-                self.boxed(v, &a.ty)
-            }
+            _ => unreachable!("not arithmetic"),
+        })
+    }
+
+    /// `a and b` (`is_and`) or `a or b`: `b` is evaluated only when `a` does not decide.
+    fn short_circuit(&mut self, a: &Expr, b: &Expr, is_and: bool) -> Result<CValue, JitError> {
+        let x = self.expr(a)?;
+        let rhs = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, types::I8);
+        if is_and {
+            self.b.ins().brif(x, rhs, &[], done, &[x.into()]);
+        } else {
+            self.b.ins().brif(x, done, &[x.into()], rhs, &[]);
+        }
+        self.b.switch_to_block(rhs);
+        let y = self.expr(b)?;
+        self.b.ins().jump(done, &[y.into()]);
+        self.b.switch_to_block(done);
+        Ok(self.b.block_params(done)[0])
+    }
+
+    /// `if c then a else b`, of type `ty`.
+    fn if_else(&mut self, c: &Expr, a: &Expr, b: &Expr, ty: &Ty) -> Result<CValue, JitError> {
+        let cv = self.expr(c)?;
+        let then_b = self.b.create_block();
+        let else_b = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, clif(repr(ty)));
+        self.b.ins().brif(cv, then_b, &[], else_b, &[]);
+        self.b.switch_to_block(then_b);
+        let x = self.expr(a)?;
+        let x = self.coerce_repr(x, &a.ty, ty);
+        self.b.ins().jump(done, &[x.into()]);
+        self.b.switch_to_block(else_b);
+        let y = self.expr(b)?;
+        let y = self.coerce_repr(y, &b.ty, ty);
+        self.b.ins().jump(done, &[y.into()]);
+        self.b.switch_to_block(done);
+        Ok(self.b.block_params(done)[0])
+    }
+
+    /// `a ?? b`, of type `ty`: `b` is evaluated only when `a` is none.
+    fn coalesce(&mut self, a: &Expr, b: &Expr, ty: &Ty) -> Result<CValue, JitError> {
+        let p = self.expr(a)?;
+        let none = self.call1(Helper::rt_is_none, &[p]);
+        let some_b = self.b.create_block();
+        let none_b = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, clif(repr(ty)));
+        self.b.ins().brif(none, none_b, &[], some_b, &[]);
+        self.b.switch_to_block(some_b);
+        let inner = self.unboxed(p, ty);
+        self.b.ins().jump(done, &[inner.into()]);
+        self.b.switch_to_block(none_b);
+        let d = self.expr(b)?;
+        let d = self.coerce_repr(d, &b.ty, ty);
+        self.b.ins().jump(done, &[d.into()]);
+        self.b.switch_to_block(done);
+        Ok(self.b.block_params(done)[0])
+    }
+
+    /// Containment in a text or a list, and regex matches.
+    fn test(&mut self, e: &Expr) -> Result<CValue, JitError> {
+        Ok(match &e.kind {
             ExprKind::TextContains { haystack, needle } => {
                 let h = self.expr(haystack)?;
                 let n = self.expr(needle)?;
@@ -792,59 +840,52 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let rev = self.b.ins().iconst(types::I32, i64::from(*re));
                 self.call1(Helper::rt_match, &[ctx, rev, tv])
             }
-            ExprKind::Call(id, args) => self.builtin(*id, args, e)?,
-            ExprKind::CallFn(id, args) => {
-                self.charge(e.span);
-                let mut vals = vec![self.ctx];
-                for (a, (_, pty)) in args.iter().zip(&self.cg.program.functions[*id].params) {
-                    let v = self.expr(a)?;
-                    vals.push(self.coerce_repr(v, &a.ty, pty));
-                }
-                let fref = match self.fn_refs.get(id) {
-                    Some(f) => *f,
-                    None => {
-                        let fid = self.cg.fn_ids[*id].ok_or_else(|| {
-                            JitError(format!("internal error: function {id} was not compiled"))
-                        })?;
-                        let f = self.module.declare_func_in_func(fid, self.b.func);
-                        self.fn_refs.insert(*id, f);
-                        f
-                    }
-                };
-                let inst = self.b.ins().call(fref, &vals);
-                let out = self.b.inst_results(inst)[0];
-                self.check_failed();
-                let ret = self.cg.program.functions[*id].ret.clone();
-                self.coerce_repr(out, &ret, &e.ty)
-            }
-            ExprKind::Aggregate(agg) => self.aggregate(agg, e)?,
-            ExprKind::List(items) | ExprKind::Record(items) => {
-                let mut ptrs = Vec::with_capacity(items.len());
-                for i in items {
-                    let v = self.expr(i)?;
-                    ptrs.push(self.boxed(v, &i.ty));
-                }
-                let arr = self.pointer_array(&ptrs);
-                let n = self.b.ins().iconst(types::I64, items.len() as i64);
-                let ctx = self.ctx;
-                let helper = if matches!(e.kind, ExprKind::List(_)) {
-                    Helper::rt_make_list
-                } else {
-                    Helper::rt_make_record
-                };
-                self.call1(helper, &[ctx, arr, n])
-            }
-            ExprKind::CheckUnit { value, criterion } => {
-                let v = self.expr(value)?;
-                let x = self.float_of(v, &value.ty);
-                let name = self.constant_ptr(&Value::text(criterion));
-                let site = self.site(e.span);
-                let ctx = self.ctx;
-                let out = self.call1(Helper::rt_check_unit, &[ctx, x, name, site]);
-                self.check_failed();
-                out
-            }
+            _ => unreachable!("not a test"),
         })
+    }
+
+    /// A call of the program's function `id`, compiled on its own.
+    fn call_fn(&mut self, id: FnId, args: &[Expr], e: &Expr) -> Result<CValue, JitError> {
+        self.charge(e.span);
+        let mut vals = vec![self.ctx];
+        for (a, (_, pty)) in args.iter().zip(&self.cg.program.functions[id].params) {
+            let v = self.expr(a)?;
+            vals.push(self.coerce_repr(v, &a.ty, pty));
+        }
+        let fref = match self.fn_refs.get(&id) {
+            Some(f) => *f,
+            None => {
+                let fid = self.cg.fn_ids[id].ok_or_else(|| {
+                    JitError(format!("internal error: function {id} was not compiled"))
+                })?;
+                let f = self.module.declare_func_in_func(fid, self.b.func);
+                self.fn_refs.insert(id, f);
+                f
+            }
+        };
+        let inst = self.b.ins().call(fref, &vals);
+        let out = self.b.inst_results(inst)[0];
+        self.check_failed();
+        let ret = self.cg.program.functions[id].ret.clone();
+        Ok(self.coerce_repr(out, &ret, &e.ty))
+    }
+
+    /// A list or record literal (`e`) of `items`.
+    fn construct(&mut self, items: &[Expr], e: &Expr) -> Result<CValue, JitError> {
+        let mut ptrs = Vec::with_capacity(items.len());
+        for i in items {
+            let v = self.expr(i)?;
+            ptrs.push(self.boxed(v, &i.ty));
+        }
+        let arr = self.pointer_array(&ptrs);
+        let n = self.b.ins().iconst(types::I64, items.len() as i64);
+        let ctx = self.ctx;
+        let helper = if matches!(e.kind, ExprKind::List(_)) {
+            Helper::rt_make_list
+        } else {
+            Helper::rt_make_record
+        };
+        Ok(self.call1(helper, &[ctx, arr, n]))
     }
 
     /// Converts between the representations of two types the checker made compatible
@@ -1032,11 +1073,66 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let zero_elem = self.zero(er);
         self.b.def_var(var, zero_elem);
         self.locals.insert(agg.var, (var, er));
+        let fold = self.fold_start(agg);
+
+        let header = self.b.create_block();
+        let body = self.b.create_block();
+        let next = self.b.create_block();
+        let exit = self.b.create_block();
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let i = self.b.use_var(fold.index);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, len);
+        self.b.ins().brif(more, body, &[], exit, &[]);
+
+        self.b.switch_to_block(body);
+        self.charge(e.span);
+        // Values boxed during an iteration are dead at its end (the language is pure, and the
+        // accumulators hold scalars or copies), so the row's arena is rolled back each time —
+        // except for a `min`/`max` over texts, whose accumulator may point at such a value.
+        let reclaim = !(matches!(agg.kind, AggKind::Min | AggKind::Max) && fold.repr == Repr::Ptr);
+        if reclaim {
+            let ctx = self.ctx;
+            let m = self.call1(Helper::rt_arena_mark, &[ctx]);
+            self.b.def_var(fold.mark, m);
+        }
+        let i = self.b.use_var(fold.index);
+        let p = self.call1(Helper::rt_list_get, &[list, i]);
+        let elem = self.unboxed(p, &elem_ty);
+        self.b.def_var(var, elem);
+        if let Some(filter) = &agg.filter {
+            let c = self.expr(filter)?;
+            let pass = self.b.create_block();
+            self.b.ins().brif(c, pass, &[], next, &[]);
+            self.b.switch_to_block(pass);
+        }
+        let v = match &agg.body {
+            Some(b) => self.expr(b)?,
+            None => self.b.use_var(var),
+        };
+        self.fold_step(&fold, v, exit, e.span);
+        self.b.ins().jump(next, &[]);
+        self.b.switch_to_block(next);
+        if reclaim {
+            let ctx = self.ctx;
+            let m = self.b.use_var(fold.mark);
+            self.call(Helper::rt_arena_release, &[ctx, m]);
+        }
+        let i = self.b.use_var(fold.index);
+        let i1 = self.b.ins().iadd_imm_s(i, 1);
+        self.b.def_var(fold.index, i1);
+        self.b.ins().jump(header, &[]);
+
+        self.b.switch_to_block(exit);
+        self.locals.remove(&agg.var);
+        Ok(self.fold_finish(&fold))
+    }
+
+    /// Declares and initialises the variables of an aggregate's loop.
+    fn fold_start(&mut self, agg: &Aggregate) -> Fold {
         let folded = agg.elem.clone();
         let fr = repr(&folded);
         let int_folded = folded == Ty::Int;
-
-        // Accumulators.
         let acc = self.b.declare_var(match agg.kind {
             AggKind::Sum | AggKind::Product if int_folded => types::I64,
             AggKind::Sum | AggKind::Product | AggKind::Mean => types::F64,
@@ -1074,47 +1170,28 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.def_var(index, zero64);
         let mark = self.b.declare_var(types::I64);
         self.b.def_var(mark, zero64);
-        let header = self.b.create_block();
-        let body = self.b.create_block();
-        let next = self.b.create_block();
-        let exit = self.b.create_block();
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(header);
-        let i = self.b.use_var(index);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, len);
-        self.b.ins().brif(more, body, &[], exit, &[]);
+        Fold {
+            kind: agg.kind,
+            folded,
+            repr: fr,
+            acc,
+            count,
+            found,
+            best_index,
+            index,
+            mark,
+        }
+    }
 
-        self.b.switch_to_block(body);
-        self.charge(e.span);
-        // Values boxed during an iteration are dead at its end (the language is pure, and the
-        // accumulators hold scalars or copies), so the row's arena is rolled back each time —
-        // except for a `min`/`max` over texts, whose accumulator may point at such a value.
-        let reclaim = !(matches!(agg.kind, AggKind::Min | AggKind::Max) && fr == Repr::Ptr);
-        if reclaim {
-            let ctx = self.ctx;
-            let m = self.call1(Helper::rt_arena_mark, &[ctx]);
-            self.b.def_var(mark, m);
-        }
-        let i = self.b.use_var(index);
-        let p = self.call1(Helper::rt_list_get, &[list, i]);
-        let elem = self.unboxed(p, &elem_ty);
-        self.b.def_var(var, elem);
-        if let Some(filter) = &agg.filter {
-            let c = self.expr(filter)?;
-            let pass = self.b.create_block();
-            self.b.ins().brif(c, pass, &[], next, &[]);
-            self.b.switch_to_block(pass);
-        }
-        let v = match &agg.body {
-            Some(b) => self.expr(b)?,
-            None => self.b.use_var(var),
-        };
-        match agg.kind {
-            AggKind::Sum | AggKind::Product if int_folded => {
+    /// Folds one value `v` into the accumulators (`any`/`all` leave for `exit` once decided).
+    fn fold_step(&mut self, fold: &Fold, v: CValue, exit: Block, span: Span) {
+        let acc = fold.acc;
+        match fold.kind {
+            AggKind::Sum | AggKind::Product if fold.folded == Ty::Int => {
                 let a = self.b.use_var(acc);
-                let site = self.site(e.span);
+                let site = self.site(span);
                 let ctx = self.ctx;
-                let helper = if agg.kind == AggKind::Sum {
+                let helper = if fold.kind == AggKind::Sum {
                     Helper::rt_int_sum
                 } else {
                     Helper::rt_int_product
@@ -1124,81 +1201,23 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 self.b.def_var(acc, out);
             }
             AggKind::Sum | AggKind::Product | AggKind::Mean => {
-                let x = self.float_of(v, &folded);
+                let x = self.float_of(v, &fold.folded);
                 let a = self.b.use_var(acc);
-                let out = if agg.kind == AggKind::Product {
+                let out = if fold.kind == AggKind::Product {
                     self.b.ins().fmul(a, x)
                 } else {
                     self.b.ins().fadd(a, x)
                 };
                 self.b.def_var(acc, out);
-                let c = self.b.use_var(count);
+                let c = self.b.use_var(fold.count);
                 let c1 = self.b.ins().iadd_imm_s(c, 1);
-                self.b.def_var(count, c1);
+                self.b.def_var(fold.count, c1);
             }
-            AggKind::Min | AggKind::Max => {
-                let max = agg.kind == AggKind::Max;
-                let f = self.b.use_var(found);
-                let a = self.b.use_var(acc);
-                let combined = match fr {
-                    Repr::Float => {
-                        if max {
-                            self.fmax(a, v)
-                        } else {
-                            self.fmin(a, v)
-                        }
-                    }
-                    Repr::Int => {
-                        if max {
-                            self.b.ins().smax(a, v)
-                        } else {
-                            self.b.ins().smin(a, v)
-                        }
-                    }
-                    _ => {
-                        // Before the first element there is no best text to compare with.
-                        let best = self.b.ins().select(f, a, v);
-                        let m = self.b.ins().iconst(types::I8, i64::from(max));
-                        self.call1(Helper::rt_minmax_text, &[m, best, v])
-                    }
-                };
-                // The first element starts the fold.
-                let out = self.b.ins().select(f, combined, v);
-                self.b.def_var(acc, out);
-                let one = self.b.ins().iconst(types::I8, 1);
-                self.b.def_var(found, one);
-            }
-            AggKind::Argmax => {
-                let f = self.b.use_var(found);
-                let a = self.b.use_var(acc);
-                let (better, candidate) = match fr {
-                    Repr::Float => {
-                        let gt = self.b.ins().fcmp(FloatCC::GreaterThan, v, a);
-                        let not_nan = self.b.ins().fcmp(FloatCC::Ordered, v, v);
-                        (gt, not_nan)
-                    }
-                    _ => {
-                        let gt = self.b.ins().icmp(IntCC::SignedGreaterThan, v, a);
-                        let yes = self.b.ins().iconst(types::I8, 1);
-                        (gt, yes)
-                    }
-                };
-                // take = candidate and (not found or better)
-                let not_found = self.b.ins().icmp_imm_s(IntCC::Equal, f, 0);
-                let either = self.b.ins().bor(not_found, better);
-                let take = self.b.ins().band(candidate, either);
-                let new_acc = self.b.ins().select(take, v, a);
-                self.b.def_var(acc, new_acc);
-                let i = self.b.use_var(index);
-                let bi = self.b.use_var(best_index);
-                let new_bi = self.b.ins().select(take, i, bi);
-                self.b.def_var(best_index, new_bi);
-                let new_found = self.b.ins().bor(f, take);
-                self.b.def_var(found, new_found);
-            }
+            AggKind::Min | AggKind::Max => self.fold_min_max(fold, v),
+            AggKind::Argmax => self.fold_argmax(fold, v),
             AggKind::Count => {
                 let c = self.b.use_var(acc);
-                let inc = if folded == Ty::Bool {
+                let inc = if fold.folded == Ty::Bool {
                     self.b.ins().uextend(types::I64, v)
                 } else {
                     self.b.ins().iconst(types::I64, 1)
@@ -1208,7 +1227,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             }
             AggKind::Any | AggKind::All => {
                 // Decided: leave the loop with the answer.
-                let decided = if agg.kind == AggKind::Any {
+                let decided = if fold.kind == AggKind::Any {
                     v
                 } else {
                     self.b.ins().icmp_imm_s(IntCC::Equal, v, 0)
@@ -1216,7 +1235,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let answer = self
                     .b
                     .ins()
-                    .iconst(types::I8, i64::from(agg.kind == AggKind::Any));
+                    .iconst(types::I8, i64::from(fold.kind == AggKind::Any));
                 let keep = self.b.create_block();
                 let stop = self.b.create_block();
                 self.b.ins().brif(decided, stop, &[], keep, &[]);
@@ -1226,32 +1245,84 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 self.b.switch_to_block(keep);
             }
             AggKind::Collect => {
-                let boxed = self.boxed(v, &folded);
+                let boxed = self.boxed(v, &fold.folded);
                 let h = self.b.use_var(acc);
                 let ctx = self.ctx;
                 self.call(Helper::rt_collect_push, &[ctx, h, boxed]);
             }
         }
-        self.b.ins().jump(next, &[]);
-        self.b.switch_to_block(next);
-        if reclaim {
-            let ctx = self.ctx;
-            let m = self.b.use_var(mark);
-            self.call(Helper::rt_arena_release, &[ctx, m]);
-        }
-        let i = self.b.use_var(index);
-        let i1 = self.b.ins().iadd_imm_s(i, 1);
-        self.b.def_var(index, i1);
-        self.b.ins().jump(header, &[]);
+    }
 
-        self.b.switch_to_block(exit);
-        self.locals.remove(&agg.var);
-        let a = self.b.use_var(acc);
+    fn fold_min_max(&mut self, fold: &Fold, v: CValue) {
+        let max = fold.kind == AggKind::Max;
+        let f = self.b.use_var(fold.found);
+        let a = self.b.use_var(fold.acc);
+        let combined = match fold.repr {
+            Repr::Float => {
+                if max {
+                    self.fmax(a, v)
+                } else {
+                    self.fmin(a, v)
+                }
+            }
+            Repr::Int => {
+                if max {
+                    self.b.ins().smax(a, v)
+                } else {
+                    self.b.ins().smin(a, v)
+                }
+            }
+            _ => {
+                // Before the first element there is no best text to compare with.
+                let best = self.b.ins().select(f, a, v);
+                let m = self.b.ins().iconst(types::I8, i64::from(max));
+                self.call1(Helper::rt_minmax_text, &[m, best, v])
+            }
+        };
+        // The first element starts the fold.
+        let out = self.b.ins().select(f, combined, v);
+        self.b.def_var(fold.acc, out);
+        let one = self.b.ins().iconst(types::I8, 1);
+        self.b.def_var(fold.found, one);
+    }
+
+    fn fold_argmax(&mut self, fold: &Fold, v: CValue) {
+        let f = self.b.use_var(fold.found);
+        let a = self.b.use_var(fold.acc);
+        let (better, candidate) = match fold.repr {
+            Repr::Float => {
+                let gt = self.b.ins().fcmp(FloatCC::GreaterThan, v, a);
+                let not_nan = self.b.ins().fcmp(FloatCC::Ordered, v, v);
+                (gt, not_nan)
+            }
+            _ => {
+                let gt = self.b.ins().icmp(IntCC::SignedGreaterThan, v, a);
+                let yes = self.b.ins().iconst(types::I8, 1);
+                (gt, yes)
+            }
+        };
+        // take = candidate and (not found or better)
+        let not_found = self.b.ins().icmp_imm_s(IntCC::Equal, f, 0);
+        let either = self.b.ins().bor(not_found, better);
+        let take = self.b.ins().band(candidate, either);
+        let new_acc = self.b.ins().select(take, v, a);
+        self.b.def_var(fold.acc, new_acc);
+        let i = self.b.use_var(fold.index);
+        let bi = self.b.use_var(fold.best_index);
+        let new_bi = self.b.ins().select(take, i, bi);
+        self.b.def_var(fold.best_index, new_bi);
+        let new_found = self.b.ins().bor(f, take);
+        self.b.def_var(fold.found, new_found);
+    }
+
+    /// The aggregate's value after the loop.
+    fn fold_finish(&mut self, fold: &Fold) -> CValue {
+        let a = self.b.use_var(fold.acc);
         let ctx = self.ctx;
-        Ok(match agg.kind {
+        match fold.kind {
             AggKind::Sum | AggKind::Product | AggKind::Count | AggKind::Any | AggKind::All => a,
             AggKind::Mean => {
-                let c = self.b.use_var(count);
+                let c = self.b.use_var(fold.count);
                 let n = self.b.ins().fcvt_from_uint(types::F64, c);
                 let mean = self.b.ins().fdiv(a, n);
                 let boxed = self.call1(Helper::rt_box_f64, &[ctx, mean]);
@@ -1260,17 +1331,35 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 self.b.ins().select(empty, none, boxed)
             }
             AggKind::Min | AggKind::Max | AggKind::Argmax => {
-                let value = if agg.kind == AggKind::Argmax {
-                    let bi = self.b.use_var(best_index);
+                let value = if fold.kind == AggKind::Argmax {
+                    let bi = self.b.use_var(fold.best_index);
                     self.call1(Helper::rt_box_i64, &[ctx, bi])
                 } else {
-                    self.boxed(a, &folded)
+                    self.boxed(a, &fold.folded)
                 };
-                let f = self.b.use_var(found);
+                let f = self.b.use_var(fold.found);
                 let none = self.call1(Helper::rt_none, &[]);
                 self.b.ins().select(f, value, none)
             }
             AggKind::Collect => self.call1(Helper::rt_collect_finish, &[ctx, a]),
-        })
+        }
     }
+}
+
+/// The variables of an aggregate's loop.
+struct Fold {
+    kind: AggKind,
+    /// The type of the folded values (the body's, or the element's).
+    folded: Ty,
+    repr: Repr,
+    acc: Variable,
+    /// Values folded (`mean`).
+    count: Variable,
+    /// Whether `acc` holds a value yet (`min`, `max`, `argmax`).
+    found: Variable,
+    best_index: Variable,
+    /// The element's index in the list.
+    index: Variable,
+    /// The row arena's mark at the start of the iteration.
+    mark: Variable,
 }

@@ -198,160 +198,199 @@ impl Checker<'_> {
             ast::ExprKind::Error => err(span),
             ast::ExprKind::Paren(inner) => self.check_expr(cx, inner),
             ast::ExprKind::Name(id) => self.check_name(cx, id),
-            ast::ExprKind::Field(base, name) => {
-                if let Some(r) = self.rubric_named(cx, base) {
-                    return self.rubric_part(
-                        cx,
-                        &r,
-                        &format!("{r}#{}", name.name),
-                        name.span,
-                        span,
-                        "tag",
-                    );
-                }
-                // `deliver.rewards`: a machine's (or rewarded formula's) run record.
-                if let ast::ExprKind::Name(id) = &base.kind {
-                    let machine = self
-                        .term_names
-                        .get(&id.name)
-                        .copied()
-                        .filter(|&t| cx.allow_terms && self.terms[t].kind == ir::TermKind::Machine)
-                        .filter(|_| !cx.locals.iter().any(|(n, _, _)| *n == id.name));
-                    if let Some(total) = machine {
-                        // The run record is the term just before the total.
-                        let run = total - 1;
-                        let ty = self.check_term_used_at(run, id.span);
-                        cx.mentions.push(ir::Mention::Term(total));
-                        let b = Expr::new(ExprKind::Term(run), ty, base.span);
-                        return self.field(b, name, span);
-                    }
-                }
-                let b = self.check_expr(cx, base);
-                self.field(b, name, span)
-            }
-            ast::ExprKind::Index(base, index) => {
-                if let (Some(r), ast::ExprKind::Text(desc)) =
-                    (self.rubric_named(cx, base), &index.kind)
-                {
-                    return self.rubric_part(
-                        cx,
-                        &r,
-                        &format!("{r}/{desc}"),
-                        index.span,
-                        span,
-                        "criterion",
-                    );
-                }
-                let b = self.check_expr(cx, base);
-                let i = self.check_expr(cx, index);
-                self.index(b, i, span)
-            }
-            ast::ExprKind::Unary(op, operand) => {
-                let a = self.check_expr(cx, operand);
-                match op {
-                    UnaryOp::Not => {
-                        let a = self.coerce_bool(a, "the operand of `not`");
-                        Expr::new(ExprKind::Not(boxed(a)), Ty::Bool, span)
-                    }
-                    UnaryOp::Neg => match a.ty {
-                        Ty::Int => Expr::new(ExprKind::Neg(NumKind::Int, boxed(a)), Ty::Int, span),
-                        Ty::Float | Ty::Bool => {
-                            let a = self.float_for(a, operand, "");
-                            Expr::new(ExprKind::Neg(NumKind::Float, boxed(a)), Ty::Float, span)
-                        }
-                        Ty::Error => err(span),
-                        _ => {
-                            self.operand_error(&a, "`-`", "a number");
-                            err(span)
-                        }
-                    },
-                }
-            }
+            ast::ExprKind::Field(base, name) => self.check_field(cx, base, name, span),
+            ast::ExprKind::Index(base, index) => self.check_index(cx, base, index, span),
+            ast::ExprKind::Unary(op, operand) => self.unary(cx, *op, operand, span),
             ast::ExprKind::Binary(op, l, r) => self.binary(cx, *op, l, r, span),
-            ast::ExprKind::If(c, a, b) => {
-                let c = self.check_expr(cx, c);
-                let c = self.coerce_bool(c, "an `if` condition");
-                let a = self.check_expr(cx, a);
-                let b = self.check_expr(cx, b);
-                match unify(&a.ty, &b.ty) {
-                    Some(ty) => {
-                        let a = try_coerce(a.clone(), &ty).unwrap_or(a);
-                        let b = try_coerce(b.clone(), &ty).unwrap_or(b);
-                        Expr::new(ExprKind::If(boxed(c), boxed(a), boxed(b)), ty, span)
-                    }
-                    None => {
-                        self.error(
-                            Diagnostic::new(Code::E0003, b.span, format!("the branches of this `if` have different types: {} and {}", a.ty, b.ty))
-                                .label(format!("this is {}", b.ty))
-                                .note(a.span, format!("this is {}", a.ty))
-                                .help("both branches must give the same type (ints and floats mix; none makes the result optional)"),
-                        );
-                        err(span)
-                    }
-                }
-            }
-            ast::ExprKind::List(items) => {
-                let checked: Vec<Expr> = items.iter().map(|i| self.check_expr(cx, i)).collect();
-                let Some(first) = checked.first() else {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0003,
-                            span,
-                            "the type of an empty list cannot be inferred here",
-                        )
-                        .help("give the list a type: `let xs: list[text] = []`"),
-                    );
-                    return err(span);
-                };
-                let mut ty = first.ty.clone();
-                for item in &checked[1..] {
-                    match unify(&ty, &item.ty) {
-                        Some(t) => ty = t,
-                        None => {
-                            self.error(
-                                Diagnostic::new(Code::E0003, item.span, format!("list elements must have one type: this is {}, earlier ones are {ty}", item.ty))
-                                    .label(format!("this is {}", item.ty))
-                                    .help("every element of a list has the same type"),
-                            );
-                            return err(span);
-                        }
-                    }
-                }
-                let out = checked
-                    .into_iter()
-                    .map(|i| try_coerce(i.clone(), &ty).unwrap_or(i))
-                    .collect();
-                Expr::new(ExprKind::List(out), Ty::list(ty), span)
-            }
-            ast::ExprKind::Record(fields) => {
-                let mut decl = Vec::new();
-                let mut out = Vec::new();
-                for (name, value) in fields {
-                    if decl.iter().any(|f: &Field| *f.name == *name.name) {
-                        self.error(
-                            Diagnostic::new(
-                                Code::E0022,
-                                name.span,
-                                format!("field `{}` is given twice", name.name),
-                            )
-                            .help("remove one of them"),
-                        );
-                        continue;
-                    }
-                    let v = self.check_expr(cx, value);
-                    decl.push(Field {
-                        name: name.name.as_str().into(),
-                        ty: v.ty.clone(),
-                    });
-                    out.push(v);
-                }
-                Expr::new(ExprKind::Record(out), Ty::record(decl), span)
-            }
+            ast::ExprKind::If(c, a, b) => self.check_if(cx, c, a, b, span),
+            ast::ExprKind::List(items) => self.list_literal(cx, items, span),
+            ast::ExprKind::Record(fields) => self.record_literal(cx, fields, span),
             ast::ExprKind::Call { callee, args } => self.call(cx, callee, args, span),
             ast::ExprKind::Aggregate { callee, comp } => {
                 self.aggregate_comprehension(cx, callee, comp, span)
             }
         }
+    }
+
+    /// `base.name`: a rubric's tag, a machine's run record's field, or a record's field.
+    fn check_field(
+        &mut self,
+        cx: &mut Ctx,
+        base: &ast::Expr,
+        name: &ast::Ident,
+        span: Span,
+    ) -> Expr {
+        if let Some(r) = self.rubric_named(cx, base) {
+            return self.rubric_part(
+                cx,
+                &r,
+                &format!("{r}#{}", name.name),
+                name.span,
+                span,
+                "tag",
+            );
+        }
+        // `deliver.rewards`: a machine's (or rewarded formula's) run record.
+        if let ast::ExprKind::Name(id) = &base.kind {
+            let machine = self
+                .term_names
+                .get(&id.name)
+                .copied()
+                .filter(|&t| cx.allow_terms && self.terms[t].kind == ir::TermKind::Machine)
+                .filter(|_| !cx.locals.iter().any(|(n, _, _)| *n == id.name));
+            if let Some(total) = machine {
+                // The run record is the term just before the total.
+                let run = total - 1;
+                let ty = self.check_term_used_at(run, id.span);
+                cx.mentions.push(ir::Mention::Term(total));
+                let b = Expr::new(ExprKind::Term(run), ty, base.span);
+                return self.field(b, name, span);
+            }
+        }
+        let b = self.check_expr(cx, base);
+        self.field(b, name, span)
+    }
+
+    /// `base[index]`: a rubric's criterion, or an element of a list.
+    fn check_index(
+        &mut self,
+        cx: &mut Ctx,
+        base: &ast::Expr,
+        index: &ast::Expr,
+        span: Span,
+    ) -> Expr {
+        if let (Some(r), ast::ExprKind::Text(desc)) = (self.rubric_named(cx, base), &index.kind) {
+            return self.rubric_part(
+                cx,
+                &r,
+                &format!("{r}/{desc}"),
+                index.span,
+                span,
+                "criterion",
+            );
+        }
+        let b = self.check_expr(cx, base);
+        let i = self.check_expr(cx, index);
+        self.index(b, i, span)
+    }
+
+    fn unary(&mut self, cx: &mut Ctx, op: UnaryOp, operand: &ast::Expr, span: Span) -> Expr {
+        let a = self.check_expr(cx, operand);
+        match op {
+            UnaryOp::Not => {
+                let a = self.coerce_bool(a, "the operand of `not`");
+                Expr::new(ExprKind::Not(boxed(a)), Ty::Bool, span)
+            }
+            UnaryOp::Neg => match a.ty {
+                Ty::Int => Expr::new(ExprKind::Neg(NumKind::Int, boxed(a)), Ty::Int, span),
+                Ty::Float | Ty::Bool => {
+                    let a = self.float_for(a, operand, "");
+                    Expr::new(ExprKind::Neg(NumKind::Float, boxed(a)), Ty::Float, span)
+                }
+                Ty::Error => err(span),
+                _ => {
+                    self.operand_error(&a, "`-`", "a number");
+                    err(span)
+                }
+            },
+        }
+    }
+
+    /// `if c then a else b`: the branches unify to one type.
+    fn check_if(
+        &mut self,
+        cx: &mut Ctx,
+        c: &ast::Expr,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        span: Span,
+    ) -> Expr {
+        let c = self.check_expr(cx, c);
+        let c = self.coerce_bool(c, "an `if` condition");
+        let a = self.check_expr(cx, a);
+        let b = self.check_expr(cx, b);
+        match unify(&a.ty, &b.ty) {
+            Some(ty) => {
+                let a = try_coerce(a.clone(), &ty).unwrap_or(a);
+                let b = try_coerce(b.clone(), &ty).unwrap_or(b);
+                Expr::new(ExprKind::If(boxed(c), boxed(a), boxed(b)), ty, span)
+            }
+            None => {
+                self.error(
+                    Diagnostic::new(Code::E0003, b.span, format!("the branches of this `if` have different types: {} and {}", a.ty, b.ty))
+                        .label(format!("this is {}", b.ty))
+                        .note(a.span, format!("this is {}", a.ty))
+                        .help("both branches must give the same type (ints and floats mix; none makes the result optional)"),
+                );
+                err(span)
+            }
+        }
+    }
+
+    /// `[a, b, ...]`: the elements unify to one type.
+    fn list_literal(&mut self, cx: &mut Ctx, items: &[ast::Expr], span: Span) -> Expr {
+        let checked: Vec<Expr> = items.iter().map(|i| self.check_expr(cx, i)).collect();
+        let Some(first) = checked.first() else {
+            self.error(
+                Diagnostic::new(
+                    Code::E0003,
+                    span,
+                    "the type of an empty list cannot be inferred here",
+                )
+                .help("give the list a type: `let xs: list[text] = []`"),
+            );
+            return err(span);
+        };
+        let mut ty = first.ty.clone();
+        for item in &checked[1..] {
+            match unify(&ty, &item.ty) {
+                Some(t) => ty = t,
+                None => {
+                    self.error(
+                        Diagnostic::new(Code::E0003, item.span, format!("list elements must have one type: this is {}, earlier ones are {ty}", item.ty))
+                            .label(format!("this is {}", item.ty))
+                            .help("every element of a list has the same type"),
+                    );
+                    return err(span);
+                }
+            }
+        }
+        let out = checked
+            .into_iter()
+            .map(|i| try_coerce(i.clone(), &ty).unwrap_or(i))
+            .collect();
+        Expr::new(ExprKind::List(out), Ty::list(ty), span)
+    }
+
+    /// `{name: value, ...}`; a field given twice is reported and left out.
+    fn record_literal(
+        &mut self,
+        cx: &mut Ctx,
+        fields: &[(ast::Ident, ast::Expr)],
+        span: Span,
+    ) -> Expr {
+        let mut decl = Vec::new();
+        let mut out = Vec::new();
+        for (name, value) in fields {
+            if decl.iter().any(|f: &Field| *f.name == *name.name) {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0022,
+                        name.span,
+                        format!("field `{}` is given twice", name.name),
+                    )
+                    .help("remove one of them"),
+                );
+                continue;
+            }
+            let v = self.check_expr(cx, value);
+            decl.push(Field {
+                name: name.name.as_str().into(),
+                ty: v.ty.clone(),
+            });
+            out.push(v);
+        }
+        Expr::new(ExprKind::Record(out), Ty::record(decl), span)
     }
 
     /// `base` names a rubric (in a place that may read terms): its name.
@@ -540,85 +579,16 @@ impl Checker<'_> {
         if let Some((_, local, ty)) = cx.locals.iter().rev().find(|(n, _, _)| *n == id.name) {
             return Expr::new(ExprKind::Local(*local), ty.clone(), span);
         }
-        // A prop is a per-step proposition: inside a step context it stands for its expression.
         if let Some(&item) = self.props.get(&id.name) {
-            if !cx.locals.iter().any(|(n, _, _)| n == "step") {
-                self.error(
-                    Diagnostic::new(Code::E0028, span, format!("prop `{}` is a per-step proposition", id.name))
-                        .label("used outside a step")
-                        .help("use props in the guards of a machine, where `step` is the current element of the trace"),
-                );
-                return err(span);
-            }
-            if self.expanding_props.contains(&id.name) {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0012,
-                        span,
-                        format!("prop `{}` depends on itself", id.name),
-                    )
-                    .help("break the cycle"),
-                );
-                return err(span);
-            }
-            let ast::ItemKind::Prop { value, .. } = &self.modules[0].ast.items[item].kind else {
-                return err(span);
-            };
-            self.expanding_props.push(id.name.clone());
-            let e = self.check_expr(cx, value);
-            self.expanding_props.pop();
-            return e;
+            return self.expand_prop(cx, id, item);
         }
         // `input` is the whole rollout: `input.type` reads a column whose name is a keyword.
         if id.name == "input" {
-            return match (&self.input, cx.allow_terms) {
-                (Some(ty), true) => Expr::new(ExprKind::Input, ty.clone(), span),
-                (Some(_), false) => {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0026,
-                            span,
-                            format!("the rollout cannot be read in {}", cx.place),
-                        )
-                        .help("pass the columns you need as arguments"),
-                    );
-                    err(span)
-                }
-                (None, _) => {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0015,
-                            span,
-                            "`input` is used, but this file has no `input` block",
-                        )
-                        .help("declare the rollout's columns: `input { completion: text }`"),
-                    );
-                    err(span)
-                }
-            };
+            return self.whole_input(cx, span);
         }
         if cx.allow_terms {
-            // In test expectations, `score` is the final score (the group's, if any); inside
-            // the group block it is the row's own.
-            let group_score = (id.name == "score" && cx.after_groups && !cx.in_group)
-                .then(|| self.term_names.get("score#group").copied())
-                .flatten();
-            if let Some(term) = group_score.or_else(|| self.term_names.get(&id.name).copied()) {
-                if !self.check_group_read(cx, term, span) {
-                    return err(span);
-                }
-                let ty = self.check_term_used_at(term, span);
-                cx.mentions.push(ir::Mention::Term(term));
-                return Expr::new(ExprKind::Term(term), ty, span);
-            }
-            if let Some(input) = &self.input {
-                if let Some((idx, ty)) = input.field_index(&id.name) {
-                    let ty = ty.clone();
-                    let input = input.clone();
-                    cx.mentions.push(ir::Mention::Input(id.name.clone(), idx));
-                    let base = Expr::new(ExprKind::Input, input, span);
-                    return Expr::new(ExprKind::Field(boxed(base), idx), ty, span);
-                }
+            if let Some(e) = self.term_or_column(cx, id) {
+                return e;
             }
         }
         if let Some(&p) = self.scopes[cx.module].params.get(&id.name) {
@@ -628,62 +598,148 @@ impl Checker<'_> {
         if self.modules[cx.module].ast.broken_names.contains(&id.name) {
             return err(span);
         }
-        // Not a value: explain why.
+        let d = self
+            .unreadable_here(cx, id)
+            .or_else(|| self.function_not_value(cx, id))
+            .unwrap_or_else(|| self.unknown_name(cx, id));
+        self.error(d);
+        err(span)
+    }
+
+    /// A prop is a per-step proposition: inside a step context it stands for its expression
+    /// (item `item`).
+    fn expand_prop(&mut self, cx: &mut Ctx, id: &ast::Ident, item: usize) -> Expr {
+        let span = id.span;
+        if !cx.locals.iter().any(|(n, _, _)| n == "step") {
+            self.error(
+                Diagnostic::new(Code::E0028, span, format!("prop `{}` is a per-step proposition", id.name))
+                    .label("used outside a step")
+                    .help("use props in the guards of a machine, where `step` is the current element of the trace"),
+            );
+            return err(span);
+        }
+        if self.expanding_props.contains(&id.name) {
+            self.error(
+                Diagnostic::new(
+                    Code::E0012,
+                    span,
+                    format!("prop `{}` depends on itself", id.name),
+                )
+                .help("break the cycle"),
+            );
+            return err(span);
+        }
+        let ast::ItemKind::Prop { value, .. } = &self.modules[0].ast.items[item].kind else {
+            return err(span);
+        };
+        self.expanding_props.push(id.name.clone());
+        let e = self.check_expr(cx, value);
+        self.expanding_props.pop();
+        e
+    }
+
+    /// `input`: the whole rollout, where it can be read.
+    fn whole_input(&mut self, cx: &Ctx, span: Span) -> Expr {
+        match (&self.input, cx.allow_terms) {
+            (Some(ty), true) => Expr::new(ExprKind::Input, ty.clone(), span),
+            (Some(_), false) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0026,
+                        span,
+                        format!("the rollout cannot be read in {}", cx.place),
+                    )
+                    .help("pass the columns you need as arguments"),
+                );
+                err(span)
+            }
+            (None, _) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0015,
+                        span,
+                        "`input` is used, but this file has no `input` block",
+                    )
+                    .help("declare the rollout's columns: `input { completion: text }`"),
+                );
+                err(span)
+            }
+        }
+    }
+
+    /// A term or an input column named `id` (in a place that may read them).
+    fn term_or_column(&mut self, cx: &mut Ctx, id: &ast::Ident) -> Option<Expr> {
+        let span = id.span;
+        // In test expectations, `score` is the final score (the group's, if any); inside the
+        // group block it is the row's own.
+        let group_score = (id.name == "score" && cx.after_groups && !cx.in_group)
+            .then(|| self.term_names.get("score#group").copied())
+            .flatten();
+        if let Some(term) = group_score.or_else(|| self.term_names.get(&id.name).copied()) {
+            if !self.check_group_read(cx, term, span) {
+                return Some(err(span));
+            }
+            let ty = self.check_term_used_at(term, span);
+            cx.mentions.push(ir::Mention::Term(term));
+            return Some(Expr::new(ExprKind::Term(term), ty, span));
+        }
+        let input = self.input.as_ref()?;
+        let (idx, ty) = input.field_index(&id.name)?;
+        let ty = ty.clone();
+        let input = input.clone();
+        cx.mentions.push(ir::Mention::Input(id.name.clone(), idx));
+        let base = Expr::new(ExprKind::Input, input, span);
+        Some(Expr::new(ExprKind::Field(boxed(base), idx), ty, span))
+    }
+
+    /// `id` is a term or an input column, in a place that cannot read them.
+    fn unreadable_here(&self, cx: &Ctx, id: &ast::Ident) -> Option<Diagnostic> {
         let in_root_scope = cx.module == 0;
         let is_term_or_input = self.term_names.contains_key(&id.name)
             || self
                 .input
                 .as_ref()
                 .is_some_and(|t| t.field_index(&id.name).is_some());
-        if in_root_scope && is_term_or_input && !cx.allow_terms {
-            let what = if self.term_names.contains_key(&id.name) {
-                "a term"
-            } else {
-                "an input column"
-            };
-            let (code, help) = match cx.place {
-                "a param's value" => (Code::E0013, "params are fixed before any rollout is read; compute the value with `let` instead"),
-                "a function body" => (Code::E0026, "a function sees only its arguments, params and other functions: pass the value as an argument"),
-                _ => (Code::E0022, "a test's `given` is the rollout itself: write the value literally"),
-            };
-            self.error(
-                Diagnostic::new(
-                    code,
-                    span,
-                    format!("`{}` is {what}: it cannot be read in {}", id.name, cx.place),
-                )
-                .label(what.to_string())
-                .help(help),
-            );
-            return err(span);
+        if !(in_root_scope && is_term_or_input && !cx.allow_terms) {
+            return None;
         }
-        if self.scopes[cx.module].callables.contains_key(&id.name)
-            || AggKind::from_name(&id.name).is_some()
-        {
-            self.error(
-                Diagnostic::new(
-                    Code::E0003,
-                    span,
-                    format!("`{}` is a function, not a value", id.name),
-                )
-                .help(format!("call it: `{}(…)`", id.name)),
-            );
-            return err(span);
-        }
-        let mut candidates: Vec<String> = cx.locals.iter().map(|(n, _, _)| n.clone()).collect();
-        if cx.allow_terms {
-            // Criteria, tag totals and `score` itself are never what a typo meant.
-            candidates.extend(
-                self.term_names
-                    .keys()
-                    .filter(|k| !k.contains(['/', '#']) && *k != "score")
-                    .cloned(),
-            );
-            if let Some(Ty::Record(fields)) = &self.input {
-                candidates.extend(fields.iter().map(|f| f.name.to_string()));
-            }
-        }
-        candidates.extend(self.scopes[cx.module].params.keys().cloned());
+        let what = if self.term_names.contains_key(&id.name) {
+            "a term"
+        } else {
+            "an input column"
+        };
+        let (code, help) = match cx.place {
+            "a param's value" => (Code::E0013, "params are fixed before any rollout is read; compute the value with `let` instead"),
+            "a function body" => (Code::E0026, "a function sees only its arguments, params and other functions: pass the value as an argument"),
+            _ => (Code::E0022, "a test's `given` is the rollout itself: write the value literally"),
+        };
+        Some(
+            Diagnostic::new(
+                code,
+                id.span,
+                format!("`{}` is {what}: it cannot be read in {}", id.name, cx.place),
+            )
+            .label(what.to_string())
+            .help(help),
+        )
+    }
+
+    /// `id` names a function, used as a value.
+    fn function_not_value(&self, cx: &Ctx, id: &ast::Ident) -> Option<Diagnostic> {
+        let is_function = self.scopes[cx.module].callables.contains_key(&id.name)
+            || AggKind::from_name(&id.name).is_some();
+        is_function.then(|| {
+            Diagnostic::new(
+                Code::E0003,
+                id.span,
+                format!("`{}` is a function, not a value", id.name),
+            )
+            .help(format!("call it: `{}(…)`", id.name))
+        })
+    }
+
+    /// `id` names nothing: suggest what was probably meant.
+    fn unknown_name(&self, cx: &Ctx, id: &ast::Ident) -> Diagnostic {
         let python = match id.name.as_str() {
             "True" => Some("true"),
             "False" => Some("false"),
@@ -699,6 +755,7 @@ impl Checker<'_> {
         });
         // Past the number of reports shown, suggestions would only cost time.
         let shown = self.diags.len() < crate::diag::MAX_RENDERED;
+        let candidates = self.visible_names(cx);
         let suggestion = if shown {
             closest(&id.name, candidates.iter().map(String::as_str))
         } else {
@@ -713,12 +770,29 @@ impl Checker<'_> {
             }
             None => "only arguments and params are visible here".to_string(),
         };
-        self.error(
-            Diagnostic::new(Code::E0002, span, format!("unknown name `{}`", id.name))
-                .label("not defined")
-                .help(help),
-        );
-        err(span)
+        Diagnostic::new(Code::E0002, id.span, format!("unknown name `{}`", id.name))
+            .label("not defined")
+            .help(help)
+    }
+
+    /// The names a typo may have meant: locals, then terms and input columns where they can
+    /// be read, then params.
+    fn visible_names(&self, cx: &Ctx) -> Vec<String> {
+        let mut candidates: Vec<String> = cx.locals.iter().map(|(n, _, _)| n.clone()).collect();
+        if cx.allow_terms {
+            // Criteria, tag totals and `score` itself are never what a typo meant.
+            candidates.extend(
+                self.term_names
+                    .keys()
+                    .filter(|k| !k.contains(['/', '#']) && *k != "score")
+                    .cloned(),
+            );
+            if let Some(Ty::Record(fields)) = &self.input {
+                candidates.extend(fields.iter().map(|f| f.name.to_string()));
+            }
+        }
+        candidates.extend(self.scopes[cx.module].params.keys().cloned());
+        candidates
     }
 
     fn field(&mut self, base: Expr, name: &ast::Ident, span: Span) -> Expr {
@@ -817,9 +891,53 @@ impl Checker<'_> {
         if op == BinaryOp::Match {
             return self.regex_match(cx, a, r, span);
         }
-        // The default of `??` has the optional's type: `xs ?? []` is a `list[text]` when `xs`
-        // is a `list[text]?`.
-        let b = match (&op, &a.ty, &r.kind) {
+        let b = self.right_operand(cx, op, &a, r);
+        if a.ty == Ty::Error || b.ty == Ty::Error {
+            return err(span);
+        }
+        match op {
+            BinaryOp::And | BinaryOp::Or => {
+                let what = format!("an operand of `{}`", op.symbol());
+                let a = self.coerce_bool(a, &what);
+                let b = self.coerce_bool(b, &what);
+                let kind = if op == BinaryOp::And {
+                    ExprKind::And(boxed(a), boxed(b))
+                } else {
+                    ExprKind::Or(boxed(a), boxed(b))
+                };
+                Expr::new(kind, Ty::Bool, span)
+            }
+            BinaryOp::Coalesce => self.check_coalesce(a, b, span),
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
+                if op == BinaryOp::Add {
+                    match (&a.ty, &b.ty) {
+                        (Ty::Text, Ty::Text) => {
+                            return Expr::new(ExprKind::Concat(boxed(a), boxed(b)), Ty::Text, span)
+                        }
+                        (Ty::List(x), Ty::List(y)) if x == y => {
+                            let ty = a.ty.clone();
+                            return Expr::new(ExprKind::Concat(boxed(a), boxed(b)), ty, span);
+                        }
+                        _ => {}
+                    }
+                }
+                self.arithmetic(op, a, b, l, r, span)
+            }
+            BinaryOp::Eq | BinaryOp::Ne => self.equality(op, a, b, span),
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+                self.ordering(op, a, b, span)
+            }
+            BinaryOp::In | BinaryOp::NotIn => self.membership(op, a, b, span),
+            BinaryOp::Match => unreachable!("handled above"),
+        }
+    }
+
+    /// The right operand `r` of `a op r`: a literal whose type cannot be inferred alone takes
+    /// it from the left side.
+    fn right_operand(&mut self, cx: &mut Ctx, op: BinaryOp, a: &Expr, r: &ast::Expr) -> Expr {
+        match (&op, &a.ty, &r.kind) {
+            // The default of `??` has the optional's type: `xs ?? []` is a `list[text]` when
+            // `xs` is a `list[text]?`.
             (
                 BinaryOp::Coalesce,
                 Ty::Optional(inner),
@@ -840,191 +958,152 @@ impl Checker<'_> {
                 self.check_expected_as(cx, r, &ty, "the list of `in`")
             }
             _ => self.check_expr(cx, r),
-        };
-        if a.ty == Ty::Error || b.ty == Ty::Error {
+        }
+    }
+
+    /// `a ?? b`: `a` is optional, and `b` has its value's type.
+    fn check_coalesce(&mut self, a: Expr, b: Expr, span: Span) -> Expr {
+        if !a.ty.is_optional() {
+            self.error(
+                Diagnostic::new(
+                    Code::E0003,
+                    a.span,
+                    format!("the left side of `??` is never none (it is {})", a.ty),
+                )
+                .label("always has a value")
+                .help("remove `?? …`: the default can never be used"),
+            );
             return err(span);
         }
-        match op {
-            BinaryOp::And | BinaryOp::Or => {
-                let what = format!("an operand of `{}`", op.symbol());
-                let a = self.coerce_bool(a, &what);
-                let b = self.coerce_bool(b, &what);
-                let kind = if op == BinaryOp::And {
-                    ExprKind::And(boxed(a), boxed(b))
-                } else {
-                    ExprKind::Or(boxed(a), boxed(b))
-                };
-                Expr::new(kind, Ty::Bool, span)
-            }
-            BinaryOp::Coalesce => {
-                if !a.ty.is_optional() {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0003,
-                            a.span,
-                            format!("the left side of `??` is never none (it is {})", a.ty),
-                        )
-                        .label("always has a value")
-                        .help("remove `?? …`: the default can never be used"),
-                    );
-                    return err(span);
+        let inner = a.ty.strip_optional().clone();
+        let Some(ty) = unify(&inner, &b.ty) else {
+            self.error(
+                Diagnostic::new(
+                    Code::E0003,
+                    b.span,
+                    format!("the default of `??` must be {inner}, but this is {}", b.ty),
+                )
+                .label(format!("this is {}", b.ty))
+                .note(a.span, format!("this is {}", a.ty))
+                .help("the default replaces a missing value, so it has the value's type"),
+            );
+            return err(span);
+        };
+        let a = try_coerce(a.clone(), &Ty::optional(ty.clone())).unwrap_or(a);
+        let b = try_coerce(b.clone(), &ty).unwrap_or(b);
+        Expr::new(ExprKind::Coalesce(boxed(a), boxed(b)), ty, span)
+    }
+
+    /// `a == b`, `a != b`: the sides unify to one type (regexes excepted).
+    fn equality(&mut self, op: BinaryOp, a: Expr, b: Expr, span: Span) -> Expr {
+        let cmp = if op == BinaryOp::Eq {
+            CmpOp::Eq
+        } else {
+            CmpOp::Ne
+        };
+        let comparable = |t: &Ty| !matches!(t.strip_optional(), Ty::Regex);
+        if !comparable(&a.ty) || !comparable(&b.ty) {
+            self.error(
+                Diagnostic::new(Code::E0025, span, "regexes cannot be compared")
+                    .help("compare the texts they match instead"),
+            );
+            return err(span);
+        }
+        if let Some(ty) = unify(&a.ty, &b.ty) {
+            let a = try_coerce(a.clone(), &ty).unwrap_or(a);
+            let b = try_coerce(b.clone(), &ty).unwrap_or(b);
+            return Expr::new(ExprKind::Compare(cmp, boxed(a), boxed(b)), Ty::Bool, span);
+        }
+        let help =
+            if (a.ty == Ty::Bool && b.ty.is_numeric()) || (b.ty == Ty::Bool && a.ty.is_numeric()) {
+                "compare bools with `true`/`false`, or convert with `float(b)`".to_string()
+            } else if a.ty == Ty::Text || b.ty == Ty::Text {
+                "convert explicitly: `parse_float(s)` for text → number".to_string()
+            } else {
+                "both sides of a comparison must have the same type".to_string()
+            };
+        self.error(
+            Diagnostic::new(
+                Code::E0003,
+                span,
+                format!("cannot compare {} with {}", a.ty, b.ty),
+            )
+            .label(format!("{} {} {}", a.ty, op.symbol(), b.ty))
+            .help(help),
+        );
+        err(span)
+    }
+
+    /// `<`, `<=`, `>`, `>=`: two numbers or two texts.
+    fn ordering(&mut self, op: BinaryOp, a: Expr, b: Expr, span: Span) -> Expr {
+        let cmp = match op {
+            BinaryOp::Lt => CmpOp::Lt,
+            BinaryOp::Le => CmpOp::Le,
+            BinaryOp::Gt => CmpOp::Gt,
+            _ => CmpOp::Ge,
+        };
+        let ordered = |t: &Ty| matches!(t, Ty::Int | Ty::Float | Ty::Text);
+        if let Some(ty) = unify(&a.ty, &b.ty).filter(|t| ordered(t)) {
+            let a = try_coerce(a.clone(), &ty).unwrap_or(a);
+            let b = try_coerce(b.clone(), &ty).unwrap_or(b);
+            return Expr::new(ExprKind::Compare(cmp, boxed(a), boxed(b)), Ty::Bool, span);
+        }
+        let bad = if ordered(&a.ty) { &b } else { &a };
+        let (code, help) = if bad.ty.is_optional() {
+            (
+                Code::E0016,
+                "this value can be none; give a default with `?? value` first".to_string(),
+            )
+        } else {
+            (
+                Code::E0003,
+                "`<`, `<=`, `>`, `>=` compare two numbers or two texts".to_string(),
+            )
+        };
+        self.error(
+            Diagnostic::new(code, span, format!("cannot order {} and {}", a.ty, b.ty))
+                .label(format!("{} {} {}", a.ty, op.symbol(), b.ty))
+                .help(help),
+        );
+        err(span)
+    }
+
+    /// `a in b`, `a not in b`: a substring (text in text) or an element (T in list[T]).
+    fn membership(&mut self, op: BinaryOp, a: Expr, b: Expr, span: Span) -> Expr {
+        let test = match (&a.ty, &b.ty) {
+            (Ty::Text, Ty::Text) => Some(ExprKind::TextContains {
+                haystack: boxed(b.clone()),
+                needle: boxed(a.clone()),
+            }),
+            (item, Ty::List(elem)) => match unify(item, elem) {
+                Some(u) if u == **elem => {
+                    let a = try_coerce(a.clone(), elem).unwrap_or(a.clone());
+                    Some(ExprKind::ListContains {
+                        list: boxed(b.clone()),
+                        item: boxed(a),
+                    })
                 }
-                let inner = a.ty.strip_optional().clone();
-                let Some(ty) = unify(&inner, &b.ty) else {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0003,
-                            b.span,
-                            format!("the default of `??` must be {inner}, but this is {}", b.ty),
-                        )
-                        .label(format!("this is {}", b.ty))
-                        .note(a.span, format!("this is {}", a.ty))
-                        .help("the default replaces a missing value, so it has the value's type"),
-                    );
-                    return err(span);
-                };
-                let a = try_coerce(a.clone(), &Ty::optional(ty.clone())).unwrap_or(a);
-                let b = try_coerce(b.clone(), &ty).unwrap_or(b);
-                Expr::new(ExprKind::Coalesce(boxed(a), boxed(b)), ty, span)
-            }
-            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
-                if op == BinaryOp::Add {
-                    match (&a.ty, &b.ty) {
-                        (Ty::Text, Ty::Text) => {
-                            return Expr::new(ExprKind::Concat(boxed(a), boxed(b)), Ty::Text, span)
-                        }
-                        (Ty::List(x), Ty::List(y)) if x == y => {
-                            let ty = a.ty.clone();
-                            return Expr::new(ExprKind::Concat(boxed(a), boxed(b)), ty, span);
-                        }
-                        _ => {}
-                    }
-                }
-                self.arithmetic(op, a, b, l, r, span)
-            }
-            BinaryOp::Eq | BinaryOp::Ne => {
-                let cmp = if op == BinaryOp::Eq {
-                    CmpOp::Eq
-                } else {
-                    CmpOp::Ne
-                };
-                let comparable = |t: &Ty| !matches!(t.strip_optional(), Ty::Regex);
-                if !comparable(&a.ty) || !comparable(&b.ty) {
-                    self.error(
-                        Diagnostic::new(Code::E0025, span, "regexes cannot be compared")
-                            .help("compare the texts they match instead"),
-                    );
-                    return err(span);
-                }
-                match unify(&a.ty, &b.ty) {
-                    Some(ty) => {
-                        let a = try_coerce(a.clone(), &ty).unwrap_or(a);
-                        let b = try_coerce(b.clone(), &ty).unwrap_or(b);
-                        Expr::new(ExprKind::Compare(cmp, boxed(a), boxed(b)), Ty::Bool, span)
-                    }
-                    None => {
-                        let help = if (a.ty == Ty::Bool && b.ty.is_numeric())
-                            || (b.ty == Ty::Bool && a.ty.is_numeric())
-                        {
-                            "compare bools with `true`/`false`, or convert with `float(b)`"
-                                .to_string()
-                        } else if a.ty == Ty::Text || b.ty == Ty::Text {
-                            "convert explicitly: `parse_float(s)` for text → number".to_string()
-                        } else {
-                            "both sides of a comparison must have the same type".to_string()
-                        };
-                        self.error(
-                            Diagnostic::new(
-                                Code::E0003,
-                                span,
-                                format!("cannot compare {} with {}", a.ty, b.ty),
-                            )
-                            .label(format!("{} {} {}", a.ty, op.symbol(), b.ty))
-                            .help(help),
-                        );
-                        err(span)
-                    }
-                }
-            }
-            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-                let cmp = match op {
-                    BinaryOp::Lt => CmpOp::Lt,
-                    BinaryOp::Le => CmpOp::Le,
-                    BinaryOp::Gt => CmpOp::Gt,
-                    _ => CmpOp::Ge,
-                };
-                let ordered = |t: &Ty| matches!(t, Ty::Int | Ty::Float | Ty::Text);
-                match unify(&a.ty, &b.ty) {
-                    Some(ty) if ordered(&ty) => {
-                        let a = try_coerce(a.clone(), &ty).unwrap_or(a);
-                        let b = try_coerce(b.clone(), &ty).unwrap_or(b);
-                        Expr::new(ExprKind::Compare(cmp, boxed(a), boxed(b)), Ty::Bool, span)
-                    }
-                    _ => {
-                        let bad = if ordered(&a.ty) { &b } else { &a };
-                        let (code, help) = if bad.ty.is_optional() {
-                            (
-                                Code::E0016,
-                                "this value can be none; give a default with `?? value` first"
-                                    .to_string(),
-                            )
-                        } else {
-                            (
-                                Code::E0003,
-                                "`<`, `<=`, `>`, `>=` compare two numbers or two texts".to_string(),
-                            )
-                        };
-                        self.error(
-                            Diagnostic::new(
-                                code,
-                                span,
-                                format!("cannot order {} and {}", a.ty, b.ty),
-                            )
-                            .label(format!("{} {} {}", a.ty, op.symbol(), b.ty))
-                            .help(help),
-                        );
-                        err(span)
-                    }
-                }
-            }
-            BinaryOp::In | BinaryOp::NotIn => {
-                let test = match (&a.ty, &b.ty) {
-                    (Ty::Text, Ty::Text) => Some(ExprKind::TextContains {
-                        haystack: boxed(b.clone()),
-                        needle: boxed(a.clone()),
-                    }),
-                    (item, Ty::List(elem)) => match unify(item, elem) {
-                        Some(u) if u == **elem => {
-                            let a = try_coerce(a.clone(), elem).unwrap_or(a.clone());
-                            Some(ExprKind::ListContains {
-                                list: boxed(b.clone()),
-                                item: boxed(a),
-                            })
-                        }
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                match test {
-                    Some(kind) => {
-                        let e = Expr::new(kind, Ty::Bool, span);
-                        if op == BinaryOp::NotIn {
-                            Expr::new(ExprKind::Not(boxed(e)), Ty::Bool, span)
-                        } else {
-                            e
-                        }
-                    }
-                    None => {
-                        self.error(
-                            Diagnostic::new(Code::E0003, span, format!("`{}` cannot test {} against {}", op.symbol(), a.ty, b.ty))
-                                .label(format!("{} {} {}", a.ty, op.symbol(), b.ty))
-                                .help("`in` tests a substring (text in text) or an element (T in list[T])"),
-                        );
-                        err(span)
-                    }
-                }
-            }
-            BinaryOp::Match => unreachable!("handled above"),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(kind) = test else {
+            self.error(
+                Diagnostic::new(
+                    Code::E0003,
+                    span,
+                    format!("`{}` cannot test {} against {}", op.symbol(), a.ty, b.ty),
+                )
+                .label(format!("{} {} {}", a.ty, op.symbol(), b.ty))
+                .help("`in` tests a substring (text in text) or an element (T in list[T])"),
+            );
+            return err(span);
+        };
+        let e = Expr::new(kind, Ty::Bool, span);
+        if op == BinaryOp::NotIn {
+            Expr::new(ExprKind::Not(boxed(e)), Ty::Bool, span)
+        } else {
+            e
         }
     }
 

@@ -4,6 +4,7 @@
 //! the machine as a constant table. Guards of one state must not overlap unless the machine
 //! says `order: first`; the proof enumerates the valuations of the guards' propositions.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -43,18 +44,255 @@ pub(crate) fn machine_result_type() -> Ty {
 /// Most distinct propositions in two guards for the overlap proof (2^16 valuations).
 const MAX_ATOMS: usize = 16;
 
+/// The trace a machine reads: an input column that is a list.
+struct MachineTrace {
+    input: Ty,
+    /// The column's index in the input record.
+    field: usize,
+    ty: Ty,
+    /// The type of one step.
+    step: Ty,
+}
+
+impl MachineTrace {
+    /// `input.<trace>`.
+    fn expr(&self, input_span: crate::diag::Span, span: crate::diag::Span) -> Expr {
+        let input = Expr::new(ExprKind::Input, self.input.clone(), input_span);
+        Expr::new(
+            ExprKind::Field(Box::new(input), self.field),
+            self.ty.clone(),
+            span,
+        )
+    }
+}
+
+/// A machine validated: what lowering needs.
+struct MachineDecl<'m> {
+    trace: MachineTrace,
+    options: MachineOptions,
+    /// The machine as it runs: its flattening when it calls others.
+    machine: Cow<'m, ast::Machine>,
+}
+
+struct MachineOptions {
+    /// The policy for a step no edge matches (`OTHERWISE_*`).
+    otherwise: i64,
+    /// `order: first`: the first listed edge whose guard holds wins.
+    first: bool,
+}
+
+/// States in order of appearance (the start is state 0), edges `(from, to, edge)`, one per
+/// source state, and the terminal states.
+struct MachineGraph<'m> {
+    states: Vec<String>,
+    edges: Vec<(usize, usize, &'m ast::Edge)>,
+    terminal: Vec<usize>,
+}
+
+struct LoweredEdges {
+    /// Per word of the step's mask (see `machine::WORD_BITS`), the sum of its edges' bits.
+    words: Vec<Option<Expr>>,
+    /// (from, to, constant reward) per edge; a reward read from the step counts 0 here.
+    edge_rewards: Vec<(usize, usize, f64)>,
+}
+
+/// What the run reads per step, and how the runtime decodes it.
+struct StepMask {
+    /// Per atom valuation, the bitmask of the edges that hold (`none` when `mask` holds the
+    /// edges' bits themselves).
+    letter_table: Value,
+    mask: Expr,
+    ty: Ty,
+}
+
+/// `[mask for step in input.<trace>]`.
+fn masks_over_trace(
+    trace: &MachineTrace,
+    step: ir::LocalId,
+    mask: Expr,
+    mask_ty: Ty,
+    trace_span: crate::diag::Span,
+    span: crate::diag::Span,
+) -> Expr {
+    Expr::new(
+        ExprKind::Aggregate(Box::new(ir::Aggregate {
+            kind: AggKind::Collect,
+            var: step,
+            iter: trace.expr(span, trace_span),
+            filter: None,
+            body: Some(mask),
+            elem: mask_ty.clone(),
+        })),
+        Ty::list(mask_ty),
+        span,
+    )
+}
+
+/// The policy of each state: the machine's, except that states of called machines keep their
+/// own, `stay` (see `flatten`).
+fn state_policies(states: &[String], otherwise: i64) -> Vec<i64> {
+    states
+        .iter()
+        .map(|s| {
+            if s.contains(CALL_SEPARATOR) {
+                OTHERWISE_STAY
+            } else {
+                otherwise
+            }
+        })
+        .collect()
+}
+
+/// Potentials by value iteration over the edges with constant rewards (a reward read from the
+/// step counts 0, as in the reward-machines code); a step no edge matches stays (reward 0) or
+/// ends the machine (worth 0).
+fn derived_potentials(
+    graph: &MachineGraph,
+    edge_rewards: &[(usize, usize, f64)],
+    policies: &[i64],
+    gamma: f64,
+) -> Vec<f64> {
+    let n = graph.states.len();
+    let end = n;
+    let mut edges = edge_rewards.to_vec();
+    for (u, &policy) in policies.iter().enumerate() {
+        match policy {
+            OTHERWISE_STAY => edges.push((u, u, 0.0)),
+            OTHERWISE_END => edges.push((u, end, 0.0)),
+            _ => {}
+        }
+    }
+    let mut terminal: Vec<bool> = (0..n).map(|i| graph.terminal.contains(&i)).collect();
+    terminal.push(true);
+    let mut v = crate::automaton::value_iteration(n + 1, &edges, &terminal, gamma);
+    v.truncate(n);
+    v.into_iter().map(|x| -x).collect()
+}
+
+/// The constant table the runtime's `machine_run` reads.
+struct MachineTable<'a> {
+    name: &'a str,
+    graph: &'a MachineGraph<'a>,
+    edge_rewards: &'a [(usize, usize, f64)],
+    policies: Vec<i64>,
+    gamma: f64,
+    potentials: Vec<f64>,
+    letter_table: Value,
+}
+
+impl MachineTable<'_> {
+    fn value(self) -> Value {
+        let states = &self.graph.states;
+        let start = 0;
+        Value::Record(Arc::from(vec![
+            Value::text(self.name),
+            Value::List(states.iter().map(|s| Value::text(s)).collect()),
+            Value::Int(start),
+            Value::List(
+                (0..states.len())
+                    .map(|i| Value::Bool(self.graph.terminal.contains(&i)))
+                    .collect(),
+            ),
+            Value::List(
+                self.edge_rewards
+                    .iter()
+                    .map(|&(from, to, reward)| {
+                        Value::Record(Arc::from(vec![
+                            Value::Int(from as i64),
+                            Value::Int(to as i64),
+                            Value::Float(reward),
+                        ]))
+                    })
+                    .collect(),
+            ),
+            Value::List(self.policies.into_iter().map(Value::Int).collect()),
+            Value::Float(self.gamma),
+            Value::List(self.potentials.into_iter().map(Value::Float).collect()),
+            self.letter_table,
+        ]))
+    }
+}
+
 impl Checker<'_> {
     /// The IR of a machine's run (a record of `machine_result_type`).
     pub(crate) fn machine_run(&mut self, cx: &mut Ctx, m: &ast::Machine) -> Expr {
-        let span = m.name.span;
-        let fail = |c: &mut Self, d: Diagnostic| {
-            c.error(d);
-            Expr::constant(Value::None, Ty::Error, span)
+        let error = || Expr::constant(Value::None, Ty::Error, m.name.span);
+        let Some(decl) = self.validate_machine(m) else {
+            return error();
         };
-        // The trace: an input column that is a list.
+        let Some(graph) = self.machine_graph(&decl.machine) else {
+            return error();
+        };
+        self.lower_machine(cx, &decl, &graph)
+    }
+
+    /// The trace, the options and the machine as it runs (its flattening when it calls
+    /// others); `None` when the machine cannot run (reported).
+    fn validate_machine<'a>(&mut self, m: &'a ast::Machine) -> Option<MachineDecl<'a>> {
+        let trace = self.machine_trace(m)?;
+        let mut options = self.machine_options(m);
+        let machine = if m.edges.iter().any(|e| e.via.is_some()) {
+            let flat = self.flatten_calls(m, &options)?;
+            // The flattening runs its edges in the order they are written.
+            options.first = true;
+            Cow::Owned(flat)
+        } else {
+            Cow::Borrowed(m)
+        };
+        Some(MachineDecl {
+            trace,
+            options,
+            machine,
+        })
+    }
+
+    /// The run: per step, the mask of the edges whose guard holds, and the runtime's
+    /// `machine_run` over them with the machine's table.
+    fn lower_machine(&mut self, cx: &mut Ctx, decl: &MachineDecl, graph: &MachineGraph) -> Expr {
+        let MachineDecl {
+            trace,
+            options,
+            machine: m,
+        } = decl;
+        let span = m.name.span;
+        let step = cx.fresh_local();
+        cx.locals.push(("step".into(), step, trace.step.clone()));
+        let lowered = self.lower_edges(cx, m, trace, &graph.edges, step);
+        let mask = self.step_mask(cx, &graph.edges, lowered.words, span);
+        cx.locals.pop();
+        if !options.first {
+            self.prove_disjoint(&graph.states, &graph.edges);
+        }
+
+        let masks = masks_over_trace(trace, step, mask.mask, mask.ty, m.trace.span, span);
+        let policies = state_policies(&graph.states, options.otherwise);
+        let (gamma, potentials) = self.machine_shaping(m, graph, &lowered.edge_rewards, &policies);
+        let table = MachineTable {
+            name: &m.name.name,
+            graph,
+            edge_rewards: &lowered.edge_rewards,
+            policies,
+            gamma,
+            potentials,
+            letter_table: mask.letter_table,
+        }
+        .value();
+        let table_ty = Ty::Error; // an internal constant: no user-visible type
+        let run = BUILTINS
+            .iter()
+            .position(|b| b.name == "machine_run")
+            .expect("machine_run is a builtin");
+        Expr::new(
+            ExprKind::Call(run, vec![Expr::constant(table, table_ty, span), masks]),
+            machine_result_type(),
+            span,
+        )
+    }
+
+    /// The trace: an input column that is a list.
+    fn machine_trace(&mut self, m: &ast::Machine) -> Option<MachineTrace> {
         let Some(input) = self.input.clone() else {
-            return fail(
-                self,
+            self.error(
                 Diagnostic::new(
                     Code::E0015,
                     m.trace.span,
@@ -62,8 +300,9 @@ impl Checker<'_> {
                 )
                 .help("declare the trace, e.g. `input { steps: list[{label: text}] }`"),
             );
+            return None;
         };
-        let Some((field_idx, trace_ty)) = input
+        let Some((field, ty)) = input
             .field_index(&m.trace.name)
             .map(|(i, t)| (i, t.clone()))
         else {
@@ -77,8 +316,7 @@ impl Checker<'_> {
                     "a machine reads an input column that is a list, one step per element".into()
                 }
             };
-            return fail(
-                self,
+            self.error(
                 Diagnostic::new(
                     Code::E0002,
                     m.trace.span,
@@ -87,36 +325,44 @@ impl Checker<'_> {
                 .label("not an input column")
                 .help(help),
             );
+            return None;
         };
-        let Ty::List(elem) = &trace_ty else {
-            return fail(
-                self,
+        let Ty::List(step) = &ty else {
+            self.error(
                 Diagnostic::new(
                     Code::E0003,
                     m.trace.span,
-                    format!(
-                        "a machine reads a list, but `{}` is {trace_ty}",
-                        m.trace.name
-                    ),
+                    format!("a machine reads a list, but `{}` is {ty}", m.trace.name),
                 )
                 .help("the trace is a list of steps, e.g. `list[text]` or `list[{x: float}]`"),
             );
+            return None;
         };
-        let elem = (**elem).clone();
+        let step = (**step).clone();
+        Some(MachineTrace {
+            input,
+            field,
+            ty,
+            step,
+        })
+    }
 
-        // Options.
-        let mut otherwise = OTHERWISE_STAY;
-        let mut first = false;
+    /// `otherwise` and `order`; an unknown or ill-valued option is reported and ignored.
+    fn machine_options(&mut self, m: &ast::Machine) -> MachineOptions {
+        let mut options = MachineOptions {
+            otherwise: OTHERWISE_STAY,
+            first: false,
+        };
         for opt in &m.options {
             let word = match &opt.value {
                 ast::RubricOptionValue::Word(w) => w.name.as_str(),
                 ast::RubricOptionValue::Range { .. } => "",
             };
             match (opt.name.name.as_str(), word) {
-                ("otherwise", "stay") => otherwise = OTHERWISE_STAY,
-                ("otherwise", "end") => otherwise = OTHERWISE_END,
-                ("otherwise", "error") => otherwise = OTHERWISE_ERROR,
-                ("order", "first") => first = true,
+                ("otherwise", "stay") => options.otherwise = OTHERWISE_STAY,
+                ("otherwise", "end") => options.otherwise = OTHERWISE_END,
+                ("otherwise", "error") => options.otherwise = OTHERWISE_ERROR,
+                ("order", "first") => options.first = true,
                 ("otherwise", _) => self.error(Diagnostic::new(Code::E0019, opt.name.span, "`otherwise` is `stay`, `end` or `error`").help("stay: keep the state, reward 0; end: the machine is done, reward 0; error: the row is an error")),
                 ("order", _) => self.error(Diagnostic::new(Code::E0019, opt.name.span, "`order` can only be `first`").help("`order: first` takes the first listed edge whose guard holds; without it, guards of a state must not overlap")),
                 (other, _) => {
@@ -128,93 +374,77 @@ impl Checker<'_> {
                 }
             }
         }
+        options
+    }
 
-        // A machine that calls others runs as its flattening (first match, in the order the
-        // edges are written; the caller's own guards are proved exclusive first).
-        let flat;
-        let m = if m.edges.iter().any(|e| e.via.is_some()) {
-            if !first {
-                let (states, edges) = states_and_edges(m);
-                self.prove_disjoint(&states, &edges);
-            }
-            first = true;
-            match self.flatten(m, &mut vec![m.name.name.clone()]) {
-                Some(f) => {
-                    flat = f;
-                    &flat
-                }
-                None => return Expr::constant(Value::None, Ty::Error, span),
-            }
-        } else {
-            m
-        };
+    /// A machine that calls others runs as its flattening (first match, in the order the
+    /// edges are written), so the caller's own guards are proved exclusive first.
+    fn flatten_calls(
+        &mut self,
+        m: &ast::Machine,
+        options: &MachineOptions,
+    ) -> Option<ast::Machine> {
+        if !options.first {
+            let (states, edges) = states_and_edges(m);
+            self.prove_disjoint(&states, &edges);
+        }
+        self.flatten(m, &mut vec![m.name.name.clone()])
+    }
 
-        // States, in order of appearance.
-        let mut states: Vec<String> = Vec::new();
-        let state_id =
-            |name: &str, states: &mut Vec<String>| match states.iter().position(|s| s == name) {
-                Some(i) => i,
-                None => {
-                    states.push(name.to_string());
-                    states.len() - 1
-                }
-            };
-        let Some(start) = &m.start else {
-            return fail(
-                self,
+    /// The machine's states and edges; `None` (reported) without a start state.
+    fn machine_graph<'m>(&mut self, m: &'m ast::Machine) -> Option<MachineGraph<'m>> {
+        if m.start.is_none() {
+            self.error(
                 Diagnostic::new(
                     Code::E0019,
-                    span,
+                    m.name.span,
                     format!("machine `{}` has no `start` state", m.name.name),
                 )
                 .help("add a line `start u0`"),
             );
-        };
-        let start_id = state_id(&start.name, &mut states);
-        let mut edges: Vec<(usize, usize, &ast::Edge)> = Vec::new();
-        for e in &m.edges {
-            let to = state_id(&e.to.name, &mut states);
-            for f in &e.from {
-                let from = state_id(&f.name, &mut states);
-                edges.push((from, to, e));
-            }
+            return None;
         }
+        let (mut states, edges) = states_and_edges(m);
         let mut terminal = Vec::new();
         for t in &m.terminals {
-            if !states.contains(&t.name) {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0019,
-                        t.span,
-                        format!("terminal state `{}` has no edge into it", t.name),
-                    )
-                    .help("a terminal state is entered by an edge; check its name"),
-                );
-            }
-            terminal.push(state_id(&t.name, &mut states));
-        }
-        // Guards (per step, `step` bound) and constant rewards.
-        let local = cx.fresh_local();
-        cx.locals.push(("step".into(), local, elem.clone()));
-        // Per word of the step's mask (see `machine::WORD_BITS`), the sum of its edges' bits.
-        let mut words: Vec<Option<Expr>> = vec![None; edges.len().div_ceil(WORD_BITS).max(1)];
-        // (from, to, constant reward) per edge; a reward read from the step counts 0 here.
-        let mut edge_rewards: Vec<(usize, usize, f64)> = Vec::new();
-        for (i, (from, to, e)) in edges.iter().enumerate() {
-            let bit_value = Value::Int(1i64 << (i % WORD_BITS));
-            let term = if let Some(g) = &e.guard {
-                let guard = self.check_expr(cx, g);
-                let guard = self.coerce(guard, &Ty::Bool, "an edge's guard");
-                let bit = Expr::constant(bit_value, Ty::Int, g.span);
-                let zero = Expr::constant(Value::Int(0), Ty::Int, g.span);
-                Expr::new(
-                    ExprKind::If(Box::new(guard), Box::new(bit), Box::new(zero)),
-                    Ty::Int,
-                    g.span,
-                )
-            } else {
-                Expr::constant(bit_value, Ty::Int, e.span)
+            let id = match states.iter().position(|s| *s == t.name) {
+                Some(i) => i,
+                None => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0019,
+                            t.span,
+                            format!("terminal state `{}` has no edge into it", t.name),
+                        )
+                        .help("a terminal state is entered by an edge; check its name"),
+                    );
+                    states.push(t.name.clone());
+                    states.len() - 1
+                }
             };
+            terminal.push(id);
+        }
+        Some(MachineGraph {
+            states,
+            edges,
+            terminal,
+        })
+    }
+
+    /// Each edge's guard as its bit of the step's mask, and each edge's reward. `step` must be
+    /// bound in `cx`.
+    fn lower_edges(
+        &mut self,
+        cx: &mut Ctx,
+        m: &ast::Machine,
+        trace: &MachineTrace,
+        edges: &[(usize, usize, &ast::Edge)],
+        step: ir::LocalId,
+    ) -> LoweredEdges {
+        let mut words: Vec<Option<Expr>> = vec![None; edges.len().div_ceil(WORD_BITS).max(1)];
+        let mut edge_rewards = Vec::new();
+        for (i, (from, to, e)) in edges.iter().enumerate() {
+            let term = self.guard_bit(cx, e, i);
             let word = &mut words[i / WORD_BITS];
             *word = Some(match word.take() {
                 None => term,
@@ -229,202 +459,157 @@ impl Checker<'_> {
             });
             let reward = match &e.reward {
                 None => 0.0,
-                Some(r) => {
-                    // A reward that reads the step is computed per step for the taken edge
-                    // (see `machine_rewards`); a constant goes into the table.
-                    let before = self.diags.len();
-                    let value = self.check_expr(cx, r);
-                    let value = self.float_for(value, r, "an edge's reward");
-                    let mut reads_row = false;
-                    crate::interp::visit(&value, &mut |x| {
-                        reads_row |= matches!(
-                            x.kind,
-                            ExprKind::Local(_)
-                                | ExprKind::Input
-                                | ExprKind::Term(_)
-                                | ExprKind::CallFn(..)
-                        );
-                    });
-                    if self.diags.len() != before {
-                        0.0
-                    } else if reads_row {
-                        let trace_expr = Expr::new(
-                            ExprKind::Field(
-                                Box::new(Expr::new(ExprKind::Input, input.clone(), span)),
-                                field_idx,
-                            ),
-                            trace_ty.clone(),
-                            m.trace.span,
-                        );
-                        self.machine_dynamic
-                            .entry(m.name.name.clone())
-                            .or_default()
-                            .push(DynamicReward {
-                                edge: i,
-                                value,
-                                step: local,
-                                trace: trace_expr,
-                            });
-                        0.0
-                    } else {
-                        self.constant_reward(&value, r)
-                    }
-                }
+                Some(r) => self.edge_reward(cx, m, trace, r, i, step),
             };
             edge_rewards.push((*from, *to, reward));
         }
-        // Guards that are boolean combinations of a few infallible atoms: compute each atom once
-        // per step and look the edges up in a table built here, instead of evaluating every
-        // guard (and the same props again and again) on every step.
-        // (One word of edges only: the table holds one int per valuation.)
+        LoweredEdges {
+            words,
+            edge_rewards,
+        }
+    }
+
+    /// `if guard then 2^(i mod WORD_BITS) else 0` for edge `i` (its bit alone without a guard).
+    fn guard_bit(&mut self, cx: &mut Ctx, e: &ast::Edge, i: usize) -> Expr {
+        let bit_value = Value::Int(1i64 << (i % WORD_BITS));
+        let Some(g) = &e.guard else {
+            return Expr::constant(bit_value, Ty::Int, e.span);
+        };
+        let guard = self.check_expr(cx, g);
+        let guard = self.coerce(guard, &Ty::Bool, "an edge's guard");
+        let bit = Expr::constant(bit_value, Ty::Int, g.span);
+        let zero = Expr::constant(Value::Int(0), Ty::Int, g.span);
+        Expr::new(
+            ExprKind::If(Box::new(guard), Box::new(bit), Box::new(zero)),
+            Ty::Int,
+            g.span,
+        )
+    }
+
+    /// The table's reward of edge `i`. A reward that reads the step is computed per step for
+    /// the taken edge (see `machine_rewards`) and counts 0 in the table; a constant goes into
+    /// the table.
+    fn edge_reward(
+        &mut self,
+        cx: &mut Ctx,
+        m: &ast::Machine,
+        trace: &MachineTrace,
+        r: &ast::Expr,
+        i: usize,
+        step: ir::LocalId,
+    ) -> f64 {
+        let before = self.diags.len();
+        let value = self.check_expr(cx, r);
+        let value = self.float_for(value, r, "an edge's reward");
+        let mut reads_row = false;
+        crate::interp::visit(&value, &mut |x| {
+            reads_row |= matches!(
+                x.kind,
+                ExprKind::Local(_) | ExprKind::Input | ExprKind::Term(_) | ExprKind::CallFn(..)
+            );
+        });
+        if self.diags.len() != before {
+            0.0
+        } else if reads_row {
+            self.machine_dynamic
+                .entry(m.name.name.clone())
+                .or_default()
+                .push(DynamicReward {
+                    edge: i,
+                    value,
+                    step,
+                    trace: trace.expr(m.name.span, m.trace.span),
+                });
+            0.0
+        } else {
+            self.constant_reward(&value, r)
+        }
+    }
+
+    /// The step's mask: the atoms' bitmask with the table decoding it when the guards are
+    /// boolean combinations of a few infallible atoms (each atom is then computed once per
+    /// step, instead of every guard, and the same props again and again, on every step);
+    /// otherwise the edges' bits, one int per word. `step` must be bound in `cx`.
+    fn step_mask(
+        &mut self,
+        cx: &mut Ctx,
+        edges: &[(usize, usize, &ast::Edge)],
+        mut words: Vec<Option<Expr>>,
+        span: crate::diag::Span,
+    ) -> StepMask {
+        // One word of edges only: the table holds one int per valuation.
         let table = if words.len() == 1 {
-            self.atom_table(cx, &edges)
+            self.atom_table(cx, edges)
         } else {
             None
         };
         let zero = || Expr::constant(Value::Int(0), Ty::Int, span);
-        let (letter_table, mask, mask_ty) = match table {
-            Some((atom_mask, table)) => (
-                Value::List(table.into_iter().map(|m| Value::Int(m as i64)).collect()),
-                atom_mask,
-                Ty::Int,
-            ),
-            None if words.len() == 1 => (
-                Value::None,
-                words.pop().flatten().unwrap_or_else(zero),
-                Ty::Int,
-            ),
+        match table {
+            Some((atom_mask, table)) => StepMask {
+                letter_table: Value::List(
+                    table.into_iter().map(|m| Value::Int(m as i64)).collect(),
+                ),
+                mask: atom_mask,
+                ty: Ty::Int,
+            },
+            None if words.len() == 1 => StepMask {
+                letter_table: Value::None,
+                mask: words.pop().flatten().unwrap_or_else(zero),
+                ty: Ty::Int,
+            },
             None => {
                 let words: Vec<Expr> = words.into_iter().map(|w| w.unwrap_or_else(zero)).collect();
-                (
-                    Value::None,
-                    Expr::new(ExprKind::List(words), Ty::list(Ty::Int), span),
-                    Ty::list(Ty::Int),
-                )
-            }
-        };
-        cx.locals.pop();
-        if !first {
-            self.prove_disjoint(&states, &edges);
-        }
-        let masks = Expr::new(
-            ExprKind::Aggregate(Box::new(ir::Aggregate {
-                kind: AggKind::Collect,
-                var: local,
-                iter: Expr::new(
-                    ExprKind::Field(
-                        Box::new(Expr::new(ExprKind::Input, input.clone(), span)),
-                        field_idx,
-                    ),
-                    trace_ty.clone(),
-                    m.trace.span,
-                ),
-                filter: None,
-                body: Some(mask),
-                elem: mask_ty.clone(),
-            })),
-            Ty::list(mask_ty),
-            span,
-        );
-        // States of called machines keep their own policy, `stay` (see `flatten`).
-        let policies: Vec<i64> = states
-            .iter()
-            .map(|s| {
-                if s.contains(CALL_SEPARATOR) {
-                    OTHERWISE_STAY
-                } else {
-                    otherwise
+                StepMask {
+                    letter_table: Value::None,
+                    mask: Expr::new(ExprKind::List(words), Ty::list(Ty::Int), span),
+                    ty: Ty::list(Ty::Int),
                 }
-            })
-            .collect();
-        let (gamma, potentials) = match self.shape_of(&m.name.name) {
-            None => (1.0, Vec::new()),
-            Some(shape) => {
-                let terminal_flags: Vec<bool> =
-                    (0..states.len()).map(|i| terminal.contains(&i)).collect();
-                let potentials = match &shape.states {
-                    Some(given) => {
-                        let mut p = vec![0.0; states.len()];
-                        for (name, x, at) in given {
-                            match states.iter().position(|s| s == name) {
-                                Some(i) => p[i] = *x,
-                                None => self.error(
-                                    Diagnostic::new(
-                                        Code::E0031,
-                                        *at,
-                                        format!("machine `{}` has no state `{name}`", m.name.name),
-                                    )
-                                    .help(format!("its states: {}", states.join(", "))),
-                                ),
-                            }
-                        }
-                        p
-                    }
-                    None => {
-                        // Value iteration over the edges with constant rewards (a reward read
-                        // from the step counts 0, as in the reward-machines code); a step no
-                        // edge matches stays (reward 0) or ends the machine (worth 0).
-                        let end = states.len();
-                        let mut graph = edge_rewards.clone();
-                        for (u, &policy) in policies.iter().enumerate() {
-                            match policy {
-                                OTHERWISE_STAY => graph.push((u, u, 0.0)),
-                                OTHERWISE_END => graph.push((u, end, 0.0)),
-                                _ => {}
-                            }
-                        }
-                        let mut flags = terminal_flags.clone();
-                        flags.push(true);
-                        let mut v = crate::automaton::value_iteration(
-                            states.len() + 1,
-                            &graph,
-                            &flags,
-                            shape.gamma,
-                        );
-                        v.truncate(states.len());
-                        v.into_iter().map(|x| -x).collect()
-                    }
-                };
-                self.shaped_machines.insert(m.name.name.clone());
-                (shape.gamma, potentials)
             }
+        }
+    }
+
+    /// The discount and the potential of each state when a `shape` declaration names the
+    /// machine (1 and none otherwise).
+    fn machine_shaping(
+        &mut self,
+        m: &ast::Machine,
+        graph: &MachineGraph,
+        edge_rewards: &[(usize, usize, f64)],
+        policies: &[i64],
+    ) -> (f64, Vec<f64>) {
+        let Some(shape) = self.shape_of(&m.name.name) else {
+            return (1.0, Vec::new());
         };
-        let table = Value::Record(Arc::from(vec![
-            Value::text(&m.name.name),
-            Value::List(states.iter().map(|s| Value::text(s)).collect()),
-            Value::Int(start_id as i64),
-            Value::List(
-                (0..states.len())
-                    .map(|i| Value::Bool(terminal.contains(&i)))
-                    .collect(),
-            ),
-            Value::List(
-                edge_rewards
-                    .iter()
-                    .map(|&(from, to, reward)| {
-                        Value::Record(Arc::from(vec![
-                            Value::Int(from as i64),
-                            Value::Int(to as i64),
-                            Value::Float(reward),
-                        ]))
-                    })
-                    .collect(),
-            ),
-            Value::List(policies.into_iter().map(Value::Int).collect()),
-            Value::Float(gamma),
-            Value::List(potentials.into_iter().map(Value::Float).collect()),
-            letter_table,
-        ]));
-        let table_ty = Ty::Error; // an internal constant: no user-visible type
-        let run = BUILTINS
-            .iter()
-            .position(|b| b.name == "machine_run")
-            .expect("machine_run is a builtin");
-        Expr::new(
-            ExprKind::Call(run, vec![Expr::constant(table, table_ty, span), masks]),
-            machine_result_type(),
-            span,
-        )
+        let potentials = match &shape.states {
+            Some(given) => self.given_potentials(&m.name.name, &graph.states, given),
+            None => derived_potentials(graph, edge_rewards, policies, shape.gamma),
+        };
+        self.shaped_machines.insert(m.name.name.clone());
+        (shape.gamma, potentials)
+    }
+
+    /// Potentials written in the `shape` declaration (0 for a state it leaves out).
+    fn given_potentials(
+        &mut self,
+        machine: &str,
+        states: &[String],
+        given: &[(String, f64, crate::diag::Span)],
+    ) -> Vec<f64> {
+        let mut p = vec![0.0; states.len()];
+        for (name, x, at) in given {
+            match states.iter().position(|s| s == name) {
+                Some(i) => p[i] = *x,
+                None => self.error(
+                    Diagnostic::new(
+                        Code::E0031,
+                        *at,
+                        format!("machine `{machine}` has no state `{name}`"),
+                    )
+                    .help(format!("its states: {}", states.join(", "))),
+                ),
+            }
+        }
+        p
     }
 
     pub(crate) fn constant_reward(&mut self, e: &Expr, r: &ast::Expr) -> f64 {
@@ -566,7 +751,6 @@ impl Checker<'_> {
     /// on that same step (earning the called edge's reward plus the `via` edge's own). While
     /// the call runs, its states are copies named `callee.EDGE.state`.
     fn flatten(&mut self, m: &ast::Machine, stack: &mut Vec<String>) -> Option<ast::Machine> {
-        let modules = self.modules;
         let mut out = ast::Machine {
             edges: Vec::new(),
             ..m.clone()
@@ -576,73 +760,21 @@ impl Checker<'_> {
                 out.edges.push(e.clone());
                 continue;
             };
-            let callee = modules[0].ast.items.iter().find_map(|it| match &it.kind {
-                ast::ItemKind::Machine(c) if c.name.name == callee_name.name => Some(c),
-                _ => None,
-            });
-            let Some(callee) = callee else {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0002,
-                        callee_name.span,
-                        format!("no machine named `{}`", callee_name.name),
-                    )
-                    .help("`via` names another machine of this file"),
-                );
-                return None;
-            };
-            if stack.contains(&callee.name.name) {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0012,
-                        callee_name.span,
-                        format!(
-                            "machine `{}` calls itself through `{}`",
-                            stack[0], callee.name.name
-                        ),
-                    )
-                    .help("machine calls must not form a cycle"),
-                );
-                return None;
-            }
-            if callee.trace.name != m.trace.name {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0019,
-                        callee_name.span,
-                        format!(
-                            "`{}` reads `{}`, but the caller reads `{}`",
-                            callee.name.name, callee.trace.name, m.trace.name
-                        ),
-                    )
-                    .help("a called machine reads the caller's trace"),
-                );
-                return None;
-            }
-            let policy_ok = callee.options.iter().all(|o| {
-                o.name.name != "otherwise"
-                    || matches!(&o.value, ast::RubricOptionValue::Word(w) if w.name == "stay")
-            });
-            if !policy_ok {
-                self.error(
-                    Diagnostic::new(Code::E0019, callee_name.span, format!("machine `{}` is called, so it must use `otherwise: stay`", callee.name.name))
-                        .help("a called machine waits in its state until an edge matches; end or fail the caller instead"),
-                );
-                return None;
-            }
+            let callee = self.called_machine(m, callee_name, stack)?;
             stack.push(callee.name.name.clone());
             let flat = self.flatten(callee, stack);
             stack.pop();
             let flat = flat?;
-            let Some(start) = &flat.start else {
-                return None;
+            let start = flat.start.as_ref()?;
+            let call = Call {
+                edge: e,
+                callee: &flat,
+                prefix: format!(
+                    "{}{CALL_SEPARATOR}{index}{CALL_SEPARATOR}",
+                    callee.name.name
+                ),
             };
-            let prefix = format!(
-                "{}{CALL_SEPARATOR}{index}{CALL_SEPARATOR}",
-                callee.name.name
-            );
-            let terminal = |s: &str| flat.terminals.iter().any(|t| t.name == s);
-            if terminal(&start.name) {
+            if call.is_terminal(&start.name) {
                 self.error(
                     Diagnostic::new(
                         Code::E0019,
@@ -653,87 +785,187 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            let qualify = |s: &str| ast::Ident {
-                name: format!("{prefix}{s}"),
-                span: e.span,
-            };
-            let target = |t: &ast::Ident| {
-                if terminal(&t.name) {
-                    e.to.clone()
-                } else {
-                    qualify(&t.name)
-                }
-            };
-            let reward = |ce: &ast::Edge| {
-                if terminal(&ce.to.name) {
-                    combine(BinaryOp::Add, &ce.reward, &e.reward, e.span)
-                } else {
-                    ce.reward.clone()
-                }
-            };
-            // The step of the call: the called machine's start edges, under the call's guard.
-            let mut start_guards = Vec::new();
-            for ce in flat
-                .edges
-                .iter()
-                .filter(|ce| ce.from.iter().any(|f| f.name == start.name))
-            {
-                out.edges.push(ast::Edge {
-                    from: e.from.clone(),
-                    to: target(&ce.to),
-                    via: None,
-                    guard: combine(BinaryOp::And, &e.guard, &ce.guard, e.span),
-                    reward: reward(ce),
-                    span: e.span,
-                });
-                start_guards.push(ce.guard.clone());
-            }
-            // No start edge matches: the call begins and waits in its start state.
-            if start_guards.iter().all(Option::is_some) {
-                let none_matches =
-                    start_guards
-                        .iter()
-                        .flatten()
-                        .fold(None, |acc: Option<ast::Expr>, g| {
-                            Some(match acc {
-                                None => paren(g),
-                                Some(a) => ast::Expr {
-                                    kind: ast::ExprKind::Binary(
-                                        BinaryOp::Or,
-                                        Box::new(a),
-                                        Box::new(paren(g)),
-                                    ),
-                                    span: e.span,
-                                },
-                            })
-                        });
-                let wait = none_matches.map(|g| ast::Expr {
-                    kind: ast::ExprKind::Unary(UnaryOp::Not, Box::new(paren(&g))),
-                    span: e.span,
-                });
-                out.edges.push(ast::Edge {
-                    from: e.from.clone(),
-                    to: qualify(&start.name),
-                    via: None,
-                    guard: combine(BinaryOp::And, &e.guard, &wait, e.span),
-                    reward: None,
-                    span: e.span,
-                });
-            }
-            // The called machine's own edges, between its copied states.
-            for ce in &flat.edges {
-                out.edges.push(ast::Edge {
-                    from: ce.from.iter().map(|f| qualify(&f.name)).collect(),
-                    to: target(&ce.to),
-                    via: None,
-                    guard: ce.guard.clone(),
-                    reward: reward(ce),
-                    span: ce.span,
-                });
-            }
+            out.edges.extend(call.edges(start));
         }
         Some(out)
     }
+}
+
+impl<'m> Checker<'m> {
+    /// The machine `name` that `caller` calls, if it can be called: a machine of this file,
+    /// not already on the call `stack`, reading the caller's trace, and waiting (`otherwise:
+    /// stay`) when no edge matches.
+    fn called_machine(
+        &mut self,
+        caller: &ast::Machine,
+        name: &ast::Ident,
+        stack: &[String],
+    ) -> Option<&'m ast::Machine> {
+        let modules = self.modules;
+        let callee = modules[0].ast.items.iter().find_map(|it| match &it.kind {
+            ast::ItemKind::Machine(c) if c.name.name == name.name => Some(c),
+            _ => None,
+        });
+        let Some(callee) = callee else {
+            self.error(
+                Diagnostic::new(
+                    Code::E0002,
+                    name.span,
+                    format!("no machine named `{}`", name.name),
+                )
+                .help("`via` names another machine of this file"),
+            );
+            return None;
+        };
+        if stack.contains(&callee.name.name) {
+            self.error(
+                Diagnostic::new(
+                    Code::E0012,
+                    name.span,
+                    format!(
+                        "machine `{}` calls itself through `{}`",
+                        stack[0], callee.name.name
+                    ),
+                )
+                .help("machine calls must not form a cycle"),
+            );
+            return None;
+        }
+        if callee.trace.name != caller.trace.name {
+            self.error(
+                Diagnostic::new(
+                    Code::E0019,
+                    name.span,
+                    format!(
+                        "`{}` reads `{}`, but the caller reads `{}`",
+                        callee.name.name, callee.trace.name, caller.trace.name
+                    ),
+                )
+                .help("a called machine reads the caller's trace"),
+            );
+            return None;
+        }
+        let policy_ok = callee.options.iter().all(|o| {
+            o.name.name != "otherwise"
+                || matches!(&o.value, ast::RubricOptionValue::Word(w) if w.name == "stay")
+        });
+        if !policy_ok {
+            self.error(
+                Diagnostic::new(Code::E0019, name.span, format!("machine `{}` is called, so it must use `otherwise: stay`", callee.name.name))
+                    .help("a called machine waits in its state until an edge matches; end or fail the caller instead"),
+            );
+            return None;
+        }
+        Some(callee)
+    }
+}
+
+/// A `via` edge, to be replaced by the called machine's (flattened) edges.
+struct Call<'a> {
+    edge: &'a ast::Edge,
+    callee: &'a ast::Machine,
+    /// `callee.EDGE.`, before the names of the callee's copied states.
+    prefix: String,
+}
+
+impl Call<'_> {
+    fn is_terminal(&self, state: &str) -> bool {
+        self.callee.terminals.iter().any(|t| t.name == state)
+    }
+
+    /// The copy of the callee's state `s`.
+    fn qualify(&self, s: &str) -> ast::Ident {
+        ast::Ident {
+            name: format!("{}{s}", self.prefix),
+            span: self.edge.span,
+        }
+    }
+
+    /// Where a callee's edge into `t` goes: the call's target when `t` is terminal.
+    fn target(&self, t: &ast::Ident) -> ast::Ident {
+        if self.is_terminal(&t.name) {
+            self.edge.to.clone()
+        } else {
+            self.qualify(&t.name)
+        }
+    }
+
+    /// A callee edge's reward, plus the call's own when it ends the call.
+    fn reward(&self, ce: &ast::Edge) -> Option<ast::Expr> {
+        if self.is_terminal(&ce.to.name) {
+            combine(BinaryOp::Add, &ce.reward, &self.edge.reward, self.edge.span)
+        } else {
+            ce.reward.clone()
+        }
+    }
+
+    /// The edges that replace the call; `start` is the callee's start state.
+    fn edges(&self, start: &ast::Ident) -> Vec<ast::Edge> {
+        let e = self.edge;
+        let mut out = Vec::new();
+        // The step of the call: the called machine's start edges, under the call's guard.
+        let mut start_guards = Vec::new();
+        for ce in self
+            .callee
+            .edges
+            .iter()
+            .filter(|ce| ce.from.iter().any(|f| f.name == start.name))
+        {
+            out.push(ast::Edge {
+                from: e.from.clone(),
+                to: self.target(&ce.to),
+                via: None,
+                guard: combine(BinaryOp::And, &e.guard, &ce.guard, e.span),
+                reward: self.reward(ce),
+                span: e.span,
+            });
+            start_guards.push(ce.guard.clone());
+        }
+        // No start edge matches: the call begins and waits in its start state.
+        if start_guards.iter().all(Option::is_some) {
+            let wait = none_holds(&start_guards, e.span);
+            out.push(ast::Edge {
+                from: e.from.clone(),
+                to: self.qualify(&start.name),
+                via: None,
+                guard: combine(BinaryOp::And, &e.guard, &wait, e.span),
+                reward: None,
+                span: e.span,
+            });
+        }
+        // The called machine's own edges, between its copied states.
+        for ce in &self.callee.edges {
+            out.push(ast::Edge {
+                from: ce.from.iter().map(|f| self.qualify(&f.name)).collect(),
+                to: self.target(&ce.to),
+                via: None,
+                guard: ce.guard.clone(),
+                reward: self.reward(ce),
+                span: ce.span,
+            });
+        }
+        out
+    }
+}
+
+/// `not (g1 or g2 or …)` of the given guards (`None` for no guards).
+fn none_holds(guards: &[Option<ast::Expr>], span: crate::diag::Span) -> Option<ast::Expr> {
+    let any = guards
+        .iter()
+        .flatten()
+        .fold(None, |acc: Option<ast::Expr>, g| {
+            Some(match acc {
+                None => paren(g),
+                Some(a) => ast::Expr {
+                    kind: ast::ExprKind::Binary(BinaryOp::Or, Box::new(a), Box::new(paren(g))),
+                    span,
+                },
+            })
+        });
+    any.map(|g| ast::Expr {
+        kind: ast::ExprKind::Unary(UnaryOp::Not, Box::new(paren(&g))),
+        span,
+    })
 }
 
 /// A reward computed from the step, for edge `edge` (an index into the machine's edges).

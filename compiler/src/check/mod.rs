@@ -879,8 +879,39 @@ impl<'m> Checker<'m> {
 
     /// The root file: input, terms, score, rubrics, tests.
     fn declare_root(&mut self) {
+        self.declare_input();
+        // Declare terms so they can be referenced in any order.
         let items = &self.modules[0].ast.items;
-        // Input schema.
+        for (i, item) in items.iter().enumerate() {
+            match &item.kind {
+                ItemKind::Let { name, .. } | ItemKind::Rule { name, .. } => {
+                    let kind = if matches!(item.kind, ItemKind::Let { .. }) {
+                        TermKind::Let
+                    } else {
+                        TermKind::Rule
+                    };
+                    if self.define(0, name, kind.keyword()) {
+                        self.add_term(name.name.clone(), kind, name.span, TermSource::Item(i));
+                    }
+                }
+                ItemKind::Score { keyword, .. } => self.declare_score(i, *keyword),
+                ItemKind::Prop { name, .. } if self.define(0, name, "prop") => {
+                    self.props.insert(name.name.clone(), i);
+                }
+                ItemKind::Machine(m) => self.declare_machine(i, m),
+                ItemKind::Ltl(d) => self.declare_ltl(i, d),
+                ItemKind::Group { .. } => self.declare_group(i),
+                ItemKind::Shape(s) => self.declare_shape(i, s),
+                ItemKind::Rubric(r) => self.declare_rubric(i, r),
+                _ => {}
+            }
+        }
+        self.require_input_and_score();
+    }
+
+    /// The input schema, from the root file's `input` block.
+    fn declare_input(&mut self) {
+        let items = &self.modules[0].ast.items;
         let mut out: Vec<Field> = Vec::new();
         for item in items {
             if let ItemKind::Input(fields) = &item.kind {
@@ -915,106 +946,95 @@ impl<'m> Checker<'m> {
         if self.input_span.is_some() {
             self.input = Some(Ty::record(out));
         }
-        // Declare terms so they can be referenced in any order.
-        for (i, item) in items.iter().enumerate() {
-            match &item.kind {
-                ItemKind::Let { name, .. } | ItemKind::Rule { name, .. } => {
-                    let kind = if matches!(item.kind, ItemKind::Let { .. }) {
-                        TermKind::Let
-                    } else {
-                        TermKind::Rule
-                    };
-                    if self.define(0, name, kind.keyword()) {
-                        self.add_term(name.name.clone(), kind, name.span, TermSource::Item(i));
-                    }
-                }
-                ItemKind::Score { keyword, .. } => {
-                    if let Some(&prev) = self.term_names.get("score") {
-                        let first = self.terms[prev].span;
-                        self.error(
-                            Diagnostic::new(Code::E0014, *keyword, "`score` is defined more than once")
-                                .note(first, "first defined here")
-                                .help("a spec has exactly one `score`; combine the parts in one expression"),
-                        );
-                        continue;
-                    }
+    }
+
+    /// The `score` of item `i`; a second one is reported and left out.
+    fn declare_score(&mut self, i: usize, keyword: Span) {
+        if let Some(&prev) = self.term_names.get("score") {
+            let first = self.terms[prev].span;
+            self.error(
+                Diagnostic::new(Code::E0014, keyword, "`score` is defined more than once")
+                    .note(first, "first defined here")
+                    .help("a spec has exactly one `score`; combine the parts in one expression"),
+            );
+            return;
+        }
+        self.add_term(
+            "score".into(),
+            TermKind::Score,
+            keyword,
+            TermSource::Item(i),
+        );
+    }
+
+    /// The `shape` item `i`; a second one for the same target is reported and left out.
+    fn declare_shape(&mut self, i: usize, s: &ast::ShapeDecl) {
+        if let Some(&first) = self.shapes.get(&s.target.name) {
+            let first = self.modules[0].ast.items[first].span;
+            self.error(
+                Diagnostic::new(
+                    Code::E0004,
+                    s.target.span,
+                    format!("`{}` is shaped twice", s.target.name),
+                )
+                .note(first, "first shaped here")
+                .help("keep one `shape` item per machine"),
+            );
+            return;
+        }
+        self.shapes.insert(s.target.name.clone(), i);
+    }
+
+    /// Rubric item `i`: its total, one term per criterion (`rubric/description`) and one per
+    /// tag (`rubric#tag`).
+    fn declare_rubric(&mut self, i: usize, r: &ast::Rubric) {
+        if !self.define(0, &r.name, "rubric") {
+            return;
+        }
+        self.add_term(
+            r.name.name.clone(),
+            TermKind::Rubric,
+            r.name.span,
+            TermSource::Rubric(i),
+        );
+        let mut seen: Vec<&str> = Vec::new();
+        for (ci, c) in r.criteria.iter().enumerate() {
+            if seen.contains(&c.description.as_str()) {
+                self.error(
+                    Diagnostic::new(Code::E0019, c.description_span, format!("rubric `{}` has two criteria named {:?}", r.name.name, c.description))
+                        .help("criterion descriptions name the breakdown entries, so they must be unique within a rubric"),
+                );
+                continue;
+            }
+            seen.push(&c.description);
+            self.add_term(
+                format!("{}/{}", r.name.name, c.description),
+                TermKind::Criterion,
+                c.description_span,
+                TermSource::Criterion { item: i, index: ci },
+            );
+        }
+        let mut tags: Vec<&str> = Vec::new();
+        for c in &r.criteria {
+            for t in &c.tags {
+                if !tags.contains(&t.name.as_str()) {
+                    tags.push(&t.name);
                     self.add_term(
-                        "score".into(),
-                        TermKind::Score,
-                        *keyword,
-                        TermSource::Item(i),
+                        format!("{}#{}", r.name.name, t.name),
+                        TermKind::TagTotal,
+                        t.span,
+                        TermSource::Tag {
+                            item: i,
+                            tag: tags.len() - 1,
+                        },
                     );
                 }
-                ItemKind::Prop { name, .. } if self.define(0, name, "prop") => {
-                    self.props.insert(name.name.clone(), i);
-                }
-                ItemKind::Machine(m) => self.declare_machine(i, m),
-                ItemKind::Ltl(d) => self.declare_ltl(i, d),
-                ItemKind::Group { .. } => self.declare_group(i),
-                ItemKind::Shape(s) => {
-                    if let Some(&first) = self.shapes.get(&s.target.name) {
-                        let first = self.modules[0].ast.items[first].span;
-                        self.error(
-                            Diagnostic::new(
-                                Code::E0004,
-                                s.target.span,
-                                format!("`{}` is shaped twice", s.target.name),
-                            )
-                            .note(first, "first shaped here")
-                            .help("keep one `shape` item per machine"),
-                        );
-                        continue;
-                    }
-                    self.shapes.insert(s.target.name.clone(), i);
-                }
-                ItemKind::Rubric(r) => {
-                    if !self.define(0, &r.name, "rubric") {
-                        continue;
-                    }
-                    self.add_term(
-                        r.name.name.clone(),
-                        TermKind::Rubric,
-                        r.name.span,
-                        TermSource::Rubric(i),
-                    );
-                    let mut seen: Vec<&str> = Vec::new();
-                    for (ci, c) in r.criteria.iter().enumerate() {
-                        if seen.contains(&c.description.as_str()) {
-                            self.error(
-                                Diagnostic::new(Code::E0019, c.description_span, format!("rubric `{}` has two criteria named {:?}", r.name.name, c.description))
-                                    .help("criterion descriptions name the breakdown entries, so they must be unique within a rubric"),
-                            );
-                            continue;
-                        }
-                        seen.push(&c.description);
-                        self.add_term(
-                            format!("{}/{}", r.name.name, c.description),
-                            TermKind::Criterion,
-                            c.description_span,
-                            TermSource::Criterion { item: i, index: ci },
-                        );
-                    }
-                    let mut tags: Vec<&str> = Vec::new();
-                    for c in &r.criteria {
-                        for t in &c.tags {
-                            if !tags.contains(&t.name.as_str()) {
-                                tags.push(&t.name);
-                                self.add_term(
-                                    format!("{}#{}", r.name.name, t.name),
-                                    TermKind::TagTotal,
-                                    t.span,
-                                    TermSource::Tag {
-                                        item: i,
-                                        tag: tags.len() - 1,
-                                    },
-                                );
-                            }
-                        }
-                    }
-                }
-                _ => {}
             }
         }
+    }
+
+    /// A spec with terms reads an `input` block, and one with an `input` block has a `score`.
+    fn require_input_and_score(&mut self) {
         let has_terms = !self.terms.is_empty();
         if self.input.is_none() && has_terms {
             self.error(
@@ -1166,194 +1186,12 @@ impl<'m> Checker<'m> {
     pub(crate) fn check_term(&mut self, id: TermId) -> Ty {
         match self.terms[id].state {
             TermState::Done => return self.terms[id].ty.clone(),
-            TermState::InProgress => {
-                let name = self.terms[id].name.clone();
-                let span = self.terms[id].use_site.unwrap_or(self.terms[id].span);
-                let column = self
-                    .input
-                    .as_ref()
-                    .is_some_and(|t| t.field_index(&name).is_some());
-                let help = if column {
-                    format!("here `{name}` means the {} itself; the input column `{name}` is read as `input.{name}`", self.terms[id].kind.keyword())
-                } else {
-                    "terms are computed once per rollout; break the cycle".to_string()
-                };
-                self.error(
-                    Diagnostic::new(Code::E0012, span, format!("`{name}` depends on itself"))
-                        .label(
-                            "this reads the value being defined, directly or through other terms",
-                        )
-                        .note(self.terms[id].span, "defined here")
-                        .help(help),
-                );
-                self.terms[id].ty = Ty::Error;
-                return Ty::Error;
-            }
+            TermState::InProgress => return self.report_term_cycle(id),
             TermState::Unchecked => {}
         }
         self.terms[id].state = TermState::InProgress;
-        let items = &self.modules[0].ast.items;
         let mut cx = Ctx::new(0, true);
-        let expr = match self.terms[id].source {
-            TermSource::Item(i) => match &items[i].kind {
-                ItemKind::Let { value, ty, .. } => match ty {
-                    Some(t) => {
-                        let t = self.resolve_type(0, t);
-                        let what = format!("`{}` (declared `{t}`)", self.terms[id].name);
-                        self.check_expected_as(&mut cx, value, &t, &what)
-                    }
-                    None => self.check_expr(&mut cx, value),
-                },
-                ItemKind::Rule { name, value } => {
-                    let e = self.check_expr(&mut cx, value);
-                    if e.ty != Ty::Bool && e.ty != Ty::Error {
-                        self.error(
-                            Diagnostic::new(Code::E0003, value.span, format!("rule `{}` must be a bool, but this is {}", name.name, e.ty))
-                                .label(format!("this is {}", e.ty))
-                                .help("a rule names a check that passes or fails; use `let` for other values"),
-                        );
-                    }
-                    e
-                }
-                ItemKind::Score { value, .. } => {
-                    let e = self.check_expr(&mut cx, value);
-                    self.coerce_score(e)
-                }
-                _ => unreachable!("term sources point at term items"),
-            },
-            TermSource::MachineRun(i) => {
-                let ItemKind::Machine(m) = &items[i].kind else {
-                    unreachable!()
-                };
-                self.machine_run(&mut cx, m)
-            }
-            TermSource::GroupKey(i) => self.group_key(&mut cx, i),
-            TermSource::GroupItem { item, index } => {
-                cx.in_group = true;
-                cx.after_groups = true;
-                self.group_item(&mut cx, item, index)
-            }
-            TermSource::Built => unreachable!("built terms are checked when built"),
-            TermSource::LtlSat(i) => {
-                let span = self.terms[id].span;
-                self.ltl_use(&mut cx, i, ltl::LtlUse::Sat, span)
-            }
-            TermSource::LtlRun(i) => {
-                let span = self.terms[id].span;
-                self.ltl_use(&mut cx, i, ltl::LtlUse::Run, span)
-            }
-            TermSource::MachineRewards { item, raw } => {
-                let ty = self.check_term(raw);
-                let span = self.terms[raw].span;
-                let ItemKind::Machine(m) = &items[item].kind else {
-                    unreachable!()
-                };
-                if ty == Ty::Error {
-                    ir::Expr::constant(Value::None, Ty::Error, span)
-                } else {
-                    let raw_expr = ir::Expr::new(ir::ExprKind::Term(raw), ty, span);
-                    match self.machine_rewards(&mut cx, &m.name.name, raw_expr.clone()) {
-                        Some(rewards) => rewards,
-                        None => ir::Expr::new(
-                            ir::ExprKind::Field(Box::new(raw_expr), 1),
-                            Ty::list(Ty::Float),
-                            span,
-                        ),
-                    }
-                }
-            }
-            TermSource::MachineFinal { raw, rewards } => {
-                let raw_ty = self.check_term(raw);
-                let rewards_ty = self.check_term(rewards);
-                let span = self.terms[raw].span;
-                if raw_ty == Ty::Error || rewards_ty == Ty::Error {
-                    ir::Expr::constant(Value::None, Ty::Error, span)
-                } else {
-                    // The run's record with the per-step rewards (and their sum) recomputed.
-                    let raw_expr = ir::Expr::new(ir::ExprKind::Term(raw), raw_ty.clone(), span);
-                    let list = ir::Expr::new(ir::ExprKind::Term(rewards), rewards_ty, span);
-                    let local = cx.fresh_local();
-                    let total = ir::Expr::new(
-                        ir::ExprKind::Aggregate(Box::new(ir::Aggregate {
-                            kind: ir::AggKind::Sum,
-                            var: local,
-                            iter: list.clone(),
-                            filter: None,
-                            body: None,
-                            elem: Ty::Float,
-                        })),
-                        Ty::Float,
-                        span,
-                    );
-                    let field = |k: usize, ty: Ty| {
-                        ir::Expr::new(ir::ExprKind::Field(Box::new(raw_expr.clone()), k), ty, span)
-                    };
-                    ir::Expr::new(
-                        ir::ExprKind::Record(vec![
-                            total,
-                            list,
-                            field(2, Ty::optional(Ty::Int)),
-                            field(3, Ty::Text),
-                            field(4, Ty::list(Ty::Int)),
-                        ]),
-                        raw_ty,
-                        span,
-                    )
-                }
-            }
-            TermSource::MachineTotal(run) => {
-                let ty = self.check_term(run);
-                let span = self.terms[run].span;
-                if ty == Ty::Error {
-                    ir::Expr::constant(Value::None, Ty::Error, span)
-                } else {
-                    let run_expr = ir::Expr::new(ir::ExprKind::Term(run), ty, span);
-                    ir::Expr::new(ir::ExprKind::Field(Box::new(run_expr), 0), Ty::Float, span)
-                }
-            }
-            TermSource::Rubric(i) => {
-                let ItemKind::Rubric(r) = &items[i].kind else {
-                    unreachable!()
-                };
-                self.rubric_value(r)
-            }
-            TermSource::Criterion { item, index } => {
-                let ItemKind::Rubric(r) = &items[item].kind else {
-                    unreachable!()
-                };
-                let c = &r.criteria[index];
-                let e = self.check_expr(&mut cx, &c.value);
-                let value = if matches!(e.ty, Ty::Bool | Ty::Int | Ty::Float | Ty::Error) {
-                    self.float_for(e, &c.value, "a rubric criterion")
-                } else {
-                    let code = if e.ty.is_optional() {
-                        Code::E0016
-                    } else {
-                        Code::E0003
-                    };
-                    self.error(
-                        Diagnostic::new(code, e.span, format!("a criterion is met (a bool) or met to a degree (a number in [0, 1]), but this is {}", e.ty))
-                            .label(format!("this is {}", e.ty))
-                            .help(if e.ty.is_optional() { "this value can be none; give it a default with `?? false` or `?? 0.0`" } else { "turn it into a check, e.g. `x != \"\"` or `x ~ /pattern/`" }),
-                    );
-                    ir::Expr::constant(Value::None, Ty::Error, e.span)
-                };
-                ir::Expr::new(
-                    ir::ExprKind::CheckUnit {
-                        value: Box::new(value),
-                        criterion: c.description.as_str().into(),
-                    },
-                    Ty::Float,
-                    c.value.span,
-                )
-            }
-            TermSource::Tag { item, tag } => {
-                let ItemKind::Rubric(r) = &items[item].kind else {
-                    unreachable!()
-                };
-                self.tag_total(r, tag)
-            }
-        };
+        let expr = self.term_expr(&mut cx, id);
         let ty = expr.ty.clone();
         let t = &mut self.terms[id];
         if t.state == TermState::InProgress {
@@ -1367,6 +1205,214 @@ impl<'m> Checker<'m> {
             self.eval_order.push(id);
         }
         self.terms[id].ty.clone()
+    }
+
+    /// Term `id` is read while it is being checked: reported at the read, the term an error.
+    fn report_term_cycle(&mut self, id: TermId) -> Ty {
+        let name = self.terms[id].name.clone();
+        let span = self.terms[id].use_site.unwrap_or(self.terms[id].span);
+        let column = self
+            .input
+            .as_ref()
+            .is_some_and(|t| t.field_index(&name).is_some());
+        let help = if column {
+            format!("here `{name}` means the {} itself; the input column `{name}` is read as `input.{name}`", self.terms[id].kind.keyword())
+        } else {
+            "terms are computed once per rollout; break the cycle".to_string()
+        };
+        self.error(
+            Diagnostic::new(Code::E0012, span, format!("`{name}` depends on itself"))
+                .label("this reads the value being defined, directly or through other terms")
+                .note(self.terms[id].span, "defined here")
+                .help(help),
+        );
+        self.terms[id].ty = Ty::Error;
+        Ty::Error
+    }
+
+    /// The IR of term `id`, from its source.
+    fn term_expr(&mut self, cx: &mut Ctx, id: TermId) -> ir::Expr {
+        let items = &self.modules[0].ast.items;
+        match self.terms[id].source {
+            TermSource::Item(i) => self.item_term(cx, id, &items[i].kind),
+            TermSource::MachineRun(i) => {
+                let ItemKind::Machine(m) = &items[i].kind else {
+                    unreachable!()
+                };
+                self.machine_run(cx, m)
+            }
+            TermSource::GroupKey(i) => self.group_key(cx, i),
+            TermSource::GroupItem { item, index } => {
+                cx.in_group = true;
+                cx.after_groups = true;
+                self.group_item(cx, item, index)
+            }
+            TermSource::Built => unreachable!("built terms are checked when built"),
+            TermSource::LtlSat(i) => {
+                let span = self.terms[id].span;
+                self.ltl_use(cx, i, ltl::LtlUse::Sat, span)
+            }
+            TermSource::LtlRun(i) => {
+                let span = self.terms[id].span;
+                self.ltl_use(cx, i, ltl::LtlUse::Run, span)
+            }
+            TermSource::MachineRewards { item, raw } => {
+                let ItemKind::Machine(m) = &items[item].kind else {
+                    unreachable!()
+                };
+                self.machine_rewards_term(cx, m, raw)
+            }
+            TermSource::MachineFinal { raw, rewards } => self.machine_final_term(cx, raw, rewards),
+            TermSource::MachineTotal(run) => {
+                let ty = self.check_term(run);
+                let span = self.terms[run].span;
+                if ty == Ty::Error {
+                    return ir::Expr::constant(Value::None, Ty::Error, span);
+                }
+                let run_expr = ir::Expr::new(ir::ExprKind::Term(run), ty, span);
+                ir::Expr::new(ir::ExprKind::Field(Box::new(run_expr), 0), Ty::Float, span)
+            }
+            TermSource::Rubric(i) => {
+                let ItemKind::Rubric(r) = &items[i].kind else {
+                    unreachable!()
+                };
+                self.rubric_value(r)
+            }
+            TermSource::Criterion { item, index } => {
+                let ItemKind::Rubric(r) = &items[item].kind else {
+                    unreachable!()
+                };
+                self.criterion_term(cx, &r.criteria[index])
+            }
+            TermSource::Tag { item, tag } => {
+                let ItemKind::Rubric(r) = &items[item].kind else {
+                    unreachable!()
+                };
+                self.tag_total(r, tag)
+            }
+        }
+    }
+
+    /// A `let`, `rule` or `score` item's value.
+    fn item_term(&mut self, cx: &mut Ctx, id: TermId, item: &ItemKind) -> ir::Expr {
+        match item {
+            ItemKind::Let { value, ty, .. } => match ty {
+                Some(t) => {
+                    let t = self.resolve_type(0, t);
+                    let what = format!("`{}` (declared `{t}`)", self.terms[id].name);
+                    self.check_expected_as(cx, value, &t, &what)
+                }
+                None => self.check_expr(cx, value),
+            },
+            ItemKind::Rule { name, value } => {
+                let e = self.check_expr(cx, value);
+                if e.ty != Ty::Bool && e.ty != Ty::Error {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0003,
+                            value.span,
+                            format!("rule `{}` must be a bool, but this is {}", name.name, e.ty),
+                        )
+                        .label(format!("this is {}", e.ty))
+                        .help(
+                            "a rule names a check that passes or fails; use `let` for other values",
+                        ),
+                    );
+                }
+                e
+            }
+            ItemKind::Score { value, .. } => {
+                let e = self.check_expr(cx, value);
+                self.coerce_score(e)
+            }
+            _ => unreachable!("term sources point at term items"),
+        }
+    }
+
+    /// The per-step rewards of machine `m`'s run (term `raw`).
+    fn machine_rewards_term(&mut self, cx: &mut Ctx, m: &ast::Machine, raw: TermId) -> ir::Expr {
+        let ty = self.check_term(raw);
+        let span = self.terms[raw].span;
+        if ty == Ty::Error {
+            return ir::Expr::constant(Value::None, Ty::Error, span);
+        }
+        let raw_expr = ir::Expr::new(ir::ExprKind::Term(raw), ty, span);
+        match self.machine_rewards(cx, &m.name.name, raw_expr.clone()) {
+            Some(rewards) => rewards,
+            None => ir::Expr::new(
+                ir::ExprKind::Field(Box::new(raw_expr), 1),
+                Ty::list(Ty::Float),
+                span,
+            ),
+        }
+    }
+
+    /// The run's record (term `raw`) with the per-step rewards (term `rewards`) and their sum
+    /// recomputed.
+    fn machine_final_term(&mut self, cx: &mut Ctx, raw: TermId, rewards: TermId) -> ir::Expr {
+        let raw_ty = self.check_term(raw);
+        let rewards_ty = self.check_term(rewards);
+        let span = self.terms[raw].span;
+        if raw_ty == Ty::Error || rewards_ty == Ty::Error {
+            return ir::Expr::constant(Value::None, Ty::Error, span);
+        }
+        let raw_expr = ir::Expr::new(ir::ExprKind::Term(raw), raw_ty.clone(), span);
+        let list = ir::Expr::new(ir::ExprKind::Term(rewards), rewards_ty, span);
+        let local = cx.fresh_local();
+        let total = ir::Expr::new(
+            ir::ExprKind::Aggregate(Box::new(ir::Aggregate {
+                kind: ir::AggKind::Sum,
+                var: local,
+                iter: list.clone(),
+                filter: None,
+                body: None,
+                elem: Ty::Float,
+            })),
+            Ty::Float,
+            span,
+        );
+        let field = |k: usize, ty: Ty| {
+            ir::Expr::new(ir::ExprKind::Field(Box::new(raw_expr.clone()), k), ty, span)
+        };
+        ir::Expr::new(
+            ir::ExprKind::Record(vec![
+                total,
+                list,
+                field(2, Ty::optional(Ty::Int)),
+                field(3, Ty::Text),
+                field(4, Ty::list(Ty::Int)),
+            ]),
+            raw_ty,
+            span,
+        )
+    }
+
+    /// A rubric criterion: met (a bool) or met to a degree (a number checked to be in [0, 1]).
+    fn criterion_term(&mut self, cx: &mut Ctx, c: &ast::Criterion) -> ir::Expr {
+        let e = self.check_expr(cx, &c.value);
+        let value = if matches!(e.ty, Ty::Bool | Ty::Int | Ty::Float | Ty::Error) {
+            self.float_for(e, &c.value, "a rubric criterion")
+        } else {
+            let code = if e.ty.is_optional() {
+                Code::E0016
+            } else {
+                Code::E0003
+            };
+            self.error(
+                Diagnostic::new(code, e.span, format!("a criterion is met (a bool) or met to a degree (a number in [0, 1]), but this is {}", e.ty))
+                    .label(format!("this is {}", e.ty))
+                    .help(if e.ty.is_optional() { "this value can be none; give it a default with `?? false` or `?? 0.0`" } else { "turn it into a check, e.g. `x != \"\"` or `x ~ /pattern/`" }),
+            );
+            ir::Expr::constant(Value::None, Ty::Error, e.span)
+        };
+        ir::Expr::new(
+            ir::ExprKind::CheckUnit {
+                value: Box::new(value),
+                criterion: c.description.as_str().into(),
+            },
+            Ty::Float,
+            c.value.span,
+        )
     }
 
     fn coerce_score(&mut self, e: ir::Expr) -> ir::Expr {

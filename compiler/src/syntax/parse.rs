@@ -3,7 +3,7 @@
 //! with an item keyword.
 
 use pest::error::{ErrorVariant, InputLocation};
-use pest::iterators::Pair;
+use pest::iterators::{Pair, Pairs};
 use pest::Parser;
 
 use super::ast::*;
@@ -498,13 +498,42 @@ fn syntax_error(
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let attempts = err.parse_attempts();
-    if let Some(a) = &attempts {
+    if let Some(a) = err.parse_attempts() {
         at = at.max(a.max_position);
     }
     let start = base + at;
+    let expected = expected_tokens(err);
+    let message = expectation_message(&expected);
+    let rest = &src[start.min(src.len())..];
+    if expected.iter().any(|e| e == "a name") {
+        if let Some(d) = reserved_word_error(file, src, start, rest) {
+            return d;
+        }
+    }
+    let found: String = rest
+        .trim_start()
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(12)
+        .collect();
+    let label = if found.is_empty() {
+        "unexpected end of input".to_string()
+    } else {
+        format!("unexpected `{}`", found.escape_debug())
+    };
+    let end = start + rest.chars().next().map_or(0, char::len_utf8);
+    let help = syntax_help(&src[..start], rest, &message, at);
+    let d = Diagnostic::new(Code::E0001, Span::new(file, start, end), message).label(label);
+    match help {
+        Some(help) => d.help(help),
+        None => d,
+    }
+}
+
+/// What the parser would have accepted at the error: tokens (quoted) and rule names.
+fn expected_tokens(err: &pest::error::Error<Rule>) -> Vec<String> {
     let mut expected: Vec<String> = Vec::new();
-    if let Some(attempts) = attempts {
+    if let Some(attempts) = err.parse_attempts() {
         for tok in attempts.expected_tokens() {
             let token = tok.to_string();
             // Single letters are continuations of numbers (`1e5`, `1_000`): never what the
@@ -534,7 +563,11 @@ fn syntax_error(
             }
         }
     }
-    // Group long token lists into what the user can act on.
+    expected
+}
+
+/// `expected …`, with long token lists grouped into what the user can act on.
+fn expectation_message(expected: &[String]) -> String {
     const ITEM_WORDS: &[&str] = &[
         "`use`",
         "`input`",
@@ -579,52 +612,45 @@ fn syntax_error(
     if has_item {
         grouped.push("a new item (`let`, `rule`, `score`, …)".into());
     }
-    let message = if grouped.is_empty() {
+    if grouped.is_empty() {
         "unexpected input".to_string()
     } else if grouped.len() > 8 {
         format!("expected {} or …", grouped[..8].join(", "))
     } else {
         format!("expected {}", list_or(&grouped))
-    };
-    let rest = &src[start.min(src.len())..];
-    let found: String = rest
-        .trim_start()
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .take(12)
-        .collect();
-    // A reserved word where a name was expected: say so (the word may end right at the error).
-    if expected.iter().any(|e| e == "a name") {
-        let word_start = src[..start]
-            .char_indices()
-            .rev()
-            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
-            .map_or(0, |(i, c)| i + c.len_utf8());
-        let word_start = if word_start == start {
-            start + (rest.len() - rest.trim_start().len())
-        } else {
-            word_start
-        };
-        let word: String = src[word_start..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        if RESERVED.contains(&word.as_str()) {
-            return Diagnostic::new(Code::E0001, Span::new(file, word_start, word_start + word.len()), format!("`{word}` is a reserved word and cannot be a name"))
-                .label("reserved word")
-                .help(format!("choose another name; reserved words: {}. A column with such a name is read as `input.{word}`", RESERVED.join(", ")));
-        }
     }
-    let label = if found.is_empty() {
-        "unexpected end of input".to_string()
+}
+
+/// A reserved word where a name was expected (the word may end right at the error, `start`;
+/// `rest` is the source from there).
+fn reserved_word_error(file: FileId, src: &str, start: usize, rest: &str) -> Option<Diagnostic> {
+    let word_start = src[..start]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word_start = if word_start == start {
+        start + (rest.len() - rest.trim_start().len())
     } else {
-        format!("unexpected `{}`", found.escape_debug())
+        word_start
     };
-    let end = start + rest.chars().next().map_or(0, char::len_utf8);
-    let wants_then = message.contains("`then`");
-    let mut d = Diagnostic::new(Code::E0001, Span::new(file, start, end), message).label(label);
+    let word: String = src[word_start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if !RESERVED.contains(&word.as_str()) {
+        return None;
+    }
+    Some(Diagnostic::new(Code::E0001, Span::new(file, word_start, word_start + word.len()), format!("`{word}` is a reserved word and cannot be a name"))
+        .label("reserved word")
+        .help(format!("choose another name; reserved words: {}. A column with such a name is read as `input.{word}`", RESERVED.join(", "))))
+}
+
+/// A hint for a syntax error between `before` and `rest` (`at`: its offset in the parsed
+/// text), from what the user probably meant.
+fn syntax_help(before: &str, rest: &str, message: &str, at: usize) -> Option<String> {
     // `x.strip()`: a method call, which the language does not have.
-    let before = src[..start].trim_end();
+    let before = before.trim_end();
     let method: String = before
         .chars()
         .rev()
@@ -636,28 +662,27 @@ fn syntax_error(
     let is_method = rest.starts_with('(')
         && !method.is_empty()
         && before[..before.len() - method.len()].ends_with('.');
-    if is_method {
+    let help = if is_method {
         let function = if method == "strip" {
             "trim"
         } else {
             method.as_str()
         };
-        d = d.help(format!(
-            "there are no methods: write `{function}(x)` instead of `x.{method}()`"
-        ));
-    } else if d.message == "expected `:`" {
-        d = d.help("a name declared here needs a type: `name: text`");
-    } else if rest.starts_with(':') && wants_then {
-        d = d.help("write `if condition then a else b`");
+        format!("there are no methods: write `{function}(x)` instead of `x.{method}()`")
+    } else if message == "expected `:`" {
+        "a name declared here needs a type: `name: text`".into()
+    } else if rest.starts_with(':') && message.contains("`then`") {
+        "write `if condition then a else b`".into()
     } else if let Some(hint) = python_hint(rest) {
-        d = d.help(hint);
+        hint.into()
     } else if at == 0 {
-        d = d.help(
-            "a reward file is a sequence of items: `use`, `input`, `param`, `type`, `let`, `rule`, \
-             `score`, `fn`, `rubric` and `test`",
-        );
-    }
-    d
+        "a reward file is a sequence of items: `use`, `input`, `param`, `type`, `let`, `rule`, \
+         `score`, `fn`, `rubric` and `test`"
+            .into()
+    } else {
+        return None;
+    };
+    Some(help)
 }
 
 /// Hints for spellings users bring from other languages.
@@ -804,48 +829,23 @@ impl Builder<'_> {
         let span = self.span(&pair);
         let rule = pair.as_rule();
         let mut inner = pair.into_inner();
+        // Every declaration opens with its keyword.
+        let keyword = inner.next();
         let kind = match rule {
-            Rule::use_decl => {
-                inner.next(); // keyword
-                let target = inner.next()?;
-                match target.as_rule() {
-                    Rule::string => {
-                        let span = self.span(&target);
-                        let path = self.string(target);
-                        ItemKind::Use(UseDecl::File { path, span })
-                    }
-                    _ => {
-                        let mut path = Vec::new();
-                        let mut items = None;
-                        for p in target.into_inner() {
-                            match p.as_rule() {
-                                Rule::ident => path.push(self.ident(p)),
-                                _ => items = Some(p.into_inner().map(|i| self.ident(i)).collect()),
-                            }
-                        }
-                        ItemKind::Use(UseDecl::Std { path, items })
-                    }
-                }
-            }
-            Rule::input_decl => {
-                inner.next();
-                ItemKind::Input(inner.map(|f| self.field_decl(f)).collect())
-            }
+            Rule::use_decl => self.use_decl(inner.next()?),
+            Rule::input_decl => ItemKind::Input(inner.map(|f| self.field_decl(f)).collect()),
             Rule::param_decl => {
-                inner.next();
                 let name = self.ident(inner.next()?);
                 let ty = self.ty(inner.next()?);
                 let value = self.expr(inner.next()?);
                 ItemKind::Param { name, ty, value }
             }
             Rule::type_decl => {
-                inner.next();
                 let name = self.ident(inner.next()?);
                 let ty = self.ty(inner.next()?);
                 ItemKind::Type { name, ty }
             }
             Rule::let_decl => {
-                inner.next();
                 let name = self.ident(inner.next()?);
                 let next = inner.next()?;
                 let (ty, value) = if next.as_rule() == Rule::ty {
@@ -856,251 +856,281 @@ impl Builder<'_> {
                 ItemKind::Let { name, ty, value }
             }
             Rule::rule_decl => {
-                inner.next();
                 let name = self.ident(inner.next()?);
                 let value = self.expr(inner.next()?);
                 ItemKind::Rule { name, value }
             }
             Rule::score_decl => {
-                let keyword = self.span(&inner.next()?);
+                let keyword = self.span(&keyword?);
                 let value = self.expr(inner.next()?);
                 ItemKind::Score { keyword, value }
             }
-            Rule::fn_decl => {
-                inner.next();
-                let name = self.ident(inner.next()?);
-                let mut params = Vec::new();
-                let mut ret = None;
-                let mut body = None;
-                for p in inner {
-                    match p.as_rule() {
-                        Rule::fn_param => params.push(self.field_decl(p)),
-                        Rule::ty => ret = Some(self.ty(p)),
-                        _ => body = Some(self.expr(p)),
-                    }
-                }
-                ItemKind::Fn(FnDecl {
-                    name,
-                    params,
-                    ret: ret?,
-                    body: body?,
-                })
-            }
-            Rule::rubric_decl => {
-                inner.next();
-                let name = self.ident(inner.next()?);
-                let mut options = Vec::new();
-                let mut criteria = Vec::new();
-                for p in inner {
-                    match p.as_rule() {
-                        Rule::rubric_options => {
-                            for opt in p.into_inner() {
-                                let mut o = opt.into_inner();
-                                let name = self.ident(o.next()?);
-                                let v = o.next()?;
-                                let value = if v.as_rule() == Rule::clip_range {
-                                    let span = self.span(&v);
-                                    let mut nums = v
-                                        .into_inner()
-                                        .filter(|p| p.as_rule() == Rule::signed_number);
-                                    let lo = self.signed_number(nums.next()?);
-                                    let hi = self.signed_number(nums.next()?);
-                                    RubricOptionValue::Range { lo, hi, span }
-                                } else {
-                                    RubricOptionValue::Word(self.ident(v))
-                                };
-                                options.push(RubricOption { name, value });
-                            }
-                        }
-                        _ => criteria.push(self.criterion(p)?),
-                    }
-                }
-                ItemKind::Rubric(Rubric {
-                    name,
-                    options,
-                    criteria,
-                })
-            }
+            Rule::fn_decl => ItemKind::Fn(self.fn_decl(inner)?),
+            Rule::rubric_decl => ItemKind::Rubric(self.rubric(inner)?),
             Rule::prop_decl => {
-                inner.next();
                 let name = self.ident(inner.next()?);
                 let value = self.expr(inner.next()?);
                 ItemKind::Prop { name, value }
             }
-            Rule::machine_decl => {
-                inner.next();
-                let name = self.ident(inner.next()?);
-                inner.next(); // over
-                let trace = self.ident(inner.next()?);
-                let mut m = Machine {
-                    name,
-                    trace,
-                    options: Vec::new(),
-                    start: None,
-                    terminals: Vec::new(),
-                    edges: Vec::new(),
-                };
-                for p in inner {
-                    match p.as_rule() {
-                        Rule::rubric_options => {
-                            for opt in p.into_inner() {
-                                let mut o = opt.into_inner();
-                                let oname = self.ident(o.next()?);
-                                let v = o.next()?;
-                                if v.as_rule() == Rule::clip_range {
-                                    let span = self.span(&v);
-                                    m.options.push(RubricOption {
-                                        name: oname,
-                                        value: RubricOptionValue::Range {
-                                            lo: 0.0,
-                                            hi: 0.0,
-                                            span,
-                                        },
-                                    });
-                                } else {
-                                    m.options.push(RubricOption {
-                                        name: oname,
-                                        value: RubricOptionValue::Word(self.ident(v)),
-                                    });
-                                }
-                            }
-                        }
-                        Rule::machine_start => {
-                            let mut parts = p.into_inner();
-                            parts.next();
-                            m.start = Some(self.ident(parts.next()?));
-                        }
-                        Rule::machine_terminal => {
-                            m.terminals
-                                .extend(p.into_inner().skip(1).map(|i| self.ident(i)));
-                        }
-                        _ => {
-                            let span = self.span(&p);
-                            let mut parts = p.into_inner();
-                            let from: Vec<Ident> =
-                                parts.next()?.into_inner().map(|i| self.ident(i)).collect();
-                            let to = self.ident(parts.next()?);
-                            let mut guard = None;
-                            let mut reward = None;
-                            let mut via = None;
-                            let mut after_reward = false;
-                            let mut after_via = false;
-                            for q in parts {
-                                match q.as_rule() {
-                                    Rule::kw_via => after_via = true,
-                                    Rule::ident if after_via => {
-                                        via = Some(self.ident(q));
-                                        after_via = false;
-                                    }
-                                    Rule::kw_when => {}
-                                    Rule::kw_reward => after_reward = true,
-                                    _ if after_reward => reward = Some(self.expr(q)),
-                                    _ => guard = Some(self.expr(q)),
-                                }
-                            }
-                            // From the first source state to the end of the last part (the rule's
-                            // own span runs on over the whitespace after it).
-                            let end = reward
-                                .as_ref()
-                                .or(guard.as_ref())
-                                .map_or(to.span, |e| e.span);
-                            let span = from.first().map_or(span, |f| f.span.to(end));
-                            m.edges.push(Edge {
-                                from,
-                                to,
-                                via,
-                                guard,
-                                reward,
-                                span,
-                            });
-                        }
-                    }
-                }
-                ItemKind::Machine(m)
-            }
-            Rule::ltl_decl => {
-                inner.next();
-                let name = self.ident(inner.next()?);
-                let mut trace = None;
-                let mut formula = None;
-                let mut reward = None;
-                for p in inner {
-                    match p.as_rule() {
-                        Rule::ident => trace = Some(self.ident(p)),
-                        Rule::ltl => formula = Some(self.ltl(p)),
-                        Rule::ltl_reward => {
-                            reward = p
-                                .into_inner()
-                                .find(|q| q.as_rule() == Rule::expr)
-                                .map(|q| self.expr(q));
-                        }
-                        _ => {}
-                    }
-                }
-                ItemKind::Ltl(LtlDecl {
-                    name,
-                    trace,
-                    formula: formula?,
-                    reward,
-                })
-            }
+            Rule::machine_decl => ItemKind::Machine(self.machine(inner)?),
+            Rule::ltl_decl => ItemKind::Ltl(self.ltl_decl(inner)?),
             Rule::group_decl => {
-                inner.next(); // group
                 inner.next(); // by
                 let key = self.expr(inner.next()?);
-                let mut items = Vec::new();
-                for p in inner {
-                    if let Some(item) = self.item(p) {
-                        items.push(item);
-                    }
-                }
+                let items = inner.filter_map(|p| self.item(p)).collect();
                 ItemKind::Group { key, items }
             }
-            Rule::shape_decl => {
-                inner.next();
-                let target = self.ident(inner.next()?);
-                let kind = self.ident(inner.next()?);
-                let mut args = Vec::new();
-                for a in inner {
-                    let mut parts = a.into_inner();
-                    let name = self.ident(parts.next()?);
-                    let value = self.expr(parts.next()?);
-                    args.push((name, value));
-                }
-                ItemKind::Shape(ShapeDecl { target, kind, args })
-            }
-            Rule::test_decl => {
-                inner.next();
-                let name_pair = inner.next()?;
-                let name_span = self.span(&name_pair);
-                let name = self.string(name_pair);
-                let mut given = None;
-                let mut params = Vec::new();
-                let mut expects = Vec::new();
-                for p in inner {
-                    let rule = p.as_rule();
-                    let mut parts = p.into_inner();
-                    parts.next(); // keyword
-                    match rule {
-                        Rule::test_given => given = Some(self.primary(parts.next()?)),
-                        Rule::test_param => {
-                            let name = self.ident(parts.next()?);
-                            params.push((name, self.expr(parts.next()?)));
-                        }
-                        _ => expects.push(self.expr(parts.next()?)),
-                    }
-                }
-                ItemKind::Test(TestDecl {
-                    name,
-                    name_span,
-                    params,
-                    given,
-                    expects,
-                })
-            }
+            Rule::shape_decl => ItemKind::Shape(self.shape_decl(inner)?),
+            Rule::test_decl => ItemKind::Test(self.test_decl(inner)?),
             _ => return None,
         };
         Some(Item { kind, span })
+    }
+
+    /// `use "file.reward"` or `use std::a::b` with an optional `{items}`.
+    fn use_decl(&mut self, target: Pair<Rule>) -> ItemKind {
+        if target.as_rule() == Rule::string {
+            let span = self.span(&target);
+            let path = self.string(target);
+            return ItemKind::Use(UseDecl::File { path, span });
+        }
+        let mut path = Vec::new();
+        let mut items = None;
+        for p in target.into_inner() {
+            match p.as_rule() {
+                Rule::ident => path.push(self.ident(p)),
+                _ => items = Some(p.into_inner().map(|i| self.ident(i)).collect()),
+            }
+        }
+        ItemKind::Use(UseDecl::Std { path, items })
+    }
+
+    /// After the keyword: the name, parameters, result type and body.
+    fn fn_decl(&mut self, mut inner: Pairs<Rule>) -> Option<FnDecl> {
+        let name = self.ident(inner.next()?);
+        let mut params = Vec::new();
+        let mut ret = None;
+        let mut body = None;
+        for p in inner {
+            match p.as_rule() {
+                Rule::fn_param => params.push(self.field_decl(p)),
+                Rule::ty => ret = Some(self.ty(p)),
+                _ => body = Some(self.expr(p)),
+            }
+        }
+        Some(FnDecl {
+            name,
+            params,
+            ret: ret?,
+            body: body?,
+        })
+    }
+
+    /// After the keyword: the name, options and criteria.
+    fn rubric(&mut self, mut inner: Pairs<Rule>) -> Option<Rubric> {
+        let name = self.ident(inner.next()?);
+        let mut options = Vec::new();
+        let mut criteria = Vec::new();
+        for p in inner {
+            match p.as_rule() {
+                Rule::rubric_options => {
+                    for opt in p.into_inner() {
+                        options.push(self.rubric_option(opt)?);
+                    }
+                }
+                _ => criteria.push(self.criterion(p)?),
+            }
+        }
+        Some(Rubric {
+            name,
+            options,
+            criteria,
+        })
+    }
+
+    /// `name: word` or `name: [lo, hi]`.
+    fn rubric_option(&mut self, opt: Pair<Rule>) -> Option<RubricOption> {
+        let mut o = opt.into_inner();
+        let name = self.ident(o.next()?);
+        let v = o.next()?;
+        let value = if v.as_rule() == Rule::clip_range {
+            let span = self.span(&v);
+            let mut nums = v
+                .into_inner()
+                .filter(|p| p.as_rule() == Rule::signed_number);
+            let lo = self.signed_number(nums.next()?);
+            let hi = self.signed_number(nums.next()?);
+            RubricOptionValue::Range { lo, hi, span }
+        } else {
+            RubricOptionValue::Word(self.ident(v))
+        };
+        Some(RubricOption { name, value })
+    }
+
+    /// After the keyword: `NAME over TRACE`, then options, `start`, `terminal` and edge lines.
+    fn machine(&mut self, mut inner: Pairs<Rule>) -> Option<Machine> {
+        let name = self.ident(inner.next()?);
+        inner.next(); // over
+        let trace = self.ident(inner.next()?);
+        let mut m = Machine {
+            name,
+            trace,
+            options: Vec::new(),
+            start: None,
+            terminals: Vec::new(),
+            edges: Vec::new(),
+        };
+        for p in inner {
+            match p.as_rule() {
+                Rule::rubric_options => {
+                    for opt in p.into_inner() {
+                        m.options.push(self.machine_option(opt)?);
+                    }
+                }
+                Rule::machine_start => {
+                    let mut parts = p.into_inner();
+                    parts.next();
+                    m.start = Some(self.ident(parts.next()?));
+                }
+                Rule::machine_terminal => {
+                    m.terminals
+                        .extend(p.into_inner().skip(1).map(|i| self.ident(i)));
+                }
+                _ => m.edges.push(self.edge(p)?),
+            }
+        }
+        Some(m)
+    }
+
+    /// Like a rubric's option, but a machine takes no range: one is kept (as `[0, 0]`) only
+    /// for the checker to report.
+    fn machine_option(&mut self, opt: Pair<Rule>) -> Option<RubricOption> {
+        let mut o = opt.into_inner();
+        let name = self.ident(o.next()?);
+        let v = o.next()?;
+        let value = if v.as_rule() == Rule::clip_range {
+            let span = self.span(&v);
+            RubricOptionValue::Range {
+                lo: 0.0,
+                hi: 0.0,
+                span,
+            }
+        } else {
+            RubricOptionValue::Word(self.ident(v))
+        };
+        Some(RubricOption { name, value })
+    }
+
+    /// `FROM, ... -> TO [via MACHINE] [when GUARD] [reward EXPR]`.
+    fn edge(&mut self, p: Pair<Rule>) -> Option<Edge> {
+        let span = self.span(&p);
+        let mut parts = p.into_inner();
+        let from: Vec<Ident> = parts.next()?.into_inner().map(|i| self.ident(i)).collect();
+        let to = self.ident(parts.next()?);
+        let mut guard = None;
+        let mut reward = None;
+        let mut via = None;
+        let mut after_reward = false;
+        let mut after_via = false;
+        for q in parts {
+            match q.as_rule() {
+                Rule::kw_via => after_via = true,
+                Rule::ident if after_via => {
+                    via = Some(self.ident(q));
+                    after_via = false;
+                }
+                Rule::kw_when => {}
+                Rule::kw_reward => after_reward = true,
+                _ if after_reward => reward = Some(self.expr(q)),
+                _ => guard = Some(self.expr(q)),
+            }
+        }
+        // From the first source state to the end of the last part (the rule's own span runs on
+        // over the whitespace after it).
+        let end = reward
+            .as_ref()
+            .or(guard.as_ref())
+            .map_or(to.span, |e| e.span);
+        let span = from.first().map_or(span, |f| f.span.to(end));
+        Some(Edge {
+            from,
+            to,
+            via,
+            guard,
+            reward,
+            span,
+        })
+    }
+
+    /// After the keyword: the name, optional trace, formula and optional reward.
+    fn ltl_decl(&mut self, mut inner: Pairs<Rule>) -> Option<LtlDecl> {
+        let name = self.ident(inner.next()?);
+        let mut trace = None;
+        let mut formula = None;
+        let mut reward = None;
+        for p in inner {
+            match p.as_rule() {
+                Rule::ident => trace = Some(self.ident(p)),
+                Rule::ltl => formula = Some(self.ltl(p)),
+                Rule::ltl_reward => {
+                    reward = p
+                        .into_inner()
+                        .find(|q| q.as_rule() == Rule::expr)
+                        .map(|q| self.expr(q));
+                }
+                _ => {}
+            }
+        }
+        Some(LtlDecl {
+            name,
+            trace,
+            formula: formula?,
+            reward,
+        })
+    }
+
+    /// After the keyword: the target, the kind and its `name: value` arguments.
+    fn shape_decl(&mut self, mut inner: Pairs<Rule>) -> Option<ShapeDecl> {
+        let target = self.ident(inner.next()?);
+        let kind = self.ident(inner.next()?);
+        let mut args = Vec::new();
+        for a in inner {
+            let mut parts = a.into_inner();
+            let name = self.ident(parts.next()?);
+            let value = self.expr(parts.next()?);
+            args.push((name, value));
+        }
+        Some(ShapeDecl { target, kind, args })
+    }
+
+    /// After the keyword: the name, then `given`, `param` and `expect` lines.
+    fn test_decl(&mut self, mut inner: Pairs<Rule>) -> Option<TestDecl> {
+        let name_pair = inner.next()?;
+        let name_span = self.span(&name_pair);
+        let name = self.string(name_pair);
+        let mut given = None;
+        let mut params = Vec::new();
+        let mut expects = Vec::new();
+        for p in inner {
+            let rule = p.as_rule();
+            let mut parts = p.into_inner();
+            parts.next(); // keyword
+            match rule {
+                Rule::test_given => given = Some(self.primary(parts.next()?)),
+                Rule::test_param => {
+                    let name = self.ident(parts.next()?);
+                    params.push((name, self.expr(parts.next()?)));
+                }
+                _ => expects.push(self.expr(parts.next()?)),
+            }
+        }
+        Some(TestDecl {
+            name,
+            name_span,
+            params,
+            given,
+            expects,
+        })
     }
 
     fn criterion(&mut self, pair: Pair<Rule>) -> Option<Criterion> {

@@ -113,6 +113,12 @@ fn tokenize(s: &str) -> Option<Vec<Tok>> {
 
 /// `depth`: how many `\text{…}` groups holding numbers enclose `s` (re-tokenized, at most 4).
 fn tokenize_at(s: &str, depth: usize) -> Option<Vec<Tok>> {
+    let tokens = lex(s, depth)?;
+    let tokens = combine_relations_and_degrees(tokens);
+    Some(split_unbraced_digits(tokens))
+}
+
+fn lex(s: &str, depth: usize) -> Option<Vec<Tok>> {
     let b: Vec<char> = s.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -132,81 +138,7 @@ fn tokenize_at(s: &str, depth: usize) -> Option<Vec<Tok>> {
             }
             out.push(Tok::Word(b[start..i].iter().collect()));
         } else if c == '\\' {
-            let mut start = i + 1;
-            if b.get(start) == Some(&'\\') {
-                let name: String = b[start + 1..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_alphabetic())
-                    .collect();
-                if DOUBLED_COMMANDS.contains(&name.as_str()) {
-                    start += 1;
-                }
-            }
-            let mut j = start;
-            while j < b.len() && b[j].is_ascii_alphabetic() {
-                j += 1;
-            }
-            if j == start {
-                // An escaped symbol.
-                match b.get(start) {
-                    Some('{') => out.push(Tok::OpenSet),
-                    Some('}') => out.push(Tok::CloseSet),
-                    Some('%') => out.push(Tok::Cmd("percent".into())),
-                    Some('$') => out.push(Tok::Cmd("dollar".into())),
-                    // Spacing: `\,` `\!` `\;` `\:` `\ ` and `\\`.
-                    _ => {}
-                }
-                i = start + 1;
-                continue;
-            }
-            let name: String = b[start..j].iter().collect();
-            i = j;
-            if TEXT_COMMANDS.contains(&name.as_str()) {
-                // Skip spaces, then a braced argument.
-                while i < b.len() && b[i].is_whitespace() {
-                    i += 1;
-                }
-                if b.get(i) == Some(&'{') {
-                    let close = matching(&b, i)?;
-                    let content: String = b[i + 1..close].iter().collect();
-                    let starts_numeric = content
-                        .trim_start()
-                        .trim_start_matches('-')
-                        .starts_with(|c: char| c.is_ascii_digit());
-                    if starts_numeric && depth < 4 {
-                        // `\text{246 students}`: a number and a unit, written as text.
-                        out.extend(tokenize_at(&content, depth + 1)?);
-                    } else {
-                        out.push(Tok::Text(content));
-                    }
-                    i = close + 1;
-                }
-            } else if IGNORED.contains(&name.as_str()) {
-                // `\left.` is an invisible delimiter.
-                if (name == "left" || name == "right") && b.get(i) == Some(&'.') {
-                    i += 1;
-                }
-            } else {
-                let name = match name.as_str() {
-                    "dfrac" | "tfrac" | "cfrac" => "frac".to_string(),
-                    "degree" | "circ" => "degree".to_string(),
-                    "lbrace" => {
-                        out.push(Tok::OpenSet);
-                        continue;
-                    }
-                    "rbrace" => {
-                        out.push(Tok::CloseSet);
-                        continue;
-                    }
-                    // `\quadx`: a spacing command glued to a variable.
-                    glued if glued.len() > 4 && glued.starts_with("quad") => {
-                        out.push(Tok::Word(glued[4..].to_string()));
-                        continue;
-                    }
-                    _ => name,
-                };
-                out.push(Tok::Cmd(name));
-            }
+            i = lex_command(&b, i, depth, &mut out)?;
         } else if c == '°' {
             out.push(Tok::Cmd("degree".into()));
             i += 1;
@@ -226,7 +158,87 @@ fn tokenize_at(s: &str, depth: usize) -> Option<Vec<Tok>> {
             i += 1;
         }
     }
-    // `^{\circ}` / `^\circ` / `{,}` groupings.
+    Some(out)
+}
+
+/// The command or escaped symbol at `b[i] == '\\'`: pushes its tokens, returns the position
+/// after it.
+fn lex_command(b: &[char], i: usize, depth: usize, out: &mut Vec<Tok>) -> Option<usize> {
+    let mut start = i + 1;
+    if b.get(start) == Some(&'\\') {
+        let name: String = b[start + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        if DOUBLED_COMMANDS.contains(&name.as_str()) {
+            start += 1;
+        }
+    }
+    let mut j = start;
+    while j < b.len() && b[j].is_ascii_alphabetic() {
+        j += 1;
+    }
+    if j == start {
+        // An escaped symbol.
+        match b.get(start) {
+            Some('{') => out.push(Tok::OpenSet),
+            Some('}') => out.push(Tok::CloseSet),
+            Some('%') => out.push(Tok::Cmd("percent".into())),
+            Some('$') => out.push(Tok::Cmd("dollar".into())),
+            // Spacing: `\,` `\!` `\;` `\:` `\ ` and `\\`.
+            _ => {}
+        }
+        return Some(start + 1);
+    }
+    let name: String = b[start..j].iter().collect();
+    if TEXT_COMMANDS.contains(&name.as_str()) {
+        return text_argument(b, j, depth, out);
+    }
+    if IGNORED.contains(&name.as_str()) {
+        // `\left.` is an invisible delimiter.
+        if (name == "left" || name == "right") && b.get(j) == Some(&'.') {
+            return Some(j + 1);
+        }
+        return Some(j);
+    }
+    out.push(match name.as_str() {
+        "dfrac" | "tfrac" | "cfrac" => Tok::Cmd("frac".to_string()),
+        "degree" | "circ" => Tok::Cmd("degree".to_string()),
+        "lbrace" => Tok::OpenSet,
+        "rbrace" => Tok::CloseSet,
+        // `\quadx`: a spacing command glued to a variable.
+        glued if glued.len() > 4 && glued.starts_with("quad") => Tok::Word(glued[4..].to_string()),
+        _ => Tok::Cmd(name),
+    });
+    Some(j)
+}
+
+/// The braced argument of a text command ending at `i` (after spaces; none is skipped):
+/// pushes its tokens, returns the position after it.
+fn text_argument(b: &[char], mut i: usize, depth: usize, out: &mut Vec<Tok>) -> Option<usize> {
+    while i < b.len() && b[i].is_whitespace() {
+        i += 1;
+    }
+    if b.get(i) != Some(&'{') {
+        return Some(i);
+    }
+    let close = matching(b, i)?;
+    let content: String = b[i + 1..close].iter().collect();
+    let starts_numeric = content
+        .trim_start()
+        .trim_start_matches('-')
+        .starts_with(|c: char| c.is_ascii_digit());
+    if starts_numeric && depth < 4 {
+        // `\text{246 students}`: a number and a unit, written as text.
+        out.extend(tokenize_at(&content, depth + 1)?);
+    } else {
+        out.push(Tok::Text(content));
+    }
+    Some(close + 1)
+}
+
+/// Relations (`\le`, `<=`, `!=`, …) become one token each, and `^{\circ}` / `^\circ` a degree.
+fn combine_relations_and_degrees(out: Vec<Tok>) -> Vec<Tok> {
     let mut cleaned: Vec<Tok> = Vec::with_capacity(out.len());
     let mut k = 0;
     while k < out.len() {
@@ -264,7 +276,11 @@ fn tokenize_at(s: &str, depth: usize) -> Option<Vec<Tok>> {
             k += 1;
         }
     }
-    // `\frac12` is 1/2 and `x^23` is x²·3 in LaTeX: an unbraced argument is one digit.
+    cleaned
+}
+
+/// `\frac12` is 1/2 and `x^23` is x²·3 in LaTeX: an unbraced argument is one digit.
+fn split_unbraced_digits(cleaned: Vec<Tok>) -> Vec<Tok> {
     let mut out = Vec::with_capacity(cleaned.len());
     let mut k = 0;
     while k < cleaned.len() {
@@ -299,7 +315,7 @@ fn tokenize_at(s: &str, depth: usize) -> Option<Vec<Tok>> {
             }
         }
     }
-    Some(out)
+    out
 }
 
 fn matching(b: &[char], open: usize) -> Option<usize> {
