@@ -193,15 +193,15 @@ fn dangling_operator(src: &str, from: usize, error_at: usize) -> Option<((usize,
     let line_start = text
         .match_indices('\n')
         .map(|(i, _)| i + 1)
-        .filter(|&i| {
+        .rev()
+        .find(|&i| {
             let word: String = text[i..]
                 .trim_start_matches([' ', '\t'])
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
             ITEM_KEYWORDS.contains(&word.as_str())
-        })
-        .last()?;
+        })?;
     let before = text[..line_start].trim_end();
     let op = LINE_END_OPERATORS.iter().find(|op| {
         before.ends_with(**op)
