@@ -1763,3 +1763,99 @@ fn the_std_reference_in_docs_is_what_reward_doc_generates() {
         "helpers named _… are not documented"
     );
 }
+
+#[test]
+fn diff_shows_which_rows_and_terms_an_edit_moves_and_the_ranks_it_changes() {
+    let dir = TempDir::new("diff");
+    let old = "input { id: text, group: text, completion: text }\n\
+               rule has_answer = contains(completion, \"<answer>\")\n\
+               let length_bonus = min(len(completion), 100) / 100\n\
+               score = has_answer + length_bonus\n";
+    // The edit: the answer is worth half as much, and an empty completion is now a row error.
+    let new = "input { id: text, group: text, completion: text }\n\
+               rule has_answer = contains(completion, \"<answer>\")\n\
+               let length_bonus = min(len(completion), 100) / 100\n\
+               let checked = 0 * (1 % len(completion))\n\
+               score = 0.5 * has_answer + length_bonus + checked\n";
+    dir.write("old.reward", old);
+    dir.write("new.reward", new);
+    let long = "x".repeat(109);
+    let rows = [
+        r#"{"id": "a", "group": "p1", "completion": "<answer>1</answer>"}"#.to_string(),
+        format!(r#"{{"id": "b", "group": "p1", "completion": "{long}"}}"#),
+        r#"{"id": "c", "group": "p2", "completion": ""}"#.to_string(),
+    ];
+    dir.write("rows.jsonl", rows.join("\n") + "\n");
+    let args = [
+        "diff",
+        "old.reward",
+        "new.reward",
+        "rows.jsonl",
+        "--group",
+        "group",
+    ];
+    let run = run_in(dir.path(), &[&args[..], &["--json"]].concat(), None);
+    run.expect_code(1);
+    let report: Value = serde_json::from_str(&run.stdout()).expect("one JSON report");
+    assert_eq!(
+        (report["rows"].as_u64(), report["changed"].as_u64()),
+        (Some(3), Some(3))
+    );
+    let changed = report["changed_rows"].as_array().unwrap();
+    // Row a: 1.18 → 0.68, and b (1.0 both times, but a new term) overtakes it in group p1.
+    assert_eq!(changed[0]["line"], 1);
+    assert!(
+        (changed[0]["delta"].as_f64().unwrap() + 0.5).abs() < 1e-12,
+        "{report}"
+    );
+    assert_eq!(
+        (
+            changed[0]["old_rank"].as_u64(),
+            changed[0]["new_rank"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+    assert_eq!(changed[1]["delta"], 0.0);
+    assert_eq!(
+        (
+            changed[1]["old_rank"].as_u64(),
+            changed[1]["new_rank"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        changed[1]["terms"],
+        json!([{"name": "checked", "old": null, "new": 0, "delta": null}])
+    );
+    // Row c fails with the new spec only.
+    assert_eq!(changed[2]["old"]["score"], 0.0);
+    assert_contains(changed[2]["new"]["error"].as_str().unwrap(), "by zero");
+    // a and b swap; c loses its rank by failing.
+    assert_eq!(report["rank_changes"], 3);
+    assert_eq!(report["terms"][0]["name"], "checked");
+    assert_eq!(report["terms"][0]["rows"], 2);
+
+    // The text report: summary, histogram, terms, largest changes, rank changes.
+    let run = run_in(dir.path(), &args, None);
+    run.expect_code(1);
+    let text = run.stdout();
+    assert_contains(
+        &text,
+        "old.reward → new.reward: 3 rows, 3 changed, 1 changed score",
+    );
+    assert_contains(
+        &text,
+        "1 rows fail only with the new spec, 0 only with the old one",
+    );
+    assert_contains(&text, "line 1: 1.18 → 0.6799999999999999");
+    assert_contains(&text, "3 rows change rank within their `group` group");
+    assert_contains(&text, "line 2 (group \"p1\"): rank 2 → 1");
+    // The same spec twice: nothing changed, status 0.
+    let same = run_in(
+        dir.path(),
+        &["diff", "old.reward", "old.reward", "rows.jsonl"],
+        None,
+    );
+    same.expect_code(0);
+    assert_contains(&same.stdout(), "3 rows, 0 changed, 0 changed score");
+}

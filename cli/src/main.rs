@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod diff;
 mod doc;
 mod fmt;
 mod lsp;
@@ -90,6 +91,26 @@ enum Command {
         /// Write nothing: list the files that are not formatted and exit 1 if there are any.
         #[arg(long)]
         check: bool,
+    },
+    /// Score the same rows with two versions of a spec: which rows change and by how much,
+    /// which terms explain it, a histogram of the changes and, with --group, the rows whose
+    /// rank within their group changes. Exit 0 when nothing changed, 1 when something did.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// JSON Lines input; `-` reads standard input.
+        rows: String,
+        /// Rank rows within the groups of this input column (e.g. `prompt_id`).
+        #[arg(long, value_name = "COL")]
+        group: Option<String>,
+        /// One JSON report (summary, per-term changes, histogram, changed rows) for CI.
+        #[arg(long)]
+        json: bool,
+        /// How many of the largest changes and rank changes the text report lists.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
     },
     /// Print the standard library's reference (Markdown, as in docs/std.md): every function
     /// with its signature and documentation.
@@ -231,6 +252,31 @@ fn main() -> ExitCode {
             compat,
         } => import_rm(&file, output.as_deref(), compat.as_deref()),
         Command::Fmt { paths, check } => fmt::run(&paths, check),
+        Command::Diff {
+            old,
+            new,
+            rows,
+            group,
+            json,
+            top,
+            params,
+        } => {
+            let compiled = compile_with_params(&old, &params, Options::default())
+                .and_then(|o| Ok((o, compile_with_params(&new, &params, Options::default())?)));
+            let (old_spec, new_spec) = match compiled {
+                Ok(pair) => pair,
+                Err(code) => return code,
+            };
+            let args = diff::Args {
+                old: &old,
+                new: &new,
+                rows: &rows,
+                group: group.as_deref(),
+                json,
+                top,
+            };
+            diff::run(&args, &old_spec, &new_spec)
+        }
         Command::Doc => {
             out!("{}", doc::reference());
             ExitCode::SUCCESS

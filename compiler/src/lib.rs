@@ -65,6 +65,7 @@ pub mod backend;
 pub mod check;
 #[doc(hidden)]
 pub mod diag;
+mod diff;
 mod explain;
 #[doc(hidden)]
 pub mod grouping;
@@ -93,6 +94,7 @@ pub use api::{
     GroupStages, LineOutput, LineScorer, Options, ParamInfo, Problem, Row, RowError, Scored,
     Source, Spec, TermInfo,
 };
+pub use diff::{diff, Diff, Outcome, RowDiff, TermChange, TermSummary};
 pub use explain::AutomatonInfo;
 pub use monitor::{Monitor, MonitorError, StepResult, Verdict};
 pub use outline::{builtin, builtins, outline, BuiltinDoc, Symbol};
