@@ -76,7 +76,7 @@ pub fn object_file(spec: &Spec) -> Result<Vec<u8>, String> {
     let built = build(&mut module, program, Linkage::Local, None).map_err(|e| e.to_string())?;
 
     let meta = SpecMeta {
-        runtime: reward_runtime::builtins::fingerprint(),
+        runtime: reward_runtime::abi::fingerprint(),
         schema: spec.input_type().clone(),
         terms: program
             .terms

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use reward_runtime::builtins::{fmax, fmin};
+use reward_runtime::semantics::{fmax, fmin};
 use reward_runtime::Value;
 
 use crate::backend::Backend;

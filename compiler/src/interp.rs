@@ -5,11 +5,11 @@ use std::cell::Cell;
 
 use reward_runtime::{Ty, Value};
 
-use crate::builtins::{fmax, fmin, EvalContext};
+use crate::builtins::{call_builtin, EvalContext};
 use crate::diag::Span;
 use crate::ir::*;
 use reward_runtime::semantics::{
-    budget_error, call_builtin, check_unit, compare, concat, float_arith, int_arith, int_product,
+    budget_error, check_unit, compare, concat, float_arith, fmax, fmin, int_arith, int_product,
     int_sum, list_index, neg_int, OPERATION_BUDGET,
 };
 

@@ -444,7 +444,7 @@ pub unsafe extern "C" fn rt_call_builtin(
         let ptrs = unsafe { std::slice::from_raw_parts(args, n as usize) };
         let vals: Vec<Value> = ptrs.iter().map(|p| unsafe { val(*p) }.clone()).collect();
         let regexes = ctx.regexes();
-        let result = semantics::call_builtin(id as usize, &vals, &EvalContext { regexes });
+        let result = crate::builtins::call_builtin(id as usize, &vals, &EvalContext { regexes });
         match result {
             Ok(v) => ctx.alloc(v),
             Err(m) => {
@@ -753,4 +753,36 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         .iter()
         .map(|h| (h.name(), h.address()))
         .collect()
+}
+
+/// Identifies this runtime's calling convention: compiled code calls builtins by their position
+/// in [`BUILTINS`] and helpers by name, and lays values out as this build does. A shared library
+/// records the fingerprint of the runtime it was compiled for; a library linked with a different
+/// runtime refuses to score instead of silently calling the wrong builtin.
+pub fn fingerprint() -> u64 {
+    // FNV-1a over everything the compiled code depends on.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    eat(env!("CARGO_PKG_VERSION").as_bytes());
+    eat(&(std::mem::size_of::<crate::Value>() as u64).to_le_bytes());
+    for b in crate::builtins::BUILTINS {
+        eat(b.name.as_bytes());
+        eat(b.module.unwrap_or("").as_bytes());
+        eat(&[b.params.len() as u8]);
+    }
+    // Helpers by name and signature: a library built against another signature is refused.
+    for &helper in Helper::ALL {
+        eat(helper.name().as_bytes());
+        for t in helper.params().iter().chain(helper.returns().as_ref()) {
+            eat(format!("{t:?}").as_bytes());
+        }
+    }
+    h
 }

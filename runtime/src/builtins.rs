@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use crate::native;
+use crate::semantics::{fmax, fmin};
 use crate::value::check_built_text;
 use crate::Value;
 
@@ -93,41 +94,6 @@ fn num_unary(
     match &args[0] {
         Value::Int(i) => int(*i).map(Value::Int),
         other => Ok(Value::Float(float(other.as_f64()))),
-    }
-}
-
-/// Minimum with the language's meaning: NaN if either is NaN, and -0.0 below +0.0
-/// (the semantics of Cranelift's `fmin`, which the JIT uses).
-pub fn fmin(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else if a == b {
-        if a.is_sign_negative() {
-            a
-        } else {
-            b
-        }
-    } else if a < b {
-        a
-    } else {
-        b
-    }
-}
-
-/// Maximum: NaN if either is NaN, and +0.0 above -0.0.
-pub fn fmax(a: f64, b: f64) -> f64 {
-    if a.is_nan() || b.is_nan() {
-        f64::NAN
-    } else if a == b {
-        if a.is_sign_positive() {
-            a
-        } else {
-            b
-        }
-    } else if a > b {
-        a
-    } else {
-        b
     }
 }
 
@@ -591,38 +557,6 @@ fn regex_of<'c>(args: &[Value], i: usize, cx: &'c EvalContext) -> &'c regex::Reg
     }
 }
 
-/// Identifies this runtime's calling convention: compiled code calls builtins by their position
-/// in [`BUILTINS`] and helpers by name, and lays values out as this build does. A shared library
-/// records the fingerprint of the runtime it was compiled for; a library linked with a different
-/// runtime refuses to score instead of silently calling the wrong builtin.
-pub fn fingerprint() -> u64 {
-    // FNV-1a over everything the compiled code depends on.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    };
-    eat(env!("CARGO_PKG_VERSION").as_bytes());
-    eat(&(std::mem::size_of::<crate::Value>() as u64).to_le_bytes());
-    for b in BUILTINS {
-        eat(b.name.as_bytes());
-        eat(b.module.unwrap_or("").as_bytes());
-        eat(&[b.params.len() as u8]);
-    }
-    // Helpers by name and signature: a library built against another signature is refused.
-    for &helper in crate::abi::Helper::ALL {
-        eat(helper.name().as_bytes());
-        for t in helper.params().iter().chain(helper.returns().as_ref()) {
-            eat(format!("{t:?}").as_bytes());
-        }
-    }
-    h
-}
-
 pub fn module_exports(module: &str) -> impl Iterator<Item = &'static str> + '_ {
     BUILTINS
         .iter()
@@ -653,6 +587,20 @@ fn replace_all_bounded(re: &regex::Regex, s: &str, rep: &str) -> Result<String, 
     }
     out.push_str(&s[last..]);
     Ok(out)
+}
+
+/// Calls builtin `id`; its error names the builtin. A result that puts the rollout over its
+/// memory budget is an error too (see [`crate::meter`]).
+pub fn call_builtin(id: usize, args: &[Value], cx: &EvalContext) -> Result<Value, String> {
+    let b = &BUILTINS[id];
+    // Internal builtins (machines, formulas) name what failed in their own terms.
+    let v = if b.module == Some("internal") {
+        (b.eval)(args, cx)?
+    } else {
+        (b.eval)(args, cx).map_err(|m| format!("{}: {m}", b.name))?
+    };
+    crate::meter::check()?;
+    Ok(v)
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ fn load(table: *const SpecTable) -> Result<&'static Loaded, String> {
         let bytes = unsafe { std::slice::from_raw_parts(t.meta, t.meta_len) };
         let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
         let meta = meta::decode(text)?;
-        if meta.runtime != crate::builtins::fingerprint() {
+        if meta.runtime != crate::abi::fingerprint() {
             return Err("this library was linked with a runtime (libreward_runtime.a) from another version of reward than the compiler that built it; rebuild the runtime and the library from the same sources".into());
         }
         let mut regexes = Vec::new();

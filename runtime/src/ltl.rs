@@ -18,7 +18,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::builtins::{fmax, fmin};
+use crate::semantics::{fmax, fmin};
 use crate::Value;
 
 /// Operators of a formula node. The numbers are the table encoding.

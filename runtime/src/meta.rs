@@ -11,7 +11,7 @@ use crate::ty::Field;
 use crate::{Ty, Value};
 
 pub struct SpecMeta {
-    /// [`crate::builtins::fingerprint`] of the runtime the code was compiled for.
+    /// [`crate::abi::fingerprint`] of the runtime the code was compiled for.
     pub runtime: u64,
     pub schema: Ty,
     pub terms: Vec<TermMeta>,

@@ -3,7 +3,6 @@
 
 use std::cmp::Ordering;
 
-use crate::builtins::{EvalContext, BUILTINS};
 use crate::value::format_float;
 use crate::Value;
 
@@ -97,6 +96,41 @@ pub fn compare(op: CmpOp, x: &Value, y: &Value) -> bool {
     }
 }
 
+/// Minimum with the language's meaning: NaN if either is NaN, and -0.0 below +0.0
+/// (the semantics of Cranelift's `fmin`, which the JIT uses).
+pub fn fmin(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == b {
+        if a.is_sign_negative() {
+            a
+        } else {
+            b
+        }
+    } else if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+/// Maximum: NaN if either is NaN, and +0.0 above -0.0.
+pub fn fmax(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if a == b {
+        if a.is_sign_positive() {
+            a
+        } else {
+            b
+        }
+    } else if a > b {
+        a
+    } else {
+        b
+    }
+}
+
 /// Integer arithmetic: overflow and division by zero are row errors, never wrap-around.
 pub fn int_arith(op: ArithOp, x: i64, y: i64) -> Result<i64, String> {
     let sym = match op {
@@ -184,20 +218,6 @@ fn concat_values(a: &Value, b: &Value) -> Result<Value, String> {
 
 pub fn budget_error() -> String {
     format!("this rollout needs more than {OPERATION_BUDGET} loop iterations and function calls (the per-rollout budget)")
-}
-
-/// Calls builtin `id`; its error names the builtin. A result that puts the rollout over its
-/// memory budget is an error too (see [`crate::meter`]).
-pub fn call_builtin(id: usize, args: &[Value], cx: &EvalContext) -> Result<Value, String> {
-    let b = &BUILTINS[id];
-    // Internal builtins (machines, formulas) name what failed in their own terms.
-    let v = if b.module == Some("internal") {
-        (b.eval)(args, cx)?
-    } else {
-        (b.eval)(args, cx).map_err(|m| format!("{}: {m}", b.name))?
-    };
-    crate::meter::check()?;
-    Ok(v)
 }
 
 /// Folding steps of `sum`/`product` over ints.
