@@ -13,7 +13,7 @@
 //! recursive function of the native library, and its depth is capped), and powers are computed
 //! exactly only for exponents up to 64.
 
-use super::math::{normalize_answer, reduce};
+use super::normalize::{normalize_answer, reduce};
 
 mod forms;
 mod matrix;

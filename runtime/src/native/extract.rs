@@ -10,8 +10,6 @@ use regex::Regex;
 
 use super::{count_to_i64, search};
 
-pub use super::statement::final_answer;
-
 /// Compiles a built-in pattern once. The patterns are constants checked by the unit tests, so
 /// the `expect` cannot fire at run time.
 fn cached(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {

@@ -16,6 +16,8 @@ pub mod answer;
 pub mod extract;
 pub mod geometry;
 pub mod math;
+mod math_options;
+mod normalize;
 pub mod search;
 pub mod similarity;
 mod statement;
@@ -24,11 +26,12 @@ pub mod text;
 
 pub use extract::{
     answer_line, boxed, choice_letter, closing_tag_count, code_block, extract_tag, extract_tags,
-    final_answer, hash_answer, last_number, tag_count,
+    hash_answer, last_number, tag_count,
 };
-pub use math::{
-    math_equal, math_equal_with, normalize_answer, parse_number_latex, MathOptions, Units,
-};
+pub use math::{math_equal, math_equal_with, parse_number_latex};
+pub use math_options::{MathOptions, Units};
+pub use normalize::normalize_answer;
+pub use statement::final_answer;
 pub use text::{
     chars, find_positions, is_json, is_lowercase, is_uppercase, lines, occurrences,
     paragraph_count, parse_float, parse_int, replace, sentence_count, slice, split, word_count,

@@ -25,7 +25,7 @@
 //!   terminating decimal (1/3, π, √2) when that value rounds to it at k places (`0.3333` is
 //!   1/3, `2.6667` is 8/3); a terminating value must be written exactly (`0.13` is not 1/8).
 
-use super::super::math::{options, rounded_equal, Units};
+use super::super::math_options::{options, rounded_equal, Units};
 use super::{matrix, point, split_unit, Ex, Parser, Rel, Tok, V};
 
 /// How deep answers nest (a list of labelled tuples is 3); deeper is not parsed.
