@@ -8,7 +8,8 @@
 //!    * the last `\boxed{…}`/`\fbox{…}` — together with the boxes just before it when only a
 //!      comma, a semicolon, "and" or "or" (with spacing, `$` and `\text{}`) separates them
 //!      (`\boxed{1} and \boxed{2}` is `1, 2`); a later "final answer is $…$" overrides it;
-//!    * the statement after the last "answer is" or "answer:" — a math span that starts it,
+//!    * the statement after the last "answer is" or "answer:" (or after `A:` opening the last
+//!      line, below lines of working: GSM8K's `…\nA: 18`) — a math span that starts it,
 //!      else its sentence; in a sentence of prose, what follows its last " is " ("Final
 //!      Answer: The largest $n$ is 34." is `34`), else the last value it states;
 //!    * math spans: if the text is nothing but spans joined by separators, all of them
@@ -354,12 +355,33 @@ fn statement_math(after: &str) -> Option<String> {
     leading_math(&after[m.end()..]).filter(|a| !a.is_empty())
 }
 
-/// The statement after the last "answer is" / "answer:" (see the module documentation).
+/// Where the answer of a last line labelled `A:` starts, when lines of working come before it
+/// (the GSM8K authors' solutions end in `\nA: 18`, as do "Q: … A: …" completions); a text
+/// of one line starting with `A:` is left alone (an option of a multiple choice).
+fn qa_answer_start(s: &str) -> Option<usize> {
+    let t = s.trim_end();
+    let start = t.rfind('\n')? + 1;
+    if t[..start].trim().is_empty() {
+        return None;
+    }
+    let line = &t[start..];
+    let label = line.trim_start();
+    label
+        .starts_with("A:")
+        .then(|| start + (line.len() - label.len()) + 2)
+}
+
+/// The statement after the last "answer is" / "answer:", or after a last line's `A:` label
+/// (see the module documentation).
 fn statement(s: &str) -> Option<String> {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = regex(&RE, r"(?i)answer(?:\s+is\s*:?|\s*:)");
-    let m = re.find_iter(s).last()?;
-    let rest = s[m.end()..].trim_start();
+    let end = re
+        .find_iter(s)
+        .last()
+        .map(|m| m.end())
+        .max(qa_answer_start(s))?;
+    let rest = s[end..].trim_start();
     if let Some(math) = leading_math(rest) {
         if !math.is_empty() {
             return Some(math);
@@ -466,6 +488,18 @@ mod tests {
             "\\frac{1}{2}"
         );
         assert_eq!(final_answer("north"), "north");
+        // GSM8K's answer line, below lines of working; a lone "A: …" line is left alone.
+        assert_eq!(
+            final_answer("82 - 13 = <<82-13=69>>69 teachers\nA: 78"),
+            "78"
+        );
+        assert_eq!(
+            final_answer("Greg found $20, so each found $20/4 = $<<20/4=5.0>>5.0\nA: 5"),
+            "5"
+        );
+        assert_eq!(final_answer("so 9 * 2 = 18 eggs\nA: 18\n"), "18");
+        assert_eq!(final_answer("A: Paris"), "A: Paris");
+        assert_eq!(final_answer("x is 5\nA: the answer is 7"), "7");
         assert_eq!(
             final_answer("Answer: the tangent line is y = 2x + 1"),
             "y = 2x + 1"
