@@ -113,9 +113,23 @@ fn check_tests_pass(path: &Path, spec: &Spec, problems: &mut Problems) {
 }
 
 /// Scores every line of a JSON Lines file: one output line per input line (line numbers from 1).
+/// A spec with a `group by` block is scored as `reward score` scores it: the whole file, then
+/// the group stage (line by line, its group terms would never be computed).
 fn breakdown(spec: &Spec, rollouts: &str) -> String {
     let interp = spec.interpreter();
     let mut out = String::new();
+    if spec.program.group.is_some() {
+        let lines: Vec<(u64, String)> = rollouts
+            .lines()
+            .enumerate()
+            .map(|(i, line)| (i as u64 + 1, line.to_string()))
+            .collect();
+        for row in spec.score_all(&interp, &lines, false) {
+            out.push_str(&stable(&row.json));
+            out.push('\n');
+        }
+        return out;
+    }
     for (i, line) in rollouts.lines().enumerate() {
         let row = spec.score_line(&interp, i as u64 + 1, line);
         out.push_str(&stable(&row.json));
