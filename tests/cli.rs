@@ -1859,3 +1859,45 @@ fn diff_shows_which_rows_and_terms_an_edit_moves_and_the_ranks_it_changes() {
     same.expect_code(0);
     assert_contains(&same.stdout(), "3 rows, 0 changed, 0 changed score");
 }
+
+#[test]
+fn the_language_server_goes_to_definitions_in_imported_files() {
+    use serde_json::json;
+    let dir = TempDir::new("lsp-imports");
+    dir.write(
+        "helpers.reward",
+        "input { completion: text }\n\nfn shout(t: text) -> text = upper(t) + \"!\"\n",
+    );
+    let main =
+        "use \"helpers.reward\"\ninput { completion: text }\nscore = len(shout(completion))\n";
+    let main_path = dir.write("main spec.reward", main);
+    let uri = format!("file://{}", main_path.display()).replace(' ', "%20");
+    let mut lsp = Lsp::start();
+    lsp.request(1, "initialize", json!({"capabilities": {}}));
+    lsp.notify("initialized", json!({}));
+    lsp.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "reward", "version": 1, "text": main}}),
+    );
+    assert_eq!(lsp.receive()["params"]["diagnostics"], json!([]));
+    let at = |line: u32, character: u32| json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}});
+    // `shout` is defined on line 3 of the imported file.
+    let def = lsp.request(2, "textDocument/definition", at(2, 14));
+    assert!(
+        def["uri"].as_str().unwrap().ends_with("/helpers.reward"),
+        "{def}"
+    );
+    assert_eq!(def["range"]["start"], json!({"line": 2, "character": 3}));
+    // On the import's path: the file itself.
+    let file = lsp.request(3, "textDocument/definition", at(0, 8));
+    assert_eq!(file["uri"], def["uri"]);
+    assert_eq!(file["range"]["start"], json!({"line": 0, "character": 0}));
+    // A name defined nowhere has no definition.
+    assert_eq!(
+        lsp.request(4, "textDocument/definition", at(2, 8)),
+        Value::Null
+    );
+    lsp.request(5, "shutdown", Value::Null);
+    lsp.notify("exit", Value::Null);
+    assert!(lsp.child.wait().expect("the server exits").success());
+}

@@ -97,7 +97,7 @@ pub use api::{
 pub use diff::{diff, Diff, Outcome, RowDiff, TermChange, TermSummary};
 pub use explain::AutomatonInfo;
 pub use monitor::{Monitor, MonitorError, StepResult, Verdict};
-pub use outline::{builtin, builtins, outline, BuiltinDoc, Symbol};
+pub use outline::{builtin, builtins, file_imports, outline, BuiltinDoc, Symbol};
 pub use reward_runtime::{Ty, Value};
 pub use testing::TestReport;
 

@@ -5,7 +5,7 @@
 use reward_runtime::builtins::BUILTINS;
 
 use crate::diag::{FileId, Span};
-use crate::syntax::ast::{Item, ItemKind};
+use crate::syntax::ast::{Item, ItemKind, UseDecl};
 use crate::syntax::parse_module;
 
 /// A name defined by a top-level item (or inside `group by`).
@@ -30,6 +30,22 @@ pub fn outline(text: &str) -> Vec<Symbol> {
         symbols_of(item, &mut out);
     }
     out
+}
+
+/// The files a spec's text imports with `use "…"`: each path as written, with the byte range
+/// of the string in the text.
+pub fn file_imports(text: &str) -> Vec<(String, usize, usize)> {
+    let (module, _) = parse_module(FileId(0), text);
+    module
+        .items
+        .iter()
+        .filter_map(|item| match &item.kind {
+            ItemKind::Use(UseDecl::File { path, span }) => {
+                Some((path.clone(), span.start as usize, span.end as usize))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn symbols_of(item: &Item, out: &mut Vec<Symbol>) {

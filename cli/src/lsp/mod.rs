@@ -347,24 +347,77 @@ fn formatting(
     serde_json::to_value(edits).map_err(|e| e.to_string())
 }
 
+/// Where a name is defined: in this file, else in a file it imports with `use "…"` (or, on
+/// the import's path itself, that file).
 fn definition(doc: &Document, uri: &Uri, at: Position) -> serde_json::Value {
-    let Some(word) = word_at(&doc.text, at) else {
-        return serde_json::Value::Null;
+    let offset = offset_of(&doc.text, at);
+    let imports = reward::file_imports(&doc.text);
+    let dir = file_path(uri).and_then(|p| p.parent().map(PathBuf::from));
+    let resolve = |path: &str| dir.as_ref().map(|d| d.join(path));
+    let location = if let Some((path, ..)) = imports
+        .iter()
+        .find(|(_, start, end)| (*start..=*end).contains(&offset))
+    {
+        resolve(path).and_then(|file| {
+            let target = file_uri(&file)?;
+            Some(Location::new(target, Range::default()))
+        })
+    } else {
+        let Some(word) = word_at(&doc.text, at) else {
+            return serde_json::Value::Null;
+        };
+        let here = reward::outline(&doc.text)
+            .into_iter()
+            .find(|s| s.name == word && s.kind != "test")
+            .map(|s| symbol_location(uri.clone(), &doc.text, &s));
+        here.or_else(|| {
+            imports.iter().find_map(|(path, ..)| {
+                let file = resolve(path)?;
+                let text = read_spec(&file)?;
+                let symbol = reward::outline(&text)
+                    .into_iter()
+                    .find(|s| s.name == word && s.kind != "test")?;
+                Some(symbol_location(file_uri(&file)?, &text, &symbol))
+            })
+        })
     };
-    let Some(symbol) = reward::outline(&doc.text)
-        .into_iter()
-        .find(|s| s.name == word && s.kind != "test")
-    else {
-        return serde_json::Value::Null;
-    };
-    let location = Location {
-        uri: uri.clone(),
+    location.map_or(serde_json::Value::Null, |l| {
+        serde_json::to_value(GotoDefinitionResponse::Scalar(l)).unwrap_or_default()
+    })
+}
+
+fn symbol_location(uri: Uri, text: &str, symbol: &reward::Symbol) -> Location {
+    Location {
+        uri,
         range: Range {
-            start: position_of_offset(&doc.text, symbol.start),
-            end: position_of_offset(&doc.text, symbol.end),
+            start: position_of_offset(text, symbol.start),
+            end: position_of_offset(text, symbol.end),
         },
-    };
-    serde_json::to_value(GotoDefinitionResponse::Scalar(location)).unwrap_or_default()
+    }
+}
+
+/// An imported spec's text: a regular file of at most 16 MiB, as the compiler reads imports.
+fn read_spec(file: &std::path::Path) -> Option<String> {
+    let meta = std::fs::metadata(file).ok()?;
+    if !meta.is_file() || meta.len() > 16 << 20 {
+        return None;
+    }
+    std::fs::read_to_string(file).ok()
+}
+
+/// The `file://` URI of a path (made absolute; characters outside the unreserved set and `/`
+/// percent-encoded).
+fn file_uri(path: &std::path::Path) -> Option<Uri> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut out = String::from("file://");
+    for b in absolute.to_str()?.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out.parse().ok()
 }
 
 fn symbols(
