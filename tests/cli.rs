@@ -1901,3 +1901,156 @@ fn the_language_server_goes_to_definitions_in_imported_files() {
     lsp.notify("exit", Value::Null);
     assert!(lsp.child.wait().expect("the server exits").success());
 }
+
+#[test]
+fn probe_finds_the_holes_of_deliberately_broken_rewards_with_a_minimal_completion() {
+    let dir = TempDir::new("probe");
+    let header = "use std::text::{extract_tag}\nuse std::math::{math_equal}\n\
+                  input { completion: text, solution: text }\n\
+                  let block = extract_tag(completion, \"answer\") ?? \"\"\n";
+    let specs = [
+        // Accuracy by containment: any answer block that mentions the gold pays.
+        (
+            "substring",
+            "rule accuracy = contains(block, trim(solution))\nscore = accuracy\n",
+        ),
+        // Accuracy read from the whole completion, reasoning included.
+        (
+            "whole",
+            "rule accuracy = contains(completion, trim(solution))\nscore = accuracy\n",
+        ),
+        // A format weight that outweighs correctness.
+        (
+            "weights",
+            "rule format = completion ~ /(?s)^<think>.*<\\/think>\\s*<answer>.*<\\/answer>$/\n\
+                     rule accuracy = math_equal(block, solution)\nscore = 2 * format + accuracy\n",
+        ),
+        // Sound: the answer block, compared as math, nothing for format.
+        (
+            "sound",
+            "rule accuracy = math_equal(block, solution)\nscore = accuracy\n",
+        ),
+    ];
+    for (name, body) in specs {
+        dir.write(&format!("{name}.reward"), format!("{header}{body}"));
+    }
+    let probe = |name: &str| -> Value {
+        let run = run_in(
+            dir.path(),
+            &["probe", &format!("{name}.reward"), "--json"],
+            None,
+        );
+        run.expect_code(0);
+        serde_json::from_str(&run.stdout()).expect("one JSON report")
+    };
+    let attacks = |report: &Value, severe: bool| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severe"] == severe)
+            .map(|f| {
+                format!(
+                    "{}: {}",
+                    f["family"].as_str().unwrap(),
+                    f["attack"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+
+    let substring = probe("substring");
+    assert_eq!(substring["format"], "reasoning and answer tags");
+    let found = attacks(&substring, true);
+    for expected in [
+        "shotgun: a list of candidates",
+        "hedging: gold or a wrong answer",
+        "near miss: gold twice",
+        "near miss: gold with a digit appended",
+    ] {
+        assert!(
+            found.iter().any(|f| f == expected),
+            "{expected} not in {found:?}"
+        );
+    }
+    // Each finding holds the completion that shows it, confirmed on both made-up golds.
+    let shotgun = substring["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["attack"] == "a list of candidates")
+        .unwrap();
+    assert_eq!(
+        (shotgun["hits"].as_u64(), shotgun["rows"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_contains(
+        shotgun["completion"].as_str().unwrap(),
+        "<answer>\n39, 40, 41, 42, 43, 44, 45\n</answer>",
+    );
+    assert_eq!(shotgun["score"], 1.0);
+
+    let whole = probe("whole");
+    assert!(
+        attacks(&whole, true).contains(&"contradiction: gold only in the reasoning".to_string()),
+        "{whole}"
+    );
+
+    let weights = probe("weights");
+    let format_only = weights["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["attack"] == "wrong answer in the format")
+        .unwrap_or_else(|| panic!("{weights}"));
+    assert_eq!(
+        (
+            format_only["score"].as_f64(),
+            format_only["reference"].as_f64()
+        ),
+        (Some(2.0), Some(3.0))
+    );
+    assert_eq!(format_only["terms"], json!(["format"]));
+
+    let sound = probe("sound");
+    assert_eq!(sound["findings"], json!([]), "{sound}");
+
+    // Text for people, and --fail-on for CI.
+    let run = run_in(
+        dir.path(),
+        &["probe", "substring.reward", "--fail-on", "severe"],
+        None,
+    );
+    run.expect_code(1);
+    assert_contains(
+        &run.stdout(),
+        "SEVERE: these score as much as a correct answer or more",
+    );
+    run_in(
+        dir.path(),
+        &["probe", "sound.reward", "--fail-on", "any"],
+        None,
+    )
+    .expect_code(0);
+    // Real rows: golds come from the rows' solution column (their \boxed{} answer).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let run = run_in(
+        &root,
+        &[
+            "probe",
+            "examples/open_r1_grpo.reward",
+            "--rows",
+            "examples/open_r1_grpo.jsonl",
+            "--json",
+        ],
+        None,
+    );
+    run.expect_code(0);
+    let open_r1: Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(open_r1["rows"], 8);
+    assert_eq!(attacks(&open_r1, true), ["hedging: several boxed answers"]);
+    assert_eq!(
+        attacks(&open_r1, false),
+        ["format only: wrong answer in the format"]
+    );
+}

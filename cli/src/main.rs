@@ -11,6 +11,7 @@ mod doc;
 mod fmt;
 mod lsp;
 mod parquet;
+mod probe;
 use reward::{compile, Options, Source, Spec};
 use reward_runtime::driver::{self, DriverOptions};
 
@@ -109,6 +110,38 @@ enum Command {
         /// How many of the largest changes and rank changes the text report lists.
         #[arg(long, default_value_t = 10)]
         top: usize,
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+    },
+    /// Attack a spec with the completions policies find first (empty and format-only answers,
+    /// hedging and shotgun answers, the gold only in the reasoning, near misses, injected
+    /// grader text, padding, look-alike characters), wrapped in the format the spec pays best
+    /// for; report each that scores close to a correct answer on at least two golds.
+    Probe {
+        spec: PathBuf,
+        /// Real rows (JSON Lines) to take golds and the other columns from; without it, two
+        /// made-up rows with golds 42 and 17.
+        #[arg(long, value_name = "FILE")]
+        rows: Option<String>,
+        /// The column with the reference answer (default: solution, answer, gold, ground_truth,
+        /// reference or target).
+        #[arg(long, value_name = "COL")]
+        gold: Option<String>,
+        /// The column with the completion (default: completion, response, output or generation).
+        #[arg(long, value_name = "COL")]
+        completion: Option<String>,
+        /// A hit scores at least the correct answer's score minus this (default: half the way
+        /// from a bare wrong answer's score to the correct answer's).
+        #[arg(long)]
+        margin: Option<f64>,
+        /// Rows (distinct golds) to attack.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(2..))]
+        max_rows: u64,
+        #[arg(long)]
+        json: bool,
+        /// Exit 1 when there is a finding: `severe` ones only (at or above a correct answer), or `any`.
+        #[arg(long, value_name = "LEVEL", value_parser = ["severe", "any"])]
+        fail_on: Option<String>,
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
     },
@@ -276,6 +309,32 @@ fn main() -> ExitCode {
                 top,
             };
             diff::run(&args, &old_spec, &new_spec)
+        }
+        Command::Probe {
+            spec,
+            rows,
+            gold,
+            completion,
+            margin,
+            max_rows,
+            json,
+            fail_on,
+            params,
+        } => {
+            let spec = match compile_with_params(&spec, &params, Options::default()) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let args = probe::Args {
+                rows: rows.as_deref(),
+                gold: gold.as_deref(),
+                completion: completion.as_deref(),
+                margin,
+                max_rows: usize::try_from(max_rows).unwrap_or(usize::MAX),
+                json,
+                fail_on: fail_on.as_deref(),
+            };
+            probe::run(&spec, &args)
         }
         Command::Doc => {
             out!("{}", doc::reference());

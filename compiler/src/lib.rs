@@ -80,6 +80,7 @@ pub mod jit;
 #[doc(hidden)]
 pub mod monitor;
 mod outline;
+mod probe;
 #[doc(hidden)]
 pub mod scoring;
 #[doc(hidden)]
@@ -98,6 +99,7 @@ pub use diff::{diff, Diff, Outcome, RowDiff, TermChange, TermSummary};
 pub use explain::AutomatonInfo;
 pub use monitor::{Monitor, MonitorError, StepResult, Verdict};
 pub use outline::{builtin, builtins, file_imports, outline, BuiltinDoc, Symbol};
+pub use probe::{probe, Finding, ProbeOptions, ProbeReport};
 pub use reward_runtime::{Ty, Value};
 pub use testing::TestReport;
 

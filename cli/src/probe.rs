@@ -1,0 +1,198 @@
+//! `reward probe SPEC`: the report of [`reward::probe`] for a person (text) or for CI
+//! (`--json`, `--fail-on`).
+
+use std::fmt::Write as _;
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use reward::{ProbeOptions, ProbeReport, Spec, Ty};
+
+pub struct Args<'a> {
+    pub rows: Option<&'a str>,
+    pub gold: Option<&'a str>,
+    pub completion: Option<&'a str>,
+    pub margin: Option<f64>,
+    pub max_rows: usize,
+    pub json: bool,
+    /// `severe` (an attack at or above a correct answer) or `any`.
+    pub fail_on: Option<&'a str>,
+}
+
+const GOLD_COLUMNS: &[&str] = &[
+    "solution",
+    "answer",
+    "gold",
+    "ground_truth",
+    "reference",
+    "target",
+];
+const COMPLETION_COLUMNS: &[&str] = &["completion", "response", "output", "generation"];
+
+pub fn run(spec: &Spec, args: &Args<'_>) -> ExitCode {
+    let columns: Vec<String> = match spec.input_schema() {
+        Ty::Record(fields) => fields.iter().map(|f| f.name.to_string()).collect(),
+        _ => Vec::new(),
+    };
+    let pick = |given: Option<&str>, defaults: &[&str], what: &str| -> Result<String, String> {
+        match given {
+            Some(c) if columns.iter().any(|k| k == c) => Ok(c.to_string()),
+            Some(c) => Err(format!("the spec has no input column `{c}`")),
+            None => defaults
+                .iter()
+                .find(|d| columns.iter().any(|k| k == *d))
+                .map(|d| d.to_string())
+                .ok_or_else(|| format!("which column holds the {what}? name it with --{what}")),
+        }
+    };
+    let options = match (
+        pick(args.completion, COMPLETION_COLUMNS, "completion"),
+        pick(args.gold, GOLD_COLUMNS, "gold"),
+    ) {
+        (Ok(completion), Ok(gold)) => ProbeOptions {
+            completion,
+            gold,
+            margin: args.margin,
+            max_rows: args.max_rows,
+        },
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(crate::EXIT_USAGE);
+        }
+    };
+    let rows = match args.rows.map(read_rows).transpose() {
+        Ok(rows) => rows.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let report = match reward::probe(spec, &rows, &options) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    crate::write_out(&if args.json {
+        json_report(&report)
+    } else {
+        text_report(&report, &options)
+    });
+    let failing = match args.fail_on {
+        Some("any") => !report.findings.is_empty(),
+        Some(_) => report.findings.iter().any(|f| f.severe),
+        None => false,
+    };
+    if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn read_rows(path: &str) -> Result<Vec<serde_json::Value>, String> {
+    let reader = crate::open_input(path).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    let mut rows = Vec::new();
+    for line in reader.lines() {
+        let line = line.map_err(|e| format!("cannot read `{path}`: {e}"))?;
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) {
+            rows.push(value);
+        }
+        if rows.len() >= 10_000 {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
+fn preview(s: &str) -> String {
+    let one_line = s.replace('\n', "\\n");
+    if one_line.chars().count() > 120 {
+        let cut: String = one_line.chars().take(117).collect();
+        format!("{cut}…")
+    } else {
+        one_line
+    }
+}
+
+fn text_report(report: &ProbeReport, options: &ProbeOptions) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} attacks on {} rows (column `{}`, golds from `{}`), wrapped in the format the spec pays best for a correct answer: {}",
+        report.attacks, report.rows, options.completion, options.gold, report.format
+    );
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "no attack scores close to a correct answer");
+    }
+    for severe in [true, false] {
+        let group: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.severe == severe)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n{}",
+            if severe {
+                "SEVERE: these score as much as a correct answer or more"
+            } else {
+                "WARNING: these score close to a correct answer"
+            }
+        );
+        for f in group {
+            let _ = writeln!(
+                out,
+                "- {}: {} — {} on {}/{} golds; gold {:?}: {} vs correct {}{}\n    {}",
+                f.family,
+                f.attack,
+                if f.severe { "hit" } else { "near" },
+                f.hits,
+                f.rows,
+                f.gold,
+                f.score,
+                f.reference,
+                if f.terms.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (paid by {})", f.terms.join(", "))
+                },
+                preview(&f.completion)
+            );
+        }
+    }
+    if !report.errors.is_empty() {
+        let _ = writeln!(out, "\nattacks the spec could not score (row errors):");
+        for (attack, message) in &report.errors {
+            let _ = writeln!(out, "- {attack}: {}", preview(message));
+        }
+    }
+    out
+}
+
+fn json_report(report: &ProbeReport) -> String {
+    use serde_json::json;
+    let findings: Vec<serde_json::Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            json!({
+                "family": f.family, "attack": f.attack, "severe": f.severe,
+                "hits": f.hits, "rows": f.rows, "gold": f.gold,
+                "completion": f.completion, "score": f.score, "reference": f.reference,
+                "terms": f.terms,
+            })
+        })
+        .collect();
+    let report = json!({
+        "format": report.format,
+        "rows": report.rows,
+        "attacks": report.attacks,
+        "findings": findings,
+        "errors": report.errors.iter().map(|(a, m)| json!({"attack": a, "error": m})).collect::<Vec<_>>(),
+    });
+    format!("{report}\n")
+}
