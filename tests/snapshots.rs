@@ -175,9 +175,60 @@ fn examples() {
             }, {
                 insta::assert_snapshot!("example_scores", breakdown(&spec, &rollouts));
             });
+            insta::with_settings!({
+                description => format!("reward probe {name} --rows {}: what each attack family finds", rel(&rollouts_path)),
+                snapshot_suffix => suffix(path),
+            }, {
+                insta::assert_snapshot!("example_probe", probe_findings(path, &rollouts));
+            });
         });
     });
     problems.assert_none("examples");
+}
+
+/// What `reward probe` finds in an example with its sample rows: each example states its
+/// expected probe results in its snapshot, so an edit that opens a hole shows up in review.
+fn probe_findings(path: &Path, rollouts: &str) -> String {
+    let spec = match reward::compile(reward::Source::file(path), &reward::Options::default()) {
+        Ok(spec) => spec,
+        Err(d) => return format!("does not compile: {d}"),
+    };
+    if spec.has_groups() {
+        return "not probed: a `group by` spec scores groups, not single completions".into();
+    }
+    let options = match reward::ProbeOptions::for_spec(&spec, None, None) {
+        Ok(options) => options,
+        Err(e) => return format!("not probed: {e}"),
+    };
+    let rows: Vec<serde_json::Value> = rollouts
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    match reward::probe(&spec, &rows, &options) {
+        Ok(report) => {
+            let mut out = format!(
+                "{} attacks on {} rows ({} / {}), format: {}\n",
+                report.attacks, report.rows, options.completion, options.gold, report.format
+            );
+            for f in &report.findings {
+                out.push_str(&format!(
+                    "{} {}: {} — {}/{} golds, {} vs correct {}\n",
+                    if f.severe { "SEVERE " } else { "warning" },
+                    f.family,
+                    f.attack,
+                    f.hits,
+                    f.rows,
+                    f.score,
+                    f.reference
+                ));
+            }
+            for (attack, error) in &report.errors {
+                out.push_str(&format!("row error on {attack}: {error}\n"));
+            }
+            out
+        }
+        Err(e) => format!("not probed: {e}"),
+    }
 }
 
 #[test]

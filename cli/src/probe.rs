@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::io::BufRead;
 use std::process::ExitCode;
 
-use reward::{ProbeOptions, ProbeReport, Spec, Ty};
+use reward::{ProbeOptions, ProbeReport, Spec};
 
 pub struct Args<'a> {
     pub rows: Option<&'a str>,
@@ -18,43 +18,14 @@ pub struct Args<'a> {
     pub fail_on: Option<&'a str>,
 }
 
-const GOLD_COLUMNS: &[&str] = &[
-    "solution",
-    "answer",
-    "gold",
-    "ground_truth",
-    "reference",
-    "target",
-];
-const COMPLETION_COLUMNS: &[&str] = &["completion", "response", "output", "generation"];
-
 pub fn run(spec: &Spec, args: &Args<'_>) -> ExitCode {
-    let columns: Vec<String> = match spec.input_schema() {
-        Ty::Record(fields) => fields.iter().map(|f| f.name.to_string()).collect(),
-        _ => Vec::new(),
-    };
-    let pick = |given: Option<&str>, defaults: &[&str], what: &str| -> Result<String, String> {
-        match given {
-            Some(c) if columns.iter().any(|k| k == c) => Ok(c.to_string()),
-            Some(c) => Err(format!("the spec has no input column `{c}`")),
-            None => defaults
-                .iter()
-                .find(|d| columns.iter().any(|k| k == *d))
-                .map(|d| d.to_string())
-                .ok_or_else(|| format!("which column holds the {what}? name it with --{what}")),
-        }
-    };
-    let options = match (
-        pick(args.completion, COMPLETION_COLUMNS, "completion"),
-        pick(args.gold, GOLD_COLUMNS, "gold"),
-    ) {
-        (Ok(completion), Ok(gold)) => ProbeOptions {
-            completion,
-            gold,
+    let options = match ProbeOptions::for_spec(spec, args.completion, args.gold) {
+        Ok(o) => ProbeOptions {
             margin: args.margin,
             max_rows: args.max_rows,
+            ..o
         },
-        (Err(e), _) | (_, Err(e)) => {
+        Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(crate::EXIT_USAGE);
         }

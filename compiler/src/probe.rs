@@ -33,6 +33,49 @@ pub struct ProbeOptions {
     pub max_rows: usize,
 }
 
+/// Columns that usually hold the reference answer, and the completion, in order of preference.
+const GOLD_COLUMNS: &[&str] = &[
+    "solution",
+    "answer",
+    "gold",
+    "ground_truth",
+    "reference",
+    "target",
+];
+const COMPLETION_COLUMNS: &[&str] = &["completion", "response", "output", "generation"];
+
+impl ProbeOptions {
+    /// Options for `spec`: the columns named, or else the usual names of a completion column
+    /// and of a reference-answer column in its input; 8 rows; the default margin.
+    pub fn for_spec(
+        spec: &Spec,
+        completion: Option<&str>,
+        gold: Option<&str>,
+    ) -> Result<ProbeOptions, String> {
+        let columns: Vec<String> = match spec.input_schema() {
+            reward_runtime::Ty::Record(fields) => {
+                fields.iter().map(|f| f.name.to_string()).collect()
+            }
+            _ => Vec::new(),
+        };
+        let pick = |given: Option<&str>, usual: &[&str], what: &str| match given {
+            Some(c) if columns.iter().any(|k| k == c) => Ok(c.to_string()),
+            Some(c) => Err(format!("the spec has no input column `{c}`")),
+            None => usual
+                .iter()
+                .find(|u| columns.iter().any(|k| k == *u))
+                .map(|u| u.to_string())
+                .ok_or_else(|| format!("which column holds the {what}? name it with --{what}")),
+        };
+        Ok(ProbeOptions {
+            completion: pick(completion, COMPLETION_COLUMNS, "completion")?,
+            gold: pick(gold, GOLD_COLUMNS, "gold")?,
+            margin: None,
+            max_rows: 8,
+        })
+    }
+}
+
 /// One attack that hit: the family, its name, and per gold the completion and scores.
 #[derive(Clone, Debug)]
 pub struct Finding {
@@ -413,7 +456,10 @@ fn seeds(rows: &[serde_json::Value], options: &ProbeOptions) -> Result<Vec<Seed>
             continue;
         };
         let gold = final_answer(&gold_text).trim().to_string();
-        if gold.is_empty() || seeds.iter().any(|s| s.gold == gold) {
+        // The attacks rewrite an answer (a number, an expression, a word); a structured gold
+        // (a box, an action, a JSON value) needs attacks of its own kind.
+        let structured = gold.starts_with(['[', '{']) || gold.contains('"') || gold.len() > 80;
+        if gold.is_empty() || structured || seeds.iter().any(|s| s.gold == gold) {
             continue;
         }
         seeds.push(Seed {
@@ -426,7 +472,7 @@ fn seeds(rows: &[serde_json::Value], options: &ProbeOptions) -> Result<Vec<Seed>
     }
     if seeds.len() < 2 {
         return Err(format!(
-            "probes need at least two rows with different golds in column `{}`",
+            "probes need at least two rows with different answer-like golds (not boxes, actions or JSON) in column `{}`",
             options.gold
         ));
     }
