@@ -190,18 +190,14 @@ const LINE_END_OPERATORS: &[&str] = &[
 /// starts with an item keyword: the operator's span and where the keyword's line starts.
 fn dangling_operator(src: &str, from: usize, error_at: usize) -> Option<((usize, usize), usize)> {
     let text = &src[from..error_at];
-    let line_start = text
-        .match_indices('\n')
-        .map(|(i, _)| i + 1)
-        .filter(|&i| {
-            let word: String = text[i..]
-                .trim_start_matches([' ', '\t'])
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            ITEM_KEYWORDS.contains(&word.as_str())
-        })
-        .last()?;
+    let line_start = text.match_indices('\n').map(|(i, _)| i + 1).rfind(|&i| {
+        let word: String = text[i..]
+            .trim_start_matches([' ', '\t'])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        ITEM_KEYWORDS.contains(&word.as_str())
+    })?;
     let before = text[..line_start].trim_end();
     let op = LINE_END_OPERATORS.iter().find(|op| {
         before.ends_with(**op)
