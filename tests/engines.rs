@@ -30,6 +30,8 @@
 //!    interpreter against JIT.
 //! 3. Type-directed random programs over a fixed input schema with random (and extreme) rows:
 //!    interpreter against JIT, and a few built as libraries.
+//! 4. What is particular to libraries and their C API (tests/shared_library.rs, a module of this
+//!    binary so that the suites link Cranelift once).
 //!
 //! On a disagreement between the interpreter and the JIT the failure prints the spec source, its
 //! IR, the JIT's CLIF, the row and both results.
@@ -48,7 +50,11 @@ use reward_runtime::{Ty, Value};
 
 #[path = "common/library.rs"]
 mod library;
-use library::{library_problems, require_cc, Scratch};
+use library::{compare_library, library_problems, require_cc, run_library, Scratch};
+
+/// The C API's own tests: examples as libraries, hostile calls, the fuzz target.
+#[path = "shared_library.rs"]
+mod shared_library;
 
 // ================================================================ interpreter against JIT
 
@@ -407,38 +413,6 @@ fn run_case(case: &Case, scratch: &Path) -> Vec<String> {
     let expected_file = format!("{name}.expected.jsonl");
     let mut failures = Vec::new();
 
-    // The interpreter's and the JIT's records against the expected file.
-    let interp_records = records(
-        &compile_public(name, &case.text, reward::Engine::Interpreter),
-        &case.rows,
-    );
-    let expected_path = cases_dir().join(&expected_file);
-    let expected = if std::env::var_os("REWARD_BLESS").is_some() {
-        std::fs::write(&expected_path, interp_records.join("\n") + "\n").unwrap();
-        interp_records.clone()
-    } else {
-        let expected = read_lines(&expected_path);
-        compare_records(
-            &mut failures,
-            &expected_file,
-            "interp",
-            &expected,
-            &interp_records,
-        );
-        expected
-    };
-    let jit_records = records(
-        &compile_public(name, &case.text, reward::Engine::Jit),
-        &case.rows,
-    );
-    compare_records(
-        &mut failures,
-        &expected_file,
-        "jit",
-        &expected,
-        &jit_records,
-    );
-
     // Every term of both engines, bit for bit.
     let spec = compile_source(&format!("{name}.reward"), &case.text, &cases_dir(), &[])
         .unwrap_or_else(|d| panic!("{name}.reward does not compile:\n{d}"));
@@ -465,7 +439,8 @@ fn run_case(case: &Case, scratch: &Path) -> Vec<String> {
         failures.push(engines.report(&mismatches));
     }
 
-    // A shared library: the original rows first, then the picks.
+    // The rows of the shared library: the case's rows first, then the picks, with the hidden
+    // terms' values in their columns.
     let mut lib_rows: Vec<(String, String)> = case
         .rows
         .iter()
@@ -509,43 +484,83 @@ fn run_case(case: &Case, scratch: &Path) -> Vec<String> {
         .zip(&lib_values)
         .map(|((_, row), v)| exposed_row(&spec, &exposed, row, v.as_ref()))
         .collect();
-    // The interpreter's records of the exposed spec. A row that does not decode or fails is the
-    // same record as with the case's spec (the exposed columns and rules neither fail nor move
-    // the spec's lines), so only the scored rows are scored again.
-    let reference_spec = compile_public(name, &lib_text, reward::Engine::Interpreter);
-    let scorer = reference_spec.line_scorer(false);
-    let reference: Vec<String> = lib_lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| match (&lib_values[i], interp_records.get(i)) {
-            (Some(Ok(_)), _) | (_, None) => scorer.score(i as u64 + 1, line).json,
-            (_, Some(record)) => record.clone(),
-        })
-        .collect();
-    // The spec as built for the library computes what the case's spec does.
-    for (i, r) in reference.iter().take(case.rows.len()).enumerate() {
-        let stripped = without_exposed(r, &spec, &exposed);
-        if stripped != interp_records[i] {
-            failures.push(format!(
-                "{}:{}: the spec with its hidden terms exposed scores otherwise\n    interp:  {}\n    exposed: {stripped}",
-                case_path(&rows_file),
-                i + 1,
-                interp_records[i]
-            ));
+
+    std::thread::scope(|s| {
+        // The library is built and run while the engines score in-process.
+        let library = s.spawn(|| run_library(scratch, name, &lib_text, &lib_lines));
+
+        // The interpreter's and the JIT's records against the expected file.
+        let interp_records = records(
+            &compile_public(name, &case.text, reward::Engine::Interpreter),
+            &case.rows,
+        );
+        let expected_path = cases_dir().join(&expected_file);
+        let expected = if std::env::var_os("REWARD_BLESS").is_some() {
+            std::fs::write(&expected_path, interp_records.join("\n") + "\n").unwrap();
+            interp_records.clone()
+        } else {
+            let expected = read_lines(&expected_path);
+            compare_records(
+                &mut failures,
+                &expected_file,
+                "interp",
+                &expected,
+                &interp_records,
+            );
+            expected
+        };
+        let jit_records = records(
+            &compile_public(name, &case.text, reward::Engine::Jit),
+            &case.rows,
+        );
+        compare_records(
+            &mut failures,
+            &expected_file,
+            "jit",
+            &expected,
+            &jit_records,
+        );
+
+        // The interpreter's records of the exposed spec. A row that does not decode or fails is
+        // the same record as with the case's spec (the exposed columns and rules neither fail
+        // nor move the spec's lines), so only the scored rows are scored again.
+        let reference_spec = compile_public(name, &lib_text, reward::Engine::Interpreter);
+        let scorer = reference_spec.line_scorer(false);
+        let reference: Vec<String> = lib_lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| match (&lib_values[i], interp_records.get(i)) {
+                (Some(Ok(_)), _) | (_, None) => scorer.score(i as u64 + 1, line).json,
+                (_, Some(record)) => record.clone(),
+            })
+            .collect();
+        // The spec as built for the library computes what the case's spec does.
+        for (i, r) in reference.iter().take(case.rows.len()).enumerate() {
+            let stripped = without_exposed(r, &spec, &exposed);
+            if stripped != interp_records[i] {
+                failures.push(format!(
+                    "{}:{}: the spec with its hidden terms exposed scores otherwise\n    interp:  {}\n    exposed: {stripped}",
+                    case_path(&rows_file),
+                    i + 1,
+                    interp_records[i]
+                ));
+            }
         }
-    }
-    let internal_reference =
-        compile_source(&format!("{name}.reward"), &lib_text, &cases_dir(), &[])
-            .unwrap_or_else(|d| panic!("{name}.reward with its hidden terms exposed:\n{d}"));
-    failures.extend(library_problems(
-        scratch,
-        name,
-        &lib_text,
-        &lib_rows,
-        &lib_lines,
-        &reference,
-        &internal_reference,
-    ));
+        let internal_reference =
+            compile_source(&format!("{name}.reward"), &lib_text, &cases_dir(), &[])
+                .unwrap_or_else(|d| panic!("{name}.reward with its hidden terms exposed:\n{d}"));
+        let answers = library
+            .join()
+            .unwrap_or_else(|_| panic!("{name}: building or running the library failed"));
+        failures.extend(compare_library(
+            name,
+            &lib_rows,
+            &lib_lines,
+            &answers,
+            &reference,
+            &internal_reference,
+        ));
+    });
     failures
 }
 
@@ -648,6 +663,80 @@ fn without_exposed(record: &str, spec: &Spec, exposed: &[usize]) -> String {
         }
     }
     out
+}
+
+/// The pieces of the case-file harness: every differing record is reported with its file and
+/// line, and exposing hidden terms to a library keeps the spec's lines and records.
+#[test]
+fn case_harness_reports_every_mismatch_and_exposes_faithfully() {
+    let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut failures = Vec::new();
+    compare_records(
+        &mut failures,
+        "x.expected.jsonl",
+        "jit",
+        &lines(&["a", "b", "c"]),
+        &lines(&["a", "B", "C"]),
+    );
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert!(failures[0].starts_with("tests/engines/x.expected.jsonl:2: jit"));
+    assert!(failures[1].contains("expected: c") && failures[1].contains("jit     : C"));
+    compare_records(
+        &mut failures,
+        "x.expected.jsonl",
+        "interp",
+        &lines(&["a"]),
+        &[],
+    );
+    assert_eq!(failures.len(), 3, "a missing record is a mismatch");
+
+    let src = "// a comment\ninput { s: text, n: int }\nlet t = upper(s)\nlet xs = [n, n]\nlet k = len(t)\nscore = k\n";
+    let spec = compile_source("x.reward", src, &cases_dir(), &[]).unwrap();
+    let (text, exposed) = expose_hidden_terms(&spec, src);
+    let names: Vec<&str> = exposed
+        .iter()
+        .map(|&id| spec.program.terms[id].name.as_str())
+        .collect();
+    assert_eq!(names, ["t", "xs"]);
+    assert!(
+        text.starts_with("// a comment\ninput { expect_t: text?, expect_xs: list[int]?, s: text")
+    );
+    assert_eq!(
+        text.lines().take(6).skip(2).collect::<Vec<_>>(),
+        src.lines().skip(2).collect::<Vec<_>>(),
+        "the spec's lines stay where they were"
+    );
+    assert!(text.ends_with("rule same_t = t == expect_t\nrule same_xs = xs == expect_xs\n"));
+    let row = r#"{"s": "é", "n": 2}"#;
+    let values = spec
+        .interpreter()
+        .eval_row(&decode_row(row, spec.input_type()).unwrap());
+    let with = exposed_row(&spec, &exposed, row, Some(&values));
+    assert_eq!(
+        with,
+        r#"{"expect_t": "É", "expect_xs": [2,2], "s": "é", "n": 2}"#
+    );
+    assert_eq!(exposed_row(&spec, &exposed, "[1]", None), "[1]");
+    let exposed_spec = compile_public("x", &text, reward::Engine::Interpreter);
+    let record = records(&exposed_spec, &[with])[0].clone();
+    assert_eq!(
+        record,
+        r#"{"score":1.0,"terms":{"k":1,"same_t":true,"same_xs":true}}"#
+    );
+    assert_eq!(
+        without_exposed(&record, &spec, &exposed),
+        r#"{"score":1.0,"terms":{"k":1}}"#
+    );
+    assert_eq!(
+        without_exposed(
+            r#"{"score":2,"terms":{"same_t":false,"k":2,"same_xs":true}}"#,
+            &spec,
+            &exposed
+        ),
+        r#"{"score":2,"terms":{"k":2}}"#
+    );
+    let error = r#"{"error":{"line":1,"message":"\"same_t\":true"}}"#;
+    assert_eq!(without_exposed(error, &spec, &exposed), error);
 }
 
 /// Every case file through every engine; all mismatches are reported together.
@@ -815,7 +904,7 @@ fn stdlib_test_expectations_agree_as_terms() {
         }
         for (overrides, exprs) in groups {
             let mut text = original.clone();
-            text.push_str("\n// ---- added by tests/differential.rs\ninput { }\n");
+            text.push_str("\n// ---- added by tests/engines.rs\ninput { }\n");
             for (i, e) in exprs.iter().enumerate() {
                 assert!(
                     !e.trim().is_empty(),
@@ -1022,6 +1111,13 @@ fn random_programs_agree() {
     );
 }
 
+/// Rows that do not decode, as the case files end with.
+const BAD_ROWS: &[&str] = &[
+    r#"[1, 2]"#,
+    r#"{"x": "#,
+    r#"{"unknown_column": 1} trailing"#,
+];
+
 /// The same random programs built as shared libraries and held to the interpreter on their
 /// random rows. Fewer programs: each one is linked into a library.
 #[test]
@@ -1044,10 +1140,12 @@ fn random_programs_as_libraries_agree_with_the_interpreter() {
     let mut failures = Vec::new();
     while built < 8 && attempts < 40 {
         attempts += 1;
-        let (choices, rows) = strategy
+        let (choices, mut rows) = strategy
             .new_tree(&mut runner)
             .expect("a random case")
             .current();
+        // Rows that do not decode: the library must reject them with the interpreter's message.
+        rows.extend(BAD_ROWS.iter().map(|r| r.to_string()));
         let src = random_program(&choices);
         let name = format!("random{built}");
         // A constant part that always fails (`1 % 0`) is a compile error: not a program to run.

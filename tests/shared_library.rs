@@ -1,4 +1,5 @@
-//! `reward build`: a spec compiled to a shared library, and its C API.
+//! `reward build`: a spec compiled to a shared library, and its C API. A module of the `engines`
+//! test binary (tests/engines.rs), which builds the libraries' common helpers once for both.
 //!
 //! The edge cases (NaN, infinities, signed zeros, overflow, empty aggregates, optionals, texts,
 //! score types, error order, …) and random programs go through a library in tests/engines.rs,
@@ -24,9 +25,7 @@ use reward::internals::scoring::{compile_file, compile_source, value_json, Spec}
 use reward::internals::testing::param_overrides;
 use reward_runtime::Value;
 
-#[path = "common/library.rs"]
-mod library;
-use library::{
+use super::library::{
     build_library, compile_driver, interpreter_score, library_problems, require_cc, row_problems,
     run_diff_driver, show_row, with_line_one, workspace, LibRow, Scratch, DIFF_DRIVER, REWARD,
 };

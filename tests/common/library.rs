@@ -468,13 +468,33 @@ pub fn library_problems(
     reference: &[String],
     reference_spec: &Spec,
 ) -> Vec<String> {
+    let answers = run_library(dir, name, src, lines);
+    compare_library(name, labels, lines, &answers, reference, reference_spec)
+}
+
+/// What a library answered for each row, and the bits of its batch scores.
+pub type Answers = (Vec<LibRow>, Vec<u64>);
+
+/// The first half of [`library_problems`]: builds the library and runs the rows through it.
+pub fn run_library(dir: &Path, name: &str, src: &str, lines: &[String]) -> Answers {
     let spec_file = format!("{name}.reward");
     std::fs::write(dir.join(&spec_file), src).unwrap();
     let rows_path = dir.join(format!("{name}.jsonl"));
     std::fs::write(&rows_path, lines.join("\n") + "\n").unwrap();
     build_library(dir, name, Path::new(&spec_file), &[]);
     let exe = compile_driver(dir, name, "diff", DIFF_DRIVER);
-    let (lib_rows, batch) = run_diff_driver(&exe, &rows_path);
+    run_diff_driver(&exe, &rows_path)
+}
+
+/// The second half of [`library_problems`]: the library's answers against the reference.
+pub fn compare_library(
+    name: &str,
+    labels: &[(String, String)],
+    lines: &[String],
+    (lib_rows, batch): &Answers,
+    reference: &[String],
+    reference_spec: &Spec,
+) -> Vec<String> {
     let mut failures = Vec::new();
     if lib_rows.len() != lines.len() || batch.len() != lines.len() {
         failures.push(format!(
