@@ -139,15 +139,12 @@ impl<'s> Engines<'s> {
             mismatches.len(),
             if mismatches.len() == 1 { "" } else { "s" }
         );
-        // The first rows with both full results, then one line per row.
-        for (i, m) in mismatches.iter().enumerate().take(30) {
+        // Every row with what differs; the first two with both full results.
+        for (i, m) in mismatches.iter().enumerate() {
             out.push_str(&m.summary);
             if i < 2 {
                 out.push_str(&m.detail);
             }
-        }
-        if mismatches.len() > 30 {
-            let _ = writeln!(out, "… and {} more rows", mismatches.len() - 30);
         }
         let root = reward::internals::diag::FileId(0);
         let _ = write!(
