@@ -7,6 +7,7 @@
 //!      `Options::engine`, then `Spec::score_lines`, which writes what `reward score` writes): both
 //!      engines' records must equal the expected file byte for byte (floats are printed exactly,
 //!      so this compares them bit for bit, NaN's payload aside);
+//!    - `reward score --engine jit` on the files, whose output must be the expected file too;
 //!    - both engines again through the internals, comparing every term, the hidden ones (texts,
 //!      lists, records, `_names`) included, floats by their bits (NaN payload and sign too), and
 //!      a row error's message, span and term;
@@ -409,6 +410,20 @@ fn run_case(case: &Case, scratch: &Path) -> Vec<String> {
     let rows_file = format!("{name}.jsonl");
     let expected_file = format!("{name}.expected.jsonl");
     let mut failures = Vec::new();
+    // `reward score` with the JIT, run meanwhile: the command line's driver is one more way in.
+    let cli = Command::new(library::REWARD)
+        .current_dir(cases_dir())
+        .args([
+            "score",
+            &format!("{name}.reward"),
+            &rows_file,
+            "--engine",
+            "jit",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the reward binary runs");
 
     // Every term of both engines, bit for bit.
     let spec = compile_source(&format!("{name}.reward"), &case.text, &cases_dir(), &[])
@@ -546,6 +561,26 @@ fn run_case(case: &Case, scratch: &Path) -> Vec<String> {
         let internal_reference =
             compile_source(&format!("{name}.reward"), &lib_text, &cases_dir(), &[])
                 .unwrap_or_else(|d| panic!("{name}.reward with its hidden terms exposed:\n{d}"));
+        let cli = cli.wait_with_output().expect("reward score runs");
+        if !matches!(cli.status.code(), Some(0 | 2)) {
+            failures.push(format!(
+                "{}: reward score exited with {:?}: {}",
+                case_path(&rows_file),
+                cli.status.code(),
+                String::from_utf8_lossy(&cli.stderr)
+            ));
+        }
+        let cli_records: Vec<String> = String::from_utf8_lossy(&cli.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        compare_records(
+            &mut failures,
+            &expected_file,
+            "cli",
+            &expected,
+            &cli_records,
+        );
         let answers = library
             .join()
             .unwrap_or_else(|_| panic!("{name}: building or running the library failed"));
