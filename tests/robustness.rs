@@ -15,7 +15,7 @@
 //!
 //! Rows are scored with the reference interpreter (`Spec::score_line`); the hand-written hostile
 //! programs also run on the JIT, the default engine of `reward score`, which must agree. (Random
-//! programs on both engines are the subject of tests/differential.rs.)
+//! programs on both engines are the subject of tests/engines.rs.)
 //!
 //! A few tests pin down bugs found while writing this file; their comments say what goes wrong.
 

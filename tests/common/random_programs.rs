@@ -1,6 +1,5 @@
-//! The type-directed random program generator shared by the differential tests (interpreter vs
-//! JIT, in tests/differential.rs) and the shared-library tests (interpreter vs `reward build`,
-//! in tests/shared_library.rs). Included with `#[path]` by each.
+//! The type-directed random program generator of tests/engines.rs (interpreter vs JIT, and
+//! interpreter vs `reward build`) and tests/snapshots.rs. Included with `#[path]` by each.
 
 #![allow(dead_code)]
 
