@@ -301,7 +301,14 @@ mod random_programs;
 /// relative to.
 fn repository_specs() -> Vec<(PathBuf, String)> {
     let mut specs = Vec::new();
-    for dir in ["examples", "stdlib", "tests/ui", "tests/fixtures", "bench"] {
+    for dir in [
+        "examples",
+        "stdlib",
+        "tests/ui",
+        "tests/fixtures",
+        "tests/engines",
+        "bench",
+    ] {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
             .expect("spec directory")
             .map(|e| e.expect("entry").path())
