@@ -12,6 +12,11 @@ use reward_runtime::native::{final_answer, math_equal};
 #[path = "common/fixtures.rs"]
 mod fixtures;
 
+// verl's graders' cases: the same checker against another peer's suite, in this binary (each
+// test binary links the whole compiler).
+#[path = "verl_graders.rs"]
+mod verl_graders;
+
 /// The agreement reached (percent of cases); it may only go up.
 const FLOOR: usize = 97;
 
