@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use reward_runtime::native::{final_answer, math_equal, math_equal_with, MathOptions};
 use serde_json::Value as Json;
 
-#[path = "common/fixtures.rs"]
-mod fixtures;
+// A module of the math_verify_suite binary, which loads the fixtures reader.
+use super::fixtures;
 
 /// The agreement reached (percent of cases); it may only go up.
 const FLOOR: usize = 99;
