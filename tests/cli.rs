@@ -2014,6 +2014,34 @@ fn probe_finds_the_holes_of_deliberately_broken_rewards_with_a_minimal_completio
 
     let sound = probe("sound");
     assert_eq!(sound["findings"], json!([]), "{sound}");
+    assert_eq!(sound["static"], json!([]), "{sound}");
+    // The spec's text, beside the attacks: containment of the gold, at its place.
+    assert_eq!(substring["static"][0]["kind"], "containment");
+    assert_eq!(
+        (
+            substring["static"][0]["line"].as_u64(),
+            substring["static"][0]["column"].as_u64()
+        ),
+        (Some(5), Some(17))
+    );
+    assert_eq!(
+        substring["static"][0]["text"],
+        "contains(block, trim(solution))"
+    );
+    assert_eq!(whole["static"][0]["kind"], "containment");
+    // A format regex whose `.*` stops at newlines and whose end is free.
+    dir.write(
+        "regex.reward",
+        format!("{header}rule format = completion ~ /^<think>.*<\\/think>\\s*<answer>.*<\\/answer>/\nscore = format\n"),
+    );
+    let regex = probe("regex");
+    let kinds: Vec<&str> = regex["static"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["dot-without-s", "one-end-anchor"], "{regex}");
 
     // Text for people, and --fail-on for CI.
     let run = run_in(

@@ -193,18 +193,32 @@ fn probe_findings(path: &Path, rollouts: &str) -> String {
         Ok(spec) => spec,
         Err(d) => return format!("does not compile: {d}"),
     };
+    let statics: String = spec
+        .static_findings()
+        .iter()
+        .map(|f| {
+            format!(
+                "in the text, {}:{}: {} — {}\n",
+                f.line, f.column, f.kind, f.snippet
+            )
+        })
+        .collect();
+    probe_attacks(&spec, rollouts) + &statics
+}
+
+fn probe_attacks(spec: &reward::Spec, rollouts: &str) -> String {
     if spec.has_groups() {
-        return "not probed: a `group by` spec scores groups, not single completions".into();
+        return "not probed: a `group by` spec scores groups, not single completions\n".into();
     }
-    let options = match reward::ProbeOptions::for_spec(&spec, None, None) {
+    let options = match reward::ProbeOptions::for_spec(spec, None, None) {
         Ok(options) => options,
-        Err(e) => return format!("not probed: {e}"),
+        Err(e) => return format!("not probed: {e}\n"),
     };
     let rows: Vec<serde_json::Value> = rollouts
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    match reward::probe(&spec, &rows, &options) {
+    match reward::probe(spec, &rows, &options) {
         Ok(report) => {
             let mut out = format!(
                 "{} attacks on {} rows ({} / {}), format: {}\n",
@@ -227,7 +241,7 @@ fn probe_findings(path: &Path, rollouts: &str) -> String {
             }
             out
         }
-        Err(e) => format!("not probed: {e}"),
+        Err(e) => format!("not probed: {e}\n"),
     }
 }
 

@@ -44,13 +44,14 @@ pub fn run(spec: &Spec, args: &Args<'_>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let statics = spec.static_findings();
     crate::write_out(&if args.json {
-        json_report(&report)
+        json_report(&report, &statics)
     } else {
-        text_report(&report, &options)
+        text_report(&report, &options) + &static_report(&statics)
     });
     let failing = match args.fail_on {
-        Some("any") => !report.findings.is_empty(),
+        Some("any") => !report.findings.is_empty() || !statics.is_empty(),
         Some(_) => report.findings.iter().any(|f| f.severe),
         None => false,
     };
@@ -144,7 +145,28 @@ fn text_report(report: &ProbeReport, options: &ProbeOptions) -> String {
     out
 }
 
-fn json_report(report: &ProbeReport) -> String {
+fn static_report(statics: &[reward::StaticFinding]) -> String {
+    let mut out = String::new();
+    if !statics.is_empty() {
+        let _ = writeln!(out, "\nin the spec's text:");
+    }
+    for f in statics {
+        let _ = writeln!(
+            out,
+            "- {}:{}:{}: {} ({})\n    `{}`\n    help: {}",
+            f.file,
+            f.line,
+            f.column,
+            f.message,
+            f.kind,
+            preview(&f.snippet),
+            f.help
+        );
+    }
+    out
+}
+
+fn json_report(report: &ProbeReport, statics: &[reward::StaticFinding]) -> String {
     use serde_json::json;
     let findings: Vec<serde_json::Value> = report
         .findings
@@ -164,6 +186,10 @@ fn json_report(report: &ProbeReport) -> String {
         "attacks": report.attacks,
         "findings": findings,
         "errors": report.errors.iter().map(|(a, m)| json!({"attack": a, "error": m})).collect::<Vec<_>>(),
+        "static": statics.iter().map(|f| json!({
+            "kind": f.kind, "message": f.message, "file": f.file, "line": f.line,
+            "column": f.column, "text": f.snippet, "help": f.help,
+        })).collect::<Vec<_>>(),
     });
     format!("{report}\n")
 }

@@ -568,6 +568,13 @@ impl Spec {
         self.breakdown.iter().map(|(_, n)| &**n)
     }
 
+    /// Reward-hacking risks visible in the spec's own text (not its imports), each with its
+    /// place: accuracy by containment of the gold, `.*` that stops at newlines, a regex
+    /// anchored at one end only. `reward probe` prints them beside its attacks.
+    pub fn static_findings(&self) -> Vec<crate::lint::StaticFinding> {
+        crate::lint::findings(&self.compiled.program, &self.compiled.sources)
+    }
+
     /// The params with the values compiled in.
     pub fn params(&self) -> Vec<ParamInfo> {
         self.compiled

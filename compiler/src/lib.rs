@@ -77,6 +77,7 @@ pub mod interp;
 pub mod ir;
 #[doc(hidden)]
 pub mod jit;
+mod lint;
 #[doc(hidden)]
 pub mod monitor;
 mod outline;
@@ -97,6 +98,7 @@ pub use api::{
 };
 pub use diff::{diff, Diff, Outcome, RowDiff, TermChange, TermSummary};
 pub use explain::AutomatonInfo;
+pub use lint::StaticFinding;
 pub use monitor::{Monitor, MonitorError, StepResult, Verdict};
 pub use outline::{builtin, builtins, file_imports, outline, BuiltinDoc, Symbol};
 pub use probe::{probe, Finding, ProbeOptions, ProbeReport};
