@@ -442,7 +442,7 @@ impl<R: BufRead> LineReader<'_, R> {
                 break;
             }
             saw_anything = true;
-            let (piece, consumed, done) = match available.iter().position(|&b| b == b'\n') {
+            let (piece, consumed, done) = match memchr::memchr(b'\n', available) {
                 Some(i) => (&available[..i], i + 1, true),
                 None => (available, available.len(), false),
             };
