@@ -54,21 +54,18 @@
 //! JIT and the object-file backend run it. The runtime crate (`reward-runtime`) holds what
 //! running needs and never depends on this crate.
 
-#[doc(hidden)]
-pub mod aot;
+mod aot;
 mod api;
 #[doc(hidden)]
 pub mod automaton;
 #[doc(hidden)]
 pub mod backend;
-#[doc(hidden)]
-pub mod check;
+mod check;
 #[doc(hidden)]
 pub mod diag;
 mod diff;
 mod explain;
-#[doc(hidden)]
-pub mod grouping;
+mod grouping;
 #[doc(hidden)]
 pub mod import_rm;
 #[doc(hidden)]
@@ -84,10 +81,8 @@ mod outline;
 mod probe;
 #[doc(hidden)]
 pub mod scoring;
-#[doc(hidden)]
-pub mod stdlib;
-#[doc(hidden)]
-pub mod syntax;
+mod stdlib;
+mod syntax;
 #[doc(hidden)]
 pub mod testing;
 
@@ -112,8 +107,7 @@ use reward_runtime::builtins;
 #[doc(hidden)]
 pub mod internals {
     pub use crate::{
-        aot, automaton, backend, check, diag, grouping, import_rm, interp, ir, jit, monitor,
-        scoring, stdlib, syntax, testing,
+        automaton, backend, diag, import_rm, interp, ir, jit, monitor, scoring, testing,
     };
     pub use reward_runtime::builtins;
 }

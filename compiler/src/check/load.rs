@@ -18,7 +18,6 @@ pub enum ModuleKind {
 }
 
 pub struct LoadedModule {
-    pub file: FileId,
     pub ast: Module,
     pub kind: ModuleKind,
     /// For each `use` item of this module (by item index), the module it resolved to.
@@ -86,7 +85,6 @@ impl Loader {
             })
             .collect();
         self.modules.push(LoadedModule {
-            file,
             ast,
             kind,
             imports: HashMap::new(),

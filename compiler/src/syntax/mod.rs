@@ -6,4 +6,4 @@ mod parse;
 
 pub use format::format_source;
 
-pub use parse::{parse_module, MAX_EXPR_DEPTH, MAX_NESTING};
+pub use parse::parse_module;
