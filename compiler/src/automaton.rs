@@ -75,7 +75,7 @@ pub enum TooBig {
     Atoms(usize),
     /// More states than [`MAX_STATES`] explored before minimisation.
     States,
-    /// A state's formula has more than [`MAX_CLAUSES`] clauses.
+    /// A state's formula has more than 4,096 clauses (`MAX_CLAUSES`).
     Clauses,
     /// The construction needs more than [`MAX_WORK`] clause operations: the states explored
     /// when it stopped.
