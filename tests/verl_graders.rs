@@ -119,25 +119,12 @@ fn the_checker_agrees_with_verls_grader_tests() {
         pct(all.mv)
     );
     assert_eq!(all.cases, 5299, "the fixture has 5,299 cases");
-    let stale: Vec<_> = justified
-        .keys()
-        .filter(|id| !disagreeing.contains(id))
-        .collect();
-    assert!(
-        unexplained.is_empty(),
-        "{} unexplained disagreements:\n{}",
-        unexplained.len(),
-        unexplained.join("\n")
-    );
-    assert!(
-        stale.is_empty(),
-        "justified but now agreeing (remove them): {stale:?}"
-    );
-    assert!(
-        all.ours * 100 >= all.cases * FLOOR,
-        "{}/{} agree, below the floor of {FLOOR}%",
-        all.ours,
-        all.cases
+    super::assert_agreement(
+        &justified,
+        &disagreeing,
+        &unexplained,
+        (all.ours, all.cases),
+        FLOOR,
     );
 }
 

@@ -4,8 +4,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Spec files larger than this are refused, as the compiler refuses them.
-const MAX_SPEC_BYTES: u64 = 16 << 20;
+use reward::MAX_SPEC_BYTES;
 
 /// Formats every spec named (a directory stands for the `.reward` files under it); `-` formats
 /// standard input to standard output. With `check`, nothing is written: the files that are not
@@ -68,10 +67,10 @@ fn stdin(check: bool) -> bool {
 }
 
 fn one_file(file: &Path, check: bool) -> bool {
-    let text = match read_spec(file) {
+    let text = match reward::read_spec(file) {
         Ok(text) => text,
         Err(e) => {
-            eprintln!("error: {}: {e}", file.display());
+            eprintln!("error: {e}");
             return false;
         }
     };
@@ -105,20 +104,6 @@ fn one_file(file: &Path, check: bool) -> bool {
             false
         }
     }
-}
-
-fn read_spec(file: &Path) -> io::Result<String> {
-    let meta = std::fs::metadata(file)?;
-    if !meta.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
-    if meta.len() > MAX_SPEC_BYTES {
-        return Err(io::Error::other(format!(
-            "a spec is at most {MAX_SPEC_BYTES} bytes"
-        )));
-    }
-    let bytes = std::fs::read(file)?;
-    String::from_utf8(bytes).map_err(|_| io::Error::other("not UTF-8 text"))
 }
 
 /// The file itself, or the `.reward` files under a directory, sorted.

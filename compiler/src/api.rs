@@ -214,6 +214,22 @@ pub fn format(name: &str, text: &str) -> Result<String, Diagnostics> {
     })
 }
 
+/// Reads a spec file as the compiler reads specs and imports: a regular file of at most
+/// [`MAX_SPEC_BYTES`], in UTF-8. The error names the file and says why.
+pub fn read_spec(path: &Path) -> Result<String, String> {
+    use crate::check::load::{read_source, SourceError};
+    read_source(path).map_err(|e| match e {
+        SourceError::Unreadable(why) => format!("cannot read `{}`: {why}", path.display()),
+        SourceError::NotUtf8(at) => format!(
+            "`{}` is not valid UTF-8 (invalid byte at offset {at})",
+            path.display()
+        ),
+    })
+}
+
+/// The largest spec or imported file the compiler reads, in bytes.
+pub const MAX_SPEC_BYTES: u64 = crate::check::load::MAX_SOURCE_BYTES;
+
 fn source_name(source: &Source) -> String {
     match source {
         Source::File(path) => path.display().to_string(),

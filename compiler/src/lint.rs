@@ -5,16 +5,7 @@ use reward_runtime::builtins::BUILTINS;
 
 use crate::diag::{FileId, SourceMap, Span};
 use crate::ir::{Expr, ExprKind, Program};
-
-/// Input columns that usually hold the reference answer.
-const GOLD_COLUMNS: &[&str] = &[
-    "solution",
-    "answer",
-    "gold",
-    "ground_truth",
-    "reference",
-    "target",
-];
+use crate::probe::GOLD_COLUMNS;
 
 /// One risk in the spec's text.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -33,8 +33,9 @@ pub struct ProbeOptions {
     pub max_rows: usize,
 }
 
-/// Columns that usually hold the reference answer, and the completion, in order of preference.
-const GOLD_COLUMNS: &[&str] = &[
+/// Columns that usually hold the reference answer, and the completion, in order of preference
+/// (the static findings read the first list too).
+pub(crate) const GOLD_COLUMNS: &[&str] = &[
     "solution",
     "answer",
     "gold",

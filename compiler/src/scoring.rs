@@ -10,7 +10,6 @@ use reward_runtime::{Ty, Value};
 use serde_json::Map;
 
 use crate::backend::Backend;
-use crate::check::load::{read_source, SourceError};
 use crate::check::{compile, RootSource};
 use crate::diag::{render, Diagnostic, SourceMap};
 use crate::interp::{Interpreter, RuntimeError};
@@ -53,17 +52,8 @@ pub fn compile_file_detailed(
     path: &Path,
     overrides: &[(String, String)],
 ) -> Result<Spec, CompileFailure> {
-    let text = read_source(path).map_err(|e| {
-        CompileFailure::plain(match e {
-            SourceError::Unreadable(why) => {
-                format!("error: cannot read `{}`: {why}\n", path.display())
-            }
-            SourceError::NotUtf8(at) => format!(
-                "error: `{}` is not valid UTF-8 (invalid byte at offset {at})\n",
-                path.display()
-            ),
-        })
-    })?;
+    let text = crate::api::read_spec(path)
+        .map_err(|why| CompileFailure::plain(format!("error: {why}\n")))?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     compile_source_detailed(&path.display().to_string(), &text, &dir, overrides)
 }

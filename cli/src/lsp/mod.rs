@@ -373,7 +373,7 @@ fn definition(doc: &Document, uri: &Uri, at: Position) -> serde_json::Value {
         here.or_else(|| {
             imports.iter().find_map(|(path, ..)| {
                 let file = resolve(path)?;
-                let text = read_spec(&file)?;
+                let text = reward::read_spec(&file).ok()?;
                 let symbol = reward::outline(&text)
                     .into_iter()
                     .find(|s| s.name == word && s.kind != "test")?;
@@ -394,15 +394,6 @@ fn symbol_location(uri: Uri, text: &str, symbol: &reward::Symbol) -> Location {
             end: position_of_offset(text, symbol.end),
         },
     }
-}
-
-/// An imported spec's text: a regular file of at most 16 MiB, as the compiler reads imports.
-fn read_spec(file: &std::path::Path) -> Option<String> {
-    let meta = std::fs::metadata(file).ok()?;
-    if !meta.is_file() || meta.len() > 16 << 20 {
-        return None;
-    }
-    std::fs::read_to_string(file).ok()
 }
 
 /// The `file://` URI of a path (made absolute; characters outside the unreserved set and `/`
