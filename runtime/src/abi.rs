@@ -14,6 +14,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::arena::Arena;
 use crate::builtins::EvalContext;
 use crate::semantics::{self, ArithOp, CmpOp};
 use crate::Value;
@@ -35,9 +36,7 @@ pub struct RowCtx {
     regexes: *const regex::Regex,
     regex_count: usize,
     pub message: String,
-    /// Boxed so that the addresses handed to compiled code stay put as the arena grows.
-    #[allow(clippy::vec_box)]
-    arena: Vec<Box<Value>>,
+    arena: Arena,
     lists: Vec<Vec<Value>>,
 }
 
@@ -67,7 +66,7 @@ impl RowCtx {
             regexes: regexes.as_ptr(),
             regex_count: regexes.len(),
             message: String::new(),
-            arena: Vec::new(),
+            arena: Arena::default(),
             lists: Vec::new(),
         }
     }
@@ -85,14 +84,12 @@ impl RowCtx {
         }
     }
 
-    /// Boxes `v` in the row's arena. Every value compiled code makes goes through here, so this
+    /// Stores `v` in the row's arena. Every value compiled code makes goes through here, so this
     /// is where the memory budget is watched: over it, the operation budget is emptied, and the
     /// next loop iteration or call stops the row with the memory error (see
     /// [`rt_budget_exhausted`]).
     fn alloc(&mut self, v: Value) -> *const Value {
-        let b = Box::new(v);
-        let p: *const Value = &*b;
-        self.arena.push(b);
+        let p = self.arena.push(v);
         if crate::meter::over() {
             self.budget = 0;
         }

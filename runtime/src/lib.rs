@@ -3,6 +3,7 @@
 //! native text/regex/number helpers, and the parallel, order-preserving batch driver.
 
 pub mod abi;
+mod arena;
 pub mod builtins;
 pub mod capi;
 pub mod decode;
@@ -14,6 +15,7 @@ pub mod meter;
 pub mod native;
 pub mod output;
 pub mod semantics;
+pub mod tables;
 pub mod ty;
 pub mod value;
 

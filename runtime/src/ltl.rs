@@ -450,7 +450,7 @@ fn empty_trace(name: &str) -> String {
 /// `sat(φ)`: the formula at position 0, from per-step atom bitmasks.
 pub fn sat(table: &Value, masks: &[Value]) -> Result<Value, String> {
     let t = record(table)?;
-    let nodes = decode_nodes(&t[1])?;
+    let nodes = crate::tables::decoded(table, |t| decode_nodes(&record(t)?[1]))?;
     if masks.is_empty() {
         return Err(empty_trace(t[0].as_text()));
     }
@@ -469,7 +469,7 @@ pub fn sat(table: &Value, masks: &[Value]) -> Result<Value, String> {
 /// (`atoms[k][i]`).
 pub fn robustness(table: &Value, atoms: &[Value]) -> Result<Value, String> {
     let t = record(table)?;
-    let nodes = decode_nodes(&t[1])?;
+    let nodes = crate::tables::decoded(table, |t| decode_nodes(&record(t)?[1]))?;
     let rows: Vec<&[Value]> = atoms.iter().map(Value::as_list).collect();
     let n = rows.first().map_or(0, |r| r.len());
     if n == 0 {
@@ -708,7 +708,7 @@ pub fn verdicts(table: &Value, masks: &[Value]) -> Result<Value, String> {
     if masks.is_empty() {
         return Err(empty_trace(t[0].as_text()));
     }
-    let dfa = Automaton::decode(table)?;
+    let dfa = crate::tables::decoded(table, Automaton::decode)?;
     let mut q = dfa.start;
     let mut out = Vec::with_capacity(masks.len());
     for m in masks {
@@ -727,7 +727,7 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
     if masks.is_empty() {
         return Err(empty_trace(t[0].as_text()));
     }
-    let dfa = Automaton::decode(table)?;
+    let dfa = crate::tables::decoded(table, Automaton::decode)?;
     let mut run = dfa.start();
     let mut rewards = Vec::with_capacity(masks.len());
     let mut taken = Vec::with_capacity(masks.len());

@@ -32,7 +32,7 @@ pub const WORD_BITS: usize = 62;
 /// which the machine ended (entered a terminal state, or `otherwise: end`), the final state,
 /// and per step the index of the edge taken (-1 for none).
 pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
-    let machine = Machine::decode(table)?;
+    let machine = crate::tables::decoded(table, Machine::decode)?;
     let mut run = machine.start();
     let mut rewards = Vec::with_capacity(masks.len());
     let mut taken_edges = Vec::with_capacity(masks.len());

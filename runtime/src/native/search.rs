@@ -4,14 +4,34 @@
 
 use memchr::memmem;
 
+/// Haystacks shorter than this are searched directly: building a `memmem` searcher costs
+/// more than scanning a label or a short field.
+const SHORT: usize = 64;
+
 /// Byte offset of the first occurrence of `needle` (always a character boundary).
 pub fn find(haystack: &str, needle: &str) -> Option<usize> {
-    memmem::find(haystack.as_bytes(), needle.as_bytes())
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    match n.len() {
+        _ if n.len() > h.len() => None,
+        0 => Some(0),
+        1 if h.len() < SHORT => h.iter().position(|&b| b == n[0]),
+        _ if h.len() < SHORT => h.windows(n.len()).position(|w| w == n),
+        1 => memchr::memchr(n[0], h),
+        _ => memmem::find(h, n),
+    }
 }
 
 /// Byte offset of the last occurrence of `needle`.
 pub fn rfind(haystack: &str, needle: &str) -> Option<usize> {
-    memmem::rfind(haystack.as_bytes(), needle.as_bytes())
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    match n.len() {
+        _ if n.len() > h.len() => None,
+        0 => Some(h.len()),
+        1 if h.len() < SHORT => h.iter().rposition(|&b| b == n[0]),
+        _ if h.len() < SHORT => h.windows(n.len()).rposition(|w| w == n),
+        1 => memchr::memrchr(n[0], h),
+        _ => memmem::rfind(h, n),
+    }
 }
 
 pub fn contains(haystack: &str, needle: &str) -> bool {
@@ -30,6 +50,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn short_and_long_paths_agree_with_str_methods() {
+        let long = "ab".repeat(100) + "needle" + &"cd".repeat(100) + "needle!";
+        for (h, n) in [
+            (long.as_str(), "needle"),
+            (&long, "e"),
+            (&long, "zz"),
+            (&long, "dn"),
+        ] {
+            assert_eq!(find(h, n), h.find(n), "{n:?}");
+            assert_eq!(rfind(h, n), h.rfind(n), "{n:?}");
+        }
+    }
+
+    #[test]
     fn agrees_with_str_methods() {
         let cases = [
             ("aaaa", "aa"),
@@ -38,11 +72,18 @@ mod tests {
             ("", "x"),
             ("abc", "abcd"),
             ("xxabcxxabc", "abc"),
+            ("", ""),
+            ("ab", ""),
+            ("e", "e"),
+            ("", "e"),
+            ("aXbXc", "X"),
         ];
         for (h, n) in cases {
             assert_eq!(find(h, n), h.find(n), "{h:?} {n:?}");
             assert_eq!(rfind(h, n), h.rfind(n), "{h:?} {n:?}");
-            assert_eq!(count(h, n), h.matches(n).count(), "{h:?} {n:?}");
+            if !n.is_empty() {
+                assert_eq!(count(h, n), h.matches(n).count(), "{h:?} {n:?}");
+            }
         }
     }
 }

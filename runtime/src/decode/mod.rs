@@ -28,6 +28,8 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use crate::ty::{Field, Ty};
 use crate::value::Value;
 
+mod scan;
+
 /// Why a rollout (or a JSON fixture value) does not match the input schema.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError {
@@ -91,6 +93,9 @@ pub fn decode_row(line: &str, schema: &Ty) -> Result<Value, DecodeError> {
         .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
     {
         return Err(DecodeError::new("empty line: expected a JSON object"));
+    }
+    if let Some(row) = scan::row(line, schema) {
+        return Ok(row);
     }
     match parse(line, schema) {
         Ok(outcome) => outcome,

@@ -1,0 +1,691 @@
+//! The fast path of row decoding: one pass over the line's bytes, guided by the schema, that
+//! builds the row's [`Value`] directly — no serde state machine, no intermediate strings for
+//! keys, short texts shared instead of allocated, each list and record allocated once.
+//!
+//! It is a pure accelerator. It returns a value only for a line it has checked completely: a
+//! syntactically valid JSON object whose schema columns all have the right types, no schema
+//! column given twice, and nothing this scanner does not fully handle (integers beyond 64 bits,
+//! ints written as floats, `NaN`, lone surrogates, nesting deeper than serde_json's limit).
+//! Anything else — every error and every unusual shape — returns `None`, and the caller decodes
+//! the line again with serde (`super::parse`), which alone defines messages and precedence. So
+//! the two paths cannot disagree on an error, and on an accepted line both build the same value;
+//! the tests below compare them on every shape, and the `rows` fuzz target on random lines.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use crate::ty::{Field, Ty};
+use crate::value::Value;
+
+/// Nesting beyond which the scanner defers to serde (whose recursion limit is 128).
+const MAX_DEPTH: usize = 100;
+
+/// The row of `line`, or `None` when the serde path must decide (see the module docs).
+pub(super) fn row(line: &str, schema: &Ty) -> Option<Value> {
+    SCRATCH.with(|scratch| {
+        let scratch = &mut *scratch.try_borrow_mut().ok()?;
+        let mut s = Scanner {
+            b: line.as_bytes(),
+            i: 0,
+            scratch,
+        };
+        s.ws();
+        let value = s.record(schema.strip_optional(), 0)?;
+        s.ws();
+        (s.i == s.b.len()).then_some(value)
+    })
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Buffers reused from row to row: the elements of lists being read (a stack shared by nested
+/// lists), unescaped text, and the short texts already seen.
+#[derive(Default)]
+struct Scratch {
+    items: Vec<Value>,
+    text: String,
+    short: ShortTexts,
+}
+
+/// Texts of at most 8 bytes seen recently (labels, letters, tags, enum-like columns), shared
+/// instead of allocated again: a direct-mapped cache keyed by the bytes themselves.
+struct ShortTexts {
+    slots: Vec<Option<(u64, u8, Arc<str>)>>,
+}
+
+impl Default for ShortTexts {
+    fn default() -> Self {
+        ShortTexts {
+            slots: vec![None; 256],
+        }
+    }
+}
+
+impl ShortTexts {
+    fn get(&mut self, s: &str) -> Value {
+        if s.len() > 8 {
+            return Value::text(s);
+        }
+        let mut word = [0u8; 8];
+        word[..s.len()].copy_from_slice(s.as_bytes());
+        let key = u64::from_le_bytes(word);
+        let len = s.len() as u8;
+        let hash = (key ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
+        let slot = &mut self.slots[hash as usize];
+        match slot {
+            Some((k, l, text)) if *k == key && *l == len => Value::Text(text.clone()),
+            _ => {
+                let text: Arc<str> = Arc::from(s);
+                *slot = Some((key, len, text.clone()));
+                Value::Text(text)
+            }
+        }
+    }
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    i: usize,
+    scratch: &'a mut Scratch,
+}
+
+impl Scanner<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    /// Consumes `c` (after whitespace) or fails.
+    fn expect(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.i.checked_add(word.len())?;
+        (self.b.get(self.i..end)? == word).then(|| self.i = end)
+    }
+
+    /// A value of type `ty` (whitespace before it already skipped).
+    fn value(&mut self, ty: &Ty, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        if self.peek()? == b'n' {
+            self.literal(b"null")?;
+            return matches!(ty, Ty::Optional(_)).then_some(Value::None);
+        }
+        match ty.strip_optional() {
+            Ty::Bool => match self.peek()? {
+                b't' => self.literal(b"true").map(|()| Value::Bool(true)),
+                b'f' => self.literal(b"false").map(|()| Value::Bool(false)),
+                _ => None,
+            },
+            Ty::Int => self.number(true),
+            Ty::Float => self.number(false),
+            Ty::Text => {
+                let value = self.string_value()?;
+                Some(value)
+            }
+            Ty::List(elem) => self.list(elem, depth),
+            Ty::Record(_) => self.record(ty.strip_optional(), depth),
+            _ => None,
+        }
+    }
+
+    fn list(&mut self, elem: &Ty, depth: usize) -> Option<Value> {
+        if self.peek()? != b'[' {
+            return None;
+        }
+        self.i += 1;
+        let start = self.scratch.items.len();
+        let items = self.list_items(elem, depth);
+        let list = items.map(|()| Value::List(self.scratch.items.drain(start..).collect()));
+        self.scratch.items.truncate(start);
+        list
+    }
+
+    fn list_items(&mut self, elem: &Ty, depth: usize) -> Option<()> {
+        self.ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            self.ws();
+            let item = self.value(elem, depth + 1)?;
+            self.scratch.items.push(item);
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// An object read against a record type: fields in schema order, other keys skipped.
+    fn record(&mut self, ty: &Ty, depth: usize) -> Option<Value> {
+        let Ty::Record(fields) = ty else {
+            return None;
+        };
+        if self.peek()? != b'{' {
+            return None;
+        }
+        self.i += 1;
+        let start = self.scratch.items.len();
+        let read = self.record_fields(fields, depth);
+        let record = read.and_then(|()| {
+            let slots = &mut self.scratch.items[start..];
+            for (field, slot) in fields.iter().zip(slots.iter_mut()) {
+                // A missing column: only an optional one may be left out.
+                if matches!(slot, Value::Regex(u32::MAX)) {
+                    if !matches!(field.ty, Ty::Optional(_)) {
+                        return None;
+                    }
+                    *slot = Value::None;
+                }
+            }
+            Some(Value::Record(self.scratch.items.drain(start..).collect()))
+        });
+        self.scratch.items.truncate(start);
+        record
+    }
+
+    /// Fills `scratch.items[start..start + fields.len()]`; a slot not yet given holds the
+    /// placeholder `Regex(u32::MAX)` (no input column is ever a regex).
+    fn record_fields(&mut self, fields: &[Field], depth: usize) -> Option<()> {
+        let start = self.scratch.items.len();
+        self.scratch
+            .items
+            .resize(start + fields.len(), Value::Regex(u32::MAX));
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            self.ws();
+            let index = self.key(fields)?;
+            self.expect(b':')?;
+            self.ws();
+            match index {
+                Some(k) => {
+                    if !matches!(self.scratch.items[start + k], Value::Regex(u32::MAX)) {
+                        return None; // a repeated column: serde's rules decide
+                    }
+                    let value = self.value(&fields[k].ty, depth + 1)?;
+                    self.scratch.items[start + k] = value;
+                }
+                None => self.skip(depth + 1)?,
+            }
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A key: the index of its field, `Some(None)` for a column the schema does not read.
+    fn key(&mut self, fields: &[Field]) -> Option<Option<usize>> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let (start, end, escaped) = self.string_span()?;
+        if escaped {
+            let key = unescape(&self.b[start..end], &mut self.scratch.text)?;
+            return Some(fields.iter().position(|f| *f.name == *key));
+        }
+        let raw = &self.b[start..end];
+        Some(fields.iter().position(|f| f.name.as_bytes() == raw))
+    }
+
+    /// A string as a text value.
+    fn string_value(&mut self) -> Option<Value> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let (start, end, escaped) = self.string_span()?;
+        let raw = &self.b[start..end];
+        if escaped {
+            let Scratch { text, short, .. } = &mut *self.scratch;
+            let text = unescape(raw, text)?;
+            return Some(short.get(text));
+        }
+        // The line is a `str`, and a string without escapes ends at an ASCII quote, so the
+        // span is whole characters.
+        let text = std::str::from_utf8(raw).ok()?;
+        Some(self.scratch.short.get(text))
+    }
+
+    /// The bytes between the quotes of the string at `i` (which is `"`), and whether it has
+    /// escapes; moves past the closing quote. Fails on a raw control character.
+    fn string_span(&mut self) -> Option<(usize, usize, bool)> {
+        let start = self.i + 1;
+        let mut j = start;
+        let mut escaped = false;
+        loop {
+            j = next_special(self.b, j);
+            match *self.b.get(j)? {
+                b'"' => {
+                    self.i = j + 1;
+                    return Some((start, j, escaped));
+                }
+                b'\\' => {
+                    escaped = true;
+                    // Skip the escaped character (validated when unescaped).
+                    j += 2;
+                }
+                _ => return None, // a control character
+            }
+        }
+    }
+
+    /// A JSON number read as an int (`as_int`: integer literals in 64 bits only) or a float.
+    fn number(&mut self, as_int: bool) -> Option<Value> {
+        let start = self.i;
+        let b = self.b;
+        let mut j = start;
+        if b.get(j) == Some(&b'-') {
+            j += 1;
+        }
+        match b.get(j)? {
+            b'0' => j += 1,
+            b'1'..=b'9' => {
+                while b.get(j).is_some_and(u8::is_ascii_digit) {
+                    j += 1;
+                }
+            }
+            _ => return None,
+        }
+        let int_end = j;
+        if b.get(j) == Some(&b'.') {
+            j += 1;
+            let digits = j;
+            while b.get(j).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+            }
+            if j == digits {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = b.get(j) {
+            j += 1;
+            if let Some(b'+' | b'-') = b.get(j) {
+                j += 1;
+            }
+            let digits = j;
+            while b.get(j).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+            }
+            if j == digits {
+                return None;
+            }
+        }
+        // A number runs into whatever follows only in invalid JSON (`12abc`): serde decides.
+        if b.get(j)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.')
+        {
+            return None;
+        }
+        self.i = j;
+        // The token is ASCII, so this cannot fail.
+        let token = std::str::from_utf8(&b[start..j]).ok()?;
+        if j == int_end {
+            // An integer literal; beyond i64 serde reads it as u64 or a float: serde decides.
+            let i: i64 = token.parse().ok()?;
+            return Some(match (as_int, i) {
+                (true, _) => Value::Int(i),
+                // serde_json reads `-0` as the float -0.0 (every other integer as an integer).
+                (false, 0) if token.starts_with('-') => Value::Float(-0.0),
+                (false, _) => Value::Float(i as f64),
+            });
+        }
+        if as_int {
+            return None; // an int written as a float: serde's rules decide
+        }
+        let x: f64 = token.parse().ok()?;
+        // Out of range is a serde error; an underflow to zero keeps its sign in both, but
+        // let serde have the last word on such rare literals.
+        (x.is_finite() && (x != 0.0 || token.bytes().all(|c| !matches!(c, b'1'..=b'9'))))
+            .then_some(Value::Float(x))
+    }
+
+    /// Skips a value of a column the schema does not read, checking its syntax.
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.peek()? {
+            b'"' => {
+                let (start, end, escaped) = self.string_span()?;
+                if escaped {
+                    unescape(&self.b[start..end], &mut self.scratch.text)?;
+                }
+                Some(())
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'[' => {
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.ws();
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'{' => {
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b'}' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.ws();
+                    self.key(&[])?;
+                    self.expect(b':')?;
+                    self.ws();
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b'}' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => self.number(false).map(|_| ()),
+        }
+    }
+}
+
+/// The index of the first `"`, `\` or control character at or after `j` (or the length).
+/// Eight bytes at a time: long completions are almost all plain text.
+fn next_special(b: &[u8], mut j: usize) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(j..j + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let zero_byte = |v: u64| v.wrapping_sub(LO) & !v & HI;
+        // Bytes below 0x20 (bit 7 clear, so `x - 0x20` borrows), a quote, a backslash.
+        let control = x.wrapping_sub(LO * 0x20) & !x & HI;
+        let special = control | zero_byte(x ^ (LO * u64::from(b'"'))) | zero_byte(x ^ (LO * 0x5C));
+        if special != 0 {
+            return j + (special.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while let Some(&c) = b.get(j) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return j;
+        }
+        j += 1;
+    }
+    j
+}
+
+/// The text of a string's raw bytes (between its quotes) with its escapes resolved, in `out`;
+/// `None` for an invalid escape or a lone surrogate (serde decides those).
+fn unescape<'o>(raw: &[u8], out: &'o mut String) -> Option<&'o str> {
+    out.clear();
+    let mut bytes = Vec::from(std::mem::take(out));
+    let mut j = 0;
+    while j < raw.len() {
+        let k = j + memchr::memchr(b'\\', &raw[j..]).unwrap_or(raw.len() - j);
+        bytes.extend_from_slice(&raw[j..k]);
+        if k == raw.len() {
+            break;
+        }
+        let (c, used) = escape(&raw[k + 1..])?;
+        let mut utf8 = [0u8; 4];
+        bytes.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+        j = k + 1 + used;
+    }
+    // Plain runs are whole characters of a `str` and escapes encode chars, so this holds.
+    *out = String::from_utf8(bytes).ok()?;
+    Some(out.as_str())
+}
+
+/// The character of the escape after a backslash, and how many bytes it used.
+fn escape(rest: &[u8]) -> Option<(char, usize)> {
+    let c = match *rest.first()? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let high = hex4(rest.get(1..5)?)?;
+            if !(0xD800..0xE000).contains(&high) {
+                return Some((char::from_u32(high)?, 5));
+            }
+            // A surrogate pair `\uD83D\uDE00`; anything else with a surrogate goes to serde.
+            if high >= 0xDC00 || rest.get(5..7)? != b"\\u" {
+                return None;
+            }
+            let low = hex4(rest.get(7..11)?)?;
+            if !(0xDC00..0xE000).contains(&low) {
+                return None;
+            }
+            let c = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+            return Some((char::from_u32(c)?, 11));
+        }
+        _ => return None,
+    };
+    Some((c, 1))
+}
+
+fn hex4(digits: &[u8]) -> Option<u32> {
+    digits
+        .iter()
+        .try_fold(0u32, |acc, &d| Some(acc * 16 + char::from(d).to_digit(16)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ty::Field;
+
+    fn rec(fields: Vec<(&str, Ty)>) -> Ty {
+        Ty::record(
+            fields
+                .into_iter()
+                .map(|(n, ty)| Field { name: n.into(), ty })
+                .collect(),
+        )
+    }
+
+    /// Bit-for-bit equality (`Value::same` equates 0.0 and -0.0).
+    fn identical(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+            (Value::List(x), Value::List(y)) | (Value::Record(x), Value::Record(y)) => {
+                x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| identical(p, q))
+            }
+            _ => a.same(b),
+        }
+    }
+
+    /// The scanner either defers or agrees with serde, bit for bit.
+    fn agree(line: &str, schema: &Ty) -> bool {
+        let slow = super::super::parse(line, schema);
+        match row(line, schema) {
+            Some(fast) => {
+                let slow = slow.unwrap_or_else(|e| panic!("{line}: serde rejects: {e}"));
+                let slow = slow.unwrap_or_else(|e| panic!("{line}: serde type error: {e}"));
+                assert!(identical(&fast, &slow), "{line}: {fast:?} vs {slow:?}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn schema() -> Ty {
+        rec(vec![
+            ("labels", Ty::list(Ty::Text)),
+            ("n", Ty::Int),
+            ("x", Ty::Float),
+            ("ok", Ty::optional(Ty::Bool)),
+            (
+                "steps",
+                Ty::list(rec(vec![("x", Ty::Float), ("c", Ty::Bool)])),
+            ),
+            ("s", Ty::optional(Ty::Text)),
+        ])
+    }
+
+    #[test]
+    fn accepts_plain_rows_and_agrees_with_serde() {
+        let s = schema();
+        let accepted = [
+            r#"{"labels":["","a","bc",""],"n":3,"x":2.5,"ok":true,"steps":[{"x":1,"c":false}],"s":"hi"}"#,
+            r#" { "n" : -0 , "x" : -0.0 , "labels" : [ ] , "steps" : [ ] , "extra" : {"a":[1,2,{"b":null}],"c":"\u00e9"} } "#,
+            r#"{"labels":["\u00e9\n\"q\"","\ud83d\ude00","x\/y"],"n":9223372036854775807,"x":1e-7,"steps":[],"s":null,"ok":null}"#,
+            r#"{"labels":[],"n":0,"x":12345678901234567,"steps":[{"c":true,"x":3.25e2,"z":[true,false,null]}]}"#,
+            r#"{"labels":["a long label here, longer than eight bytes"],"n":1,"x":0.1,"steps":[],"ignored":-1.5E+3}"#,
+        ];
+        for line in accepted {
+            assert!(agree(line, &s), "deferred: {line}");
+        }
+    }
+
+    #[test]
+    fn defers_every_error_and_unusual_shape() {
+        let s = schema();
+        let deferred = [
+            r#"{"labels":[],"n":1,"x":1.0}"#,                  // steps missing
+            r#"{"labels":[],"n":1.0,"x":1.0,"steps":[]}"#,     // int written as float
+            r#"{"labels":[],"n":1,"x":1,"steps":[],"n":2}"#,   // repeated column
+            r#"{"labels":[],"n":1,"x":1,"steps":[]} x"#,       // trailing garbage
+            r#"{"labels":[],"n":1,"x":1e999,"steps":[]}"#,     // out of range
+            r#"{"labels":[],"n":1,"x":1,"steps":[],"y":NaN}"#, // NaN
+            r#"{"labels":["\ud83d"],"n":1,"x":1,"steps":[]}"#, // lone surrogate
+            r#"{"labels":["a	b"],"n":1,"x":1,"steps":[]}"#,    // raw tab in a string
+            r#"{"labels":[1],"n":1,"x":1,"steps":[]}"#,        // type error
+            r#"{"labels":[],"n":18446744073709551615,"x":1,"steps":[]}"#, // beyond i64
+            r#"{"labels":[],"n":01,"x":1,"steps":[]}"#,        // leading zero
+            r#"{"labels":[],"n":1,"x":1.,"steps":[]}"#,        // bad number
+            r#"{"labels":[,],"n":1,"x":1,"steps":[]}"#,
+            r#"{"labels":[],"n":1,"x":1,"steps":[],}"#,
+            r#"{"labels":[],"n":1,"x":1,"steps":[],"ok":null,"e":"\x"}"#,
+            r#"["labels"]"#,
+            r#"{"labels":[],"n":1,"x":1e-400,"steps":[]}"#, // underflow
+        ];
+        for line in deferred {
+            assert!(!agree(line, &s), "accepted: {line}");
+        }
+        // Deeply nested unread columns go to serde, which skips them.
+        let deep = format!(
+            r#"{{"labels":[],"n":1,"x":1,"steps":[],"d":{}{}}}"#,
+            "[".repeat(500),
+            "]".repeat(500)
+        );
+        assert!(!agree(&deep, &s));
+    }
+
+    #[test]
+    fn random_numbers_agree_with_serde_bit_for_bit() {
+        let schema = rec(vec![("x", Ty::Float), ("n", Ty::optional(Ty::Int))]);
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let mut num = String::new();
+            if next(2) == 0 {
+                num.push('-');
+            }
+            let digits = 1 + next(20);
+            for k in 0..digits {
+                let d = if k == 0 && digits > 1 {
+                    1 + next(9)
+                } else {
+                    next(10)
+                };
+                num.push(char::from(b'0' + d as u8));
+            }
+            if next(2) == 0 {
+                num.push('.');
+                for _ in 0..1 + next(18) {
+                    num.push(char::from(b'0' + next(10) as u8));
+                }
+            }
+            if next(3) == 0 {
+                num.push_str(["e", "E", "e-", "e+"][next(4) as usize]);
+                num.push_str(&next(330).to_string());
+            }
+            let line = format!(
+                r#"{{"x": {num}, "n": {}}}"#,
+                if next(2) == 0 { &num } else { "null" }
+            );
+            accepted += usize::from(agree(&line, &schema));
+        }
+        assert!(accepted > 5_000, "only {accepted} lines took the fast path");
+    }
+
+    #[test]
+    fn special_byte_search_matches_a_plain_scan() {
+        let text = "abcdefgh\"ijklmnop\\qrstuvwxyz\u{1}0123456789é\"";
+        let b = text.as_bytes();
+        for start in 0..b.len() {
+            let plain = (start..b.len())
+                .find(|&j| b[j] == b'"' || b[j] == b'\\' || b[j] < 0x20)
+                .unwrap_or(b.len());
+            assert_eq!(next_special(b, start), plain, "from {start}");
+        }
+    }
+
+    #[test]
+    fn short_texts_are_shared_and_distinct() {
+        let mut cache = ShortTexts::default();
+        let a1 = cache.get("a");
+        let a2 = cache.get("a");
+        let (Value::Text(x), Value::Text(y)) = (&a1, &a2) else {
+            panic!()
+        };
+        assert!(Arc::ptr_eq(x, y));
+        for s in ["", "a", "b", "ab", "a\0", "abcdefgh", "abcdefghi"] {
+            assert_eq!(cache.get(s).as_text(), s);
+        }
+    }
+}
