@@ -27,7 +27,7 @@ type Result<T> = std::result::Result<T, RuntimeError>;
 /// Compiled regexes, borrowed from the program.
 pub struct Interpreter<'p> {
     program: &'p Program,
-    regexes: Vec<regex::Regex>,
+    regexes: Vec<reward_runtime::native::pattern::Pattern>,
 }
 
 impl<'p> Interpreter<'p> {
@@ -446,7 +446,10 @@ fn min_max(max: bool, a: Value, b: Value) -> Value {
 }
 
 /// Evaluates a constant expression (a param default): no rollout, no terms, no user functions.
-pub fn eval_const(e: &Expr, regexes: &[regex::Regex]) -> std::result::Result<Value, String> {
+pub fn eval_const(
+    e: &Expr,
+    regexes: &[reward_runtime::native::pattern::Pattern],
+) -> std::result::Result<Value, String> {
     fn reads_context(e: &Expr) -> Option<&'static str> {
         let mut found = None;
         visit(e, &mut |x| match x.kind {

@@ -39,7 +39,7 @@ pub struct JitProgram {
     group_order: Vec<(TermId, TermFn)>,
     n_terms: usize,
     sites: Vec<Span>,
-    regexes: Vec<regex::Regex>,
+    regexes: Vec<reward_runtime::native::pattern::Pattern>,
     /// Constants the code reads through the row context.
     constants: Vec<Value>,
     max_row_bytes: u64,
@@ -1245,10 +1245,16 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 self.b.switch_to_block(keep);
             }
             AggKind::Collect => {
-                let boxed = self.boxed(v, &fold.folded);
                 let h = self.b.use_var(acc);
                 let ctx = self.ctx;
-                self.call(Helper::rt_collect_push, &[ctx, h, boxed]);
+                // Scalars go into the list as they are, without a boxed copy in the arena.
+                let push = match repr(&fold.folded) {
+                    Repr::Bool => Helper::rt_collect_push_bool,
+                    Repr::Int => Helper::rt_collect_push_i64,
+                    Repr::Float => Helper::rt_collect_push_f64,
+                    Repr::Ptr => Helper::rt_collect_push,
+                };
+                self.call(push, &[ctx, h, v]);
             }
         }
     }

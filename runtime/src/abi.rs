@@ -33,7 +33,7 @@ pub struct RowCtx {
     pub consts: *const Value,
     pub input: *const Value,
     pub terms: *mut Value,
-    regexes: *const regex::Regex,
+    regexes: *const crate::native::pattern::Pattern,
     regex_count: usize,
     pub message: String,
     arena: Arena,
@@ -54,7 +54,7 @@ impl RowCtx {
         input: &Value,
         terms: &mut [Value],
         consts: &[Value],
-        regexes: &[regex::Regex],
+        regexes: &[crate::native::pattern::Pattern],
     ) -> RowCtx {
         RowCtx {
             budget: semantics::OPERATION_BUDGET,
@@ -71,7 +71,7 @@ impl RowCtx {
         }
     }
 
-    fn regexes(&self) -> &[regex::Regex] {
+    fn regexes(&self) -> &[crate::native::pattern::Pattern] {
         // SAFETY: set from a live slice in `new`, which outlives the row.
         unsafe { std::slice::from_raw_parts(self.regexes, self.regex_count) }
     }
@@ -537,6 +537,14 @@ pub unsafe extern "C" fn rt_collect_new(ctx: *mut RowCtx) -> u64 {
 #[no_mangle]
 pub unsafe extern "C" fn rt_collect_push(ctx: *mut RowCtx, handle: u64, p: *const Value) {
     let v = unsafe { val(p) }.clone();
+    unsafe { collect(ctx, handle, v) }
+}
+
+/// Appends `v` to the list being built under `handle`.
+///
+/// # Safety
+/// `ctx` is the live row context.
+unsafe fn collect(ctx: *mut RowCtx, handle: u64, v: Value) {
     let ctx = unsafe { &mut *ctx };
     if let Some(list) = ctx.lists.get_mut(handle as usize) {
         list.push(v);
@@ -544,6 +552,22 @@ pub unsafe extern "C" fn rt_collect_push(ctx: *mut RowCtx, handle: u64, p: *cons
     if crate::meter::over() {
         ctx.budget = 0;
     }
+}
+
+/// [`rt_collect_push`] of a number or bool computed in registers: no boxed copy in the arena.
+#[no_mangle]
+pub unsafe extern "C" fn rt_collect_push_i64(ctx: *mut RowCtx, handle: u64, x: i64) {
+    unsafe { collect(ctx, handle, Value::Int(x)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rt_collect_push_f64(ctx: *mut RowCtx, handle: u64, x: f64) {
+    unsafe { collect(ctx, handle, Value::Float(x)) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn rt_collect_push_bool(ctx: *mut RowCtx, handle: u64, b: i8) {
+    unsafe { collect(ctx, handle, Value::Bool(b != 0)) }
 }
 
 #[no_mangle]
@@ -737,6 +761,9 @@ helpers! {
     rt_make_record(*mut RowCtx, *const *const Value, u64) -> *const Value;
     rt_collect_new(*mut RowCtx) -> u64;
     rt_collect_push(*mut RowCtx, u64, *const Value);
+    rt_collect_push_i64(*mut RowCtx, u64, i64);
+    rt_collect_push_f64(*mut RowCtx, u64, f64);
+    rt_collect_push_bool(*mut RowCtx, u64, i8);
     rt_collect_finish(*mut RowCtx, u64) -> *const Value;
     rt_minmax_text(i8, *const Value, *const Value) -> *const Value;
     rt_check_unit(*mut RowCtx, f64, *const Value, u32) -> f64;

@@ -59,7 +59,7 @@ pub enum R {
 
 /// What a builtin may need besides its arguments.
 pub struct EvalContext<'a> {
-    pub regexes: &'a [regex::Regex],
+    pub regexes: &'a [crate::native::pattern::Pattern],
 }
 
 pub type EvalFn = fn(&[Value], &EvalContext) -> Result<Value, String>;
@@ -550,7 +550,11 @@ fn distinct(items: &[Value]) -> Vec<Value> {
     out
 }
 
-fn regex_of<'c>(args: &[Value], i: usize, cx: &'c EvalContext) -> &'c regex::Regex {
+fn regex_of<'c>(
+    args: &[Value],
+    i: usize,
+    cx: &'c EvalContext,
+) -> &'c crate::native::pattern::Pattern {
     match &args[i] {
         Value::Regex(id) => &cx.regexes[*id as usize],
         other => panic!("internal error: expected a regex, found {other:?}"),
@@ -566,7 +570,11 @@ pub fn module_exports(module: &str) -> impl Iterator<Item = &'static str> + '_ {
 
 /// `re.replace_all(s, rep)`, failing as soon as the text being built would exceed the size a
 /// rollout may build (a `$0$0$0…` replacement grows the text at every call).
-fn replace_all_bounded(re: &regex::Regex, s: &str, rep: &str) -> Result<String, String> {
+fn replace_all_bounded(
+    re: &crate::native::pattern::Pattern,
+    s: &str,
+    rep: &str,
+) -> Result<String, String> {
     let mut out = String::new();
     let mut last = 0;
     let mut push = |out: &mut String, start: usize, end: usize, expand: &dyn Fn(&mut String)| {

@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 use crate::abi::RowCtx;
 use crate::decode::decode_row;
 use crate::meta::{self, SpecMeta};
+use crate::native::pattern::Pattern;
 use crate::output::{row_json, runtime_error_json, TermInfo};
 use crate::Value;
 
@@ -38,7 +39,7 @@ pub struct SpecTable {
 
 struct Loaded {
     meta: SpecMeta,
-    regexes: Vec<regex::Regex>,
+    regexes: Vec<Pattern>,
     fns: Vec<TermFn>,
 }
 
@@ -70,14 +71,7 @@ fn load(table: *const SpecTable) -> Result<&'static Loaded, String> {
         }
         let mut regexes = Vec::new();
         for (pattern, flags) in &meta.regexes {
-            let mut b = regex::RegexBuilder::new(pattern);
-            b.case_insensitive(flags.contains('i'))
-                .multi_line(flags.contains('m'))
-                .dot_matches_new_line(flags.contains('s'))
-                .ignore_whitespace(flags.contains('x'))
-                .swap_greed(flags.contains('U'))
-                .size_limit(8 << 20);
-            regexes.push(b.build().map_err(|e| e.to_string())?);
+            regexes.push(Pattern::build(pattern, flags).map_err(|e| e.to_string())?);
         }
         let fns = unsafe { std::slice::from_raw_parts(t.terms, t.n_terms) }.to_vec();
         if fns.len() != meta.order.len() {

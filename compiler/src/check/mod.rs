@@ -740,7 +740,7 @@ impl<'m> Checker<'m> {
         }
     }
 
-    fn regex_table(&self) -> Vec<regex::Regex> {
+    fn regex_table(&self) -> Vec<reward_runtime::native::pattern::Pattern> {
         self.regexes.iter().map(|r| r.regex.clone()).collect()
     }
 

@@ -2,13 +2,11 @@
 //! explain what it cannot do (backreferences, look-around) and where.
 
 use regex_syntax::ast::ErrorKind;
+use reward_runtime::native::pattern::{Pattern, FLAGS, FLAG_LETTERS};
 
 use super::Checker;
 use crate::diag::{Code, Diagnostic, Span};
 use crate::ir::{RegexDef, RegexId};
-
-/// Compiled programs larger than this are rejected: a regex literal must not be a memory bomb.
-const REGEX_SIZE_LIMIT: usize = 8 << 20;
 
 impl Checker<'_> {
     /// Compiles a regex literal (once per distinct pattern and flags) and returns its id.
@@ -25,33 +23,25 @@ impl Checker<'_> {
         {
             return Some(i as RegexId);
         }
-        let mut builder = regex::RegexBuilder::new(pattern);
-        builder.size_limit(REGEX_SIZE_LIMIT);
         let flags_start = span.end as usize - flags.len();
         let mut ok = true;
         for (i, f) in flags.char_indices() {
             match f {
-                'i' => {
-                    builder.case_insensitive(true);
-                }
-                'm' => {
-                    builder.multi_line(true);
-                }
-                's' => {
-                    builder.dot_matches_new_line(true);
-                }
-                'x' => {
-                    builder.ignore_whitespace(true);
-                }
-                'U' => {
-                    builder.swap_greed(true);
-                }
+                f if FLAG_LETTERS.contains(f) => {}
                 other => {
                     ok = false;
                     self.error(
-                        Diagnostic::new(Code::E0010, Span::new(span.file, flags_start + i, flags_start + i + other.len_utf8()), format!("unknown regex flag `{other}`"))
-                            .label("not a flag")
-                            .help("flags: i (case-insensitive), m (^ and $ at line ends), s (. matches newline), x (verbose), U (lazy by default)"),
+                        Diagnostic::new(
+                            Code::E0010,
+                            Span::new(
+                                span.file,
+                                flags_start + i,
+                                flags_start + i + other.len_utf8(),
+                            ),
+                            format!("unknown regex flag `{other}`"),
+                        )
+                        .label("not a flag")
+                        .help(format!("flags: {FLAGS}")),
                     );
                 }
             }
@@ -82,7 +72,7 @@ impl Checker<'_> {
             self.error(d);
             return None;
         }
-        match builder.build() {
+        match Pattern::build(pattern, flags) {
             Ok(regex) => {
                 self.regexes.push(RegexDef {
                     pattern: pattern.to_string(),

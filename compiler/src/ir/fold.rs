@@ -10,7 +10,8 @@ use crate::diag::{Code, Diagnostic};
 use crate::interp::eval_const;
 
 pub fn fold_program(p: &mut Program) -> Vec<Diagnostic> {
-    let regexes: Vec<regex::Regex> = p.regexes.iter().map(|r| r.regex.clone()).collect();
+    let regexes: Vec<reward_runtime::native::pattern::Pattern> =
+        p.regexes.iter().map(|r| r.regex.clone()).collect();
     let mut diags = Vec::new();
     let mut folder = Folder {
         regexes: &regexes,
@@ -31,7 +32,7 @@ pub fn fold_program(p: &mut Program) -> Vec<Diagnostic> {
 }
 
 struct Folder<'a> {
-    regexes: &'a [regex::Regex],
+    regexes: &'a [reward_runtime::native::pattern::Pattern],
     diags: &'a mut Vec<Diagnostic>,
 }
 

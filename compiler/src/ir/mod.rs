@@ -220,7 +220,7 @@ pub struct Function {
 pub struct RegexDef {
     pub pattern: String,
     pub flags: String,
-    pub regex: regex::Regex,
+    pub regex: reward_runtime::native::pattern::Pattern,
 }
 
 #[derive(Debug)]

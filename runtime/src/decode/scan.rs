@@ -280,20 +280,19 @@ impl Scanner<'_> {
         let mut j = start;
         let mut escaped = false;
         loop {
-            j = next_special(self.b, j);
-            match *self.b.get(j)? {
-                b'"' => {
-                    self.i = j + 1;
-                    return Some((start, j, escaped));
-                }
-                b'\\' => {
-                    escaped = true;
-                    // Skip the escaped character (validated when unescaped).
-                    j += 2;
-                }
-                _ => return None, // a control character
+            j += memchr::memchr2(b'"', b'\\', self.b.get(j..)?)?;
+            if self.b[j] == b'"' {
+                break;
             }
+            escaped = true;
+            // Skip the escaped character (validated when unescaped).
+            j += 2;
         }
+        if has_control(&self.b[start..j]) {
+            return None;
+        }
+        self.i = j + 1;
+        Some((start, j, escaped))
     }
 
     /// A JSON number read as an int (`as_int`: integer literals in 64 bits only) or a float.
@@ -432,29 +431,10 @@ impl Scanner<'_> {
     }
 }
 
-/// The index of the first `"`, `\` or control character at or after `j` (or the length).
-/// Eight bytes at a time: long completions are almost all plain text.
-fn next_special(b: &[u8], mut j: usize) -> usize {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = b.get(j..j + 8) {
-        let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        let zero_byte = |v: u64| v.wrapping_sub(LO) & !v & HI;
-        // Bytes below 0x20 (bit 7 clear, so `x - 0x20` borrows), a quote, a backslash.
-        let control = x.wrapping_sub(LO * 0x20) & !x & HI;
-        let special = control | zero_byte(x ^ (LO * u64::from(b'"'))) | zero_byte(x ^ (LO * 0x5C));
-        if special != 0 {
-            return j + (special.trailing_zeros() / 8) as usize;
-        }
-        j += 8;
-    }
-    while let Some(&c) = b.get(j) {
-        if c == b'"' || c == b'\\' || c < 0x20 {
-            return j;
-        }
-        j += 1;
-    }
-    j
+/// Whether `b` has a byte below 0x20, which JSON allows in strings only escaped. Written as a
+/// fold without early exit so that it compiles to vector instructions.
+fn has_control(b: &[u8]) -> bool {
+    b.iter().fold(false, |acc, &c| acc | (c < 0x20))
 }
 
 /// The text of a string's raw bytes (between its quotes) with its escapes resolved, in `out`;
@@ -664,14 +644,13 @@ mod tests {
     }
 
     #[test]
-    fn special_byte_search_matches_a_plain_scan() {
-        let text = "abcdefgh\"ijklmnop\\qrstuvwxyz\u{1}0123456789é\"";
-        let b = text.as_bytes();
-        for start in 0..b.len() {
-            let plain = (start..b.len())
-                .find(|&j| b[j] == b'"' || b[j] == b'\\' || b[j] < 0x20)
-                .unwrap_or(b.len());
-            assert_eq!(next_special(b, start), plain, "from {start}");
+    fn control_characters_are_found_anywhere() {
+        let text = "abcdefghijklmnopqrstuvwxyz0123456789é\"\\".as_bytes();
+        assert!(!has_control(text));
+        for at in 0..text.len() {
+            let mut t = text.to_vec();
+            t[at] = 0x1f;
+            assert!(has_control(&t), "at {at}");
         }
     }
 

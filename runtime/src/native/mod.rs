@@ -18,6 +18,7 @@ pub mod geometry;
 pub mod math;
 mod math_options;
 mod normalize;
+pub mod pattern;
 pub mod search;
 pub mod similarity;
 mod statement;
