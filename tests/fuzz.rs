@@ -156,12 +156,38 @@ fn engines(path: &str) -> (reward::Spec, reward::Spec) {
     pair
 }
 
+/// Bit-for-bit equality of decoded values (`Value::same` equates 0.0 and -0.0).
+fn identical(a: &reward::Value, b: &reward::Value) -> bool {
+    use reward::Value;
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+        (Value::List(x), Value::List(y)) | (Value::Record(x), Value::Record(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| identical(p, q))
+        }
+        _ => a.same(b),
+    }
+}
+
 /// A spec and its sample rows, both engines.
 fn score_row(input: String) {
     let (path, line) = input.split_once('\u{1}').expect("spec path and row");
     let (interp, jit) = engines(path);
     let (a, b) = (interp.row_from_json(line), jit.row_from_json(line));
     assert_eq!(a.is_ok(), b.is_ok());
+    // The row scanner (the fast path) and the serde decoder agree, value and error alike.
+    let schema = jit.input_schema();
+    let (fast, reference) = (
+        reward_runtime::decode::decode_row(line, schema),
+        reward_runtime::decode::decode_row_reference(line, schema),
+    );
+    match (&fast, &reference) {
+        (Ok(x), Ok(y)) => assert!(identical(x, y), "the decoders disagree on {line}"),
+        _ => assert_eq!(
+            fast.err(),
+            reference.err(),
+            "the decoders disagree on {line}"
+        ),
+    }
     if let (Ok(a), Ok(b)) = (a, b) {
         let (x, y) = (interp.score(&a), jit.score(&b));
         let show = |r: &Result<reward::Scored, reward::RowError>| match r {
