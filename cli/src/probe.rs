@@ -44,7 +44,7 @@ pub fn run(spec: &Spec, args: &Args<'_>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let statics = spec.static_findings();
+    let statics = spec.static_findings_with_rows(&rows);
     crate::write_out(&if args.json {
         json_report(&report, &statics)
     } else {

@@ -43,7 +43,7 @@ pub(crate) const GOLD_COLUMNS: &[&str] = &[
     "reference",
     "target",
 ];
-const COMPLETION_COLUMNS: &[&str] = &["completion", "response", "output", "generation"];
+pub(crate) const COMPLETION_COLUMNS: &[&str] = &["completion", "response", "output", "generation"];
 
 impl ProbeOptions {
     /// Options for `spec`: the columns named, or else the usual names of a completion column
@@ -251,7 +251,7 @@ fn full_width(s: &str) -> String {
 }
 
 /// A wrong answer of the gold's kind: another number for a number, another word otherwise.
-fn wrong_answer(gold: &str) -> String {
+pub(crate) fn wrong_answer(gold: &str) -> String {
     match gold.trim().parse::<f64>() {
         Ok(n) if n.fract() == 0.0 && n.abs() < 1e15 => ((n as i64) + 7).to_string(),
         Ok(n) => format!("{}", n + 7.5),
@@ -278,7 +278,8 @@ pub fn probe(
     }
     let made_up;
     let rows = if rows.is_empty() {
-        made_up = ["42", "17"].map(|gold| neutral_row(spec.input_schema(), options, gold));
+        made_up =
+            ["42", "17"].map(|gold| neutral_row(spec.input_schema(), Some(&options.gold), gold));
         &made_up[..]
     } else {
         rows
@@ -403,9 +404,9 @@ pub fn probe(
 
 /// A row of the schema with every column at a neutral value of its type, the gold column at
 /// `gold`.
-fn neutral_row(
+pub(crate) fn neutral_row(
     schema: &reward_runtime::Ty,
-    options: &ProbeOptions,
+    gold_column: Option<&str>,
     gold: &str,
 ) -> serde_json::Value {
     use reward_runtime::Ty;
@@ -426,8 +427,8 @@ fn neutral_row(
         }
     }
     let mut row = neutral(schema);
-    if let Some(object) = row.as_object_mut() {
-        object.insert(options.gold.clone(), gold.into());
+    if let (Some(object), Some(column)) = (row.as_object_mut(), gold_column) {
+        object.insert(column.to_string(), gold.into());
     }
     row
 }
