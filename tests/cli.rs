@@ -2029,10 +2029,7 @@ fn probe_finds_the_holes_of_deliberately_broken_rewards_with_a_minimal_completio
     };
     let containment = of_kind(&substring, "containment");
     assert_eq!(
-        (
-            containment["line"].as_u64(),
-            containment["column"].as_u64()
-        ),
+        (containment["line"].as_u64(), containment["column"].as_u64()),
         (Some(5), Some(17))
     );
     assert_eq!(containment["text"], "contains(block, trim(solution))");

@@ -606,6 +606,11 @@ impl Spec {
         .unwrap_or_default()
     }
 
+    /// The compiled program and its sources (for the probe).
+    pub(crate) fn compiled(&self) -> &scoring::Spec {
+        &self.compiled
+    }
+
     /// The params with the values compiled in.
     pub fn params(&self) -> Vec<ParamInfo> {
         self.compiled

@@ -19,6 +19,38 @@ use reward_runtime::Value;
 
 use crate::api::Spec;
 
+/// The attack families, as reports name them.
+pub const FAMILIES: &[&str] = &[
+    "empty",
+    "format only",
+    "hedging",
+    "shotgun",
+    "contradiction",
+    "injection",
+    "padding",
+    "look-alike",
+    "near miss",
+];
+
+/// How a family or static finding kind is written in `expect probe <family> == safe`: the
+/// family's name with `-` for spaces (`near-miss`), or the kind itself (`containment`).
+pub(crate) fn family_keywords() -> Vec<String> {
+    FAMILIES
+        .iter()
+        .map(|f| f.replace(' ', "-"))
+        .chain(crate::lint::KINDS.iter().map(|k| k.to_string()))
+        .collect()
+}
+
+/// The family or kind a keyword of `expect probe` names.
+pub(crate) fn family_named(keyword: &str) -> Option<&'static str> {
+    FAMILIES
+        .iter()
+        .find(|f| f.replace(' ', "-") == keyword)
+        .or_else(|| crate::lint::KINDS.iter().find(|k| **k == keyword))
+        .copied()
+}
+
 /// What to probe and how.
 #[derive(Clone, Debug)]
 pub struct ProbeOptions {
@@ -53,7 +85,15 @@ impl ProbeOptions {
         completion: Option<&str>,
         gold: Option<&str>,
     ) -> Result<ProbeOptions, String> {
-        let columns: Vec<String> = match spec.input_schema() {
+        ProbeOptions::for_schema(spec.input_schema(), completion, gold)
+    }
+
+    pub(crate) fn for_schema(
+        schema: &reward_runtime::Ty,
+        completion: Option<&str>,
+        gold: Option<&str>,
+    ) -> Result<ProbeOptions, String> {
+        let columns: Vec<String> = match schema {
             reward_runtime::Ty::Record(fields) => {
                 fields.iter().map(|f| f.name.to_string()).collect()
             }
@@ -271,33 +311,49 @@ pub fn probe(
     rows: &[serde_json::Value],
     options: &ProbeOptions,
 ) -> Result<ProbeReport, String> {
-    if spec.has_groups() {
+    crate::scoring::on_big_stack(|| probe_compiled(spec.compiled(), rows, options))
+        .unwrap_or_else(|| Err("internal error while probing".into()))
+}
+
+/// [`probe`] on a compiled program, scored by the interpreter (which the JIT agrees with bit
+/// for bit): what `reward test` runs for `expect probe` lines.
+pub(crate) fn probe_compiled(
+    spec: &crate::scoring::Spec,
+    rows: &[serde_json::Value],
+    options: &ProbeOptions,
+) -> Result<ProbeReport, String> {
+    let program = &spec.program;
+    if program.group.is_some() {
         return Err(
             "probes score one completion at a time; a `group by` spec scores groups".into(),
         );
     }
+    let schema = spec.input_type();
     let made_up;
     let rows = if rows.is_empty() {
-        made_up =
-            ["42", "17"].map(|gold| neutral_row(spec.input_schema(), Some(&options.gold), gold));
+        made_up = ["42", "17"].map(|gold| neutral_row(schema, Some(&options.gold), gold));
         &made_up[..]
     } else {
         rows
     };
     let seeds = seeds(rows, options)?;
+    let interp = spec.interpreter();
     let score = |seed: &Seed, completion: &str| -> Result<(f64, Vec<(String, f64)>), String> {
         let mut row = seed.row.clone();
         row.insert(options.completion.clone(), completion.into());
-        let row = spec
-            .row_from_json_value(&serde_json::Value::Object(row))
+        let input = reward_runtime::decode::decode_json(&serde_json::Value::Object(row), schema)
             .map_err(|e| e.to_string())?;
-        let scored = spec.score(&row).map_err(|e| e.to_string())?;
-        let terms = scored
-            .terms()
+        let values = interp.eval_row(&input).map_err(|e| e.message)?;
+        let score_id = program.score.ok_or("the spec has no `score`")?;
+        let terms = program
+            .terms
             .iter()
-            .filter_map(|(n, v)| numeric(v).map(|x| (n.to_string(), x)))
+            .zip(&values)
+            .enumerate()
+            .filter(|(id, (t, _))| t.in_breakdown && *id != score_id)
+            .filter_map(|(_, (t, v))| numeric(v).map(|x| (t.name.clone(), x)))
             .collect();
-        Ok((scored.score(), terms))
+        Ok((numeric(&values[score_id]).unwrap_or(f64::NAN), terms))
     };
     // The format the spec pays best for a correct answer, summed over the rows.
     let mut best: Option<(f64, usize)> = None;
@@ -442,6 +498,12 @@ fn numeric(v: &Value) -> Option<f64> {
     }
 }
 
+/// Whether a gold answer is a box, an action or JSON rather than an answer the attacks can
+/// rewrite (a number, an expression, a word).
+pub(crate) fn is_structured(gold: &str) -> bool {
+    gold.starts_with(['[', '{']) || gold.contains('"') || gold.len() > 80
+}
+
 /// Up to `max_rows` rows with distinct golds; without rows, two made-up ones (golds 42 and
 /// 17) with every other column at a neutral value of its type.
 fn seeds(rows: &[serde_json::Value], options: &ProbeOptions) -> Result<Vec<Seed>, String> {
@@ -460,7 +522,7 @@ fn seeds(rows: &[serde_json::Value], options: &ProbeOptions) -> Result<Vec<Seed>
         let gold = final_answer(&gold_text).trim().to_string();
         // The attacks rewrite an answer (a number, an expression, a word); a structured gold
         // (a box, an action, a JSON value) needs attacks of its own kind.
-        let structured = gold.starts_with(['[', '{']) || gold.contains('"') || gold.len() > 80;
+        let structured = is_structured(&gold);
         if gold.is_empty() || structured || seeds.iter().any(|s| s.gold == gold) {
             continue;
         }

@@ -606,9 +606,7 @@ fn seeds(schema: &Ty, gold: Option<&str>, rows: &[Json]) -> Vec<Seed> {
         });
         let answer = text
             .map(|t| final_answer(&t).trim().to_string())
-            .filter(|g| {
-                !g.is_empty() && !g.starts_with(['[', '{']) && !g.contains('"') && g.len() <= 80
-            });
+            .filter(|g| !g.is_empty() && !crate::probe::is_structured(g));
         if answer.is_none() || seeds.iter().any(|s| s.gold == answer) {
             continue;
         }
