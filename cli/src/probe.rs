@@ -89,10 +89,15 @@ fn preview(s: &str) -> String {
 
 fn text_report(report: &ProbeReport, options: &ProbeOptions) -> String {
     let mut out = String::new();
+    let golds = if options.gold.is_empty() {
+        "no gold column: forged grader text against the judge columns".to_string()
+    } else {
+        format!("golds from `{}`", options.gold)
+    };
     let _ = writeln!(
         out,
-        "{} attacks on {} rows (column `{}`, golds from `{}`), wrapped in the format the spec pays best for a correct answer: {}",
-        report.attacks, report.rows, options.completion, options.gold, report.format
+        "{} attacks on {} rows (column `{}`, {golds}), wrapped in the format the spec pays best for a correct answer: {}",
+        report.attacks, report.rows, options.completion, report.format
     );
     if report.findings.is_empty() {
         let _ = writeln!(out, "no attack scores close to a correct answer");

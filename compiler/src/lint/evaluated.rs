@@ -633,7 +633,7 @@ fn seeds(schema: &Ty, gold: Option<&str>, rows: &[Json]) -> Vec<Seed> {
 }
 
 /// Per term: whether its body reads input field `field`, directly or through earlier terms.
-fn reads_field(program: &Program, field: usize) -> Vec<bool> {
+pub(crate) fn reads_field(program: &Program, field: usize) -> Vec<bool> {
     reads(
         program,
         &|e| matches!(&e.kind, ExprKind::Field(inner, i) if *i == field && matches!(inner.kind, ExprKind::Input)),

@@ -5,6 +5,8 @@
 
 mod evaluated;
 
+pub(crate) use evaluated::reads_field;
+
 use reward_runtime::builtins::BUILTINS;
 
 use crate::diag::{FileId, SourceMap, Span};
