@@ -601,7 +601,7 @@ impl Spec {
         rows: &[serde_json::Value],
     ) -> Vec<crate::lint::StaticFinding> {
         scoring::on_big_stack(|| {
-            crate::lint::findings(&self.compiled.program, &self.compiled.sources, rows)
+            crate::lint::findings(&self.compiled.program, &self.compiled.sources, rows, true)
         })
         .unwrap_or_default()
     }

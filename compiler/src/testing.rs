@@ -188,7 +188,7 @@ fn probe_failures(spec: &Spec, test: &Test) -> String {
         return String::new();
     }
     let rows = given_rows(spec);
-    let statics = crate::lint::findings(&spec.program, &spec.sources, &rows);
+    let statics = crate::lint::findings(&spec.program, &spec.sources, &rows, false);
     let report =
         crate::probe::ProbeOptions::for_schema(spec.input_type(), None, None).and_then(|o| {
             // Made-up golds (42, 17) only stand in for tests without golds, not for structured
@@ -224,6 +224,12 @@ fn probe_failures(spec: &Spec, test: &Test) -> String {
             .as_deref()
             .is_some_and(|f| crate::lint::KINDS.contains(&f));
         let mut problem = None;
+        if p.family.as_deref() == Some("constant-term") {
+            problem = Some(
+                "a constant term shows on real rows only: run `reward probe SPEC --rows FILE`"
+                    .to_string(),
+            );
+        }
         if !is_static {
             match &report {
                 Ok(r) => found.extend(r.findings.iter().filter(|f| wanted(f.family)).map(|f| {
@@ -336,7 +342,7 @@ mod tests {
         let report = compile(
             Source::text(
                 "input { completion: text, prompt: text }\nscore = len(completion)\n\
-                 test \"t\" {\n    expect probe hedging == safe\n    expect probe pays-on-empty == safe\n}\n",
+                 test \"t\" {\n    expect probe hedging == safe\n    expect probe pays-on-empty == safe\n    expect probe constant-term == safe\n}\n",
             ),
             &Options::default(),
         )
@@ -353,6 +359,14 @@ mod tests {
         // The static kinds need no attack: that line holds.
         assert!(
             !report.output.contains("pays-on-empty =="),
+            "{}",
+            report.output
+        );
+        // A constant term needs real rows, not the tests' chosen ones.
+        assert!(
+            report
+                .output
+                .contains("cannot probe: a constant term shows on real rows only"),
             "{}",
             report.output
         );

@@ -40,12 +40,14 @@ pub struct StaticFinding {
 }
 
 /// The findings of the root file's terms (imported modules are not the spec's own text).
-/// `rows` (JSON objects) seed the evaluated findings with real columns and golds; `constant-term`
-/// needs them (at least two).
+/// `rows` (JSON objects) seed the evaluated findings with real columns and golds; with
+/// `constant`, a term with one value on all of them (at least two) is a `constant-term`
+/// finding (real rows only: a test's `given` records are chosen, not sampled).
 pub(crate) fn findings(
     program: &Program,
     sources: &SourceMap,
     rows: &[serde_json::Value],
+    constant: bool,
 ) -> Vec<StaticFinding> {
     let mut out = Vec::new();
     for term in &program.terms {
@@ -60,7 +62,9 @@ pub(crate) fn findings(
     if let Some(evaluator) = evaluated::Evaluator::new(program, sources, rows) {
         evaluator.findings(&mut out);
     }
-    evaluated::constant_terms(program, sources, rows, &mut out);
+    if constant {
+        evaluated::constant_terms(program, sources, rows, &mut out);
+    }
     out.sort_by_key(|f| (f.line, f.column, f.kind));
     out.dedup();
     out
