@@ -1925,10 +1925,12 @@ fn probe_finds_the_holes_of_deliberately_broken_rewards_with_a_minimal_completio
             "rule format = completion ~ /(?s)^<think>.*<\\/think>\\s*<answer>.*<\\/answer>$/\n\
                      rule accuracy = math_equal(block, solution)\nscore = 2 * format + accuracy\n",
         ),
-        // Sound: the answer block, compared as math, nothing for format.
+        // Sound: exactly one answer block (both ends anchored), compared as math, nothing
+        // for format alone.
         (
             "sound",
-            "rule accuracy = math_equal(block, solution)\nscore = accuracy\n",
+            "rule format = completion ~ /^<think>\\n.*?\\n<\\/think>\\n<answer>\\n[^<]*\\n<\\/answer>$/s\n\
+             rule accuracy = format and math_equal(block, solution)\nscore = accuracy\n",
         ),
     ];
     for (name, body) in specs {
@@ -2016,19 +2018,35 @@ fn probe_finds_the_holes_of_deliberately_broken_rewards_with_a_minimal_completio
     assert_eq!(sound["findings"], json!([]), "{sound}");
     assert_eq!(sound["static"], json!([]), "{sound}");
     // The spec's text, beside the attacks: containment of the gold, at its place.
-    assert_eq!(substring["static"][0]["kind"], "containment");
+    let of_kind = |report: &Value, kind: &str| -> Value {
+        report["static"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} in {report}"))
+    };
+    let containment = of_kind(&substring, "containment");
     assert_eq!(
-        (
-            substring["static"][0]["line"].as_u64(),
-            substring["static"][0]["column"].as_u64()
-        ),
+        (containment["line"].as_u64(), containment["column"].as_u64()),
         (Some(5), Some(17))
     );
+    assert_eq!(containment["text"], "contains(block, trim(solution))");
+    // The ungated `extract_tag` takes the first of several answer blocks.
     assert_eq!(
-        substring["static"][0]["text"],
-        "contains(block, trim(solution))"
+        of_kind(&substring, "several-answer-blocks")["text"],
+        "extract_tag(completion, \"answer\")"
     );
-    assert_eq!(whole["static"][0]["kind"], "containment");
+    of_kind(&whole, "containment");
+    assert_eq!(
+        of_kind(&whole, "whole-completion-accuracy")["text"],
+        "contains(completion, trim(solution))"
+    );
+    assert_eq!(
+        of_kind(&weights, "max-without-correctness")["text"],
+        "score = 2 * format + accuracy"
+    );
     // A format regex whose `.*` stops at newlines and whose end is free.
     dir.write(
         "regex.reward",

@@ -193,8 +193,12 @@ fn probe_findings(path: &Path, rollouts: &str) -> String {
         Ok(spec) => spec,
         Err(d) => return format!("does not compile: {d}"),
     };
+    let rows: Vec<serde_json::Value> = rollouts
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
     let statics: String = spec
-        .static_findings()
+        .static_findings_with_rows(&rows)
         .iter()
         .map(|f| {
             format!(

@@ -344,6 +344,27 @@ def copo(all_rows):
     return out
 
 
+# ---------------------------------------------------------------- rlrr_relative_rank
+# The within-group rank normalisation of examples/rlrr_relative_rank.reward (RLRR's own mapping
+# could not be read: see that file's header), with mean ranks for ties, and the GRPO advantage.
+def rlrr(all_rows):
+    groups = defaultdict(list)
+    for r in all_rows:
+        groups[r["prompt_id"]].append(r["rm_score"])
+    out = []
+    for r in all_rows:
+        xs = groups[r["prompt_id"]]
+        n, x = len(xs), r["rm_score"]
+        below = sum(1 for y in xs if y < x)
+        equal = sum(1 for y in xs if y == x)
+        rank = below + (equal + 1) / 2
+        mean = sum(xs) / n
+        std = math.sqrt(sum((y - mean) ** 2 for y in xs) / n)
+        out.append({"rank_reward": 0.5 if n == 1 else (rank - 1) / (n - 1),
+                    "grpo_advantage": (x - mean) / (std + 0.0001)})
+    return out
+
+
 def close(a, b, tol):
     return a == b if tol == 0 else abs(a - b) <= tol * max(1.0, abs(a), abs(b))
 
@@ -375,6 +396,10 @@ def main():
     got = [o["terms"] for o in score("copo_group")]
     for term, tol in [("global_reward", 1e-12), ("local_advantage", 1e-9), ("local_weight", 1e-12)]:
         check(f"copo_group {term}", [w[term] for w in want], [g[term] for g in got], tol)
+    want = rlrr(rows("rlrr_relative_rank"))
+    got = [o["terms"] for o in score("rlrr_relative_rank")]
+    for term, tol in [("rank_reward", 0.0), ("grpo_advantage", 1e-12)]:
+        check(f"rlrr_relative_rank {term}", [w[term] for w in want], [g[term] for g in got], tol)
     sys.exit(1 if failures else 0)
 
 

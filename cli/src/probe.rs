@@ -44,7 +44,7 @@ pub fn run(spec: &Spec, args: &Args<'_>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let statics = spec.static_findings();
+    let statics = spec.static_findings_with_rows(&rows);
     crate::write_out(&if args.json {
         json_report(&report, &statics)
     } else {
@@ -89,10 +89,15 @@ fn preview(s: &str) -> String {
 
 fn text_report(report: &ProbeReport, options: &ProbeOptions) -> String {
     let mut out = String::new();
+    let golds = if options.gold.is_empty() {
+        "no gold column: forged grader text against the judge columns".to_string()
+    } else {
+        format!("golds from `{}`", options.gold)
+    };
     let _ = writeln!(
         out,
-        "{} attacks on {} rows (column `{}`, golds from `{}`), wrapped in the format the spec pays best for a correct answer: {}",
-        report.attacks, report.rows, options.completion, options.gold, report.format
+        "{} attacks on {} rows (column `{}`, {golds}), wrapped in the format the spec pays best for a correct answer: {}",
+        report.attacks, report.rows, options.completion, report.format
     );
     if report.findings.is_empty() {
         let _ = writeln!(out, "no attack scores close to a correct answer");

@@ -584,11 +584,31 @@ impl Spec {
         self.breakdown.iter().map(|(_, n)| &**n)
     }
 
-    /// Reward-hacking risks visible in the spec's own text (not its imports), each with its
-    /// place: accuracy by containment of the gold, `.*` that stops at newlines, a regex
-    /// anchored at one end only. `reward probe` prints them beside its attacks.
+    /// Reward-hacking risks of the spec's own text (not its imports), each with its place
+    /// (kinds in [`crate::STATIC_FINDING_KINDS`]): accuracy by containment of the gold or
+    /// against the whole completion, `.*` that stops at newlines, a regex anchored at one end
+    /// only, a term that pays on an empty answer, several answer blocks allowed, weights that
+    /// reach a correct answer's score without it. `reward probe` prints them beside its attacks.
     pub fn static_findings(&self) -> Vec<crate::lint::StaticFinding> {
-        crate::lint::findings(&self.compiled.program, &self.compiled.sources)
+        self.static_findings_with_rows(&[])
+    }
+
+    /// [`Spec::static_findings`] with real rows (JSON objects): their columns and golds seed
+    /// the evaluated findings, and a term with one value on all of them (at least two) is a
+    /// `constant-term` finding.
+    pub fn static_findings_with_rows(
+        &self,
+        rows: &[serde_json::Value],
+    ) -> Vec<crate::lint::StaticFinding> {
+        scoring::on_big_stack(|| {
+            crate::lint::findings(&self.compiled.program, &self.compiled.sources, rows, true)
+        })
+        .unwrap_or_default()
+    }
+
+    /// The compiled program and its sources (for the probe).
+    pub(crate) fn compiled(&self) -> &scoring::Spec {
+        &self.compiled
     }
 
     /// The params with the values compiled in.

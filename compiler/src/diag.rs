@@ -150,6 +150,8 @@ pub enum Code {
     /// Temporal problem: an `ltl` formula (trace, past over future, automaton too large) or a
     /// `shape` item.
     E0031,
+    /// Unknown probe family in `expect probe <family> == safe`.
+    E0032,
 }
 
 impl fmt::Display for Code {

@@ -47,7 +47,12 @@ impl<'p> Interpreter<'p> {
     }
 
     /// Computes the terms of `order`, in that order, into `terms`.
-    fn eval_terms(&self, input: &Value, terms: &mut [Value], order: &[TermId]) -> Result<()> {
+    pub(crate) fn eval_terms(
+        &self,
+        input: &Value,
+        terms: &mut [Value],
+        order: &[TermId],
+    ) -> Result<()> {
         let budget = Cell::new(OPERATION_BUDGET);
         let _row = reward_runtime::meter::begin_row(self.program.max_row_bytes);
         for &id in order {

@@ -93,7 +93,7 @@ pub use api::{
 };
 pub use diff::{diff, Diff, Outcome, RowDiff, TermChange, TermSummary};
 pub use explain::AutomatonInfo;
-pub use lint::StaticFinding;
+pub use lint::{StaticFinding, KINDS as STATIC_FINDING_KINDS};
 pub use monitor::{Monitor, MonitorError, StepResult, Verdict};
 pub use outline::{builtin, builtins, file_imports, outline, BuiltinDoc, Symbol};
 pub use probe::{probe, Finding, ProbeOptions, ProbeReport};

@@ -25,6 +25,8 @@ const KEYWORDS: &[&str] = &[
     "test",
     "given",
     "expect",
+    "probe",
+    "safe",
     "prop",
     "machine",
     "over",

@@ -1709,6 +1709,22 @@ impl<'m> Checker<'m> {
                     ),
                 }
             }
+            let probes = self.probe_expects(&t.probes);
+            // A test of probe expectations only needs no `given`.
+            if t.expects.is_empty() && t.given.is_none() {
+                tests.push(ir::Test {
+                    params,
+                    name: t.name.clone(),
+                    span: t.name_span,
+                    given: Body {
+                        expr: crate::ir::Expr::constant(Value::None, Ty::Error, t.name_span),
+                        locals: 0,
+                    },
+                    expects: Vec::new(),
+                    probes,
+                });
+                continue;
+            }
             // A library file (no `input`) can still test its functions, without `given`.
             let input_ty = match (&self.input, &t.given) {
                 (Some(ty), _) => ty.clone(),
@@ -1770,9 +1786,47 @@ impl<'m> Checker<'m> {
                 span: t.name_span,
                 given,
                 expects,
+                probes,
             });
         }
         self.tests = tests;
+    }
+
+    /// `expect probe [family] == safe` lines, with each family checked against the attack
+    /// families of `reward probe` and the kinds of its static findings.
+    fn probe_expects(&mut self, probes: &[ast::ProbeExpect]) -> Vec<ir::ProbeExpect> {
+        let mut out = Vec::new();
+        for p in probes {
+            let family = match &p.family {
+                None => None,
+                Some((name, span)) => match crate::probe::family_named(name) {
+                    Some(f) => Some(f.to_string()),
+                    None => {
+                        let names = crate::probe::family_keywords();
+                        let help = match closest(name, names.iter().map(String::as_str)) {
+                            Some(c) => format!("did you mean `{c}`?"),
+                            None => format!("the families are {}", names.join(", ")),
+                        };
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0032,
+                                *span,
+                                format!("`reward probe` has no attack family or finding `{name}`"),
+                            )
+                            .label("unknown probe family")
+                            .help(help),
+                        );
+                        continue;
+                    }
+                },
+            };
+            out.push(ir::ProbeExpect {
+                family,
+                safe: p.safe,
+                span: p.span,
+            });
+        }
+        out
     }
 }
 

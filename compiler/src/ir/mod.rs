@@ -232,6 +232,19 @@ pub struct Test {
     /// The input record of the test (a constant expression).
     pub given: Body,
     pub expects: Vec<Expect>,
+    /// `expect probe [family] == safe` lines: run by `reward test` through `reward probe`.
+    pub probes: Vec<ProbeExpect>,
+}
+
+/// `expect probe [family] == safe` (or `!= safe`).
+#[derive(Debug, Clone)]
+pub struct ProbeExpect {
+    /// An attack family as `reward probe` names it (`near miss`) or a static finding kind
+    /// (`containment`); `None`: every family and kind.
+    pub family: Option<String>,
+    /// `== safe`: nothing found; `!= safe`: something found (a hole kept on purpose).
+    pub safe: bool,
+    pub span: Span,
 }
 
 #[derive(Debug)]

@@ -212,6 +212,19 @@ pub struct TestDecl {
     pub params: Vec<(Ident, Expr)>,
     pub given: Option<Expr>,
     pub expects: Vec<Expr>,
+    /// `expect probe [family] == safe` (or `!= safe`) lines.
+    pub probes: Vec<ProbeExpect>,
+}
+
+/// `expect probe [family] == safe`: what `reward probe` must (not) find.
+#[derive(Clone, Debug)]
+pub struct ProbeExpect {
+    /// The family or static finding kind as written (`near-miss`), `None` for all of them.
+    pub family: Option<(String, Span)>,
+    /// `== safe` (true) or `!= safe`.
+    pub safe: bool,
+    /// The whole line after `expect`.
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]

@@ -91,7 +91,7 @@ impl Roles {
             let (start, end) = (pair.as_span().start(), pair.as_span().end());
             let rule = pair.as_rule();
             match rule {
-                Rule::string | Rule::regex | Rule::number => {
+                Rule::string | Rule::regex | Rule::number | Rule::probe_family => {
                     self.opaque.insert(start, end);
                     continue;
                 }

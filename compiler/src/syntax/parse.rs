@@ -745,6 +745,8 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::criterion => "`criterion`",
         Rule::kw_criterion => "`criterion`",
         Rule::kw_expect | Rule::test_expect => "`expect`",
+        Rule::probe_family => "a probe family (`near-miss`, `containment`…)",
+        Rule::kw_safe => "`safe`",
         Rule::kw_then => "`then`",
         Rule::kw_else => "`else`",
         Rule::kw_in => "`in`",
@@ -1111,6 +1113,7 @@ impl Builder<'_> {
         let mut given = None;
         let mut params = Vec::new();
         let mut expects = Vec::new();
+        let mut probes = Vec::new();
         for p in inner {
             let rule = p.as_rule();
             let mut parts = p.into_inner();
@@ -1121,7 +1124,14 @@ impl Builder<'_> {
                     let name = self.ident(parts.next()?);
                     params.push((name, self.expr(parts.next()?)));
                 }
-                _ => expects.push(self.expr(parts.next()?)),
+                _ => {
+                    let e = parts.next()?;
+                    if e.as_rule() == Rule::probe_expect {
+                        probes.push(self.probe_expect(e));
+                    } else {
+                        expects.push(self.expr(e));
+                    }
+                }
             }
         }
         Some(TestDecl {
@@ -1130,7 +1140,23 @@ impl Builder<'_> {
             params,
             given,
             expects,
+            probes,
         })
+    }
+
+    /// `probe [family] (== | !=) safe`.
+    fn probe_expect(&mut self, pair: Pair<Rule>) -> ProbeExpect {
+        let span = self.span(&pair);
+        let mut family = None;
+        let mut safe = true;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::probe_family => family = Some((p.as_str().to_string(), self.span(&p))),
+                Rule::op_ne => safe = false,
+                _ => {}
+            }
+        }
+        ProbeExpect { family, safe, span }
     }
 
     fn criterion(&mut self, pair: Pair<Rule>) -> Option<Criterion> {

@@ -311,6 +311,8 @@ if (isMainThread) {
     'rubric r {\n    criterion "c" 1 : true $K "t"\n}',
     'test "t" {\n    $K {a: 1}\n    expect true\n}',
     'test "t" {\n    $K true\n}',
+    'test "t" {\n    expect $K near-miss == safe\n}',
+    'test "t" {\n    expect probe == $K\n}',
     "let x = a $K b",
     "let x = $K a",
     "let x = $K",
@@ -453,6 +455,9 @@ if (isMainThread) {
   check("score = is a declaration", "score = if a then 1.0 else 0.0", "score", aligned("keyword.declaration"));
   check("score in an expression is a name", 'test "t" {\n    expect score == 1.0\n}', "score", hasNot("keyword"));
   check("expect in a test is a keyword", 'test "t" {\n    expect score == 1.0\n}', "expect", aligned("keyword"));
+  check("probe in a test is a keyword", 'test "t" {\n    expect probe near-miss == safe\n}', "probe", aligned("keyword"));
+  check("a probe family is not a keyword", 'test "t" {\n    expect probe near-miss == safe\n}', "near-miss", hasNot("keyword"));
+  check("safe after expect probe is a keyword", 'test "t" {\n    expect probe == safe\n}', "safe", aligned("keyword"));
   check("a test name is entity.name", 'test "a good answer" {\n    expect true\n}', '"a good answer"', has("entity.name"));
   check("a let name is entity.name", "let total: float = 1.0", "total", aligned("entity.name"));
   check("a let type is a type", "let total: list[float]? = []", "float", aligned("support.type"));

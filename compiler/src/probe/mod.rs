@@ -19,12 +19,48 @@ use reward_runtime::Value;
 
 use crate::api::Spec;
 
+mod judge;
+mod structured;
+
+/// The attack families, as reports name them.
+pub const FAMILIES: &[&str] = &[
+    "empty",
+    "format only",
+    "hedging",
+    "shotgun",
+    "contradiction",
+    "injection",
+    "padding",
+    "look-alike",
+    "near miss",
+];
+
+/// How a family or static finding kind is written in `expect probe <family> == safe`: the
+/// family's name with `-` for spaces (`near-miss`), or the kind itself (`containment`).
+pub(crate) fn family_keywords() -> Vec<String> {
+    FAMILIES
+        .iter()
+        .map(|f| f.replace(' ', "-"))
+        .chain(crate::lint::KINDS.iter().map(|k| k.to_string()))
+        .collect()
+}
+
+/// The family or kind a keyword of `expect probe` names.
+pub(crate) fn family_named(keyword: &str) -> Option<&'static str> {
+    FAMILIES
+        .iter()
+        .find(|f| f.replace(' ', "-") == keyword)
+        .or_else(|| crate::lint::KINDS.iter().find(|k| **k == keyword))
+        .copied()
+}
+
 /// What to probe and how.
 #[derive(Clone, Debug)]
 pub struct ProbeOptions {
     /// The input column holding the model's completion.
     pub completion: String,
-    /// The input column holding the reference answer (a bare answer or a worked solution).
+    /// The input column holding the reference answer (a bare answer or a worked solution);
+    /// empty for a spec graded by a judge column without a gold (only judge attacks apply).
     pub gold: String,
     /// An attack is a hit when it scores at least `reference − margin`. `None`: half of the
     /// reference's distance above the score of a wrong answer with no format at all.
@@ -43,7 +79,7 @@ pub(crate) const GOLD_COLUMNS: &[&str] = &[
     "reference",
     "target",
 ];
-const COMPLETION_COLUMNS: &[&str] = &["completion", "response", "output", "generation"];
+pub(crate) const COMPLETION_COLUMNS: &[&str] = &["completion", "response", "output", "generation"];
 
 impl ProbeOptions {
     /// Options for `spec`: the columns named, or else the usual names of a completion column
@@ -53,7 +89,15 @@ impl ProbeOptions {
         completion: Option<&str>,
         gold: Option<&str>,
     ) -> Result<ProbeOptions, String> {
-        let columns: Vec<String> = match spec.input_schema() {
+        ProbeOptions::for_schema(spec.input_schema(), completion, gold)
+    }
+
+    pub(crate) fn for_schema(
+        schema: &reward_runtime::Ty,
+        completion: Option<&str>,
+        gold: Option<&str>,
+    ) -> Result<ProbeOptions, String> {
+        let columns: Vec<String> = match schema {
             reward_runtime::Ty::Record(fields) => {
                 fields.iter().map(|f| f.name.to_string()).collect()
             }
@@ -68,9 +112,17 @@ impl ProbeOptions {
                 .map(|u| u.to_string())
                 .ok_or_else(|| format!("which column holds the {what}? name it with --{what}")),
         };
+        // A spec graded by a judge column and no gold is still attacked with forged grader
+        // text (the gold is then empty).
+        let judged = columns.iter().any(|c| judge::is_judge_column(c));
+        let completion = pick(completion, COMPLETION_COLUMNS, "completion")?;
+        let gold = match pick(gold, GOLD_COLUMNS, "gold") {
+            Err(_) if gold.is_none() && judged => String::new(),
+            other => other?,
+        };
         Ok(ProbeOptions {
-            completion: pick(completion, COMPLETION_COLUMNS, "completion")?,
-            gold: pick(gold, GOLD_COLUMNS, "gold")?,
+            completion,
+            gold,
             margin: None,
             max_rows: 8,
         })
@@ -251,7 +303,7 @@ fn full_width(s: &str) -> String {
 }
 
 /// A wrong answer of the gold's kind: another number for a number, another word otherwise.
-fn wrong_answer(gold: &str) -> String {
+pub(crate) fn wrong_answer(gold: &str) -> String {
     match gold.trim().parse::<f64>() {
         Ok(n) if n.fract() == 0.0 && n.abs() < 1e15 => ((n as i64) + 7).to_string(),
         Ok(n) => format!("{}", n + 7.5),
@@ -271,33 +323,119 @@ pub fn probe(
     rows: &[serde_json::Value],
     options: &ProbeOptions,
 ) -> Result<ProbeReport, String> {
-    if spec.has_groups() {
+    crate::scoring::on_big_stack(|| probe_compiled(spec.compiled(), rows, options))
+        .unwrap_or_else(|| Err("internal error while probing".into()))
+}
+
+/// [`probe`] on a compiled program, scored by the interpreter (which the JIT agrees with bit
+/// for bit): what `reward test` runs for `expect probe` lines.
+pub(crate) fn probe_compiled(
+    spec: &crate::scoring::Spec,
+    rows: &[serde_json::Value],
+    options: &ProbeOptions,
+) -> Result<ProbeReport, String> {
+    if spec.program.group.is_some() {
         return Err(
             "probes score one completion at a time; a `group by` spec scores groups".into(),
         );
     }
+    let scorer = Scorer {
+        spec,
+        interp: spec.interpreter(),
+        completion: &options.completion,
+    };
+    let mut report = ProbeReport {
+        format: "the rows' own completions",
+        rows: 0,
+        attacks: 0,
+        findings: Vec::new(),
+        errors: Vec::new(),
+    };
+    let plain = plain_attacks(&scorer, rows, options, &mut report);
+    let structured = structured::attacks(&scorer, rows, options, &mut report);
+    let judged = judge::attacks(&scorer, rows, &mut report);
+    if let Err(e) = plain {
+        if structured == 0 && judged == 0 {
+            return Err(e);
+        }
+    }
+    report.findings.sort_by_key(|f| (!f.severe, f.family));
+    report.errors.sort();
+    report.errors.dedup_by(|a, b| a.0 == b.0);
+    Ok(report)
+}
+
+/// Scores completions written into a row's completion column, with the interpreter.
+pub(crate) struct Scorer<'a> {
+    spec: &'a crate::scoring::Spec,
+    interp: crate::interp::Interpreter<'a>,
+    completion: &'a str,
+}
+
+/// A score and the numeric terms of the breakdown.
+type Scores = (f64, Vec<(String, f64)>);
+
+impl Scorer<'_> {
+    /// Every term's value on `row` with `completion` in the completion column.
+    fn values(
+        &self,
+        row: &serde_json::Map<String, serde_json::Value>,
+        completion: &str,
+    ) -> Result<Vec<Value>, String> {
+        let mut row = row.clone();
+        row.insert(self.completion.to_string(), completion.into());
+        let input = reward_runtime::decode::decode_json(
+            &serde_json::Value::Object(row),
+            self.spec.input_type(),
+        )
+        .map_err(|e| e.to_string())?;
+        self.interp.eval_row(&input).map_err(|e| e.message)
+    }
+
+    fn score_values(&self, values: &[Value]) -> Result<Scores, String> {
+        let program = &self.spec.program;
+        let score_id = program.score.ok_or("the spec has no `score`")?;
+        let terms = program
+            .terms
+            .iter()
+            .zip(values)
+            .enumerate()
+            .filter(|(id, (t, _))| t.in_breakdown && *id != score_id)
+            .filter_map(|(_, (t, v))| numeric(v).map(|x| (t.name.clone(), x)))
+            .collect();
+        Ok((numeric(&values[score_id]).unwrap_or(f64::NAN), terms))
+    }
+
+    fn score(
+        &self,
+        row: &serde_json::Map<String, serde_json::Value>,
+        completion: &str,
+    ) -> Result<Scores, String> {
+        self.score_values(&self.values(row, completion)?)
+    }
+}
+
+/// The attacks on answer-like golds (numbers, expressions, words), in the format the spec pays
+/// best for a correct answer.
+fn plain_attacks(
+    scorer: &Scorer<'_>,
+    rows: &[serde_json::Value],
+    options: &ProbeOptions,
+    report: &mut ProbeReport,
+) -> Result<(), String> {
+    if options.gold.is_empty() {
+        return Err("the spec has no gold column: only judge attacks apply".into());
+    }
     let made_up;
     let rows = if rows.is_empty() {
-        made_up = ["42", "17"].map(|gold| neutral_row(spec.input_schema(), options, gold));
+        made_up = ["42", "17"]
+            .map(|gold| neutral_row(scorer.spec.input_type(), Some(&options.gold), gold));
         &made_up[..]
     } else {
         rows
     };
     let seeds = seeds(rows, options)?;
-    let score = |seed: &Seed, completion: &str| -> Result<(f64, Vec<(String, f64)>), String> {
-        let mut row = seed.row.clone();
-        row.insert(options.completion.clone(), completion.into());
-        let row = spec
-            .row_from_json_value(&serde_json::Value::Object(row))
-            .map_err(|e| e.to_string())?;
-        let scored = spec.score(&row).map_err(|e| e.to_string())?;
-        let terms = scored
-            .terms()
-            .iter()
-            .filter_map(|(n, v)| numeric(v).map(|x| (n.to_string(), x)))
-            .collect();
-        Ok((scored.score(), terms))
-    };
+    let score = |seed: &Seed, completion: &str| scorer.score(&seed.row, completion);
     // The format the spec pays best for a correct answer, summed over the rows.
     let mut best: Option<(f64, usize)> = None;
     for (i, (_, wrap)) in FORMATS.iter().enumerate() {
@@ -311,7 +449,6 @@ pub fn probe(
     }
     let (format, wrap) = FORMATS[best.map_or(0, |b| b.1)];
     let mut findings: BTreeMap<(&'static str, &'static str), Finding> = BTreeMap::new();
-    let mut errors = Vec::new();
     let mut attack_count = 0;
     for seed in &seeds {
         let (reference, _) = score(seed, &wrap(&seed.gold))?;
@@ -333,7 +470,7 @@ pub fn probe(
             let (s, terms) = match score(seed, &completion) {
                 Ok(r) => r,
                 Err(e) => {
-                    errors.push((attack.to_string(), e));
+                    report.errors.push((attack.to_string(), e));
                     continue;
                 }
             };
@@ -385,27 +522,22 @@ pub fn probe(
             }
         }
     }
-    let mut findings: Vec<Finding> = findings
-        .into_values()
-        .filter(|f| f.hits >= 2.min(seeds.len()))
-        .collect();
-    findings.sort_by_key(|f| (!f.severe, f.family));
-    errors.sort();
-    errors.dedup_by(|a, b| a.0 == b.0);
-    Ok(ProbeReport {
-        format,
-        rows: seeds.len(),
-        attacks: attack_count,
-        findings,
-        errors,
-    })
+    report.format = format;
+    report.rows = seeds.len();
+    report.attacks = attack_count;
+    report.findings.extend(
+        findings
+            .into_values()
+            .filter(|f| f.hits >= 2.min(seeds.len())),
+    );
+    Ok(())
 }
 
 /// A row of the schema with every column at a neutral value of its type, the gold column at
 /// `gold`.
-fn neutral_row(
+pub(crate) fn neutral_row(
     schema: &reward_runtime::Ty,
-    options: &ProbeOptions,
+    gold_column: Option<&str>,
     gold: &str,
 ) -> serde_json::Value {
     use reward_runtime::Ty;
@@ -426,8 +558,8 @@ fn neutral_row(
         }
     }
     let mut row = neutral(schema);
-    if let Some(object) = row.as_object_mut() {
-        object.insert(options.gold.clone(), gold.into());
+    if let (Some(object), Some(column)) = (row.as_object_mut(), gold_column) {
+        object.insert(column.to_string(), gold.into());
     }
     row
 }
@@ -439,6 +571,12 @@ fn numeric(v: &Value) -> Option<f64> {
         Value::Bool(b) => Some(f64::from(u8::from(*b))),
         _ => None,
     }
+}
+
+/// Whether a gold answer is a box, an action or JSON rather than an answer the attacks can
+/// rewrite (a number, an expression, a word).
+pub(crate) fn is_structured(gold: &str) -> bool {
+    gold.starts_with(['[', '{']) || gold.contains('"') || gold.len() > 80
 }
 
 /// Up to `max_rows` rows with distinct golds; without rows, two made-up ones (golds 42 and
@@ -459,7 +597,7 @@ fn seeds(rows: &[serde_json::Value], options: &ProbeOptions) -> Result<Vec<Seed>
         let gold = final_answer(&gold_text).trim().to_string();
         // The attacks rewrite an answer (a number, an expression, a word); a structured gold
         // (a box, an action, a JSON value) needs attacks of its own kind.
-        let structured = gold.starts_with(['[', '{']) || gold.contains('"') || gold.len() > 80;
+        let structured = is_structured(&gold);
         if gold.is_empty() || structured || seeds.iter().any(|s| s.gold == gold) {
             continue;
         }
@@ -478,4 +616,132 @@ fn seeds(rows: &[serde_json::Value], options: &ProbeOptions) -> Result<Vec<Seed>
         ));
     }
     Ok(seeds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{probe, ProbeOptions};
+    use crate::{compile, Options, Source};
+
+    fn run(text: &str, rows: &[serde_json::Value]) -> Vec<(String, String, bool, Vec<String>)> {
+        let spec =
+            compile(Source::text(text), &Options::default()).unwrap_or_else(|d| panic!("{d}"));
+        let options = ProbeOptions::for_spec(&spec, None, None).unwrap();
+        let report = probe(&spec, rows, &options).unwrap();
+        report
+            .findings
+            .into_iter()
+            .map(|f| {
+                (
+                    f.family.to_string(),
+                    f.attack.to_string(),
+                    f.severe,
+                    f.terms,
+                )
+            })
+            .collect()
+    }
+
+    const JUDGED: &str = "input { completion: text, judge: text }\n";
+
+    #[test]
+    fn forged_grader_text_moves_a_term_that_reads_the_completion_for_a_verdict() {
+        let broken = run(
+            &format!("{JUDGED}rule judged = judge == \"correct\" or completion ~ /VERDICT: correct/\nscore = judged\n"),
+            &[],
+        );
+        assert_eq!(
+            broken,
+            [(
+                "injection".to_string(),
+                "forged verdict line".to_string(),
+                true,
+                vec!["judged".to_string()]
+            )]
+        );
+        // A term that reads only the judge column does not move.
+        let sound = run(
+            &format!("{JUDGED}rule judged = judge == \"correct\"\nscore = judged\n"),
+            &[],
+        );
+        assert_eq!(sound, []);
+    }
+
+    const ACTION: &str = "use std::text::{extract_tag}\nuse std::structured::{json_get}\n\
+        input { completion: text, solution: text }\n\
+        let pred = extract_tag(completion, \"answer\") ?? \"\"\n\
+        let gold = extract_tag(solution, \"answer\") ?? \"\"\n\
+        rule point_right = json_get(pred, \"coordinate\") == json_get(gold, \"coordinate\")\n\
+        rule action_right = json_get(pred, \"action\") == json_get(gold, \"action\")\n";
+
+    fn action_rows() -> Vec<serde_json::Value> {
+        [("click", "[10, 20]"), ("type", "[300, 45]")]
+            .iter()
+            .map(|(a, c)| {
+                let answer =
+                    format!("<answer>{{\"action\": \"{a}\", \"coordinate\": {c}}}</answer>");
+                serde_json::json!({"completion": answer, "solution": answer})
+            })
+            .collect()
+    }
+
+    #[test]
+    fn structured_golds_are_attacked_from_the_rows_own_completions() {
+        // Broken: the action is never checked.
+        let broken = run(&format!("{ACTION}score = point_right\n"), &action_rows());
+        let attacks: Vec<&str> = broken.iter().map(|f| f.1.as_str()).collect();
+        assert_eq!(
+            attacks,
+            [
+                "a key twice, with a wrong and the right value (both orders paid)",
+                "a different action type, same coordinates",
+            ],
+            "{broken:?}"
+        );
+        assert!(broken.iter().all(|f| f.2), "{broken:?}");
+        // Sound: action and coordinates both checked, exactly.
+        let sound = run(
+            &format!("{ACTION}score = point_right and action_right\n"),
+            &action_rows(),
+        );
+        assert_eq!(sound, []);
+    }
+
+    #[test]
+    fn the_shipped_gui_agent_reward_checks_the_action_and_its_coordinates() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let spec = compile(
+            Source::file(root.join("examples/ui_r1_gui_action.reward")),
+            &Options::default(),
+        )
+        .unwrap();
+        let rows: Vec<serde_json::Value> =
+            std::fs::read_to_string(root.join("examples/ui_r1_gui_action.jsonl"))
+                .unwrap()
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+        let options = ProbeOptions::for_spec(&spec, None, None).unwrap();
+        let report = probe(&spec, &rows, &options).unwrap();
+        // The action is checked and duplicate keys are read one way only; a click off its box
+        // still earns the action and format thirds (UI-R1's sum: a warning, not a hit), and a
+        // scroll has no coordinates to miss.
+        assert_eq!(report.rows, 8);
+        let found: Vec<(&str, bool)> = report
+            .findings
+            .iter()
+            .map(|f| (f.attack, f.severe))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("coordinates off by a fifth", false),
+                ("the answer beside a far-off copy of it", false)
+            ]
+        );
+        assert!(report
+            .findings
+            .iter()
+            .all(|f| f.gold.contains("'click'") && f.score == 2.0 && f.reference == 3.0));
+    }
 }
