@@ -242,6 +242,11 @@ pub(crate) fn native_isa(
     // never jumps past it into other memory.
     flags.set("enable_probestack", "true").map_err(err)?;
     flags.set("probestack_strategy", "inline").map_err(err)?;
+    // Cranelift's IR verifier re-checks every function it is given (a tenth of compile time):
+    // on in debug builds, where every test runs it, off in release builds (as wasmtime does).
+    flags
+        .set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })
+        .map_err(err)?;
     cranelift_native::builder()
         .map_err(err)?
         .finish(settings::Flags::new(flags))
