@@ -245,7 +245,14 @@ pub(crate) fn native_isa(
     // Cranelift's IR verifier re-checks every function it is given (a tenth of compile time):
     // on in debug builds, where every test runs it, off in release builds (as wasmtime does).
     flags
-        .set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })
+        .set(
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )
         .map_err(err)?;
     cranelift_native::builder()
         .map_err(err)?

@@ -164,10 +164,40 @@ pub fn decode_nodes(v: &Value) -> Result<Vec<Node>, String> {
 /// The value of every node at every position: `vals[j * n + i]` for node `j`, position `i`.
 /// `atom(k, i)` is atom `k`'s robustness at position `i` (±∞ for a boolean).
 pub fn evaluate_all(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64) -> Vec<f64> {
+    let mut vals = Vec::new();
+    evaluate_into(nodes, n, atom, &mut vals);
+    vals
+}
+
+/// The value of the last node (the formula) at position 0, computed in a buffer kept per
+/// thread: a long trace's table is megabytes, and a fresh one per row costs page faults.
+fn evaluate_root(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64) -> f64 {
+    /// Buffers beyond this are given back after the row, so one huge row does not keep its
+    /// memory for the rest of the run.
+    const KEEP_BYTES: usize = 8 << 20;
+    thread_local! {
+        static VALS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let root = |vals: &mut Vec<f64>| {
+        evaluate_into(nodes, n, atom, vals);
+        let x = vals[(nodes.len() - 1) * n];
+        if vals.capacity() * std::mem::size_of::<f64>() > KEEP_BYTES {
+            *vals = Vec::new();
+        }
+        x
+    };
+    VALS.with(|v| match v.try_borrow_mut() {
+        Ok(mut vals) => root(&mut vals),
+        Err(_) => root(&mut Vec::new()),
+    })
+}
+
+fn evaluate_into(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64, vals: &mut Vec<f64>) {
     let inf = f64::INFINITY;
-    let mut vals = vec![0.0; nodes.len() * n];
+    vals.clear();
+    vals.resize(nodes.len() * n, 0.0);
     if n == 0 {
-        return vals;
+        return;
     }
     for (j, node) in nodes.iter().enumerate() {
         let (done, rest) = vals.split_at_mut(j * n);
@@ -272,7 +302,6 @@ pub fn evaluate_all(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64) 
             }
         }
     }
-    vals
 }
 
 /// `φ until[lo, hi] ψ` at every position: `out[i]` = max over `j` in `[i+lo, i+hi]` inside the
@@ -455,14 +484,14 @@ pub fn sat(table: &Value, masks: &[Value]) -> Result<Value, String> {
         return Err(empty_trace(t[0].as_text()));
     }
     let inf = f64::INFINITY;
-    let vals = evaluate_all(&nodes, masks.len(), &|k, i| {
+    let root = evaluate_root(&nodes, masks.len(), &|k, i| {
         if masks[i].as_int() as u64 & (1u64 << k) != 0 {
             inf
         } else {
             -inf
         }
     });
-    Ok(Value::Bool(vals[(nodes.len() - 1) * masks.len()] > 0.0))
+    Ok(Value::Bool(root > 0.0))
 }
 
 /// `robustness(φ)`: the quantitative value at position 0, from per-atom robustness lists
@@ -475,8 +504,8 @@ pub fn robustness(table: &Value, atoms: &[Value]) -> Result<Value, String> {
     if n == 0 {
         return Err(empty_trace(t[0].as_text()));
     }
-    let vals = evaluate_all(&nodes, n, &|k, i| rows[k as usize][i].as_f64());
-    Ok(Value::Float(vals[(nodes.len() - 1) * n]))
+    let root = evaluate_root(&nodes, n, &|k, i| rows[k as usize][i].as_f64());
+    Ok(Value::Float(root))
 }
 
 /// The transitions of an automaton: per state, a reduced, ordered decision diagram over the
