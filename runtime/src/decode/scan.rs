@@ -20,11 +20,18 @@ use crate::value::Value;
 /// Nesting beyond which the scanner defers to serde (whose recursion limit is 128).
 const MAX_DEPTH: usize = 100;
 
+/// 10^0 … 10^22, every one exactly a double.
+const POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 /// The row of `line`, or `None` when the serde path must decide (see the module docs).
 pub(super) fn row(line: &str, schema: &Ty) -> Option<Value> {
     SCRATCH.with(|scratch| {
         let scratch = &mut *scratch.try_borrow_mut().ok()?;
         let mut s = Scanner {
+            s: line,
             b: line.as_bytes(),
             i: 0,
             scratch,
@@ -86,6 +93,8 @@ impl ShortTexts {
 }
 
 struct Scanner<'a> {
+    /// The line, as text (to slice tokens without validating them again) and as bytes.
+    s: &'a str,
     b: &'a [u8],
     i: usize,
     scratch: &'a mut Scratch,
@@ -267,10 +276,8 @@ impl Scanner<'_> {
             let text = unescape(raw, text)?;
             return Some(short.get(text));
         }
-        // The line is a `str`, and a string without escapes ends at an ASCII quote, so the
-        // span is whole characters.
-        let text = std::str::from_utf8(raw).ok()?;
-        Some(self.scratch.short.get(text))
+        // Quotes are ASCII, so the span between them is whole characters of the line.
+        Some(self.scratch.short.get(&self.s[start..end]))
     }
 
     /// The bytes between the quotes of the string at `i` (which is `"`), and whether it has
@@ -300,39 +307,40 @@ impl Scanner<'_> {
         let start = self.i;
         let b = self.b;
         let mut j = start;
-        if b.get(j) == Some(&b'-') {
-            j += 1;
-        }
-        match b.get(j)? {
-            b'0' => j += 1,
-            b'1'..=b'9' => {
-                while b.get(j).is_some_and(u8::is_ascii_digit) {
-                    j += 1;
-                }
+        let negative = b.get(j) == Some(&b'-');
+        j += usize::from(negative);
+        // The digits as an integer (exact while there are at most 19), for the fast path below.
+        let mut mantissa: u64 = 0;
+        let mut digits = match b.get(j)? {
+            b'0' => {
+                j += 1;
+                1
             }
+            b'1'..=b'9' => digit_run(b, &mut j, &mut mantissa),
             _ => return None,
-        }
+        };
         let int_end = j;
+        let mut fraction_digits = 0;
         if b.get(j) == Some(&b'.') {
             j += 1;
-            let digits = j;
-            while b.get(j).is_some_and(u8::is_ascii_digit) {
-                j += 1;
-            }
-            if j == digits {
+            fraction_digits = digit_run(b, &mut j, &mut mantissa);
+            if fraction_digits == 0 {
                 return None;
             }
+            digits += fraction_digits;
         }
+        let mut exponent = false;
         if let Some(b'e' | b'E') = b.get(j) {
+            exponent = true;
             j += 1;
             if let Some(b'+' | b'-') = b.get(j) {
                 j += 1;
             }
-            let digits = j;
+            let from = j;
             while b.get(j).is_some_and(u8::is_ascii_digit) {
                 j += 1;
             }
-            if j == digits {
+            if j == from {
                 return None;
             }
         }
@@ -343,20 +351,26 @@ impl Scanner<'_> {
             return None;
         }
         self.i = j;
-        // The token is ASCII, so this cannot fail.
-        let token = std::str::from_utf8(&b[start..j]).ok()?;
+        // ASCII from `start` to `j`, so both are character boundaries.
+        let token = &self.s[start..j];
         if j == int_end {
             // An integer literal; beyond i64 serde reads it as u64 or a float: serde decides.
             let i: i64 = token.parse().ok()?;
             return Some(match (as_int, i) {
                 (true, _) => Value::Int(i),
                 // serde_json reads `-0` as the float -0.0 (every other integer as an integer).
-                (false, 0) if token.starts_with('-') => Value::Float(-0.0),
+                (false, 0) if negative => Value::Float(-0.0),
                 (false, _) => Value::Float(i as f64),
             });
         }
         if as_int {
             return None; // an int written as a float: serde's rules decide
+        }
+        // Clinger's fast path: at most 15 digits and 22 decimals make the mantissa and the
+        // power of ten exact doubles, and one IEEE division rounds their quotient correctly.
+        if !exponent && digits <= 15 && fraction_digits <= 22 {
+            let x = mantissa as f64 / POWERS_OF_TEN[fraction_digits];
+            return Some(Value::Float(if negative { -x } else { x }));
         }
         let x: f64 = token.parse().ok()?;
         // Out of range is a serde error; an underflow to zero keeps its sign in both, but
@@ -429,6 +443,16 @@ impl Scanner<'_> {
             _ => self.number(false).map(|_| ()),
         }
     }
+}
+
+/// Reads the digits at `*j` into `mantissa` (wrapping past 19 digits) and returns how many.
+fn digit_run(b: &[u8], j: &mut usize, mantissa: &mut u64) -> usize {
+    let from = *j;
+    while let Some(d) = b.get(*j).filter(|c| c.is_ascii_digit()) {
+        *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+        *j += 1;
+    }
+    *j - from
 }
 
 /// Whether `b` has a byte below 0x20, which JSON allows in strings only escaped. Written as a
