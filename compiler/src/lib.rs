@@ -102,6 +102,19 @@ pub use testing::TestReport;
 
 use reward_runtime::builtins;
 
+/// Every keyword of the language: the item keywords (`let`, `rule`, `machine`, …), the reserved
+/// words of expressions (`and`, `if`, `true`, …) and the words that are keywords inside one
+/// construct (`criterion`, `when`, `always`, …). The parser takes its reserved words and item
+/// keywords from the same declaration.
+///
+/// ```
+/// let keywords: Vec<&str> = reward::keywords().collect();
+/// assert!(keywords.contains(&"machine") && keywords.contains(&"eventually"));
+/// ```
+pub fn keywords() -> impl Iterator<Item = &'static str> {
+    syntax::keywords::all()
+}
+
 /// The engine's internals, for this repository's own test suites only: not a stable API, and
 /// not documented (every internal module is hidden). Programs use the items at the crate root.
 #[doc(hidden)]
