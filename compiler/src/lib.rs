@@ -87,9 +87,9 @@ mod syntax;
 pub mod testing;
 
 pub use api::{
-    compile, format, import_reward_machine, read_spec, value_to_json, Diagnostics, Engine,
-    GroupRow, GroupStages, LineOutput, LineScorer, Options, ParamInfo, Problem, Row, RowError,
-    Scored, Source, Spec, TermInfo, MAX_SPEC_BYTES,
+    compile, format, import_reward_machine, read_spec, value_to_json, value_to_json_typed,
+    Diagnostics, Engine, GroupRow, GroupStages, LineOutput, LineScorer, Options, ParamInfo,
+    Problem, Row, RowError, Scored, Source, Spec, TermInfo, TestCase, MAX_SPEC_BYTES,
 };
 pub use diff::{diff, Diff, Outcome, RowDiff, TermChange, TermSummary};
 pub use explain::AutomatonInfo;
