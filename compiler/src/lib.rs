@@ -56,35 +56,25 @@
 
 mod aot;
 mod api;
-#[doc(hidden)]
-pub mod automaton;
-#[doc(hidden)]
-pub mod backend;
+mod automaton;
+mod backend;
 mod check;
-#[doc(hidden)]
-pub mod diag;
+mod diag;
 mod diff;
 mod explain;
 mod grouping;
-#[doc(hidden)]
-pub mod import_rm;
-#[doc(hidden)]
-pub mod interp;
-#[doc(hidden)]
-pub mod ir;
-#[doc(hidden)]
-pub mod jit;
+mod import_rm;
+mod interp;
+mod ir;
+mod jit;
 mod lint;
-#[doc(hidden)]
-pub mod monitor;
+mod monitor;
 mod outline;
 mod probe;
-#[doc(hidden)]
-pub mod scoring;
+mod scoring;
 mod stdlib;
 mod syntax;
-#[doc(hidden)]
-pub mod testing;
+mod testing;
 
 pub use api::{
     compile, format, import_reward_machine, read_spec, value_to_json, value_to_json_typed,
@@ -113,14 +103,4 @@ use reward_runtime::builtins;
 /// ```
 pub fn keywords() -> impl Iterator<Item = &'static str> {
     syntax::keywords::all()
-}
-
-/// The engine's internals, for this repository's own test suites only: not a stable API, and
-/// not documented (every internal module is hidden). Programs use the items at the crate root.
-#[doc(hidden)]
-pub mod internals {
-    pub use crate::{
-        automaton, backend, diag, import_rm, interp, ir, jit, monitor, scoring, testing,
-    };
-    pub use reward_runtime::builtins;
 }
