@@ -275,10 +275,12 @@ pub struct Problem {
 
 impl Diagnostics {
     fn from_failure(f: CompileFailure) -> Diagnostics {
+        let rendered = crate::diag::render_each(&f.sources, &f.diagnostics);
         let problems = f
             .diagnostics
             .iter()
-            .map(|d| problem(&f.sources, d))
+            .zip(rendered)
+            .map(|(d, rendered)| problem(&f.sources, d, rendered))
             .collect::<Vec<_>>();
         if problems.is_empty() {
             return Diagnostics {
@@ -327,7 +329,7 @@ impl Problem {
     }
 }
 
-fn problem(sources: &SourceMap, d: &Diagnostic) -> Problem {
+fn problem(sources: &SourceMap, d: &Diagnostic, rendered: String) -> Problem {
     let (line, column) = sources.line_col(d.span);
     let end = crate::diag::Span::new(d.span.file, d.span.end as usize, d.span.end as usize);
     let (end_line, end_column) = sources.line_col(end);
@@ -341,7 +343,7 @@ fn problem(sources: &SourceMap, d: &Diagnostic) -> Problem {
         end_column,
         label: d.label.clone(),
         help: d.help.clone(),
-        rendered: render(sources, std::slice::from_ref(d)),
+        rendered,
     }
 }
 
@@ -758,7 +760,7 @@ impl Spec {
     /// let names: Vec<String> = spec.all_terms().into_iter().map(|t| t.name).collect();
     /// let values = spec.evaluate(&spec.row_from_json(r#"{"s": "ok"}"#)?)?;
     /// assert_eq!(names, ["loud", "score"]);
-    /// assert_eq!(values[0], reward::Value::text("OK"));
+    /// assert_eq!(values[0].as_text(), "OK");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn evaluate(&self, row: &Row) -> Result<Vec<Value>, RowError> {
