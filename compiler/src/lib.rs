@@ -47,7 +47,9 @@
 //! between threads; [`Spec::score_batch`] scores rows in parallel (and forms `group by`
 //! groups over the batch), [`Spec::run_tests`] runs the spec's tests, [`Spec::monitor`] steps
 //! its machines and formulas online, and [`Spec::build_library`] writes a shared library
-//! with a C API.
+//! with a C API. To look inside a score, [`Spec::evaluate`] gives every term's value (the
+//! hidden ones too, in the order of [`Spec::all_terms`]); [`Spec::with_engine`] gives the same
+//! checked spec on the other engine, to compare them.
 //!
 //! Inside, data flows one way: `syntax` parses a file into an AST, `check` resolves names and
 //! types and elaborates the AST into the typed `ir`, and the interpreter (the meaning), the

@@ -62,6 +62,13 @@ fn builtin(name: &str) -> usize {
         .unwrap_or_else(|| panic!("{name} is a builtin"))
 }
 
+/// The `ltl` items of the root file.
+#[derive(Default)]
+pub(crate) struct FormulaState {
+    /// Name → item index (in name order, as suggestions list them).
+    pub(crate) items: std::collections::BTreeMap<String, usize>,
+}
+
 /// A formula validated for one use: its nodes and atoms checked over the trace, its automaton
 /// when verdicts or rewards need one, and for `reward on accept` its reward and shaping.
 pub(crate) struct FormulaDecl {
@@ -256,7 +263,7 @@ impl Checker<'_> {
             ast::LtlKind::Atom(ast::Expr {
                 kind: ast::ExprKind::Name(id),
                 ..
-            }) if self.ltls.contains_key(&id.name) => {
+            }) if self.formulas.items.contains_key(&id.name) => {
                 // Another formula by name: its formula, in place.
                 if b.inlining.contains(&id.name) {
                     self.error(
@@ -270,7 +277,8 @@ impl Checker<'_> {
                     return b.add(Node::new(Op::False, 0, 0), f.span);
                 }
                 let modules = self.modules;
-                let ast::ItemKind::Ltl(other) = &modules[0].ast.items[self.ltls[&id.name]].kind
+                let ast::ItemKind::Ltl(other) =
+                    &modules[0].ast.items[self.formulas.items[&id.name]].kind
                 else {
                     unreachable!("an ltl item")
                 };

@@ -67,12 +67,10 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         eval_order: Vec::new(),
         tests: Vec::new(),
         defining_type: None,
-        props: HashMap::new(),
-        expanding_props: Vec::new(),
-        machine_dynamic: HashMap::new(),
-        ltls: HashMap::new(),
+        props: PropState::default(),
+        machines: Default::default(),
+        formulas: Default::default(),
         shapes: HashMap::new(),
-        shaped_machines: Default::default(),
         group: None,
     };
     checker.run(overrides, override_file);
@@ -228,6 +226,15 @@ enum TermSource {
     },
 }
 
+/// The `prop` items of the root file.
+#[derive(Default)]
+pub(crate) struct PropState {
+    /// Name → item index.
+    items: HashMap<String, usize>,
+    /// Props being expanded (a prop that reads itself is an error).
+    expanding: Vec<String>,
+}
+
 pub(crate) struct Checker<'m> {
     modules: &'m [load::LoadedModule],
     diags: Vec<Diagnostic>,
@@ -247,18 +254,13 @@ pub(crate) struct Checker<'m> {
     tests: Vec<ir::Test>,
     /// The `type` alias being resolved, to explain a recursive use.
     defining_type: Option<String>,
-    /// `prop` items of the root file: name → item index.
-    props: HashMap<String, usize>,
-    /// Props being expanded (a prop that reads itself is an error).
-    expanding_props: Vec<String>,
-    /// Per machine, the edge rewards computed from the step (see `check::machine`).
-    machine_dynamic: HashMap<String, Vec<machine::DynamicReward>>,
-    /// `ltl` items of the root file: name → item index.
-    ltls: HashMap<String, usize>,
-    /// `shape` items of the root file: target name → item index.
+    /// What the checker keeps per construct: step propositions, machines, formulas, shapes and
+    /// the `group by` block.
+    props: PropState,
+    machines: machine::MachineState,
+    formulas: ltl::FormulaState,
+    /// `shape` items of the root file (of machines and formulas): target name → item index.
     shapes: HashMap<String, usize>,
-    /// Machines whose run adds a shaping term to every step's reward.
-    shaped_machines: std::collections::HashSet<String>,
     /// The `group by` block: its key term and aggregates.
     group: Option<group::GroupState>,
 }
@@ -897,7 +899,7 @@ impl<'m> Checker<'m> {
                 }
                 ItemKind::Score { keyword, .. } => self.declare_score(i, *keyword),
                 ItemKind::Prop { name, .. } if self.define(0, name, "prop") => {
-                    self.props.insert(name.name.clone(), i);
+                    self.props.items.insert(name.name.clone(), i);
                 }
                 ItemKind::Machine(m) => self.declare_machine(i, m),
                 ItemKind::Ltl(d) => self.declare_ltl(i, d),
@@ -1074,7 +1076,7 @@ impl<'m> Checker<'m> {
         if !self.define(0, &d.name, "ltl") {
             return;
         }
-        self.ltls.insert(d.name.name.clone(), i);
+        self.formulas.items.insert(d.name.name.clone(), i);
         if d.reward.is_some() {
             let run = self.terms.len();
             self.add_term(
