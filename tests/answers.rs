@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use reward::internals::backend::Backend;
-use reward::internals::scoring::{compile_file, compile_source};
+use reward::{Engine, Options, Source, Spec};
 use reward_runtime::native::{final_answer, math_equal, math_equal_with, MathOptions};
 use reward_runtime::Value;
 use serde_json::Value as Json;
@@ -18,6 +17,23 @@ use serde_json::Value as Json;
 #[path = "common/watchdog.rs"]
 mod watchdog;
 use watchdog::within;
+
+/// The spec compiled for the interpreter and for the JIT.
+fn both_engines(source: Source) -> Result<[Spec; 2], String> {
+    let compile = |engine| {
+        reward::compile(source.clone(), &Options::default().engine(engine))
+            .map_err(|d| d.to_string())
+    };
+    Ok([compile(Engine::Interpreter)?, compile(Engine::Jit)?])
+}
+
+fn named(name: &str, text: &str) -> Source {
+    Source::Text {
+        name: name.into(),
+        text: text.into(),
+        dir: Path::new(".").into(),
+    }
+}
 
 #[path = "common/fixtures.rs"]
 mod fixtures;
@@ -70,19 +86,10 @@ fn the_checker_is_right_on_the_corpus_and_never_less_right_than_math_verify() {
 
 #[test]
 fn both_engines_score_the_corpus_alike() {
-    let spec = compile_file(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/math_corpus.reward"),
-        &[],
-    )
+    let [interp, jit] = both_engines(Source::file(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/math_corpus.reward"),
+    ))
     .expect("the corpus spec compiles");
-    let jit = reward::internals::jit::compile(&spec.program).expect("JIT");
-    let interp = spec.interpreter();
-    let correct = spec
-        .program
-        .terms
-        .iter()
-        .position(|t| t.name == "correct")
-        .unwrap();
     // Every 7th case keeps the test fast; the native test above covers them all.
     for c in corpus().iter().step_by(7) {
         let row = Value::Record(
@@ -94,11 +101,13 @@ fn both_engines_score_the_corpus_alike() {
             ]
             .into(),
         );
-        let a = interp.eval_row(&row).unwrap();
-        let b = jit.eval_row(&row).unwrap();
+        let row = interp.row(row).expect("a row of the schema");
+        let a = interp.score(&row).unwrap();
+        let b = jit.score(&row).unwrap();
         let truth = c["equal"].as_bool().unwrap();
-        assert_eq!(a[correct].as_bool(), truth, "case {}", c["id"]);
-        assert_eq!(b[correct].as_bool(), truth, "JIT, case {}", c["id"]);
+        let correct = |s: &reward::Scored| s.term("correct").expect("the term `correct`").as_bool();
+        assert_eq!(correct(&a), truth, "case {}", c["id"]);
+        assert_eq!(correct(&b), truth, "JIT, case {}", c["id"]);
     }
 }
 
@@ -445,22 +454,20 @@ const OPTION_CASES: &[(&str, &str, &str, bool, bool)] = &[
     ),
 ];
 
-fn option_spec(options: &str) -> reward::internals::scoring::Spec {
+fn option_spec(options: &str) -> [Spec; 2] {
     let source = format!(
         "use std::math\ninput {{ pred: text, gold: text }}\nscore = if math_equal_with(pred, gold, {options}) then 1.0 else 0.0\n"
     );
-    compile_source("options.reward", &source, Path::new("."), &[])
+    both_engines(named("options.reward", &source))
         .unwrap_or_else(|e| panic!("{options}: the spec does not compile:\n{e}"))
 }
 
-fn scores(spec: &reward::internals::scoring::Spec, pred: &str, gold: &str) -> Vec<String> {
+/// The output record of both engines, interpreter first.
+fn scores(engines: &[Spec; 2], pred: &str, gold: &str) -> Vec<String> {
     let row = serde_json::json!({ "pred": pred, "gold": gold }).to_string();
-    let jit = reward::internals::jit::compile(&spec.program).expect("JIT");
-    let interp = spec.interpreter();
-    let engines: [&dyn Backend; 2] = [&interp, &jit];
     engines
         .iter()
-        .map(|b| spec.score_line(*b, 1, &row).json)
+        .map(|spec| spec.score_line(1, &row, false).json)
         .collect()
 }
 
@@ -510,7 +517,7 @@ fn an_unknown_option_value_is_a_row_error_and_an_unknown_field_a_compile_error()
         "{out:?}"
     );
     let source = "use std::math\ninput { pred: text, gold: text }\nscore = if math_equal_with(pred, gold, {unit: \"strict\"}) then 1.0 else 0.0\n";
-    let err = compile_source("typo.reward", source, Path::new("."), &[])
+    let err = both_engines(named("typo.reward", source))
         .err()
         .expect("a typo in a field is an error");
     assert!(err.contains("units"), "{err}");

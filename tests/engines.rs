@@ -8,9 +8,9 @@
 //!      engines' records must equal the expected file byte for byte (floats are printed exactly,
 //!      so this compares them bit for bit, NaN's payload aside);
 //!    - `reward score --engine jit` on the files, whose output must be the expected file too;
-//!    - both engines again through the internals, comparing every term, the hidden ones (texts,
-//!      lists, records, `_names`) included, floats by their bits (NaN payload and sign too), and
-//!      a row error's message, span and term;
+//!    - both engines again through `Spec::evaluate`, comparing every term, the hidden ones
+//!      (texts, lists, records, `_names`) included, floats by their bits (NaN payload and sign
+//!      too), and a row error's message, place and term;
 //!    - a shared library built from the spec, called from C: `reward_breakdown_json` must print
 //!      the interpreter's record (an error record says line 1), `reward_score_json` must give the
 //!      interpreter's score bit for bit with the status and `reward_last_error()` the record
@@ -41,13 +41,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use reward::internals::backend::Backend;
-use reward::internals::interp::{Interpreter, RuntimeError};
-use reward::internals::jit::JitProgram;
-use reward::internals::scoring::{compile_file, compile_source, value_json, Spec};
-use reward::internals::testing::param_overrides;
-use reward_runtime::decode::decode_row;
-use reward_runtime::{Ty, Value};
+use reward::{Engine, Options, Row, RowError, Source, Spec, TermInfo, Ty, Value};
 
 #[path = "common/library.rs"]
 mod library;
@@ -66,7 +60,38 @@ fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-type RowResult = Result<Vec<Value>, RuntimeError>;
+type RowResult = Result<Vec<Value>, RowError>;
+
+/// Param overrides as `reward score --param` takes them.
+type Overrides = Vec<(String, String)>;
+
+/// Compiles spec text for the interpreter, with param overrides; imports are relative to `dir`.
+fn compile_source(
+    name: &str,
+    text: &str,
+    dir: &Path,
+    params: &[(String, String)],
+) -> Result<Spec, String> {
+    let source = Source::Text {
+        name: name.to_string(),
+        text: text.to_string(),
+        dir: dir.to_path_buf(),
+    };
+    compile_with(source, params)
+}
+
+/// Compiles a spec file for the interpreter, with param overrides.
+fn compile_file(path: &Path, params: &[(String, String)]) -> Result<Spec, String> {
+    compile_with(Source::file(path), params)
+}
+
+fn compile_with(source: Source, params: &[(String, String)]) -> Result<Spec, String> {
+    let options = Options {
+        params: params.to_vec(),
+        ..Options::default().engine(Engine::Interpreter)
+    };
+    reward::compile(source, &options).map_err(|d| d.to_string())
+}
 
 /// One row on which the engines disagree.
 struct Mismatch {
@@ -76,57 +101,70 @@ struct Mismatch {
     detail: String,
 }
 
-/// A compiled spec with both engines.
-struct Engines<'s> {
+/// A compiled spec on both engines.
+struct Engines {
     label: String,
-    spec: &'s Spec,
-    interp: Interpreter<'s>,
-    jit: JitProgram,
-    clif: String,
+    /// The spec's text, for reports.
+    source: String,
+    interp: Spec,
+    jit: Spec,
+    /// Every term, as `Spec::evaluate` gives their values.
+    terms: Vec<TermInfo>,
 }
 
-impl<'s> Engines<'s> {
-    fn new(label: &str, spec: &'s Spec) -> Engines<'s> {
-        let (jit, clif) =
-            reward::internals::jit::compile_with_clif(&spec.program).unwrap_or_else(|e| {
-                panic!(
-                    "{label}: the JIT cannot compile a checked program: {e}\n--- IR:\n{}",
-                    reward::internals::ir::print_program(&spec.program)
-                )
-            });
+impl Engines {
+    /// `spec` (compiled for the interpreter from `source`) on both engines.
+    fn new(label: &str, spec: &Spec, source: &str) -> Engines {
+        assert_eq!(spec.engine(), Engine::Interpreter);
+        let jit = spec.with_engine(Engine::Jit).unwrap_or_else(|e| {
+            panic!(
+                "{label}: the JIT cannot compile a checked program: {e}\n--- IR:\n{}",
+                spec.ir_text()
+            )
+        });
         Engines {
             label: label.to_string(),
-            spec,
-            interp: spec.interpreter(),
+            source: source.to_string(),
+            interp: spec.clone(),
+            terms: spec.all_terms(),
             jit,
-            clif,
         }
     }
 
     /// Runs both engines on `row`. `Ok` carries the (agreed) interpreter result; `Err` a
     /// description of the disagreement, without the spec (see [`Engines::report`]).
-    fn run(&self, row: &Value, row_text: &str) -> Result<RowResult, Mismatch> {
-        assert_eq!(self.interp.name(), "interp");
-        assert_eq!(self.jit.name(), "jit");
-        let a = self.interp.eval_row(row);
-        let b = self.jit.eval_row(row);
-        match disagreement(self.spec, &a, &b) {
+    fn run(&self, row: &Row, row_text: &str) -> Result<RowResult, Mismatch> {
+        assert_eq!(self.jit.engine(), Engine::Jit);
+        let a = self.interp.evaluate(row);
+        let b = self.jit.evaluate(row);
+        match disagreement(&self.terms, &a, &b) {
             None => Ok(a),
             Some(what) => Err(Mismatch {
                 summary: format!("--- row: {row_text}\n    {what}\n"),
                 detail: format!(
                     "--- decoded row: {}\n--- interp: {}\n--- jit:    {}\n",
-                    show(row),
-                    show_result(self.spec, &a),
-                    show_result(self.spec, &b),
+                    show(row.value()),
+                    show_result(&self.terms, &a),
+                    show_result(&self.terms, &b),
                 ),
             }),
         }
     }
 
+    /// Runs both engines on a value of the input schema.
+    fn run_value(&self, row: &Value, row_text: &str) -> Result<RowResult, Mismatch> {
+        let row = self.interp.row(row.clone()).unwrap_or_else(|e| {
+            panic!(
+                "{}: row {row_text} is not a row of the schema: {e}",
+                self.label
+            )
+        });
+        self.run(&row, row_text)
+    }
+
     /// Runs both engines on a JSON line; the line must decode.
     fn run_line(&self, line: &str) -> Result<RowResult, Mismatch> {
-        let row = decode_row(line, self.spec.input_type()).unwrap_or_else(|e| {
+        let row = self.interp.row_from_json(line).unwrap_or_else(|e| {
             panic!("{}: row {line} does not decode: {}", self.label, e.message)
         });
         self.run(&row, line)
@@ -147,22 +185,21 @@ impl<'s> Engines<'s> {
                 out.push_str(&m.detail);
             }
         }
-        let root = reward::internals::diag::FileId(0);
+        let clif = self
+            .jit
+            .jit_text()
+            .unwrap_or_else(|e| format!("(none: {e})"));
         let _ = write!(
             out,
-            "--- spec source ({}):\n{}\n--- IR:\n{}\n--- CLIF:\n{}\n",
-            self.spec.sources.name(root),
-            self.spec.sources.text(root),
-            reward::internals::ir::print_program(&self.spec.program),
-            self.clif
+            "--- spec source:\n{}\n--- IR:\n{}\n--- CLIF:\n{clif}\n",
+            self.source,
+            self.interp.ir_text(),
         );
         out
     }
 
     fn term_id(&self, name: &str) -> usize {
-        self.spec
-            .program
-            .terms
+        self.terms
             .iter()
             .position(|t| t.name == name)
             .unwrap_or_else(|| panic!("{}: no term `{name}`", self.label))
@@ -188,7 +225,7 @@ fn identical(a: &Value, b: &Value) -> bool {
 }
 
 /// `None` when both results agree; otherwise what differs.
-fn disagreement(spec: &Spec, a: &RowResult, b: &RowResult) -> Option<String> {
+fn disagreement(terms: &[TermInfo], a: &RowResult, b: &RowResult) -> Option<String> {
     match (a, b) {
         (Ok(x), Ok(y)) => {
             if x.len() != y.len() {
@@ -202,7 +239,7 @@ fn disagreement(spec: &Spec, a: &RowResult, b: &RowResult) -> Option<String> {
                 .map(|(i, (p, q))| {
                     format!(
                         "term `{}`: interp {} / jit {}",
-                        spec.program.terms[i].name,
+                        terms[i].name,
                         show(p),
                         show(q)
                     )
@@ -215,11 +252,14 @@ fn disagreement(spec: &Spec, a: &RowResult, b: &RowResult) -> Option<String> {
             if x.message != y.message {
                 what.push("message");
             }
-            if x.span != y.span {
-                what.push("span");
+            if x.at != y.at {
+                what.push("place");
             }
             if x.term != y.term {
                 what.push("term");
+            }
+            if x.field != y.field {
+                what.push("field");
             }
             (!what.is_empty()).then(|| format!("both failed, but the {} differ", what.join(", ")))
         }
@@ -249,25 +289,23 @@ fn show(v: &Value) -> String {
     }
 }
 
-fn show_result(spec: &Spec, r: &RowResult) -> String {
+fn show_result(terms: &[TermInfo], r: &RowResult) -> String {
     match r {
         Ok(values) => {
             let parts: Vec<String> = values
                 .iter()
-                .zip(&spec.program.terms)
+                .zip(terms)
                 .map(|(v, t)| format!("{}: {} = {}", t.name, t.ty, show(v)))
                 .collect();
             format!("Ok {{ {} }}", parts.join(", "))
         }
         Err(e) => format!(
-            "Err {{ message: {:?}, at: {} (span {:?}), term: {} }}",
+            "Err {{ message: {:?}, at: {}, term: {} }}",
             e.message,
-            spec.locate(e),
-            e.span,
-            e.term.map_or("none".to_string(), |t| format!(
-                "`{}`",
-                spec.program.terms[t].name
-            ))
+            e.at.as_deref().unwrap_or("none"),
+            e.term
+                .as_deref()
+                .map_or("none".to_string(), |t| format!("`{t}`"))
         ),
     }
 }
@@ -428,11 +466,11 @@ fn run_case(case: &Case, scratch: &Path) -> Vec<String> {
     // Every term of both engines, bit for bit.
     let spec = compile_source(&format!("{name}.reward"), &case.text, &cases_dir(), &[])
         .unwrap_or_else(|d| panic!("{name}.reward does not compile:\n{d}"));
-    let engines = Engines::new(&case_path(&format!("{name}.reward")), &spec);
+    let engines = Engines::new(&case_path(&format!("{name}.reward")), &spec, &case.text);
     let mut mismatches = Vec::new();
     let mut values: Vec<Option<RowResult>> = Vec::new();
     for (i, line) in case.rows.iter().enumerate() {
-        let Ok(row) = decode_row(line, spec.input_type()) else {
+        let Ok(row) = spec.row_from_json(line) else {
             values.push(None);
             continue;
         };
@@ -443,7 +481,7 @@ fn run_case(case: &Case, scratch: &Path) -> Vec<String> {
             Ok(r) => values.push(Some(r)),
             Err(m) => {
                 mismatches.push(m);
-                values.push(Some(engines.interp.eval_row(&row)));
+                values.push(Some(engines.interp.evaluate(&row)));
             }
         }
     }
@@ -481,8 +519,8 @@ fn run_case(case: &Case, scratch: &Path) -> Vec<String> {
                 if picked == *row {
                     continue;
                 }
-                let input = decode_row(&picked, spec.input_type()).expect("a picked row decodes");
-                lib_values.push(Some(engines.interp.eval_row(&input)));
+                let input = spec.row_from_json(&picked).expect("a picked row decodes");
+                lib_values.push(Some(engines.interp.evaluate(&input)));
                 lib_rows.push((
                     format!("{}:{} with pick {k}", case_path(&rows_file), i + 1),
                     picked,
@@ -558,9 +596,6 @@ fn run_case(case: &Case, scratch: &Path) -> Vec<String> {
                 ));
             }
         }
-        let internal_reference =
-            compile_source(&format!("{name}.reward"), &lib_text, &cases_dir(), &[])
-                .unwrap_or_else(|d| panic!("{name}.reward with its hidden terms exposed:\n{d}"));
         let cli = cli.wait_with_output().expect("reward score runs");
         if !matches!(cli.status.code(), Some(0 | 2)) {
             failures.push(format!(
@@ -590,7 +625,7 @@ fn run_case(case: &Case, scratch: &Path) -> Vec<String> {
             &lib_lines,
             &answers,
             &reference,
-            &internal_reference,
+            &reference_spec,
         ));
     });
     failures
@@ -606,9 +641,8 @@ fn run_case(case: &Case, scratch: &Path) -> Vec<String> {
 /// rules at the end, so the error locations of the spec do not move. Returns the new spec and
 /// the exposed terms.
 fn expose_hidden_terms(spec: &Spec, src: &str) -> (String, Vec<usize>) {
-    let hidden: Vec<usize> = spec
-        .program
-        .terms
+    let terms = spec.all_terms();
+    let hidden: Vec<usize> = terms
         .iter()
         .enumerate()
         .filter(|(_, t)| !t.in_breakdown && !matches!(t.ty.strip_optional(), Ty::Regex | Ty::Error))
@@ -617,7 +651,6 @@ fn expose_hidden_terms(spec: &Spec, src: &str) -> (String, Vec<usize>) {
     if hidden.is_empty() {
         return (src.to_string(), hidden);
     }
-    let terms = &spec.program.terms;
     let mut columns = String::new();
     let mut rules =
         String::from("\n// ---- added by tests/engines.rs: hidden terms made visible\n");
@@ -651,7 +684,7 @@ fn exposed_row(spec: &Spec, exposed: &[usize], row: &str, values: Option<&RowRes
     if exposed.is_empty() {
         return row.to_string();
     }
-    let terms = &spec.program.terms;
+    let terms = spec.all_terms();
     let fields: Vec<String> = exposed
         .iter()
         .filter(|&&id| finite(&values[id]))
@@ -659,7 +692,7 @@ fn exposed_row(spec: &Spec, exposed: &[usize], row: &str, values: Option<&RowRes
             format!(
                 "\"expect_{}\": {}",
                 terms[id].name,
-                value_json(&values[id], &terms[id].ty)
+                reward::value_to_json_typed(&values[id], &terms[id].ty)
             )
         })
         .collect();
@@ -678,10 +711,11 @@ fn without_exposed(record: &str, spec: &Spec, exposed: &[usize]) -> String {
     if !out.starts_with(r#"{"score":"#) {
         return out;
     }
+    let terms = spec.all_terms();
     for &id in exposed {
         let key = format!(
             "{}:",
-            serde_json::Value::String(format!("same_{}", spec.program.terms[id].name))
+            serde_json::Value::String(format!("same_{}", terms[id].name))
         );
         for value in ["true", "false"] {
             let pair = format!("{key}{value}");
@@ -725,10 +759,8 @@ fn case_harness_reports_every_mismatch_and_exposes_faithfully() {
     let src = "// a comment\ninput { s: text, n: int }\nlet t = upper(s)\nlet xs = [n, n]\nlet k = len(t)\nscore = k\n";
     let spec = compile_source("x.reward", src, &cases_dir(), &[]).unwrap();
     let (text, exposed) = expose_hidden_terms(&spec, src);
-    let names: Vec<&str> = exposed
-        .iter()
-        .map(|&id| spec.program.terms[id].name.as_str())
-        .collect();
+    let terms = spec.all_terms();
+    let names: Vec<&str> = exposed.iter().map(|&id| terms[id].name.as_str()).collect();
     assert_eq!(names, ["t", "xs"]);
     assert!(
         text.starts_with("// a comment\ninput { expect_t: text?, expect_xs: list[int]?, s: text")
@@ -740,9 +772,7 @@ fn case_harness_reports_every_mismatch_and_exposes_faithfully() {
     );
     assert!(text.ends_with("rule same_t = t == expect_t\nrule same_xs = xs == expect_xs\n"));
     let row = r#"{"s": "é", "n": 2}"#;
-    let values = spec
-        .interpreter()
-        .eval_row(&decode_row(row, spec.input_type()).unwrap());
+    let values = spec.evaluate(&spec.row_from_json(row).unwrap());
     let with = exposed_row(&spec, &exposed, row, Some(&values));
     assert_eq!(
         with,
@@ -813,19 +843,15 @@ fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
     out
 }
 
-/// Param overrides as `reward score --param` takes them.
-type Overrides = Vec<(String, String)>;
-
 /// The `given` inputs of a spec's tests (as values), compiled with the test's params when it sets
 /// some: `(label, spec the row belongs to, row)`.
 fn test_rows(spec: &Spec, path: &Path) -> Vec<(String, Option<Spec>, Value)> {
     let mut out = Vec::new();
-    for test in &spec.program.tests {
+    for test in spec.test_cases() {
         let variant = if test.params.is_empty() {
             None
         } else {
-            let overrides: Overrides = param_overrides(spec, test);
-            Some(compile_file(path, &overrides).unwrap_or_else(|d| {
+            Some(compile_file(path, &test.params).unwrap_or_else(|d| {
                 panic!(
                     "{}: test {:?} does not compile with its params:\n{d}",
                     path.display(),
@@ -833,12 +859,9 @@ fn test_rows(spec: &Spec, path: &Path) -> Vec<(String, Option<Spec>, Value)> {
                 )
             }))
         };
-        let given = spec
-            .interpreter()
-            .eval_body(&test.given, &Value::None, &[])
-            .unwrap_or_else(|e| {
-                panic!("test {:?}: given cannot be built: {}", test.name, e.message)
-            });
+        let given = test.given.unwrap_or_else(|e| {
+            panic!("test {:?}: given cannot be built: {}", test.name, e.message)
+        });
         out.push((format!("test {:?}", test.name), variant, given));
     }
     out
@@ -856,7 +879,8 @@ fn examples_agree_on_their_rollouts_and_test_inputs() {
     for path in &examples {
         let spec = compile_file(path, &[])
             .unwrap_or_else(|d| panic!("{} does not compile:\n{d}", path.display()));
-        let engines = Engines::new(&path.display().to_string(), &spec);
+        let source = std::fs::read_to_string(path).unwrap();
+        let engines = Engines::new(&path.display().to_string(), &spec, &source);
         let jsonl = path.with_extension("jsonl");
         let text = std::fs::read_to_string(&jsonl)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", jsonl.display()));
@@ -867,7 +891,7 @@ fn examples_agree_on_their_rollouts_and_test_inputs() {
                 continue;
             }
             // Rows that do not decode never reach an engine (the CLI test covers them).
-            let Ok(row) = decode_row(line, spec.input_type()) else {
+            let Ok(row) = spec.row_from_json(line) else {
                 continue;
             };
             lines += 1;
@@ -883,14 +907,14 @@ fn examples_agree_on_their_rollouts_and_test_inputs() {
             rows_compared += 1;
             match &variant {
                 None => {
-                    if let Err(m) = engines.run(&given, &row_text) {
+                    if let Err(m) = engines.run_value(&given, &row_text) {
                         mismatches.push(m);
                     }
                 }
                 Some(v) => {
                     // The spec compiled with this test's params.
-                    let e = Engines::new(&format!("{} ({label})", path.display()), v);
-                    if let Err(m) = e.run(&given, &row_text) {
+                    let e = Engines::new(&format!("{} ({label})", path.display()), v, &source);
+                    if let Err(m) = e.run_value(&given, &row_text) {
                         failures.push_str(&e.report(&[m]));
                     }
                 }
@@ -922,13 +946,9 @@ fn stdlib_test_expectations_agree_as_terms() {
         let original = std::fs::read_to_string(path).expect("readable stdlib module");
         // Group expectations by the params their test sets (a spec per distinct setting).
         let mut groups: Vec<(Overrides, Vec<String>)> = Vec::new();
-        for test in &lib.program.tests {
-            let overrides: Overrides = param_overrides(&lib, test);
-            let exprs: Vec<String> = test
-                .expects
-                .iter()
-                .map(|e| lib.sources.snippet(e.span).to_string())
-                .collect();
+        for test in lib.test_cases() {
+            let overrides: Overrides = test.params;
+            let exprs: Vec<String> = test.expects;
             match groups.iter_mut().find(|(o, _)| *o == overrides) {
                 Some((_, v)) => v.extend(exprs),
                 None => groups.push((overrides, exprs)),
@@ -949,7 +969,7 @@ fn stdlib_test_expectations_agree_as_terms() {
             let name = path.display().to_string();
             let spec = compile_source(&name, &text, path.parent().unwrap(), &overrides)
                 .unwrap_or_else(|d| panic!("{name} with its expectations as rules:\n{d}\n{text}"));
-            let engines = Engines::new(&format!("{name} (params {overrides:?})"), &spec);
+            let engines = Engines::new(&format!("{name} (params {overrides:?})"), &spec, &text);
             match engines.run_line("{}") {
                 Ok(Ok(values)) => {
                     // Sanity: the rules are the expectations, and `reward test` passes them.
@@ -1057,7 +1077,7 @@ fn check_random_program(
         }
         Err(d) => panic!("the generator built an ill-typed program:\n{d}\n--- source:\n{src}"),
     };
-    let engines = Engines::new("a random program", &spec);
+    let engines = Engines::new("a random program", &spec, &src);
     let mut mismatches = Vec::new();
     let mut ok_rows = 0;
     for row in rows {
@@ -1220,11 +1240,12 @@ fn harness_detects_every_kind_of_disagreement() {
         "harness",
         "input { x: float }\nlet a = x\nlet b = x * 2.0\nscore = a\n",
     );
+    let terms = spec.all_terms();
     let ok = |v: Vec<Value>| -> RowResult { Ok(v) };
     let f = Value::Float;
     let nan_a = f64::from_bits(0x7ff8_0000_0000_0000);
     let nan_b = f64::from_bits(0xfff8_0000_0000_0000);
-    let same = |a: &RowResult, b: &RowResult| disagreement(&spec, a, b).is_none();
+    let same = |a: &RowResult, b: &RowResult| disagreement(&terms, a, b).is_none();
     assert!(same(
         &ok(vec![f(1.0), f(nan_a), f(0.0)]),
         &ok(vec![f(1.0), f(nan_a), f(0.0)])
@@ -1257,32 +1278,20 @@ fn harness_detects_every_kind_of_disagreement() {
         ),
         "none"
     );
-    let err = |message: &str, start: u32, term: Option<usize>| -> RowResult {
-        Err(RuntimeError {
+    let err = |message: &str, column: u32, term: &str| -> RowResult {
+        Err(RowError {
             message: message.to_string(),
-            span: reward::internals::diag::Span {
-                file: reward::internals::diag::FileId(0),
-                start,
-                end: start + 1,
-            },
-            term,
+            field: None,
+            term: Some(term.to_string()),
+            at: Some(format!("harness:2:{column}")),
         })
     };
-    assert!(same(&err("boom", 3, Some(1)), &err("boom", 3, Some(1))));
+    assert!(same(&err("boom", 3, "b"), &err("boom", 3, "b")));
+    assert!(!same(&err("boom", 3, "b"), &err("bang", 3, "b")), "message");
+    assert!(!same(&err("boom", 3, "b"), &err("boom", 4, "b")), "place");
+    assert!(!same(&err("boom", 3, "b"), &err("boom", 3, "a")), "term");
     assert!(
-        !same(&err("boom", 3, Some(1)), &err("bang", 3, Some(1))),
-        "message"
-    );
-    assert!(
-        !same(&err("boom", 3, Some(1)), &err("boom", 4, Some(1))),
-        "span"
-    );
-    assert!(
-        !same(&err("boom", 3, Some(1)), &err("boom", 3, Some(0))),
-        "term"
-    );
-    assert!(
-        !same(&err("boom", 3, Some(1)), &ok(vec![f(0.0), f(0.0), f(0.0)])),
+        !same(&err("boom", 3, "b"), &ok(vec![f(0.0), f(0.0), f(0.0)])),
         "error vs value"
     );
 }

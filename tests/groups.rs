@@ -3,13 +3,9 @@
 //! ties, min/max normalisation, counts), rows that cannot be scored are in no group, every
 //! input row gets one output row in order, and the checker rejects group terms read elsewhere.
 
-use std::path::Path;
-
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use reward::internals::backend::Backend;
-use reward::internals::scoring::{compile_source, Spec};
-use reward_runtime::Value;
+use reward::{Engine, Options, Source, Spec, Value};
 
 const SPEC: &str = r#"
 input { prompt: text, completion: text, reward: float }
@@ -28,13 +24,17 @@ group by prompt {
 }
 "#;
 
+fn compile_for(src: &str, engine: Engine) -> Result<Spec, String> {
+    reward::compile(Source::text(src), &Options::default().engine(engine))
+        .map_err(|d| d.to_string())
+}
+
 fn compile(src: &str) -> Spec {
-    compile_source("groups.reward", src, Path::new("."), &[]).unwrap_or_else(|d| panic!("{d}"))
+    compile_for(src, Engine::Interpreter).unwrap_or_else(|d| panic!("{d}"))
 }
 
 fn term(spec: &Spec, name: &str) -> usize {
-    spec.program
-        .terms
+    spec.all_terms()
         .iter()
         .position(|t| t.name == name)
         .expect(name)
@@ -77,16 +77,13 @@ fn reference(rows: &[(usize, usize, f64)]) -> Vec<(f64, f64, f64, i64, i64)> {
 
 #[test]
 fn both_engines_compute_what_the_group_block_means() {
-    let spec = compile(SPEC);
-    let jit = reward::internals::jit::compile(&spec.program).expect("JIT");
-    let engines: Vec<&dyn Backend> = vec![&jit];
-    let interp = spec.interpreter();
-    let (score, adv, place, size, total) = (
-        spec.program.score.unwrap(),
-        term(&spec, "advantage"),
-        term(&spec, "place"),
-        term(&spec, "size"),
-        term(&spec, "total"),
+    let interp = compile(SPEC);
+    let jit = compile_for(SPEC, Engine::Jit).expect("JIT");
+    let (adv, place, size, total) = (
+        term(&interp, "advantage"),
+        term(&interp, "place"),
+        term(&interp, "size"),
+        term(&interp, "total"),
     );
     let mut runner = TestRunner::new(Config {
         cases: 200,
@@ -114,18 +111,24 @@ fn both_engines_compute_what_the_group_block_means() {
                 })
                 .collect();
             let want = reference(&rows);
-            for engine in engines.iter().copied().chain([&interp as &dyn Backend]) {
-                let got = spec.eval_batch(engine, &inputs);
+            let inputs: Vec<reward::Row> = inputs
+                .into_iter()
+                .map(|v| interp.row(v).expect("a row of the schema"))
+                .collect();
+            for engine in [&jit, &interp] {
+                let got = engine.evaluate_batch(&inputs);
+                let scores = engine.score_batch(&inputs);
                 prop_assert_eq!(got.len(), rows.len());
                 for (i, g) in got.iter().enumerate() {
                     let v = g.as_ref().expect("no row error");
+                    let score = scores[i].as_ref().expect("no row error").score();
                     let w = want[i];
                     let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
                     prop_assert!(
-                        close(v[score].as_f64(), w.0),
+                        close(score, w.0),
                         "{}: score {} vs {}",
-                        engine.name(),
-                        v[score].as_f64(),
+                        engine.engine().name(),
+                        score,
                         w.0
                     );
                     prop_assert!(close(v[adv].as_f64(), w.1));
@@ -135,10 +138,7 @@ fn both_engines_compute_what_the_group_block_means() {
                 }
             }
             // The engines agree bit for bit.
-            let (a, b) = (
-                spec.eval_batch(&interp, &inputs),
-                spec.eval_batch(&jit, &inputs),
-            );
+            let (a, b) = (interp.evaluate_batch(&inputs), jit.evaluate_batch(&inputs));
             for (x, y) in a.iter().zip(&b) {
                 let (x, y) = (x.as_ref().unwrap(), y.as_ref().unwrap());
                 prop_assert!(x.iter().zip(y).all(|(p, q)| p.same(q)));
@@ -162,7 +162,7 @@ fn rows_that_fail_are_in_no_group_and_every_line_gets_one_output() {
     .enumerate()
     .map(|(i, l)| (i as u64 + 1, l.to_string()))
     .collect();
-    let out = spec.score_all(&spec.interpreter(), &lines, false);
+    let out = spec.score_lines(&lines, false);
     assert_eq!(out.len(), lines.len());
     assert!(
         out[1].is_error && out[3].is_error,
@@ -183,7 +183,7 @@ fn rows_that_fail_are_in_no_group_and_every_line_gets_one_output() {
 #[test]
 fn group_terms_are_read_only_inside_the_block_and_tests() {
     let outside = SPEC.to_string() + "let leak = advantage * 2.0\n";
-    let err = compile_source("g.reward", &outside, Path::new("."), &[])
+    let err = compile_for(&outside, Engine::Interpreter)
         .err()
         .expect("rejected");
     assert!(
@@ -191,17 +191,17 @@ fn group_terms_are_read_only_inside_the_block_and_tests() {
         "{err}"
     );
     let two = SPEC.to_string() + "group by completion { let z = 1 }\n";
-    let err = compile_source("g.reward", &two, Path::new("."), &[])
+    let err = compile_for(&two, Engine::Interpreter)
         .err()
         .expect("rejected");
     assert!(err.contains("at most one `group by`"), "{err}");
     let bad_key = SPEC.replace("group by prompt", "group by reward");
-    let err = compile_source("g.reward", &bad_key, Path::new("."), &[])
+    let err = compile_for(&bad_key, Engine::Interpreter)
         .err()
         .expect("rejected");
     assert!(err.contains("a group key is text, int or bool"), "{err}");
     let nested = SPEC.replace("let size = count(true)", "let size = mean(advantage)");
-    let err = compile_source("g.reward", &nested, Path::new("."), &[])
+    let err = compile_for(&nested, Engine::Interpreter)
         .err()
         .expect("rejected");
     assert!(
@@ -212,6 +212,6 @@ fn group_terms_are_read_only_inside_the_block_and_tests() {
     let with_test = SPEC.to_string()
         + r#"test "one" { given { prompt: "p", completion: "ab", reward: 0.5 } expect advantage == 0.0 expect score == 0.0 }"#;
     let spec = compile(&with_test);
-    let report = reward::internals::testing::run_tests(&spec);
+    let report = spec.run_tests();
     assert_eq!((report.passed, report.failed), (1, 0), "{}", report.output);
 }

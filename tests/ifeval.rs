@@ -27,8 +27,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use reward::internals::backend::Backend;
-use reward::internals::scoring::{compile_source, Spec};
+use reward::{Engine, Options, Source, Spec};
 use serde_json::{Map, Value as Json};
 
 #[path = "common/fixtures.rs"]
@@ -308,9 +307,9 @@ fn overrides(case: &Case, params: &[(&str, &str)]) -> Overrides {
 }
 
 /// What one engine answered: the verdict, or the output line when it is not a 0/1 score.
-fn verdict(spec: &Spec, backend: &dyn Backend, case: &Case) -> Result<bool, String> {
+fn verdict(spec: &Spec, case: &Case) -> Result<bool, String> {
     let row = serde_json::json!({ "response": case.response }).to_string();
-    let out = spec.score_line(backend, case.line, &row);
+    let out = spec.score_line(case.line, &row, false);
     let json: Json = serde_json::from_str(&out.json).unwrap_or_else(|e| {
         panic!(
             "case {}: the output is not JSON ({e}): {}",
@@ -425,20 +424,28 @@ fn instructions_agree_with_ifeval_on_every_fixture_case() {
         for (g, (o, group)) in by_kwargs.iter().enumerate() {
             groups += 1;
             let name = format!("ifeval_{}.reward", id.replace(':', "_"));
-            let spec = compile_source(&name, &source, &root, o).unwrap_or_else(|e| {
+            let text = Source::Text {
+                name,
+                text: source.clone(),
+                dir: root.clone(),
+            };
+            let options = Options {
+                params: o.clone(),
+                ..Options::default().engine(Engine::Interpreter)
+            };
+            let spec = reward::compile(text, &options).unwrap_or_else(|e| {
                 panic!("{id}: the spec does not compile with {o:?}:\n{source}\n{e}")
             });
-            let interp = spec.interpreter();
             let jit = if g == largest {
                 jit_cases += group.len();
                 Some(
-                    reward::internals::jit::compile(&spec.program)
+                    spec.with_engine(Engine::Jit)
                         .unwrap_or_else(|e| panic!("{id} with {o:?}: the JIT fails: {e}")),
                 )
             } else {
                 None
             };
-            let mut engines: Vec<(&str, &dyn Backend)> = vec![("interp", &interp)];
+            let mut engines: Vec<(&str, &Spec)> = vec![("interp", &spec)];
             if let Some(jit) = &jit {
                 engines.push(("jit", jit));
             }
@@ -450,8 +457,8 @@ fn instructions_agree_with_ifeval_on_every_fixture_case() {
                     entry.1 += 1;
                 }
                 let mut wrong = Vec::new();
-                for &(engine, backend) in &engines {
-                    match verdict(&spec, backend, c) {
+                for &(engine, spec) in &engines {
+                    match verdict(spec, c) {
                         Ok(got) if got == want => {}
                         Ok(got) => wrong.push(format!("{engine} says {got}")),
                         Err(line) => wrong.push(format!("{engine} wrote {line}")),

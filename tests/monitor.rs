@@ -1,4 +1,4 @@
-//! The online monitor (`reward::internals::monitor`): step by step, it gives exactly the per-step rewards
+//! The online monitor (`Spec::monitor`): step by step, it gives exactly the per-step rewards
 //! of whole-trace scoring (`--steps`) and the verdicts of `verdicts(f)`, resets between
 //! episodes, and does not allocate on its hot path after the first episode.
 
@@ -6,37 +6,41 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use reward::internals::monitor::{Monitor, Verdict};
-use reward::internals::scoring::{compile_file, compile_source, Spec};
-use reward_runtime::Value;
+use reward::{Engine, Options, Source, Spec, Value, Verdict};
+
+/// Compiles for the interpreter, the reference for whole-trace scoring.
+fn compile(source: Source) -> Spec {
+    reward::compile(source, &Options::default().engine(Engine::Interpreter))
+        .unwrap_or_else(|d| panic!("{d}"))
+}
 
 fn example(name: &str) -> Spec {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples")
         .join(name);
-    compile_file(&path, &[]).unwrap_or_else(|e| panic!("{name}: {e}"))
+    compile(Source::file(path))
 }
 
 fn term(spec: &Spec, name: &str) -> usize {
-    spec.program
-        .terms
+    spec.all_terms()
         .iter()
         .position(|t| t.name == name)
         .unwrap_or_else(|| panic!("no term {name}"))
 }
 
+/// Every term of one row.
+fn evaluate(spec: &Spec, row: &Value) -> Vec<Value> {
+    let row = spec.row(row.clone()).expect("a row of the schema");
+    spec.evaluate(&row).expect("no row error")
+}
+
 /// Whole-trace scoring of one row: per stream, its per-step rewards.
 fn whole_trace(spec: &Spec, row: &Value, streams: &[&str]) -> Vec<Vec<f64>> {
-    let values = spec.interpreter().eval_row(row).expect("no row error");
+    let values = evaluate(spec, row);
     streams
         .iter()
         .map(|s| {
-            let run = spec
-                .program
-                .terms
-                .iter()
-                .position(|t| t.name == format!("{s}#run"))
-                .expect("run record");
+            let run = term(spec, &format!("{s}#run"));
             let Value::Record(r) = &values[run] else {
                 panic!("a run record")
             };
@@ -48,7 +52,7 @@ fn whole_trace(spec: &Spec, row: &Value, streams: &[&str]) -> Vec<Vec<f64>> {
 #[test]
 fn machines_step_by_step_equal_whole_trace_scoring() {
     let spec = example("hierarchical_delivery.reward");
-    let monitor = std::cell::RefCell::new(Monitor::new(&spec).expect("monitorable"));
+    let monitor = std::cell::RefCell::new(spec.monitor().expect("monitorable"));
     let streams: Vec<String> = monitor
         .borrow()
         .streams()
@@ -121,9 +125,8 @@ fn turn(kind: usize) -> Value {
 
 #[test]
 fn formulas_step_by_step_equal_verdicts_and_rewards_of_the_whole_trace() {
-    let spec = compile_source("protocol.reward", PROTOCOL, Path::new("."), &[])
-        .unwrap_or_else(|d| panic!("{d}"));
-    let monitor = Monitor::new(&spec).expect("monitorable");
+    let spec = compile(Source::text(PROTOCOL));
+    let monitor = spec.monitor().expect("monitorable");
     assert_eq!(monitor.formulas(), vec!["pairing", "answers", "paid"]);
     assert_eq!(monitor.streams(), vec!["paid"]);
     let monitor = std::cell::RefCell::new(monitor);
@@ -135,7 +138,7 @@ fn formulas_step_by_step_equal_verdicts_and_rewards_of_the_whole_trace() {
         .run(&proptest::collection::vec(0..4usize, 1..12), |kinds| {
             let steps: Vec<Value> = kinds.iter().map(|&k| turn(k)).collect();
             let row = Value::Record(vec![Value::List(steps.clone().into())].into());
-            let values = spec.interpreter().eval_row(&row).expect("no row error");
+            let values = evaluate(&spec, &row);
             let verdicts: Vec<Vec<String>> = ["v_pairing", "v_answers", "v_paid"]
                 .iter()
                 .map(|t| {
@@ -175,11 +178,10 @@ fn formulas_step_by_step_equal_verdicts_and_rewards_of_the_whole_trace() {
 
 #[test]
 fn stepping_does_not_allocate_after_the_first_episode() {
-    let spec = compile_source("protocol.reward", PROTOCOL, Path::new("."), &[])
-        .unwrap_or_else(|d| panic!("{d}"));
+    let spec = compile(Source::text(PROTOCOL));
     let machines = example("hierarchical_delivery.reward");
-    let mut protocol = Monitor::new(&spec).expect("monitorable");
-    let mut delivery = Monitor::new(&machines).expect("monitorable");
+    let mut protocol = spec.monitor().expect("monitorable");
+    let mut delivery = machines.monitor().expect("monitorable");
     let turns: Vec<Value> = (0..2000).map(|i| turn((i * 7 + i / 3) % 4)).collect();
     let events: Vec<Value> = ["", "f", "e", "g", "n", "fe"]
         .iter()
@@ -216,7 +218,7 @@ prop a = len(step) > limit
 ltl f = eventually(a)
 score = if f then 1.0 else 0.0
 "#;
-    let spec = compile_source("r.reward", src, Path::new("."), &[]).unwrap();
-    let err = Monitor::new(&spec).err().expect("refused");
+    let spec = compile(Source::text(src));
+    let err = spec.monitor().err().expect("refused");
     assert!(err.0.contains("`f` reads the rollout"), "{err}");
 }

@@ -24,8 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use reward::internals::backend::Backend;
-use reward::internals::scoring::{compile_file, Spec};
+use reward::{Engine, Options, Source, Spec};
 use serde_json::{Map, Value as Json};
 
 #[path = "common/fixtures.rs"]
@@ -148,8 +147,18 @@ fn show_f64(x: f64) -> String {
     format!("{x:?} (bits {:#018x})", x.to_bits())
 }
 
-fn score_case(spec: &Spec, backend: &dyn Backend, case: &Case) -> Outcome {
-    let out = spec.score_line(backend, case.line, &case.input);
+/// Compiles a spec file with param overrides for the interpreter; the rendered diagnostics on
+/// failure.
+fn compile_file(path: &Path, params: &[(String, String)]) -> Result<Spec, String> {
+    let options = Options {
+        params: params.to_vec(),
+        ..Options::default().engine(Engine::Interpreter)
+    };
+    reward::compile(Source::file(path), &options).map_err(|d| d.to_string())
+}
+
+fn score_case(spec: &Spec, case: &Case) -> Outcome {
+    let out = spec.score_line(case.line, &case.input, false);
     let json: Json = serde_json::from_str(&out.json).unwrap_or_else(|e| {
         panic!(
             "case {}: the output is not JSON ({e}): {}",
@@ -276,13 +285,12 @@ fn trl_reward_functions_agree_with_their_specs_on_every_fixture_case() {
         let spec = compile_file(&root.join(spec_rel), &overrides).unwrap_or_else(|e| {
             panic!("{spec_rel} with params {params_json} does not compile:\n{e}")
         });
-        let interp = spec.interpreter();
-        let jit = reward::internals::jit::compile(&spec.program)
+        let jit = spec
+            .with_engine(Engine::Jit)
             .unwrap_or_else(|e| panic!("{spec_rel} with params {params_json}: the JIT fails: {e}"));
-        let engines: [(&'static str, &dyn Backend); 2] = [("interp", &interp), ("jit", &jit)];
+        let engines: [(&'static str, &Spec); 2] = [("interp", &spec), ("jit", &jit)];
         for case in cases {
-            let outcomes =
-                engines.map(|(engine, backend)| (engine, score_case(&spec, backend, case)));
+            let outcomes = engines.map(|(engine, spec)| (engine, score_case(spec, case)));
             let ok = |got: &Outcome| match &case.excluded {
                 None => agrees(case.expected, got),
                 Some(_) => matches!(got, Outcome::Error(_)),
@@ -390,8 +398,8 @@ fn trl_specs_pass_their_own_tests() {
             .expect("meta.functions.*.spec is a path");
         let spec =
             compile_file(&root.join(rel), &[]).unwrap_or_else(|e| panic!("{rel} ({name}):\n{e}"));
-        assert!(!spec.program.tests.is_empty(), "{rel}: no test blocks");
-        let report = reward::internals::testing::run_tests(&spec);
+        assert!(!spec.tests().is_empty(), "{rel}: no test blocks");
+        let report = spec.run_tests();
         assert_eq!(report.failed, 0, "{rel}:\n{}", report.output);
     }
 }

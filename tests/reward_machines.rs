@@ -8,10 +8,63 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use reward::internals::backend::Backend;
-use reward::internals::import_rm::{parse, to_spec, RewardMachineFile};
-use reward::internals::scoring::{compile_source, Spec};
-use reward_runtime::Value;
+use reward::{Engine, Options, RowError, Source, Spec, Value};
+
+/// A machine file as the reference reads it (written here from the format's description, apart
+/// from the importer): the initial state, the terminal states and the edges in file order.
+struct RewardMachineFile {
+    initial: i64,
+    terminals: Vec<i64>,
+    edges: Vec<Edge>,
+}
+
+struct Edge {
+    from: i64,
+    to: i64,
+    guard: String,
+    reward: f64,
+}
+
+/// Reads a well-formed machine file: `u` / `[t, …]` / `(u,v,'guard',ConstantRewardFunction(c))`
+/// lines, `#` starting a comment.
+fn parse(text: &str) -> RewardMachineFile {
+    let mut lines = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .filter(|l| !l.is_empty());
+    let initial = lines.next().unwrap().parse().unwrap();
+    let terminals = lines.next().unwrap();
+    let terminals = terminals[1..terminals.len() - 1]
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
+    let edges = lines
+        .map(|line| {
+            let parts: Vec<&str> = line[1..line.len() - 1].splitn(4, ',').collect();
+            let reward = parts[3].trim();
+            Edge {
+                from: parts[0].trim().parse().unwrap(),
+                to: parts[1].trim().parse().unwrap(),
+                guard: parts[2].trim().trim_matches('\'').to_string(),
+                reward: reward["ConstantRewardFunction(".len()..reward.len() - 1]
+                    .trim()
+                    .parse()
+                    .unwrap(),
+            }
+        })
+        .collect();
+    RewardMachineFile {
+        initial,
+        terminals,
+        edges,
+    }
+}
+
+/// The spec `reward import-rm` makes of a machine file.
+fn to_spec(text: &str, name: &str, compat: bool) -> String {
+    reward::import_reward_machine(text, name, compat).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
 
 fn machine_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/reward_machines");
@@ -80,30 +133,40 @@ fn reference(rm: &RewardMachineFile, labels: &[String], compat: bool) -> (Vec<f6
     (rewards, done)
 }
 
+fn compile_named(name: &str, text: &str) -> Result<Spec, String> {
+    let source = Source::Text {
+        name: name.into(),
+        text: text.into(),
+        dir: Path::new(".").into(),
+    };
+    reward::compile(source, &Options::default().engine(Engine::Interpreter))
+        .map_err(|d| d.to_string())
+}
+
 fn compile(text: &str) -> Spec {
-    compile_source("imported.reward", text, Path::new("."), &[])
+    compile_named("imported.reward", text)
         .unwrap_or_else(|d| panic!("imported spec does not compile:\n{d}\n{text}"))
 }
 
+/// Every term of a row.
+fn eval_row(spec: &Spec, row: &Value) -> Result<Vec<Value>, RowError> {
+    spec.evaluate(&spec.row(row.clone()).expect("a row of the schema"))
+}
+
+fn term(spec: &Spec, name: &str) -> usize {
+    spec.all_terms()
+        .iter()
+        .position(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no term {name}"))
+}
+
 /// (per-step rewards, done step) of the machine `rm` on one row.
-fn run(backend: &dyn Backend, spec: &Spec, labels: &[String]) -> (Vec<f64>, Option<usize>, f64) {
+fn run(spec: &Spec, labels: &[String]) -> (Vec<f64>, Option<usize>, f64) {
     let row =
         Value::Record(vec![Value::List(labels.iter().map(|l| Value::text(l)).collect())].into());
-    let values = backend
-        .eval_row(&row)
-        .unwrap_or_else(|e| panic!("row error: {}", e.message));
-    let run_id = spec
-        .program
-        .terms
-        .iter()
-        .position(|t| t.name == "rm#run")
-        .expect("run term");
-    let total_id = spec
-        .program
-        .terms
-        .iter()
-        .position(|t| t.name == "rm")
-        .expect("total term");
+    let values = eval_row(spec, &row).unwrap_or_else(|e| panic!("row error: {}", e.message));
+    let run_id = term(spec, "rm#run");
+    let total_id = term(spec, "rm");
     let Value::Record(r) = &values[run_id] else {
         panic!("run is a record")
     };
@@ -117,12 +180,12 @@ fn run(backend: &dyn Backend, spec: &Spec, labels: &[String]) -> (Vec<f64>, Opti
 
 /// The imported spec of `rm` gives the format's rewards and done step on random label traces,
 /// on both engines.
-fn matches_the_format_semantics(rm: &RewardMachineFile, name: &str, cases: u32) {
+fn matches_the_format_semantics(text: &str, name: &str, cases: u32) {
+    let rm = &parse(text);
     let letters: Vec<char> = ('a'..='n').collect();
     for compat in [false, true] {
-        let spec = compile(&to_spec(rm, name, compat));
-        let interp = spec.interpreter();
-        let jit = reward::internals::jit::compile(&spec.program).unwrap();
+        let interp = compile(&to_spec(text, name, compat));
+        let jit = interp.with_engine(Engine::Jit).unwrap();
         let mut runner = TestRunner::new(Config {
             cases,
             failure_persistence: None,
@@ -133,9 +196,12 @@ fn matches_the_format_semantics(rm: &RewardMachineFile, name: &str, cases: u32) 
         runner
             .run(&proptest::collection::vec(label, 0..25), |labels| {
                 let expected = reference(rm, &labels, compat);
-                for backend in [&interp as &dyn Backend, &jit] {
-                    let (rewards, done, total) = run(backend, &spec, &labels);
-                    let at = format!("{name} compat={compat} {} on {labels:?}", backend.name());
+                for spec in [&interp, &jit] {
+                    let (rewards, done, total) = run(spec, &labels);
+                    let at = format!(
+                        "{name} compat={compat} {} on {labels:?}",
+                        spec.engine().name()
+                    );
                     prop_assert_eq!(&rewards, &expected.0, "{}", at);
                     prop_assert_eq!(done, expected.1, "{}", at);
                     prop_assert_eq!(total, expected.0.iter().sum::<f64>());
@@ -150,8 +216,7 @@ fn matches_the_format_semantics(rm: &RewardMachineFile, name: &str, cases: u32) 
 fn imported_machines_match_the_format_semantics_on_both_engines() {
     for file in machine_files() {
         let text = std::fs::read_to_string(&file).unwrap();
-        let rm = parse(&text).unwrap();
-        matches_the_format_semantics(&rm, &file.display().to_string(), 96);
+        matches_the_format_semantics(&text, &file.display().to_string(), 96);
     }
 }
 
@@ -195,7 +260,7 @@ fn random_machine_file(seed: u64, states: usize, per_state: usize) -> String {
 fn machines_of_hundreds_of_edges_match_the_format_semantics() {
     for (seed, states, per_state) in [(7, 27, 3), (11, 60, 4), (13, 101, 3)] {
         let text = random_machine_file(seed, states, per_state);
-        let rm = parse(&text).unwrap();
+        let rm = parse(&text);
         assert!(rm.edges.len() > 64, "{} edges", rm.edges.len());
         let spec = reward::import_reward_machine(&text, "random.txt", false)
             .unwrap_or_else(|e| panic!("{e}"));
@@ -203,7 +268,7 @@ fn machines_of_hundreds_of_edges_match_the_format_semantics() {
             spec.contains("order: first"),
             "overlapping guards: first match"
         );
-        matches_the_format_semantics(&rm, &format!("random {states}x{per_state}"), 48);
+        matches_the_format_semantics(&text, &format!("random {states}x{per_state}"), 48);
     }
 }
 
@@ -213,19 +278,13 @@ fn office_t1_compat_pays_the_terminal_reward_on_an_unmatched_step() {
         .into_iter()
         .find(|f| f.ends_with("office/t1.txt"))
         .unwrap();
-    let rm = parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
     // Coffee, then a decoration while holding it: no edge of state 1 matches.
     let labels = vec!["f".to_string(), "n".to_string()];
-    let default = compile(&to_spec(&rm, "t1", false));
-    let compat = compile(&to_spec(&rm, "t1", true));
-    assert_eq!(
-        run(&default.interpreter(), &default, &labels),
-        (vec![0.0, 0.0], Some(1), 0.0)
-    );
-    assert_eq!(
-        run(&compat.interpreter(), &compat, &labels),
-        (vec![0.0, 1.0], Some(1), 1.0)
-    );
+    let default = compile(&to_spec(&text, "t1", false));
+    let compat = compile(&to_spec(&text, "t1", true));
+    assert_eq!(run(&default, &labels), (vec![0.0, 0.0], Some(1), 0.0));
+    assert_eq!(run(&compat, &labels), (vec![0.0, 1.0], Some(1), 1.0));
 }
 
 #[test]
@@ -236,10 +295,10 @@ fn overlapping_guards_need_first_match_order() {
         .into_iter()
         .find(|f| f.ends_with("craft/t5.txt"))
         .unwrap();
-    let rm = parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let file = std::fs::read_to_string(&file).unwrap();
     let text =
-        to_spec(&rm, "t5", false).replace("(order: first, otherwise: end)", "(otherwise: end)");
-    let err = compile_source("t5.reward", &text, Path::new("."), &[])
+        to_spec(&file, "t5", false).replace("(order: first, otherwise: end)", "(otherwise: end)");
+    let err = compile_named("t5.reward", &text)
         .err()
         .expect("overlap is an error");
     assert!(
@@ -263,7 +322,7 @@ fn malformed_machine_files_are_errors_naming_the_line() {
             "unsupported guard",
         ),
     ] {
-        let err = parse(text)
+        let err = reward::import_reward_machine(text, "malformed.txt", false)
             .err()
             .unwrap_or_else(|| panic!("{text:?} parsed"));
         assert!(err.contains(needle), "{text:?}: {err}");
@@ -285,33 +344,27 @@ machine reach over steps (otherwise: stay) {
 score = reach
 "#,
     );
-    let jit = reward::internals::jit::compile(&spec.program).unwrap();
+    let jit = spec.with_engine(Engine::Jit).unwrap();
     let row = |steps: &str| {
-        reward_runtime::decode::decode_row(&format!("{{\"steps\": {steps}}}"), spec.input_type())
+        spec.row_from_json(&format!("{{\"steps\": {steps}}}"))
             .unwrap()
     };
-    let total = spec
-        .program
-        .terms
-        .iter()
-        .position(|t| t.name == "reach")
-        .unwrap();
+    let total = term(&spec, "reach");
     // After the machine ends, the goal edge's reward (which would index an empty list) is
     // not computed.
     let ended = row(
         r#"[{"x": 1, "goal": false, "bonus": []}, {"x": 2, "goal": true, "bonus": [0.5]}, {"x": 3, "goal": true, "bonus": []}]"#,
     );
-    for backend in [&spec.interpreter() as &dyn Backend, &jit] {
-        let values = backend.eval_row(&ended).unwrap();
-        assert_eq!(values[total].as_f64(), -0.01 + 8.5, "{}", backend.name());
+    for engine in [&spec, &jit] {
+        let values = engine.evaluate(&ended).unwrap();
+        let name = engine.engine().name();
+        assert_eq!(values[total].as_f64(), -0.01 + 8.5, "{name}");
         // On the taken edge, an error in the reward is the row's error.
         let failing = row(r#"[{"x": 1, "goal": true, "bonus": []}]"#);
-        let e = backend.eval_row(&failing).unwrap_err();
+        let e = engine.evaluate(&failing).unwrap_err();
         assert_eq!(
-            e.message,
-            "index 0 is out of range for a list of 0 elements",
-            "{}",
-            backend.name()
+            e.message, "index 0 is out of range for a list of 0 elements",
+            "{name}"
         );
     }
 }

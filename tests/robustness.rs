@@ -2,7 +2,7 @@
 //!
 //! Four kinds of evidence:
 //! - property tests that throw random text, random token soup and mutated specs at the compiler
-//!   (`compile_source`), and random and mangled JSON rows at the decoder;
+//!   (`reward::compile`), and random and mangled JSON rows at the decoder;
 //! - a generator of well-typed random programs whose rows are scored at the edges of every type
 //!   (i64 extremes, -0.0, 1e308, empty lists and strings, Unicode);
 //! - hand-written hostile inputs (100,000-deep expressions, thousands of errors, a 1 MB literal,
@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use reward::internals::scoring::{compile_source, Spec};
+use reward::{Engine, Options, Source, Spec};
 use reward_runtime::decode::{decode_json, decode_row, DecodeError};
 use reward_runtime::driver::RowOutput;
 use reward_runtime::ty::Field;
@@ -65,8 +65,20 @@ fn empty_dir() -> &'static Path {
     DIR.get_or_init(|| TempDir::new("empty")).path()
 }
 
+/// Compiles `spec.reward` in `dir` for the reference interpreter; on failure the diagnostics as
+/// the CLI prints them.
+fn compile_in(text: &str, dir: &Path) -> Result<Spec, String> {
+    let source = Source::Text {
+        name: "spec.reward".into(),
+        text: text.into(),
+        dir: dir.into(),
+    };
+    reward::compile(source, &Options::default().engine(Engine::Interpreter))
+        .map_err(|d| d.to_string())
+}
+
 fn compile(text: &str) -> Result<Spec, String> {
-    compile_source("spec.reward", text, empty_dir(), &[])
+    compile_in(text, empty_dir())
 }
 
 /// The report of a compilation that must fail.
@@ -201,17 +213,19 @@ fn one_record(out: &RowOutput, line_no: u64) -> serde_json::Value {
 
 /// Scores one row with the reference interpreter.
 fn score(spec: &Spec, line: &str) -> serde_json::Value {
-    let out = spec.score_line(&spec.interpreter(), 1, line);
+    let out = spec.score_line(1, line, false);
     one_record(&out, 1)
 }
 
 /// Scores one row with the interpreter and with the JIT (the default engine of `reward score`):
 /// both must survive it and write the same record.
 fn score_both(spec: &Spec, line: &str) -> serde_json::Value {
-    let interp = spec.score_line(&spec.interpreter(), 1, line);
+    let interp = spec.score_line(1, line, false);
     let v = one_record(&interp, 1);
-    let jit = reward::internals::jit::compile(&spec.program).unwrap_or_else(|e| panic!("{e}"));
-    let native = spec.score_line(&jit, 1, line);
+    let jit = spec
+        .with_engine(Engine::Jit)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let native = jit.score_line(1, line, false);
     one_record(&native, 1);
     assert_eq!(
         native.json, interp.json,
@@ -871,10 +885,9 @@ proptest! {
         let text = Gen { choices: &choices, pos: 0, fresh: 0 }.program();
         match compile(&text) {
             Ok(spec) => {
-                let interp = spec.interpreter();
                 for (i, row) in EDGE_ROWS.iter().enumerate() {
                     let line_no = i as u64 + 1;
-                    one_record(&spec.score_line(&interp, line_no, row), line_no);
+                    one_record(&spec.score_line(line_no, row, false), line_no);
                 }
             }
             Err(err) => {
@@ -1031,10 +1044,9 @@ proptest! {
                 problems(&text, &err);
             }
             Ok(spec) => {
-                let interp = spec.interpreter();
                 for (i, row) in FULL_ROWS.iter().enumerate() {
                     let line_no = i as u64 + 1;
-                    one_record(&spec.score_line(&interp, line_no, row), line_no);
+                    one_record(&spec.score_line(line_no, row, false), line_no);
                 }
             }
         }
@@ -1396,13 +1408,15 @@ fn nested_comprehension_runs_out_of_budget() {
         "nested comprehension, interpreter",
         move || {
             let spec = compile(&spec_text).unwrap_or_else(|e| panic!("{e}"));
-            spec.score_line(&spec.interpreter(), 1, ROW).json
+            spec.score_line(1, ROW, false).json
         },
     );
     let native = within(BUDGET_WATCHDOG, "nested comprehension, JIT", move || {
         let spec = compile(&text).unwrap_or_else(|e| panic!("{e}"));
-        let jit = reward::internals::jit::compile(&spec.program).unwrap_or_else(|e| panic!("{e}"));
-        spec.score_line(&jit, 1, ROW).json
+        let jit = spec
+            .with_engine(Engine::Jit)
+            .unwrap_or_else(|e| panic!("{e}"));
+        jit.score_line(1, ROW, false).json
     });
     assert_eq!(native, interp, "the JIT disagrees with the interpreter");
     let v: serde_json::Value = serde_json::from_str(&interp).expect("JSON");
@@ -1482,7 +1496,7 @@ fn import_cycles_are_reported() {
     let root = dir.path().to_path_buf();
     let err = within_limit("import cycle", move || {
         let text = format!("use \"./a.reward\"\n{HEAD}score = fa(x)\n");
-        let err = failure(compile_source("spec.reward", &text, &root, &[]), "a cycle");
+        let err = failure(compile_in(&text, &root), "a cycle");
         assert_eq!(problems(&text, &err), 1, "{err}");
         err
     });
@@ -1490,7 +1504,11 @@ fn import_cycles_are_reported() {
     assert!(err.contains("import cycle"), "{err}");
     let err = within_limit("self import", move || {
         let err = failure(
-            reward::internals::scoring::compile_file(&path, &[]),
+            reward::compile(
+                Source::file(path),
+                &Options::default().engine(Engine::Interpreter),
+            )
+            .map_err(|d| d.to_string()),
             "a cycle",
         );
         assert_eq!(problems("self.reward", &err), 1, "{err}");

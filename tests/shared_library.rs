@@ -21,9 +21,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use reward::internals::scoring::{compile_file, compile_source, value_json, Spec};
-use reward::internals::testing::param_overrides;
-use reward_runtime::Value;
+use reward::{Spec, Ty};
+
+use super::{compile_file, compile_source};
 
 use super::library::{
     build_library, compile_driver, interpreter_score, library_problems, require_cc, row_problems,
@@ -240,16 +240,13 @@ type Overrides = Vec<(String, String)>;
 /// the tests set.
 fn given_rows(spec: &Spec) -> Vec<(Overrides, Vec<(String, String)>)> {
     let mut groups: Vec<(Overrides, Vec<(String, String)>)> = Vec::new();
-    for test in &spec.program.tests {
-        let overrides: Overrides = param_overrides(spec, test);
-        let given = spec
-            .interpreter()
-            .eval_body(&test.given, &Value::None, &[])
-            .unwrap_or_else(|e| {
-                panic!("test {:?}: given cannot be built: {}", test.name, e.message)
-            });
-        let line = value_json(&given, spec.input_type()).to_string();
-        let row = (test.name.clone(), line);
+    for test in spec.test_cases() {
+        let overrides: Overrides = test.params;
+        let given = test.given.unwrap_or_else(|e| {
+            panic!("test {:?}: given cannot be built: {}", test.name, e.message)
+        });
+        let line = reward::value_to_json_typed(&given, spec.input_schema()).to_string();
+        let row = (test.name, line);
         match groups.iter_mut().find(|(o, _)| *o == overrides) {
             Some((_, rows)) => rows.push(row),
             None => groups.push((overrides, vec![row])),
@@ -266,7 +263,7 @@ fn check_test_inputs(dir: &Path, path: &Path, built: Option<&str>) -> usize {
     let spec = compile_file(path, &[])
         .unwrap_or_else(|d| panic!("{} does not compile:\n{d}", path.display()));
     assert!(
-        spec.program.input.is_some(),
+        matches!(spec.input_schema(), Ty::Record(fields) if !fields.is_empty()),
         "{} has no input",
         path.display()
     );
@@ -300,9 +297,9 @@ fn check_test_inputs(dir: &Path, path: &Path, built: Option<&str>) -> usize {
         std::fs::write(&rows_path, text.join("\n") + "\n").unwrap();
         let (lib_rows, batch) = run_diff_driver(&exe, &rows_path);
         assert_eq!(lib_rows.len(), rows.len(), "{name}: rows");
-        let interp = reference_spec.interpreter();
+        let scorer = reference_spec.line_scorer(false);
         for (i, (test, line)) in rows.iter().enumerate() {
-            let reference = reference_spec.score_line(&interp, 1, line).json;
+            let reference = scorer.score(1, line).json;
             let problems = row_problems(&reference, &lib_rows[i], batch.get(i).copied(), || {
                 interpreter_score(reference_spec, line)
             });
@@ -819,11 +816,11 @@ fn hostile_calls_never_crash_the_host() {
     ));
     // Named as the library names it (it is built from `hostile.reward` in `dir`).
     let spec = compile_source("hostile.reward", HOSTILE, dir, &[]).unwrap();
-    let interp = spec.interpreter();
+    let interp = spec.line_scorer(false);
     let reference: Vec<String> = checked
         .iter()
         .enumerate()
-        .map(|(i, row)| spec.score_line(&interp, i as u64 + 1, row).json)
+        .map(|(i, row)| interp.score(i as u64 + 1, row).json)
         .collect();
     let count = |prefix: &str| reference.iter().filter(|r| r.starts_with(prefix)).count();
     let (none_scores, row_errors) = (count(r#"{"score":null"#), count(r#"{"error":{"line""#));
@@ -869,7 +866,7 @@ fn hostile_calls_never_crash_the_host() {
     let printed: Vec<&str> = stdout.lines().collect();
     assert_eq!(printed.len(), rows.len());
     for (row, line) in rows.iter().zip(printed) {
-        let reference = spec.score_line(&interp, 1, row).json;
+        let reference = interp.score(1, row).json;
         let record = line.splitn(3, ' ').nth(2).unwrap();
         assert_eq!(record, reference, "row {}", show_row(row));
     }

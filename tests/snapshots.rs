@@ -15,8 +15,17 @@
 
 use std::path::{Path, PathBuf};
 
-use reward::internals::scoring::{compile_file, Spec};
-use reward::internals::testing::run_tests;
+use reward::{Engine, Options, Source, Spec};
+
+/// Compiles a file for the interpreter, the reference engine; on failure the diagnostics as
+/// the CLI prints them.
+fn compile_file(path: &Path) -> Result<Spec, String> {
+    reward::compile(
+        Source::file(path),
+        &Options::default().engine(Engine::Interpreter),
+    )
+    .map_err(|d| d.to_string())
+}
 
 /// The workspace root, canonical (the tests run with cwd = `compiler/`).
 fn root() -> PathBuf {
@@ -85,7 +94,7 @@ fn suffix(path: &Path) -> String {
 
 /// Compiles a file that must compile; on failure records the diagnostics.
 fn compile_ok(path: &Path, problems: &mut Problems) -> Option<Spec> {
-    match compile_file(path, &[]) {
+    match compile_file(path) {
         Ok(spec) => Some(spec),
         Err(diags) => {
             problems.add(format!(
@@ -100,7 +109,7 @@ fn compile_ok(path: &Path, problems: &mut Problems) -> Option<Spec> {
 
 /// Runs the test blocks of a spec; records the report unless every block passes.
 fn check_tests_pass(path: &Path, spec: &Spec, problems: &mut Problems) {
-    let report = run_tests(spec);
+    let report = spec.run_tests();
     if report.failed != 0 {
         problems.add(format!(
             "{}: {} of {} test blocks failed:\n{}",
@@ -116,22 +125,13 @@ fn check_tests_pass(path: &Path, spec: &Spec, problems: &mut Problems) {
 /// A spec with a `group by` block is scored as `reward score` scores it: the whole file, then
 /// the group stage (line by line, its group terms would never be computed).
 fn breakdown(spec: &Spec, rollouts: &str) -> String {
-    let interp = spec.interpreter();
+    let lines: Vec<(u64, String)> = rollouts
+        .lines()
+        .enumerate()
+        .map(|(i, line)| (i as u64 + 1, line.to_string()))
+        .collect();
     let mut out = String::new();
-    if spec.program.group.is_some() {
-        let lines: Vec<(u64, String)> = rollouts
-            .lines()
-            .enumerate()
-            .map(|(i, line)| (i as u64 + 1, line.to_string()))
-            .collect();
-        for row in spec.score_all(&interp, &lines, false) {
-            out.push_str(&stable(&row.json));
-            out.push('\n');
-        }
-        return out;
-    }
-    for (i, line) in rollouts.lines().enumerate() {
-        let row = spec.score_line(&interp, i as u64 + 1, line);
+    for row in spec.score_lines(&lines, false) {
         out.push_str(&stable(&row.json));
         out.push('\n');
     }
@@ -150,12 +150,12 @@ fn examples() {
             let Some(spec) = compile_ok(path, &mut problems) else {
                 return;
             };
-            if spec.program.tests.is_empty() {
+            if spec.tests().is_empty() {
                 problems.add(format!("{name}: an example has test blocks showing what it rewards"));
             }
             check_tests_pass(path, &spec, &mut problems);
             insta::with_settings!({ description => format!("IR of {name}"), snapshot_suffix => suffix(path) }, {
-                insta::assert_snapshot!("example_ir", reward::internals::ir::print_program(&spec.program));
+                insta::assert_snapshot!("example_ir", spec.ir_text());
             });
 
             let rollouts_path = path.with_extension("jsonl");
@@ -260,7 +260,7 @@ fn stdlib() {
             };
             check_tests_pass(path, &spec, &mut problems);
             insta::with_settings!({ description => format!("IR of {name}"), snapshot_suffix => suffix(path) }, {
-                insta::assert_snapshot!("stdlib_ir", reward::internals::ir::print_program(&spec.program));
+                insta::assert_snapshot!("stdlib_ir", spec.ir_text());
             });
         });
     });
@@ -290,7 +290,7 @@ fn ui() {
                 return;
             }
             let what = what.join(" ");
-            let diags = match compile_file(path, &[]) {
+            let diags = match compile_file(path) {
                 Ok(_) => {
                     problems.add(format!("{name} compiled, but it must fail: {what}"));
                     "(compiled without errors)\n".to_string()

@@ -11,14 +11,17 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use reward::internals::backend::Backend;
-use reward::internals::scoring::{compile_source, Spec};
+use reward::{Engine, Options, RowError, Source, Spec};
 use reward_runtime::ltl::{evaluate_all, Node, Op, UNBOUNDED};
 use reward_runtime::Value;
 use serde_json::Value as Json;
 
 #[path = "common/fixtures.rs"]
 mod fixtures;
+
+#[path = "common/random_formulas.rs"]
+mod random_formulas;
+use random_formulas::{random_formula, xorshift};
 
 /// The cases of a fixture (its meta line left out).
 fn fixture(name: &str) -> Vec<Json> {
@@ -29,19 +32,47 @@ fn fixture(name: &str) -> Vec<Json> {
         .collect()
 }
 
+fn compile_named(name: &str, text: &str) -> Result<Spec, String> {
+    let source = Source::Text {
+        name: name.into(),
+        text: text.into(),
+        dir: Path::new(".").into(),
+    };
+    reward::compile(source, &Options::default().engine(Engine::Interpreter))
+        .map_err(|d| d.to_string())
+}
+
 fn compile(text: &str) -> Spec {
-    compile_source("temporal.reward", text, Path::new("."), &[])
+    compile_named("temporal.reward", text)
         .unwrap_or_else(|d| panic!("spec does not compile:\n{d}\n{text}"))
 }
 
-fn engines(spec: &Spec) -> Vec<Box<dyn Backend + '_>> {
-    let jit = reward::internals::jit::compile(&spec.program).expect("the JIT compiles the spec");
-    vec![Box::new(spec.interpreter()), Box::new(jit)]
+/// The spec on the interpreter and on the JIT.
+fn engines(spec: &Spec) -> Vec<Spec> {
+    let jit = spec
+        .with_engine(Engine::Jit)
+        .expect("the JIT compiles the spec");
+    vec![spec.clone(), jit]
+}
+
+/// Every term of a row, as the engines compute it.
+trait EvalRow {
+    fn eval_row(&self, row: &Value) -> Result<Vec<Value>, RowError>;
+    fn name(&self) -> &'static str;
+}
+
+impl EvalRow for Spec {
+    fn eval_row(&self, row: &Value) -> Result<Vec<Value>, RowError> {
+        self.evaluate(&self.row(row.clone()).expect("a row of the schema"))
+    }
+
+    fn name(&self) -> &'static str {
+        self.engine().name()
+    }
 }
 
 fn term(spec: &Spec, name: &str) -> usize {
-    spec.program
-        .terms
+    spec.all_terms()
         .iter()
         .position(|t| t.name == name)
         .unwrap_or_else(|| panic!("no term {name}"))
@@ -192,122 +223,6 @@ fn robustness_matches_rtamt_on_both_engines() {
     assert_eq!(checked, 2 * supported.len());
 }
 
-/// A random formula over `atoms` atoms as a node list (children first, root last).
-fn random_formula(
-    rng: &mut impl FnMut() -> u64,
-    atoms: u32,
-    size: u32,
-    past_only: bool,
-) -> Vec<Node> {
-    fn go(
-        rng: &mut dyn FnMut() -> u64,
-        atoms: u32,
-        size: u32,
-        past_only: bool,
-        out: &mut Vec<Node>,
-    ) -> u32 {
-        let push = |out: &mut Vec<Node>, n: Node| {
-            out.push(n);
-            out.len() as u32 - 1
-        };
-        if size == 0 || rng().is_multiple_of(4) {
-            let n = match rng() % 10 {
-                0 => Node::new(Op::True, 0, 0),
-                1 => Node::new(Op::False, 0, 0),
-                _ => Node::new(Op::Atom, (rng() % atoms as u64) as u32, 0),
-            };
-            return push(out, n);
-        }
-        let future = [
-            Op::Next,
-            Op::WNext,
-            Op::Until,
-            Op::Release,
-            Op::Eventually,
-            Op::Always,
-        ];
-        let past = [Op::Prev, Op::WPrev, Op::Since, Op::Once, Op::Historically];
-        let boolean = [Op::Not, Op::And, Op::Or, Op::Implies, Op::Iff];
-        let op = match rng() % 3 {
-            0 => boolean[(rng() % 5) as usize],
-            1 if !past_only => future[(rng() % 6) as usize],
-            _ => past[(rng() % 5) as usize],
-        };
-        let binary = matches!(
-            op,
-            Op::And | Op::Or | Op::Implies | Op::Iff | Op::Until | Op::Release | Op::Since
-        );
-        // Past operators take present/past formulas only.
-        let inner_past = past_only || op.is_past();
-        let a = go(rng, atoms, size - 1, inner_past, out);
-        let b = if binary {
-            go(rng, atoms, size / 2, inner_past, out)
-        } else {
-            0
-        };
-        let mut n = Node::new(op, a, b);
-        if matches!(op, Op::Eventually | Op::Always | Op::Until | Op::Release)
-            && rng().is_multiple_of(2)
-        {
-            n.lo = (rng() % 3) as u32;
-            n.hi = n.lo + (rng() % 4) as u32;
-        }
-        push(out, n)
-    }
-    let mut out = Vec::new();
-    go(rng, atoms, size, past_only, &mut out);
-    out
-}
-
-fn xorshift(seed: u64) -> impl FnMut() -> u64 {
-    let mut s = seed | 1;
-    move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    }
-}
-
-#[test]
-fn the_minimal_dfa_accepts_what_the_direct_semantics_satisfies() {
-    let mut rng = xorshift(0x5eed_1234_abcd);
-    let mut compared = 0;
-    for _ in 0..600 {
-        let atoms = 1 + (rng() % 3) as u32;
-        let size = 1 + (rng() % 7) as u32;
-        let nodes = random_formula(&mut rng, atoms, size, false);
-        let dfa =
-            reward::internals::automaton::build(&nodes, atoms as usize).expect("small automaton");
-        for _ in 0..12 {
-            let n = 1 + (rng() % 9) as usize;
-            let letters: Vec<u64> = (0..n).map(|_| rng() % (1 << atoms)).collect();
-            let vals = evaluate_all(&nodes, n, &|k, i| {
-                if letters[i] & (1 << k) != 0 {
-                    f64::INFINITY
-                } else {
-                    f64::NEG_INFINITY
-                }
-            });
-            let direct = vals[(nodes.len() - 1) * n] > 0.0;
-            assert_eq!(dfa.accepts(&letters), direct, "{nodes:?} on {letters:?}");
-            // The verdicts are permanent: a satisfied (violated) prefix stays so.
-            let mut q = dfa.start;
-            for (i, &l) in letters.iter().enumerate() {
-                q = dfa.trans.next(q, l);
-                if dfa.verdict[q] == reward_runtime::ltl::SATISFIED {
-                    assert!(dfa.accepting[q], "satisfied but not accepting after {i}");
-                }
-                if dfa.verdict[q] == reward_runtime::ltl::VIOLATED {
-                    assert!(!dfa.accepting[q]);
-                }
-            }
-            compared += 1;
-        }
-    }
-    assert_eq!(compared, 600 * 12);
-}
-
 #[test]
 fn robustness_sign_agrees_with_truth_on_random_formulas() {
     let mut rng = xorshift(0xfeed_beef);
@@ -350,38 +265,6 @@ fn robustness_sign_agrees_with_truth_on_random_formulas() {
         }
     }
     assert!(nonzero > 3000);
-}
-
-#[test]
-fn past_formulas_track_their_memory_in_the_automaton() {
-    let mut rng = xorshift(0xabad_cafe);
-    for _ in 0..400 {
-        let atoms = 1 + (rng() % 3) as u32;
-        let size = 1 + (rng() % 6) as u32;
-        let mut nodes = random_formula(&mut rng, atoms, size, true);
-        // At the last step: eventually(φ and wnext false).
-        let root = nodes.len() as u32 - 1;
-        nodes.push(Node::new(Op::False, 0, 0));
-        nodes.push(Node::new(Op::WNext, root + 1, 0));
-        nodes.push(Node::new(Op::And, root, root + 2));
-        nodes.push(Node::new(Op::Eventually, root + 3, 0));
-        let dfa =
-            reward::internals::automaton::build(&nodes, atoms as usize).expect("small automaton");
-        for _ in 0..10 {
-            let n = 1 + (rng() % 8) as usize;
-            let letters: Vec<u64> = (0..n).map(|_| rng() % (1 << atoms)).collect();
-            let vals = evaluate_all(&nodes, n, &|k, i| {
-                if letters[i] & (1 << k) != 0 {
-                    f64::INFINITY
-                } else {
-                    f64::NEG_INFINITY
-                }
-            });
-            let last = vals[root as usize * n + n - 1] > 0.0;
-            assert_eq!(vals[(nodes.len() - 1) * n] > 0.0, last);
-            assert_eq!(dfa.accepts(&letters), last, "{nodes:?} on {letters:?}");
-        }
-    }
 }
 
 #[test]
@@ -535,9 +418,7 @@ fn machine_calls_that_cycle_or_end_are_rejected() {
         "wait -> sorted when mail",
         "wait -> sorted via top when mail",
     );
-    let err = compile_source("c.reward", &cyclic, Path::new("."), &[])
-        .err()
-        .expect("rejected");
+    let err = compile_named("c.reward", &cyclic).err().expect("rejected");
     assert!(
         err.contains("E0012") && err.contains("calls itself"),
         "{err}"
@@ -546,9 +427,7 @@ fn machine_calls_that_cycle_or_end_are_rejected() {
         "machine get_mail over events {",
         "machine get_mail over events (otherwise: end) {",
     );
-    let err = compile_source("e.reward", &ending, Path::new("."), &[])
-        .err()
-        .expect("rejected");
+    let err = compile_named("e.reward", &ending).err().expect("rejected");
     assert!(err.contains("must use `otherwise: stay`"), "{err}");
 }
 
@@ -609,7 +488,11 @@ fn an_empty_trace_is_a_row_error_naming_the_formula_on_both_engines() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../examples")
             .join(example);
-        let spec = reward::internals::scoring::compile_file(&path, &[]).expect("example compiles");
+        let spec = reward::compile(
+            Source::file(path),
+            &Options::default().engine(Engine::Interpreter),
+        )
+        .expect("example compiles");
         // Both inputs: an optional text column, then the trace.
         let empty = Value::Record(vec![Value::None, Value::List(Vec::new().into())].into());
         for engine in engines(&spec) {

@@ -140,17 +140,7 @@ pub fn compile(source: Source, options: &Options) -> Result<Spec, Diagnostics> {
         compiled.program.max_row_bytes = bytes;
     }
     let compiled = Arc::new(compiled);
-    let jit = match options.engine {
-        Engine::Interpreter => None,
-        Engine::Jit => {
-            let program = compiled.clone();
-            let built = scoring::on_big_stack(move || crate::jit::compile(&program.program))
-                .unwrap_or_else(|| Err(crate::jit::JitError("the JIT compiler failed".into())));
-            Some(Arc::new(built.map_err(|e| {
-                Diagnostics::plain(&source_name(&source), format!("internal error: {e}"))
-            })?))
-        }
-    };
+    let jit = engine_code(&compiled, options.engine, &source_name(&source))?;
     if options.threads == Some(0) {
         return Err(Diagnostics::plain(
             &source_name(&source),
@@ -179,6 +169,25 @@ pub fn compile(source: Source, options: &Options) -> Result<Spec, Diagnostics> {
         id: next_spec_id(),
         breakdown,
     })
+}
+
+/// The JIT's code for `engine` (none for the interpreter); `name` is the spec's, for an error.
+fn engine_code(
+    compiled: &Arc<scoring::Spec>,
+    engine: Engine,
+    name: &str,
+) -> Result<Option<Arc<JitProgram>>, Diagnostics> {
+    match engine {
+        Engine::Interpreter => Ok(None),
+        Engine::Jit => {
+            let program = compiled.clone();
+            let built = scoring::on_big_stack(move || crate::jit::compile(&program.program))
+                .unwrap_or_else(|| Err(crate::jit::JitError("the JIT compiler failed".into())));
+            built
+                .map(|jit| Some(Arc::new(jit)))
+                .map_err(|e| Diagnostics::plain(name, format!("internal error: {e}")))
+        }
+    }
 }
 
 /// Formats a spec's text in the one canonical layout of `reward fmt`: only whitespace changes
@@ -266,10 +275,12 @@ pub struct Problem {
 
 impl Diagnostics {
     fn from_failure(f: CompileFailure) -> Diagnostics {
+        let rendered = crate::diag::render_each(&f.sources, &f.diagnostics);
         let problems = f
             .diagnostics
             .iter()
-            .map(|d| problem(&f.sources, d))
+            .zip(rendered)
+            .map(|(d, rendered)| problem(&f.sources, d, rendered))
             .collect::<Vec<_>>();
         if problems.is_empty() {
             return Diagnostics {
@@ -318,7 +329,7 @@ impl Problem {
     }
 }
 
-fn problem(sources: &SourceMap, d: &Diagnostic) -> Problem {
+fn problem(sources: &SourceMap, d: &Diagnostic, rendered: String) -> Problem {
     let (line, column) = sources.line_col(d.span);
     let end = crate::diag::Span::new(d.span.file, d.span.end as usize, d.span.end as usize);
     let (end_line, end_column) = sources.line_col(end);
@@ -332,7 +343,7 @@ fn problem(sources: &SourceMap, d: &Diagnostic) -> Problem {
         end_column,
         label: d.label.clone(),
         help: d.help.clone(),
-        rendered: render(sources, std::slice::from_ref(d)),
+        rendered,
     }
 }
 
@@ -481,6 +492,19 @@ pub struct ParamInfo {
     pub value: serde_json::Value,
 }
 
+/// A `test` block of a spec (see [`Spec::test_cases`]).
+#[derive(Clone, Debug)]
+pub struct TestCase {
+    pub name: String,
+    /// The params it sets, each written as `--param name=value` and [`Options::param`] take
+    /// it: compile the spec with them to run the test as `reward test` does.
+    pub params: Vec<(String, String)>,
+    /// Its `given` rollout (a value of the input schema), or why it cannot be built.
+    pub given: Result<Value, RowError>,
+    /// The source text of each `expect`.
+    pub expects: Vec<String>,
+}
+
 /// Workers with a stack deep enough for any spec the compiler accepts.
 const WORKER_STACK_BYTES: usize = 64 << 20;
 
@@ -535,6 +559,36 @@ impl Spec {
     /// The engine that scores rows.
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// The same spec scored by `engine`: the checked program is shared, and only the JIT's code
+    /// is compiled (when `engine` is the JIT and this spec's is not). Rows built by either spec
+    /// are rows of the other.
+    ///
+    /// ```
+    /// use reward::{Engine, Options, Source};
+    /// let text = "input { x: float }\nscore = x / 3.0";
+    /// let interp = reward::compile(Source::text(text), &Options::default().engine(Engine::Interpreter))?;
+    /// let jit = interp.with_engine(Engine::Jit)?;
+    /// let row = interp.row_from_json(r#"{"x": 1.0}"#)?;
+    /// assert_eq!(jit.engine(), Engine::Jit);
+    /// assert_eq!(interp.score(&row)?.score().to_bits(), jit.score(&row)?.score().to_bits());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_engine(&self, engine: Engine) -> Result<Spec, Diagnostics> {
+        let jit = match (&self.jit, engine) {
+            (Some(jit), Engine::Jit) => Some(jit.clone()),
+            _ => engine_code(
+                &self.compiled,
+                engine,
+                self.compiled.sources.name(crate::diag::FileId(0)),
+            )?,
+        };
+        Ok(Spec {
+            jit,
+            engine,
+            ..self.clone()
+        })
     }
 
     /// Whether the spec has a `score` (a file of functions only has none, and cannot score).
@@ -689,6 +743,55 @@ impl Spec {
     /// Scores rows in parallel, one result per row in order; `group by` groups are formed over
     /// this batch.
     pub fn score_batch(&self, rows: &[Row]) -> Vec<Result<Scored, RowError>> {
+        self.evaluate_batch(rows)
+            .into_iter()
+            .map(|r| r.map(|values| self.scored(&values)))
+            .collect()
+    }
+
+    /// Every term the compiled program computes, in order: the spec's own terms and the parts
+    /// the compiler adds for them (a machine's `name#run` record, a rubric's criteria, a
+    /// group's aggregates), as [`Spec::ir_text`] lists them. [`Spec::evaluate`] gives their
+    /// values in this order.
+    pub fn all_terms(&self) -> Vec<TermInfo> {
+        self.compiled
+            .program
+            .terms
+            .iter()
+            .map(|t| TermInfo {
+                name: t.name.clone(),
+                kind: t.kind.keyword(),
+                ty: t.ty.clone(),
+                in_breakdown: t.in_breakdown,
+            })
+            .collect()
+    }
+
+    /// The value of every term for one row, hidden ones included (`let`s, texts, lists and
+    /// records that the breakdown does not show), in the order of [`Spec::all_terms`]: what a
+    /// program needs to look inside a score, or to compare engines value for value. For a spec
+    /// with `group by`, the row is a group of one.
+    ///
+    /// ```
+    /// let spec = reward::compile(
+    ///     reward::Source::text("input { s: text }\nlet loud = upper(s)\nscore = len(loud)"),
+    ///     &reward::Options::default(),
+    /// )?;
+    /// let names: Vec<String> = spec.all_terms().into_iter().map(|t| t.name).collect();
+    /// let values = spec.evaluate(&spec.row_from_json(r#"{"s": "ok"}"#)?)?;
+    /// assert_eq!(names, ["loud", "score"]);
+    /// assert_eq!(values[0].as_text(), "OK");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evaluate(&self, row: &Row) -> Result<Vec<Value>, RowError> {
+        self.evaluate_batch(std::slice::from_ref(row))
+            .pop()
+            .unwrap_or_else(|| Err(internal("row not scored")))
+    }
+
+    /// [`Spec::evaluate`] for rows in parallel, one result per row in order; `group by` groups
+    /// are formed over this batch.
+    pub fn evaluate_batch(&self, rows: &[Row]) -> Vec<Result<Vec<Value>, RowError>> {
         // A row checked by another spec is checked again: it may not fit this one's schema.
         let foreign: Vec<Option<RowError>> = rows
             .iter()
@@ -706,13 +809,13 @@ impl Spec {
                 .filter(|(_, bad)| bad.is_none())
                 .map(|(r, _)| r.value.clone())
                 .collect();
-            let mut scored = self.compiled.eval_batch(backend.get(), &inputs).into_iter();
+            let mut evaluated = self.compiled.eval_batch(backend.get(), &inputs).into_iter();
             foreign
                 .into_iter()
                 .map(|bad| match bad {
                     Some(e) => Err(e),
-                    None => match scored.next() {
-                        Some(r) => r.map(|v| self.scored(&v)).map_err(|e| self.row_error(&e)),
+                    None => match evaluated.next() {
+                        Some(r) => r.map_err(|e| self.row_error(&e)),
                         None => Err(internal("row not scored")),
                     },
                 })
@@ -800,6 +903,56 @@ impl Spec {
             failed: 1,
             output: "FAIL: internal error while running the tests\n".into(),
         })
+    }
+
+    /// The spec's `test` blocks as data, in source order: what a program needs to run their
+    /// inputs through other engines or to export them as rows.
+    ///
+    /// ```
+    /// let spec = reward::compile(
+    ///     reward::Source::text(
+    ///         "input { n: int }\nparam k: int = 1\nscore = n * k\n\
+    ///          test \"doubled\" { param k = 2 given { n: 3 } expect score == 6 }",
+    ///     ),
+    ///     &reward::Options::default(),
+    /// )?;
+    /// let test = &spec.test_cases()[0];
+    /// assert_eq!(test.name, "doubled");
+    /// assert_eq!(test.params, [("k".to_string(), "2".to_string())]);
+    /// assert_eq!(test.expects, ["score == 6"]);
+    /// let given = test.given.clone()?;
+    /// assert_eq!(reward::value_to_json_typed(&given, spec.input_schema()).to_string(), r#"{"n":3}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn test_cases(&self) -> Vec<TestCase> {
+        let spec = &self.compiled;
+        let interp = spec.interpreter();
+        spec.program
+            .tests
+            .iter()
+            .map(|test| TestCase {
+                name: test.name.clone(),
+                params: crate::testing::param_overrides(spec, test),
+                given: interp
+                    .eval_body(&test.given, &Value::None, &[])
+                    .map_err(|e| self.row_error(&e)),
+                expects: test
+                    .expects
+                    .iter()
+                    .map(|e| spec.sources.snippet(e.span).to_string())
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// The Cranelift IR of the functions the JIT compiles for this spec, for reading (when the
+    /// engines disagree, say). Compiles the spec's JIT code again, whatever the engine.
+    pub fn jit_text(&self) -> Result<String, String> {
+        let program = self.compiled.clone();
+        scoring::on_big_stack(move || crate::jit::compile_with_clif(&program.program))
+            .unwrap_or_else(|| Err(crate::jit::JitError("the JIT compiler failed".into())))
+            .map(|(_, clif)| clif)
+            .map_err(|e| e.to_string())
     }
 
     /// An online monitor of the spec's reward machines and formulas.
@@ -944,4 +1097,21 @@ pub fn import_reward_machine(
 /// The JSON form of a value, as output records show numbers (non-finite floats as strings).
 pub fn value_to_json(v: &Value) -> serde_json::Value {
     number_json(v)
+}
+
+/// The JSON form of a value of type `ty`, as rows and `--param` values are written: records
+/// as objects with their field names (numbers as [`value_to_json`] writes them).
+///
+/// ```
+/// let spec = reward::compile(
+///     reward::Source::text("input { n: int, s: text }\nscore = n"),
+///     &reward::Options::default(),
+/// )?;
+/// let row = spec.row_from_json(r#"{"s": "hi", "n": 3}"#)?;
+/// let json = reward::value_to_json_typed(row.value(), spec.input_schema());
+/// assert_eq!(json.to_string(), r#"{"n":3,"s":"hi"}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn value_to_json_typed(v: &Value, ty: &Ty) -> serde_json::Value {
+    scoring::value_json(v, ty)
 }

@@ -42,6 +42,7 @@ impl Dfa {
     }
 
     /// Whether the whole (non-empty) trace of atom masks satisfies the formula.
+    #[cfg(test)]
     pub fn accepts(&self, masks: &[u64]) -> bool {
         let mut q = self.start;
         for &m in masks {
@@ -1032,8 +1033,14 @@ pub fn value_iteration(
 }
 
 #[cfg(test)]
+#[path = "../../tests/common/random_formulas.rs"]
+mod random_formulas;
+
+#[cfg(test)]
 mod tests {
+    use super::random_formulas::{random_formula, xorshift};
     use super::*;
+    use reward_runtime::ltl::evaluate_all;
 
     fn node(op: Op, a: u32, b: u32) -> Node {
         Node::new(op, a, b)
@@ -1099,5 +1106,74 @@ mod tests {
         ];
         let dfa = build(&nodes, 1).unwrap();
         assert!(dfa.states() <= 203, "{} states", dfa.states());
+    }
+
+    #[test]
+    fn the_minimal_dfa_accepts_what_the_direct_semantics_satisfies() {
+        let mut rng = xorshift(0x5eed_1234_abcd);
+        let mut compared = 0;
+        for _ in 0..600 {
+            let atoms = 1 + (rng() % 3) as u32;
+            let size = 1 + (rng() % 7) as u32;
+            let nodes = random_formula(&mut rng, atoms, size, false);
+            let dfa = build(&nodes, atoms as usize).expect("small automaton");
+            for _ in 0..12 {
+                let n = 1 + (rng() % 9) as usize;
+                let letters: Vec<u64> = (0..n).map(|_| rng() % (1 << atoms)).collect();
+                let vals = evaluate_all(&nodes, n, &|k, i| {
+                    if letters[i] & (1 << k) != 0 {
+                        f64::INFINITY
+                    } else {
+                        f64::NEG_INFINITY
+                    }
+                });
+                let direct = vals[(nodes.len() - 1) * n] > 0.0;
+                assert_eq!(dfa.accepts(&letters), direct, "{nodes:?} on {letters:?}");
+                // The verdicts are permanent: a satisfied (violated) prefix stays so.
+                let mut q = dfa.start;
+                for (i, &l) in letters.iter().enumerate() {
+                    q = dfa.trans.next(q, l);
+                    if dfa.verdict[q] == SATISFIED {
+                        assert!(dfa.accepting[q], "satisfied but not accepting after {i}");
+                    }
+                    if dfa.verdict[q] == VIOLATED {
+                        assert!(!dfa.accepting[q]);
+                    }
+                }
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 600 * 12);
+    }
+
+    #[test]
+    fn past_formulas_track_their_memory_in_the_automaton() {
+        let mut rng = xorshift(0xabad_cafe);
+        for _ in 0..400 {
+            let atoms = 1 + (rng() % 3) as u32;
+            let size = 1 + (rng() % 6) as u32;
+            let mut nodes = random_formula(&mut rng, atoms, size, true);
+            // At the last step: eventually(φ and wnext false).
+            let root = nodes.len() as u32 - 1;
+            nodes.push(Node::new(Op::False, 0, 0));
+            nodes.push(Node::new(Op::WNext, root + 1, 0));
+            nodes.push(Node::new(Op::And, root, root + 2));
+            nodes.push(Node::new(Op::Eventually, root + 3, 0));
+            let dfa = build(&nodes, atoms as usize).expect("small automaton");
+            for _ in 0..10 {
+                let n = 1 + (rng() % 8) as usize;
+                let letters: Vec<u64> = (0..n).map(|_| rng() % (1 << atoms)).collect();
+                let vals = evaluate_all(&nodes, n, &|k, i| {
+                    if letters[i] & (1 << k) != 0 {
+                        f64::INFINITY
+                    } else {
+                        f64::NEG_INFINITY
+                    }
+                });
+                let last = vals[root as usize * n + n - 1] > 0.0;
+                assert_eq!(vals[(nodes.len() - 1) * n] > 0.0, last);
+                assert_eq!(dfa.accepts(&letters), last, "{nodes:?} on {letters:?}");
+            }
+        }
     }
 }

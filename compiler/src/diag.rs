@@ -226,6 +226,25 @@ pub fn render(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Each diagnostic rendered alone, as [`render`] renders a list of one (the sources are read
+/// once for all of them).
+pub fn render_each(sources: &SourceMap, diagnostics: &[Diagnostic]) -> Vec<String> {
+    let mut cache = ariadne::sources(
+        sources
+            .files
+            .iter()
+            .map(|(name, text)| (name.clone(), text.clone())),
+    );
+    diagnostics
+        .iter()
+        .map(|d| {
+            let mut out = Vec::new();
+            render_one(sources, &mut cache, d, &mut out);
+            String::from_utf8_lossy(&out).into_owned()
+        })
+        .collect()
+}
+
 /// Past this many, more diagnostics only bury the first ones (which usually cause the rest).
 pub const MAX_RENDERED: usize = 200;
 /// Messages and labels longer than this (in bytes) are cut in the middle.
@@ -365,4 +384,28 @@ fn render_compact(sources: &SourceMap, d: &Diagnostic, out: &mut Vec<u8>) {
         text.push_str(&format!("   Help: {help}\n"));
     }
     out.extend_from_slice(text.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_rendered_alone_is_rendered_as_a_list_of_one() {
+        let mut sources = SourceMap::default();
+        let file = sources.add("x.reward", "let a = 1\nlet b = c\n");
+        let d = |start: usize| {
+            Diagnostic::new(
+                Code::E0002,
+                Span::new(file, start, start + 1),
+                "unknown name",
+            )
+        };
+        let diags = [d(18), d(4)];
+        let each: Vec<String> = diags
+            .iter()
+            .map(|x| render(&sources, std::slice::from_ref(x)))
+            .collect();
+        assert_eq!(render_each(&sources, &diags), each);
+    }
 }

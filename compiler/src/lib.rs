@@ -47,7 +47,9 @@
 //! between threads; [`Spec::score_batch`] scores rows in parallel (and forms `group by`
 //! groups over the batch), [`Spec::run_tests`] runs the spec's tests, [`Spec::monitor`] steps
 //! its machines and formulas online, and [`Spec::build_library`] writes a shared library
-//! with a C API.
+//! with a C API. To look inside a score, [`Spec::evaluate`] gives every term's value (the
+//! hidden ones too, in the order of [`Spec::all_terms`]); [`Spec::with_engine`] gives the same
+//! checked spec on the other engine, to compare them.
 //!
 //! Inside, data flows one way: `syntax` parses a file into an AST, `check` resolves names and
 //! types and elaborates the AST into the typed `ir`, and the interpreter (the meaning), the
@@ -56,40 +58,30 @@
 
 mod aot;
 mod api;
-#[doc(hidden)]
-pub mod automaton;
-#[doc(hidden)]
-pub mod backend;
+mod automaton;
+mod backend;
 mod check;
-#[doc(hidden)]
-pub mod diag;
+mod diag;
 mod diff;
 mod explain;
 mod grouping;
-#[doc(hidden)]
-pub mod import_rm;
-#[doc(hidden)]
-pub mod interp;
-#[doc(hidden)]
-pub mod ir;
-#[doc(hidden)]
-pub mod jit;
+mod import_rm;
+mod interp;
+mod ir;
+mod jit;
 mod lint;
-#[doc(hidden)]
-pub mod monitor;
+mod monitor;
 mod outline;
 mod probe;
-#[doc(hidden)]
-pub mod scoring;
+mod scoring;
 mod stdlib;
 mod syntax;
-#[doc(hidden)]
-pub mod testing;
+mod testing;
 
 pub use api::{
-    compile, format, import_reward_machine, read_spec, value_to_json, Diagnostics, Engine,
-    GroupRow, GroupStages, LineOutput, LineScorer, Options, ParamInfo, Problem, Row, RowError,
-    Scored, Source, Spec, TermInfo, MAX_SPEC_BYTES,
+    compile, format, import_reward_machine, read_spec, value_to_json, value_to_json_typed,
+    Diagnostics, Engine, GroupRow, GroupStages, LineOutput, LineScorer, Options, ParamInfo,
+    Problem, Row, RowError, Scored, Source, Spec, TermInfo, TestCase, MAX_SPEC_BYTES,
 };
 pub use diff::{diff, Diff, Outcome, RowDiff, TermChange, TermSummary};
 pub use explain::AutomatonInfo;
@@ -102,12 +94,15 @@ pub use testing::TestReport;
 
 use reward_runtime::builtins;
 
-/// The engine's internals, for this repository's own test suites only: not a stable API, and
-/// not documented (every internal module is hidden). Programs use the items at the crate root.
-#[doc(hidden)]
-pub mod internals {
-    pub use crate::{
-        automaton, backend, diag, import_rm, interp, ir, jit, monitor, scoring, testing,
-    };
-    pub use reward_runtime::builtins;
+/// Every keyword of the language: the item keywords (`let`, `rule`, `machine`, …), the reserved
+/// words of expressions (`and`, `if`, `true`, …) and the words that are keywords inside one
+/// construct (`criterion`, `when`, `always`, …). The parser takes its reserved words and item
+/// keywords from the same declaration.
+///
+/// ```
+/// let keywords: Vec<&str> = reward::keywords().collect();
+/// assert!(keywords.contains(&"machine") && keywords.contains(&"eventually"));
+/// ```
+pub fn keywords() -> impl Iterator<Item = &'static str> {
+    syntax::keywords::all()
 }

@@ -42,11 +42,6 @@ impl CompileFailure {
     }
 }
 
-/// Compiles a spec file. On failure returns the rendered diagnostics.
-pub fn compile_file(path: &Path, overrides: &[(String, String)]) -> Result<Spec, String> {
-    compile_file_detailed(path, overrides).map_err(|f| f.rendered)
-}
-
 /// Compiles a spec file; on failure, the structured diagnostics as well as their rendering.
 pub fn compile_file_detailed(
     path: &Path,

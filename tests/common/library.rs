@@ -10,9 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use reward::internals::scoring::Spec;
-use reward_runtime::decode::decode_row;
-use reward_runtime::Value;
+use reward::{Spec, Value};
 
 pub const REWARD: &str = env!("CARGO_BIN_EXE_reward");
 
@@ -336,10 +334,12 @@ pub fn expected_from_record(record: &str) -> Result<Expected, String> {
 
 /// The interpreter's score for a row, as `reward_score_json` would return it (NaN for none).
 pub fn interpreter_score(spec: &Spec, line: &str) -> Option<f64> {
-    let row = decode_row(line, spec.input_type()).ok()?;
-    let values = spec.interpreter().eval_row(&row).ok()?;
-    let id = spec.program.score?;
-    Some(match &values[id] {
+    if !spec.can_score() {
+        return None;
+    }
+    let row = spec.row_from_json(line).ok()?;
+    let scored = spec.score(&row).ok()?;
+    Some(match scored.score_value() {
         Value::None => f64::NAN,
         v => v.as_f64(),
     })

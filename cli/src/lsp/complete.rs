@@ -9,54 +9,6 @@ use reward::Ty;
 
 use super::Document;
 
-/// Item and expression keywords, as a completion offers them.
-const KEYWORDS: &[&str] = &[
-    "use",
-    "input",
-    "param",
-    "type",
-    "let",
-    "rule",
-    "score",
-    "fn",
-    "rubric",
-    "criterion",
-    "tag",
-    "test",
-    "given",
-    "expect",
-    "probe",
-    "safe",
-    "prop",
-    "machine",
-    "over",
-    "start",
-    "terminal",
-    "when",
-    "reward",
-    "via",
-    "ltl",
-    "shape",
-    "group",
-    "by",
-    "if",
-    "then",
-    "else",
-    "for",
-    "in",
-    "and",
-    "or",
-    "not",
-    "true",
-    "false",
-    "none",
-    "eventually",
-    "always",
-    "next",
-    "until",
-    "release",
-];
-
 /// The completions at `offset` in the document's text.
 pub fn completions(doc: &Document, offset: usize) -> Vec<CompletionItem> {
     let text = &doc.text;
@@ -170,7 +122,7 @@ fn everything(doc: &Document, text: &str) -> Vec<CompletionItem> {
             ..CompletionItem::default()
         });
     }
-    items.extend(KEYWORDS.iter().map(|k| CompletionItem {
+    items.extend(reward::keywords().map(|k| CompletionItem {
         label: k.to_string(),
         kind: Some(CompletionItemKind::KEYWORD),
         ..CompletionItem::default()

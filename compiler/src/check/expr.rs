@@ -508,7 +508,7 @@ impl Checker<'_> {
     ) -> Option<Expr> {
         let arg = match args {
             [a] => a,
-            _ if self.ltls.is_empty() => return None,
+            _ if self.formulas.items.is_empty() => return None,
             _ => {
                 self.error(
                     Diagnostic::new(
@@ -522,7 +522,7 @@ impl Checker<'_> {
             }
         };
         let ast::ExprKind::Name(id) = &arg.kind else {
-            if self.ltls.is_empty() {
+            if self.formulas.items.is_empty() {
                 return None;
             }
             self.error(
@@ -535,8 +535,8 @@ impl Checker<'_> {
             );
             return Some(err(span));
         };
-        let Some(&item) = self.ltls.get(&id.name) else {
-            let help = match closest(&id.name, self.ltls.keys().map(String::as_str)) {
+        let Some(&item) = self.formulas.items.get(&id.name) else {
+            let help = match closest(&id.name, self.formulas.items.keys().map(String::as_str)) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => "declare the formula with `ltl name = …` and pass its name".into(),
             };
@@ -579,7 +579,7 @@ impl Checker<'_> {
         if let Some((_, local, ty)) = cx.locals.iter().rev().find(|(n, _, _)| *n == id.name) {
             return Expr::new(ExprKind::Local(*local), ty.clone(), span);
         }
-        if let Some(&item) = self.props.get(&id.name) {
+        if let Some(&item) = self.props.items.get(&id.name) {
             return self.expand_prop(cx, id, item);
         }
         // `input` is the whole rollout: `input.type` reads a column whose name is a keyword.
@@ -618,7 +618,7 @@ impl Checker<'_> {
             );
             return err(span);
         }
-        if self.expanding_props.contains(&id.name) {
+        if self.props.expanding.contains(&id.name) {
             self.error(
                 Diagnostic::new(
                     Code::E0012,
@@ -632,9 +632,9 @@ impl Checker<'_> {
         let ast::ItemKind::Prop { value, .. } = &self.modules[0].ast.items[item].kind else {
             return err(span);
         };
-        self.expanding_props.push(id.name.clone());
+        self.props.expanding.push(id.name.clone());
         let e = self.check_expr(cx, value);
-        self.expanding_props.pop();
+        self.props.expanding.pop();
         e
     }
 

@@ -62,19 +62,93 @@ fn builtin(name: &str) -> usize {
         .unwrap_or_else(|| panic!("{name} is a builtin"))
 }
 
+/// The `ltl` items of the root file.
+#[derive(Default)]
+pub(crate) struct FormulaState {
+    /// Name → item index (in name order, as suggestions list them).
+    pub(crate) items: std::collections::BTreeMap<String, usize>,
+}
+
+/// A formula validated for one use: its nodes and atoms checked over the trace, its automaton
+/// when verdicts or rewards need one, and for `reward on accept` its reward and shaping.
+pub(crate) struct FormulaDecl {
+    name: String,
+    formula: Lowered,
+    dfa: Option<automaton::Dfa>,
+    reward: f64,
+    gamma: f64,
+    /// Per automaton state, its potential (empty without `shape`).
+    potentials: Vec<f64>,
+}
+
+/// The IR of one use of a validated formula: a call of the runtime with the formula as a
+/// constant table and, per step, its atoms' values (bitmasks, or robustness lists).
+pub(crate) fn lower_use(decl: &FormulaDecl, what: LtlUse, span: Span) -> Expr {
+    let dfa_value = decl.dfa.as_ref().map_or(Value::None, |d| {
+        Automaton::encode_dfa(d.start, &d.trans, &d.accepting, &d.verdict)
+    });
+    let table = Value::Record(Arc::from(vec![
+        Value::text(&decl.name),
+        encode_nodes(&decl.formula.nodes),
+        dfa_value,
+        Value::Float(decl.reward),
+        Value::Float(decl.gamma),
+        Value::List(decl.potentials.iter().copied().map(Value::Float).collect()),
+    ]));
+    let table = Expr::constant(table, Ty::Error, span);
+    let per_step = if what == LtlUse::Robustness {
+        robustness_lists(&decl.formula, span)
+    } else {
+        bitmasks(&decl.formula, span)
+    };
+    let (name, ty) = match what {
+        LtlUse::Sat => ("ltl_sat", Ty::Bool),
+        LtlUse::Robustness => ("ltl_robustness", Ty::Float),
+        LtlUse::Verdicts => ("ltl_verdicts", Ty::list(Ty::Text)),
+        LtlUse::Run => ("ltl_run", super::machine_result_type()),
+    };
+    Expr::new(
+        ExprKind::Call(builtin(name), vec![table, per_step]),
+        ty,
+        span,
+    )
+}
+
+/// Per step, bit k set when atom k holds.
+fn bitmasks(f: &Lowered, span: Span) -> Expr {
+    let mask = super::machine::bitmask(f.atoms.clone(), span);
+    per_step(f, mask, Ty::Int, span)
+}
+
+/// Per atom, its robustness at every step.
+fn robustness_lists(f: &Lowered, span: Span) -> Expr {
+    let lists = f
+        .atoms
+        .iter()
+        .map(|atom| per_step(f, robustness_of(atom), Ty::Float, span))
+        .collect();
+    Expr::new(ExprKind::List(lists), Ty::list(Ty::list(Ty::Float)), span)
+}
+
 impl Checker<'_> {
     /// The IR of one use of the formula declared by item `item`.
     pub(crate) fn ltl_use(&mut self, cx: &mut Ctx, item: usize, what: LtlUse, span: Span) -> Expr {
+        match self.validate_formula(cx, item, what) {
+            Some(decl) => lower_use(&decl, what, span),
+            None => Expr::constant(Value::None, Ty::Error, span),
+        }
+    }
+
+    /// Checks the formula declared by item `item` for one use (`None` after a diagnostic).
+    fn validate_formula(&mut self, cx: &mut Ctx, item: usize, what: LtlUse) -> Option<FormulaDecl> {
         let modules = self.modules;
         let ast::ItemKind::Ltl(decl) = &modules[0].ast.items[item].kind else {
             unreachable!("an ltl item")
         };
-        let Some(lowered) = self.lower_formula(cx, decl) else {
-            return Expr::constant(Value::None, Ty::Error, span);
-        };
+        let formula = self.check_formula(cx, decl)?;
         let needs_dfa = matches!(what, LtlUse::Verdicts | LtlUse::Run);
         let dfa = if needs_dfa {
-            match automaton::build(&lowered.nodes, lowered.atoms.len()) {
+            match automaton::build(&formula.nodes, formula.atoms.len()) {
                 Ok(d) => Some(d),
                 Err(e) => {
                     let why = e.to_string();
@@ -82,86 +156,54 @@ impl Checker<'_> {
                         Diagnostic::new(Code::E0031, decl.formula.span, why)
                             .help("per-step verdicts and rewards need the automaton; `sat` and `robustness` do not (they cost O(steps) for any formula). Narrow the windows, use fewer atoms, or split the formula into several `ltl` items"),
                     );
-                    return Expr::constant(Value::None, Ty::Error, span);
+                    return None;
                 }
             }
         } else {
             None
         };
-        let mut reward = 0.0;
-        let mut gamma = 1.0;
-        let mut potentials: Vec<f64> = Vec::new();
+        let mut decl_out = FormulaDecl {
+            name: decl.name.name.clone(),
+            formula,
+            dfa,
+            reward: 0.0,
+            gamma: 1.0,
+            potentials: Vec::new(),
+        };
         if what == LtlUse::Run {
-            if let Some(r) = &decl.reward {
-                let before = self.diags.len();
-                let value = self.check_expr(cx, r);
-                let value = self.float_for(value, r, "the reward on acceptance");
-                if self.diags.len() == before {
-                    reward = self.constant_reward(&value, r);
-                }
-            }
-            if let (Some(shape), Some(d)) = (self.shape_of(&decl.name.name), &dfa) {
-                gamma = shape.gamma;
-                let edges = d.edges(reward);
-                let finished: Vec<bool> = d
-                    .verdict
-                    .iter()
-                    .map(|&v| v != reward_runtime::ltl::UNDECIDED)
-                    .collect();
-                potentials = automaton::value_iteration(d.states(), &edges, &finished, gamma)
-                    .into_iter()
-                    .map(|v| -v)
-                    .collect();
+            self.formula_reward(cx, decl, &mut decl_out);
+        }
+        Some(decl_out)
+    }
+
+    /// `reward on accept`: the reward (a constant) and, with `shape`, the potentials of the
+    /// automaton's states by value iteration.
+    fn formula_reward(&mut self, cx: &mut Ctx, decl: &ast::LtlDecl, out: &mut FormulaDecl) {
+        if let Some(r) = &decl.reward {
+            let before = self.diags.len();
+            let value = self.check_expr(cx, r);
+            let value = self.float_for(value, r, "the reward on acceptance");
+            if self.diags.len() == before {
+                out.reward = self.constant_reward(&value, r);
             }
         }
-        let dfa_value = dfa.map_or(Value::None, |d| {
-            Automaton::encode_dfa(d.start, &d.trans, &d.accepting, &d.verdict)
-        });
-        let table = Value::Record(Arc::from(vec![
-            Value::text(&decl.name.name),
-            encode_nodes(&lowered.nodes),
-            dfa_value,
-            Value::Float(reward),
-            Value::Float(gamma),
-            Value::List(potentials.into_iter().map(Value::Float).collect()),
-        ]));
-        let table = Expr::constant(table, Ty::Error, span);
-        let per_step = if what == LtlUse::Robustness {
-            self.robustness_lists(&lowered, span)
-        } else {
-            self.bitmasks(&lowered, span)
-        };
-        let (name, ty) = match what {
-            LtlUse::Sat => ("ltl_sat", Ty::Bool),
-            LtlUse::Robustness => ("ltl_robustness", Ty::Float),
-            LtlUse::Verdicts => ("ltl_verdicts", Ty::list(Ty::Text)),
-            LtlUse::Run => ("ltl_run", super::machine_result_type()),
-        };
-        Expr::new(
-            ExprKind::Call(builtin(name), vec![table, per_step]),
-            ty,
-            span,
-        )
-    }
-
-    /// Per step, bit k set when atom k holds.
-    fn bitmasks(&self, f: &Lowered, span: Span) -> Expr {
-        let mask = super::machine::bitmask(f.atoms.clone(), span);
-        per_step(f, mask, Ty::Int, span)
-    }
-
-    /// Per atom, its robustness at every step.
-    fn robustness_lists(&self, f: &Lowered, span: Span) -> Expr {
-        let lists = f
-            .atoms
-            .iter()
-            .map(|atom| per_step(f, robustness_of(atom), Ty::Float, span))
-            .collect();
-        Expr::new(ExprKind::List(lists), Ty::list(Ty::list(Ty::Float)), span)
+        if let (Some(shape), Some(d)) = (self.shape_of(&decl.name.name), &out.dfa) {
+            out.gamma = shape.gamma;
+            let edges = d.edges(out.reward);
+            let finished: Vec<bool> = d
+                .verdict
+                .iter()
+                .map(|&v| v != reward_runtime::ltl::UNDECIDED)
+                .collect();
+            out.potentials = automaton::value_iteration(d.states(), &edges, &finished, out.gamma)
+                .into_iter()
+                .map(|v| -v)
+                .collect();
+        }
     }
 
     /// The formula's nodes (shared sub-formulas once) and its atoms, checked over the trace.
-    fn lower_formula(&mut self, cx: &mut Ctx, decl: &ast::LtlDecl) -> Option<Lowered> {
+    fn check_formula(&mut self, cx: &mut Ctx, decl: &ast::LtlDecl) -> Option<Lowered> {
         let (trace, elem) = self.ltl_trace(decl)?;
         let step = cx.fresh_local();
         cx.locals.push(("step".into(), step, elem));
@@ -221,7 +263,7 @@ impl Checker<'_> {
             ast::LtlKind::Atom(ast::Expr {
                 kind: ast::ExprKind::Name(id),
                 ..
-            }) if self.ltls.contains_key(&id.name) => {
+            }) if self.formulas.items.contains_key(&id.name) => {
                 // Another formula by name: its formula, in place.
                 if b.inlining.contains(&id.name) {
                     self.error(
@@ -235,7 +277,8 @@ impl Checker<'_> {
                     return b.add(Node::new(Op::False, 0, 0), f.span);
                 }
                 let modules = self.modules;
-                let ast::ItemKind::Ltl(other) = &modules[0].ast.items[self.ltls[&id.name]].kind
+                let ast::ItemKind::Ltl(other) =
+                    &modules[0].ast.items[self.formulas.items[&id.name]].kind
                 else {
                     unreachable!("an ltl item")
                 };
@@ -606,5 +649,124 @@ impl Checker<'_> {
             return None;
         };
         Some(Shape { gamma, states })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{compile, RootSource};
+    use crate::diag::FileId;
+
+    fn span() -> Span {
+        Span::new(FileId(0), 0, 1)
+    }
+
+    /// `eventually(a)` over a trace of bools whose atom is the step itself.
+    fn eventually_a() -> FormulaDecl {
+        let step = 0;
+        FormulaDecl {
+            name: "f".into(),
+            formula: Lowered {
+                nodes: vec![Node::new(Op::Atom, 0, 0), Node::new(Op::Eventually, 0, 0)],
+                atoms: vec![Expr::new(ExprKind::Local(step), Ty::Bool, span())],
+                step,
+                trace: Expr::new(ExprKind::Input, Ty::list(Ty::Bool), span()),
+            },
+            dfa: None,
+            reward: 0.0,
+            gamma: 1.0,
+            potentials: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn lower_calls_the_runtime_with_the_table_and_the_atoms_per_step() {
+        let decl = eventually_a();
+        let sat = lower_use(&decl, LtlUse::Sat, span());
+        assert_eq!(sat.ty, Ty::Bool);
+        let ExprKind::Call(b, args) = &sat.kind else {
+            panic!("a call")
+        };
+        assert_eq!(BUILTINS[*b].name, "ltl_sat");
+        let ExprKind::Const(Value::Record(table)) = &args[0].kind else {
+            panic!("a constant table")
+        };
+        assert!(table[0].same(&Value::text("f")));
+        assert!(matches!(table[2], Value::None), "no automaton for `sat`");
+        // Per step, the bitmask of the atoms.
+        assert_eq!(args[1].ty, Ty::list(Ty::Int));
+        let rob = lower_use(&decl, LtlUse::Robustness, span());
+        let ExprKind::Call(b, args) = &rob.kind else {
+            panic!("a call")
+        };
+        assert_eq!((BUILTINS[*b].name, &rob.ty), ("ltl_robustness", &Ty::Float));
+        // Per atom, its robustness at every step.
+        assert_eq!(args[1].ty, Ty::list(Ty::list(Ty::Float)));
+    }
+
+    #[test]
+    fn lower_encodes_the_automaton_and_the_shaping() {
+        let mut decl = eventually_a();
+        decl.dfa = Some(automaton::build(&decl.formula.nodes, 1).expect("an automaton"));
+        decl.reward = 2.0;
+        decl.gamma = 0.5;
+        decl.potentials = vec![-1.0, 0.0];
+        let run = lower_use(&decl, LtlUse::Run, span());
+        assert_eq!(run.ty, crate::check::machine_result_type());
+        let ExprKind::Call(_, args) = &run.kind else {
+            panic!("a call")
+        };
+        let ExprKind::Const(Value::Record(table)) = &args[0].kind else {
+            panic!("a constant table")
+        };
+        assert!(!matches!(table[2], Value::None));
+        assert_eq!(table[3].as_f64(), 2.0);
+        assert_eq!(table[4].as_f64(), 0.5);
+        assert_eq!(table[5].as_list().len(), 2);
+    }
+
+    /// The messages of a spec that does not check, or the IR of its term `f`.
+    fn check(text: &str) -> Result<String, Vec<String>> {
+        let root = RootSource {
+            name: "t.reward".into(),
+            text: text.into(),
+            dir: ".".into(),
+        };
+        match compile(root, &[]).result {
+            Ok(program) => {
+                let f = program.terms.iter().find(|t| t.name == "f").expect("f");
+                Ok(crate::ir::print_expr(&f.body.expr))
+            }
+            Err(diags) => Err(diags.into_iter().map(|d| d.message).collect()),
+        }
+    }
+
+    #[test]
+    fn validate_checks_the_atoms_over_the_trace() {
+        let ok = check("input { steps: list[int] }\nltl f = eventually(step > 2)\nscore = f\n");
+        assert!(
+            ok.as_ref().is_ok_and(|ir| ir.starts_with("(call ltl_sat ")),
+            "{ok:?}"
+        );
+        let errors = |text: &str| check(text).expect_err("an error");
+        assert_eq!(
+            errors("input { steps: list[int] }\nltl f = eventually(f)\nscore = f\n"),
+            ["formula `f` refers to itself"]
+        );
+        assert_eq!(
+            errors("input { steps: list[int] }\nltl f = once(next(step > 1))\nscore = f\n"),
+            ["a past operator cannot contain a future operator"]
+        );
+        assert_eq!(
+            errors(
+                "input { a: list[int], b: list[int] }\nltl f = eventually(step > 1)\nscore = f\n"
+            ),
+            ["which trace does `f` read? The input has several lists: `a`, `b`"]
+        );
+        assert_eq!(
+            errors("input { n: int }\nltl f = eventually(step > 1)\nscore = f\n"),
+            ["`f` has no trace: the input has no list column"]
+        );
     }
 }

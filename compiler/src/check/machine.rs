@@ -511,7 +511,8 @@ impl Checker<'_> {
         if self.diags.len() != before {
             0.0
         } else if reads_row {
-            self.machine_dynamic
+            self.machines
+                .dynamic
                 .entry(m.name.name.clone())
                 .or_default()
                 .push(DynamicReward {
@@ -584,7 +585,7 @@ impl Checker<'_> {
             Some(given) => self.given_potentials(&m.name.name, &graph.states, given),
             None => derived_potentials(graph, edge_rewards, policies, shape.gamma),
         };
-        self.shaped_machines.insert(m.name.name.clone());
+        self.machines.shaped.insert(m.name.name.clone());
         (shape.gamma, potentials)
     }
 
@@ -968,6 +969,15 @@ fn none_holds(guards: &[Option<ast::Expr>], span: crate::diag::Span) -> Option<a
     })
 }
 
+/// What the checker keeps of the machines between their terms.
+#[derive(Default)]
+pub(crate) struct MachineState {
+    /// Per machine, the edge rewards computed from the step (see [`DynamicReward`]).
+    pub(crate) dynamic: BTreeMap<String, Vec<DynamicReward>>,
+    /// Machines whose run adds a shaping term to every step's reward.
+    pub(crate) shaped: std::collections::HashSet<String>,
+}
+
 /// A reward computed from the step, for edge `edge` (an index into the machine's edges).
 pub(crate) struct DynamicReward {
     pub edge: usize,
@@ -983,8 +993,8 @@ impl Checker<'_> {
     /// step only — so an edge's reward is never evaluated on a step where it is not taken.
     /// `None` when every reward is constant (the run's own list is right).
     pub(crate) fn machine_rewards(&mut self, cx: &mut Ctx, name: &str, raw: Expr) -> Option<Expr> {
-        let dynamic = self.machine_dynamic.remove(name)?;
-        let shaped = self.shaped_machines.contains(name);
+        let dynamic = self.machines.dynamic.remove(name)?;
+        let shaped = self.machines.shaped.contains(name);
         let span = raw.span;
         // Fresh locals must not collide with the ones inside the reward expressions.
         let mut max_local = 0;

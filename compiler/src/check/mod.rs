@@ -8,6 +8,7 @@ pub mod load;
 mod ltl;
 mod machine;
 mod regexes;
+mod rubric;
 
 // Ordered maps: every list of names in a message comes out the same on every run.
 use std::collections::BTreeMap as HashMap;
@@ -66,12 +67,10 @@ pub fn compile(root: RootSource, overrides: &[(String, String)]) -> Compilation 
         eval_order: Vec::new(),
         tests: Vec::new(),
         defining_type: None,
-        props: HashMap::new(),
-        expanding_props: Vec::new(),
-        machine_dynamic: HashMap::new(),
-        ltls: HashMap::new(),
+        props: PropState::default(),
+        machines: Default::default(),
+        formulas: Default::default(),
         shapes: HashMap::new(),
-        shaped_machines: Default::default(),
         group: None,
     };
     checker.run(overrides, override_file);
@@ -227,6 +226,15 @@ enum TermSource {
     },
 }
 
+/// The `prop` items of the root file.
+#[derive(Default)]
+pub(crate) struct PropState {
+    /// Name → item index.
+    items: HashMap<String, usize>,
+    /// Props being expanded (a prop that reads itself is an error).
+    expanding: Vec<String>,
+}
+
 pub(crate) struct Checker<'m> {
     modules: &'m [load::LoadedModule],
     diags: Vec<Diagnostic>,
@@ -246,18 +254,13 @@ pub(crate) struct Checker<'m> {
     tests: Vec<ir::Test>,
     /// The `type` alias being resolved, to explain a recursive use.
     defining_type: Option<String>,
-    /// `prop` items of the root file: name → item index.
-    props: HashMap<String, usize>,
-    /// Props being expanded (a prop that reads itself is an error).
-    expanding_props: Vec<String>,
-    /// Per machine, the edge rewards computed from the step (see `check::machine`).
-    machine_dynamic: HashMap<String, Vec<machine::DynamicReward>>,
-    /// `ltl` items of the root file: name → item index.
-    ltls: HashMap<String, usize>,
-    /// `shape` items of the root file: target name → item index.
+    /// What the checker keeps per construct: step propositions, machines, formulas, shapes and
+    /// the `group by` block.
+    props: PropState,
+    machines: machine::MachineState,
+    formulas: ltl::FormulaState,
+    /// `shape` items of the root file (of machines and formulas): target name → item index.
     shapes: HashMap<String, usize>,
-    /// Machines whose run adds a shaping term to every step's reward.
-    shaped_machines: std::collections::HashSet<String>,
     /// The `group by` block: its key term and aggregates.
     group: Option<group::GroupState>,
 }
@@ -896,7 +899,7 @@ impl<'m> Checker<'m> {
                 }
                 ItemKind::Score { keyword, .. } => self.declare_score(i, *keyword),
                 ItemKind::Prop { name, .. } if self.define(0, name, "prop") => {
-                    self.props.insert(name.name.clone(), i);
+                    self.props.items.insert(name.name.clone(), i);
                 }
                 ItemKind::Machine(m) => self.declare_machine(i, m),
                 ItemKind::Ltl(d) => self.declare_ltl(i, d),
@@ -983,54 +986,6 @@ impl<'m> Checker<'m> {
             return;
         }
         self.shapes.insert(s.target.name.clone(), i);
-    }
-
-    /// Rubric item `i`: its total, one term per criterion (`rubric/description`) and one per
-    /// tag (`rubric#tag`).
-    fn declare_rubric(&mut self, i: usize, r: &ast::Rubric) {
-        if !self.define(0, &r.name, "rubric") {
-            return;
-        }
-        self.add_term(
-            r.name.name.clone(),
-            TermKind::Rubric,
-            r.name.span,
-            TermSource::Rubric(i),
-        );
-        let mut seen: Vec<&str> = Vec::new();
-        for (ci, c) in r.criteria.iter().enumerate() {
-            if seen.contains(&c.description.as_str()) {
-                self.error(
-                    Diagnostic::new(Code::E0019, c.description_span, format!("rubric `{}` has two criteria named {:?}", r.name.name, c.description))
-                        .help("criterion descriptions name the breakdown entries, so they must be unique within a rubric"),
-                );
-                continue;
-            }
-            seen.push(&c.description);
-            self.add_term(
-                format!("{}/{}", r.name.name, c.description),
-                TermKind::Criterion,
-                c.description_span,
-                TermSource::Criterion { item: i, index: ci },
-            );
-        }
-        let mut tags: Vec<&str> = Vec::new();
-        for c in &r.criteria {
-            for t in &c.tags {
-                if !tags.contains(&t.name.as_str()) {
-                    tags.push(&t.name);
-                    self.add_term(
-                        format!("{}#{}", r.name.name, t.name),
-                        TermKind::TagTotal,
-                        t.span,
-                        TermSource::Tag {
-                            item: i,
-                            tag: tags.len() - 1,
-                        },
-                    );
-                }
-            }
-        }
     }
 
     /// A spec with terms reads an `input` block, and one with an `input` block has a `score`.
@@ -1121,7 +1076,7 @@ impl<'m> Checker<'m> {
         if !self.define(0, &d.name, "ltl") {
             return;
         }
-        self.ltls.insert(d.name.name.clone(), i);
+        self.formulas.items.insert(d.name.name.clone(), i);
         if d.reward.is_some() {
             let run = self.terms.len();
             self.add_term(
@@ -1387,34 +1342,6 @@ impl<'m> Checker<'m> {
         )
     }
 
-    /// A rubric criterion: met (a bool) or met to a degree (a number checked to be in [0, 1]).
-    fn criterion_term(&mut self, cx: &mut Ctx, c: &ast::Criterion) -> ir::Expr {
-        let e = self.check_expr(cx, &c.value);
-        let value = if matches!(e.ty, Ty::Bool | Ty::Int | Ty::Float | Ty::Error) {
-            self.float_for(e, &c.value, "a rubric criterion")
-        } else {
-            let code = if e.ty.is_optional() {
-                Code::E0016
-            } else {
-                Code::E0003
-            };
-            self.error(
-                Diagnostic::new(code, e.span, format!("a criterion is met (a bool) or met to a degree (a number in [0, 1]), but this is {}", e.ty))
-                    .label(format!("this is {}", e.ty))
-                    .help(if e.ty.is_optional() { "this value can be none; give it a default with `?? false` or `?? 0.0`" } else { "turn it into a check, e.g. `x != \"\"` or `x ~ /pattern/`" }),
-            );
-            ir::Expr::constant(Value::None, Ty::Error, e.span)
-        };
-        ir::Expr::new(
-            ir::ExprKind::CheckUnit {
-                value: Box::new(value),
-                criterion: c.description.as_str().into(),
-            },
-            Ty::Float,
-            c.value.span,
-        )
-    }
-
     fn coerce_score(&mut self, e: ir::Expr) -> ir::Expr {
         let span = e.span;
         match e.ty.strip_optional() {
@@ -1438,208 +1365,6 @@ impl<'m> Checker<'m> {
                 ir::Expr::new(e.kind, Ty::Error, span)
             }
         }
-    }
-
-    /// Σ points·value over the criteria, in criterion order.
-    fn weighted_sum(&self, r: &ast::Rubric, filter: impl Fn(&ast::Criterion) -> bool) -> ir::Expr {
-        let span = r.name.span;
-        let mut acc = ir::Expr::constant(Value::Float(0.0), Ty::Float, span);
-        for c in &r.criteria {
-            if !filter(c) {
-                continue;
-            }
-            let Some(&id) = self
-                .term_names
-                .get(&format!("{}/{}", r.name.name, c.description))
-            else {
-                continue;
-            };
-            let term = ir::Expr::new(ir::ExprKind::Term(id), Ty::Float, c.value.span);
-            let points = ir::Expr::constant(Value::Float(c.points), Ty::Float, c.points_span);
-            let product = ir::Expr::new(
-                ir::ExprKind::Arith(
-                    ir::ArithOp::Mul,
-                    ir::NumKind::Float,
-                    Box::new(points),
-                    Box::new(term),
-                ),
-                Ty::Float,
-                c.value.span,
-            );
-            acc = ir::Expr::new(
-                ir::ExprKind::Arith(
-                    ir::ArithOp::Add,
-                    ir::NumKind::Float,
-                    Box::new(acc),
-                    Box::new(product),
-                ),
-                Ty::Float,
-                span,
-            );
-        }
-        acc
-    }
-
-    fn tag_total(&mut self, r: &ast::Rubric, tag: usize) -> ir::Expr {
-        let mut tags: Vec<&str> = Vec::new();
-        for c in &r.criteria {
-            for t in &c.tags {
-                if !tags.contains(&t.name.as_str()) {
-                    tags.push(&t.name);
-                }
-            }
-        }
-        let name = tags[tag].to_string();
-        self.mark_criteria_checked(r);
-        self.weighted_sum(r, |c| c.tags.iter().any(|t| t.name == name))
-    }
-
-    fn mark_criteria_checked(&mut self, r: &ast::Rubric) {
-        for c in &r.criteria {
-            if let Some(&id) = self
-                .term_names
-                .get(&format!("{}/{}", r.name.name, c.description))
-            {
-                self.check_term(id);
-            }
-        }
-    }
-
-    fn rubric_value(&mut self, r: &ast::Rubric) -> ir::Expr {
-        let span = r.name.span;
-        self.mark_criteria_checked(r);
-        let mut mode: Option<(String, Span)> = None;
-        let mut clip: Option<(f64, f64)> = None;
-        for opt in &r.options {
-            match (opt.name.name.as_str(), &opt.value) {
-                ("normalize", ast::RubricOptionValue::Word(w)) => {
-                    if ["positive", "total", "abs", "none"].contains(&w.name.as_str()) {
-                        mode = Some((w.name.clone(), w.span));
-                    } else {
-                        let help = match closest(&w.name, ["positive", "total", "abs", "none"]) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => "modes: `positive` (Σ met points / Σ positive points), `total` (Σ wc / Σ w), `abs` (Σ wc / Σ |w|), `none` (raw points)".into(),
-                        };
-                        self.error(
-                            Diagnostic::new(
-                                Code::E0019,
-                                w.span,
-                                format!("unknown normalisation `{}`", w.name),
-                            )
-                            .help(help),
-                        );
-                        mode = Some(("none".into(), w.span));
-                    }
-                }
-                ("clip", ast::RubricOptionValue::Range { lo, hi, span }) => {
-                    if lo > hi {
-                        self.error(
-                            Diagnostic::new(
-                                Code::E0019,
-                                *span,
-                                format!("clip range [{lo}, {hi}] is empty"),
-                            )
-                            .help("write the lower bound first: `clip: [lo, hi]`"),
-                        );
-                    }
-                    clip = Some((*lo, *hi));
-                }
-                ("normalize", _) => self.error(
-                    Diagnostic::new(Code::E0019, opt.name.span, "`normalize` takes a mode name")
-                        .help("write `normalize: positive`, `total`, `abs` or `none`"),
-                ),
-                ("clip", _) => self.error(
-                    Diagnostic::new(Code::E0019, opt.name.span, "`clip` takes a range")
-                        .help("write `clip: [0, 1]`"),
-                ),
-                (other, _) => {
-                    let help = match closest(other, ["normalize", "clip"]) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => "rubric options are `normalize` and `clip`".into(),
-                    };
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0019,
-                            opt.name.span,
-                            format!("unknown rubric option `{other}`"),
-                        )
-                        .help(help),
-                    );
-                }
-            }
-        }
-        let Some((mode, mode_span)) = mode else {
-            self.error(
-                Diagnostic::new(Code::E0019, span, format!("rubric `{}` does not say how to normalise its points", r.name.name))
-                    .help("add `(normalize: positive)` (HealthBench), `total` (RaR), `abs` or `none` after the rubric's name"),
-            );
-            return ir::Expr::constant(Value::Float(0.0), Ty::Error, span);
-        };
-        if r.criteria.is_empty() {
-            self.error(
-                Diagnostic::new(
-                    Code::E0019,
-                    span,
-                    format!("rubric `{}` has no criteria", r.name.name),
-                )
-                .help("add `criterion \"…\" +1 : <check>` lines"),
-            );
-            return ir::Expr::constant(Value::Float(0.0), Ty::Error, span);
-        }
-        let points: Vec<f64> = r.criteria.iter().map(|c| c.points).collect();
-        let denominator = match mode.as_str() {
-            "positive" => points.iter().filter(|p| **p > 0.0).sum::<f64>(),
-            "total" => points.iter().sum::<f64>(),
-            "abs" => points.iter().map(|p| p.abs()).sum::<f64>(),
-            _ => 1.0,
-        };
-        if denominator == 0.0 {
-            let why = match mode.as_str() {
-                "positive" => "no criterion has positive points",
-                "total" => "the points sum to zero",
-                _ => "every criterion is worth zero points",
-            };
-            self.error(
-                Diagnostic::new(Code::E0019, mode_span, format!("`normalize: {mode}` divides by zero: {why}"))
-                    .help("choose another normalisation, or give the criteria points that do not cancel out"),
-            );
-            return ir::Expr::constant(Value::Float(0.0), Ty::Error, span);
-        }
-        let sum = self.weighted_sum(r, |_| true);
-        let mut value = if mode == "none" {
-            sum
-        } else {
-            let d = ir::Expr::constant(Value::Float(denominator), Ty::Float, mode_span);
-            ir::Expr::new(
-                ir::ExprKind::Arith(
-                    ir::ArithOp::Div,
-                    ir::NumKind::Float,
-                    Box::new(sum),
-                    Box::new(d),
-                ),
-                Ty::Float,
-                span,
-            )
-        };
-        if let Some((lo, hi)) = clip {
-            let clip_id = builtins::BUILTINS
-                .iter()
-                .position(|b| b.name == "clip")
-                .expect("clip is a builtin");
-            value = ir::Expr::new(
-                ir::ExprKind::Call(
-                    clip_id,
-                    vec![
-                        value,
-                        ir::Expr::constant(Value::Float(lo), Ty::Float, span),
-                        ir::Expr::constant(Value::Float(hi), Ty::Float, span),
-                    ],
-                ),
-                Ty::Float,
-                span,
-            );
-        }
-        value
     }
 
     fn check_tests(&mut self) {

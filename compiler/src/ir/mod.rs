@@ -14,6 +14,8 @@ use reward_runtime::{Ty, Value};
 use crate::builtins::BuiltinId;
 use crate::diag::Span;
 
+#[cfg(test)]
+pub use print::print_expr;
 pub use print::print_program;
 
 pub type TermId = usize;

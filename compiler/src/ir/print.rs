@@ -74,11 +74,20 @@ fn print_value(v: &Value) -> String {
 
 fn expr(p: &Program, e: &Expr) -> String {
     let mut s = String::new();
-    write_expr(p, e, &mut s);
+    write_expr(&p.functions, e, &mut s);
     s
 }
 
-fn write_expr(p: &Program, e: &Expr, out: &mut String) {
+/// An expression that calls no function of the spec, in the same text form (for unit tests of
+/// lowering).
+#[cfg(test)]
+pub fn print_expr(e: &Expr) -> String {
+    let mut s = String::new();
+    write_expr(&[], e, &mut s);
+    s
+}
+
+fn write_expr(p: &[Function], e: &Expr, out: &mut String) {
     let list = |head: &str, args: &[&Expr], out: &mut String| {
         out.push('(');
         out.push_str(head);
@@ -149,7 +158,7 @@ fn write_expr(p: &Program, e: &Expr, out: &mut String) {
         }
         ExprKind::CallFn(f, args) => {
             let refs: Vec<&Expr> = args.iter().collect();
-            list(&format!("fn {}", p.functions[*f].name), &refs, out)
+            list(&format!("fn {}", p[*f].name), &refs, out)
         }
         ExprKind::Aggregate(a) => {
             let _ = write!(out, "({} %{} in ", a.kind.name(), a.var);

@@ -2,6 +2,7 @@
 
 pub mod ast;
 mod format;
+pub(crate) mod keywords;
 mod parse;
 
 pub use format::format_source;

@@ -7,6 +7,7 @@ use pest::iterators::{Pair, Pairs};
 use pest::Parser;
 
 use super::ast::*;
+use super::keywords;
 use crate::diag::{Code, Diagnostic, FileId, Span};
 
 #[derive(pest_derive::Parser)]
@@ -18,16 +19,6 @@ pub(super) struct RewardParser;
 pub const MAX_NESTING: usize = 64;
 /// Deepest expression tree accepted (long operator chains).
 pub const MAX_EXPR_DEPTH: usize = 400;
-
-const RESERVED: &[&str] = &[
-    "and", "or", "not", "if", "then", "else", "for", "in", "true", "false", "none", "let", "rule",
-    "fn", "use", "input", "param", "type", "rubric", "test",
-];
-
-const ITEM_KEYWORDS: &[&str] = &[
-    "use", "input", "param", "type", "let", "rule", "score", "fn", "rubric", "test", "prop",
-    "machine", "ltl", "shape", "group",
-];
 
 pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
     let mut diags = Vec::new();
@@ -80,9 +71,7 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
                     .chars()
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                     .collect();
-                if src[pos..error_at].trim().is_empty()
-                    && !ITEM_KEYWORDS.contains(&first_word.as_str())
-                {
+                if src[pos..error_at].trim().is_empty() && !keywords::starts_item(&first_word) {
                     if let Some(prev) = module.items.pop() {
                         scan_from = prev.span.start as usize;
                         let text = &src[prev.span.range()];
@@ -200,7 +189,7 @@ fn dangling_operator(src: &str, from: usize, error_at: usize) -> Option<((usize,
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            ITEM_KEYWORDS.contains(&word.as_str())
+            keywords::starts_item(&word)
         })?;
     let before = text[..line_start].trim_end();
     let op = LINE_END_OPERATORS.iter().find(|op| {
@@ -253,7 +242,7 @@ fn check_nesting(file: FileId, src: &str) -> Option<Diagnostic> {
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            if ITEM_KEYWORDS.contains(&word.as_str()) {
+            if keywords::starts_item(&word) {
                 depth = 0;
             }
         }
@@ -439,7 +428,7 @@ fn skip_to_next_item(src: &str, item_start: usize, error_at: usize) -> Option<us
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            if ITEM_KEYWORDS.contains(&word.as_str()) {
+            if keywords::starts_item(&word) {
                 return Some(offset);
             }
         }
@@ -638,12 +627,12 @@ fn reserved_word_error(file: FileId, src: &str, start: usize, rest: &str) -> Opt
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
-    if !RESERVED.contains(&word.as_str()) {
+    if !keywords::is_reserved(&word) {
         return None;
     }
     Some(Diagnostic::new(Code::E0001, Span::new(file, word_start, word_start + word.len()), format!("`{word}` is a reserved word and cannot be a name"))
         .label("reserved word")
-        .help(format!("choose another name; reserved words: {}. A column with such a name is read as `input.{word}`", RESERVED.join(", "))))
+        .help(format!("choose another name; reserved words: {}. A column with such a name is read as `input.{word}`", keywords::reserved().collect::<Vec<_>>().join(", "))))
 }
 
 /// A hint for a syntax error between `before` and `rest` (`at`: its offset in the parsed
