@@ -18,10 +18,13 @@ scoring figure), compiles SPEC with `reward.compile(SPEC, threads=K)` (default 1
 2. times `Reward.score(table)` (the pyarrow Table through the Arrow C stream interface), and,
    for comparison, `Reward.score_jsonl(text)` (the same rows as JSON Lines text, in process,
    no Python objects per row), medians of R runs (default 3);
+   and both again for a spec that only reads the rows (`score = len(labels)` / `len(steps)`):
+   the decoding floor under each figure;
 3. writes the Table to --parquet (for the CLI's Parquet row), if given.
 
 Prints the checks, then to stderr the line
     INPROC <rows> <steps> <median s score(table)> <median s list -> Table> <median s score_jsonl>
+           <median s score(table), decode only> <median s score_jsonl, decode only>
 """
 import statistics
 import sys
@@ -40,6 +43,10 @@ def median_time(f, repeat):
         f()
         times.append(time.perf_counter() - t)
     return statistics.median(times)
+
+
+FLOOR = {"w5": "input {\n    labels: list[text]\n}\nscore = len(labels)\n",
+         "w6": "input {\n    steps: list[{x: float, y: float, collided: bool}]\n}\nscore = len(steps)\n"}
 
 
 def to_table(kind, rows):
@@ -110,7 +117,12 @@ def main():
     t_score = median_time(lambda: r.score(table), repeat)
     text = open(data, encoding="utf-8").read()
     t_jsonl = median_time(lambda: r.score_jsonl(text), repeat)
-    sys.stderr.write(f"INPROC {len(rows)} {steps} {t_score:.6f} {t_arrow:.6f} {t_jsonl:.6f}\n")
+    floor = reward.compile(FLOOR[kind], threads=threads)
+    if not np.array_equal(floor.score(table), np.array([len(x) for x in rows], dtype=np.float64)):
+        sys.exit("in process: the decode-only spec does not count the steps")
+    f_score = median_time(lambda: floor.score(table), repeat)
+    f_jsonl = median_time(lambda: floor.score_jsonl(text), repeat)
+    sys.stderr.write(f"INPROC {len(rows)} {steps} {t_score:.6f} {t_arrow:.6f} {t_jsonl:.6f} {f_score:.6f} {f_jsonl:.6f}\n")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@
 # one run. The trajectories are a pyarrow Table already in memory (W5 `labels: list<string>`,
 # W6 `steps: list<struct<x: double, y: double, collided: bool>>`) passed to `Reward.score`
 # (the package reads it through the Arrow C stream interface), compiled with threads=1; the
-# list -> Table conversion is timed apart and not in the figure (bench/inprocess.py).
+# list -> Table conversion is timed apart and not in the figure (bench/inprocess.py). Two more
+# in-process rows say where the time goes: the same rows as JSON Lines text
+# (`Reward.score_jsonl`, no process start), and both inputs again with a spec that only reads
+# them (`score = len(labels)` / `len(steps)`): the decoding floor under each figure.
 #   W5: reward machines office/t3, office/t4, craft/t10 (`reward import-rm` of
 #       tests/fixtures/reward_machines) on N × T labels of bench/gen_w5.py. Beside: `reward
 #       score --threads 1` (CLI end to end from JSON Lines, and from a Parquet file of the same
@@ -81,7 +84,7 @@ if [ "$only" != w6 ]; then
         cmp -s "$work/cli.txt" "$work/pq.txt" || { echo "W5: the CLI's scores from Parquet DIFFER from JSON Lines"; exit 1; }
         echo "  the CLI from Parquet = the CLI from JSON Lines on all $n5 rows"
         # --- timing
-        read -r _ _ _ isec iconv ijsonl < <(grep '^INPROC' "$work/inproc.time")
+        read -r _ _ _ isec iconv ijsonl ifloor ijfloor < <(grep '^INPROC' "$work/inproc.time")
         c=$(cli_time "$work/$tag.reward" "$work/$tag.jsonl")
         q=$(cli_time "$work/$tag.reward" "$work/$tag.parquet")
         read -r _ _ _ psteps psec pparse < "$work/plain.time"
@@ -89,6 +92,8 @@ if [ "$only" != w6 ]; then
         header
         fmt_row "in process, pyarrow Table (Reward.score)" "$isec" "$steps"
         fmt_row "in process, JSON Lines text (Reward.score_jsonl)" "$ijsonl" "$steps"
+        fmt_row "in process, pyarrow Table, decode only: len(labels)" "$ifloor" "$steps"
+        fmt_row "in process, JSON Lines text, decode only: len(labels)" "$ijfloor" "$steps"
         fmt_row "reward score CLI from JSON Lines, end to end" "$c" "$steps"
         fmt_row "reward score CLI from Parquet, end to end" "$q" "$steps"
         fmt_row "plain Python memo loop (scoring only)" "$psec" "$psteps"
@@ -129,7 +134,7 @@ if [ "$only" != w5 ]; then
     cmp -s "$work/cli.txt" "$work/pq.txt" || { echo "W6: the CLI's scores from Parquet DIFFER from JSON Lines"; exit 1; }
     echo "  the CLI from Parquet = the CLI from JSON Lines on all $n6 rows"
     # --- timing
-    read -r _ _ _ isec iconv ijsonl < <(grep '^INPROC' "$work/inproc.time")
+    read -r _ _ _ isec iconv ijsonl ifloor ijfloor < <(grep '^INPROC' "$work/inproc.time")
     c=$(cli_time "$spec" "$work/w6.jsonl")
     q=$(cli_time "$spec" "$work/w6.parquet")
     cc -O2 -o "$work/w6_loop" bench/w6_loop.c
@@ -138,6 +143,8 @@ if [ "$only" != w5 ]; then
     header
     fmt_row "in process, pyarrow Table (Reward.score)" "$isec" "$steps"
     fmt_row "in process, JSON Lines text (Reward.score_jsonl)" "$ijsonl" "$steps"
+    fmt_row "in process, pyarrow Table, decode only: len(steps)" "$ifloor" "$steps"
+    fmt_row "in process, JSON Lines text, decode only: len(steps)" "$ijfloor" "$steps"
     fmt_row "reward score CLI from JSON Lines, end to end" "$c" "$steps"
     fmt_row "reward score CLI from Parquet, end to end" "$q" "$steps"
     if [ $peers = 1 ]; then
