@@ -87,8 +87,8 @@ if [ "$only" != w6 ]; then
         read -r _ _ _ isec iconv ijsonl ifloor ijfloor < <(grep '^INPROC' "$work/inproc.time")
         c=$(cli_time "$work/$tag.reward" "$work/$tag.jsonl")
         q=$(cli_time "$work/$tag.reward" "$work/$tag.parquet")
-        read -r _ _ _ psteps psec pparse < "$work/plain.time"
-        read -r _ lsteps lsec < "$work/limit.time"
+        read -r _ _ _ psteps psec pparse < <(grep "^PEER" "$work/plain.time")
+        read -r _ lsteps lsec < <(grep "^LIMIT" "$work/limit.time")
         header
         fmt_row "in process, pyarrow Table (Reward.score)" "$isec" "$steps"
         fmt_row "in process, JSON Lines text (Reward.score_jsonl)" "$ijsonl" "$steps"
@@ -149,7 +149,7 @@ if [ "$only" != w5 ]; then
     fmt_row "reward score CLI from Parquet, end to end" "$q" "$steps"
     if [ $peers = 1 ]; then
         for p in flloat rtamt; do
-            read -r _ _ _ pst x xp < "$work/$p.time"
+            read -r _ _ _ pst x xp < <(grep "^PEER" "$work/$p.time")
             eval "p_$p=$x; pst_$p=$pst; pp_$p=$xp"
             fmt_row "$p (first $peer_n, scoring only)" "$x" "$pst"
             fmt_row "$p (first $peer_n, json.loads + scoring)" "$(echo "$x + $xp" | bc -l)" "$pst"
