@@ -106,7 +106,7 @@ for m in "${machines[@]}"; do
     read -r _ _ _ psteps psec pparse < "$work/plain.time"
     fmt_row "plain Python memo loop (scoring only)" "$psec" "$psteps"
     fmt_row "plain Python memo loop (json.loads + scoring)" "$(echo "$psec + $pparse" | bc -l)" "$psteps"
-    read -r _ _ _ ysteps ysec yparse < "$work/pycrm.time"
+    read -r _ _ _ ysteps ysec yparse < <(grep "^PEER" "$work/pycrm.time")
     fmt_row "pyrewardmachines (first $pycrm_n, scoring only)" "$ysec" "$ysteps"
     read -r _ lsteps lsec < "$work/limit.time"
     fmt_row "bare C table loop (limit)" "$lsec" "$lsteps"

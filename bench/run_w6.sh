@@ -109,7 +109,7 @@ for s in "${specs[@]}"; do
     done
     peers=(rtamt); [ "$s" = safe ] && peers=(flloat rtamt)
     for p in "${peers[@]}"; do
-        read -r _ _ _ st x xp < "$work/$s.$p.time"
+        read -r _ _ _ st x xp < <(grep "^PEER" "$work/$s.$p.time")
         psec[$s.$p]=$x; psteps[$s.$p]=$st
         fmt_row "$p (first $peer_n, scoring only)" "$x" "$st"
         fmt_row "$p (first $peer_n, json.loads + scoring)" "$(echo "$x + $xp" | bc -l)" "$st"
