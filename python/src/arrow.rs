@@ -44,6 +44,10 @@ pub fn rows(batches: &[RecordBatch], schema: &Ty) -> Vec<Result<Value, Mismatch>
     };
     let mut out = Vec::new();
     for batch in batches {
+        if let Some(records) = batch_fast(batch, schema) {
+            out.extend(records.into_iter().map(Ok));
+            continue;
+        }
         let columns: Vec<Option<&dyn Array>> = fields
             .iter()
             .map(|f| batch.column_by_name(&f.name).map(|c| c.as_ref()))
@@ -75,6 +79,148 @@ pub fn rows(batches: &[RecordBatch], schema: &Ty) -> Vec<Result<Value, Mismatch>
         }
     }
     out
+}
+
+/// The rows of a batch converted a column at a time (each column, and each list's flat child
+/// array, in one pass; texts shared, each row's list one slice of its column), or `None` when
+/// any value anywhere in the batch does not fit its type — then the row-by-row path above,
+/// which alone defines the messages, reads the batch. Both build the same values.
+fn batch_fast(batch: &RecordBatch, schema: &Ty) -> Option<Vec<Value>> {
+    let Ty::Record(fields) = schema else {
+        return None;
+    };
+    let n = batch.num_rows();
+    let mut columns = Vec::with_capacity(fields.len());
+    for f in fields.iter() {
+        columns.push(match batch.column_by_name(&f.name) {
+            Some(col) => column(col.as_ref(), &f.ty)?,
+            None if f.ty.is_optional() => vec![Value::None; n],
+            None => return None,
+        });
+    }
+    Some(zip_records(columns, n))
+}
+
+/// Row `i` of the result is the record of every column's value `i`.
+fn zip_records(columns: Vec<Vec<Value>>, n: usize) -> Vec<Value> {
+    let mut iters: Vec<_> = columns.into_iter().map(Vec::into_iter).collect();
+    (0..n)
+        .map(|_| {
+            Value::Record(
+                iters
+                    .iter_mut()
+                    .map(|c| c.next().unwrap_or_default())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Every element of `array` as a value of type `ty`, or `None` if one does not fit.
+fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
+    let n = array.len();
+    if array.null_count() > 0 && !ty.is_optional() {
+        return None;
+    }
+    let mut out: Vec<Value> = match ty.strip_optional() {
+        Ty::Bool => {
+            let DataType::Boolean = array.data_type() else {
+                return None;
+            };
+            let a = array.as_boolean();
+            (0..n).map(|i| Value::Bool(a.value(i))).collect()
+        }
+        Ty::Int | Ty::Float => (0..n)
+            .map(|i| {
+                if array.is_null(i) {
+                    return Some(Value::None);
+                }
+                match (ty.strip_optional(), number(array, i)?) {
+                    (Ty::Int, Number::Int(k)) => Some(Value::Int(k)),
+                    (Ty::Float, Number::Int(k)) => Some(Value::Float(k as f64)),
+                    (Ty::Float, Number::Float(x)) => Some(Value::Float(x)),
+                    // Integral floats read as ints and huge unsigned ints: the row path decides.
+                    _ => None,
+                }
+            })
+            .collect::<Option<_>>()?,
+        Ty::Text => match array.data_type() {
+            DataType::Utf8 => texts(n, |i| array.as_string::<i32>().value(i)),
+            DataType::LargeUtf8 => texts(n, |i| array.as_string::<i64>().value(i)),
+            DataType::Utf8View => texts(n, |i| array.as_string_view().value(i)),
+            _ => return None,
+        },
+        Ty::List(elem) => {
+            let (child, bounds): (&dyn Array, Vec<(usize, usize)>) = match array.data_type() {
+                DataType::List(_) => {
+                    let l = array.as_list::<i32>();
+                    (l.values().as_ref(), spans(l.value_offsets()))
+                }
+                DataType::LargeList(_) => {
+                    let l = array.as_list::<i64>();
+                    (l.values().as_ref(), spans(l.value_offsets()))
+                }
+                DataType::FixedSizeList(_, size) => {
+                    let l = array.as_fixed_size_list();
+                    let size = usize::try_from(*size).ok()?;
+                    let spans = (0..n)
+                        .map(|i| {
+                            let a = l.value_offset_at(i);
+                            (a, a.saturating_add(size))
+                        })
+                        .collect();
+                    (l.values().as_ref(), spans)
+                }
+                _ => return None,
+            };
+            let items = column(child, elem)?;
+            bounds
+                .into_iter()
+                .map(|(a, b)| Some(Value::List(items.get(a..b)?.into())))
+                .collect::<Option<_>>()?
+        }
+        Ty::Record(fields) => {
+            let DataType::Struct(_) = array.data_type() else {
+                return None;
+            };
+            let s = array.as_struct();
+            let mut columns = Vec::with_capacity(fields.len());
+            for f in fields.iter() {
+                columns.push(match s.column_by_name(&f.name) {
+                    Some(col) => column(col.as_ref(), &f.ty)?,
+                    None if f.ty.is_optional() => vec![Value::None; n],
+                    None => return None,
+                });
+            }
+            zip_records(columns, n)
+        }
+        _ => return None,
+    };
+    // Null entries are `none` (the type is optional, checked above), whatever lies beneath.
+    if array.null_count() > 0 {
+        for (i, v) in out.iter_mut().enumerate() {
+            if array.is_null(i) {
+                *v = Value::None;
+            }
+        }
+    }
+    Some(out)
+}
+
+fn texts<'a>(n: usize, at: impl Fn(usize) -> &'a str) -> Vec<Value> {
+    (0..n).map(|i| Value::shared_text(at(i))).collect()
+}
+
+/// Each list's `[start, end)` in its child array, from the offsets.
+fn spans<O: Copy + TryInto<usize>>(offsets: &[O]) -> Vec<(usize, usize)> {
+    offsets
+        .windows(2)
+        .map(|w| {
+            let a = w[0].try_into().unwrap_or(usize::MAX);
+            let b = w[1].try_into().unwrap_or(usize::MAX);
+            (a, b)
+        })
+        .collect()
 }
 
 fn mismatch(message: String) -> Mismatch {
@@ -124,9 +270,9 @@ fn value(array: &dyn Array, i: usize, ty: &Ty) -> Result<Value, Mismatch> {
             None => Err(found()),
         },
         Ty::Text => match array.data_type() {
-            DataType::Utf8 => Ok(Value::text(array.as_string::<i32>().value(i))),
-            DataType::LargeUtf8 => Ok(Value::text(array.as_string::<i64>().value(i))),
-            DataType::Utf8View => Ok(Value::text(array.as_string_view().value(i))),
+            DataType::Utf8 => Ok(Value::shared_text(array.as_string::<i32>().value(i))),
+            DataType::LargeUtf8 => Ok(Value::shared_text(array.as_string::<i64>().value(i))),
+            DataType::Utf8View => Ok(Value::shared_text(array.as_string_view().value(i))),
             _ => Err(found()),
         },
         Ty::List(elem) => {

@@ -149,10 +149,9 @@ impl Spec {
         };
         if !rows.is_instance_of::<pyo3::types::PyDict>() && rows.hasattr("__arrow_c_stream__")? {
             let batches = arrow::batches(rows)?;
-            return Ok(arrow::rows(&batches, &schema)
-                .into_iter()
-                .map(read)
-                .collect());
+            // Reading the batches needs no Python object: other Python threads run meanwhile.
+            let values = rows.py().detach(|| arrow::rows(&batches, &schema));
+            return Ok(values.into_iter().map(read).collect());
         }
         match self.layout(rows)? {
             Layout::Records(seq) => {

@@ -24,6 +24,21 @@ impl Value {
         Value::Text(Arc::from(s))
     }
 
+    /// A text value like [`Value::text`], except that a text of at most 8 bytes is shared with
+    /// an equal one made recently on this thread: the labels, letters and tags of a trace then
+    /// cost no allocation each (decoders of rows use this).
+    pub fn shared_text(s: &str) -> Value {
+        if s.len() > 8 {
+            return Value::text(s);
+        }
+        SHORT_TEXTS
+            .try_with(|cache| match cache.try_borrow_mut() {
+                Ok(mut cache) => cache.get(s),
+                Err(_) => Value::text(s),
+            })
+            .unwrap_or_else(|_| Value::text(s))
+    }
+
     pub fn as_bool(&self) -> bool {
         match self {
             Value::Bool(b) => *b,
@@ -81,6 +96,44 @@ impl Value {
                 a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.same(y))
             }
             _ => false,
+        }
+    }
+}
+
+thread_local! {
+    static SHORT_TEXTS: std::cell::RefCell<ShortTexts> = std::cell::RefCell::new(ShortTexts::default());
+}
+
+/// Texts of at most 8 bytes made recently, in a direct-mapped cache keyed by the bytes
+/// themselves.
+struct ShortTexts {
+    slots: Vec<Option<(u64, u8, Arc<str>)>>,
+}
+
+impl Default for ShortTexts {
+    fn default() -> Self {
+        ShortTexts {
+            slots: vec![None; 256],
+        }
+    }
+}
+
+impl ShortTexts {
+    /// `s` has at most 8 bytes.
+    fn get(&mut self, s: &str) -> Value {
+        let mut word = [0u8; 8];
+        word[..s.len()].copy_from_slice(s.as_bytes());
+        let key = u64::from_le_bytes(word);
+        let len = s.len() as u8;
+        let hash = (key ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
+        let slot = &mut self.slots[hash as usize];
+        match slot {
+            Some((k, l, text)) if *k == key && *l == len => Value::Text(text.clone()),
+            _ => {
+                let text: Arc<str> = Arc::from(s);
+                *slot = Some((key, len, text.clone()));
+                Value::Text(text)
+            }
         }
     }
 }
@@ -153,6 +206,23 @@ impl fmt::Display for Value {
                 }
                 f.write_str("}")
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_texts_are_shared_and_distinct() {
+        let (a1, a2) = (Value::shared_text("a"), Value::shared_text("a"));
+        let (Value::Text(x), Value::Text(y)) = (&a1, &a2) else {
+            panic!("texts")
+        };
+        assert!(Arc::ptr_eq(x, y));
+        for s in ["", "a", "b", "ab", "a\0", "abcdefgh", "abcdefghi", "é"] {
+            assert_eq!(Value::shared_text(s).as_text(), s);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The fast path of row decoding: one pass over the line's bytes, guided by the schema, that
 //! builds the row's [`Value`] directly — no serde state machine, no intermediate strings for
-//! keys, short texts shared instead of allocated, each list and record allocated once.
+//! keys, short texts shared (`Value::shared_text`), each list and record allocated once.
 //!
 //! It is a pure accelerator. It returns a value only for a line it has checked completely: a
 //! syntactically valid JSON object whose schema columns all have the right types, no schema
@@ -12,7 +12,6 @@
 //! the tests below compare them on every shape, and the `rows` fuzz target on random lines.
 
 use std::cell::RefCell;
-use std::sync::Arc;
 
 use crate::ty::{Field, Ty};
 use crate::value::Value;
@@ -48,48 +47,11 @@ thread_local! {
 }
 
 /// Buffers reused from row to row: the elements of lists being read (a stack shared by nested
-/// lists), unescaped text, and the short texts already seen.
+/// lists) and unescaped text.
 #[derive(Default)]
 struct Scratch {
     items: Vec<Value>,
     text: String,
-    short: ShortTexts,
-}
-
-/// Texts of at most 8 bytes seen recently (labels, letters, tags, enum-like columns), shared
-/// instead of allocated again: a direct-mapped cache keyed by the bytes themselves.
-struct ShortTexts {
-    slots: Vec<Option<(u64, u8, Arc<str>)>>,
-}
-
-impl Default for ShortTexts {
-    fn default() -> Self {
-        ShortTexts {
-            slots: vec![None; 256],
-        }
-    }
-}
-
-impl ShortTexts {
-    fn get(&mut self, s: &str) -> Value {
-        if s.len() > 8 {
-            return Value::text(s);
-        }
-        let mut word = [0u8; 8];
-        word[..s.len()].copy_from_slice(s.as_bytes());
-        let key = u64::from_le_bytes(word);
-        let len = s.len() as u8;
-        let hash = (key ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
-        let slot = &mut self.slots[hash as usize];
-        match slot {
-            Some((k, l, text)) if *k == key && *l == len => Value::Text(text.clone()),
-            _ => {
-                let text: Arc<str> = Arc::from(s);
-                *slot = Some((key, len, text.clone()));
-                Value::Text(text)
-            }
-        }
-    }
 }
 
 struct Scanner<'a> {
@@ -272,12 +234,11 @@ impl Scanner<'_> {
         let (start, end, escaped) = self.string_span()?;
         let raw = &self.b[start..end];
         if escaped {
-            let Scratch { text, short, .. } = &mut *self.scratch;
-            let text = unescape(raw, text)?;
-            return Some(short.get(text));
+            let text = unescape(raw, &mut self.scratch.text)?;
+            return Some(Value::shared_text(text));
         }
         // Quotes are ASCII, so the span between them is whole characters of the line.
-        Some(self.scratch.short.get(&self.s[start..end]))
+        Some(Value::shared_text(&self.s[start..end]))
     }
 
     /// The bytes between the quotes of the string at `i` (which is `"`), and whether it has
@@ -675,20 +636,6 @@ mod tests {
             let mut t = text.to_vec();
             t[at] = 0x1f;
             assert!(has_control(&t), "at {at}");
-        }
-    }
-
-    #[test]
-    fn short_texts_are_shared_and_distinct() {
-        let mut cache = ShortTexts::default();
-        let a1 = cache.get("a");
-        let a2 = cache.get("a");
-        let (Value::Text(x), Value::Text(y)) = (&a1, &a2) else {
-            panic!()
-        };
-        assert!(Arc::ptr_eq(x, y));
-        for s in ["", "a", "b", "ab", "a\0", "abcdefgh", "abcdefghi"] {
-            assert_eq!(cache.get(s).as_text(), s);
         }
     }
 }
