@@ -435,6 +435,71 @@ pub static BUILTINS: &[Builtin] = &[
         }),
 ];
 
+/// The index in [`BUILTINS`] of the builtin `name` with exactly these parameters. A `const fn`,
+/// so that the builtins the compiler emits by itself are named once, in [`id`], and checked
+/// when the compiler is built: renaming one in the table is a build error, never a failed
+/// lookup at run time.
+pub const fn builtin_id(name: &str, params: &[P]) -> usize {
+    let mut i = 0;
+    while i < BUILTINS.len() {
+        let b = &BUILTINS[i];
+        if same_str(b.name, name) && same_params(b.params, params) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("no builtin of this name and parameters");
+}
+
+const fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn same_params(a: &[P], b: &[P]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] as u8 != b[i] as u8 {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The builtins the compiler emits by itself when it lowers machines, formulas, rubrics and
+/// `text ~ re`, and those its analyses recognise (`reward probe`'s findings).
+pub mod id {
+    use super::{builtin_id, P};
+
+    pub const MACHINE_RUN: usize = builtin_id("machine_run", &[P::List, P::List]);
+    pub const LTL_SAT: usize = builtin_id("ltl_sat", &[P::List, P::List]);
+    pub const LTL_ROBUSTNESS: usize = builtin_id("ltl_robustness", &[P::List, P::List]);
+    pub const LTL_VERDICTS: usize = builtin_id("ltl_verdicts", &[P::List, P::List]);
+    pub const LTL_RUN: usize = builtin_id("ltl_run", &[P::List, P::List]);
+    pub const MIN: usize = builtin_id("min", &[P::Num, P::Num]);
+    pub const MAX: usize = builtin_id("max", &[P::Num, P::Num]);
+    pub const CLIP: usize = builtin_id("clip", &[P::Num, P::Num, P::Num]);
+    pub const RANGE: usize = builtin_id("range", &[P::Int]);
+    pub const LEN_OF_LIST: usize = builtin_id("len", &[P::List]);
+    pub const MATCHES: usize = builtin_id("matches", &[P::Text, P::Regex]);
+    pub const CONTAINS: usize = builtin_id("contains", &[P::Text, P::Text]);
+    pub const EXTRACT_TAG: usize = builtin_id("extract_tag", &[P::Text, P::Text]);
+}
+
 /// Elements without repeats under `==`, first occurrences in order.
 /// The number of distinct n-grams of `items` (windows of `n` consecutive elements), with the
 /// equality of `==`: windows are grouped by a hash of their elements and compared element by

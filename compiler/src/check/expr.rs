@@ -1196,10 +1196,7 @@ impl Checker<'_> {
         let re = self.check_expr(cx, r);
         match (&re.ty, text_ok) {
             (Ty::Regex, true) => {
-                let id = builtins::BUILTINS
-                    .iter()
-                    .position(|b| b.name == "matches")
-                    .expect("matches is a builtin");
+                let id = builtins::id::MATCHES;
                 Expr::new(ExprKind::Call(id, vec![text, re]), Ty::Bool, span)
             }
             (Ty::Error, _) | (_, false) => err(span),

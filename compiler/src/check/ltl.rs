@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use reward_runtime::builtins::BUILTINS;
+use reward_runtime::builtins::id;
 use reward_runtime::ltl::{encode_nodes, Automaton, Node, Op};
 use reward_runtime::{Ty, Value};
 
@@ -55,13 +55,6 @@ fn windowed(mut node: Node, window: Option<(u32, u32)>) -> Node {
     node
 }
 
-fn builtin(name: &str) -> usize {
-    BUILTINS
-        .iter()
-        .position(|b| b.name == name)
-        .unwrap_or_else(|| panic!("{name} is a builtin"))
-}
-
 /// The `ltl` items of the root file.
 #[derive(Default)]
 pub(crate) struct FormulaState {
@@ -101,17 +94,13 @@ pub(crate) fn lower_use(decl: &FormulaDecl, what: LtlUse, span: Span) -> Expr {
     } else {
         bitmasks(&decl.formula, span)
     };
-    let (name, ty) = match what {
-        LtlUse::Sat => ("ltl_sat", Ty::Bool),
-        LtlUse::Robustness => ("ltl_robustness", Ty::Float),
-        LtlUse::Verdicts => ("ltl_verdicts", Ty::list(Ty::Text)),
-        LtlUse::Run => ("ltl_run", super::machine_result_type()),
+    let (builtin, ty) = match what {
+        LtlUse::Sat => (id::LTL_SAT, Ty::Bool),
+        LtlUse::Robustness => (id::LTL_ROBUSTNESS, Ty::Float),
+        LtlUse::Verdicts => (id::LTL_VERDICTS, Ty::list(Ty::Text)),
+        LtlUse::Run => (id::LTL_RUN, super::machine_result_type()),
     };
-    Expr::new(
-        ExprKind::Call(builtin(name), vec![table, per_step]),
-        ty,
-        span,
-    )
+    Expr::new(ExprKind::Call(builtin, vec![table, per_step]), ty, span)
 }
 
 /// Per step, bit k set when atom k holds.
@@ -486,12 +475,8 @@ fn robustness_of(e: &Expr) -> Expr {
         )
     };
     let neg = |x: Expr| Expr::new(ExprKind::Neg(NumKind::Float, Box::new(x)), Ty::Float, span);
-    let call2 = |name: &str, x: Expr, y: Expr| {
-        let id = BUILTINS
-            .iter()
-            .position(|b| b.name == name && b.params.len() == 2)
-            .expect("min/max of two numbers");
-        Expr::new(ExprKind::Call(id, vec![x, y]), Ty::Float, span)
+    let call2 = |builtin: usize, x: Expr, y: Expr| {
+        Expr::new(ExprKind::Call(builtin, vec![x, y]), Ty::Float, span)
     };
     let numeric = |x: &Expr| matches!(x.ty, Ty::Int | Ty::Float);
     match &e.kind {
@@ -503,7 +488,7 @@ fn robustness_of(e: &Expr) -> Expr {
                 CmpOp::Eq | CmpOp::Ne => {
                     let d1 = sub(a.clone(), b.clone());
                     let d2 = sub(b, a);
-                    let dist = call2("max", d1, d2);
+                    let dist = call2(id::MAX, d1, d2);
                     if *op == CmpOp::Eq {
                         neg(dist)
                     } else {
@@ -513,8 +498,8 @@ fn robustness_of(e: &Expr) -> Expr {
             }
         }
         ExprKind::Not(a) => neg(robustness_of(a)),
-        ExprKind::And(a, b) => call2("min", robustness_of(a), robustness_of(b)),
-        ExprKind::Or(a, b) => call2("max", robustness_of(a), robustness_of(b)),
+        ExprKind::And(a, b) => call2(id::MIN, robustness_of(a), robustness_of(b)),
+        ExprKind::Or(a, b) => call2(id::MAX, robustness_of(a), robustness_of(b)),
         _ => Expr::new(
             ExprKind::If(
                 Box::new(e.clone()),

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use reward_runtime::builtins::BUILTINS;
+use reward_runtime::builtins::id;
 use reward_runtime::machine::{OTHERWISE_END, OTHERWISE_ERROR, OTHERWISE_STAY, WORD_BITS};
 use reward_runtime::ty::Field;
 use reward_runtime::{Ty, Value};
@@ -278,10 +278,7 @@ impl Checker<'_> {
         }
         .value();
         let table_ty = Ty::Error; // an internal constant: no user-visible type
-        let run = BUILTINS
-            .iter()
-            .position(|b| b.name == "machine_run")
-            .expect("machine_run is a builtin");
+        let run = id::MACHINE_RUN;
         Expr::new(
             ExprKind::Call(run, vec![Expr::constant(table, table_ty, span), masks]),
             machine_result_type(),
@@ -1064,14 +1061,8 @@ impl Checker<'_> {
             );
         }
         let trace = dynamic[0].trace.clone();
-        let range_id = BUILTINS
-            .iter()
-            .position(|b| b.name == "range")
-            .expect("range is a builtin");
-        let len_id = BUILTINS
-            .iter()
-            .position(|b| b.name == "len" && b.params == [reward_runtime::builtins::P::List])
-            .expect("len of a list is a builtin");
+        let range_id = id::RANGE;
+        let len_id = id::LEN_OF_LIST;
         let n = Expr::new(ExprKind::Call(len_id, vec![trace]), Ty::Int, span);
         let indices = Expr::new(ExprKind::Call(range_id, vec![n]), Ty::list(Ty::Int), span);
         Some(Expr::new(

@@ -251,10 +251,7 @@ pub(crate) fn lower_total(decl: &RubricDecl, criteria: &[Option<TermId>]) -> ir:
         float_arith(ir::ArithOp::Div, sum, d, span)
     };
     if let Some((lo, hi)) = total.clip {
-        let clip_id = builtins::BUILTINS
-            .iter()
-            .position(|b| b.name == "clip")
-            .expect("clip is a builtin");
+        let clip_id = builtins::id::CLIP;
         value = ir::Expr::new(
             ir::ExprKind::Call(
                 clip_id,

@@ -3,7 +3,7 @@
 //! else made-up golds 42 and 17 with every other column neutral), and a finding is reported at
 //! the span of the term or extraction it comes from.
 
-use reward_runtime::builtins::BUILTINS;
+use reward_runtime::builtins::{self, BUILTINS};
 use reward_runtime::decode::decode_json;
 use reward_runtime::native::final_answer;
 use reward_runtime::{Ty, Value};
@@ -168,7 +168,7 @@ impl<'a> Evaluator<'a> {
         let mut tags = Vec::new();
         for (_, site) in self.extraction_sites() {
             if let ExprKind::Call(id, args) = &site.kind {
-                if BUILTINS[*id].name == "extract_tag" {
+                if *id == builtins::id::EXTRACT_TAG {
                     if let Some(ExprKind::Const(Value::Text(t))) = args.get(1).map(|a| &a.kind) {
                         if !tags.iter().any(|k: &String| **k == **t) {
                             tags.push(t.to_string());

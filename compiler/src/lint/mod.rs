@@ -7,7 +7,7 @@ mod evaluated;
 
 pub(crate) use evaluated::reads_field;
 
-use reward_runtime::builtins::BUILTINS;
+use reward_runtime::builtins::{self, BUILTINS};
 
 use crate::diag::{FileId, SourceMap, Span};
 use crate::ir::{CmpOp, Expr, ExprKind, Program, Term, TermId};
@@ -126,7 +126,7 @@ fn check(e: &Expr, program: &Program, sources: &SourceMap, out: &mut Vec<StaticF
     }
     let contains_gold = match &e.kind {
         ExprKind::TextContains { needle, .. } => gold_column(needle),
-        ExprKind::Call(id, args) if BUILTINS[*id].name == "contains" => {
+        ExprKind::Call(id, args) if *id == builtins::id::CONTAINS => {
             args.get(1).and_then(gold_column)
         }
         _ => None,
