@@ -673,7 +673,7 @@ mod tests {
         let ExprKind::Call(b, args) = &sat.kind else {
             panic!("a call")
         };
-        assert_eq!(BUILTINS[*b].name, "ltl_sat");
+        assert_eq!(*b, id::LTL_SAT);
         let ExprKind::Const(Value::Record(table)) = &args[0].kind else {
             panic!("a constant table")
         };
@@ -685,7 +685,7 @@ mod tests {
         let ExprKind::Call(b, args) = &rob.kind else {
             panic!("a call")
         };
-        assert_eq!((BUILTINS[*b].name, &rob.ty), ("ltl_robustness", &Ty::Float));
+        assert_eq!((*b, &rob.ty), (id::LTL_ROBUSTNESS, &Ty::Float));
         // Per atom, its robustness at every step.
         assert_eq!(args[1].ty, Ty::list(Ty::list(Ty::Float)));
     }
