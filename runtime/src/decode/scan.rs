@@ -219,7 +219,7 @@ impl Scanner<'_> {
         }
         let (start, end, escaped) = self.string_span()?;
         if escaped {
-            let key = unescape(&self.b[start..end], &mut self.scratch.text)?;
+            let key = unescape(&self.s[start..end], &mut self.scratch.text)?;
             return Some(fields.iter().position(|f| *f.name == *key));
         }
         let raw = &self.b[start..end];
@@ -231,14 +231,34 @@ impl Scanner<'_> {
         if self.peek()? != b'"' {
             return None;
         }
-        let (start, end, escaped) = self.string_span()?;
-        let raw = &self.b[start..end];
-        if escaped {
-            let text = unescape(raw, &mut self.scratch.text)?;
-            return Some(Value::shared_text(text));
+        // One pass that finds the end and resolves escapes as it meets them (completions are
+        // long and full of `\n`): plain runs are copied as they are.
+        let start = self.i + 1;
+        let mut j = start;
+        let mut escaped = false;
+        let out = &mut self.scratch.text;
+        out.clear();
+        loop {
+            let k = j + memchr::memchr2(b'"', b'\\', self.b.get(j..)?)?;
+            if has_control(&self.b[j..k]) {
+                return None;
+            }
+            // `j` and `k` sit next to ASCII bytes (quotes, escapes), so both are character
+            // boundaries of the line.
+            if self.b[k] == b'"' {
+                self.i = k + 1;
+                if !escaped {
+                    return Some(Value::shared_text(&self.s[start..k]));
+                }
+                out.push_str(&self.s[j..k]);
+                return Some(Value::shared_text(out));
+            }
+            escaped = true;
+            out.push_str(&self.s[j..k]);
+            let (c, used) = escape(self.b.get(k + 1..)?)?;
+            out.push(c);
+            j = k + 1 + used;
         }
-        // Quotes are ASCII, so the span between them is whole characters of the line.
-        Some(Value::shared_text(&self.s[start..end]))
     }
 
     /// The bytes between the quotes of the string at `i` (which is `"`), and whether it has
@@ -349,7 +369,7 @@ impl Scanner<'_> {
             b'"' => {
                 let (start, end, escaped) = self.string_span()?;
                 if escaped {
-                    unescape(&self.b[start..end], &mut self.scratch.text)?;
+                    unescape(&self.s[start..end], &mut self.scratch.text)?;
                 }
                 Some(())
             }
@@ -424,23 +444,17 @@ fn has_control(b: &[u8]) -> bool {
 
 /// The text of a string's raw bytes (between its quotes) with its escapes resolved, in `out`;
 /// `None` for an invalid escape or a lone surrogate (serde decides those).
-fn unescape<'o>(raw: &[u8], out: &'o mut String) -> Option<&'o str> {
+fn unescape<'o>(raw: &str, out: &'o mut String) -> Option<&'o str> {
     out.clear();
-    let mut bytes = Vec::from(std::mem::take(out));
     let mut j = 0;
-    while j < raw.len() {
-        let k = j + memchr::memchr(b'\\', &raw[j..]).unwrap_or(raw.len() - j);
-        bytes.extend_from_slice(&raw[j..k]);
-        if k == raw.len() {
-            break;
-        }
-        let (c, used) = escape(&raw[k + 1..])?;
-        let mut utf8 = [0u8; 4];
-        bytes.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+    while let Some(at) = memchr::memchr(b'\\', &raw.as_bytes()[j..]) {
+        let k = j + at;
+        out.push_str(&raw[j..k]);
+        let (c, used) = escape(&raw.as_bytes()[k + 1..])?;
+        out.push(c);
         j = k + 1 + used;
     }
-    // Plain runs are whole characters of a `str` and escapes encode chars, so this holds.
-    *out = String::from_utf8(bytes).ok()?;
+    out.push_str(raw.get(j..)?);
     Some(out.as_str())
 }
 
