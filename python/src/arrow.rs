@@ -173,11 +173,7 @@ fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
                 }
                 _ => return None,
             };
-            let items = column(child, elem)?;
-            bounds
-                .into_iter()
-                .map(|(a, b)| Some(Value::List(items.get(a..b)?.into())))
-                .collect::<Option<_>>()?
+            lists(column(child, elem)?, &bounds)?
         }
         Ty::Record(fields) => {
             let DataType::Struct(_) = array.data_type() else {
@@ -205,6 +201,26 @@ fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
         }
     }
     Some(out)
+}
+
+/// The lists of a list column from its child's values: moved out in order when the lists
+/// follow one another in the child (the usual layout), cloned by span otherwise.
+fn lists(items: Vec<Value>, bounds: &[(usize, usize)]) -> Option<Vec<Value>> {
+    let in_order = bounds.windows(2).all(|w| w[0].1 == w[1].0)
+        && bounds.iter().all(|&(a, b)| a <= b && b <= items.len());
+    if !in_order {
+        return bounds
+            .iter()
+            .map(|&(a, b)| Some(Value::List(items.get(a..b)?.into())))
+            .collect();
+    }
+    let mut rest = items.into_iter().skip(bounds.first().map_or(0, |b| b.0));
+    Some(
+        bounds
+            .iter()
+            .map(|&(a, b)| Value::List(rest.by_ref().take(b - a).collect()))
+            .collect(),
+    )
 }
 
 fn texts<'a>(n: usize, at: impl Fn(usize) -> &'a str) -> Vec<Value> {
