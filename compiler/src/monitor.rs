@@ -10,7 +10,7 @@
 
 use reward_runtime::ltl::{self, decode_nodes, Automaton, AutomatonRun};
 use reward_runtime::machine::{Machine, MachineRun};
-use reward_runtime::Value;
+use reward_runtime::{Ty, Value};
 
 use crate::interp::{Interpreter, RuntimeError};
 use crate::ir::{AggKind, Expr, ExprKind, LocalId, LoweredKind};
@@ -175,9 +175,12 @@ impl std::fmt::Display for MonitorError {
 
 /// `call NAME(table, [for step in trace: mask])` → (table, mask).
 fn table_and_mask(e: &Expr) -> Option<(&Value, Mask)> {
-    let ExprKind::Call(_, args) = &e.kind else {
+    let ExprKind::Call(builtin, args) = &e.kind else {
         return None;
     };
+    if *builtin == reward_runtime::builtins::id::MACHINE_RUN_LABELS {
+        return label_machine(args);
+    }
     let [table, per_step] = args.as_slice() else {
         return None;
     };
@@ -199,6 +202,42 @@ fn table_and_mask(e: &Expr) -> Option<(&Value, Mask)> {
                 reward_runtime::Ty::List(elem) => (**elem).clone(),
                 other => other.clone(),
             },
+        },
+    ))
+}
+
+/// A machine over label texts (`machine_run_labels(table, trace, needles)`): per step, the
+/// valuation of its atoms `needle_k in step`, as the runtime computes it.
+fn label_machine(args: &[Expr]) -> Option<(&Value, Mask)> {
+    let [table, _trace, needles] = args else {
+        return None;
+    };
+    let (ExprKind::Const(table), ExprKind::Const(Value::List(needles))) =
+        (&table.kind, &needles.kind)
+    else {
+        return None;
+    };
+    let local: LocalId = 0;
+    let span = args[0].span;
+    let atoms = needles
+        .iter()
+        .map(|n| {
+            Expr::new(
+                ExprKind::TextContains {
+                    haystack: Box::new(Expr::new(ExprKind::Local(local), Ty::Text, span)),
+                    needle: Box::new(Expr::constant(n.clone(), Ty::Text, span)),
+                },
+                Ty::Bool,
+                span,
+            )
+        })
+        .collect();
+    Some((
+        table,
+        Mask {
+            expr: crate::ir::bitmask(atoms, span),
+            local,
+            step_ty: Ty::Text,
         },
     ))
 }

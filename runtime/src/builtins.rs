@@ -165,6 +165,9 @@ pub static BUILTINS: &[Builtin] = &[
     b!("machine_run", Some("internal"), [List, List], MachineRun,
         "Runs a reward machine table over per-step edge masks.",
         |a, _| crate::machine::run(&a[0], a[1].as_list())),
+    b!("machine_run_labels", Some("internal"), [List, List, List], MachineRun,
+        "A reward machine's run over label texts, its atoms `needle in step` (lowered machines).",
+        |a, _| crate::machine::run_labels(&a[0], a[1].as_list(), a[2].as_list())),
     // Internal too: `ltl` declarations lower to these (see `ltl`).
     b!("ltl_sat", Some("internal"), [List, List], Bool,
         "An LTLf formula at position 0, from per-step atom bitmasks.",
@@ -486,6 +489,8 @@ pub mod id {
     use super::{builtin_id, P};
 
     pub const MACHINE_RUN: usize = builtin_id("machine_run", &[P::List, P::List]);
+    pub const MACHINE_RUN_LABELS: usize =
+        builtin_id("machine_run_labels", &[P::List, P::List, P::List]);
     pub const LTL_SAT: usize = builtin_id("ltl_sat", &[P::List, P::List]);
     pub const LTL_ROBUSTNESS: usize = builtin_id("ltl_robustness", &[P::List, P::List]);
     pub const LTL_VERDICTS: usize = builtin_id("ltl_verdicts", &[P::List, P::List]);

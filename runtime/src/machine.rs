@@ -33,12 +33,58 @@ pub const WORD_BITS: usize = 62;
 /// and per step the index of the edge taken (-1 for none).
 pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
     let machine = crate::tables::decoded(table, Machine::decode)?;
+    run_steps(&machine, masks.len(), |run, step| {
+        machine.step(run, step, &masks[step])
+    })
+}
+
+/// [`run`] for a machine over a trace of label texts whose every guard atom is `"x" in step`:
+/// atom k holds on a step when `needles[k]` occurs in its label, and the steps' valuations
+/// index the table's `letters`. The compiler emits this instead of a per-step list of
+/// valuations; it is the same run. A label's valuation is computed once per distinct label
+/// text (labels come from a small alphabet, and equal short texts share their storage).
+pub fn run_labels(table: &Value, labels: &[Value], needles: &[Value]) -> Result<Value, String> {
+    let machine = crate::tables::decoded(table, Machine::decode)?;
+    let needles: Vec<&str> = needles.iter().map(Value::as_text).collect();
+    let valuation = |label: &str| {
+        needles.iter().enumerate().fold(0u64, |acc, (k, n)| {
+            if crate::native::search::contains(label, n) {
+                acc | (1 << k)
+            } else {
+                acc
+            }
+        })
+    };
+    // The last few labels seen and their valuations, by identity of their text.
+    let mut seen: [(usize, usize, u64); 8] = [(0, usize::MAX, 0); 8];
+    run_steps(&machine, labels.len(), |run, step| {
+        let label = labels[step].as_text();
+        let key = (label.as_ptr() as usize, label.len());
+        let slot = (key.0 >> 3 ^ key.1) % seen.len();
+        let bits = match seen[slot] {
+            (p, n, bits) if (p, n) == key => bits,
+            _ => {
+                let bits = valuation(label);
+                seen[slot] = (key.0, key.1, bits);
+                bits
+            }
+        };
+        machine.step_bits(run, step, bits)
+    })
+}
+
+/// The run record of `n` steps, each taken by `step`.
+fn run_steps(
+    machine: &Machine,
+    n: usize,
+    mut step: impl FnMut(&mut MachineRun, usize) -> Result<f64, String>,
+) -> Result<Value, String> {
     let mut run = machine.start();
-    let mut rewards = Vec::with_capacity(masks.len());
-    let mut taken_edges = Vec::with_capacity(masks.len());
+    let mut rewards = Vec::with_capacity(n);
+    let mut taken_edges = Vec::with_capacity(n);
     let mut total = 0.0;
-    for (step, mask) in masks.iter().enumerate() {
-        let r = machine.step(&mut run, step, mask)?;
+    for i in 0..n {
+        let r = step(&mut run, i)?;
         total += r;
         rewards.push(Value::Float(r));
         taken_edges.push(Value::Int(run.taken));
@@ -159,16 +205,18 @@ impl Machine {
                     .get(i / WORD_BITS)
                     .is_some_and(|w| (w.as_int() as u64 >> (i % WORD_BITS)) & 1 != 0)
             }),
-            m => {
-                let m = m.as_int() as u64;
-                let m = if self.letters.is_empty() {
-                    m
-                } else {
-                    self.letters.get(m as usize).copied().unwrap_or(0)
-                };
-                self.step_where(run, step, |i| i < 64 && (m >> i) & 1 != 0)
-            }
+            m => self.step_bits(run, step, m.as_int() as u64),
         }
+    }
+
+    /// [`Machine::step`] of a step whose mask is the int `m`.
+    pub fn step_bits(&self, run: &mut MachineRun, step: usize, m: u64) -> Result<f64, String> {
+        let m = if self.letters.is_empty() {
+            m
+        } else {
+            self.letters.get(m as usize).copied().unwrap_or(0)
+        };
+        self.step_where(run, step, |i| i < 64 && (m >> i) & 1 != 0)
     }
 
     /// [`Machine::step`] given which edges' guards hold.
@@ -227,5 +275,82 @@ impl Machine {
             self.potentials[run.state]
         };
         Ok(r + (self.gamma * after - self.potentials[before]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ints(v: impl IntoIterator<Item = i64>) -> Value {
+        Value::List(v.into_iter().map(Value::Int).collect())
+    }
+
+    /// A random machine of 4 states over 3 atoms, its edges and letters drawn from `next`.
+    fn random_table(next: &mut impl FnMut(u64) -> u64) -> Value {
+        let edges: Vec<Value> = (0..6)
+            .map(|_| {
+                Value::Record(Arc::from(vec![
+                    Value::Int(next(4) as i64),
+                    Value::Int(next(4) as i64),
+                    Value::Float(next(5) as f64 - 2.0),
+                ]))
+            })
+            .collect();
+        Value::Record(Arc::from(vec![
+            Value::text("m"),
+            Value::List((0..4).map(|i| Value::text(&format!("u{i}"))).collect()),
+            Value::Int(0),
+            Value::List((0..4).map(|i| Value::Bool(i == 3)).collect()),
+            Value::List(edges.into()),
+            ints((0..4).map(|_| next(3) as i64)),
+            Value::Float(0.9),
+            Value::List((0..4).map(|i| Value::Float(f64::from(i) * 0.5)).collect()),
+            ints((0..8).map(|_| next(64) as i64)),
+        ]))
+    }
+
+    #[test]
+    fn label_runs_equal_runs_over_valuations() {
+        let mut state = 0x853C_49E6_748F_EA9Bu64;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let needles = [Value::text("a"), Value::text("b"), Value::text("cd")];
+        let alphabet = ["", "a", "b", "ab", "cd", "c", "dcd", "x", "bcd"];
+        for _ in 0..300 {
+            let table = random_table(&mut next);
+            let n = next(40) as usize;
+            // Fresh texts and shared ones, so equal labels come both ways.
+            let labels: Vec<Value> = (0..n)
+                .map(|_| {
+                    let s = alphabet[next(alphabet.len() as u64) as usize];
+                    if next(2) == 0 {
+                        Value::text(s)
+                    } else {
+                        Value::shared_text(s)
+                    }
+                })
+                .collect();
+            let masks: Vec<Value> = labels
+                .iter()
+                .map(|l| {
+                    let bits = needles.iter().enumerate().fold(0, |acc, (k, n)| {
+                        acc | (i64::from(l.as_text().contains(n.as_text())) << k)
+                    });
+                    Value::Int(bits)
+                })
+                .collect();
+            let by_labels = run_labels(&table, &labels, &needles);
+            let by_masks = run(&table, &masks);
+            match (by_labels, by_masks) {
+                (Ok(a), Ok(b)) => assert!(a.same(&b), "{a:?} vs {b:?}"),
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                (a, b) => panic!("{a:?} vs {b:?}"),
+            }
+        }
     }
 }

@@ -105,7 +105,7 @@ pub(crate) fn lower_use(decl: &FormulaDecl, what: LtlUse, span: Span) -> Expr {
 
 /// Per step, bit k set when atom k holds.
 fn bitmasks(f: &Lowered, span: Span) -> Expr {
-    let mask = super::machine::bitmask(f.atoms.clone(), span);
+    let mask = ir::bitmask(f.atoms.clone(), span);
     per_step(f, mask, Ty::Int, span)
 }
 

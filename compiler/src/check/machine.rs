@@ -103,6 +103,9 @@ struct StepMask {
     letter_table: Value,
     mask: Expr,
     ty: Ty,
+    /// When every atom is `"x" in step` on a text step: the texts `x`, atom by atom (the
+    /// runtime then computes each label's valuation itself, once per distinct label).
+    label_needles: Option<Vec<Value>>,
 }
 
 /// `[mask for step in input.<trace>]`.
@@ -258,13 +261,37 @@ impl Checker<'_> {
         let step = cx.fresh_local();
         cx.locals.push(("step".into(), step, trace.step.clone()));
         let lowered = self.lower_edges(cx, m, trace, &graph.edges, step);
-        let mask = self.step_mask(cx, &graph.edges, lowered.words, span);
+        let mask = self.step_mask(cx, &graph.edges, lowered.words, step, span);
         cx.locals.pop();
         if !options.first {
             self.prove_disjoint(&graph.states, &graph.edges);
         }
 
-        let masks = masks_over_trace(trace, step, mask.mask, mask.ty, m.trace.span, span);
+        // Label traces whose atoms are all `"x" in step` run in one runtime loop; others get
+        // their per-step valuations from a comprehension.
+        let per_step = match mask.label_needles {
+            Some(needles) if trace.step == Ty::Text => {
+                let needles = Value::List(needles.into());
+                (
+                    id::MACHINE_RUN_LABELS,
+                    vec![
+                        trace.expr(span, m.trace.span),
+                        Expr::constant(needles, Ty::list(Ty::Text), span),
+                    ],
+                )
+            }
+            _ => (
+                id::MACHINE_RUN,
+                vec![masks_over_trace(
+                    trace,
+                    step,
+                    mask.mask,
+                    mask.ty,
+                    m.trace.span,
+                    span,
+                )],
+            ),
+        };
         let policies = state_policies(&graph.states, options.otherwise);
         let (gamma, potentials) = self.machine_shaping(m, graph, &lowered.edge_rewards, &policies);
         let table = MachineTable {
@@ -278,12 +305,10 @@ impl Checker<'_> {
         }
         .value();
         let table_ty = Ty::Error; // an internal constant: no user-visible type
-        let run = id::MACHINE_RUN;
-        Expr::new(
-            ExprKind::Call(run, vec![Expr::constant(table, table_ty, span), masks]),
-            machine_result_type(),
-            span,
-        )
+        let (run, rest) = per_step;
+        let mut args = vec![Expr::constant(table, table_ty, span)];
+        args.extend(rest);
+        Expr::new(ExprKind::Call(run, args), machine_result_type(), span)
     }
 
     /// The trace: an input column that is a list.
@@ -533,27 +558,34 @@ impl Checker<'_> {
         cx: &mut Ctx,
         edges: &[(usize, usize, &ast::Edge)],
         mut words: Vec<Option<Expr>>,
+        step: ir::LocalId,
         span: crate::diag::Span,
     ) -> StepMask {
         // One word of edges only: the table holds one int per valuation.
         let table = if words.len() == 1 {
-            self.atom_table(cx, edges)
+            self.atom_table(cx, edges, step)
         } else {
             None
         };
         let zero = || Expr::constant(Value::Int(0), Ty::Int, span);
         match table {
-            Some((atom_mask, table)) => StepMask {
+            Some(AtomTable {
+                mask,
+                letters,
+                label_needles,
+            }) => StepMask {
                 letter_table: Value::List(
-                    table.into_iter().map(|m| Value::Int(m as i64)).collect(),
+                    letters.into_iter().map(|m| Value::Int(m as i64)).collect(),
                 ),
-                mask: atom_mask,
+                mask,
                 ty: Ty::Int,
+                label_needles,
             },
             None if words.len() == 1 => StepMask {
                 letter_table: Value::None,
                 mask: words.pop().flatten().unwrap_or_else(zero),
                 ty: Ty::Int,
+                label_needles: None,
             },
             None => {
                 let words: Vec<Expr> = words.into_iter().map(|w| w.unwrap_or_else(zero)).collect();
@@ -561,6 +593,7 @@ impl Checker<'_> {
                     letter_table: Value::None,
                     mask: Expr::new(ExprKind::List(words), Ty::list(Ty::Int), span),
                     ty: Ty::list(Ty::Int),
+                    label_needles: None,
                 }
             }
         }
@@ -1109,7 +1142,8 @@ impl Checker<'_> {
         &mut self,
         cx: &mut Ctx,
         edges: &[(usize, usize, &ast::Edge)],
-    ) -> Option<(Expr, Vec<u64>)> {
+        step: ir::LocalId,
+    ) -> Option<AtomTable> {
         let mut atoms: Vec<(String, &ast::Expr)> = Vec::new();
         for (_, _, e) in edges {
             if let Some(g) = &e.guard {
@@ -1132,7 +1166,21 @@ impl Checker<'_> {
         let span = checked
             .first()
             .map_or(Default::default(), |e: &Expr| e.span);
-        let mask = bitmask(checked, span);
+        let label_needles = checked
+            .iter()
+            .map(|atom| match &atom.kind {
+                ExprKind::TextContains { haystack, needle }
+                    if matches!(haystack.kind, ExprKind::Local(l) if l == step) =>
+                {
+                    match &needle.kind {
+                        ExprKind::Const(t @ Value::Text(_)) => Some(t.clone()),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+            .collect::<Option<Vec<Value>>>();
+        let mask = ir::bitmask(checked, span);
         let table = (0u32..(1u32 << atoms.len()))
             .map(|bits| {
                 let value: BTreeMap<&str, bool> = atoms
@@ -1150,33 +1198,22 @@ impl Checker<'_> {
                 })
             })
             .collect();
-        Some((mask, table))
+        Some(AtomTable {
+            mask,
+            letters: table,
+            label_needles,
+        })
     }
 }
 
-/// `Σ (if cond_k then 2^k else 0)`: bit k set when condition k holds (0 for no conditions).
-pub(crate) fn bitmask(conditions: Vec<Expr>, span: crate::diag::Span) -> Expr {
-    let mut mask: Option<Expr> = None;
-    for (k, cond) in conditions.into_iter().enumerate() {
-        let bit = Expr::new(
-            ExprKind::If(
-                Box::new(cond),
-                Box::new(Expr::constant(Value::Int(1i64 << k), Ty::Int, span)),
-                Box::new(Expr::constant(Value::Int(0), Ty::Int, span)),
-            ),
-            Ty::Int,
-            span,
-        );
-        mask = Some(match mask {
-            None => bit,
-            Some(acc) => Expr::new(
-                ExprKind::Arith(ArithOp::Add, NumKind::Int, Box::new(acc), Box::new(bit)),
-                Ty::Int,
-                span,
-            ),
-        });
-    }
-    mask.unwrap_or_else(|| Expr::constant(Value::Int(0), Ty::Int, span))
+/// A machine's guards as a table over the valuations of their atoms.
+struct AtomTable {
+    /// Per step, the valuation: bit k when atom k holds.
+    mask: Expr,
+    /// Per valuation, the bitmask of the edges whose guards hold.
+    letters: Vec<u64>,
+    /// See [`StepMask::label_needles`].
+    label_needles: Option<Vec<Value>>,
 }
 
 /// Whether evaluating an expression can never fail (no indexing, integer arithmetic, calls

@@ -473,3 +473,28 @@ impl Expr {
         }
     }
 }
+
+/// `Σ (if cond_k then 2^k else 0)`: bit k set when condition k holds (0 for no conditions).
+pub(crate) fn bitmask(conditions: Vec<Expr>, span: Span) -> Expr {
+    let mut mask: Option<Expr> = None;
+    for (k, cond) in conditions.into_iter().enumerate() {
+        let bit = Expr::new(
+            ExprKind::If(
+                Box::new(cond),
+                Box::new(Expr::constant(Value::Int(1i64 << k), Ty::Int, span)),
+                Box::new(Expr::constant(Value::Int(0), Ty::Int, span)),
+            ),
+            Ty::Int,
+            span,
+        );
+        mask = Some(match mask {
+            None => bit,
+            Some(acc) => Expr::new(
+                ExprKind::Arith(ArithOp::Add, NumKind::Int, Box::new(acc), Box::new(bit)),
+                Ty::Int,
+                span,
+            ),
+        });
+    }
+    mask.unwrap_or_else(|| Expr::constant(Value::Int(0), Ty::Int, span))
+}
