@@ -1087,6 +1087,16 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.locals.insert(agg.var, (var, er));
         let fold = self.fold_start(agg);
 
+        // Values boxed during an iteration are dead at its end (the language is pure, and the
+        // accumulators hold scalars or copies), so the row's arena is rolled back each time —
+        // except for a `min`/`max` over texts, whose accumulator may point at such a value.
+        // Every iteration then starts with the arena as the loop found it: one mark serves all.
+        let reclaim = !(matches!(agg.kind, AggKind::Min | AggKind::Max) && fold.repr == Repr::Ptr);
+        if reclaim {
+            let ctx = self.ctx;
+            let m = self.call1(Helper::rt_arena_mark, &[ctx]);
+            self.b.def_var(fold.mark, m);
+        }
         let header = self.b.create_block();
         let body = self.b.create_block();
         let next = self.b.create_block();
@@ -1099,15 +1109,6 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
 
         self.b.switch_to_block(body);
         self.charge(e.span);
-        // Values boxed during an iteration are dead at its end (the language is pure, and the
-        // accumulators hold scalars or copies), so the row's arena is rolled back each time —
-        // except for a `min`/`max` over texts, whose accumulator may point at such a value.
-        let reclaim = !(matches!(agg.kind, AggKind::Min | AggKind::Max) && fold.repr == Repr::Ptr);
-        if reclaim {
-            let ctx = self.ctx;
-            let m = self.call1(Helper::rt_arena_mark, &[ctx]);
-            self.b.def_var(fold.mark, m);
-        }
         let i = self.b.use_var(fold.index);
         let p = self.call1(Helper::rt_list_get, &[list, i]);
         let elem = self.unboxed(p, &elem_ty);

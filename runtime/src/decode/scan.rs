@@ -239,7 +239,7 @@ impl Scanner<'_> {
         let out = &mut self.scratch.text;
         out.clear();
         loop {
-            let k = j + memchr::memchr2(b'"', b'\\', self.b.get(j..)?)?;
+            let k = j + find_quote_or_escape(self.b.get(j..)?)?;
             if has_control(&self.b[j..k]) {
                 return None;
             }
@@ -268,7 +268,7 @@ impl Scanner<'_> {
         let mut j = start;
         let mut escaped = false;
         loop {
-            j += memchr::memchr2(b'"', b'\\', self.b.get(j..)?)?;
+            j += find_quote_or_escape(self.b.get(j..)?)?;
             if self.b[j] == b'"' {
                 break;
             }
@@ -423,6 +423,15 @@ impl Scanner<'_> {
             }
             _ => self.number(false).map(|_| ()),
         }
+    }
+}
+
+/// The first `"` or `\` of `b`. Labels and keys are a few bytes long: those are found by a
+/// plain look at the first 16 bytes, without the setup of a vector search.
+fn find_quote_or_escape(b: &[u8]) -> Option<usize> {
+    match b.iter().take(16).position(|&c| c == b'"' || c == b'\\') {
+        Some(at) => Some(at),
+        None => memchr::memchr2(b'"', b'\\', b),
     }
 }
 
