@@ -448,7 +448,8 @@ fn digit_run(b: &[u8], j: &mut usize, mantissa: &mut u64) -> usize {
 /// Whether `b` has a byte below 0x20, which JSON allows in strings only escaped. Written as a
 /// fold without early exit so that it compiles to vector instructions.
 fn has_control(b: &[u8]) -> bool {
-    b.iter().fold(false, |acc, &c| acc | (c < 0x20))
+    b.chunks(64)
+        .any(|chunk| chunk.iter().fold(0u8, |acc, &c| acc | u8::from(c < 0x20)) != 0)
 }
 
 /// The text of a string's raw bytes (between its quotes) with its escapes resolved, in `out`;
