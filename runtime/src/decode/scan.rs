@@ -124,19 +124,28 @@ impl Scanner<'_> {
     }
 
     fn list_items(&mut self, elem: &Ty, depth: usize) -> Option<()> {
+        self.items(b']', |s| {
+            let item = s.value(elem, depth + 1)?;
+            s.scratch.items.push(item);
+            Some(())
+        })
+    }
+
+    /// The items of an array or object up to `close`, its opening bracket consumed: `item`
+    /// reads one (whitespace before it skipped), and a `,` or the close follows each.
+    fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.ws();
-        if self.peek()? == b']' {
+        if self.peek()? == close {
             self.i += 1;
             return Some(());
         }
         loop {
             self.ws();
-            let item = self.value(elem, depth + 1)?;
-            self.scratch.items.push(item);
+            item(self)?;
             self.ws();
             match self.peek()? {
                 b',' => self.i += 1,
-                b']' => {
+                c if c == close => {
                     self.i += 1;
                     return Some(());
                 }
@@ -180,36 +189,22 @@ impl Scanner<'_> {
         self.scratch
             .items
             .resize(start + fields.len(), Value::Regex(u32::MAX));
-        self.ws();
-        if self.peek()? == b'}' {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
-            self.ws();
-            let index = self.key(fields)?;
-            self.expect(b':')?;
-            self.ws();
+        self.items(b'}', |s| {
+            let index = s.key(fields)?;
+            s.expect(b':')?;
+            s.ws();
             match index {
                 Some(k) => {
-                    if !matches!(self.scratch.items[start + k], Value::Regex(u32::MAX)) {
+                    if !matches!(s.scratch.items[start + k], Value::Regex(u32::MAX)) {
                         return None; // a repeated column: serde's rules decide
                     }
-                    let value = self.value(&fields[k].ty, depth + 1)?;
-                    self.scratch.items[start + k] = value;
+                    let value = s.value(&fields[k].ty, depth + 1)?;
+                    s.scratch.items[start + k] = value;
+                    Some(())
                 }
-                None => self.skip(depth + 1)?,
+                None => s.skip(depth + 1),
             }
-            self.ws();
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+        })
     }
 
     /// A key: the index of its field, `Some(None)` for a column the schema does not read.
@@ -378,48 +373,16 @@ impl Scanner<'_> {
             b'n' => self.literal(b"null"),
             b'[' => {
                 self.i += 1;
-                self.ws();
-                if self.peek()? == b']' {
-                    self.i += 1;
-                    return Some(());
-                }
-                loop {
-                    self.ws();
-                    self.skip(depth + 1)?;
-                    self.ws();
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
+                self.items(b']', |s| s.skip(depth + 1))
             }
             b'{' => {
                 self.i += 1;
-                self.ws();
-                if self.peek()? == b'}' {
-                    self.i += 1;
-                    return Some(());
-                }
-                loop {
-                    self.ws();
-                    self.key(&[])?;
-                    self.expect(b':')?;
-                    self.ws();
-                    self.skip(depth + 1)?;
-                    self.ws();
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b'}' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
+                self.items(b'}', |s| {
+                    s.key(&[])?;
+                    s.expect(b':')?;
+                    s.ws();
+                    s.skip(depth + 1)
+                })
             }
             _ => self.number(false).map(|_| ()),
         }
