@@ -55,12 +55,14 @@ pub fn run_labels(table: &Value, labels: &[Value], needles: &[Value]) -> Result<
             }
         })
     };
-    // The last few labels seen and their valuations, by identity of their text.
-    let mut seen: [(usize, usize, u64); 8] = [(0, usize::MAX, 0); 8];
+    // Labels seen and their valuations, by identity of their text (allocations are 16-byte
+    // aligned, so the address is mixed before it picks a slot).
+    let mut seen: [(usize, usize, u64); 32] = [(0, usize::MAX, 0); 32];
     run_steps(&machine, labels.len(), |run, step| {
         let label = labels[step].as_text();
         let key = (label.as_ptr() as usize, label.len());
-        let slot = (key.0 >> 3 ^ key.1) % seen.len();
+        let mixed = (key.0 as u64 ^ key.1 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let slot = (mixed >> 59) as usize;
         let bits = match seen[slot] {
             (p, n, bits) if (p, n) == key => bits,
             _ => {
