@@ -1,6 +1,10 @@
 //! Validation and decoding of rollouts against the program's input schema.
 //!
-//! A rollout is one JSON object on one line. Decoding is schema-guided: a
+//! A rollout is one JSON object on one line. Most lines are read by the row scanner (`scan`), a
+//! schema-driven single pass that accepts only lines it has checked completely; every other line
+//! (and every error) is decided by the reference decoder below, [`decode_row_reference`].
+//!
+//! The reference decoder is schema-guided too: a
 //! [`serde::de::DeserializeSeed`] walks the JSON text once and builds a [`Value`] directly, without
 //! an intermediate `serde_json::Value`, and skips the (often many) columns the schema does not
 //! mention with [`IgnoredAny`]. This matters because the driver decodes millions of rows.
