@@ -780,7 +780,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
 }
 
 /// Identifies this runtime's calling convention: compiled code calls builtins by their position
-/// in [`BUILTINS`] and helpers by name, and lays values out as this build does. A shared library
+/// in [`BUILTINS`](crate::builtins::BUILTINS) and helpers by name, and lays values out as this build does. A shared library
 /// records the fingerprint of the runtime it was compiled for; a library linked with a different
 /// runtime refuses to score instead of silently calling the wrong builtin.
 pub fn fingerprint() -> u64 {

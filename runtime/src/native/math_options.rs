@@ -13,7 +13,7 @@ pub enum Units {
 }
 
 /// The knobs of the answer checker (std::math `math_equal_with`, the peers' options);
-/// [`MathOptions::DEFAULT`] is [`math_equal`].
+/// [`MathOptions::DEFAULT`] is [`math_equal`](super::math::math_equal).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MathOptions {
     /// `Some(n)`: numbers are equal when they are exactly equal or agree once each is rounded

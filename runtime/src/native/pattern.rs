@@ -8,7 +8,7 @@
 //! since a gap of `.*` with `s` takes any text), the first at the start if anchored there, the
 //! last at the end if anchored there. That is a handful of SIMD substring searches instead of
 //! a lazy DFA walking every byte of a long reasoning. [`Pattern::is_match`] takes that path
-//! when the regex has this shape ([`LiteralPlan`]) and the `regex` crate otherwise; captures,
+//! when the regex has this shape (`LiteralPlan`) and the `regex` crate otherwise; captures,
 //! finds and replacements always use the regex.
 
 use std::ops::Deref;
