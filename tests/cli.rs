@@ -1903,6 +1903,46 @@ fn the_language_server_goes_to_definitions_in_imported_files() {
 }
 
 #[test]
+fn probe_without_a_completion_column_reads_the_spec_and_skips_the_attacks() {
+    let dir = TempDir::new("probe-labels");
+    // A machine over labels: nothing to attack, but a regex anchored at one end is still a
+    // finding of the spec's text.
+    dir.write(
+        "labels.reward",
+        "input { steps: list[text], note: text }\n\
+         prop a = \"a\" in step\n\
+         machine m over steps (otherwise: stay) {\n    start s\n    s -> t when a reward 1\n    terminal t\n}\n\
+         rule noted = note ~ /^done/\n\
+         score = m + (if noted then 1.0 else 0.0)\n",
+    );
+    let run = run_in(dir.path(), &["probe", "labels.reward"], None);
+    run.expect_code(0);
+    assert_contains(
+        &run.stdout(),
+        "no attacks: which column holds the completion?",
+    );
+    assert_contains(&run.stdout(), "one-end-anchor");
+    let run = run_in(dir.path(), &["probe", "labels.reward", "--json"], None);
+    run.expect_code(0);
+    let report: Value = serde_json::from_str(&run.stdout()).expect("one JSON report");
+    assert_eq!(report["attacks"], 0);
+    assert_eq!(report["static"][0]["kind"], "one-end-anchor");
+    run_in(
+        dir.path(),
+        &["probe", "labels.reward", "--fail-on", "any"],
+        None,
+    )
+    .expect_code(1);
+    // A column named that does not exist is still a usage error.
+    run_in(
+        dir.path(),
+        &["probe", "labels.reward", "--completion", "nope"],
+        None,
+    )
+    .expect_code(64);
+}
+
+#[test]
 fn probe_finds_the_holes_of_deliberately_broken_rewards_with_a_minimal_completion() {
     let dir = TempDir::new("probe");
     let header = "use std::text::{extract_tag}\nuse std::math::{math_equal}\n\

@@ -19,22 +19,40 @@ pub struct Args<'a> {
 }
 
 pub fn run(spec: &Spec, args: &Args<'_>) -> ExitCode {
+    let rows = match args.rows.map(read_rows).transpose() {
+        Ok(rows) => rows.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let statics = spec.static_findings_with_rows(&rows);
     let options = match ProbeOptions::for_spec(spec, args.completion, args.gold) {
         Ok(o) => ProbeOptions {
             margin: args.margin,
             max_rows: args.max_rows,
             ..o
         },
+        // Nothing to attack (no completion or gold column: a machine over labels, say), but
+        // the spec's own text can still be read for risks.
+        Err(why) if args.completion.is_none() && args.gold.is_none() => {
+            let report = ProbeReport {
+                format: "none",
+                rows: 0,
+                attacks: 0,
+                findings: Vec::new(),
+                errors: Vec::new(),
+            };
+            crate::write_out(&if args.json {
+                json_report(&report, &statics)
+            } else {
+                format!("no attacks: {why}\n") + &static_report(&statics)
+            });
+            return exit_code(args.fail_on == Some("any") && !statics.is_empty());
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(crate::EXIT_USAGE);
-        }
-    };
-    let rows = match args.rows.map(read_rows).transpose() {
-        Ok(rows) => rows.unwrap_or_default(),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
         }
     };
     let report = match reward::probe(spec, &rows, &options) {
@@ -44,7 +62,6 @@ pub fn run(spec: &Spec, args: &Args<'_>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let statics = spec.static_findings_with_rows(&rows);
     crate::write_out(&if args.json {
         json_report(&report, &statics)
     } else {
@@ -55,6 +72,10 @@ pub fn run(spec: &Spec, args: &Args<'_>) -> ExitCode {
         Some(_) => report.findings.iter().any(|f| f.severe),
         None => false,
     };
+    exit_code(failing)
+}
+
+fn exit_code(failing: bool) -> ExitCode {
     if failing {
         ExitCode::from(1)
     } else {
