@@ -1108,6 +1108,18 @@ mod tests {
         assert!(dfa.states() <= 203, "{} states", dfa.states());
     }
 
+    /// Every node's value at every position of `letters` (bit k: atom k holds), by the direct
+    /// semantics.
+    fn values_on(nodes: &[Node], letters: &[u64]) -> Vec<f64> {
+        evaluate_all(nodes, letters.len(), &|k, i| {
+            if letters[i] & (1 << k) != 0 {
+                f64::INFINITY
+            } else {
+                f64::NEG_INFINITY
+            }
+        })
+    }
+
     #[test]
     fn the_minimal_dfa_accepts_what_the_direct_semantics_satisfies() {
         let mut rng = xorshift(0x5eed_1234_abcd);
@@ -1120,13 +1132,7 @@ mod tests {
             for _ in 0..12 {
                 let n = 1 + (rng() % 9) as usize;
                 let letters: Vec<u64> = (0..n).map(|_| rng() % (1 << atoms)).collect();
-                let vals = evaluate_all(&nodes, n, &|k, i| {
-                    if letters[i] & (1 << k) != 0 {
-                        f64::INFINITY
-                    } else {
-                        f64::NEG_INFINITY
-                    }
-                });
+                let vals = values_on(&nodes, &letters);
                 let direct = vals[(nodes.len() - 1) * n] > 0.0;
                 assert_eq!(dfa.accepts(&letters), direct, "{nodes:?} on {letters:?}");
                 // The verdicts are permanent: a satisfied (violated) prefix stays so.
@@ -1163,13 +1169,7 @@ mod tests {
             for _ in 0..10 {
                 let n = 1 + (rng() % 8) as usize;
                 let letters: Vec<u64> = (0..n).map(|_| rng() % (1 << atoms)).collect();
-                let vals = evaluate_all(&nodes, n, &|k, i| {
-                    if letters[i] & (1 << k) != 0 {
-                        f64::INFINITY
-                    } else {
-                        f64::NEG_INFINITY
-                    }
-                });
+                let vals = values_on(&nodes, &letters);
                 let last = vals[root as usize * n + n - 1] > 0.0;
                 assert_eq!(vals[(nodes.len() - 1) * n] > 0.0, last);
                 assert_eq!(dfa.accepts(&letters), last, "{nodes:?} on {letters:?}");
