@@ -190,7 +190,7 @@ impl Checker<'_> {
             ast::ExprKind::Bool(b) => Expr::constant(Value::Bool(*b), Ty::Bool, span),
             ast::ExprKind::None => Expr::constant(Value::None, Ty::NoneLit, span),
             ast::ExprKind::Regex { pattern, flags } => {
-                match self.regex_literal(pattern, flags, span) {
+                match self.regex_literal(pattern, flags, span, self.in_stdlib(cx)) {
                     Some(id) => Expr::constant(Value::Regex(id), Ty::Regex, span),
                     None => err(span),
                 }
@@ -1187,7 +1187,7 @@ impl Checker<'_> {
             }
         };
         if let ast::ExprKind::Regex { pattern, flags } = &r.kind {
-            let id = self.regex_literal(pattern, flags, r.span);
+            let id = self.regex_literal(pattern, flags, r.span, self.in_stdlib(cx));
             return match (id, text_ok) {
                 (Some(id), true) => Expr::new(ExprKind::Match(boxed(text), id), Ty::Bool, span),
                 _ => err(span),

@@ -311,6 +311,11 @@ impl<'m> Checker<'m> {
         self.diags.push(d);
     }
 
+    /// Whether the code being checked is a standard-library module's.
+    fn in_stdlib(&self, cx: &Ctx) -> bool {
+        matches!(self.modules[cx.module].kind, ModuleKind::Std(_))
+    }
+
     fn run(&mut self, overrides: &[(String, String)], override_file: Option<crate::diag::FileId>) {
         self.scopes = (0..self.modules.len()).map(|_| Scope::default()).collect();
         // Pass 1: types of every module, in load order (imports come after their importer,

@@ -10,11 +10,14 @@ use crate::ir::{RegexDef, RegexId};
 
 impl Checker<'_> {
     /// Compiles a regex literal (once per distinct pattern and flags) and returns its id.
+    /// A literal of the standard library (`deferred`) is compiled on first use: its module's
+    /// own tests compile every one of them, and a spec pays only for the functions it calls.
     pub(crate) fn regex_literal(
         &mut self,
         pattern: &str,
         flags: &str,
         span: Span,
+        deferred: bool,
     ) -> Option<RegexId> {
         if let Some(i) = self
             .regexes
@@ -72,7 +75,12 @@ impl Checker<'_> {
             self.error(d);
             return None;
         }
-        match Pattern::build(pattern, flags) {
+        let built = if deferred {
+            Ok(Pattern::deferred(pattern, flags))
+        } else {
+            Pattern::build(pattern, flags)
+        };
+        match built {
             Ok(regex) => {
                 self.regexes.push(RegexDef {
                     pattern: pattern.to_string(),

@@ -12,6 +12,7 @@
 //! finds and replacements always use the regex.
 
 use std::ops::Deref;
+use std::sync::OnceLock;
 
 use regex::{Regex, RegexBuilder};
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
@@ -27,23 +28,28 @@ pub const FLAGS: &str = "i (case-insensitive), m (^ and $ at line ends), s (. ma
 
 #[derive(Clone, Debug)]
 pub struct Pattern {
-    regex: Regex,
+    pattern: String,
+    flags: String,
+    /// Compiled at once by [`Pattern::build`], on first use after [`Pattern::deferred`].
+    regex: OnceLock<Regex>,
     plan: Option<LiteralPlan>,
 }
 
 impl Pattern {
     /// Compiles `pattern` with `flags` (letters of [`FLAGS`]; others are ignored here, the
-    /// checker reports them).
+    /// checker reports them), reporting what does not compile.
     pub fn build(pattern: &str, flags: &str) -> Result<Pattern, regex::Error> {
+        let regex = compile(pattern, flags)?;
+        let mut p = Pattern::deferred(pattern, flags);
+        p.regex = OnceLock::from(regex);
+        Ok(p)
+    }
+
+    /// A pattern known to compile (the standard library's, which its own tests compile):
+    /// compiled on first use, so that importing a module does not compile the regexes of
+    /// functions the spec never calls — most of a large module's compile time.
+    pub fn deferred(pattern: &str, flags: &str) -> Pattern {
         let has = |f| flags.contains(f);
-        let regex = RegexBuilder::new(pattern)
-            .case_insensitive(has('i'))
-            .multi_line(has('m'))
-            .dot_matches_new_line(has('s'))
-            .ignore_whitespace(has('x'))
-            .swap_greed(has('U'))
-            .size_limit(REGEX_SIZE_LIMIT)
-            .build()?;
         let hir = regex_syntax::ParserBuilder::new()
             .case_insensitive(has('i'))
             .multi_line(has('m'))
@@ -52,19 +58,28 @@ impl Pattern {
             .swap_greed(has('U'))
             .build()
             .parse(pattern);
-        let plan = hir.ok().and_then(|h| LiteralPlan::of(&h));
-        Ok(Pattern { regex, plan })
+        Pattern {
+            pattern: pattern.to_string(),
+            flags: flags.to_string(),
+            regex: OnceLock::new(),
+            plan: hir.ok().and_then(|h| LiteralPlan::of(&h)),
+        }
     }
 
     pub fn is_match(&self, text: &str) -> bool {
         match &self.plan {
             Some(plan) => plan.is_match(text.as_bytes()),
-            None => self.regex.is_match(text),
+            None => self.regex().is_match(text),
         }
     }
 
     pub fn regex(&self) -> &Regex {
-        &self.regex
+        self.regex.get_or_init(|| {
+            // Only a deferred pattern gets here, and those compile (see `deferred`); should one
+            // not, it matches nothing rather than failing the row.
+            compile(&self.pattern, &self.flags)
+                .unwrap_or_else(|_| Regex::new(r"[^\s\S]").expect("a constant pattern compiles"))
+        })
     }
 
     /// Whether [`Pattern::is_match`] runs as literal searches (for tests and benchmarks).
@@ -73,11 +88,23 @@ impl Pattern {
     }
 }
 
+fn compile(pattern: &str, flags: &str) -> Result<Regex, regex::Error> {
+    let has = |f| flags.contains(f);
+    RegexBuilder::new(pattern)
+        .case_insensitive(has('i'))
+        .multi_line(has('m'))
+        .dot_matches_new_line(has('s'))
+        .ignore_whitespace(has('x'))
+        .swap_greed(has('U'))
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+}
+
 /// Everything but `is_match` is the regex's.
 impl Deref for Pattern {
     type Target = Regex;
     fn deref(&self) -> &Regex {
-        &self.regex
+        self.regex()
     }
 }
 
@@ -293,6 +320,27 @@ mod tests {
                 !Pattern::build(pattern, flags).unwrap().is_literal_plan(),
                 "{pattern}"
             );
+        }
+    }
+
+    #[test]
+    fn deferred_patterns_match_as_built_ones() {
+        for (pattern, flags) in [
+            (r"(\d+) apples", ""),
+            (r"^<think>.*</think>", "s"),
+            ("a|B", "i"),
+        ] {
+            let built = Pattern::build(pattern, flags).unwrap();
+            let deferred = Pattern::deferred(pattern, flags);
+            for text in ["12 apples", "<think>x\n</think>", "b", "none here"] {
+                assert_eq!(
+                    built.is_match(text),
+                    deferred.is_match(text),
+                    "{pattern} on {text}"
+                );
+                let range = |p: &Pattern| p.find(text).map(|m| m.range());
+                assert_eq!(range(&built), range(&deferred), "{pattern} on {text}");
+            }
         }
     }
 
