@@ -483,6 +483,17 @@ pub struct TermInfo {
     pub in_breakdown: bool,
 }
 
+impl TermInfo {
+    fn of(t: &crate::ir::Term) -> TermInfo {
+        TermInfo {
+            name: t.name.clone(),
+            kind: t.kind.keyword(),
+            ty: t.ty.clone(),
+            in_breakdown: t.in_breakdown,
+        }
+    }
+}
+
 /// A param with the value the spec was compiled with.
 #[derive(Clone, Debug)]
 pub struct ParamInfo {
@@ -614,12 +625,7 @@ impl Spec {
             .terms
             .iter()
             .filter(|t| !t.name.contains('#') && t.kind != TermKind::GroupAggregate)
-            .map(|t| TermInfo {
-                name: t.name.clone(),
-                kind: t.kind.keyword(),
-                ty: t.ty.clone(),
-                in_breakdown: t.in_breakdown,
-            })
+            .map(TermInfo::of)
             .collect()
     }
 
@@ -758,12 +764,7 @@ impl Spec {
             .program
             .terms
             .iter()
-            .map(|t| TermInfo {
-                name: t.name.clone(),
-                kind: t.kind.keyword(),
-                ty: t.ty.clone(),
-                in_breakdown: t.in_breakdown,
-            })
+            .map(TermInfo::of)
             .collect()
     }
 

@@ -146,13 +146,7 @@ fn expect_failures(spec: &Spec, test: &Test) -> Result<String, String> {
         if ok {
             continue;
         }
-        let (line, col) = spec.sources.line_col(expect.span);
-        let _ = writeln!(
-            failures,
-            "  expected: {}    ({}:{line}:{col})",
-            spec.sources.snippet(expect.span),
-            spec.sources.name(expect.span.file)
-        );
+        write_expected(&mut failures, spec, expect.span);
         for m in &expect.mentions {
             let (name, shown) = match m {
                 Mention::Term(id) => {
@@ -183,6 +177,17 @@ fn expect_failures(spec: &Spec, test: &Test) -> Result<String, String> {
 /// The failing `expect probe` lines of a test. The probe's rows are the `given` records of the
 /// spec's tests (real golds and formats); with fewer than two distinct golds among them, the
 /// probe's made-up rows.
+/// The first line of a failed expectation: its text and where it is.
+fn write_expected(out: &mut String, spec: &Spec, span: crate::diag::Span) {
+    let (line, col) = spec.sources.line_col(span);
+    let _ = writeln!(
+        out,
+        "  expected: {}    ({}:{line}:{col})",
+        spec.sources.snippet(span),
+        spec.sources.name(span.file)
+    );
+}
+
 fn probe_failures(spec: &Spec, test: &Test) -> String {
     if test.probes.is_empty() {
         return String::new();
@@ -252,13 +257,7 @@ fn probe_failures(spec: &Spec, test: &Test) -> String {
         if problem.is_none() && found.is_empty() == p.safe {
             continue;
         }
-        let (line, col) = spec.sources.line_col(p.span);
-        let _ = writeln!(
-            out,
-            "  expected: {}    ({}:{line}:{col})",
-            spec.sources.snippet(p.span),
-            spec.sources.name(p.span.file)
-        );
+        write_expected(&mut out, spec, p.span);
         match problem {
             Some(e) => {
                 let _ = writeln!(out, "      cannot probe: {e}");

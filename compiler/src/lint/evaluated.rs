@@ -14,7 +14,7 @@ use crate::diag::{FileId, SourceMap};
 use crate::interp::Interpreter;
 use crate::ir::{Body, Expr, ExprKind, Program, TermId, TermKind};
 use crate::lint::StaticFinding;
-use crate::probe::{COMPLETION_COLUMNS, GOLD_COLUMNS};
+use crate::probe::{numeric, COMPLETION_COLUMNS, GOLD_COLUMNS};
 
 /// Builtins that take one answer out of a text: which of several answers they take matters.
 const EXTRACTORS: &[&str] = &[
@@ -683,15 +683,6 @@ pub(super) fn reads_whole(program: &Program, e: &Expr, field: usize) -> bool {
         }
     }
     go(program, e, field, 0)
-}
-
-fn numeric(v: &Value) -> Option<f64> {
-    match v {
-        Value::Float(x) => Some(*x),
-        Value::Int(i) => Some(*i as f64),
-        Value::Bool(b) => Some(f64::from(u8::from(*b))),
-        _ => None,
-    }
 }
 
 fn positive(v: &Value) -> bool {

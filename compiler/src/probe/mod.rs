@@ -564,7 +564,8 @@ pub(crate) fn neutral_row(
     row
 }
 
-fn numeric(v: &Value) -> Option<f64> {
+/// A term's value as a number (a bool counts 0 or 1), as scores and findings compare them.
+pub(crate) fn numeric(v: &Value) -> Option<f64> {
     match v {
         Value::Float(x) => Some(*x),
         Value::Int(i) => Some(*i as f64),
