@@ -8,7 +8,11 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use reward::{Engine, Options, RowError, Source, Spec, Value};
+use reward::{Engine, RowError, Spec, Value};
+
+#[path = "common/specs.rs"]
+mod specs;
+use specs::compile_named;
 
 /// A machine file as the reference reads it (written here from the format's description, apart
 /// from the importer): the initial state, the terminal states and the edges in file order.
@@ -131,16 +135,6 @@ fn reference(rm: &RewardMachineFile, labels: &[String], compat: bool) -> (Vec<f6
         }
     }
     (rewards, done)
-}
-
-fn compile_named(name: &str, text: &str) -> Result<Spec, String> {
-    let source = Source::Text {
-        name: name.into(),
-        text: text.into(),
-        dir: Path::new(".").into(),
-    };
-    reward::compile(source, &Options::default().engine(Engine::Interpreter))
-        .map_err(|d| d.to_string())
 }
 
 fn compile(text: &str) -> Spec {

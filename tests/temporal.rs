@@ -21,7 +21,11 @@ mod fixtures;
 
 #[path = "common/random_formulas.rs"]
 mod random_formulas;
+
+#[path = "common/specs.rs"]
+mod specs;
 use random_formulas::{random_formula, xorshift};
+use specs::compile_named;
 
 /// The cases of a fixture (its meta line left out).
 fn fixture(name: &str) -> Vec<Json> {
@@ -30,16 +34,6 @@ fn fixture(name: &str) -> Vec<Json> {
         .into_iter()
         .map(|(_, o)| Json::Object(o))
         .collect()
-}
-
-fn compile_named(name: &str, text: &str) -> Result<Spec, String> {
-    let source = Source::Text {
-        name: name.into(),
-        text: text.into(),
-        dir: Path::new(".").into(),
-    };
-    reward::compile(source, &Options::default().engine(Engine::Interpreter))
-        .map_err(|d| d.to_string())
 }
 
 fn compile(text: &str) -> Spec {

@@ -21,3 +21,15 @@ pub mod value;
 
 pub use ty::Ty;
 pub use value::Value;
+
+/// A seeded xorshift generator for the unit tests' random cases: `next(m)` is in `0..m`.
+#[cfg(test)]
+pub(crate) fn test_rng(seed: u64) -> impl FnMut(usize) -> usize {
+    let mut state = seed;
+    move |m| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % m as u64) as usize
+    }
+}

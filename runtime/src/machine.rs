@@ -289,7 +289,7 @@ mod tests {
     }
 
     /// A random machine of 4 states over 3 atoms, its edges and letters drawn from `next`.
-    fn random_table(next: &mut impl FnMut(u64) -> u64) -> Value {
+    fn random_table(next: &mut impl FnMut(usize) -> usize) -> Value {
         let edges: Vec<Value> = (0..6)
             .map(|_| {
                 Value::Record(Arc::from(vec![
@@ -314,22 +314,16 @@ mod tests {
 
     #[test]
     fn label_runs_equal_runs_over_valuations() {
-        let mut state = 0x853C_49E6_748F_EA9Bu64;
-        let mut next = |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut next = crate::test_rng(0x853C_49E6_748F_EA9Bu64);
         let needles = [Value::text("a"), Value::text("b"), Value::text("cd")];
         let alphabet = ["", "a", "b", "ab", "cd", "c", "dcd", "x", "bcd"];
         for _ in 0..300 {
             let table = random_table(&mut next);
-            let n = next(40) as usize;
+            let n = next(40);
             // Fresh texts and shared ones, so equal labels come both ways.
             let labels: Vec<Value> = (0..n)
                 .map(|_| {
-                    let s = alphabet[next(alphabet.len() as u64) as usize];
+                    let s = alphabet[next(alphabet.len())];
                     if next(2) == 0 {
                         Value::text(s)
                     } else {

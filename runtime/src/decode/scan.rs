@@ -574,13 +574,7 @@ mod tests {
     #[test]
     fn random_numbers_agree_with_serde_bit_for_bit() {
         let schema = rec(vec![("x", Ty::Float), ("n", Ty::optional(Ty::Int))]);
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
+        let mut next = crate::test_rng(0x2545_F491_4F6C_DD1Du64);
         let mut accepted = 0;
         for _ in 0..20_000 {
             let mut num = String::new();
@@ -603,7 +597,7 @@ mod tests {
                 }
             }
             if next(3) == 0 {
-                num.push_str(["e", "E", "e-", "e+"][next(4) as usize]);
+                num.push_str(["e", "E", "e-", "e+"][next(4)]);
                 num.push_str(&next(330).to_string());
             }
             let line = format!(

@@ -381,13 +381,7 @@ mod tests {
             " ",
             "ab",
         ];
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |m: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % m as u64) as usize
-        };
+        let mut next = crate::test_rng(0x9E37_79B9_7F4A_7C15u64);
         let mut matched = 0;
         for (pattern, flags) in patterns {
             let p = Pattern::build(pattern, flags).unwrap();
