@@ -749,10 +749,19 @@ impl Spec {
     /// Scores rows in parallel, one result per row in order; `group by` groups are formed over
     /// this batch.
     pub fn score_batch(&self, rows: &[Row]) -> Vec<Result<Scored, RowError>> {
-        self.evaluate_batch(rows)
-            .into_iter()
-            .map(|r| r.map(|values| self.scored(&values)))
-            .collect()
+        if self.has_groups() {
+            return self
+                .evaluate_batch(rows)
+                .into_iter()
+                .map(|r| r.map(|values| self.scored(&values)))
+                .collect();
+        }
+        // Without groups a row's scores are final when it is evaluated: keeping only them,
+        // not every term of every row until the batch ends, lets the next row reuse the
+        // memory (a machine's per-step lists are most of it).
+        self.for_each_row(rows, |backend, input| {
+            backend.eval_row(input).map(|values| self.scored(&values))
+        })
     }
 
     /// Every term the compiled program computes, in order: the spec's own terms and the parts
@@ -793,15 +802,10 @@ impl Spec {
     /// [`Spec::evaluate`] for rows in parallel, one result per row in order; `group by` groups
     /// are formed over this batch.
     pub fn evaluate_batch(&self, rows: &[Row]) -> Vec<Result<Vec<Value>, RowError>> {
-        // A row checked by another spec is checked again: it may not fit this one's schema.
-        let foreign: Vec<Option<RowError>> = rows
-            .iter()
-            .map(|r| {
-                (r.spec != self.id)
-                    .then(|| self.row(r.value.clone()).err())
-                    .flatten()
-            })
-            .collect();
+        if !self.has_groups() {
+            return self.for_each_row(rows, |backend, input| backend.eval_row(input));
+        }
+        let foreign = self.foreign_rows(rows);
         self.on_workers(|| {
             let backend = self.backend();
             let inputs: Vec<Value> = rows
@@ -819,6 +823,39 @@ impl Spec {
                         Some(r) => r.map_err(|e| self.row_error(&e)),
                         None => Err(internal("row not scored")),
                     },
+                })
+                .collect()
+        })
+    }
+
+    /// Why each row checked by another spec does not fit this one's schema (it is checked
+    /// again), `None` for the rows that fit.
+    fn foreign_rows(&self, rows: &[Row]) -> Vec<Option<RowError>> {
+        rows.iter()
+            .map(|r| {
+                (r.spec != self.id)
+                    .then(|| self.row(r.value.clone()).err())
+                    .flatten()
+            })
+            .collect()
+    }
+
+    /// `eval` on every row of a spec without groups, in parallel on the workers, one result
+    /// per row in order.
+    fn for_each_row<T: Send>(
+        &self,
+        rows: &[Row],
+        eval: impl Fn(&dyn Backend, &Value) -> Result<T, RuntimeError> + Sync,
+    ) -> Vec<Result<T, RowError>> {
+        use rayon::prelude::*;
+        let foreign = self.foreign_rows(rows);
+        self.on_workers(|| {
+            let backend = self.backend();
+            rows.par_iter()
+                .zip(foreign)
+                .map(|(row, bad)| match bad {
+                    Some(e) => Err(e),
+                    None => eval(backend.get(), &row.value).map_err(|e| self.row_error(&e)),
                 })
                 .collect()
         })

@@ -37,6 +37,16 @@ pub fn batches(obj: &Bound<'_, PyAny>) -> PyResult<Vec<RecordBatch>> {
         .map_err(|e| PyValueError::new_err(format!("cannot read the Arrow stream: {e}")))
 }
 
+/// How many rows of `batch` to convert and score at a time: about 256 KiB of its Arrow
+/// buffers (the values made from them are a few times larger and stay in the caches), and at
+/// least 8 rows, so that the workers each get some.
+pub fn rows_per_slice(batch: &RecordBatch) -> usize {
+    const SLICE_BYTES: usize = 256 << 10;
+    let bytes = batch.get_array_memory_size().max(1);
+    let rows = batch.num_rows();
+    (rows.saturating_mul(SLICE_BYTES) / bytes).clamp(8, rows.max(8))
+}
+
 /// Each row of the batches as a record of `schema` (or why it does not fit), in order.
 pub fn rows(batches: &[RecordBatch], schema: &Ty) -> Vec<Result<Value, Mismatch>> {
     let Ty::Record(fields) = schema else {
@@ -173,7 +183,19 @@ fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
                 }
                 _ => return None,
             };
-            lists(column(child, elem)?, &bounds)?
+            // A sliced list column (a slice of a table, a batch of a bigger one) still holds
+            // its whole child array: only the part its lists use is converted.
+            let lo = bounds.iter().map(|b| b.0).min().unwrap_or(0);
+            let hi = bounds.iter().map(|b| b.1).max().unwrap_or(0);
+            if lo > hi || hi > child.len() {
+                return None;
+            }
+            let used = child.slice(lo, hi - lo);
+            let bounds: Vec<_> = bounds
+                .iter()
+                .map(|&(a, b)| (a - lo, b.saturating_sub(lo)))
+                .collect();
+            lists(column(used.as_ref(), elem)?, &bounds)?
         }
         Ty::Record(fields) => {
             let DataType::Struct(_) = array.data_type() else {

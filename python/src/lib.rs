@@ -135,10 +135,9 @@ impl Spec {
         }
     }
 
-    /// Reads every row against the input type; a row that does not fit is an error for it alone.
-    fn read_rows(&self, rows: &Bound<'_, PyAny>) -> PyResult<Vec<Result<Row, RowError>>> {
-        let schema = self.inner.input_schema().clone();
-        let read = |v: std::result::Result<Value, convert::Mismatch>| match v {
+    /// A converted value as a checked row, or why it does not fit (an error for its row alone).
+    fn read(&self, v: std::result::Result<Value, convert::Mismatch>) -> Result<Row, RowError> {
+        match v {
             Ok(value) => self.inner.row(value),
             Err(m) => Err(RowError {
                 message: m.message,
@@ -146,10 +145,55 @@ impl Spec {
                 term: None,
                 at: None,
             }),
-        };
-        if !rows.is_instance_of::<pyo3::types::PyDict>() && rows.hasattr("__arrow_c_stream__")? {
+        }
+    }
+
+    /// Scores every row, one result per row in order.
+    fn score_rows(
+        &self,
+        py: Python<'_>,
+        rows: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<Result<Scored, RowError>>> {
+        if !self.inner.has_groups() && is_arrow(rows)? {
             let batches = arrow::batches(rows)?;
             // Reading the batches needs no Python object: other Python threads run meanwhile.
+            return Ok(py.detach(|| self.score_arrow(&batches)));
+        }
+        let read = self.read_rows(rows)?;
+        Ok(py.detach(|| self.score_checked(read)))
+    }
+
+    /// Scores Arrow batches a slice at a time, so that the rows converted from one slice are
+    /// scored and freed before the next is read: the memory stays small and is reused, where
+    /// converting a whole table first costs page faults on every call. (`group by` specs form
+    /// their groups over every row, through [`Self::read_rows`].)
+    fn score_arrow(&self, batches: &[arrow_array::RecordBatch]) -> Vec<Result<Scored, RowError>> {
+        let schema = self.inner.input_schema();
+        let mut out = Vec::new();
+        for batch in batches {
+            let n = batch.num_rows();
+            let per_slice = arrow::rows_per_slice(batch);
+            let mut start = 0;
+            while start < n {
+                let len = per_slice.min(n - start);
+                let slice = batch.slice(start, len);
+                let read = arrow::rows(std::slice::from_ref(&slice), schema)
+                    .into_iter()
+                    .map(|v| self.read(v))
+                    .collect();
+                out.extend(self.score_checked(read));
+                start += len;
+            }
+        }
+        out
+    }
+
+    /// Reads every row against the input type; a row that does not fit is an error for it alone.
+    fn read_rows(&self, rows: &Bound<'_, PyAny>) -> PyResult<Vec<Result<Row, RowError>>> {
+        let schema = self.inner.input_schema().clone();
+        let read = |v| self.read(v);
+        if is_arrow(rows)? {
+            let batches = arrow::batches(rows)?;
             let values = rows.py().detach(|| arrow::rows(&batches, &schema));
             return Ok(values.into_iter().map(read).collect());
         }
@@ -214,33 +258,32 @@ impl Spec {
     }
 
     /// Scores the rows that were read, keeping the errors of the others, in row order.
-    fn score_read(
-        &self,
-        py: Python<'_>,
-        read: Vec<Result<Row, RowError>>,
-    ) -> Vec<Result<Scored, RowError>> {
-        let spec = self.inner.clone();
-        py.detach(move || {
-            let rows: Vec<Row> = read
-                .iter()
-                .filter_map(|r| r.as_ref().ok().cloned())
-                .collect();
-            let mut scored = spec.score_batch(&rows).into_iter();
-            read.into_iter()
-                .map(|r| match r {
-                    Err(e) => Err(e),
-                    Ok(_) => scored.next().unwrap_or_else(|| {
-                        Err(RowError {
-                            message: "internal error: row not scored".into(),
-                            field: None,
-                            term: None,
-                            at: None,
-                        })
-                    }),
-                })
-                .collect()
-        })
+    fn score_checked(&self, read: Vec<Result<Row, RowError>>) -> Vec<Result<Scored, RowError>> {
+        let rows: Vec<Row> = read
+            .iter()
+            .filter_map(|r| r.as_ref().ok().cloned())
+            .collect();
+        let mut scored = self.inner.score_batch(&rows).into_iter();
+        read.into_iter()
+            .map(|r| match r {
+                Err(e) => Err(e),
+                Ok(_) => scored.next().unwrap_or_else(|| {
+                    Err(RowError {
+                        message: "internal error: row not scored".into(),
+                        field: None,
+                        term: None,
+                        at: None,
+                    })
+                }),
+            })
+            .collect()
     }
+}
+
+/// Whether `rows` is Arrow data (a pyarrow Table or RecordBatch, a polars DataFrame, …): an
+/// object that exports `__arrow_c_stream__` and is not a dict of columns.
+fn is_arrow(rows: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(!rows.is_instance_of::<pyo3::types::PyDict>() && rows.hasattr("__arrow_c_stream__")?)
 }
 
 fn value_to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
@@ -331,8 +374,7 @@ impl Spec {
     /// float64 (NaN for a row that could not be scored), each breakdown term as a list (None
     /// for an error row), and one error dict or None per row.
     fn score(&self, py: Python<'_>, rows: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let read = self.read_rows(rows)?;
-        let results = self.score_read(py, read);
+        let results = self.score_rows(py, rows)?;
         let mut scores = Vec::with_capacity(results.len() * 8);
         for r in &results {
             let x = r.as_ref().map_or(f64::NAN, Scored::score);
@@ -367,8 +409,7 @@ impl Spec {
     /// Each row's output record, exactly as `reward score` prints it (error records count
     /// lines from 1).
     fn score_json(&self, py: Python<'_>, rows: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
-        let read = self.read_rows(rows)?;
-        let results = self.score_read(py, read);
+        let results = self.score_rows(py, rows)?;
         Ok(results
             .iter()
             .enumerate()

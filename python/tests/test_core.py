@@ -403,3 +403,31 @@ def test_arrow_columns_read_at_once_match_python_rows_in_every_layout():
         assert r.score(table.slice(4, 10)).tolist() == expected[4:14]
         batches = pa.Table.from_batches(table.to_batches(max_chunksize=5))
         assert r.score(batches).tolist() == expected
+
+
+def test_large_arrow_tables_scored_a_slice_at_a_time_match_python_rows():
+    """A table of more than a few hundred KiB is converted and scored a slice of rows at a
+    time; each slice reads only its part of the list columns' child arrays. Rows at every
+    slice boundary, and a bad row inside a slice, keep their place."""
+    pa = pytest.importorskip("pyarrow")
+    r = reward.compile(
+        "input { labels: list[text], k: int }\n"
+        "score = len(labels) * 1000 + k + sum(for l in labels: len(l))"
+    )
+    rows = [{"labels": ["ab"[: i % 3]] * (50 + i % 7) + [str(i)], "k": i} for i in range(3000)]
+    expected = r.score(rows).tolist()
+    table = pa.table(
+        {
+            "labels": pa.array([row["labels"] for row in rows], pa.list_(pa.string())),
+            "k": pa.array([row["k"] for row in rows], pa.int64()),
+        }
+    )
+    assert table.nbytes > 512 << 10
+    assert r.score(table).tolist() == expected
+    assert r.score(table.slice(1234, 1500)).tolist() == expected[1234:2734]
+    rows[2001]["k"] = None
+    errors = r.errors(pa.Table.from_pylist(rows, schema=table.schema))
+    assert (errors[2001]["row"], errors[2001]["field"]) == (2001, "k")
+    assert [e is None for e in errors].count(False) == 1
+    scores = r.score(pa.Table.from_pylist(rows, schema=table.schema))
+    assert scores[2000] == expected[2000] and list(scores[2002:]) == expected[2002:]
