@@ -11,6 +11,15 @@
 //!
 //! An attack is a finding when it scores at least the reference minus the margin on at least
 //! two rows with different golds (so a coincidence with one gold does not count).
+//!
+//! The `malformed` family is the one that writes the *correct* answer: when the tags win and the
+//! spec pays for them, the gold goes into broken shells of the tags — a duplicated `</answer>`
+//! (open-r1 issue #616: a lazy `.*?` runs over it), a second answer block, nested or unclosed
+//! tags, a `</answer>` inside the answer, a missing or unclosed `<think>`. What the format pays
+//! is the reference minus the best a correct answer earns outside the shell (bare, or in bare
+//! `<answer>` tags with no reasoning); a broken shell is a hit when it keeps more than half of
+//! that (the format check did not notice it). It is never severe: the answer paid is right, the
+//! hole is in the format check, which a policy then learns to ignore.
 
 use std::collections::BTreeMap;
 
@@ -33,6 +42,7 @@ pub const FAMILIES: &[&str] = &[
     "padding",
     "look-alike",
     "near miss",
+    "malformed",
 ];
 
 /// How a family or static finding kind is written in `expect probe <family> == safe`: the
@@ -167,10 +177,13 @@ const FORMAT_ONLY: &str = "wrong answer in the format";
 /// Writes an answer in one format.
 type Wrap = fn(&str) -> String;
 
-/// Answer formats, each a function of the answer text.
+/// The reasoning block of the tag format, which the malformed shells reuse.
+const THINK: &str = "<think>\nLet me work through it.\n</think>\n";
+
+/// Answer formats, each a function of the answer text; the first is the tag format.
 const FORMATS: &[(&str, Wrap)] = &[
     ("reasoning and answer tags", |a| {
-        format!("<think>\nLet me work through it.\n</think>\n<answer>\n{a}\n</answer>")
+        format!("{THINK}<answer>\n{a}\n</answer>")
     }),
     ("\\boxed{}", |a| {
         format!("Let me work through it. The answer is $\\boxed{{{a}}}$.")
@@ -201,11 +214,6 @@ fn attacks(
             "format only",
             "answer tags with no reasoning",
             format!("<answer>{wrong}</answer>"),
-        ),
-        (
-            "format only",
-            "duplicated closing tag",
-            wrap(wrong) + "\n</answer>",
         ),
         (
             "hedging",
@@ -273,6 +281,41 @@ fn attacks(
         }
     }
     out
+}
+
+/// The correct answer in broken shells of the tag format (the `malformed` family).
+fn malformed(gold: &str) -> Vec<(&'static str, &'static str, String)> {
+    let reasoning = "Let me work through it.\n";
+    [
+        (
+            "duplicated closing tag",
+            format!("{THINK}<answer>\n{gold}\n</answer>\n</answer>"),
+        ),
+        (
+            "a second answer block after the first",
+            format!("{THINK}<answer>\n{gold}\n</answer>\n<answer>\n{gold}\n</answer>"),
+        ),
+        (
+            "nested answer tags",
+            format!("{THINK}<answer>\n<answer>\n{gold}\n</answer>\n</answer>"),
+        ),
+        ("unclosed answer tag", format!("{THINK}<answer>\n{gold}\n")),
+        (
+            "a closing tag inside the answer",
+            format!("{THINK}<answer>\n{gold} </answer> and more\n</answer>"),
+        ),
+        (
+            "opening think tag missing",
+            format!("{reasoning}</think>\n<answer>\n{gold}\n</answer>"),
+        ),
+        (
+            "think tag unclosed",
+            format!("<think>\n{reasoning}<answer>\n{gold}\n</answer>"),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, completion)| ("malformed", name, completion))
+    .collect()
 }
 
 fn shotgun(gold: &str, number: Option<f64>) -> String {
@@ -447,24 +490,18 @@ fn plain_attacks(
             best = Some((total, i));
         }
     }
-    let (format, wrap) = FORMATS[best.map_or(0, |b| b.1)];
+    let winner = best.map_or(0, |b| b.1);
+    let (format, wrap) = FORMATS[winner];
+    let tags = winner == 0;
     let mut findings: BTreeMap<(&'static str, &'static str), Finding> = BTreeMap::new();
     let mut attack_count = 0;
     for seed in &seeds {
-        let (reference, _) = score(seed, &wrap(&seed.gold))?;
-        let wrong = wrong_answer(&seed.gold);
-        let (baseline, baseline_terms) = score(seed, &wrap(&wrong))?;
-        let (floor, _) = score(seed, &wrong)?;
-        // Format alone: a wrong answer in the best format, against a bare wrong answer.
-        let format_margin = options
-            .margin
-            .unwrap_or(((reference - floor) / 2.0).max(0.0));
-        // Every other attack must also beat that wrong answer in the format: what it earns
-        // beyond the format is what it takes from the correctness terms.
-        let margin = options
-            .margin
-            .unwrap_or(((reference - baseline) / 2.0).max(0.0));
-        let list = attacks(&seed.gold, &wrong, wrap);
+        let bar = Bar::of(seed, wrap, options, &score)?;
+        let mut list = attacks(&seed.gold, &bar.wrong, wrap);
+        // A broken shell says something only about a spec that pays for the shell.
+        if tags && bar.unformatted.0 < bar.reference {
+            list.extend(malformed(&seed.gold));
+        }
         attack_count = list.len();
         for (family, attack, completion) in list {
             let (s, terms) = match score(seed, &completion) {
@@ -474,31 +511,10 @@ fn plain_attacks(
                     continue;
                 }
             };
-            let hit = if attack == FORMAT_ONLY {
-                reference > floor && s >= reference - format_margin
-            } else {
-                reference > baseline && s > baseline && s >= reference - margin
-            };
-            if !hit {
+            let Some(raised) = bar.hit(family, attack, s, &terms) else {
                 continue;
-            }
-            let raised = terms
-                .iter()
-                .filter(|(n, v)| {
-                    let base = baseline_terms.iter().find(|(b, _)| b == n).map(|(_, x)| *x);
-                    base.is_none_or(|b| *v > b)
-                })
-                .map(|(n, _)| n.clone())
-                .collect::<Vec<_>>();
-            let raised = if attack == FORMAT_ONLY {
-                terms
-                    .iter()
-                    .filter(|(_, v)| *v > 0.0)
-                    .map(|(n, _)| n.clone())
-                    .collect()
-            } else {
-                raised
             };
+            let reference = bar.reference;
             let entry = findings.entry((family, attack)).or_insert_with(|| Finding {
                 family,
                 attack,
@@ -512,7 +528,9 @@ fn plain_attacks(
                 severe: false,
             });
             entry.hits += 1;
-            entry.severe |= s >= reference;
+            // A malformed shell around a correct answer pays a right answer: the hole is the
+            // format check's, never as bad as paying a wrong one.
+            entry.severe |= s >= reference && family != "malformed";
             if completion.len() < entry.completion.len() {
                 entry.completion = completion;
                 entry.gold = seed.gold.clone();
@@ -531,6 +549,99 @@ fn plain_attacks(
             .filter(|f| f.hits >= 2.min(seeds.len())),
     );
     Ok(())
+}
+
+/// What one row's attacks are measured against.
+struct Bar {
+    wrong: String,
+    /// The correct answer in the best format.
+    reference: f64,
+    /// A wrong answer in the best format, with its terms.
+    baseline: Scores,
+    /// A wrong answer with no format at all.
+    floor: f64,
+    /// The best a correct answer earns outside the well-formed shell (bare, or in bare answer
+    /// tags with no reasoning), with its terms: the format pays the rest.
+    unformatted: Scores,
+    margin: Option<f64>,
+}
+
+impl Bar {
+    fn of(
+        seed: &Seed,
+        wrap: Wrap,
+        options: &ProbeOptions,
+        score: &impl Fn(&Seed, &str) -> Result<Scores, String>,
+    ) -> Result<Bar, String> {
+        let wrong = wrong_answer(&seed.gold);
+        Ok(Bar {
+            reference: score(seed, &wrap(&seed.gold))?.0,
+            baseline: score(seed, &wrap(&wrong))?,
+            floor: score(seed, &wrong)?.0,
+            unformatted: {
+                let bare = score(seed, &seed.gold)?;
+                // An accuracy that reads only `<answer>` blocks pays nothing bare: without this
+                // shell the format would seem to pay for the answer too.
+                let tagged = score(seed, &format!("<answer>{}</answer>", seed.gold))?;
+                if tagged.0 > bare.0 {
+                    tagged
+                } else {
+                    bare
+                }
+            },
+            wrong,
+            margin: options.margin,
+        })
+    }
+
+    /// Whether an attack that scored `s` (with `terms`) hit, and if so the terms that pay it.
+    fn hit(
+        &self,
+        family: &str,
+        attack: &str,
+        s: f64,
+        terms: &[(String, f64)],
+    ) -> Option<Vec<String>> {
+        let reference = self.reference;
+        let half = |below: f64| self.margin.unwrap_or(((reference - below) / 2.0).max(0.0));
+        let hit = if attack == FORMAT_ONLY {
+            // Format alone: a wrong answer in the best format, against a bare wrong answer.
+            reference > self.floor && s >= reference - half(self.floor)
+        } else if family == "malformed" {
+            // The shell keeps more than half of what the format pays a correct answer.
+            reference > self.unformatted.0 && s >= reference - half(self.unformatted.0)
+        } else {
+            // Every other attack must also beat a wrong answer in the format: what it earns
+            // beyond the format is what it takes from the correctness terms.
+            reference > self.baseline.0
+                && s > self.baseline.0
+                && s >= reference - half(self.baseline.0)
+        };
+        if !hit {
+            return None;
+        }
+        let above = |of: &[(String, f64)]| -> Vec<String> {
+            terms
+                .iter()
+                .filter(|(n, v)| {
+                    let base = of.iter().find(|(b, _)| b == n).map(|(_, x)| *x);
+                    base.is_none_or(|b| *v > b)
+                })
+                .map(|(n, _)| n.clone())
+                .collect()
+        };
+        Some(if attack == FORMAT_ONLY {
+            terms
+                .iter()
+                .filter(|(_, v)| *v > 0.0)
+                .map(|(n, _)| n.clone())
+                .collect()
+        } else if family == "malformed" {
+            above(&self.unformatted.1)
+        } else {
+            above(&self.baseline.1)
+        })
+    }
 }
 
 /// A row of the schema with every column at a neutral value of its type, the gold column at
@@ -641,6 +752,57 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    const LAZY: &str = "use std::text::{extract_tag}\nuse std::math::{math_equal}\n\
+        input { completion: text, solution: text }\n\
+        let block = extract_tag(completion, \"answer\") ?? \"\"\n\
+        rule format = completion ~ /^<think>\\n.*?\\n<\\/think>\\n<answer>\\n.*?\\n<\\/answer>$/s\n\
+        rule accuracy = math_equal(block, solution)\n";
+
+    #[test]
+    fn broken_shells_are_findings_only_where_the_format_check_pays_them() {
+        let found = run(&format!("{LAZY}score = format + accuracy\n"), &[]);
+        let malformed: Vec<(&str, bool)> = found
+            .iter()
+            .filter(|f| f.0 == "malformed")
+            .map(|f| (f.1.as_str(), f.2))
+            .collect();
+        // A missing `<think>` fails the format and keeps the accuracy only, what the answer
+        // earns in bare answer tags: the format noticed, no finding.
+        assert_eq!(
+            malformed,
+            [
+                ("a closing tag inside the answer", false),
+                ("a second answer block after the first", false),
+                ("duplicated closing tag", false),
+            ],
+            "{found:?}"
+        );
+        // A spec that pays nothing for the shell is not attacked with broken ones.
+        let spec = compile(
+            Source::text(format!("{LAZY}score = accuracy\n")),
+            &Options::default(),
+        )
+        .unwrap();
+        let options = ProbeOptions::for_spec(&spec, None, None).unwrap();
+        let report = probe(&spec, &[], &options).unwrap();
+        assert_eq!(report.format, "reasoning and answer tags");
+        assert_eq!(
+            report.attacks,
+            super::attacks("42", "49", |a| a.into()).len()
+        );
+        assert!(report.findings.iter().all(|f| f.family != "malformed"));
+    }
+
+    #[test]
+    fn every_broken_shell_holds_the_gold_and_differs_from_the_well_formed_one() {
+        let well_formed = (super::FORMATS[0].1)("42");
+        for (family, name, completion) in super::malformed("42") {
+            assert_eq!(family, "malformed");
+            assert!(completion.contains("42"), "{name}");
+            assert_ne!(completion, well_formed, "{name}");
+        }
     }
 
     const JUDGED: &str = "input { completion: text, judge: text }\n";
