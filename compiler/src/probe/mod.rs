@@ -12,6 +12,14 @@
 //! An attack is a finding when it scores at least the reference minus the margin on at least
 //! two rows with different golds (so a coincidence with one gold does not count).
 //!
+//! A `group by` spec scores a rollout among its group's. There every completion — attack,
+//! reference, baseline alike — is scored as one member of a group of three under its row's key,
+//! beside the same two companions: the row's gold and a wrong answer, in the format being tried
+//! (then the winning one). An attack and the correct reference thus meet the same companions,
+//! and the rules above compare their scores unchanged (with a rank reward, an attack tying the
+//! correct answer shares its rank). Attacks with no plain gold to write companions from
+//! (structured golds, judge columns) are scored in a group of one.
+//!
 //! The `malformed` family is the one that writes the *correct* answer: when the tags win and the
 //! spec pays for them, the gold goes into broken shells of the tags — a duplicated `</answer>`
 //! (open-r1 issue #616: a lazy `.*?` runs over it), a second answer block, nested or unclosed
@@ -377,15 +385,12 @@ pub(crate) fn probe_compiled(
     rows: &[serde_json::Value],
     options: &ProbeOptions,
 ) -> Result<ProbeReport, String> {
-    if spec.program.group.is_some() {
-        return Err(
-            "probes score one completion at a time; a `group by` spec scores groups".into(),
-        );
-    }
     let scorer = Scorer {
         spec,
         interp: spec.interpreter(),
         completion: &options.completion,
+        gold: &options.gold,
+        companions: std::cell::Cell::new(None),
     };
     let mut report = ProbeReport {
         format: "the rows' own completions",
@@ -395,6 +400,8 @@ pub(crate) fn probe_compiled(
         errors: Vec::new(),
     };
     let plain = plain_attacks(&scorer, rows, options, &mut report);
+    // The other attacks have no plain gold to write companions from: a group of one.
+    scorer.companions.set(None);
     let structured = structured::attacks(&scorer, rows, options, &mut report);
     let judged = judge::attacks(&scorer, rows, &mut report);
     if let Err(e) = plain {
@@ -413,25 +420,38 @@ pub(crate) struct Scorer<'a> {
     spec: &'a crate::scoring::Spec,
     interp: crate::interp::Interpreter<'a>,
     completion: &'a str,
+    gold: &'a str,
+    /// In a `group by` spec, every completion is scored as one member of a group, beside two
+    /// companions written from its row: the row's gold and a wrong answer, both in this format.
+    /// The attack and the correct reference then meet the same companions, and their scores
+    /// compare as in a spec without groups. `None`: a group of one.
+    companions: std::cell::Cell<Option<Wrap>>,
 }
 
 /// A score and the numeric terms of the breakdown.
 type Scores = (f64, Vec<(String, f64)>);
 
 impl Scorer<'_> {
-    /// Every term's value on `row` with `completion` in the completion column.
+    /// `row` with `completion` in the completion column, as an input record.
+    fn input(
+        &self,
+        row: &serde_json::Map<String, serde_json::Value>,
+        completion: &str,
+    ) -> Result<Value, String> {
+        let mut row = row.clone();
+        row.insert(self.completion.to_string(), completion.into());
+        reward_runtime::decode::decode_json(&serde_json::Value::Object(row), self.spec.input_type())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Every per-row term's value on `row` with `completion` in the completion column (a
+    /// `group by` spec's group terms are [`Scorer::score`]'s).
     fn values(
         &self,
         row: &serde_json::Map<String, serde_json::Value>,
         completion: &str,
     ) -> Result<Vec<Value>, String> {
-        let mut row = row.clone();
-        row.insert(self.completion.to_string(), completion.into());
-        let input = reward_runtime::decode::decode_json(
-            &serde_json::Value::Object(row),
-            self.spec.input_type(),
-        )
-        .map_err(|e| e.to_string())?;
+        let input = self.input(row, completion)?;
         self.interp.eval_row(&input).map_err(|e| e.message)
     }
 
@@ -454,8 +474,35 @@ impl Scorer<'_> {
         row: &serde_json::Map<String, serde_json::Value>,
         completion: &str,
     ) -> Result<Scores, String> {
-        self.score_values(&self.values(row, completion)?)
+        if self.spec.program.group.is_none() {
+            return self.score_values(&self.values(row, completion)?);
+        }
+        let mut members = vec![completion.to_string()];
+        if let (Some(wrap), Some(gold)) = (self.companions.get(), gold_of(row, self.gold)) {
+            members.extend([wrap(&gold), wrap(&wrong_answer(&gold))]);
+        }
+        let inputs = members
+            .iter()
+            .map(|c| self.input(row, c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut values: Vec<_> = inputs.iter().map(|i| self.interp.eval_row(i)).collect();
+        crate::grouping::run_groups(&self.spec.program, &self.interp, &inputs, &mut values);
+        match values.swap_remove(0) {
+            Ok(v) => self.score_values(&v),
+            Err(e) => Err(e.message),
+        }
     }
+}
+
+/// The gold answer of a row: the final answer of its gold column (a bare answer, or the last
+/// `\boxed{}` of a worked solution).
+fn gold_of(row: &serde_json::Map<String, serde_json::Value>, column: &str) -> Option<String> {
+    let text = match row.get(column)? {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    Some(final_answer(&text).trim().to_string())
 }
 
 /// The attacks on answer-like golds (numbers, expressions, words), in the format the spec pays
@@ -482,6 +529,7 @@ fn plain_attacks(
     // The format the spec pays best for a correct answer, summed over the rows.
     let mut best: Option<(f64, usize)> = None;
     for (i, (_, wrap)) in FORMATS.iter().enumerate() {
+        scorer.companions.set(Some(*wrap));
         let total: f64 = seeds
             .iter()
             .map(|s| score(s, &wrap(&s.gold)).map_or(f64::NEG_INFINITY, |r| r.0))
@@ -492,6 +540,7 @@ fn plain_attacks(
     }
     let winner = best.map_or(0, |b| b.1);
     let (format, wrap) = FORMATS[winner];
+    scorer.companions.set(Some(wrap));
     let tags = winner == 0;
     let mut findings: BTreeMap<(&'static str, &'static str), Finding> = BTreeMap::new();
     let mut attack_count = 0;
@@ -699,14 +748,9 @@ fn seeds(rows: &[serde_json::Value], options: &ProbeOptions) -> Result<Vec<Seed>
         let Some(object) = row.as_object() else {
             continue;
         };
-        let Some(gold_text) = object.get(&options.gold).and_then(|g| match g {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }) else {
+        let Some(gold) = gold_of(object, &options.gold) else {
             continue;
         };
-        let gold = final_answer(&gold_text).trim().to_string();
         // The attacks rewrite an answer (a number, an expression, a word); a structured gold
         // (a box, an action, a JSON value) needs attacks of its own kind.
         let structured = is_structured(&gold);
@@ -803,6 +847,52 @@ mod tests {
             assert!(completion.contains("42"), "{name}");
             assert_ne!(completion, well_formed, "{name}");
         }
+    }
+
+    /// A group reward: each rollout paid by the rank of its accuracy among its prompt's.
+    fn ranked(accuracy: &str) -> String {
+        format!(
+            "use std::text::{{extract_tag}}\n\
+             input {{ prompt_id: text, completion: text, solution: text }}\n\
+             let block = extract_tag(completion, \"answer\") ?? \"\"\n\
+             rule accuracy = {accuracy}\nscore = accuracy\n\
+             group by prompt_id {{\n    \
+                 score = if count(true) == 1 then 0.5\n        \
+                     else (rank(if accuracy then 1.0 else 0.0) - 1.0) / (count(true) - 1.0)\n}}\n"
+        )
+    }
+
+    #[test]
+    fn a_group_spec_is_probed_with_each_attack_beside_a_correct_and_a_wrong_companion() {
+        // Alone in its group every rollout ranks in the middle (0.5); beside a correct and a
+        // wrong companion, an attack that ties the correct answer shares its rank (0.75).
+        let broken = run(&ranked("contains(block, trim(solution))"), &[]);
+        let hits: Vec<(&str, bool)> = broken
+            .iter()
+            .filter(|f| f.0 == "hedging")
+            .map(|f| (f.1.as_str(), f.2))
+            .collect();
+        assert_eq!(
+            hits,
+            [
+                ("gold or a wrong answer", true),
+                ("several boxed answers", true)
+            ],
+            "{broken:?}"
+        );
+        let spec = compile(
+            Source::text(ranked("contains(block, trim(solution))")),
+            &Options::default(),
+        )
+        .unwrap();
+        let options = ProbeOptions::for_spec(&spec, None, None).unwrap();
+        let report = probe(&spec, &[], &options).unwrap();
+        assert!(report
+            .findings
+            .iter()
+            .all(|f| f.reference == 0.75 && f.score == 0.75));
+        let sound = run(&ranked("block == trim(solution)"), &[]);
+        assert_eq!(sound, []);
     }
 
     const JUDGED: &str = "input { completion: text, judge: text }\n";
