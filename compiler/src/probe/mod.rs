@@ -25,7 +25,7 @@
 //! (open-r1 issue #616: a lazy `.*?` runs over it), a second answer block, nested or unclosed
 //! tags, a `</answer>` inside the answer, a missing or unclosed `<think>`. What the format pays
 //! is the reference minus the best a correct answer earns outside the shell (bare, or in bare
-//! `<answer>` tags with no reasoning); a broken shell is a hit when it keeps more than half of
+//! `<answer>` tags with no reasoning); a broken shell is a hit when it keeps at least half of
 //! that (the format check did not notice it). It is never severe: the answer paid is right, the
 //! hole is in the format check, which a policy then learns to ignore.
 
@@ -545,10 +545,10 @@ fn plain_attacks(
     let mut findings: BTreeMap<(&'static str, &'static str), Finding> = BTreeMap::new();
     let mut attack_count = 0;
     for seed in &seeds {
-        let bar = Bar::of(seed, wrap, options, &score)?;
+        let bar = Bar::of(seed, wrap, tags, options, &score)?;
         let mut list = attacks(&seed.gold, &bar.wrong, wrap);
         // A broken shell says something only about a spec that pays for the shell.
-        if tags && bar.unformatted.0 < bar.reference {
+        if bar.unformatted.0 < bar.reference {
             list.extend(malformed(&seed.gold));
         }
         attack_count = list.len();
@@ -616,28 +616,35 @@ struct Bar {
 }
 
 impl Bar {
+    /// The bar of `seed` in the winning format `wrap`; `tags`: that format is the tag format
+    /// (else what the format pays is not measured: no broken shell of it is tried).
     fn of(
         seed: &Seed,
         wrap: Wrap,
+        tags: bool,
         options: &ProbeOptions,
         score: &impl Fn(&Seed, &str) -> Result<Scores, String>,
     ) -> Result<Bar, String> {
         let wrong = wrong_answer(&seed.gold);
+        let reference = score(seed, &wrap(&seed.gold))?.0;
+        let unformatted = if tags {
+            let bare = score(seed, &seed.gold)?;
+            // An accuracy that reads only `<answer>` blocks pays nothing bare: without this
+            // shell the format would seem to pay for the answer too.
+            let tagged = score(seed, &format!("<answer>{}</answer>", seed.gold))?;
+            if tagged.0 > bare.0 {
+                tagged
+            } else {
+                bare
+            }
+        } else {
+            (reference, Vec::new())
+        };
         Ok(Bar {
-            reference: score(seed, &wrap(&seed.gold))?.0,
+            reference,
             baseline: score(seed, &wrap(&wrong))?,
             floor: score(seed, &wrong)?.0,
-            unformatted: {
-                let bare = score(seed, &seed.gold)?;
-                // An accuracy that reads only `<answer>` blocks pays nothing bare: without this
-                // shell the format would seem to pay for the answer too.
-                let tagged = score(seed, &format!("<answer>{}</answer>", seed.gold))?;
-                if tagged.0 > bare.0 {
-                    tagged
-                } else {
-                    bare
-                }
-            },
+            unformatted,
             wrong,
             margin: options.margin,
         })
@@ -657,7 +664,7 @@ impl Bar {
             // Format alone: a wrong answer in the best format, against a bare wrong answer.
             reference > self.floor && s >= reference - half(self.floor)
         } else if family == "malformed" {
-            // The shell keeps more than half of what the format pays a correct answer.
+            // The shell keeps at least half of what the format pays a correct answer.
             reference > self.unformatted.0 && s >= reference - half(self.unformatted.0)
         } else {
             // Every other attack must also beat a wrong answer in the format: what it earns
