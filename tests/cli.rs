@@ -2135,8 +2135,105 @@ fn probe_finds_the_holes_of_deliberately_broken_rewards_with_a_minimal_completio
     let open_r1: Value = serde_json::from_str(&run.stdout()).unwrap();
     assert_eq!(open_r1["rows"], 8);
     assert_eq!(attacks(&open_r1, true), ["hedging: several boxed answers"]);
+    // The recipe's published format regex (open-r1 issue #616): its lazy `.*?` runs over a
+    // second `</answer>`, a second block, a `</answer>` inside the answer.
     assert_eq!(
         attacks(&open_r1, false),
-        ["format only: wrong answer in the format"]
+        [
+            "format only: wrong answer in the format",
+            "malformed: a closing tag inside the answer",
+            "malformed: a second answer block after the first",
+            "malformed: duplicated closing tag",
+        ]
+    );
+}
+
+#[test]
+fn probe_finds_a_format_regex_that_accepts_a_correct_answer_in_a_broken_shell() {
+    let dir = TempDir::new("probe-malformed");
+    // Format and accuracy, 1 each; the two specs differ only in what the answer block may hold.
+    let spec = |answer: &str| {
+        format!(
+            "use std::text::{{extract_tag}}\nuse std::math::{{math_equal}}\n\
+             input {{ completion: text, solution: text }}\n\
+             let block = extract_tag(completion, \"answer\") ?? \"\"\n\
+             rule format = completion ~ /^<think>\\n.*?\\n<\\/think>\\n<answer>\\n{answer}\\n<\\/answer>$/s\n\
+             rule accuracy = math_equal(block, solution)\nscore = format + accuracy\n"
+        )
+    };
+    dir.write("lazy.reward", spec(".*?"));
+    dir.write("tight.reward", spec("[^<]*"));
+    let probe = |name: &str| -> Value {
+        let run = run_in(dir.path(), &["probe", name, "--json"], None);
+        run.expect_code(0);
+        serde_json::from_str(&run.stdout()).expect("one JSON report")
+    };
+    let malformed = |report: &Value| -> Vec<Value> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["family"] == "malformed")
+            .cloned()
+            .collect()
+    };
+    let lazy = probe("lazy.reward");
+    let found = malformed(&lazy);
+    let names: Vec<&str> = found
+        .iter()
+        .map(|f| f["attack"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "a closing tag inside the answer",
+            "a second answer block after the first",
+            "duplicated closing tag",
+        ],
+        "{lazy}"
+    );
+    // Paid in full, by the format term, on both golds, yet not severe: the answer is right.
+    let duplicated = &found[2];
+    assert_eq!(
+        duplicated["completion"],
+        "<think>\nLet me work through it.\n</think>\n<answer>\n42\n</answer>\n</answer>"
+    );
+    assert_eq!(
+        (
+            duplicated["score"].as_f64(),
+            duplicated["reference"].as_f64(),
+            duplicated["hits"].as_u64(),
+            duplicated["severe"].as_bool()
+        ),
+        (Some(2.0), Some(2.0), Some(2), Some(false))
+    );
+    assert_eq!(duplicated["terms"], json!(["format"]));
+    // Everything else the two specs share is found in both; the broken shells only in one.
+    let tight = probe("tight.reward");
+    assert_eq!(malformed(&tight), Vec::<Value>::new(), "{tight}");
+    let others = |report: &Value| -> Vec<Value> {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["family"] != "malformed")
+            .map(|f| f["attack"].clone())
+            .collect()
+    };
+    assert_eq!(others(&lazy), others(&tight));
+    // The text report says why these are not severe.
+    let run = run_in(
+        dir.path(),
+        &["probe", "lazy.reward", "--fail-on", "severe"],
+        None,
+    );
+    run.expect_code(0);
+    assert_contains(
+        &run.stdout(),
+        "MALFORMED: a correct answer in a broken format is paid as if well-formed (not severe",
+    );
+    assert_contains(
+        &run.stdout(),
+        "- malformed: duplicated closing tag — accepted on 2/2 golds; gold \"42\": 2 vs correct 2 (paid by format)",
     );
 }

@@ -211,9 +211,6 @@ fn probe_findings(path: &Path, rollouts: &str) -> String {
 }
 
 fn probe_attacks(spec: &reward::Spec, rollouts: &str) -> String {
-    if spec.has_groups() {
-        return "not probed: a `group by` spec scores groups, not single completions\n".into();
-    }
     let options = match reward::ProbeOptions::for_spec(spec, None, None) {
         Ok(options) => options,
         Err(e) => return format!("not probed: {e}\n"),

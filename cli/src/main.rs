@@ -116,7 +116,8 @@ enum Command {
     /// Attack a spec with the completions policies find first (empty and format-only answers,
     /// hedging and shotgun answers, the gold only in the reasoning, near misses, injected
     /// grader text, padding, look-alike characters), wrapped in the format the spec pays best
-    /// for; report each that scores close to a correct answer on at least two golds.
+    /// for, and the correct answer in broken tag shells; report each that scores close to a
+    /// correct answer on at least two golds.
     Probe {
         spec: PathBuf,
         /// Real rows (JSON Lines) to take golds and the other columns from; without it, two

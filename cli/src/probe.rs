@@ -123,31 +123,42 @@ fn text_report(report: &ProbeReport, options: &ProbeOptions) -> String {
     if report.findings.is_empty() {
         let _ = writeln!(out, "no attack scores close to a correct answer");
     }
-    for severe in [true, false] {
-        let group: Vec<_> = report
-            .findings
-            .iter()
-            .filter(|f| f.severe == severe)
-            .collect();
+    let malformed = |f: &&reward::Finding| f.family == "malformed";
+    let groups: [(&str, Vec<_>); 3] = [
+        (
+            "SEVERE: these score as much as a correct answer or more",
+            report.findings.iter().filter(|f| f.severe).collect(),
+        ),
+        (
+            "WARNING: these score close to a correct answer",
+            report
+                .findings
+                .iter()
+                .filter(|f| !f.severe && !malformed(f))
+                .collect(),
+        ),
+        (
+            "MALFORMED: a correct answer in a broken format is paid as if well-formed \
+             (not severe: the answer is right, but the format check misses the broken shell)",
+            report.findings.iter().filter(malformed).collect(),
+        ),
+    ];
+    for (heading, group) in groups {
         if group.is_empty() {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "\n{}",
-            if severe {
-                "SEVERE: these score as much as a correct answer or more"
-            } else {
-                "WARNING: these score close to a correct answer"
-            }
-        );
+        let _ = writeln!(out, "\n{heading}");
         for f in group {
             let _ = writeln!(
                 out,
                 "- {}: {} — {} on {}/{} golds; gold {:?}: {} vs correct {}{}\n    {}",
                 f.family,
                 f.attack,
-                if f.severe { "hit" } else { "near" },
+                match (f.severe, f.family) {
+                    (true, _) => "hit",
+                    (false, "malformed") => "accepted",
+                    _ => "near",
+                },
                 f.hits,
                 f.rows,
                 f.gold,

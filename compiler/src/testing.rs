@@ -174,9 +174,6 @@ fn expect_failures(spec: &Spec, test: &Test) -> Result<String, String> {
     Ok(failures)
 }
 
-/// The failing `expect probe` lines of a test. The probe's rows are the `given` records of the
-/// spec's tests (real golds and formats); with fewer than two distinct golds among them, the
-/// probe's made-up rows.
 /// The first line of a failed expectation: its text and where it is.
 fn write_expected(out: &mut String, spec: &Spec, span: crate::diag::Span) {
     let (line, col) = spec.sources.line_col(span);
@@ -188,29 +185,35 @@ fn write_expected(out: &mut String, spec: &Spec, span: crate::diag::Span) {
     );
 }
 
+/// The failing `expect probe` lines of a test. The probe's rows are the `given` records of the
+/// spec's tests (real golds and formats); with fewer than two distinct golds among them, the
+/// probe's made-up rows. A spec with no completion or gold column to attack (a machine over
+/// labels, a trajectory) is read for the static findings only, as `reward probe` reads it: then
+/// `expect probe == safe` states those, and a line naming an attack family fails saying why.
 fn probe_failures(spec: &Spec, test: &Test) -> String {
     if test.probes.is_empty() {
         return String::new();
     }
     let rows = given_rows(spec);
     let statics = crate::lint::findings(&spec.program, &spec.sources, &rows, false);
-    let report =
-        crate::probe::ProbeOptions::for_schema(spec.input_type(), None, None).and_then(|o| {
-            // Made-up golds (42, 17) only stand in for tests without golds, not for structured
-            // ones (a box, an action) that a number cannot replace.
-            let structured = rows.iter().any(|r| {
-                r.get(&o.gold).and_then(|g| g.as_str()).is_some_and(|g| {
-                    crate::probe::is_structured(reward_runtime::native::final_answer(g).trim())
-                })
-            });
-            crate::probe::probe_compiled(spec, &rows, &o).or_else(|e| {
-                if structured {
-                    Err(e)
-                } else {
-                    crate::probe::probe_compiled(spec, &[], &o)
-                }
+    let options = crate::probe::ProbeOptions::for_schema(spec.input_type(), None, None);
+    let attackable = options.is_ok();
+    let report = options.and_then(|o| {
+        // Made-up golds (42, 17) only stand in for tests without golds, not for structured
+        // ones (a box, an action) that a number cannot replace.
+        let structured = rows.iter().any(|r| {
+            r.get(&o.gold).and_then(|g| g.as_str()).is_some_and(|g| {
+                crate::probe::is_structured(reward_runtime::native::final_answer(g).trim())
             })
         });
+        crate::probe::probe_compiled(spec, &rows, &o).or_else(|e| {
+            if structured {
+                Err(e)
+            } else {
+                crate::probe::probe_compiled(spec, &[], &o)
+            }
+        })
+    });
     let mut out = String::new();
     for p in &test.probes {
         let wanted = |name: &str| p.family.as_deref().is_none_or(|f| f == name);
@@ -235,7 +238,9 @@ fn probe_failures(spec: &Spec, test: &Test) -> String {
                     .to_string(),
             );
         }
-        if !is_static {
+        // Nothing to attack: the whole probe is its static findings, as in `reward probe`.
+        let nothing_to_attack = p.family.is_none() && !attackable;
+        if !is_static && !nothing_to_attack {
             match &report {
                 Ok(r) => found.extend(r.findings.iter().filter(|f| wanted(f.family)).map(|f| {
                     format!(
@@ -334,6 +339,45 @@ mod tests {
         let report = run(&kept.replace("contains(block, solution)", "math_equal(block, solution)"));
         assert_eq!((report.passed, report.failed), (0, 1), "{}", report.output);
         assert!(report.output.contains("nothing found"), "{}", report.output);
+    }
+
+    #[test]
+    fn a_spec_with_nothing_to_attack_states_its_static_findings() {
+        let machine = |note: &str| {
+            compile(
+                Source::text(format!(
+                    "input {{ steps: list[text], note: text }}\n\
+                     prop a = \"a\" in step\n\
+                     machine m over steps (otherwise: stay) {{\n    start s\n    s -> t when a reward 1\n    terminal t\n}}\n\
+                     rule noted = note ~ /{note}/\n\
+                     score = m + (if noted then 1.0 else 0.0)\n\
+                     test \"probe\" {{\n    expect probe == safe\n}}\n\
+                     test \"an attack family\" {{\n    expect probe hedging == safe\n}}\n"
+                )),
+                &Options::default(),
+            )
+            .unwrap_or_else(|d| panic!("{d}"))
+            .run_tests()
+        };
+        // Both ends anchored: the whole probe, its static findings, holds.
+        let sound = machine("^done$");
+        assert_eq!((sound.passed, sound.failed), (1, 1), "{}", sound.output);
+        // A line that names an attack family cannot hold where nothing is attacked.
+        assert!(
+            sound
+                .output
+                .contains("cannot probe: which column holds the completion?"),
+            "{}",
+            sound.output
+        );
+        // Anchored at one end: `expect probe == safe` fails and names the finding.
+        let open = machine("^done");
+        assert_eq!((open.passed, open.failed), (0, 2), "{}", open.output);
+        assert!(
+            open.output.contains("found one-end-anchor at <spec>:8:14"),
+            "{}",
+            open.output
+        );
     }
 
     #[test]

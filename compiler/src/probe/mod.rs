@@ -11,6 +11,23 @@
 //!
 //! An attack is a finding when it scores at least the reference minus the margin on at least
 //! two rows with different golds (so a coincidence with one gold does not count).
+//!
+//! A `group by` spec scores a rollout among its group's. There every completion — attack,
+//! reference, baseline alike — is scored as one member of a group of three under its row's key,
+//! beside the same two companions: the row's gold and a wrong answer, in the format being tried
+//! (then the winning one). An attack and the correct reference thus meet the same companions,
+//! and the rules above compare their scores unchanged (with a rank reward, an attack tying the
+//! correct answer shares its rank). Attacks with no plain gold to write companions from
+//! (structured golds, judge columns) are scored in a group of one.
+//!
+//! The `malformed` family is the one that writes the *correct* answer: when the tags win and the
+//! spec pays for them, the gold goes into broken shells of the tags — a duplicated `</answer>`
+//! (open-r1 issue #616: a lazy `.*?` runs over it), a second answer block, nested or unclosed
+//! tags, a `</answer>` inside the answer, a missing or unclosed `<think>`. What the format pays
+//! is the reference minus the best a correct answer earns outside the shell (bare, or in bare
+//! `<answer>` tags with no reasoning); a broken shell is a hit when it keeps at least half of
+//! that (the format check did not notice it). It is never severe: the answer paid is right, the
+//! hole is in the format check, which a policy then learns to ignore.
 
 use std::collections::BTreeMap;
 
@@ -33,6 +50,7 @@ pub const FAMILIES: &[&str] = &[
     "padding",
     "look-alike",
     "near miss",
+    "malformed",
 ];
 
 /// How a family or static finding kind is written in `expect probe <family> == safe`: the
@@ -167,10 +185,13 @@ const FORMAT_ONLY: &str = "wrong answer in the format";
 /// Writes an answer in one format.
 type Wrap = fn(&str) -> String;
 
-/// Answer formats, each a function of the answer text.
+/// The reasoning block of the tag format, which the malformed shells reuse.
+const THINK: &str = "<think>\nLet me work through it.\n</think>\n";
+
+/// Answer formats, each a function of the answer text; the first is the tag format.
 const FORMATS: &[(&str, Wrap)] = &[
     ("reasoning and answer tags", |a| {
-        format!("<think>\nLet me work through it.\n</think>\n<answer>\n{a}\n</answer>")
+        format!("{THINK}<answer>\n{a}\n</answer>")
     }),
     ("\\boxed{}", |a| {
         format!("Let me work through it. The answer is $\\boxed{{{a}}}$.")
@@ -201,11 +222,6 @@ fn attacks(
             "format only",
             "answer tags with no reasoning",
             format!("<answer>{wrong}</answer>"),
-        ),
-        (
-            "format only",
-            "duplicated closing tag",
-            wrap(wrong) + "\n</answer>",
         ),
         (
             "hedging",
@@ -275,6 +291,41 @@ fn attacks(
     out
 }
 
+/// The correct answer in broken shells of the tag format (the `malformed` family).
+fn malformed(gold: &str) -> Vec<(&'static str, &'static str, String)> {
+    let reasoning = "Let me work through it.\n";
+    [
+        (
+            "duplicated closing tag",
+            format!("{THINK}<answer>\n{gold}\n</answer>\n</answer>"),
+        ),
+        (
+            "a second answer block after the first",
+            format!("{THINK}<answer>\n{gold}\n</answer>\n<answer>\n{gold}\n</answer>"),
+        ),
+        (
+            "nested answer tags",
+            format!("{THINK}<answer>\n<answer>\n{gold}\n</answer>\n</answer>"),
+        ),
+        ("unclosed answer tag", format!("{THINK}<answer>\n{gold}\n")),
+        (
+            "a closing tag inside the answer",
+            format!("{THINK}<answer>\n{gold} </answer> and more\n</answer>"),
+        ),
+        (
+            "opening think tag missing",
+            format!("{reasoning}</think>\n<answer>\n{gold}\n</answer>"),
+        ),
+        (
+            "think tag unclosed",
+            format!("<think>\n{reasoning}<answer>\n{gold}\n</answer>"),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, completion)| ("malformed", name, completion))
+    .collect()
+}
+
 fn shotgun(gold: &str, number: Option<f64>) -> String {
     let mut items: Vec<String> = match number {
         Some(n) if n.fract() == 0.0 && n.abs() < 1e15 => {
@@ -334,15 +385,12 @@ pub(crate) fn probe_compiled(
     rows: &[serde_json::Value],
     options: &ProbeOptions,
 ) -> Result<ProbeReport, String> {
-    if spec.program.group.is_some() {
-        return Err(
-            "probes score one completion at a time; a `group by` spec scores groups".into(),
-        );
-    }
     let scorer = Scorer {
         spec,
         interp: spec.interpreter(),
         completion: &options.completion,
+        gold: &options.gold,
+        companions: std::cell::Cell::new(None),
     };
     let mut report = ProbeReport {
         format: "the rows' own completions",
@@ -352,6 +400,8 @@ pub(crate) fn probe_compiled(
         errors: Vec::new(),
     };
     let plain = plain_attacks(&scorer, rows, options, &mut report);
+    // The other attacks have no plain gold to write companions from: a group of one.
+    scorer.companions.set(None);
     let structured = structured::attacks(&scorer, rows, options, &mut report);
     let judged = judge::attacks(&scorer, rows, &mut report);
     if let Err(e) = plain {
@@ -370,25 +420,38 @@ pub(crate) struct Scorer<'a> {
     spec: &'a crate::scoring::Spec,
     interp: crate::interp::Interpreter<'a>,
     completion: &'a str,
+    gold: &'a str,
+    /// In a `group by` spec, every completion is scored as one member of a group, beside two
+    /// companions written from its row: the row's gold and a wrong answer, both in this format.
+    /// The attack and the correct reference then meet the same companions, and their scores
+    /// compare as in a spec without groups. `None`: a group of one.
+    companions: std::cell::Cell<Option<Wrap>>,
 }
 
 /// A score and the numeric terms of the breakdown.
 type Scores = (f64, Vec<(String, f64)>);
 
 impl Scorer<'_> {
-    /// Every term's value on `row` with `completion` in the completion column.
+    /// `row` with `completion` in the completion column, as an input record.
+    fn input(
+        &self,
+        row: &serde_json::Map<String, serde_json::Value>,
+        completion: &str,
+    ) -> Result<Value, String> {
+        let mut row = row.clone();
+        row.insert(self.completion.to_string(), completion.into());
+        reward_runtime::decode::decode_json(&serde_json::Value::Object(row), self.spec.input_type())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Every per-row term's value on `row` with `completion` in the completion column (a
+    /// `group by` spec's group terms are [`Scorer::score`]'s).
     fn values(
         &self,
         row: &serde_json::Map<String, serde_json::Value>,
         completion: &str,
     ) -> Result<Vec<Value>, String> {
-        let mut row = row.clone();
-        row.insert(self.completion.to_string(), completion.into());
-        let input = reward_runtime::decode::decode_json(
-            &serde_json::Value::Object(row),
-            self.spec.input_type(),
-        )
-        .map_err(|e| e.to_string())?;
+        let input = self.input(row, completion)?;
         self.interp.eval_row(&input).map_err(|e| e.message)
     }
 
@@ -411,8 +474,35 @@ impl Scorer<'_> {
         row: &serde_json::Map<String, serde_json::Value>,
         completion: &str,
     ) -> Result<Scores, String> {
-        self.score_values(&self.values(row, completion)?)
+        if self.spec.program.group.is_none() {
+            return self.score_values(&self.values(row, completion)?);
+        }
+        let mut members = vec![completion.to_string()];
+        if let (Some(wrap), Some(gold)) = (self.companions.get(), gold_of(row, self.gold)) {
+            members.extend([wrap(&gold), wrap(&wrong_answer(&gold))]);
+        }
+        let inputs = members
+            .iter()
+            .map(|c| self.input(row, c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut values: Vec<_> = inputs.iter().map(|i| self.interp.eval_row(i)).collect();
+        crate::grouping::run_groups(&self.spec.program, &self.interp, &inputs, &mut values);
+        match values.swap_remove(0) {
+            Ok(v) => self.score_values(&v),
+            Err(e) => Err(e.message),
+        }
     }
+}
+
+/// The gold answer of a row: the final answer of its gold column (a bare answer, or the last
+/// `\boxed{}` of a worked solution).
+fn gold_of(row: &serde_json::Map<String, serde_json::Value>, column: &str) -> Option<String> {
+    let text = match row.get(column)? {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    Some(final_answer(&text).trim().to_string())
 }
 
 /// The attacks on answer-like golds (numbers, expressions, words), in the format the spec pays
@@ -439,6 +529,7 @@ fn plain_attacks(
     // The format the spec pays best for a correct answer, summed over the rows.
     let mut best: Option<(f64, usize)> = None;
     for (i, (_, wrap)) in FORMATS.iter().enumerate() {
+        scorer.companions.set(Some(*wrap));
         let total: f64 = seeds
             .iter()
             .map(|s| score(s, &wrap(&s.gold)).map_or(f64::NEG_INFINITY, |r| r.0))
@@ -447,24 +538,19 @@ fn plain_attacks(
             best = Some((total, i));
         }
     }
-    let (format, wrap) = FORMATS[best.map_or(0, |b| b.1)];
+    let winner = best.map_or(0, |b| b.1);
+    let (format, wrap) = FORMATS[winner];
+    scorer.companions.set(Some(wrap));
+    let tags = winner == 0;
     let mut findings: BTreeMap<(&'static str, &'static str), Finding> = BTreeMap::new();
     let mut attack_count = 0;
     for seed in &seeds {
-        let (reference, _) = score(seed, &wrap(&seed.gold))?;
-        let wrong = wrong_answer(&seed.gold);
-        let (baseline, baseline_terms) = score(seed, &wrap(&wrong))?;
-        let (floor, _) = score(seed, &wrong)?;
-        // Format alone: a wrong answer in the best format, against a bare wrong answer.
-        let format_margin = options
-            .margin
-            .unwrap_or(((reference - floor) / 2.0).max(0.0));
-        // Every other attack must also beat that wrong answer in the format: what it earns
-        // beyond the format is what it takes from the correctness terms.
-        let margin = options
-            .margin
-            .unwrap_or(((reference - baseline) / 2.0).max(0.0));
-        let list = attacks(&seed.gold, &wrong, wrap);
+        let bar = Bar::of(seed, wrap, tags, options, &score)?;
+        let mut list = attacks(&seed.gold, &bar.wrong, wrap);
+        // A broken shell says something only about a spec that pays for the shell.
+        if bar.unformatted.0 < bar.reference {
+            list.extend(malformed(&seed.gold));
+        }
         attack_count = list.len();
         for (family, attack, completion) in list {
             let (s, terms) = match score(seed, &completion) {
@@ -474,31 +560,10 @@ fn plain_attacks(
                     continue;
                 }
             };
-            let hit = if attack == FORMAT_ONLY {
-                reference > floor && s >= reference - format_margin
-            } else {
-                reference > baseline && s > baseline && s >= reference - margin
-            };
-            if !hit {
+            let Some(raised) = bar.hit(family, attack, s, &terms) else {
                 continue;
-            }
-            let raised = terms
-                .iter()
-                .filter(|(n, v)| {
-                    let base = baseline_terms.iter().find(|(b, _)| b == n).map(|(_, x)| *x);
-                    base.is_none_or(|b| *v > b)
-                })
-                .map(|(n, _)| n.clone())
-                .collect::<Vec<_>>();
-            let raised = if attack == FORMAT_ONLY {
-                terms
-                    .iter()
-                    .filter(|(_, v)| *v > 0.0)
-                    .map(|(n, _)| n.clone())
-                    .collect()
-            } else {
-                raised
             };
+            let reference = bar.reference;
             let entry = findings.entry((family, attack)).or_insert_with(|| Finding {
                 family,
                 attack,
@@ -512,7 +577,9 @@ fn plain_attacks(
                 severe: false,
             });
             entry.hits += 1;
-            entry.severe |= s >= reference;
+            // A malformed shell around a correct answer pays a right answer: the hole is the
+            // format check's, never as bad as paying a wrong one.
+            entry.severe |= s >= reference && family != "malformed";
             if completion.len() < entry.completion.len() {
                 entry.completion = completion;
                 entry.gold = seed.gold.clone();
@@ -531,6 +598,106 @@ fn plain_attacks(
             .filter(|f| f.hits >= 2.min(seeds.len())),
     );
     Ok(())
+}
+
+/// What one row's attacks are measured against.
+struct Bar {
+    wrong: String,
+    /// The correct answer in the best format.
+    reference: f64,
+    /// A wrong answer in the best format, with its terms.
+    baseline: Scores,
+    /// A wrong answer with no format at all.
+    floor: f64,
+    /// The best a correct answer earns outside the well-formed shell (bare, or in bare answer
+    /// tags with no reasoning), with its terms: the format pays the rest.
+    unformatted: Scores,
+    margin: Option<f64>,
+}
+
+impl Bar {
+    /// The bar of `seed` in the winning format `wrap`; `tags`: that format is the tag format
+    /// (else what the format pays is not measured: no broken shell of it is tried).
+    fn of(
+        seed: &Seed,
+        wrap: Wrap,
+        tags: bool,
+        options: &ProbeOptions,
+        score: &impl Fn(&Seed, &str) -> Result<Scores, String>,
+    ) -> Result<Bar, String> {
+        let wrong = wrong_answer(&seed.gold);
+        let reference = score(seed, &wrap(&seed.gold))?.0;
+        let unformatted = if tags {
+            let bare = score(seed, &seed.gold)?;
+            // An accuracy that reads only `<answer>` blocks pays nothing bare: without this
+            // shell the format would seem to pay for the answer too.
+            let tagged = score(seed, &format!("<answer>{}</answer>", seed.gold))?;
+            if tagged.0 > bare.0 {
+                tagged
+            } else {
+                bare
+            }
+        } else {
+            (reference, Vec::new())
+        };
+        Ok(Bar {
+            reference,
+            baseline: score(seed, &wrap(&wrong))?,
+            floor: score(seed, &wrong)?.0,
+            unformatted,
+            wrong,
+            margin: options.margin,
+        })
+    }
+
+    /// Whether an attack that scored `s` (with `terms`) hit, and if so the terms that pay it.
+    fn hit(
+        &self,
+        family: &str,
+        attack: &str,
+        s: f64,
+        terms: &[(String, f64)],
+    ) -> Option<Vec<String>> {
+        let reference = self.reference;
+        let half = |below: f64| self.margin.unwrap_or(((reference - below) / 2.0).max(0.0));
+        let hit = if attack == FORMAT_ONLY {
+            // Format alone: a wrong answer in the best format, against a bare wrong answer.
+            reference > self.floor && s >= reference - half(self.floor)
+        } else if family == "malformed" {
+            // The shell keeps at least half of what the format pays a correct answer.
+            reference > self.unformatted.0 && s >= reference - half(self.unformatted.0)
+        } else {
+            // Every other attack must also beat a wrong answer in the format: what it earns
+            // beyond the format is what it takes from the correctness terms.
+            reference > self.baseline.0
+                && s > self.baseline.0
+                && s >= reference - half(self.baseline.0)
+        };
+        if !hit {
+            return None;
+        }
+        let above = |of: &[(String, f64)]| -> Vec<String> {
+            terms
+                .iter()
+                .filter(|(n, v)| {
+                    let base = of.iter().find(|(b, _)| b == n).map(|(_, x)| *x);
+                    base.is_none_or(|b| *v > b)
+                })
+                .map(|(n, _)| n.clone())
+                .collect()
+        };
+        Some(if attack == FORMAT_ONLY {
+            terms
+                .iter()
+                .filter(|(_, v)| *v > 0.0)
+                .map(|(n, _)| n.clone())
+                .collect()
+        } else if family == "malformed" {
+            above(&self.unformatted.1)
+        } else {
+            above(&self.baseline.1)
+        })
+    }
 }
 
 /// A row of the schema with every column at a neutral value of its type, the gold column at
@@ -588,14 +755,9 @@ fn seeds(rows: &[serde_json::Value], options: &ProbeOptions) -> Result<Vec<Seed>
         let Some(object) = row.as_object() else {
             continue;
         };
-        let Some(gold_text) = object.get(&options.gold).and_then(|g| match g {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }) else {
+        let Some(gold) = gold_of(object, &options.gold) else {
             continue;
         };
-        let gold = final_answer(&gold_text).trim().to_string();
         // The attacks rewrite an answer (a number, an expression, a word); a structured gold
         // (a box, an action, a JSON value) needs attacks of its own kind.
         let structured = is_structured(&gold);
@@ -641,6 +803,103 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    const LAZY: &str = "use std::text::{extract_tag}\nuse std::math::{math_equal}\n\
+        input { completion: text, solution: text }\n\
+        let block = extract_tag(completion, \"answer\") ?? \"\"\n\
+        rule format = completion ~ /^<think>\\n.*?\\n<\\/think>\\n<answer>\\n.*?\\n<\\/answer>$/s\n\
+        rule accuracy = math_equal(block, solution)\n";
+
+    #[test]
+    fn broken_shells_are_findings_only_where_the_format_check_pays_them() {
+        let found = run(&format!("{LAZY}score = format + accuracy\n"), &[]);
+        let malformed: Vec<(&str, bool)> = found
+            .iter()
+            .filter(|f| f.0 == "malformed")
+            .map(|f| (f.1.as_str(), f.2))
+            .collect();
+        // A missing `<think>` fails the format and keeps the accuracy only, what the answer
+        // earns in bare answer tags: the format noticed, no finding.
+        assert_eq!(
+            malformed,
+            [
+                ("a closing tag inside the answer", false),
+                ("a second answer block after the first", false),
+                ("duplicated closing tag", false),
+            ],
+            "{found:?}"
+        );
+        // A spec that pays nothing for the shell is not attacked with broken ones.
+        let spec = compile(
+            Source::text(format!("{LAZY}score = accuracy\n")),
+            &Options::default(),
+        )
+        .unwrap();
+        let options = ProbeOptions::for_spec(&spec, None, None).unwrap();
+        let report = probe(&spec, &[], &options).unwrap();
+        assert_eq!(report.format, "reasoning and answer tags");
+        assert_eq!(
+            report.attacks,
+            super::attacks("42", "49", |a| a.into()).len()
+        );
+        assert!(report.findings.iter().all(|f| f.family != "malformed"));
+    }
+
+    #[test]
+    fn every_broken_shell_holds_the_gold_and_differs_from_the_well_formed_one() {
+        let well_formed = (super::FORMATS[0].1)("42");
+        for (family, name, completion) in super::malformed("42") {
+            assert_eq!(family, "malformed");
+            assert!(completion.contains("42"), "{name}");
+            assert_ne!(completion, well_formed, "{name}");
+        }
+    }
+
+    /// A group reward: each rollout paid by the rank of its accuracy among its prompt's.
+    fn ranked(accuracy: &str) -> String {
+        format!(
+            "use std::text::{{extract_tag}}\n\
+             input {{ prompt_id: text, completion: text, solution: text }}\n\
+             let block = extract_tag(completion, \"answer\") ?? \"\"\n\
+             rule accuracy = {accuracy}\nscore = accuracy\n\
+             group by prompt_id {{\n    \
+                 score = if count(true) == 1 then 0.5\n        \
+                     else (rank(if accuracy then 1.0 else 0.0) - 1.0) / (count(true) - 1.0)\n}}\n"
+        )
+    }
+
+    #[test]
+    fn a_group_spec_is_probed_with_each_attack_beside_a_correct_and_a_wrong_companion() {
+        // Alone in its group every rollout ranks in the middle (0.5); beside a correct and a
+        // wrong companion, an attack that ties the correct answer shares its rank (0.75).
+        let broken = run(&ranked("contains(block, trim(solution))"), &[]);
+        let hits: Vec<(&str, bool)> = broken
+            .iter()
+            .filter(|f| f.0 == "hedging")
+            .map(|f| (f.1.as_str(), f.2))
+            .collect();
+        assert_eq!(
+            hits,
+            [
+                ("gold or a wrong answer", true),
+                ("several boxed answers", true)
+            ],
+            "{broken:?}"
+        );
+        let spec = compile(
+            Source::text(ranked("contains(block, trim(solution))")),
+            &Options::default(),
+        )
+        .unwrap();
+        let options = ProbeOptions::for_spec(&spec, None, None).unwrap();
+        let report = probe(&spec, &[], &options).unwrap();
+        assert!(report
+            .findings
+            .iter()
+            .all(|f| f.reference == 0.75 && f.score == 0.75));
+        let sound = run(&ranked("block == trim(solution)"), &[]);
+        assert_eq!(sound, []);
     }
 
     const JUDGED: &str = "input { completion: text, judge: text }\n";
