@@ -246,7 +246,7 @@ fn lists(items: Vec<Value>, bounds: &[(usize, usize)]) -> Option<Vec<Value>> {
 }
 
 fn texts<'a>(n: usize, at: impl Fn(usize) -> &'a str) -> Vec<Value> {
-    (0..n).map(|i| Value::shared_text(at(i))).collect()
+    (0..n).map(|i| Value::text(at(i))).collect()
 }
 
 /// Each list's `[start, end)` in its child array, from the offsets.
@@ -308,9 +308,9 @@ fn value(array: &dyn Array, i: usize, ty: &Ty) -> Result<Value, Mismatch> {
             None => Err(found()),
         },
         Ty::Text => match array.data_type() {
-            DataType::Utf8 => Ok(Value::shared_text(array.as_string::<i32>().value(i))),
-            DataType::LargeUtf8 => Ok(Value::shared_text(array.as_string::<i64>().value(i))),
-            DataType::Utf8View => Ok(Value::shared_text(array.as_string_view().value(i))),
+            DataType::Utf8 => Ok(Value::text(array.as_string::<i32>().value(i))),
+            DataType::LargeUtf8 => Ok(Value::text(array.as_string::<i64>().value(i))),
+            DataType::Utf8View => Ok(Value::text(array.as_string_view().value(i))),
             _ => Err(found()),
         },
         Ty::List(elem) => {

@@ -4,8 +4,6 @@
 //! Aggregates (`sum`, `mean`, …) are not here: they are special forms with comprehension syntax,
 //! handled by the checker and the IR directly.
 
-use std::sync::Arc;
-
 use crate::native;
 use crate::semantics::{fmax, fmin};
 use crate::value::check_built_text;
@@ -75,7 +73,7 @@ pub struct Builtin {
 }
 
 fn text(s: String) -> Value {
-    Value::Text(Arc::from(s))
+    Value::Text(s.into())
 }
 
 fn opt_text(s: Option<String>) -> Value {

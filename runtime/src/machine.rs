@@ -55,24 +55,34 @@ pub fn run_labels(table: &Value, labels: &[Value], needles: &[Value]) -> Result<
             }
         })
     };
-    // Labels seen and their valuations, by identity of their text (allocations are 16-byte
-    // aligned, so the address is mixed before it picks a slot).
-    let mut seen: [(usize, usize, u64); 32] = [(0, usize::MAX, 0); 32];
+    // Labels seen and their valuations, in a direct-mapped cache keyed by the label's bytes
+    // (labels are short and few; a longer one is simply valued at each step).
+    let mut seen: [(u128, usize, u64); 32] = [(0, usize::MAX, 0); 32];
     run_steps(&machine, labels.len(), |run, step| {
         let label = labels[step].as_text();
-        let key = (label.as_ptr() as usize, label.len());
-        let mixed = (key.0 as u64 ^ key.1 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let Some(key) = short_key(label) else {
+            return machine.step_bits(run, step, valuation(label));
+        };
+        let mixed = ((key as u64) ^ ((key >> 64) as u64) ^ label.len() as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let slot = (mixed >> 59) as usize;
         let bits = match seen[slot] {
-            (p, n, bits) if (p, n) == key => bits,
+            (k, n, bits) if k == key && n == label.len() => bits,
             _ => {
                 let bits = valuation(label);
-                seen[slot] = (key.0, key.1, bits);
+                seen[slot] = (key, label.len(), bits);
                 bits
             }
         };
         machine.step_bits(run, step, bits)
     })
+}
+
+/// The bytes of a text of at most 16 bytes as one number (with its length, an exact key).
+fn short_key(s: &str) -> Option<u128> {
+    let mut bytes = [0u8; 16];
+    bytes.get_mut(..s.len())?.copy_from_slice(s.as_bytes());
+    Some(u128::from_le_bytes(bytes))
 }
 
 /// The run record of `n` steps, each taken by `step`.
@@ -327,7 +337,7 @@ mod tests {
                     if next(2) == 0 {
                         Value::text(s)
                     } else {
-                        Value::shared_text(s)
+                        Value::text(s)
                     }
                 })
                 .collect();

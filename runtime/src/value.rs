@@ -1,4 +1,5 @@
-//! Run-time values. Cheap to clone: text, lists and records are reference-counted.
+//! Run-time values. Cheap to clone: short texts are held inline, longer texts, lists and
+//! records are reference-counted.
 
 use std::fmt;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Text(Arc<str>),
+    Text(Text),
     /// Index into the program's table of compiled regular expressions.
     Regex(u32),
     List(Arc<[Value]>),
@@ -19,24 +20,125 @@ pub enum Value {
     Record(Arc<[Value]>),
 }
 
-impl Value {
-    pub fn text(s: &str) -> Value {
-        Value::Text(Arc::from(s))
+// Compiled code steps through arrays of values, and a trace holds one per step: a text held
+// inline must not make every value bigger than the reference-counted variants already are.
+const _: () = assert!(std::mem::size_of::<Value>() == 24);
+
+/// Longest text held inline in a [`Value`], in bytes.
+pub const INLINE_TEXT_BYTES: usize = 22;
+
+/// A text value. Up to [`INLINE_TEXT_BYTES`] bytes it is held in the value itself: the labels,
+/// letters, tags and short answers of a trace then cost no allocation and no reference count
+/// each (a trace of a million labels would otherwise touch a shared counter a million times).
+/// Longer texts are reference-counted. Either way it reads as a `str`.
+#[derive(Clone)]
+pub struct Text(TextRepr);
+
+#[derive(Clone)]
+enum TextRepr {
+    /// Invariant: `bytes[..len]` is UTF-8.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_TEXT_BYTES],
+    },
+    Shared(Arc<str>),
+}
+
+impl Text {
+    pub fn new(s: &str) -> Text {
+        if s.len() <= INLINE_TEXT_BYTES {
+            let mut bytes = [0u8; INLINE_TEXT_BYTES];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            Text(TextRepr::Inline {
+                len: s.len() as u8,
+                bytes,
+            })
+        } else {
+            Text(TextRepr::Shared(Arc::from(s)))
+        }
     }
 
-    /// A text value like [`Value::text`], except that a text of at most 8 bytes is shared with
-    /// an equal one made recently on this thread: the labels, letters and tags of a trace then
-    /// cost no allocation each (decoders of rows use this).
-    pub fn shared_text(s: &str) -> Value {
-        if s.len() > 8 {
-            return Value::text(s);
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            TextRepr::Inline { len, bytes } => {
+                // SAFETY: `bytes[..len]` was copied from a `str` in `new`, whole.
+                unsafe { std::str::from_utf8_unchecked(&bytes[..usize::from(*len)]) }
+            }
+            TextRepr::Shared(s) => s,
         }
-        SHORT_TEXTS
-            .try_with(|cache| match cache.try_borrow_mut() {
-                Ok(mut cache) => cache.get(s),
-                Err(_) => Value::text(s),
-            })
-            .unwrap_or_else(|_| Value::text(s))
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text::new(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        if s.len() <= INLINE_TEXT_BYTES {
+            Text::new(&s)
+        } else {
+            Text(TextRepr::Shared(Arc::from(s)))
+        }
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Value {
+    pub fn text(s: &str) -> Value {
+        Value::Text(Text::new(s))
     }
 
     pub fn as_bool(&self) -> bool {
@@ -96,44 +198,6 @@ impl Value {
                 a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.same(y))
             }
             _ => false,
-        }
-    }
-}
-
-thread_local! {
-    static SHORT_TEXTS: std::cell::RefCell<ShortTexts> = std::cell::RefCell::new(ShortTexts::default());
-}
-
-/// Texts of at most 8 bytes made recently, in a direct-mapped cache keyed by the bytes
-/// themselves.
-struct ShortTexts {
-    slots: Vec<Option<(u64, u8, Arc<str>)>>,
-}
-
-impl Default for ShortTexts {
-    fn default() -> Self {
-        ShortTexts {
-            slots: vec![None; 256],
-        }
-    }
-}
-
-impl ShortTexts {
-    /// `s` has at most 8 bytes.
-    fn get(&mut self, s: &str) -> Value {
-        let mut word = [0u8; 8];
-        word[..s.len()].copy_from_slice(s.as_bytes());
-        let key = u64::from_le_bytes(word);
-        let len = s.len() as u8;
-        let hash = (key ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
-        let slot = &mut self.slots[hash as usize];
-        match slot {
-            Some((k, l, text)) if *k == key && *l == len => Value::Text(text.clone()),
-            _ => {
-                let text: Arc<str> = Arc::from(s);
-                *slot = Some((key, len, text.clone()));
-                Value::Text(text)
-            }
         }
     }
 }
@@ -215,14 +279,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn short_texts_are_shared_and_distinct() {
-        let (a1, a2) = (Value::shared_text("a"), Value::shared_text("a"));
-        let (Value::Text(x), Value::Text(y)) = (&a1, &a2) else {
-            panic!("texts")
-        };
-        assert!(Arc::ptr_eq(x, y));
-        for s in ["", "a", "b", "ab", "a\0", "abcdefgh", "abcdefghi", "é"] {
-            assert_eq!(Value::shared_text(s).as_text(), s);
+    fn texts_read_back_whole_inline_or_shared() {
+        let long = "x".repeat(INLINE_TEXT_BYTES + 1);
+        let edge = "é".repeat(INLINE_TEXT_BYTES / 2);
+        for s in ["", "a", "a\0", "abcdefghi", "é", &edge, &long] {
+            let v = Value::text(s);
+            assert_eq!(v.as_text(), s);
+            assert!(v.same(&Value::text(s)));
+            let Value::Text(t) = &v else { panic!("text") };
+            assert_eq!(
+                matches!(t.0, TextRepr::Inline { .. }),
+                s.len() <= INLINE_TEXT_BYTES
+            );
         }
+        assert!(Text::new("ab") < Text::new("abc") && Text::new(&long) > Text::new("x"));
     }
 }

@@ -25,7 +25,6 @@
 //! as the schema, which is finite and written by the user.
 
 use std::fmt;
-use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -328,7 +327,7 @@ impl TyVisitor<'_> {
 
     fn text(&self, s: &str) -> Outcome {
         match self.want() {
-            Ty::Text => Ok(Value::Text(Arc::from(s))),
+            Ty::Text => Ok(Value::text(s)),
             Ty::Regex | Ty::NoneLit | Ty::Error => unsupported(self.want()),
             _ => self.mismatch(format_args!("string {}", short_string(s))),
         }

@@ -1,6 +1,6 @@
 //! The fast path of row decoding: one pass over the line's bytes, guided by the schema, that
 //! builds the row's [`Value`] directly — no serde state machine, no intermediate strings for
-//! keys, short texts shared (`Value::shared_text`), each list and record allocated once.
+//! keys, short texts held inline (`value::Text`), each list and record allocated once.
 //!
 //! It is a pure accelerator. It returns a value only for a line it has checked completely: a
 //! syntactically valid JSON object whose schema columns all have the right types, no schema
@@ -243,10 +243,10 @@ impl Scanner<'_> {
             if self.b[k] == b'"' {
                 self.i = k + 1;
                 if !escaped {
-                    return Some(Value::shared_text(&self.s[start..k]));
+                    return Some(Value::text(&self.s[start..k]));
                 }
                 out.push_str(&self.s[j..k]);
-                return Some(Value::shared_text(out));
+                return Some(Value::text(out));
             }
             escaped = true;
             out.push_str(&self.s[j..k]);
