@@ -326,20 +326,26 @@ mod tests {
     fn label_runs_equal_runs_over_valuations() {
         let mut next = crate::test_rng(0x853C_49E6_748F_EA9Bu64);
         let needles = [Value::text("a"), Value::text("b"), Value::text("cd")];
-        let alphabet = ["", "a", "b", "ab", "cd", "c", "dcd", "x", "bcd"];
+        // Short labels (valuations cached by their bytes), and longer ones held inline or
+        // shared (valued at every step).
+        let alphabet = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "cd",
+            "c",
+            "dcd",
+            "x",
+            "bcd",
+            "x, then a, then b",
+            "a label of more than 22 bytes: cd",
+        ];
         for _ in 0..300 {
             let table = random_table(&mut next);
             let n = next(40);
-            // Fresh texts and shared ones, so equal labels come both ways.
             let labels: Vec<Value> = (0..n)
-                .map(|_| {
-                    let s = alphabet[next(alphabet.len())];
-                    if next(2) == 0 {
-                        Value::text(s)
-                    } else {
-                        Value::text(s)
-                    }
-                })
+                .map(|_| Value::text(alphabet[next(alphabet.len())]))
                 .collect();
             let masks: Vec<Value> = labels
                 .iter()
