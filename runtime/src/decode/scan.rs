@@ -234,8 +234,9 @@ impl Scanner<'_> {
         let out = &mut self.scratch.text;
         out.clear();
         loop {
-            let k = j + find_quote_or_escape(self.b.get(j..)?)?;
-            if has_control(&self.b[j..k]) {
+            let k = j + find_special(self.b.get(j..)?)?;
+            if self.b[k] < 0x20 {
+                // A raw control character: serde decides the message.
                 return None;
             }
             // `j` and `k` sit next to ASCII bytes (quotes, escapes), so both are character
@@ -263,16 +264,16 @@ impl Scanner<'_> {
         let mut j = start;
         let mut escaped = false;
         loop {
-            j += find_quote_or_escape(self.b.get(j..)?)?;
-            if self.b[j] == b'"' {
-                break;
+            j += find_special(self.b.get(j..)?)?;
+            match self.b[j] {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    // Skip the escaped character (validated when unescaped).
+                    j += 2;
+                }
+                _ => return None,
             }
-            escaped = true;
-            // Skip the escaped character (validated when unescaped).
-            j += 2;
-        }
-        if has_control(&self.b[start..j]) {
-            return None;
         }
         self.i = j + 1;
         Some((start, j, escaped))
@@ -389,13 +390,42 @@ impl Scanner<'_> {
     }
 }
 
-/// The first `"` or `\` of `b`. Labels and keys are a few bytes long: those are found by a
-/// plain look at the first 16 bytes, without the setup of a vector search.
-fn find_quote_or_escape(b: &[u8]) -> Option<usize> {
-    match b.iter().take(16).position(|&c| c == b'"' || c == b'\\') {
-        Some(at) => Some(at),
-        None => memchr::memchr2(b'"', b'\\', b),
+/// The first byte of `b` that ends a plain run inside a JSON string: `"`, `\` or a raw
+/// control character (below 0x20, which JSON forbids there). One pass finds all three: long
+/// completions are broken into short runs by their `\n` escapes, and a separate scan for
+/// control characters read every byte twice.
+fn find_special(b: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    #[cfg(target_arch = "x86_64")]
+    while at + 16 <= b.len() {
+        if let Some(k) = special_in_16(&b[at..at + 16]) {
+            return Some(at + k);
+        }
+        at += 16;
     }
+    b[at..]
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|k| at + k)
+}
+
+/// [`find_special`] on exactly 16 bytes, with SSE2 (part of every x86-64 processor).
+#[cfg(target_arch = "x86_64")]
+fn special_in_16(chunk: &[u8]) -> Option<usize> {
+    use std::arch::x86_64::*;
+    assert_eq!(chunk.len(), 16);
+    // SAFETY: SSE2 is in the x86-64 baseline; the load reads the 16 bytes of `chunk` (checked
+    // above) and needs no alignment.
+    let mask = unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let escape = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // c < 0x20 (unsigned) exactly when max(c, 0x20) != c.
+        let at_least_space = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x20)), v);
+        let control = _mm_andnot_si128(at_least_space, _mm_set1_epi8(-1));
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, escape), control))
+    };
+    (mask != 0).then(|| mask.trailing_zeros() as usize)
 }
 
 /// Reads the digits at `*j` into `mantissa` (wrapping past 19 digits) and returns how many.
@@ -406,13 +436,6 @@ fn digit_run(b: &[u8], j: &mut usize, mantissa: &mut u64) -> usize {
         *j += 1;
     }
     *j - from
-}
-
-/// Whether `b` has a byte below 0x20, which JSON allows in strings only escaped. Written as a
-/// fold without early exit so that it compiles to vector instructions.
-fn has_control(b: &[u8]) -> bool {
-    b.chunks(64)
-        .any(|chunk| chunk.iter().fold(0u8, |acc, &c| acc | u8::from(c < 0x20)) != 0)
 }
 
 /// The text of a string's raw bytes (between its quotes) with its escapes resolved, in `out`;
@@ -610,13 +633,18 @@ mod tests {
     }
 
     #[test]
-    fn control_characters_are_found_anywhere() {
-        let text = "abcdefghijklmnopqrstuvwxyz0123456789é\"\\".as_bytes();
-        assert!(!has_control(text));
+    fn quotes_escapes_and_control_characters_are_found_first_anywhere() {
+        let text = "abcdefghijklmnopqrstuvwxyz0123456789é ~\u{7f}".repeat(2);
+        assert_eq!(find_special(text.as_bytes()), None);
         for at in 0..text.len() {
-            let mut t = text.to_vec();
-            t[at] = 0x1f;
-            assert!(has_control(&t), "at {at}");
+            for special in [b'"', b'\\', 0x00, 0x0a, 0x1f] {
+                let mut t = text.as_bytes().to_vec();
+                t[at] = special;
+                // A second one later must not be found instead.
+                let last = t.len() - 1;
+                t[last] = b'"';
+                assert_eq!(find_special(&t), Some(at), "{special:#x} at {at}");
+            }
         }
     }
 }
