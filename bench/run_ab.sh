@@ -18,8 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old=$1; new=$2; runs=${3:-5}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source bench/lib.sh
 w1_prompts=${W1_PROMPTS:-1024}; w5_n=${W5_N:-4096}; w6_n=${W6_N:-200}
 w1_spec=${W1_SPEC:-examples/open_r1_grpo.reward}
 python3 bench/gen_w1.py "$w1_prompts" 16 > "$work/w1.jsonl" 2> /dev/null
@@ -27,7 +26,6 @@ src=tests/fixtures/reward_machines/office/t3.txt
 "$new" import-rm "$src" -o "$work/t3.reward"
 python3 bench/gen_w5.py "$src" "$w5_n" 1000 > "$work/w5.jsonl" 2> /dev/null
 python3 bench/gen_w6.py "$w6_n" 10000 > "$work/w6.jsonl" 2> /dev/null
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # times BIN SPEC INPUT: prints "wall user" of one run.
 times() {
     /usr/bin/time -f "%e %U" -o "$work/t" "$1" score "$2" "$3" --threads 1 --no-progress -o "$work/out" > /dev/null

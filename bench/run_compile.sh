@@ -19,14 +19,8 @@ cd "$(dirname "$0")/.."
 target=${TARGET_MS:-10}
 runs=${RUNS:-10}
 rounds=${ROUNDS:-3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-if [ -z "${REWARD_BIN:-}" ]; then
-    cargo build --release -q -p reward-cli
-    bin=./target/release/reward
-else
-    bin=$REWARD_BIN
-fi
+source bench/lib.sh
+bin=$(reward_bin)
 specs=(examples/*.reward bench/*.reward)
 echo "compile latency: ${#specs[@]} specs, one process each, median of $rounds rounds; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); binary $bin"
 # spec parse+check jit total, one line per spec: the median of ROUNDS processes' figures (each
@@ -48,7 +42,6 @@ sort -k4,4g "$work/timings.txt" > "$work/sorted.txt"
 echo
 printf '  %-42s %12s %9s %10s  %s\n' spec "parse+check" jit total "≤ $target ms"
 awk -v tg="$target" '{ printf "  %-42s %9.2f ms %6.2f ms %7.2f ms  %s\n", $1, $2, $3, $4, ($4 <= tg ? "yes" : "OVER") }' "$work/sorted.txt"
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 over=$(awk -v tg="$target" '$4 > tg {c++} END {print c + 0}' "$work/sorted.txt")
 ex_over=$(awk -v tg="$target" '$1 ~ /^examples\// && $4 > tg {c++} END {print c + 0}' "$work/sorted.txt")
 ex_n=$(grep -c '^examples/' "$work/sorted.txt" || true)

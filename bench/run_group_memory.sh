@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-50000}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source bench/lib.sh
 cargo build --release -q -p reward-cli
 python3 bench/gen_r1.py "$n" > "$work/rows.jsonl"
 bytes=$(wc -c < "$work/rows.jsonl")

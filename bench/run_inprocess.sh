@@ -37,22 +37,13 @@ n6=${1:-64}; t6=${2:-10000}
 machines=(${W5_MACHINES:-office/t3 office/t4 craft/t10})
 peer_n=${PEER_N:-$(( n6 < 20 ? n6 : 20 ))}
 only=${ONLY:-}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-if [ -z "${REWARD_BIN:-}" ]; then
-    cargo build --release -q -p reward-cli
-    bin=./target/release/reward
-else
-    bin=$REWARD_BIN
-fi
+source bench/lib.sh
+bin=$(reward_bin)
 # The package, built from this tree into its venv (the venv and install of bench/run_python.sh).
 venv=bench/.venv-python
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q ./python pyarrow
 py="$venv/bin/python"
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_cmd() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
-scores() { python3 -c "import sys, json; [print(repr(float(json.loads(l)['score']))) for l in sys.stdin]"; }
 fmt_row() { # name seconds steps
     awk -v name="$1" -v s="$2" -v st="$3" 'BEGIN { printf "  %-52s %10.4g %10.2f %10.2f\n", name, s, st / s / 1e6, s / st * 1e9 }'
 }

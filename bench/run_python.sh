@@ -11,8 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prompts=${1:-512}; per=${2:-16}; threads=${3:-1}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source bench/lib.sh
 spec=examples/open_r1_grpo.reward
 cargo build --release -q -p reward-cli
 cargo build --release -q -p reward-compiler --example api_bench

@@ -4,13 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-8192}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source bench/lib.sh
 cargo build --release -q -p reward-cli
 python3 bench/gen_r1.py "$n" > "$work/r1.jsonl"
 bytes=$(wc -c < "$work/r1.jsonl")
 echo "workload: $n rollouts, $((bytes / 1024 / 1024)) MiB"
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 time_cmd() { # prints seconds for one run of "$@"
     local s e
     s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N)

@@ -4,12 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-2000}; t=${2:-500}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source bench/lib.sh
 cargo build --release -q -p reward-cli
 python3 bench/gen_steps.py "$n" "$t" > "$work/steps.jsonl"
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_cmd() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
 for engine in interp jit; do
     tt=$(for _ in 1 2 3 4 5; do time_cmd ./target/release/reward score bench/steps.reward "$work/steps.jsonl" --engine "$engine" --threads 1 --no-progress; done | median)
     printf '%s (CLI end to end, 1 thread): median %.3f s = %.1f M steps/s\n' "$engine" "$tt" "$(echo "$n * $t / $tt / 1000000" | bc -l)"

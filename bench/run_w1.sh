@@ -28,17 +28,9 @@ prompts=${1:-64}; per=${2:-16}
 n=$(( prompts * per ))
 mv_n=${MV_N:-$n}
 cores=$(nproc)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-if [ -z "${REWARD_BIN:-}" ]; then
-    cargo build --release -q -p reward-cli
-    bin=./target/release/reward
-else
-    bin=$REWARD_BIN
-fi
+source bench/lib.sh
+bin=$(reward_bin)
 spec=examples/open_r1_grpo.reward
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_cmd() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
 fmt_row() { # name seconds completions bytes
     awk -v name="$1" -v s="$2" -v c="$3" -v b="$4" 'BEGIN { printf "  %-52s %9.3f %12.0f %9.1f %9.0f\n", name, s, c / s, s / c * 1e6, b / s / 1e6 }'
 }

@@ -5,12 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+source bench/lib.sh
 cargo build --release -q -p reward-cli -p reward-runtime
 python3 bench/gen_gsm8k.py "$n" > "$work/w2.jsonl"
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_cmd() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
 for engine in interp jit; do
     t=$(for _ in 1 2 3 4 5; do time_cmd ./target/release/reward score bench/gsm8k_dapo.reward "$work/w2.jsonl" --engine "$engine" --threads 1 --no-progress; done | median)
     printf 'reward %s (CLI end to end, 1 thread): median %.3f s = %.0f rollouts/s\n' "$engine" "$t" "$(echo "$n / $t" | bc -l)"

@@ -25,17 +25,9 @@ cd "$(dirname "$0")/.."
 prompts=${1:-4}; per=${2:-16}
 n=$(( prompts * per ))
 cores=$(nproc)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-if [ -z "${REWARD_BIN:-}" ]; then
-    cargo build --release -q -p reward-cli
-    bin=./target/release/reward
-else
-    bin=$REWARD_BIN
-fi
+source bench/lib.sh
+bin=$(reward_bin)
 spec=bench/w3_shaping.reward
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_cmd() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
 fmt_row() { # name seconds rollouts tokens
     awk -v name="$1" -v s="$2" -v c="$3" -v t="$4" 'BEGIN { printf "  %-54s %9.3f %10.0f %9.1f %9.2f\n", name, s, c / s, s / c * 1e6, t / s / 1e6 }'
 }

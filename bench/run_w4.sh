@@ -21,16 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
 cores=$(nproc)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-if [ -z "${REWARD_BIN:-}" ]; then
-    cargo build --release -q -p reward-cli
-    bin=./target/release/reward
-else
-    bin=$REWARD_BIN
-fi
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_cmd() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+source bench/lib.sh
+bin=$(reward_bin)
 fmt_row() { # name seconds responses bytes
     awk -v name="$1" -v s="$2" -v c="$3" -v b="$4" 'BEGIN { printf "  %-50s %9.3f %11.0f %9.2f %8.0f\n", name, s, c / s, s / c * 1e6, b / s / 1e6 }'
 }

@@ -28,20 +28,11 @@ if [ "${machines[0]}" = all ]; then
 fi
 pycrm_n=${PYCRM_N:-$(( n < 256 ? n : 256 ))}
 cores=$(nproc)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-if [ -z "${REWARD_BIN:-}" ]; then
-    cargo build --release -q -p reward-cli -p reward-runtime
-    bin=./target/release/reward
-else
-    bin=$REWARD_BIN
-fi
+source bench/lib.sh
+bin=$(reward_bin -p reward-runtime)
 cc -O2 -o "$work/w5_loop" bench/w5_loop.c
 # The decoding floor: the same input, read and counted, no machine.
 printf 'input {\n    labels: list[text]\n}\nscore = len(labels)\n' > "$work/floor.reward"
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_cmd() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
-scores() { python3 -c "import sys, json; [print(repr(float(json.loads(l)['score']))) for l in sys.stdin]"; }
 # same A B LABEL: the floats in B equal the first len(B) floats of A (else stop).
 same() {
     python3 - "$1" "$2" <<'EOF' || { echo "W5: totals of $3 DIFFER from ours ($2)"; exit 1; }

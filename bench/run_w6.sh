@@ -22,16 +22,8 @@ n=${1:-100}; t=${2:-10000}
 peer_n=${PEER_N:-$(( n < 20 ? n : 20 ))}
 windows=(${W6_WINDOWS:-10 100 1000})
 cores=$(nproc)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-if [ -z "${REWARD_BIN:-}" ]; then
-    cargo build --release -q -p reward-cli
-    bin=./target/release/reward
-else
-    bin=$REWARD_BIN
-fi
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-time_cmd() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+source bench/lib.sh
+bin=$(reward_bin)
 # agree OURS.jsonl PEER.txt truth|robustness TERM LABEL: the peer's values (first lines) equal ours.
 agree() {
     python3 - "$@" <<'EOF' || exit 1
