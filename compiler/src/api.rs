@@ -528,6 +528,13 @@ fn worker_pool(threads: usize) -> Result<rayon::ThreadPool, String> {
         .map_err(|e| format!("cannot start worker threads: {e}"))
 }
 
+/// The cores this process may use. (`available_parallelism` reads cgroup files: tens of
+/// microseconds, so it is asked once.)
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// The process's worker pools, one per thread count. A pool belongs to the process that made
 /// it: a child made by `fork()` (Python's multiprocessing, `datasets.map(num_proc=…)`) inherits
 /// the pool but not its threads, so it makes its own instead of waiting forever.
@@ -536,10 +543,7 @@ fn pool(threads: Option<usize>) -> Option<Arc<rayon::ThreadPool>> {
     use std::sync::Mutex;
     type Pools = (u32, HashMap<usize, Arc<rayon::ThreadPool>>);
     static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
-    // (`available_parallelism` reads cgroup files: tens of microseconds, so asked once.)
-    static CORES: OnceLock<usize> = OnceLock::new();
-    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let n = threads.unwrap_or(cores);
+    let n = threads.unwrap_or_else(cores);
     let mut pools = POOLS
         .get_or_init(|| Mutex::new((std::process::id(), HashMap::new())))
         .lock()
@@ -567,6 +571,19 @@ fn next_spec_id() -> u64 {
 }
 
 impl Spec {
+    /// How many worker threads [`Spec::score_batch`] uses: the `threads` option, or one per
+    /// core. A caller that feeds it rows in batches makes them at least this big.
+    ///
+    /// ```
+    /// let source = reward::Source::text("input { s: text }\nscore = len(s)");
+    /// let spec = reward::compile(source, &reward::Options::default().threads(3))?;
+    /// assert_eq!(spec.threads(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn threads(&self) -> usize {
+        self.threads.unwrap_or_else(cores)
+    }
+
     /// The engine that scores rows.
     pub fn engine(&self) -> Engine {
         self.engine

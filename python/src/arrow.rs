@@ -38,13 +38,16 @@ pub fn batches(obj: &Bound<'_, PyAny>) -> PyResult<Vec<RecordBatch>> {
 }
 
 /// How many rows of `batch` to convert and score at a time: about 256 KiB of its Arrow
-/// buffers (the values made from them are a few times larger and stay in the caches), and at
-/// least 8 rows, so that the workers each get some.
-pub fn rows_per_slice(batch: &RecordBatch) -> usize {
+/// buffers (the values made from them are a few times larger and stay in the caches; a
+/// trajectory of ten thousand records is a slice of its own), and at least `workers` rows, so
+/// that every worker gets one. Bigger slices cost page faults: the allocator hands the freed
+/// memory of a large slice back to the system, and the next slice faults it in again.
+pub fn rows_per_slice(batch: &RecordBatch, workers: usize) -> usize {
     const SLICE_BYTES: usize = 256 << 10;
     let bytes = batch.get_array_memory_size().max(1);
     let rows = batch.num_rows();
-    (rows.saturating_mul(SLICE_BYTES) / bytes).clamp(8, rows.max(8))
+    let least = workers.max(1);
+    (rows.saturating_mul(SLICE_BYTES) / bytes).clamp(least, rows.max(least))
 }
 
 /// Each row of the batches as a record of `schema` (or why it does not fit), in order.

@@ -172,7 +172,7 @@ impl Spec {
         let mut out = Vec::new();
         for batch in batches {
             let n = batch.num_rows();
-            let per_slice = arrow::rows_per_slice(batch);
+            let per_slice = arrow::rows_per_slice(batch, self.inner.threads());
             let mut start = 0;
             while start < n {
                 let len = per_slice.min(n - start);
