@@ -1308,7 +1308,8 @@ impl<'m> Checker<'m> {
     }
 
     /// The run's record (term `raw`) with the per-step rewards (term `rewards`) and their sum
-    /// recomputed.
+    /// recomputed — unless the rewards are the run's own, whose total the run already holds
+    /// (summed in the same order from 0.0, so the same float).
     fn machine_final_term(&mut self, cx: &mut Ctx, raw: TermId, rewards: TermId) -> ir::Expr {
         let raw_ty = self.check_term(raw);
         let rewards_ty = self.check_term(rewards);
@@ -1318,21 +1319,28 @@ impl<'m> Checker<'m> {
         }
         let raw_expr = ir::Expr::new(ir::ExprKind::Term(raw), raw_ty.clone(), span);
         let list = ir::Expr::new(ir::ExprKind::Term(rewards), rewards_ty, span);
-        let local = cx.fresh_local();
-        let total = ir::Expr::new(
-            ir::ExprKind::Aggregate(Box::new(ir::Aggregate {
-                kind: ir::AggKind::Sum,
-                var: local,
-                iter: list.clone(),
-                filter: None,
-                body: None,
-                elem: Ty::Float,
-            })),
-            Ty::Float,
-            span,
-        );
         let field = |k: usize, ty: Ty| {
             ir::Expr::new(ir::ExprKind::Field(Box::new(raw_expr.clone()), k), ty, span)
+        };
+        let own_rewards = self.terms[rewards].body.as_ref().is_some_and(|b| {
+            matches!(&b.expr.kind, ir::ExprKind::Field(of, 1)
+                if matches!(of.kind, ir::ExprKind::Term(t) if t == raw))
+        });
+        let total = if own_rewards {
+            field(0, Ty::Float)
+        } else {
+            ir::Expr::new(
+                ir::ExprKind::Aggregate(Box::new(ir::Aggregate {
+                    kind: ir::AggKind::Sum,
+                    var: cx.fresh_local(),
+                    iter: list.clone(),
+                    filter: None,
+                    body: None,
+                    elem: Ty::Float,
+                })),
+                Ty::Float,
+                span,
+            )
         };
         ir::Expr::new(
             ir::ExprKind::Record(vec![
