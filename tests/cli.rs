@@ -1960,8 +1960,8 @@ fn probe_reports_the_static_findings_of_a_group_spec() {
              test \"probe\" {{\n    expect probe pays-on-empty {expect} safe\n}}\n"
         )
     };
-    dir.write("hole.reward", &spec("contains(solution, block)", "!="));
-    dir.write("sound.reward", &spec("block == solution", "=="));
+    dir.write("hole.reward", spec("contains(solution, block)", "!="));
+    dir.write("sound.reward", spec("block == solution", "=="));
     let run = run_in(dir.path(), &["probe", "hole.reward", "--json"], None);
     run.expect_code(0);
     let report: Value = serde_json::from_str(&run.stdout()).expect("one JSON report");
