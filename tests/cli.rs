@@ -1942,6 +1942,56 @@ fn probe_without_a_completion_column_reads_the_spec_and_skips_the_attacks() {
     .expect_code(64);
 }
 
+/// A `group by` spec's static findings, in `reward probe` and in `reward test`'s `expect probe`
+/// lines: each completion tried is ranked beside a correct and a wrong companion.
+#[test]
+fn probe_reports_the_static_findings_of_a_group_spec() {
+    let dir = TempDir::new("probe-group-static");
+    let spec = |accuracy: &str, expect: &str| {
+        format!(
+            "use std::text::{{extract_tag}}\n\
+             input {{ prompt_id: text, completion: text, solution: text }}\n\
+             let block = trim(extract_tag(completion, \"answer\") ?? \"\")\n\
+             rule accuracy = {accuracy}\nscore = accuracy\n\
+             group by prompt_id {{\n    \
+                 let rank_reward = if count(true) == 1 then 0.5\n        \
+                     else (rank(score) - 1.0) / (count(true) - 1.0)\n    \
+                 score = rank_reward\n}}\n\
+             test \"probe\" {{\n    expect probe pays-on-empty {expect} safe\n}}\n"
+        )
+    };
+    dir.write("hole.reward", spec("contains(solution, block)", "!="));
+    dir.write("sound.reward", spec("block == solution", "=="));
+    let run = run_in(dir.path(), &["probe", "hole.reward", "--json"], None);
+    run.expect_code(0);
+    let report: Value = serde_json::from_str(&run.stdout()).expect("one JSON report");
+    let empty = report["static"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "pays-on-empty")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(empty["line"], 4);
+    assert_contains(
+        empty["message"].as_str().unwrap(),
+        "`accuracy` is true on the empty completion and adds 0.5 to the score",
+    );
+    let run = run_in(dir.path(), &["probe", "sound.reward", "--json"], None);
+    run.expect_code(0);
+    let report: Value = serde_json::from_str(&run.stdout()).expect("one JSON report");
+    assert!(
+        report["static"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["kind"] != "pays-on-empty"),
+        "{report}"
+    );
+    for file in ["hole.reward", "sound.reward"] {
+        run_in(dir.path(), &["test", file], None).expect_code(0);
+    }
+}
+
 #[test]
 fn probe_finds_the_holes_of_deliberately_broken_rewards_with_a_minimal_completion() {
     let dir = TempDir::new("probe");

@@ -2,6 +2,25 @@
 //! evaluated by the interpreter on synthesized rows (the probe's rows: real rows when given,
 //! else made-up golds 42 and 17 with every other column neutral), and a finding is reported at
 //! the span of the term or extraction it comes from.
+//!
+//! A `group by` spec scores a rollout among its group's, so a term's effect on the score depends
+//! on the other rollouts. There, as in the probe's attacks, every completion tried is one member
+//! of a group of three under its row's key, beside two fixed companions written from the row:
+//! its gold and a wrong answer, in the layout (answer tags, `\boxed{}`, a stated or a bare
+//! answer) where the gold scores best beside them. Without a gold to write them from, a
+//! completion is scored in a group of one. The findings then read:
+//! - `pays-on-empty` judges only the row's own terms (not the group block's `let`s: a rank or
+//!   an advantage is relative to the companions, and an empty answer that ties the wrong one
+//!   earns its share of a rank without being paid for being empty). Switching a row term off
+//!   changes the candidate's row only; the group stage is run again beside the same companions,
+//!   and the finding needs the final (group) score to drop.
+//! - `several-answer-blocks` compares final scores, each in its group of three.
+//! - `max-without-correctness` sets the terms of the row's own `score` to each combination,
+//!   recomputes that score, and runs the group stage beside the companions: the final scores are
+//!   compared as without groups. A group score that does not read the row's score (aggregates
+//!   of other terms) is then constant over the combinations, and nothing is found.
+//! - `constant-term` (real rows) runs the group stage over the rows' own groups, and judges the
+//!   group block's `let`s too.
 
 use reward_runtime::builtins::{self, BUILTINS};
 use reward_runtime::decode::decode_json;
@@ -51,10 +70,13 @@ pub(super) struct Evaluator<'a> {
     seeds: Vec<Seed>,
     /// Per term: whether it reads the gold column, directly or through other terms.
     reads_gold: Vec<bool>,
+    /// In a `group by` spec, the layout of the two companions each completion is scored
+    /// beside (see the module doc); `None`: a group of one.
+    companions: Option<Layout>,
 }
 
 impl<'a> Evaluator<'a> {
-    /// `None` when the spec has no text completion column to write into, or scores groups.
+    /// `None` when the spec has no text completion column to write into.
     pub(super) fn new(
         program: &'a Program,
         sources: &'a SourceMap,
@@ -64,9 +86,6 @@ impl<'a> Evaluator<'a> {
         let Ty::Record(fields) = schema else {
             return None;
         };
-        if program.group.is_some() {
-            return None;
-        }
         let (completion_index, completion) = COMPLETION_COLUMNS.iter().find_map(|c| {
             fields
                 .iter()
@@ -82,7 +101,7 @@ impl<'a> Evaluator<'a> {
         };
         let gold_name = gold.map(|g| fields[g].name.to_string());
         let seeds = seeds(schema, gold_name.as_deref(), rows);
-        Some(Evaluator {
+        let mut evaluator = Evaluator {
             program,
             sources,
             interp: Interpreter::new(program),
@@ -91,7 +110,48 @@ impl<'a> Evaluator<'a> {
             completion_index,
             seeds,
             reads_gold,
-        })
+            companions: None,
+        };
+        if program.group.is_some() {
+            evaluator.companions = evaluator.companion_layout();
+        }
+        Some(evaluator)
+    }
+
+    /// The layout of the companions in a `group by` spec: the one where the gold, beside a
+    /// correct and a wrong companion in the same layout, scores best summed over the seeds
+    /// (the first on ties). `None` without a gold.
+    fn companion_layout(&mut self) -> Option<Layout> {
+        if self.seeds.iter().all(|s| s.gold.is_none()) {
+            return None;
+        }
+        let tag = self.tags().swap_remove(0);
+        let layouts = [
+            Layout::Tag(tag),
+            Layout::Boxed,
+            Layout::Stated,
+            Layout::Bare,
+        ];
+        let mut best: Option<(f64, Layout)> = None;
+        for layout in layouts {
+            self.companions = Some(layout.clone());
+            let total: f64 = self
+                .seeds
+                .iter()
+                .filter_map(|seed| {
+                    let gold = seed.gold.as_ref()?;
+                    let input = self.input(seed, &layout.one(gold))?;
+                    Some(
+                        self.score(&self.eval(seed, &input)?)
+                            .unwrap_or(f64::NEG_INFINITY),
+                    )
+                })
+                .sum();
+            if best.as_ref().is_none_or(|(b, _)| total > *b) {
+                best = Some((total, layout));
+            }
+        }
+        best.map(|(_, layout)| layout)
     }
 
     pub(super) fn findings(&self, out: &mut Vec<StaticFinding>) {
@@ -107,8 +167,30 @@ impl<'a> Evaluator<'a> {
         decode_json(&Json::Object(row), self.schema).ok()
     }
 
-    fn eval(&self, input: &Value) -> Option<Vec<Value>> {
-        self.interp.eval_row(input).ok()
+    /// Every term's value on `input` (a completion written into `seed`'s row); in a `group by`
+    /// spec, scored beside the seed's companions.
+    fn eval(&self, seed: &Seed, input: &Value) -> Option<Vec<Value>> {
+        let row = self.interp.eval_row(input).ok()?;
+        self.grouped(seed, input, row)
+    }
+
+    /// The candidate's row-level values `row` completed by the group stage, in a group with the
+    /// seed's companions (a group of one without them). Unchanged without `group by`.
+    fn grouped(&self, seed: &Seed, input: &Value, row: Vec<Value>) -> Option<Vec<Value>> {
+        if self.program.group.is_none() {
+            return Some(row);
+        }
+        let mut inputs = vec![input.clone()];
+        if let (Some(layout), Some(gold)) = (&self.companions, &seed.gold) {
+            let wrong = crate::probe::wrong_answer(gold);
+            inputs.push(self.input(seed, &layout.one(gold))?);
+            inputs.push(self.input(seed, &layout.one(&wrong))?);
+        }
+        let mut rows: Vec<_> = std::iter::once(Ok(row))
+            .chain(inputs[1..].iter().map(|i| self.interp.eval_row(i)))
+            .collect();
+        crate::grouping::run_groups(self.program, &self.interp, &inputs, &mut rows);
+        rows.swap_remove(0).ok()
     }
 
     fn score(&self, values: &[Value]) -> Option<f64> {
@@ -125,13 +207,23 @@ impl<'a> Evaluator<'a> {
                 Some(t) != score
                     && term.span.file == FileId(0)
                     && !term.name.contains('#')
+                    && !is_group_term(term.kind)
+                    // In a group spec the row's own score is the sum of what the terms pay.
+                    && !(term.kind == TermKind::Score && self.program.group.is_some())
                     && matches!(term.ty, Ty::Bool | Ty::Int | Ty::Float)
             })
             .collect()
     }
 
-    /// The score with term `t` switched off (false, 0) and every term after it recomputed.
-    fn score_without(&self, input: &Value, values: &[Value], t: TermId) -> Option<f64> {
+    /// The score with row term `t` switched off (false, 0) and every term after it recomputed
+    /// (in a `group by` spec, the group stage again beside the same companions).
+    fn score_without(
+        &self,
+        seed: &Seed,
+        input: &Value,
+        values: &[Value],
+        t: TermId,
+    ) -> Option<f64> {
         let mut off = values.to_vec();
         off[t] = off_value(&values[t]);
         let order = &self.program.eval_order;
@@ -139,7 +231,7 @@ impl<'a> Evaluator<'a> {
         self.interp
             .eval_terms(input, &mut off, &order[pos + 1..])
             .ok()?;
-        self.score(&off)
+        self.score(&self.grouped(seed, input, off)?)
     }
 
     /// Whether the score reads term `t`, directly or through other terms.
@@ -159,6 +251,13 @@ impl<'a> Evaluator<'a> {
             let mut refs = Vec::new();
             super::term_refs(&self.program.terms[u].body.expr, &mut refs);
             stack.extend(refs);
+            // An aggregate's slot reads its source (over the group).
+            stack.extend(self.program.group.iter().flat_map(|g| {
+                g.aggregates
+                    .iter()
+                    .filter(move |a| a.slot == u)
+                    .map(|a| a.source)
+            }));
         }
         false
     }
@@ -236,11 +335,11 @@ impl<'a> Evaluator<'a> {
         let mut paid = None;
         for seed in &self.seeds {
             let input = self.input(seed, completion)?;
-            let values = self.eval(&input)?;
+            let values = self.eval(seed, &input)?;
             if !positive(&values[t]) {
                 return None;
             }
-            let raise = self.score(&values)? - self.score_without(&input, &values, t)?;
+            let raise = self.score(&values)? - self.score_without(seed, &input, &values, t)?;
             if raise <= 1e-12 {
                 return None;
             }
@@ -332,7 +431,7 @@ impl<'a> Evaluator<'a> {
             let wrong = crate::probe::wrong_answer(gold);
             let score = |text: String| {
                 self.input(seed, &text)
-                    .and_then(|i| self.score(&self.eval(&i)?))
+                    .and_then(|i| self.score(&self.eval(seed, &i)?))
             };
             let (Some(reference), Some(base)) =
                 (score(layout.one(gold)), score(layout.one(&wrong)))
@@ -362,7 +461,7 @@ impl<'a> Evaluator<'a> {
             let Some(gold) = &seed.gold else { continue };
             let wrong = crate::probe::wrong_answer(gold);
             let input = self.input(seed, &layout.two(gold, &wrong))?;
-            let values = self.eval(&input)?;
+            let values = self.eval(seed, &input)?;
             let Ok(Value::Text(taken)) = self.interp.eval_body(&body, &input, &values) else {
                 return None;
             };
@@ -388,8 +487,24 @@ impl<'a> Evaluator<'a> {
     /// term reading the gold) off reaches the score of some combination where correctness is
     /// on and pays (scores more than the same combination with it off): the other terms
     /// outweigh correctness.
+    ///
+    /// In a `group by` spec whose final score is the group block's, the combinations are of
+    /// the terms of the row's own `score`, and the two combinations found (the best without
+    /// correctness, the least with it) are then scored through the group stage beside the
+    /// companions: a finding only when the first's group score reaches the second's (see the
+    /// module doc).
     fn max_without_correctness(&self, out: &mut Vec<StaticFinding>) {
-        let Some(s) = self.program.score else { return };
+        let Some(final_score) = self.program.score else {
+            return;
+        };
+        let s = if self.program.terms[final_score].kind == TermKind::GroupScore {
+            match (self.program.terms.iter()).position(|t| t.kind == TermKind::Score) {
+                Some(row) => row,
+                None => return,
+            }
+        } else {
+            final_score
+        };
         let score_term = &self.program.terms[s];
         let mut direct: Vec<TermId> = Vec::new();
         super::term_refs(&score_term.body.expr, &mut direct);
@@ -401,7 +516,7 @@ impl<'a> Evaluator<'a> {
         if direct.len() > 12 || gold == 0 || gold == (1 << direct.len()) - 1 {
             return;
         }
-        let Some((ranges, input)) = self.ranges(&direct) else {
+        let Some((ranges, (seed, input, mut values))) = self.ranges(&direct) else {
             return;
         };
         // A correctness term that never changed on the probe's completions cannot be judged.
@@ -410,14 +525,31 @@ impl<'a> Evaluator<'a> {
         {
             return;
         }
-        let mut values = vec![Value::None; self.program.terms.len()];
-        let mut scores = Vec::with_capacity(1 << direct.len());
-        for mask in 0u32..(1 << direct.len()) {
+        // Each combination's row score, and (in a group spec) its group score.
+        let mut combination = |mask: u32, grouped: bool| -> Option<f64> {
             for (i, &t) in direct.iter().enumerate() {
                 values[t] = ranges[i][(mask >> i & 1) as usize].clone();
             }
-            let score = self.interp.eval_body(&score_term.body, &input, &values);
-            match score.ok().as_ref().and_then(numeric) {
+            let score = self
+                .interp
+                .eval_body(&score_term.body, &input, &values)
+                .ok()?;
+            if !grouped {
+                return numeric(&score);
+            }
+            // The row terms after the score (an aggregate's source may read it), then the group.
+            values[s] = score;
+            let mut row = values.clone();
+            let order = &self.program.eval_order;
+            let pos = order.iter().position(|&o| o == s)?;
+            self.interp
+                .eval_terms(&input, &mut row, &order[pos + 1..])
+                .ok()?;
+            self.score(&self.grouped(seed, &input, row)?)
+        };
+        let mut scores = Vec::with_capacity(1 << direct.len());
+        for mask in 0u32..(1 << direct.len()) {
+            match combination(mask, false) {
                 Some(x) => scores.push(x),
                 None => return,
             }
@@ -428,15 +560,32 @@ impl<'a> Evaluator<'a> {
             .filter(|m| m & gold == 0)
             .map(|m| (scores[m as usize], m))
             .fold((f64::NEG_INFINITY, 0), |a, b| if b.0 > a.0 { b } else { a });
-        let with = (0..scores.len() as u32)
+        let (with, with_mask) = (0..scores.len() as u32)
             .filter(|m| {
                 m & gold == gold && scores[*m as usize] > scores[(m & !gold) as usize] + 1e-12
             })
-            .map(|m| scores[m as usize])
-            .fold(f64::INFINITY, f64::min);
+            .map(|m| (scores[m as usize], m))
+            .fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
         if with.is_infinite() || without < with - 1e-12 {
             return;
         }
+        let grouped = if s == final_score {
+            String::new()
+        } else {
+            let (Some(g_without), Some(g_with)) =
+                (combination(mask, true), combination(with_mask, true))
+            else {
+                return;
+            };
+            if g_without < g_with - 1e-12 {
+                return;
+            }
+            format!(
+                ", and the group's score gives it {} against {} for that correct answer (each beside a correct and a wrong rollout)",
+                round(g_without),
+                round(g_with)
+            )
+        };
         let name = |i: usize| self.program.terms[direct[i]].name.clone();
         let helpers: Vec<String> = (0..direct.len())
             .filter(|&i| gold >> i & 1 == 0 && mask >> i & 1 == 1)
@@ -452,7 +601,7 @@ impl<'a> Evaluator<'a> {
             "max-without-correctness",
             term_span(score_term),
             format!(
-                "without a correct answer ({} off) the score reaches {} ({}), as much as a correct answer can score ({}; at most {}): the other terms outweigh correctness",
+                "without a correct answer ({} off) the score reaches {} ({}), as much as a correct answer can score ({}; at most {}){grouped}: the other terms outweigh correctness",
                 gold_terms.join(", "),
                 round(without),
                 helpers.join(", "),
@@ -464,8 +613,10 @@ impl<'a> Evaluator<'a> {
     }
 
     /// For each term, its (low, high) values on the probe's completions: truth values both
-    /// ways, numbers at the least and the most they took. Also a neutral input.
-    fn ranges(&self, terms: &[TermId]) -> Option<(Vec<[Value; 2]>, Value)> {
+    /// ways, numbers at the least and the most they took. Also a neutral row: its seed, input
+    /// and term values.
+    #[allow(clippy::type_complexity)]
+    fn ranges(&self, terms: &[TermId]) -> Option<(Vec<[Value; 2]>, (&Seed, Value, Vec<Value>))> {
         let mut seen: Vec<(f64, f64)> = vec![(f64::INFINITY, f64::NEG_INFINITY); terms.len()];
         let mut neutral = None;
         for seed in &self.seeds {
@@ -487,7 +638,7 @@ impl<'a> Evaluator<'a> {
                 let Some(input) = self.input(seed, &text) else {
                     continue;
                 };
-                let Some(values) = self.eval(&input) else {
+                let Some(values) = self.eval(seed, &input) else {
                     continue;
                 };
                 for (i, &t) in terms.iter().enumerate() {
@@ -495,7 +646,7 @@ impl<'a> Evaluator<'a> {
                         seen[i] = (seen[i].0.min(x), seen[i].1.max(x));
                     }
                 }
-                neutral.get_or_insert(input);
+                neutral.get_or_insert((seed, input, values));
             }
         }
         let ranges = terms
@@ -514,6 +665,7 @@ impl<'a> Evaluator<'a> {
 }
 
 /// How answers are written in a completion.
+#[derive(Clone)]
 enum Layout {
     Tag(String),
     Boxed,
@@ -545,7 +697,8 @@ impl Layout {
 }
 
 /// `constant-term`: a term of the spec's own file that reads the input and has one value on
-/// every row given.
+/// every row given. In a `group by` spec the rows are scored in their own groups (by their
+/// keys), and the group block's `let`s are judged too.
 pub(super) fn constant_terms(
     program: &Program,
     sources: &SourceMap,
@@ -554,11 +707,14 @@ pub(super) fn constant_terms(
 ) {
     let Some(schema) = &program.input else { return };
     let interp = Interpreter::new(program);
-    let evaluated: Vec<Vec<Value>> = rows
+    let inputs: Vec<Value> = rows
         .iter()
         .take(10_000)
-        .filter_map(|r| interp.eval_row(&decode_json(r, schema).ok()?).ok())
+        .filter_map(|r| decode_json(r, schema).ok())
         .collect();
+    let mut results: Vec<_> = inputs.iter().map(|i| interp.eval_row(i)).collect();
+    crate::grouping::run_groups(program, &interp, &inputs, &mut results);
+    let evaluated: Vec<Vec<Value>> = results.into_iter().filter_map(Result::ok).collect();
     if evaluated.len() < 2 {
         return;
     }
@@ -567,10 +723,7 @@ pub(super) fn constant_terms(
         if term.span.file != FileId(0)
             || term.name.contains('#')
             || !reads_input[t]
-            || matches!(
-                term.kind,
-                TermKind::GroupLet | TermKind::GroupScore | TermKind::GroupAggregate
-            )
+            || matches!(term.kind, TermKind::GroupScore | TermKind::GroupAggregate)
         {
             continue;
         }
@@ -650,7 +803,15 @@ fn reads(program: &Program, direct: &dyn Fn(&Expr) -> bool) -> Vec<bool> {
         .eval_order
         .iter()
         .chain(program.group.iter().flat_map(|g| g.order.iter()));
+    let mut slots_done = false;
     for &t in order {
+        // After the row terms: an aggregate's slot reads what its source reads.
+        if !slots_done && !program.eval_order.contains(&t) {
+            slots_done = true;
+            for a in program.group.iter().flat_map(|g| &g.aggregates) {
+                out[a.slot] = out[a.source];
+            }
+        }
         let mut stack = vec![&program.terms[t].body.expr];
         while let Some(e) = stack.pop() {
             if direct(e) || matches!(e.kind, ExprKind::Term(u) if out[u]) {
@@ -683,6 +844,13 @@ pub(super) fn reads_whole(program: &Program, e: &Expr, field: usize) -> bool {
         }
     }
     go(program, e, field, 0)
+}
+
+fn is_group_term(kind: TermKind) -> bool {
+    matches!(
+        kind,
+        TermKind::GroupLet | TermKind::GroupScore | TermKind::GroupAggregate
+    )
 }
 
 fn positive(v: &Value) -> bool {

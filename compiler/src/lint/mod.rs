@@ -412,6 +412,145 @@ mod tests {
         );
     }
 
+    /// A group spec: the row's `score` ranked among its prompt's rollouts.
+    fn ranked(rules: &str, score: &str) -> String {
+        format!(
+            "use std::text::{{extract_tag}}\n\
+             input {{ prompt_id: text, completion: text, solution: text }}\n\
+             let block = trim(extract_tag(completion, \"answer\") ?? \"\")\n\
+             {rules}score = {score}\n\
+             group by prompt_id {{\n    \
+                 let rank_reward = if count(true) == 1 then 0.5\n        \
+                     else (rank(score) - 1.0) / (count(true) - 1.0)\n    \
+                 score = rank_reward\n}}\n"
+        )
+    }
+
+    /// (kind, snippet) of each finding of `text` of kind `kind` (every kind for `""`).
+    fn group_findings(
+        text: &str,
+        rows: &[serde_json::Value],
+        kind: &str,
+    ) -> Vec<(&'static str, String)> {
+        let spec =
+            compile(Source::text(text), &Options::default()).unwrap_or_else(|d| panic!("{d}"));
+        spec.static_findings_with_rows(rows)
+            .into_iter()
+            .filter(|f| kind.is_empty() || f.kind == kind)
+            .map(|f| (f.kind, f.snippet))
+            .collect()
+    }
+
+    #[test]
+    fn a_group_spec_whose_accuracy_holds_for_the_empty_answer_pays_on_empty() {
+        // `gold contains answer` holds for an empty answer: beside a correct and a wrong
+        // rollout, the empty completion ties the correct one (rank reward 0.75, not 0.25).
+        let rules = "rule accuracy = contains(solution, block)\nrule exact = block == solution\n";
+        let broken = group_findings(
+            &ranked(rules, "accuracy + 0.0 * exact"),
+            &[],
+            "pays-on-empty",
+        );
+        assert_eq!(
+            broken,
+            [(
+                "pays-on-empty",
+                "accuracy = contains(solution, block)".to_string()
+            )]
+        );
+        let spec = compile(
+            Source::text(ranked(rules, "accuracy + 0.0 * exact")),
+            &Options::default(),
+        )
+        .unwrap();
+        let found = spec.static_findings();
+        let message = &found
+            .iter()
+            .find(|f| f.kind == "pays-on-empty")
+            .unwrap()
+            .message;
+        assert!(
+            message.contains("on the empty completion and adds 0.5"),
+            "{message}"
+        );
+        // Equality with the gold: an empty answer ties the wrong companion and is not paid for
+        // being empty, though its rank reward (0.25) is above 0.
+        let sound = "rule accuracy = block == solution and len(block) == len(solution)\n";
+        assert_eq!(
+            group_findings(&ranked(sound, "accuracy"), &[], "pays-on-empty"),
+            []
+        );
+    }
+
+    #[test]
+    fn a_group_spec_ranks_a_formatted_wrong_answer_above_a_correct_unformatted_one() {
+        let rules = "rule correct = block == solution\nrule formatted = completion ~ /<answer>/\n";
+        let broken = group_findings(
+            &ranked(rules, "0.3 * correct + 0.7 * formatted"),
+            &[],
+            "max-without-correctness",
+        );
+        assert_eq!(
+            broken,
+            [(
+                "max-without-correctness",
+                "score = 0.3 * correct + 0.7 * formatted".to_string()
+            )]
+        );
+        let spec = compile(
+            Source::text(ranked(rules, "0.3 * correct + 0.7 * formatted")),
+            &Options::default(),
+        )
+        .unwrap();
+        let found = spec.static_findings();
+        let message = &found
+            .iter()
+            .find(|f| f.kind == "max-without-correctness")
+            .unwrap()
+            .message;
+        assert!(
+            message.contains("reaches 0.7 (formatted = true)")
+                && message
+                    .contains("the group's score gives it 0.25 against 0 for that correct answer"),
+            "{message}"
+        );
+        let sound = group_findings(
+            &ranked(rules, "0.8 * correct + 0.2 * formatted"),
+            &[],
+            "max-without-correctness",
+        );
+        assert_eq!(sound, []);
+    }
+
+    #[test]
+    fn a_group_spec_with_two_answer_blocks_paid_and_a_group_let_constant_over_real_rows() {
+        let rules = "rule correct = block == solution\n";
+        let text = ranked(rules, "correct");
+        assert_eq!(
+            group_findings(&text, &[], ""),
+            [(
+                "several-answer-blocks",
+                "extract_tag(completion, \"answer\")".to_string()
+            )]
+        );
+        // Real rows, each prompt's rollouts all correct: the rank reward (a group `let`) is
+        // the same everywhere, though it reads the completion through the rank.
+        let rows: Vec<serde_json::Value> = [("p1", "4"), ("p1", "4"), ("p2", "5"), ("p2", "5")]
+            .iter()
+            .map(|(p, g)| serde_json::json!({"prompt_id": p, "completion": format!("<answer>{g}</answer>"), "solution": g}))
+            .collect();
+        let found = group_findings(&text, &rows, "");
+        let constant: Vec<&str> = found
+            .iter()
+            .filter(|f| f.0 == "constant-term")
+            .map(|f| f.1.as_str())
+            .collect();
+        assert!(
+            constant.iter().any(|c| c.starts_with("rank_reward = ")),
+            "{found:?}"
+        );
+    }
+
     #[test]
     fn a_term_constant_over_the_rows_given() {
         // `.` without `s`: the format never matches a completion whose reasoning spans lines.

@@ -6,7 +6,7 @@
 use reward_runtime::Ty;
 use serde_json::Value as Json;
 
-use super::{Finding, ProbeReport, Scorer};
+use super::{Companions, Finding, ProbeReport, Scorer};
 use crate::diag::FileId;
 
 /// Column names that hold a judge's or grader's output.
@@ -75,6 +75,8 @@ pub(super) fn attacks(scorer: &Scorer<'_>, rows: &[Json], report: &mut ProbeRepo
             .and_then(Json::as_str)
             .filter(|c| !c.is_empty())
             .unwrap_or("I am not sure.");
+        // In a `group by` spec: beside the row's own completion and the empty one.
+        scorer.set_companions(Companions::Given(base_text.to_string(), String::new()));
         let Ok(base) = scorer.values(row, base_text) else {
             continue;
         };

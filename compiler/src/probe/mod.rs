@@ -17,8 +17,11 @@
 //! beside the same two companions: the row's gold and a wrong answer, in the format being tried
 //! (then the winning one). An attack and the correct reference thus meet the same companions,
 //! and the rules above compare their scores unchanged (with a rank reward, an attack tying the
-//! correct answer shares its rank). Attacks with no plain gold to write companions from
-//! (structured golds, judge columns) are scored in a group of one.
+//! correct answer shares its rank). Attacks with no plain gold to write companions from take
+//! them from the row instead: a structured gold's attacks (and the row's own completion they
+//! edit) are scored beside that completion — the one the spec pays — and the empty completion,
+//! which it pays less; a judge column's forged and unforged completions beside the row's own
+//! completion and the empty one (every member reads the same verdict from the row).
 //!
 //! The `malformed` family is the one that writes the *correct* answer: when the tags win and the
 //! spec pays for them, the gold goes into broken shells of the tags — a duplicated `</answer>`
@@ -390,7 +393,7 @@ pub(crate) fn probe_compiled(
         interp: spec.interpreter(),
         completion: &options.completion,
         gold: &options.gold,
-        companions: std::cell::Cell::new(None),
+        companions: std::cell::RefCell::new(Companions::Alone),
     };
     let mut report = ProbeReport {
         format: "the rows' own completions",
@@ -400,8 +403,8 @@ pub(crate) fn probe_compiled(
         errors: Vec::new(),
     };
     let plain = plain_attacks(&scorer, rows, options, &mut report);
-    // The other attacks have no plain gold to write companions from: a group of one.
-    scorer.companions.set(None);
+    // The other attacks set their own companions (see the module doc).
+    scorer.set_companions(Companions::Alone);
     let structured = structured::attacks(&scorer, rows, options, &mut report);
     let judged = judge::attacks(&scorer, rows, &mut report);
     if let Err(e) = plain {
@@ -421,11 +424,21 @@ pub(crate) struct Scorer<'a> {
     interp: crate::interp::Interpreter<'a>,
     completion: &'a str,
     gold: &'a str,
-    /// In a `group by` spec, every completion is scored as one member of a group, beside two
-    /// companions written from its row: the row's gold and a wrong answer, both in this format.
-    /// The attack and the correct reference then meet the same companions, and their scores
-    /// compare as in a spec without groups. `None`: a group of one.
-    companions: std::cell::Cell<Option<Wrap>>,
+    /// In a `group by` spec, every completion is scored as one member of a group, beside the
+    /// same two companions (see [`Companions`]). The attack and the correct reference then
+    /// meet the same companions, and their scores compare as in a spec without groups.
+    companions: std::cell::RefCell<Companions>,
+}
+
+/// The other members of the group a completion is scored in (`group by` specs only).
+enum Companions {
+    /// A group of one.
+    Alone,
+    /// The row's gold and a wrong answer, both in this format (the plain attacks).
+    Wrapped(Wrap),
+    /// Two completions given: a paid one and one paid less (the structured and judge attacks,
+    /// which have no plain gold to write companions from).
+    Given(String, String),
 }
 
 /// A score and the numeric terms of the breakdown.
@@ -444,15 +457,38 @@ impl Scorer<'_> {
             .map_err(|e| e.to_string())
     }
 
-    /// Every per-row term's value on `row` with `completion` in the completion column (a
-    /// `group by` spec's group terms are [`Scorer::score`]'s).
+    fn set_companions(&self, companions: Companions) {
+        *self.companions.borrow_mut() = companions;
+    }
+
+    /// Every term's value on `row` with `completion` in the completion column; in a `group by`
+    /// spec, with the group's terms computed beside the companions.
     fn values(
         &self,
         row: &serde_json::Map<String, serde_json::Value>,
         completion: &str,
     ) -> Result<Vec<Value>, String> {
         let input = self.input(row, completion)?;
-        self.interp.eval_row(&input).map_err(|e| e.message)
+        if self.spec.program.group.is_none() {
+            return self.interp.eval_row(&input).map_err(|e| e.message);
+        }
+        let mut inputs = vec![input];
+        match &*self.companions.borrow() {
+            Companions::Alone => {}
+            Companions::Wrapped(wrap) => {
+                if let Some(gold) = gold_of(row, self.gold) {
+                    inputs.push(self.input(row, &wrap(&gold))?);
+                    inputs.push(self.input(row, &wrap(&wrong_answer(&gold)))?);
+                }
+            }
+            Companions::Given(paid, less) => {
+                inputs.push(self.input(row, paid)?);
+                inputs.push(self.input(row, less)?);
+            }
+        }
+        let mut values: Vec<_> = inputs.iter().map(|i| self.interp.eval_row(i)).collect();
+        crate::grouping::run_groups(&self.spec.program, &self.interp, &inputs, &mut values);
+        values.swap_remove(0).map_err(|e| e.message)
     }
 
     fn score_values(&self, values: &[Value]) -> Result<Scores, String> {
@@ -474,23 +510,7 @@ impl Scorer<'_> {
         row: &serde_json::Map<String, serde_json::Value>,
         completion: &str,
     ) -> Result<Scores, String> {
-        if self.spec.program.group.is_none() {
-            return self.score_values(&self.values(row, completion)?);
-        }
-        let mut members = vec![completion.to_string()];
-        if let (Some(wrap), Some(gold)) = (self.companions.get(), gold_of(row, self.gold)) {
-            members.extend([wrap(&gold), wrap(&wrong_answer(&gold))]);
-        }
-        let inputs = members
-            .iter()
-            .map(|c| self.input(row, c))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut values: Vec<_> = inputs.iter().map(|i| self.interp.eval_row(i)).collect();
-        crate::grouping::run_groups(&self.spec.program, &self.interp, &inputs, &mut values);
-        match values.swap_remove(0) {
-            Ok(v) => self.score_values(&v),
-            Err(e) => Err(e.message),
-        }
+        self.score_values(&self.values(row, completion)?)
     }
 }
 
@@ -529,7 +549,7 @@ fn plain_attacks(
     // The format the spec pays best for a correct answer, summed over the rows.
     let mut best: Option<(f64, usize)> = None;
     for (i, (_, wrap)) in FORMATS.iter().enumerate() {
-        scorer.companions.set(Some(*wrap));
+        scorer.set_companions(Companions::Wrapped(*wrap));
         let total: f64 = seeds
             .iter()
             .map(|s| score(s, &wrap(&s.gold)).map_or(f64::NEG_INFINITY, |r| r.0))
@@ -540,7 +560,7 @@ fn plain_attacks(
     }
     let winner = best.map_or(0, |b| b.1);
     let (format, wrap) = FORMATS[winner];
-    scorer.companions.set(Some(wrap));
+    scorer.set_companions(Companions::Wrapped(wrap));
     let tags = winner == 0;
     let mut findings: BTreeMap<(&'static str, &'static str), Finding> = BTreeMap::new();
     let mut attack_count = 0;
@@ -963,6 +983,98 @@ mod tests {
         let sound = run(
             &format!("{ACTION}score = point_right and action_right\n"),
             &action_rows(),
+        );
+        assert_eq!(sound, []);
+    }
+
+    /// `text` with a `prompt_id` column and the row score ranked among its prompt's rollouts.
+    fn in_groups(text: &str) -> String {
+        format!(
+            "{}group by prompt_id {{\n    \
+                 let rank_reward = if count(true) == 1 then 0.5\n        \
+                     else (rank(score) - 1.0) / (count(true) - 1.0)\n    \
+                 score = rank_reward\n}}\n",
+            text.replace("input { ", "input { prompt_id: text, ")
+        )
+    }
+
+    #[test]
+    fn a_group_spec_s_structured_attacks_meet_the_paid_completion_and_the_empty_one() {
+        // Alone in its group every rollout ranks in the middle: nothing would be paid more than
+        // the empty completion, and nothing attacked. Beside the row's own completion and the
+        // empty one, an action changed ties the paid completion (0.75 against 0.75).
+        let rows: Vec<serde_json::Value> = action_rows()
+            .into_iter()
+            .map(|mut r| {
+                r["prompt_id"] = "p".into();
+                r
+            })
+            .collect();
+        let spec = compile(
+            Source::text(in_groups(&format!("{ACTION}score = point_right\n"))),
+            &Options::default(),
+        )
+        .unwrap();
+        let options = ProbeOptions::for_spec(&spec, None, None).unwrap();
+        let report = probe(&spec, &rows, &options).unwrap();
+        let found: Vec<(&str, bool, f64, f64)> = report
+            .findings
+            .iter()
+            .map(|f| (f.attack, f.severe, f.score, f.reference))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "a key twice, with a wrong and the right value (both orders paid)",
+                    true,
+                    0.75,
+                    0.75
+                ),
+                (
+                    "a different action type, same coordinates",
+                    true,
+                    0.75,
+                    0.75
+                ),
+            ]
+        );
+        let sound = run(
+            &in_groups(&format!("{ACTION}score = point_right and action_right\n")),
+            &rows,
+        );
+        assert_eq!(sound, []);
+    }
+
+    #[test]
+    fn a_group_spec_s_forged_verdict_is_ranked_beside_the_unforged_completion() {
+        let text = in_groups(&format!(
+            "{JUDGED}rule judged = judge == \"correct\" or completion ~ /VERDICT: correct/\nscore = judged\n"
+        ));
+        let spec = compile(Source::text(text), &Options::default()).unwrap();
+        let options = ProbeOptions::for_spec(&spec, None, None).unwrap();
+        let report = probe(&spec, &[], &options).unwrap();
+        let found: Vec<(&str, bool, f64, f64, Vec<String>)> = report
+            .findings
+            .iter()
+            .map(|f| (f.attack, f.severe, f.score, f.reference, f.terms.clone()))
+            .collect();
+        // Forged, it ranks first (1) of its group; unforged, it ties the others (1/2).
+        assert_eq!(
+            found,
+            [(
+                "forged verdict line",
+                true,
+                1.0,
+                0.5,
+                vec!["judged".to_string(), "rank_reward".to_string()]
+            )]
+        );
+        let sound = run(
+            &in_groups(&format!(
+                "{JUDGED}rule judged = judge == \"correct\"\nscore = judged\n"
+            )),
+            &[],
         );
         assert_eq!(sound, []);
     }

@@ -7,7 +7,7 @@
 use regex::Regex;
 use serde_json::Value as Json;
 
-use super::{is_structured, Finding, ProbeReport, Scorer};
+use super::{is_structured, Companions, Finding, ProbeReport, Scorer};
 use reward_runtime::native::final_answer;
 
 /// Action names a wrong action type is taken from.
@@ -56,6 +56,8 @@ pub(super) fn attacks(
     let mut found: Vec<Finding> = Vec::new();
     let mut count = 0;
     for seed in &seeds {
+        // In a `group by` spec: beside the completion the spec pays and the empty one.
+        scorer.set_companions(Companions::Given(seed.completion.clone(), String::new()));
         let mut list = edits(&seed.completion);
         // A gold without a nonzero number (a scroll, an app to open) has no coordinates to
         // miss: moving the completion's numbers is no attack on it.
@@ -140,6 +142,7 @@ fn seeds<'a>(
         if !is_structured(&gold) {
             continue;
         }
+        scorer.set_companions(Companions::Given(completion.to_string(), String::new()));
         let (Ok((reference, _)), Ok((floor, _))) =
             (scorer.score(object, completion), scorer.score(object, ""))
         else {
