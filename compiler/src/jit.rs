@@ -168,7 +168,7 @@ pub fn compile_with_clif(program: &Program) -> Result<(JitProgram, String), JitE
 }
 
 fn compile_inner(program: &Program, clif: Option<&mut String>) -> Result<JitProgram, JitError> {
-    let isa = native_isa(false)?;
+    let isa = native_isa(CodeFor::Jit)?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
     // Register every helper from the runtime's own table, so that no import can be missing.
     for (name, ptr) in abi::symbols() {
@@ -227,15 +227,37 @@ fn define(
     })
 }
 
-/// The host's instruction set, optimising for speed; `pic` for code that goes into a shared
-/// library.
+/// Where compiled code goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeFor {
+    /// This process's memory: compiled at every start, while a user waits.
+    Jit,
+    /// A shared library (position-independent): compiled once, then loaded many times.
+    SharedLibrary,
+}
+
+/// The host's instruction set, optimising for speed.
 pub(crate) fn native_isa(
-    pic: bool,
+    code_for: CodeFor,
 ) -> Result<std::sync::Arc<dyn cranelift_codegen::isa::TargetIsa>, JitError> {
+    let library = code_for == CodeFor::SharedLibrary;
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(err)?;
     flags
-        .set("is_pic", if pic { "true" } else { "false" })
+        .set("is_pic", if library { "true" } else { "false" })
+        .map_err(err)?;
+    // The backtracking register allocator took half of the JIT's time (1.5–2× the single-pass
+    // one's), for code that runs no faster here: compiled terms mostly call runtime helpers
+    // (bench/README.md, "Compile latency"). A library is compiled once: it gets the better one.
+    flags
+        .set(
+            "regalloc_algorithm",
+            if library {
+                "backtracking"
+            } else {
+                "single_pass"
+            },
+        )
         .map_err(err)?;
     // A frame larger than a page (a term with many call sites) must touch each page on the way
     // down, so that running out of stack hits the guard page (a reported stack overflow) and
