@@ -236,29 +236,26 @@ pub(crate) enum CodeFor {
     SharedLibrary,
 }
 
-/// The host's instruction set, optimising for speed.
+/// The host's instruction set.
 pub(crate) fn native_isa(
     code_for: CodeFor,
 ) -> Result<std::sync::Arc<dyn cranelift_codegen::isa::TargetIsa>, JitError> {
     let library = code_for == CodeFor::SharedLibrary;
     let mut flags = settings::builder();
-    flags.set("opt_level", "speed").map_err(err)?;
     flags
         .set("is_pic", if library { "true" } else { "false" })
         .map_err(err)?;
-    // The backtracking register allocator took half of the JIT's time (1.5–2× the single-pass
-    // one's), for code that runs no faster here: compiled terms mostly call runtime helpers
-    // (bench/README.md, "Compile latency"). A library is compiled once: it gets the better one.
-    flags
-        .set(
-            "regalloc_algorithm",
-            if library {
-                "backtracking"
-            } else {
-                "single_pass"
-            },
-        )
-        .map_err(err)?;
+    // Compiled terms mostly call runtime helpers, so Cranelift's optimisations buy little
+    // speed here and cost much of the JIT's time: the e-graph pass (`opt_level` "speed") a
+    // fifth of it, the backtracking register allocator a third more than the single-pass one,
+    // for no difference in scoring time on W1, W5, W6 or bench/steps.reward (bench/README.md,
+    // "Compile latency"). A library is compiled once and run many times: it gets both.
+    let (opt_level, regalloc) = match code_for {
+        CodeFor::Jit => ("none", "single_pass"),
+        CodeFor::SharedLibrary => ("speed", "backtracking"),
+    };
+    flags.set("opt_level", opt_level).map_err(err)?;
+    flags.set("regalloc_algorithm", regalloc).map_err(err)?;
     // A frame larger than a page (a term with many call sites) must touch each page on the way
     // down, so that running out of stack hits the guard page (a reported stack overflow) and
     // never jumps past it into other memory.
