@@ -14,7 +14,7 @@ use cranelift_module::{default_libcall_names, DataDescription, Linkage, Module};
 use cranelift_object::{ObjectBuilder, ObjectModule};
 use reward_runtime::meta::{self, SpecMeta, TermMeta};
 
-use crate::jit::{build, native_isa};
+use crate::jit::{build, native_isa, CodeFor};
 use crate::scoring::Spec;
 
 /// An exported C function: a wrapper that calls `target` in the runtime, passing the spec's
@@ -69,7 +69,7 @@ pub fn object_file(spec: &Spec) -> Result<Vec<u8>, String> {
                 .into(),
         );
     }
-    let isa = native_isa(true).map_err(|e| e.to_string())?;
+    let isa = native_isa(CodeFor::SharedLibrary).map_err(|e| e.to_string())?;
     let builder = ObjectBuilder::new(isa, "reward_spec", default_libcall_names())
         .map_err(|e| e.to_string())?;
     let mut module = ObjectModule::new(builder);

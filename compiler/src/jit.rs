@@ -168,7 +168,7 @@ pub fn compile_with_clif(program: &Program) -> Result<(JitProgram, String), JitE
 }
 
 fn compile_inner(program: &Program, clif: Option<&mut String>) -> Result<JitProgram, JitError> {
-    let isa = native_isa(false)?;
+    let isa = native_isa(CodeFor::Jit)?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
     // Register every helper from the runtime's own table, so that no import can be missing.
     for (name, ptr) in abi::symbols() {
@@ -227,16 +227,35 @@ fn define(
     })
 }
 
-/// The host's instruction set, optimising for speed; `pic` for code that goes into a shared
-/// library.
+/// Where compiled code goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeFor {
+    /// This process's memory: compiled at every start, while a user waits.
+    Jit,
+    /// A shared library (position-independent): compiled once, then loaded many times.
+    SharedLibrary,
+}
+
+/// The host's instruction set.
 pub(crate) fn native_isa(
-    pic: bool,
+    code_for: CodeFor,
 ) -> Result<std::sync::Arc<dyn cranelift_codegen::isa::TargetIsa>, JitError> {
+    let library = code_for == CodeFor::SharedLibrary;
     let mut flags = settings::builder();
-    flags.set("opt_level", "speed").map_err(err)?;
     flags
-        .set("is_pic", if pic { "true" } else { "false" })
+        .set("is_pic", if library { "true" } else { "false" })
         .map_err(err)?;
+    // Compiled terms mostly call runtime helpers, so Cranelift's optimisations buy little
+    // speed here and cost much of the JIT's time: the e-graph pass (`opt_level` "speed") a
+    // fifth of it, the backtracking register allocator a third more than the single-pass one,
+    // for no difference in scoring time on W1, W5, W6 or bench/steps.reward (bench/README.md,
+    // "Compile latency"). A library is compiled once and run many times: it gets both.
+    let (opt_level, regalloc) = match code_for {
+        CodeFor::Jit => ("none", "single_pass"),
+        CodeFor::SharedLibrary => ("speed", "backtracking"),
+    };
+    flags.set("opt_level", opt_level).map_err(err)?;
+    flags.set("regalloc_algorithm", regalloc).map_err(err)?;
     // A frame larger than a page (a term with many call sites) must touch each page on the way
     // down, so that running out of stack hits the guard page (a reported stack overflow) and
     // never jumps past it into other memory.

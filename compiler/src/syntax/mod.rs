@@ -7,4 +7,4 @@ mod parse;
 
 pub use format::format_source;
 
-pub use parse::parse_module;
+pub use parse::{item_starts, parse_items_at, parse_module, ItemStart};

@@ -154,6 +154,80 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
     (module, diags)
 }
 
+/// A top-level item of a module's text found without parsing it, from the line it starts: every
+/// item of a standard-library module starts a line with its keyword (as `reward fmt` writes
+/// them; the library's tests check this outline against [`parse_module`] on every module).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ItemStart<'s> {
+    /// Byte offset of the keyword.
+    pub start: usize,
+    pub keyword: &'s str,
+    /// The name a `fn` or `type` item defines; empty for other items.
+    pub name: &'s str,
+}
+
+/// The items of `src` by the lines that start with an item keyword.
+pub fn item_starts(src: &str) -> Vec<ItemStart<'_>> {
+    let word = |s: &str| {
+        s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len())
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    for line in src.split_inclusive('\n') {
+        let keyword = &line[..word(line)];
+        if keywords::starts_item(keyword) {
+            let rest = line[keyword.len()..].trim_start();
+            let name = if keyword == "fn" || keyword == "type" {
+                &rest[..word(rest)]
+            } else {
+                ""
+            };
+            out.push(ItemStart {
+                start,
+                keyword,
+                name,
+            });
+        }
+        start += line.len();
+    }
+    out
+}
+
+/// Parses only the items that start at the offsets `starts` of `src` (from [`item_starts`]),
+/// in that order: a spec uses a few of a standard module's items, and parsing is most of the
+/// cost of importing one.
+pub fn parse_items_at(file: FileId, src: &str, starts: &[usize]) -> (Module, Vec<Diagnostic>) {
+    pest::set_call_limit(std::num::NonZeroUsize::new(50_000_000));
+    let mut diags = Vec::new();
+    let mut module = Module::default();
+    for &pos in starts {
+        let mut pairs = match parse_item(&src[pos..]) {
+            Ok(pairs) => pairs,
+            Err(err) => {
+                diags.push(syntax_error(file, src, pos, &err));
+                continue;
+            }
+        };
+        let next = pairs.next().expect("next_item always produces a pair");
+        let Some(inner) = next.into_inner().next() else {
+            continue;
+        };
+        if inner.as_rule() == Rule::end_of_file {
+            continue;
+        }
+        let mut b = Builder {
+            file,
+            base: pos,
+            diags: &mut diags,
+            depth: 0,
+            too_deep_reported: false,
+        };
+        module.items.extend(b.item(inner));
+    }
+    (module, diags)
+}
+
 /// Parses the next item. Pest's error detail (every token tried at every position) makes
 /// parsing several times slower and only serves to explain an error, so an item that does not
 /// parse is parsed again with it. The switch is global to the process: the lock keeps two
