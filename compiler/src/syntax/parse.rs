@@ -31,25 +31,11 @@ pub fn parse_module(file: FileId, src: &str) -> (Module, Vec<Diagnostic>) {
     let mut pos = 0;
     while pos <= src.len() {
         match parse_item(&src[pos..]) {
-            Ok(mut pairs) => {
-                let next = pairs.next().expect("next_item always produces a pair");
-                let consumed = next.as_span().end();
-                let Some(inner) = next.into_inner().next() else {
+            Ok(pairs) => {
+                let Some((item, consumed)) = build_item(file, pos, pairs, &mut diags) else {
                     break;
                 };
-                if inner.as_rule() == Rule::end_of_file {
-                    break;
-                }
-                let mut b = Builder {
-                    file,
-                    base: pos,
-                    diags: &mut diags,
-                    depth: 0,
-                    too_deep_reported: false,
-                };
-                if let Some(item) = b.item(inner) {
-                    module.items.push(item);
-                }
+                module.items.extend(item);
                 if consumed == 0 {
                     break;
                 }
@@ -202,30 +188,40 @@ pub fn parse_items_at(file: FileId, src: &str, starts: &[usize]) -> (Module, Vec
     let mut diags = Vec::new();
     let mut module = Module::default();
     for &pos in starts {
-        let mut pairs = match parse_item(&src[pos..]) {
-            Ok(pairs) => pairs,
-            Err(err) => {
-                diags.push(syntax_error(file, src, pos, &err));
-                continue;
+        match parse_item(&src[pos..]) {
+            Ok(pairs) => {
+                if let Some((item, _)) = build_item(file, pos, pairs, &mut diags) {
+                    module.items.extend(item);
+                }
             }
-        };
-        let next = pairs.next().expect("next_item always produces a pair");
-        let Some(inner) = next.into_inner().next() else {
-            continue;
-        };
-        if inner.as_rule() == Rule::end_of_file {
-            continue;
+            Err(err) => diags.push(syntax_error(file, src, pos, &err)),
         }
-        let mut b = Builder {
-            file,
-            base: pos,
-            diags: &mut diags,
-            depth: 0,
-            too_deep_reported: false,
-        };
-        module.items.extend(b.item(inner));
     }
     (module, diags)
+}
+
+/// The item parsed at byte `pos` (`None` when it did not build: its problems are in `diags`)
+/// and the bytes it took; `None` at the end of the file.
+fn build_item(
+    file: FileId,
+    pos: usize,
+    mut pairs: Pairs<'_, Rule>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Option<Item>, usize)> {
+    let next = pairs.next().expect("next_item always produces a pair");
+    let consumed = next.as_span().end();
+    let inner = next.into_inner().next()?;
+    if inner.as_rule() == Rule::end_of_file {
+        return None;
+    }
+    let mut b = Builder {
+        file,
+        base: pos,
+        diags,
+        depth: 0,
+        too_deep_reported: false,
+    };
+    Some((b.item(inner), consumed))
 }
 
 /// Parses the next item. Pest's error detail (every token tried at every position) makes
