@@ -92,21 +92,23 @@ fn run_steps(
     mut step: impl FnMut(&mut MachineRun, usize) -> Result<f64, String>,
 ) -> Result<Value, String> {
     let mut run = machine.start();
+    // Plain numbers first, values once at the end: a list of values collected from a slice is
+    // written in place, where a `Vec` of values would be copied whole into the list.
     let mut rewards = Vec::with_capacity(n);
     let mut taken_edges = Vec::with_capacity(n);
     let mut total = 0.0;
     for i in 0..n {
         let r = step(&mut run, i)?;
         total += r;
-        rewards.push(Value::Float(r));
-        taken_edges.push(Value::Int(run.taken));
+        rewards.push(r);
+        taken_edges.push(run.taken);
     }
     Ok(Value::Record(Arc::from(vec![
         Value::Float(total),
-        Value::List(rewards.into()),
+        Value::List(rewards.iter().map(|&r| Value::Float(r)).collect()),
         run.ended.map_or(Value::None, |s| Value::Int(s as i64)),
         Value::text(machine.state_name(&run)),
-        Value::List(taken_edges.into()),
+        Value::List(taken_edges.iter().map(|&e| Value::Int(e)).collect()),
     ])))
 }
 
