@@ -90,11 +90,8 @@ impl From<&str> for Text {
 
 impl From<String> for Text {
     fn from(s: String) -> Text {
-        if s.len() <= INLINE_TEXT_BYTES {
-            Text::new(&s)
-        } else {
-            Text(TextRepr::Shared(Arc::from(s)))
-        }
+        // (`Arc<str>` copies a `String` anyway: its counts go before the bytes.)
+        Text::new(&s)
     }
 }
 
