@@ -1993,6 +1993,62 @@ fn probe_reports_the_static_findings_of_a_group_spec() {
 }
 
 #[test]
+fn probe_on_golds_no_attack_edits_reports_the_static_findings_and_succeeds() {
+    let dir = TempDir::new("probe-paths");
+    // Gold trajectories: no answer attack rewrites them and no structured attack edits them,
+    // so the probe says why nothing ran and still reads the spec (its open-ended regex).
+    dir.write(
+        "path.reward",
+        "use std::text::{extract_tag}\n\
+         input { completion: text, solution: list[list[float]] }\n\
+         let block = extract_tag(completion, \"answer\") ?? \"\"\n\
+         rule shaped = completion ~ /^<answer>/\n\
+         score = (if shaped then 0.5 else 0.0) + (if len(block) > 2 then 0.5 else 0.0)\n",
+    );
+    let row = |i: u32| {
+        format!(
+            r#"{{"solution": [[{i}.0, 1.0], [2.0, {i}.5]], "completion": "<answer>[[{i}, 1], [2, {i}]]</answer>"}}"#
+        )
+    };
+    dir.write("rows.jsonl", (1..4).map(row).collect::<Vec<_>>().join("\n"));
+    let run = run_in(
+        dir.path(),
+        &["probe", "path.reward", "--rows", "rows.jsonl"],
+        None,
+    );
+    run.expect_code(0);
+    assert_contains(
+        &run.stdout(),
+        "no attacks: the golds in column `solution` are structured",
+    );
+    assert_contains(&run.stdout(), "one-end-anchor");
+    let run = run_in(
+        dir.path(),
+        &["probe", "path.reward", "--rows", "rows.jsonl", "--json"],
+        None,
+    );
+    run.expect_code(0);
+    let report: Value = serde_json::from_str(&run.stdout()).expect("one JSON report");
+    assert_eq!(
+        (report["attacks"].as_u64(), report["format"].as_str()),
+        (Some(0), Some("none"))
+    );
+    assert_contains(report["skipped"].as_str().unwrap(), "structured");
+    // Rows whose golds are answers but too few to confirm a hit are still an error.
+    dir.write(
+        "one.reward",
+        "input { completion: text, solution: text }\nscore = if completion == solution then 1.0 else 0.0\n",
+    );
+    dir.write("one.jsonl", r#"{"solution": "7", "completion": "7"}"#);
+    run_in(
+        dir.path(),
+        &["probe", "one.reward", "--rows", "one.jsonl"],
+        None,
+    )
+    .expect_code(1);
+}
+
+#[test]
 fn probe_finds_the_holes_of_deliberately_broken_rewards_with_a_minimal_completion() {
     let dir = TempDir::new("probe");
     let header = "use std::text::{extract_tag}\nuse std::math::{math_equal}\n\

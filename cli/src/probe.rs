@@ -42,13 +42,9 @@ pub fn run(spec: &Spec, args: &Args<'_>) -> ExitCode {
                 attacks: 0,
                 findings: Vec::new(),
                 errors: Vec::new(),
+                skipped: Some(why),
             };
-            crate::write_out(&if args.json {
-                json_report(&report, &statics)
-            } else {
-                format!("no attacks: {why}\n") + &static_report(&statics)
-            });
-            return exit_code(args.fail_on == Some("any") && !statics.is_empty());
+            return write_report(&report, None, &statics, args);
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -62,10 +58,26 @@ pub fn run(spec: &Spec, args: &Args<'_>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    write_report(&report, Some(&options), &statics, args)
+}
+
+/// Prints the report (text, or JSON with `--json`) and gives the exit status `--fail-on`
+/// asks for. `options` is `None` when there was nothing to attack.
+fn write_report(
+    report: &ProbeReport,
+    options: Option<&ProbeOptions>,
+    statics: &[reward::StaticFinding],
+    args: &Args<'_>,
+) -> ExitCode {
     crate::write_out(&if args.json {
-        json_report(&report, &statics)
+        json_report(report, statics)
     } else {
-        text_report(&report, &options) + &static_report(&statics)
+        let head = match (&report.skipped, options) {
+            (Some(why), _) => format!("no attacks: {why}\n"),
+            (None, Some(options)) => text_report(report, options),
+            (None, None) => String::new(),
+        };
+        head + &static_report(statics)
     });
     let failing = match args.fail_on {
         Some("any") => !report.findings.is_empty() || !statics.is_empty(),
@@ -221,6 +233,7 @@ fn json_report(report: &ProbeReport, statics: &[reward::StaticFinding]) -> Strin
         "format": report.format,
         "rows": report.rows,
         "attacks": report.attacks,
+        "skipped": report.skipped,
         "findings": findings,
         "errors": report.errors.iter().map(|(a, m)| json!({"attack": a, "error": m})).collect::<Vec<_>>(),
         "static": statics.iter().map(|f| json!({

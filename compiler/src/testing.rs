@@ -242,6 +242,8 @@ fn probe_failures(spec: &Spec, test: &Test) -> String {
         let nothing_to_attack = p.family.is_none() && !attackable;
         if !is_static && !nothing_to_attack {
             match &report {
+                // Nothing to attack on these rows: a line about an attack family cannot hold.
+                Ok(r) if r.skipped.is_some() => problem = r.skipped.clone(),
                 Ok(r) => found.extend(r.findings.iter().filter(|f| wanted(f.family)).map(|f| {
                     format!(
                         "{}: {} — scores {} against a correct answer's {} on {}/{} golds{}\n        minimal completion (gold {:?}): {:?}",

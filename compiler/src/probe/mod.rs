@@ -180,6 +180,10 @@ pub struct ProbeReport {
     /// Attacks the spec could not score (row errors), with the message: never hits, but worth
     /// knowing (a reward that fails on a hostile completion fails the training step's row).
     pub errors: Vec<(String, String)>,
+    /// Why no attack ran, when none applies (no completion column; golds that are
+    /// trajectories or other values no family rewrites): a result, not a failure — the static
+    /// findings still apply.
+    pub skipped: Option<String>,
 }
 
 /// The attack that is a wrong answer in the best format: what the format alone earns.
@@ -401,6 +405,7 @@ pub(crate) fn probe_compiled(
         attacks: 0,
         findings: Vec::new(),
         errors: Vec::new(),
+        skipped: None,
     };
     let plain = plain_attacks(&scorer, rows, options, &mut report);
     // The other attacks set their own companions (see the module doc).
@@ -409,7 +414,14 @@ pub(crate) fn probe_compiled(
     let judged = judge::attacks(&scorer, rows, &mut report);
     if let Err(e) = plain {
         if structured == 0 && judged == 0 {
-            return Err(e);
+            if !golds_all_structured(rows, options) {
+                return Err(e);
+            }
+            report.format = "none";
+            report.skipped = Some(format!(
+                "the golds in column `{}` are structured (trajectories, boxes, actions, JSON) and no attack edits them",
+                options.gold
+            ));
         }
     }
     report.findings.sort_by_key(|f| (!f.severe, f.family));
@@ -765,6 +777,24 @@ pub(crate) fn numeric(v: &Value) -> Option<f64> {
 /// rewrite (a number, an expression, a word).
 pub(crate) fn is_structured(gold: &str) -> bool {
     gold.starts_with(['[', '{']) || gold.contains('"') || gold.len() > 80
+}
+
+/// Whether the rows have golds and every one is structured (a box, an action, a trajectory):
+/// the answer attacks cannot rewrite them, so when the structured attacks found nothing to edit
+/// either, there is nothing to attack.
+fn golds_all_structured(rows: &[serde_json::Value], options: &ProbeOptions) -> bool {
+    use serde_json::Value as Json;
+    let mut golds = rows
+        .iter()
+        .filter_map(|r| r.as_object()?.get(&options.gold))
+        .filter(|g| !g.is_null())
+        .peekable();
+    golds.peek().is_some()
+        && golds.all(|g| match g {
+            Json::Array(_) | Json::Object(_) => true,
+            Json::String(s) => is_structured(final_answer(s).trim()),
+            _ => false,
+        })
 }
 
 /// Up to `max_rows` rows with distinct golds; without rows, two made-up ones (golds 42 and
