@@ -220,6 +220,9 @@ fn probe_attacks(spec: &reward::Spec, rollouts: &str) -> String {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     match reward::probe(spec, &rows, &options) {
+        Ok(report) if report.skipped.is_some() => {
+            format!("not probed: {}\n", report.skipped.unwrap_or_default())
+        }
         Ok(report) => {
             let mut out = format!(
                 "{} attacks on {} rows ({} / {}), format: {}\n",
