@@ -1006,6 +1006,9 @@ pub(crate) struct MachineState {
     pub(crate) dynamic: BTreeMap<String, Vec<DynamicReward>>,
     /// Machines whose run adds a shaping term to every step's reward.
     pub(crate) shaped: std::collections::HashSet<String>,
+    /// The runs (their `name#raw` terms) whose per-step rewards are recomputed from the steps
+    /// (dynamic rewards), so their total is summed again; the others' total is the run's own.
+    pub(crate) recomputed: std::collections::HashSet<super::TermId>,
 }
 
 /// A reward computed from the step, for edge `edge` (an index into the machine's edges).

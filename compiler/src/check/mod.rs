@@ -1298,7 +1298,10 @@ impl<'m> Checker<'m> {
         }
         let raw_expr = ir::Expr::new(ir::ExprKind::Term(raw), ty, span);
         match self.machine_rewards(cx, &m.name.name, raw_expr.clone()) {
-            Some(rewards) => rewards,
+            Some(rewards) => {
+                self.machines.recomputed.insert(raw);
+                rewards
+            }
             None => ir::Expr::new(
                 ir::ExprKind::Field(Box::new(raw_expr), 1),
                 Ty::list(Ty::Float),
@@ -1322,13 +1325,7 @@ impl<'m> Checker<'m> {
         let field = |k: usize, ty: Ty| {
             ir::Expr::new(ir::ExprKind::Field(Box::new(raw_expr.clone()), k), ty, span)
         };
-        let own_rewards = self.terms[rewards].body.as_ref().is_some_and(|b| {
-            matches!(&b.expr.kind, ir::ExprKind::Field(of, 1)
-                if matches!(of.kind, ir::ExprKind::Term(t) if t == raw))
-        });
-        let total = if own_rewards {
-            field(0, Ty::Float)
-        } else {
+        let total = if self.machines.recomputed.contains(&raw) {
             ir::Expr::new(
                 ir::ExprKind::Aggregate(Box::new(ir::Aggregate {
                     kind: ir::AggKind::Sum,
@@ -1341,6 +1338,8 @@ impl<'m> Checker<'m> {
                 Ty::Float,
                 span,
             )
+        } else {
+            field(0, Ty::Float)
         };
         ir::Expr::new(
             ir::ExprKind::Record(vec![
