@@ -99,13 +99,23 @@ pub fn rows(batches: &[RecordBatch], schema: &Ty) -> Vec<Result<Value, Mismatch>
 /// any value anywhere in the batch does not fit its type — then the row-by-row path above,
 /// which alone defines the messages, reads the batch. Both build the same values.
 fn batch_fast(batch: &RecordBatch, schema: &Ty) -> Option<Vec<Value>> {
-    let Ty::Record(fields) = schema else {
+    records(schema, batch.num_rows(), |name| batch.column_by_name(name))
+}
+
+/// `n` records of the record type `ty`, each field converted a column at a time from the
+/// column of its name (`none` for a missing optional field), or `None` when a value does not
+/// fit.
+fn records<'a>(
+    ty: &Ty,
+    n: usize,
+    by_name: impl Fn(&str) -> Option<&'a arrow_array::ArrayRef>,
+) -> Option<Vec<Value>> {
+    let Ty::Record(fields) = ty else {
         return None;
     };
-    let n = batch.num_rows();
     let mut columns = Vec::with_capacity(fields.len());
     for f in fields.iter() {
-        columns.push(match batch.column_by_name(&f.name) {
+        columns.push(match by_name(&f.name) {
             Some(col) => column(col.as_ref(), &f.ty)?,
             None if f.ty.is_optional() => vec![Value::None; n],
             None => return None,
@@ -200,20 +210,12 @@ fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
                 .collect();
             lists(column(used.as_ref(), elem)?, &bounds)?
         }
-        Ty::Record(fields) => {
+        Ty::Record(_) => {
             let DataType::Struct(_) = array.data_type() else {
                 return None;
             };
             let s = array.as_struct();
-            let mut columns = Vec::with_capacity(fields.len());
-            for f in fields.iter() {
-                columns.push(match s.column_by_name(&f.name) {
-                    Some(col) => column(col.as_ref(), &f.ty)?,
-                    None if f.ty.is_optional() => vec![Value::None; n],
-                    None => return None,
-                });
-            }
-            zip_records(columns, n)
+            records(ty.strip_optional(), n, |name| s.column_by_name(name))?
         }
         _ => return None,
     };
