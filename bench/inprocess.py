@@ -26,23 +26,13 @@ Prints the checks, then to stderr the line
     INPROC <rows> <steps> <median s score(table)> <median s list -> Table> <median s score_jsonl>
            <median s score(table), decode only> <median s score_jsonl, decode only>
 """
-import statistics
 import sys
-import time
 
 import numpy as np
 import pyarrow as pa
 
 import reward
-
-
-def median_time(f, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+from timing import median_time
 
 
 FLOOR = {"w5": "input {\n    labels: list[text]\n}\nscore = len(labels)\n",

@@ -4,24 +4,14 @@ Table, against `reward score` (the CLI, same rows, same threads), and a Ray Data
 actors against one in-process call. Usage: py_overhead.py SPEC ROLLOUTS.jsonl THREADS"""
 
 import json
-import statistics
 import subprocess
 import sys
-import time
 
 import pyarrow as pa
 
 import reward
+from timing import median_time
 
-
-
-def median_time(f, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main():

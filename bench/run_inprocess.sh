@@ -50,6 +50,13 @@ fmt_row() { # name seconds steps
 header() { printf '  %-52s %10s %10s %10s\n' engine "median s" "M steps/s" "ns/step"; }
 # cli SPEC INPUT: the CLI's scores, one per line
 cli() { "$bin" score "$1" "$2" --engine jit --threads 1 --no-progress | scores; }
+# parquet_agrees LABEL SPEC PARQUET ROWS: the CLI's scores from the Parquet file equal its
+# scores from JSON Lines ($work/cli.txt), or the run stops.
+parquet_agrees() {
+    cli "$2" "$3" > "$work/pq.txt"
+    cmp -s "$work/cli.txt" "$work/pq.txt" || { echo "$1: the CLI's scores from Parquet DIFFER from JSON Lines"; exit 1; }
+    echo "  the CLI from Parquet = the CLI from JSON Lines on all $4 rows"
+}
 cli_time() { for _ in 1 2 3; do time_cmd "$bin" score "$1" "$2" --engine jit --threads 1 --no-progress; done | median; }
 echo "in process from Arrow vs CLI, peers and bare loops: 1 thread; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); binary $bin, package $("$py" -c 'import reward, os; print(os.path.dirname(reward.__file__))')"
 
@@ -71,9 +78,7 @@ if [ "$only" != w6 ]; then
         "$py" bench/inprocess.py w5 "$work/$tag.reward" "$work/$tag.jsonl" --parquet "$work/$tag.parquet" \
             --same "the CLI from JSON Lines=$work/cli.txt" --same "the plain-Python loop=$work/plain.txt" \
             --same "the bare C loop=$work/limit.txt" 2> "$work/inproc.time" || { cat "$work/inproc.time"; exit 1; }
-        cli "$work/$tag.reward" "$work/$tag.parquet" > "$work/pq.txt"
-        cmp -s "$work/cli.txt" "$work/pq.txt" || { echo "W5: the CLI's scores from Parquet DIFFER from JSON Lines"; exit 1; }
-        echo "  the CLI from Parquet = the CLI from JSON Lines on all $n5 rows"
+        parquet_agrees W5 "$work/$tag.reward" "$work/$tag.parquet" "$n5"
         # --- timing
         read -r _ _ _ isec iconv ijsonl ifloor ijfloor < <(grep '^INPROC' "$work/inproc.time")
         c=$(cli_time "$work/$tag.reward" "$work/$tag.jsonl")
@@ -121,9 +126,7 @@ if [ "$only" != w5 ]; then
     fi
     "$py" bench/inprocess.py w6 "$spec" "$work/w6.jsonl" --parquet "$work/w6.parquet" "${checks[@]}" 2> "$work/inproc.time" ||
         { cat "$work/inproc.time"; exit 1; }
-    cli "$spec" "$work/w6.parquet" > "$work/pq.txt"
-    cmp -s "$work/cli.txt" "$work/pq.txt" || { echo "W6: the CLI's scores from Parquet DIFFER from JSON Lines"; exit 1; }
-    echo "  the CLI from Parquet = the CLI from JSON Lines on all $n6 rows"
+    parquet_agrees W6 "$spec" "$work/w6.parquet" "$n6"
     # --- timing
     read -r _ _ _ isec iconv ijsonl ifloor ijfloor < <(grep '^INPROC' "$work/inproc.time")
     c=$(cli_time "$spec" "$work/w6.jsonl")
