@@ -26,6 +26,7 @@ use crate::backend::Backend;
 use crate::diag::Span;
 use crate::interp::RuntimeError;
 use crate::ir::*;
+use crate::loop_shape;
 
 type TermFn = unsafe extern "C" fn(*mut RowCtx) -> u32;
 
@@ -451,6 +452,7 @@ impl Codegen<'_> {
             refs: HashMap::new(),
             fn_refs: HashMap::new(),
             locals: HashMap::new(),
+            columns: HashMap::new(),
             error_block,
         };
         if let Target::Function(fparams, _) = &target {
@@ -501,7 +503,18 @@ struct Lower<'c, 'p, 'm, 'f, M: Module> {
     refs: HashMap<Helper, FuncRef>,
     fn_refs: HashMap<FnId, FuncRef>,
     locals: HashMap<LocalId, (Variable, Repr)>,
+    /// The loops stepping through columns (by their element's local): see [`ColumnLoop`].
+    columns: HashMap<LocalId, ColumnLoop>,
     error_block: Block,
+}
+
+/// A loop over a list of records of scalars that reads only fields of its element
+/// ([`loop_shape::column_reads`]): `element.field` is a load from that field's array at the
+/// loop's index, and no record is ever looked at.
+struct ColumnLoop {
+    index: Variable,
+    /// Each field read, with the address of its first row's value ([`Helper::rt_column`]).
+    arrays: Vec<(usize, CValue)>,
 }
 
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
@@ -732,6 +745,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// `rec.field` and `list[index]`.
     fn access(&mut self, e: &Expr) -> Result<CValue, JitError> {
         Ok(match &e.kind {
+            ExprKind::Field(rec, idx) if self.column_of(rec).is_some() => {
+                self.column_load(rec, *idx, &e.ty)
+            }
             ExprKind::Field(rec, idx) => {
                 let p = self.expr(rec)?;
                 let i = self.b.ins().iconst(types::I64, *idx as i64);
@@ -753,6 +769,33 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             }
             _ => unreachable!("not an access"),
         })
+    }
+
+    fn column_of(&self, rec: &Expr) -> Option<&ColumnLoop> {
+        match rec.kind {
+            ExprKind::Local(v) => self.columns.get(&v),
+            _ => None,
+        }
+    }
+
+    /// Field `idx` of the element of a [`ColumnLoop`]: a load at the loop's index.
+    fn column_load(&mut self, rec: &Expr, idx: usize, ty: &Ty) -> CValue {
+        let cl = self.column_of(rec).expect("a column loop");
+        let (index, base) = (
+            cl.index,
+            cl.arrays
+                .iter()
+                .find(|(f, _)| *f == idx)
+                .expect("a read field")
+                .1,
+        );
+        let i = self.b.use_var(index);
+        let (t, offset) = match repr(ty) {
+            Repr::Bool => (types::I8, i),
+            r => (clif(r), self.b.ins().ishl_imm_u(i, 3)),
+        };
+        let addr = self.b.ins().iadd(base, offset);
+        self.b.ins().load(t, MemFlagsData::trusted(), addr, 0)
     }
 
     /// Negation and the four operations with remainder, on ints (checked) or floats.
@@ -1027,48 +1070,42 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         // Numeric builtins become instructions (or direct calls) when the types are plain
         // floats; everything else goes through the builtins table.
         if all_float {
-            let mut v = Vec::new();
-            for a in args {
-                v.push(self.expr(a)?);
-            }
-            let unary = |s: &mut Self, f: FloatFn, x: CValue| {
-                let kind = s.b.ins().iconst(types::I32, f as i64);
-                s.call1(Helper::rt_f64_fn, &[kind, x])
-            };
-            let out = match (name, v.as_slice()) {
-                ("abs", [x]) => Some(self.b.ins().fabs(*x)),
-                ("min", [x, y]) => Some(self.fmin(*x, *y)),
-                ("max", [x, y]) => Some(self.fmax(*x, *y)),
-                ("clip", [x, lo, hi]) => {
-                    let m = self.fmax(*x, *lo);
-                    Some(self.fmin(m, *hi))
+            if let Some(op) = FloatOp::of(name, args.len()) {
+                let mut v = Vec::new();
+                for a in args {
+                    v.push(self.expr(a)?);
                 }
-                ("floor", [x]) => Some(self.b.ins().floor(*x)),
-                ("ceil", [x]) => Some(self.b.ins().ceil(*x)),
-                ("round", [x]) => Some(self.b.ins().nearest(*x)),
-                ("trunc", [x]) => Some(self.b.ins().trunc(*x)),
-                ("sqrt", [x]) => Some(self.b.ins().sqrt(*x)),
-                ("exp", [x]) => Some(unary(self, FloatFn::Exp, *x)),
-                ("log", [x]) => Some(unary(self, FloatFn::Ln, *x)),
-                ("log2", [x]) => Some(unary(self, FloatFn::Log2, *x)),
-                ("log10", [x]) => Some(unary(self, FloatFn::Log10, *x)),
-                ("sin", [x]) => Some(unary(self, FloatFn::Sin, *x)),
-                ("cos", [x]) => Some(unary(self, FloatFn::Cos, *x)),
-                ("tanh", [x]) => Some(unary(self, FloatFn::Tanh, *x)),
-                ("sigmoid", [x]) => Some(unary(self, FloatFn::Sigmoid, *x)),
-                ("pow", [x, y]) => Some(self.call1(Helper::rt_pow, &[*x, *y])),
-                _ => None,
-            };
-            if let Some(out) = out {
-                return Ok(out);
+                return Ok(self.float_op(op, &v));
             }
-            return self.builtin_generic(id, args, &v, e);
         }
         let mut v = Vec::new();
         for a in args {
             v.push(self.expr(a)?);
         }
         self.builtin_generic(id, args, &v, e)
+    }
+
+    fn float_op(&mut self, op: FloatOp, v: &[CValue]) -> CValue {
+        match (op, v) {
+            (FloatOp::Abs, [x]) => self.b.ins().fabs(*x),
+            (FloatOp::Min, [x, y]) => self.fmin(*x, *y),
+            (FloatOp::Max, [x, y]) => self.fmax(*x, *y),
+            (FloatOp::Clip, [x, lo, hi]) => {
+                let m = self.fmax(*x, *lo);
+                self.fmin(m, *hi)
+            }
+            (FloatOp::Floor, [x]) => self.b.ins().floor(*x),
+            (FloatOp::Ceil, [x]) => self.b.ins().ceil(*x),
+            (FloatOp::Round, [x]) => self.b.ins().nearest(*x),
+            (FloatOp::Trunc, [x]) => self.b.ins().trunc(*x),
+            (FloatOp::Sqrt, [x]) => self.b.ins().sqrt(*x),
+            (FloatOp::Call(f), [x]) => {
+                let kind = self.b.ins().iconst(types::I32, f as i64);
+                self.call1(Helper::rt_f64_fn, &[kind, *x])
+            }
+            (FloatOp::Pow, [x, y]) => self.call1(Helper::rt_pow, &[*x, *y]),
+            _ => unreachable!("FloatOp::of checked the arity"),
+        }
     }
 
     fn builtin_generic(
@@ -1105,12 +1142,29 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.def_var(var, zero_elem);
         self.locals.insert(agg.var, (var, er));
         let fold = self.fold_start(agg);
+        let column_reads = loop_shape::column_reads(agg);
+        if let Some(fields) = &column_reads {
+            let mut arrays = Vec::new();
+            for &f in fields {
+                let (ctx, fv) = (self.ctx, self.b.ins().iconst(types::I64, f as i64));
+                arrays.push((f, self.call1(Helper::rt_column, &[ctx, list, fv])));
+            }
+            let index = fold.index;
+            self.columns.insert(agg.var, ColumnLoop { index, arrays });
+        }
 
         // Values boxed during an iteration are dead at its end (the language is pure, and the
         // accumulators hold scalars or copies), so the row's arena is rolled back each time —
         // except for a `min`/`max` over texts, whose accumulator may point at such a value.
         // Every iteration then starts with the arena as the loop found it: one mark serves all.
-        let reclaim = !(matches!(agg.kind, AggKind::Min | AggKind::Max) && fold.repr == Repr::Ptr);
+        // A loop that boxes nothing has nothing to roll back.
+        let boxes = !agg
+            .filter
+            .iter()
+            .chain(&agg.body)
+            .all(loop_shape::boxes_nothing);
+        let reclaim =
+            boxes && !(matches!(agg.kind, AggKind::Min | AggKind::Max) && fold.repr == Repr::Ptr);
         if reclaim {
             let ctx = self.ctx;
             let m = self.call1(Helper::rt_arena_mark, &[ctx]);
@@ -1128,10 +1182,12 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
 
         self.b.switch_to_block(body);
         self.charge(e.span);
-        let i = self.b.use_var(fold.index);
-        let p = self.call1(Helper::rt_list_get, &[list, i]);
-        let elem = self.unboxed(p, &elem_ty);
-        self.b.def_var(var, elem);
+        if column_reads.is_none() {
+            let i = self.b.use_var(fold.index);
+            let p = self.call1(Helper::rt_list_get, &[list, i]);
+            let elem = self.unboxed(p, &elem_ty);
+            self.b.def_var(var, elem);
+        }
         if let Some(filter) = &agg.filter {
             let c = self.expr(filter)?;
             let pass = self.b.create_block();
@@ -1157,6 +1213,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
 
         self.b.switch_to_block(exit);
         self.locals.remove(&agg.var);
+        self.columns.remove(&agg.var);
         Ok(self.fold_finish(&fold))
     }
 
@@ -1385,6 +1442,49 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
 }
 
 /// The variables of an aggregate's loop.
+/// The float builtins compiled to instructions or a direct helper call on plain floats:
+/// nothing boxed, no call through the builtins table.
+#[derive(Clone, Copy)]
+pub(crate) enum FloatOp {
+    Abs,
+    Min,
+    Max,
+    Clip,
+    Floor,
+    Ceil,
+    Round,
+    Trunc,
+    Sqrt,
+    Pow,
+    Call(FloatFn),
+}
+
+impl FloatOp {
+    pub(crate) fn of(name: &str, arity: usize) -> Option<FloatOp> {
+        Some(match (name, arity) {
+            ("abs", 1) => FloatOp::Abs,
+            ("min", 2) => FloatOp::Min,
+            ("max", 2) => FloatOp::Max,
+            ("clip", 3) => FloatOp::Clip,
+            ("floor", 1) => FloatOp::Floor,
+            ("ceil", 1) => FloatOp::Ceil,
+            ("round", 1) => FloatOp::Round,
+            ("trunc", 1) => FloatOp::Trunc,
+            ("sqrt", 1) => FloatOp::Sqrt,
+            ("pow", 2) => FloatOp::Pow,
+            ("exp", 1) => FloatOp::Call(FloatFn::Exp),
+            ("log", 1) => FloatOp::Call(FloatFn::Ln),
+            ("log2", 1) => FloatOp::Call(FloatFn::Log2),
+            ("log10", 1) => FloatOp::Call(FloatFn::Log10),
+            ("sin", 1) => FloatOp::Call(FloatFn::Sin),
+            ("cos", 1) => FloatOp::Call(FloatFn::Cos),
+            ("tanh", 1) => FloatOp::Call(FloatFn::Tanh),
+            ("sigmoid", 1) => FloatOp::Call(FloatFn::Sigmoid),
+            _ => return None,
+        })
+    }
+}
+
 struct Fold {
     kind: AggKind,
     /// The type of the folded values (the body's, or the element's).

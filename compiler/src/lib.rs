@@ -70,6 +70,7 @@ mod interp;
 mod ir;
 mod jit;
 mod lint;
+mod loop_shape;
 mod monitor;
 mod outline;
 mod probe;
@@ -89,6 +90,7 @@ pub use lint::{StaticFinding, KINDS as STATIC_FINDING_KINDS};
 pub use monitor::{Monitor, MonitorError, StepResult, Verdict};
 pub use outline::{builtin, builtins, file_imports, outline, BuiltinDoc, Symbol};
 pub use probe::{probe, Finding, ProbeOptions, ProbeReport};
+pub use reward_runtime::value::{Column, Columns};
 pub use reward_runtime::{Ty, Value};
 pub use testing::TestReport;
 

@@ -386,8 +386,8 @@ pub fn show_value(v: &Value, ty: &Ty) -> String {
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }
-        (Value::List(items), Ty::List(elem)) => {
-            let parts: Vec<String> = items.iter().map(|i| show_value(i, elem)).collect();
+        (Value::List(_) | Value::Columns(_), Ty::List(elem)) => {
+            let parts: Vec<String> = v.as_list().iter().map(|i| show_value(i, elem)).collect();
             format!("[{}]", parts.join(", "))
         }
         (Value::Text(s), _) if s.chars().count() > 200 => {
@@ -402,8 +402,8 @@ pub fn show_value(v: &Value, ty: &Ty) -> String {
 pub fn value_json(v: &Value, ty: &Ty) -> serde_json::Value {
     match (v, ty.strip_optional()) {
         (Value::Text(s), _) => serde_json::Value::String(s.to_string()),
-        (Value::List(items), Ty::List(elem)) => {
-            serde_json::Value::Array(items.iter().map(|i| value_json(i, elem)).collect())
+        (Value::List(_) | Value::Columns(_), Ty::List(elem)) => {
+            serde_json::Value::Array(v.as_list().iter().map(|i| value_json(i, elem)).collect())
         }
         (Value::Record(items), Ty::Record(fields)) => {
             let mut map = Map::new();

@@ -16,7 +16,7 @@ use arrow_schema::DataType;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use reward::{Ty, Value};
+use reward::{Column, Columns, Ty, Value};
 
 use crate::convert::Mismatch;
 
@@ -208,7 +208,10 @@ fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
                 .iter()
                 .map(|&(a, b)| (a - lo, b.saturating_sub(lo)))
                 .collect();
-            lists(column(used.as_ref(), elem)?, &bounds)?
+            match columnar(used.as_ref(), ty.strip_optional(), &bounds) {
+                Some(out) => out,
+                None => lists(column(used.as_ref(), elem)?, &bounds)?,
+            }
         }
         Ty::Record(_) => {
             let DataType::Struct(_) = array.data_type() else {
@@ -228,6 +231,69 @@ fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
         }
     }
     Some(out)
+}
+
+/// Lists of records of scalars ([`Ty::columnar_fields`]) as [`Value::Columns`], each field's
+/// array copied from the struct's child arrays: no value per record. `None` when the child is
+/// not a struct of such arrays without nulls; the generic path then reads it or says why not.
+fn columnar(child: &dyn Array, list_ty: &Ty, bounds: &[(usize, usize)]) -> Option<Vec<Value>> {
+    let fields = list_ty.columnar_fields()?;
+    let DataType::Struct(_) = child.data_type() else {
+        return None;
+    };
+    if child.null_count() > 0 {
+        return None;
+    }
+    let s = child.as_struct();
+    let arrays = fields
+        .iter()
+        .map(|f| scalar_column(s.column_by_name(&f.name)?.as_ref(), &f.ty))
+        .collect::<Option<Vec<Column>>>()?;
+    bounds
+        .iter()
+        .map(|&(a, b)| {
+            if a > b || b > child.len() {
+                return None;
+            }
+            let rows = arrays.iter().map(|c| c.slice(a, b)).collect();
+            Some(Value::Columns(Arc::new(Columns::new(b - a, rows))))
+        })
+        .collect()
+}
+
+/// A field of bools, ints or floats without nulls as one array, by the rules of [`column`].
+fn scalar_column(array: &dyn Array, ty: &Ty) -> Option<Column> {
+    if array.null_count() > 0 {
+        return None;
+    }
+    let n = array.len();
+    Some(match (ty, array.data_type()) {
+        (Ty::Bool, DataType::Boolean) => Column::Bool(array.as_boolean().values().iter().collect()),
+        (Ty::Float, DataType::Float64) => {
+            Column::Float(array.as_primitive::<Float64Type>().values().to_vec())
+        }
+        (Ty::Int, DataType::Int64) => {
+            Column::Int(array.as_primitive::<Int64Type>().values().to_vec())
+        }
+        (Ty::Float, _) => Column::Float(
+            (0..n)
+                .map(|i| match number(array, i)? {
+                    Number::Int(k) => Some(k as f64),
+                    Number::Float(x) => Some(x),
+                    Number::TooBig => None,
+                })
+                .collect::<Option<_>>()?,
+        ),
+        (Ty::Int, _) => Column::Int(
+            (0..n)
+                .map(|i| match number(array, i)? {
+                    Number::Int(k) => Some(k),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
 }
 
 /// The lists of a list column from its child's values: moved out in order when the lists

@@ -17,6 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::arena::Arena;
 use crate::builtins::EvalContext;
 use crate::semantics::{self, ArithOp, CmpOp};
+use crate::value::Column;
 use crate::Value;
 
 /// The state of one row being scored. The first fields have fixed offsets that compiled code
@@ -38,6 +39,9 @@ pub struct RowCtx {
     pub message: String,
     arena: Arena,
     lists: Vec<Vec<Value>>,
+    /// Fields gathered from lists of records for loops that step through columns
+    /// ([`rt_column`]); they live until the row ends.
+    gathered: Vec<Column>,
 }
 
 pub const OFFSET_BUDGET: i32 = 0;
@@ -68,6 +72,7 @@ impl RowCtx {
             message: String::new(),
             arena: Arena::default(),
             lists: Vec::new(),
+            gathered: Vec::new(),
         }
     }
 
@@ -159,9 +164,8 @@ pub unsafe extern "C" fn rt_index(
     site: u32,
 ) -> *const Value {
     let ctx = unsafe { &mut *ctx };
-    let items = match unsafe { val(list) } {
-        Value::List(items) => items,
-        _ => return &NONE,
+    let Some(items) = unsafe { val(list) }.list_items() else {
+        return &NONE;
     };
     match semantics::list_index(items, i) {
         Ok(v) => v,
@@ -176,16 +180,48 @@ pub unsafe extern "C" fn rt_index(
 pub unsafe extern "C" fn rt_list_len(list: *const Value) -> i64 {
     match unsafe { val(list) } {
         Value::List(items) => items.len() as i64,
+        Value::Columns(c) => c.len() as i64,
         _ => 0,
     }
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn rt_list_get(list: *const Value, i: i64) -> *const Value {
-    match unsafe { val(list) } {
-        Value::List(items) => items.get(i as usize).map_or(&NONE, |v| v),
-        _ => &NONE,
+    match unsafe { val(list) }.list_items() {
+        Some(items) => items.get(i as usize).map_or(&NONE, |v| v),
+        None => &NONE,
     }
+}
+
+/// The address of the first row's value of field `field` of a list of records of scalars, for
+/// a loop that reads only such fields of its element: compiled code then steps through the
+/// array (8 bytes per int or float, 1 per bool) for as many rows as the list has. A list held
+/// as [`Value::Columns`] hands out its own array; a list of records is gathered once, into
+/// memory that lives until the row ends.
+#[no_mangle]
+pub unsafe extern "C" fn rt_column(ctx: *mut RowCtx, list: *const Value, field: u64) -> *const u8 {
+    let ctx = unsafe { &mut *ctx };
+    let field = field as usize;
+    let items = match unsafe { val(list) } {
+        Value::Columns(c) => return c.fields()[field].as_ptr(),
+        Value::List(items) => items,
+        _ => return std::ptr::NonNull::<u64>::dangling().as_ptr().cast(),
+    };
+    let at = |v: &Value| match v {
+        Value::Record(fields) => fields[field].clone(),
+        other => panic!("internal error: a column of {other}"),
+    };
+    let column = match items.first().map(at) {
+        Some(Value::Bool(_)) => Column::Bool(items.iter().map(|v| at(v).as_bool()).collect()),
+        Some(Value::Int(_)) => Column::Int(items.iter().map(|v| at(v).as_int()).collect()),
+        _ => Column::Float(items.iter().map(|v| at(v).as_f64()).collect()),
+    };
+    let p = column.as_ptr();
+    ctx.gathered.push(column);
+    if crate::meter::over() {
+        ctx.budget = 0;
+    }
+    p
 }
 
 #[no_mangle]
@@ -410,11 +446,9 @@ pub unsafe extern "C" fn rt_text_contains(haystack: *const Value, needle: *const
 #[no_mangle]
 pub unsafe extern "C" fn rt_list_contains(list: *const Value, item: *const Value) -> i8 {
     let item = unsafe { val(item) };
-    match unsafe { val(list) } {
-        Value::List(items) => {
-            i8::from(items.iter().any(|v| semantics::compare(CmpOp::Eq, v, item)))
-        }
-        _ => 0,
+    match unsafe { val(list) }.list_items() {
+        Some(items) => i8::from(items.iter().any(|v| semantics::compare(CmpOp::Eq, v, item))),
+        None => 0,
     }
 }
 
@@ -730,6 +764,7 @@ helpers! {
     rt_index(*mut RowCtx, *const Value, i64, u32) -> *const Value;
     rt_list_len(*const Value) -> i64;
     rt_list_get(*const Value, i64) -> *const Value;
+    rt_column(*mut RowCtx, *const Value, u64) -> *const u8;
     rt_is_none(*const Value) -> i8;
     rt_none() -> *const Value;
     rt_unbox_f64(*const Value) -> f64;

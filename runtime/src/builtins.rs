@@ -597,9 +597,10 @@ fn distinct(items: &[Value]) -> Vec<Value> {
             Value::Float(x) => Key::Float(if *x == 0.0 { 0 } else { x.to_bits() }),
             Value::Text(t) => Key::Text(t),
             Value::None => Key::None,
-            Value::List(items) | Value::Record(items) => {
-                Key::Seq(items.iter().map(key).collect::<Option<Vec<_>>>()?)
+            Value::List(_) | Value::Columns(_) => {
+                Key::Seq(v.as_list().iter().map(key).collect::<Option<Vec<_>>>()?)
             }
+            Value::Record(items) => Key::Seq(items.iter().map(key).collect::<Option<Vec<_>>>()?),
             Value::Regex(_) => return None,
         })
     }

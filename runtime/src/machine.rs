@@ -214,7 +214,8 @@ impl Machine {
     /// [`WORD_BITS`] edges), and returns its reward. Allocation-free.
     pub fn step(&self, run: &mut MachineRun, step: usize, mask: &Value) -> Result<f64, String> {
         match mask {
-            Value::List(words) => self.step_where(run, step, |i| {
+            Value::List(_) | Value::Columns(_) => self.step_where(run, step, |i| {
+                let words = mask.as_list();
                 words
                     .get(i / WORD_BITS)
                     .is_some_and(|w| (w.as_int() as u64 >> (i % WORD_BITS)) & 1 != 0)

@@ -169,7 +169,9 @@ fn value_json(v: &Value) -> Json {
         Value::Float(x) => json!({ "f": x.to_bits() }),
         Value::Text(s) => json!({ "t": &**s }),
         Value::Regex(r) => json!({ "re": r }),
-        Value::List(items) => json!({ "l": items.iter().map(value_json).collect::<Vec<_>>() }),
+        Value::List(_) | Value::Columns(_) => {
+            json!({ "l": v.as_list().iter().map(value_json).collect::<Vec<_>>() })
+        }
         Value::Record(items) => json!({ "r": items.iter().map(value_json).collect::<Vec<_>>() }),
     }
 }

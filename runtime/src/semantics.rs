@@ -71,7 +71,12 @@ pub fn compare(op: CmpOp, x: &Value, y: &Value) -> bool {
         (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
         (Value::None, Value::None) => Some(Ordering::Equal),
         (Value::None, _) | (_, Value::None) => None,
-        (Value::List(a), Value::List(b)) | (Value::Record(a), Value::Record(b)) => {
+        (Value::List(_) | Value::Columns(_), Value::List(_) | Value::Columns(_))
+        | (Value::Record(_), Value::Record(_)) => {
+            let (a, b) = match (x, y) {
+                (Value::Record(a), Value::Record(b)) => (&**a, &**b),
+                _ => (x.as_list(), y.as_list()),
+            };
             let eq = a.len() == b.len()
                 && a.iter()
                     .zip(b.iter())
@@ -208,7 +213,8 @@ fn concat_values(a: &Value, b: &Value) -> Result<Value, String> {
             s.push_str(y);
             Ok(Value::text(&s))
         }
-        (Value::List(x), Value::List(y)) => {
+        (x @ (Value::List(_) | Value::Columns(_)), y @ (Value::List(_) | Value::Columns(_))) => {
+            let (x, y) = (x.as_list(), y.as_list());
             check_built_text(x.len().saturating_add(y.len()).saturating_mul(16))?;
             Ok(Value::List(x.iter().chain(y.iter()).cloned().collect()))
         }

@@ -62,6 +62,26 @@ impl Ty {
         }
     }
 
+    /// The fields of the records of a list held as columns ([`crate::value::Columns`]): a list
+    /// of records whose fields are all bools, ints or floats. Decoders build such lists as
+    /// columns and compiled loops read them in place; any other list is a list of values.
+    pub fn columnar_fields(&self) -> Option<&[Field]> {
+        match self {
+            Ty::List(elem) => match &**elem {
+                Ty::Record(fields)
+                    if !fields.is_empty()
+                        && fields
+                            .iter()
+                            .all(|f| matches!(f.ty, Ty::Bool | Ty::Int | Ty::Float)) =>
+                {
+                    Some(fields)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     pub fn field_index(&self, name: &str) -> Option<(usize, &Ty)> {
         match self {
             Ty::Record(fields) => fields
@@ -93,8 +113,13 @@ impl Ty {
             | (Ty::Int, V::Int(_))
             | (Ty::Float, V::Float(_))
             | (Ty::Text, V::Text(_)) => Ok(()),
-            (Ty::List(elem), V::List(items)) => {
-                for (i, item) in items.iter().enumerate() {
+            (Ty::List(elem), V::List(_) | V::Columns(_)) => {
+                if let (V::Columns(c), Ty::Record(fields)) = (value, &**elem) {
+                    if columns_fit(c, fields) {
+                        return Ok(());
+                    }
+                }
+                for (i, item) in value.as_list().iter().enumerate() {
                     elem.check_value(item)
                         .map_err(|(path, m)| (format!("[{i}]{}", dotted(&path)), m))?;
                 }
@@ -118,6 +143,21 @@ impl Ty {
     }
 }
 
+/// Whether `columns` holds rows of the record type of `fields` (checked by kind of array, so
+/// in time independent of the number of rows).
+fn columns_fit(columns: &crate::value::Columns, fields: &[Field]) -> bool {
+    use crate::value::Column;
+    columns.fields().len() == fields.len()
+        && columns.fields().iter().zip(fields).all(|(c, f)| {
+            matches!(
+                (c, &f.ty),
+                (Column::Bool(_), Ty::Bool)
+                    | (Column::Int(_), Ty::Int)
+                    | (Column::Float(_), Ty::Float)
+            )
+        })
+}
+
 /// A nested path after an index: `[2]` then `x` reads `[2].x`.
 fn dotted(path: &str) -> String {
     if path.is_empty() || path.starts_with('[') {
@@ -136,7 +176,7 @@ fn kind(value: &crate::Value) -> &'static str {
         V::Float(_) => "a float",
         V::Text(_) => "text",
         V::Regex(_) => "a regex",
-        V::List(_) => "a list",
+        V::List(_) | V::Columns(_) => "a list",
         V::Record(_) => "a record",
     }
 }

@@ -2,7 +2,7 @@
 //! records are reference-counted.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 #[derive(Clone, Debug, Default)]
 pub enum Value {
@@ -18,6 +18,11 @@ pub enum Value {
     List(Arc<[Value]>),
     /// Fields in the order of the record type.
     Record(Arc<[Value]>),
+    /// A list of records of bools, ints and floats held as one array per field: how decoders
+    /// hand over a trace, so that a step costs no allocation and compiled loops read its fields
+    /// from flat arrays. It means exactly the `List` of its rows, which [`Value::as_list`]
+    /// builds on first use for code that reads the list generically.
+    Columns(Arc<Columns>),
 }
 
 // Compiled code steps through arrays of values, and a trace holds one per step: a text held
@@ -172,7 +177,17 @@ impl Value {
     pub fn as_list(&self) -> &[Value] {
         match self {
             Value::List(items) => items,
+            Value::Columns(c) => c.rows(),
             other => unreachable_type("list", other),
+        }
+    }
+
+    /// The items of a list, whichever way it is held; `None` for any other value.
+    pub fn list_items(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(items) => Some(items),
+            Value::Columns(c) => Some(c.rows()),
+            _ => None,
         }
     }
 
@@ -191,11 +206,120 @@ impl Value {
             (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits() || a == b,
             (Value::Text(a), Value::Text(b)) => a == b,
             (Value::Regex(a), Value::Regex(b)) => a == b,
-            (Value::List(a), Value::List(b)) | (Value::Record(a), Value::Record(b)) => {
-                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.same(y))
+            (Value::List(_) | Value::Columns(_), Value::List(_) | Value::Columns(_)) => {
+                same_items(self.as_list(), other.as_list())
             }
+            (Value::Record(a), Value::Record(b)) => same_items(a, b),
             _ => false,
         }
+    }
+}
+
+fn same_items(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+}
+
+/// The arrays of a [`Value::Columns`]: one per field of the record type, in its order, each as
+/// long as the list.
+pub struct Columns {
+    len: usize,
+    fields: Box<[Column]>,
+    rows: OnceLock<Arc<[Value]>>,
+}
+
+/// One field of every row of a [`Columns`]. A bool is one byte (0 or 1), which compiled code
+/// reads as such.
+#[derive(Debug)]
+pub enum Column {
+    Bool(Vec<bool>),
+    Int(Vec<i64>),
+    Float(Vec<f64>),
+}
+
+impl Column {
+    pub fn len(&self) -> usize {
+        match self {
+            Column::Bool(v) => v.len(),
+            Column::Int(v) => v.len(),
+            Column::Float(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value of row `i` (which exists).
+    pub fn get(&self, i: usize) -> Value {
+        match self {
+            Column::Bool(v) => Value::Bool(v[i]),
+            Column::Int(v) => Value::Int(v[i]),
+            Column::Float(v) => Value::Float(v[i]),
+        }
+    }
+
+    /// Rows `from..to` (which exist), copied.
+    pub fn slice(&self, from: usize, to: usize) -> Column {
+        match self {
+            Column::Bool(v) => Column::Bool(v[from..to].to_vec()),
+            Column::Int(v) => Column::Int(v[from..to].to_vec()),
+            Column::Float(v) => Column::Float(v[from..to].to_vec()),
+        }
+    }
+
+    /// The address of the first row's value, for compiled code that steps through the array.
+    pub fn as_ptr(&self) -> *const u8 {
+        match self {
+            Column::Bool(v) => v.as_ptr().cast(),
+            Column::Int(v) => v.as_ptr().cast(),
+            Column::Float(v) => v.as_ptr().cast(),
+        }
+    }
+}
+
+impl Columns {
+    /// The list of `len` rows whose fields are `fields`. Panics unless every array has `len`
+    /// values (a decoder's bug).
+    pub fn new(len: usize, fields: Vec<Column>) -> Columns {
+        assert!(
+            fields.iter().all(|c| c.len() == len),
+            "internal error: columns of unequal lengths"
+        );
+        Columns {
+            len,
+            fields: fields.into(),
+            rows: OnceLock::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn fields(&self) -> &[Column] {
+        &self.fields
+    }
+
+    /// The rows as records, built on first use.
+    pub fn rows(&self) -> &[Value] {
+        self.rows.get_or_init(|| {
+            (0..self.len)
+                .map(|i| Value::Record(self.fields.iter().map(|c| c.get(i)).collect()))
+                .collect()
+        })
+    }
+}
+
+impl fmt::Debug for Columns {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Columns")
+            .field("len", &self.len)
+            .field("fields", &self.fields)
+            .finish()
     }
 }
 
@@ -247,7 +371,8 @@ impl fmt::Display for Value {
             Value::Float(x) => f.write_str(&format_float(*x)),
             Value::Text(s) => write!(f, "{s:?}"),
             Value::Regex(i) => write!(f, "<regex #{i}>"),
-            Value::List(items) => {
+            Value::List(_) | Value::Columns(_) => {
+                let items = self.as_list();
                 f.write_str("[")?;
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {

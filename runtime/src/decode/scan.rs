@@ -14,7 +14,8 @@
 use std::cell::RefCell;
 
 use crate::ty::{Field, Ty};
-use crate::value::Value;
+use crate::value::{Column, Columns, Value};
+use std::sync::Arc;
 
 /// Nesting beyond which the scanner defers to serde (whose recursion limit is 128).
 const MAX_DEPTH: usize = 100;
@@ -105,7 +106,10 @@ impl Scanner<'_> {
                 let value = self.string_value()?;
                 Some(value)
             }
-            Ty::List(elem) => self.list(elem, depth),
+            list @ Ty::List(elem) => match list.columnar_fields() {
+                Some(fields) => self.columns(fields, depth),
+                None => self.list(elem, depth),
+            },
             Ty::Record(_) => self.record(ty.strip_optional(), depth),
             _ => None,
         }
@@ -121,6 +125,78 @@ impl Scanner<'_> {
         let list = items.map(|()| Value::List(self.scratch.items.drain(start..).collect()));
         self.scratch.items.truncate(start);
         list
+    }
+
+    /// A list of records of scalars, read into one array per field ([`Value::Columns`]): no
+    /// allocation per record and no value per field.
+    fn columns(&mut self, fields: &[Field], depth: usize) -> Option<Value> {
+        // Each field's bit in a mask of the fields given (the schema's own limit is far above).
+        if self.peek()? != b'[' || depth + 2 > MAX_DEPTH || fields.len() > 64 {
+            return None;
+        }
+        self.i += 1;
+        let mut arrays: Vec<Column> = fields
+            .iter()
+            .map(|f| match f.ty {
+                Ty::Bool => Column::Bool(Vec::new()),
+                Ty::Int => Column::Int(Vec::new()),
+                _ => Column::Float(Vec::new()),
+            })
+            .collect();
+        let mut len = 0;
+        self.items(b']', |s| {
+            s.column_row(fields, &mut arrays, depth + 1)?;
+            len += 1;
+            Some(())
+        })?;
+        Some(Value::Columns(Arc::new(Columns::new(len, arrays))))
+    }
+
+    /// One object of a [`Self::columns`] list, each field's value pushed onto its array. Every
+    /// field must be given once (a missing or repeated one: serde decides); other keys are
+    /// skipped. A failure leaves the arrays uneven, but then the whole line goes to serde.
+    fn column_row(&mut self, fields: &[Field], arrays: &mut [Column], depth: usize) -> Option<()> {
+        if self.peek()? != b'{' {
+            return None;
+        }
+        self.i += 1;
+        let mut given = 0u64;
+        self.items(b'}', |s| {
+            // Keys come in the schema's order in nearly every file: try the next one first.
+            let next = given.trailing_ones() as usize;
+            let index = s.key_from(fields, next)?;
+            s.expect(b':')?;
+            s.ws();
+            let Some(k) = index else {
+                return s.skip(depth + 1);
+            };
+            if given & (1 << k) != 0 {
+                return None;
+            }
+            given |= 1 << k;
+            match &mut arrays[k] {
+                Column::Bool(a) => match s.peek()? {
+                    b't' => s.literal(b"true").map(|()| a.push(true)),
+                    b'f' => s.literal(b"false").map(|()| a.push(false)),
+                    _ => None,
+                },
+                Column::Int(a) => match s.number(true)? {
+                    Value::Int(i) => {
+                        a.push(i);
+                        Some(())
+                    }
+                    _ => None,
+                },
+                Column::Float(a) => match s.number(false)? {
+                    Value::Float(x) => {
+                        a.push(x);
+                        Some(())
+                    }
+                    _ => None,
+                },
+            }
+        })?;
+        (given.count_ones() as usize == fields.len()).then_some(())
     }
 
     fn list_items(&mut self, elem: &Ty, depth: usize) -> Option<()> {
@@ -209,6 +285,11 @@ impl Scanner<'_> {
 
     /// A key: the index of its field, `Some(None)` for a column the schema does not read.
     fn key(&mut self, fields: &[Field]) -> Option<Option<usize>> {
+        self.key_from(fields, 0)
+    }
+
+    /// [`Self::key`], comparing with field `first` before the others.
+    fn key_from(&mut self, fields: &[Field], first: usize) -> Option<Option<usize>> {
         if self.peek()? != b'"' {
             return None;
         }
@@ -218,6 +299,9 @@ impl Scanner<'_> {
             return Some(fields.iter().position(|f| *f.name == *key));
         }
         let raw = &self.b[start..end];
+        if fields.get(first).is_some_and(|f| f.name.as_bytes() == raw) {
+            return Some(Some(first));
+        }
         Some(fields.iter().position(|f| f.name.as_bytes() == raw))
     }
 
@@ -510,7 +594,11 @@ mod tests {
     fn identical(a: &Value, b: &Value) -> bool {
         match (a, b) {
             (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
-            (Value::List(x), Value::List(y)) | (Value::Record(x), Value::Record(y)) => {
+            (Value::Record(x), Value::Record(y)) => {
+                x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| identical(p, q))
+            }
+            (Value::List(_) | Value::Columns(_), Value::List(_) | Value::Columns(_)) => {
+                let (x, y) = (a.as_list(), b.as_list());
                 x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| identical(p, q))
             }
             _ => a.same(b),
@@ -592,6 +680,41 @@ mod tests {
             "]".repeat(500)
         );
         assert!(!agree(&deep, &s));
+    }
+
+    #[test]
+    fn lists_of_scalar_records_become_columns_or_defer() {
+        let s = schema();
+        let head = r#"{"labels":[],"n":1,"x":1,"steps":"#;
+        let accepted = [
+            r#"[{"x":1,"c":false},{"c":true,"x":-2.5e-3,"z":{"k":[1]}},{"x":0.1,"c":false}]"#,
+            r#"[ { "x" : 7 , "c" : true } ]"#,
+            "[]",
+        ];
+        for steps in accepted {
+            let line = format!("{head}{steps}}}");
+            assert!(agree(&line, &s), "deferred: {line}");
+            let Some(Value::Record(row)) = row(&line, &s) else {
+                panic!("a record")
+            };
+            let Value::Columns(c) = &row[4] else {
+                panic!("steps as columns: {:?}", row[4])
+            };
+            assert_eq!(c.len(), row[4].as_list().len());
+        }
+        let deferred = [
+            r#"[{"x":1}]"#,                             // c missing
+            r#"[{"x":1,"c":true,"x":2}]"#,              // x repeated
+            r#"[null]"#,                                // not a record
+            r#"[{"x":null,"c":true}]"#,                 // null field
+            r#"[{"x":1,"c":1}]"#,                       // type error
+            r#"[{"x":1,"c":true},{"x":"1","c":true}]"#, // type error in a later row
+            r#"[{"x":1,"c":true},]"#,                   // trailing comma
+        ];
+        for steps in deferred {
+            let line = format!("{head}{steps}}}");
+            assert!(!agree(&line, &s), "accepted: {line}");
+        }
     }
 
     #[test]
