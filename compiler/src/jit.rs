@@ -18,7 +18,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
-use reward_runtime::abi::{self, AbiType, FloatFn, Helper, RowCtx};
+use reward_runtime::abi::{self, AbiType, FloatFn, Helper, RowCtx, ScalarKind};
 use reward_runtime::builtins::BUILTINS;
 use reward_runtime::{Ty, Value};
 
@@ -512,8 +512,10 @@ struct Lower<'c, 'p, 'm, 'f, M: Module> {
 /// ([`loop_shape::column_reads`]): `element.field` is a load from that field's array at the
 /// loop's index, and no record is ever looked at.
 struct ColumnLoop {
+    list: CValue,
     index: Variable,
-    /// Each field read, with the address of its first row's value ([`Helper::rt_column`]).
+    /// Each field read, with the address of its first row's value ([`Helper::rt_column`]; null
+    /// when the list is held as values).
     arrays: Vec<(usize, CValue)>,
 }
 
@@ -778,24 +780,71 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         }
     }
 
-    /// Field `idx` of the element of a [`ColumnLoop`]: a load at the loop's index.
+    /// Field `idx` of the element of a [`ColumnLoop`]: a load at the loop's index, or the
+    /// field of the list's record there when the list is held as values.
     fn column_load(&mut self, rec: &Expr, idx: usize, ty: &Ty) -> CValue {
         let cl = self.column_of(rec).expect("a column loop");
-        let (index, base) = (
-            cl.index,
-            cl.arrays
-                .iter()
-                .find(|(f, _)| *f == idx)
-                .expect("a read field")
-                .1,
-        );
+        let (list, index) = (cl.list, cl.index);
+        let base = cl
+            .arrays
+            .iter()
+            .find(|(f, _)| *f == idx)
+            .expect("a read field")
+            .1;
         let i = self.b.use_var(index);
-        let (t, offset) = match repr(ty) {
+        let r = repr(ty);
+        self.array_or_values(Some(base), i, r, |lw| {
+            let p = lw.call1(Helper::rt_list_get, &[list, i]);
+            let f = lw.b.ins().iconst(types::I64, idx as i64);
+            let field = match r {
+                Repr::Float => Helper::rt_field_f64,
+                Repr::Int => Helper::rt_field_i64,
+                _ => Helper::rt_field_bool,
+            };
+            lw.call1(field, &[p, f])
+        })
+    }
+
+    /// Item `i` of the array at `array` when that address is not null, else what `by_value`
+    /// computes (the list is held as values). Without an array (`None`), `by_value` alone.
+    fn array_or_values(
+        &mut self,
+        array: Option<CValue>,
+        i: CValue,
+        r: Repr,
+        by_value: impl FnOnce(&mut Self) -> CValue,
+    ) -> CValue {
+        let Some(base) = array else {
+            return by_value(self);
+        };
+        let out = self.b.declare_var(clif(r));
+        let (fast, slow, join) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().brif(base, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let (t, addr) = self.scalar_at(base, i, r);
+        let v = self.b.ins().load(t, MemFlagsData::trusted(), addr, 0);
+        self.b.def_var(out, v);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(slow);
+        let v = by_value(self);
+        self.b.def_var(out, v);
+        self.b.ins().jump(join, &[]);
+        self.b.switch_to_block(join);
+        self.b.use_var(out)
+    }
+
+    /// The address of item `i` of an array of bools (1 byte each), ints or floats (8 bytes),
+    /// with the type to load or store there.
+    fn scalar_at(&mut self, base: CValue, i: CValue, r: Repr) -> (Type, CValue) {
+        let (t, offset) = match r {
             Repr::Bool => (types::I8, i),
             r => (clif(r), self.b.ins().ishl_imm_u(i, 3)),
         };
-        let addr = self.b.ins().iadd(base, offset);
-        self.b.ins().load(t, MemFlagsData::trusted(), addr, 0)
+        (t, self.b.ins().iadd(base, offset))
     }
 
     /// Negation and the four operations with remainder, on ints (checked) or floats.
@@ -1141,17 +1190,27 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let zero_elem = self.zero(er);
         self.b.def_var(var, zero_elem);
         self.locals.insert(agg.var, (var, er));
-        let fold = self.fold_start(agg);
+        let fold = self.fold_start(agg, len);
         let column_reads = loop_shape::column_reads(agg);
         if let Some(fields) = &column_reads {
             let mut arrays = Vec::new();
             for &f in fields {
-                let (ctx, fv) = (self.ctx, self.b.ins().iconst(types::I64, f as i64));
-                arrays.push((f, self.call1(Helper::rt_column, &[ctx, list, fv])));
+                let fv = self.b.ins().iconst(types::I64, f as i64);
+                arrays.push((f, self.call1(Helper::rt_column, &[list, fv])));
             }
             let index = fold.index;
-            self.columns.insert(agg.var, ColumnLoop { index, arrays });
+            self.columns.insert(
+                agg.var,
+                ColumnLoop {
+                    list,
+                    index,
+                    arrays,
+                },
+            );
         }
+
+        // A list of scalars held as one array is stepped through in place.
+        let items = scalar_kind(&elem_ty).map(|_| self.call1(Helper::rt_items, &[list]));
 
         // Values boxed during an iteration are dead at its end (the language is pure, and the
         // accumulators hold scalars or copies), so the row's arena is rolled back each time —
@@ -1184,8 +1243,10 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.charge(e.span);
         if column_reads.is_none() {
             let i = self.b.use_var(fold.index);
-            let p = self.call1(Helper::rt_list_get, &[list, i]);
-            let elem = self.unboxed(p, &elem_ty);
+            let elem = self.array_or_values(items, i, er, |lw| {
+                let p = lw.call1(Helper::rt_list_get, &[list, i]);
+                lw.unboxed(p, &elem_ty)
+            });
             self.b.def_var(var, elem);
         }
         if let Some(filter) = &agg.filter {
@@ -1218,7 +1279,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     }
 
     /// Declares and initialises the variables of an aggregate's loop.
-    fn fold_start(&mut self, agg: &Aggregate) -> Fold {
+    fn fold_start(&mut self, agg: &Aggregate, len: CValue) -> Fold {
         let folded = agg.elem.clone();
         let fr = repr(&folded);
         let int_folded = folded == Ty::Int;
@@ -1243,10 +1304,17 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             AggKind::Count => self.b.ins().iconst(types::I64, 0),
             AggKind::Any => self.b.ins().iconst(types::I8, 0),
             AggKind::All => self.b.ins().iconst(types::I8, 1),
-            AggKind::Collect => {
-                let ctx = self.ctx;
-                self.call1(Helper::rt_collect_new, &[ctx])
-            }
+            AggKind::Collect => match scalar_kind(&folded) {
+                // At most one item per iteration: the array is stored into in place.
+                Some(kind) => {
+                    let (ctx, k) = (self.ctx, self.b.ins().iconst(types::I32, kind as i64));
+                    self.call1(Helper::rt_collect_scalars, &[ctx, k, len])
+                }
+                None => {
+                    let ctx = self.ctx;
+                    self.call1(Helper::rt_collect_new, &[ctx])
+                }
+            },
         };
         self.b.def_var(acc, init);
         let zero64 = self.b.ins().iconst(types::I64, 0);
@@ -1333,17 +1401,17 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 self.b.ins().jump(exit, &[]);
                 self.b.switch_to_block(keep);
             }
+            AggKind::Collect if scalar_kind(&fold.folded).is_some() => {
+                let (base, c) = (self.b.use_var(acc), self.b.use_var(fold.count));
+                let (_, addr) = self.scalar_at(base, c, fold.repr);
+                self.b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+                let c1 = self.b.ins().iadd_imm_s(c, 1);
+                self.b.def_var(fold.count, c1);
+            }
             AggKind::Collect => {
                 let h = self.b.use_var(acc);
                 let ctx = self.ctx;
-                // Scalars go into the list as they are, without a boxed copy in the arena.
-                let push = match repr(&fold.folded) {
-                    Repr::Bool => Helper::rt_collect_push_bool,
-                    Repr::Int => Helper::rt_collect_push_i64,
-                    Repr::Float => Helper::rt_collect_push_f64,
-                    Repr::Ptr => Helper::rt_collect_push,
-                };
-                self.call(push, &[ctx, h, v]);
+                self.call(Helper::rt_collect_push, &[ctx, h, v]);
             }
         }
     }
@@ -1436,12 +1504,25 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let none = self.call1(Helper::rt_none, &[]);
                 self.b.ins().select(f, value, none)
             }
+            AggKind::Collect if scalar_kind(&fold.folded).is_some() => {
+                let c = self.b.use_var(fold.count);
+                self.call1(Helper::rt_collect_scalars_finish, &[ctx, c])
+            }
             AggKind::Collect => self.call1(Helper::rt_collect_finish, &[ctx, a]),
         }
     }
 }
 
-/// The variables of an aggregate's loop.
+/// The kind of array a list of values of type `ty` is held in, for bools, ints and floats.
+fn scalar_kind(ty: &Ty) -> Option<ScalarKind> {
+    match ty {
+        Ty::Bool => Some(ScalarKind::Bool),
+        Ty::Int => Some(ScalarKind::Int),
+        Ty::Float => Some(ScalarKind::Float),
+        _ => None,
+    }
+}
+
 /// The float builtins compiled to instructions or a direct helper call on plain floats:
 /// nothing boxed, no call through the builtins table.
 #[derive(Clone, Copy)]
@@ -1485,6 +1566,7 @@ impl FloatOp {
     }
 }
 
+/// The variables of an aggregate's loop.
 struct Fold {
     kind: AggKind,
     /// The type of the folded values (the body's, or the element's).

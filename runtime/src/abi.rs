@@ -17,8 +17,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::arena::Arena;
 use crate::builtins::EvalContext;
 use crate::semantics::{self, ArithOp, CmpOp};
-use crate::value::Column;
+use crate::value::{Column, Columns};
 use crate::Value;
+use std::sync::Arc;
 
 /// The state of one row being scored. The first fields have fixed offsets that compiled code
 /// reads and writes directly.
@@ -39,9 +40,8 @@ pub struct RowCtx {
     pub message: String,
     arena: Arena,
     lists: Vec<Vec<Value>>,
-    /// Fields gathered from lists of records for loops that step through columns
-    /// ([`rt_column`]); they live until the row ends.
-    gathered: Vec<Column>,
+    /// The lists of scalars being collected ([`rt_collect_scalars`]), innermost last.
+    collecting: Vec<Column>,
 }
 
 pub const OFFSET_BUDGET: i32 = 0;
@@ -72,7 +72,7 @@ impl RowCtx {
             message: String::new(),
             arena: Arena::default(),
             lists: Vec::new(),
-            gathered: Vec::new(),
+            collecting: Vec::new(),
         }
     }
 
@@ -179,8 +179,7 @@ pub unsafe extern "C" fn rt_index(
 #[no_mangle]
 pub unsafe extern "C" fn rt_list_len(list: *const Value) -> i64 {
     match unsafe { val(list) } {
-        Value::List(items) => items.len() as i64,
-        Value::Columns(c) => c.len() as i64,
+        v @ (Value::List(_) | Value::Columns(_)) => v.list_len() as i64,
         _ => 0,
     }
 }
@@ -193,35 +192,74 @@ pub unsafe extern "C" fn rt_list_get(list: *const Value, i: i64) -> *const Value
     }
 }
 
-/// The address of the first row's value of field `field` of a list of records of scalars, for
-/// a loop that reads only such fields of its element: compiled code then steps through the
-/// array (8 bytes per int or float, 1 per bool) for as many rows as the list has. A list held
-/// as [`Value::Columns`] hands out its own array; a list of records is gathered once, into
-/// memory that lives until the row ends.
+/// The address of the first row's value of field `field` of a list of records of scalars held
+/// as [`Value::Columns`], for a loop that reads only such fields of its element: compiled code
+/// then steps through the array (8 bytes per int or float, 1 per bool) for as many rows as the
+/// list has. Null for a list held as values, which the loop reads an element at a time.
 #[no_mangle]
-pub unsafe extern "C" fn rt_column(ctx: *mut RowCtx, list: *const Value, field: u64) -> *const u8 {
+pub unsafe extern "C" fn rt_column(list: *const Value, field: u64) -> *const u8 {
+    match unsafe { val(list) } {
+        Value::Columns(c) if c.items().is_none() => c.fields()[field as usize].as_ptr(),
+        _ => std::ptr::null(),
+    }
+}
+
+/// The address of the first item of a list of bools, ints or floats held as one array, for a
+/// loop that steps through it as [`rt_column`] steps through a field; null for a list held as
+/// values.
+#[no_mangle]
+pub unsafe extern "C" fn rt_items(list: *const Value) -> *const u8 {
+    unsafe { val(list) }
+        .scalar_items()
+        .map_or(std::ptr::null(), Column::as_ptr)
+}
+
+/// Starts a list of bools, ints or floats (`kind`: [`ScalarKind`]) that a loop of at most
+/// `capacity` iterations collects: compiled code stores the items in the returned array
+/// itself and hands their count to [`rt_collect_scalars_finish`]. Such lists nest as the loops
+/// do.
+#[no_mangle]
+pub unsafe extern "C" fn rt_collect_scalars(ctx: *mut RowCtx, kind: u32, capacity: i64) -> *mut u8 {
     let ctx = unsafe { &mut *ctx };
-    let field = field as usize;
-    let items = match unsafe { val(list) } {
-        Value::Columns(c) => return c.fields()[field].as_ptr(),
-        Value::List(items) => items,
-        _ => return std::ptr::NonNull::<u64>::dangling().as_ptr().cast(),
+    let n = usize::try_from(capacity).unwrap_or(0);
+    let mut items = match ScalarKind::of(kind) {
+        ScalarKind::Bool => Column::Bool(vec![false; n]),
+        ScalarKind::Int => Column::Int(vec![0; n]),
+        ScalarKind::Float => Column::Float(vec![0.0; n]),
     };
-    let at = |v: &Value| match v {
-        Value::Record(fields) => fields[field].clone(),
-        other => panic!("internal error: a column of {other}"),
-    };
-    let column = match items.first().map(at) {
-        Some(Value::Bool(_)) => Column::Bool(items.iter().map(|v| at(v).as_bool()).collect()),
-        Some(Value::Int(_)) => Column::Int(items.iter().map(|v| at(v).as_int()).collect()),
-        _ => Column::Float(items.iter().map(|v| at(v).as_f64()).collect()),
-    };
-    let p = column.as_ptr();
-    ctx.gathered.push(column);
+    let p = items.as_mut_ptr();
+    ctx.collecting.push(items);
     if crate::meter::over() {
         ctx.budget = 0;
     }
     p
+}
+
+/// The list of the first `count` items stored since the matching [`rt_collect_scalars`].
+#[no_mangle]
+pub unsafe extern "C" fn rt_collect_scalars_finish(ctx: *mut RowCtx, count: i64) -> *const Value {
+    let ctx = unsafe { &mut *ctx };
+    let mut items = ctx.collecting.pop().unwrap_or(Column::Float(Vec::new()));
+    items.truncate(usize::try_from(count).unwrap_or(0));
+    ctx.alloc(Value::Columns(Arc::new(Columns::scalars(items))))
+}
+
+/// The kinds of [`rt_collect_scalars`]'s lists, as compiled code passes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarKind {
+    Bool = 0,
+    Int = 1,
+    Float = 2,
+}
+
+impl ScalarKind {
+    fn of(kind: u32) -> ScalarKind {
+        match kind {
+            0 => ScalarKind::Bool,
+            1 => ScalarKind::Int,
+            _ => ScalarKind::Float,
+        }
+    }
 }
 
 #[no_mangle]
@@ -588,22 +626,6 @@ unsafe fn collect(ctx: *mut RowCtx, handle: u64, v: Value) {
     }
 }
 
-/// [`rt_collect_push`] of a number or bool computed in registers: no boxed copy in the arena.
-#[no_mangle]
-pub unsafe extern "C" fn rt_collect_push_i64(ctx: *mut RowCtx, handle: u64, x: i64) {
-    unsafe { collect(ctx, handle, Value::Int(x)) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rt_collect_push_f64(ctx: *mut RowCtx, handle: u64, x: f64) {
-    unsafe { collect(ctx, handle, Value::Float(x)) }
-}
-
-#[no_mangle]
-pub unsafe extern "C" fn rt_collect_push_bool(ctx: *mut RowCtx, handle: u64, b: i8) {
-    unsafe { collect(ctx, handle, Value::Bool(b != 0)) }
-}
-
 #[no_mangle]
 pub unsafe extern "C" fn rt_collect_finish(ctx: *mut RowCtx, handle: u64) -> *const Value {
     let ctx = unsafe { &mut *ctx };
@@ -764,7 +786,10 @@ helpers! {
     rt_index(*mut RowCtx, *const Value, i64, u32) -> *const Value;
     rt_list_len(*const Value) -> i64;
     rt_list_get(*const Value, i64) -> *const Value;
-    rt_column(*mut RowCtx, *const Value, u64) -> *const u8;
+    rt_column(*const Value, u64) -> *const u8;
+    rt_items(*const Value) -> *const u8;
+    rt_collect_scalars(*mut RowCtx, u32, i64) -> *mut u8;
+    rt_collect_scalars_finish(*mut RowCtx, i64) -> *const Value;
     rt_is_none(*const Value) -> i8;
     rt_none() -> *const Value;
     rt_unbox_f64(*const Value) -> f64;
@@ -796,9 +821,6 @@ helpers! {
     rt_make_record(*mut RowCtx, *const *const Value, u64) -> *const Value;
     rt_collect_new(*mut RowCtx) -> u64;
     rt_collect_push(*mut RowCtx, u64, *const Value);
-    rt_collect_push_i64(*mut RowCtx, u64, i64);
-    rt_collect_push_f64(*mut RowCtx, u64, f64);
-    rt_collect_push_bool(*mut RowCtx, u64, i8);
     rt_collect_finish(*mut RowCtx, u64) -> *const Value;
     rt_minmax_text(i8, *const Value, *const Value) -> *const Value;
     rt_check_unit(*mut RowCtx, f64, *const Value, u32) -> f64;

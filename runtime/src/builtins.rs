@@ -124,7 +124,8 @@ const GEOMETRY: Option<&str> = Some("std::geometry");
 const STRUCTURED: Option<&str> = Some("std::structured");
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_list().iter().map(Value::as_f64).collect()
+    let items = v.scalars();
+    (0..items.len()).map(|i| items.f64(i)).collect()
 }
 
 /// A box `[x1, y1, x2, y2]`.
@@ -158,18 +159,18 @@ pub static BUILTINS: &[Builtin] = &[
     b!("len", None, [Text], Int, "Number of characters (Unicode scalar values).",
         |a, _| Ok(Value::Int(t(a, 0).chars().count() as i64))),
     b!("len", None, [List], Int, "Number of elements.",
-        |a, _| Ok(Value::Int(a[0].as_list().len() as i64))),
+        |a, _| Ok(Value::Int(a[0].list_len() as i64))),
     // Not callable by name (the module is internal): machines lower to it.
     b!("machine_run", Some("internal"), [List, List], MachineRun,
         "Runs a reward machine table over per-step edge masks.",
-        |a, _| crate::machine::run(&a[0], a[1].as_list())),
+        |a, _| crate::machine::run(&a[0], &a[1])),
     b!("machine_run_labels", Some("internal"), [List, List, List], MachineRun,
         "A reward machine's run over label texts, its atoms `needle in step` (lowered machines).",
         |a, _| crate::machine::run_labels(&a[0], a[1].as_list(), a[2].as_list())),
     // Internal too: `ltl` declarations lower to these (see `ltl`).
     b!("ltl_sat", Some("internal"), [List, List], Bool,
         "An LTLf formula at position 0, from per-step atom bitmasks.",
-        |a, _| crate::ltl::sat(&a[0], a[1].as_list())),
+        |a, _| crate::ltl::sat(&a[0], &a[1])),
     b!("ltl_robustness", Some("internal"), [List, List], Float,
         "The robustness of an LTLf formula at position 0, from per-atom robustness lists.",
         |a, _| crate::ltl::robustness(&a[0], a[1].as_list())),

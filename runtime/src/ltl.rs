@@ -19,6 +19,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::semantics::{fmax, fmin};
+use crate::value::Scalars;
 use crate::Value;
 
 /// Operators of a formula node. The numbers are the table encoding.
@@ -477,15 +478,16 @@ fn empty_trace(name: &str) -> String {
 }
 
 /// `sat(φ)`: the formula at position 0, from per-step atom bitmasks.
-pub fn sat(table: &Value, masks: &[Value]) -> Result<Value, String> {
+pub fn sat(table: &Value, masks: &Value) -> Result<Value, String> {
     let t = record(table)?;
     let nodes = crate::tables::decoded(table, |t| decode_nodes(&record(t)?[1]))?;
+    let masks = masks.scalars();
     if masks.is_empty() {
         return Err(empty_trace(t[0].as_text()));
     }
     let inf = f64::INFINITY;
     let root = evaluate_root(&nodes, masks.len(), &|k, i| {
-        if masks[i].as_int() as u64 & (1u64 << k) != 0 {
+        if masks.int(i) as u64 & (1u64 << k) != 0 {
             inf
         } else {
             -inf
@@ -499,12 +501,12 @@ pub fn sat(table: &Value, masks: &[Value]) -> Result<Value, String> {
 pub fn robustness(table: &Value, atoms: &[Value]) -> Result<Value, String> {
     let t = record(table)?;
     let nodes = crate::tables::decoded(table, |t| decode_nodes(&record(t)?[1]))?;
-    let rows: Vec<&[Value]> = atoms.iter().map(Value::as_list).collect();
+    let rows: Vec<Scalars> = atoms.iter().map(Value::scalars).collect();
     let n = rows.first().map_or(0, |r| r.len());
     if n == 0 {
         return Err(empty_trace(t[0].as_text()));
     }
-    let root = evaluate_root(&nodes, n, &|k, i| rows[k as usize][i].as_f64());
+    let root = evaluate_root(&nodes, n, &|k, i| rows[k as usize].f64(i));
     Ok(Value::Float(root))
 }
 

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::value::Column;
 use crate::Value;
 
 /// What happens on a step where no edge of the current state matches.
@@ -31,8 +32,14 @@ pub const WORD_BITS: usize = 62;
 /// the per-step rewards (0 after the machine ended), their sum (left to right), the step at
 /// which the machine ended (entered a terminal state, or `otherwise: end`), the final state,
 /// and per step the index of the edge taken (-1 for none).
-pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
+pub fn run(table: &Value, masks: &Value) -> Result<Value, String> {
     let machine = crate::tables::decoded(table, Machine::decode)?;
+    if let Some(Column::Int(masks)) = masks.scalar_items() {
+        return run_steps(&machine, masks.len(), |run, step| {
+            machine.step_bits(run, step, masks[step] as u64)
+        });
+    }
+    let masks = masks.as_list();
     run_steps(&machine, masks.len(), |run, step| {
         machine.step(run, step, &masks[step])
     })
@@ -360,7 +367,18 @@ mod tests {
                 })
                 .collect();
             let by_labels = run_labels(&table, &labels, &needles);
-            let by_masks = run(&table, &masks);
+            // The masks as compiled loops collect them (one array of ints) and as values.
+            let ints = masks.iter().map(Value::as_int).collect();
+            let by_array = run(
+                &table,
+                &Value::Columns(Arc::new(crate::value::Columns::scalars(Column::Int(ints)))),
+            );
+            let by_masks = run(&table, &Value::List(masks.into()));
+            match (&by_array, &by_masks) {
+                (Ok(a), Ok(b)) => assert!(a.same(b), "{a:?} vs {b:?}"),
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                (a, b) => panic!("{a:?} vs {b:?}"),
+            }
             match (by_labels, by_masks) {
                 (Ok(a), Ok(b)) => assert!(a.same(&b), "{a:?} vs {b:?}"),
                 (Err(a), Err(b)) => assert_eq!(a, b),

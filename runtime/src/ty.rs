@@ -114,8 +114,8 @@ impl Ty {
             | (Ty::Float, V::Float(_))
             | (Ty::Text, V::Text(_)) => Ok(()),
             (Ty::List(elem), V::List(_) | V::Columns(_)) => {
-                if let (V::Columns(c), Ty::Record(fields)) = (value, &**elem) {
-                    if columns_fit(c, fields) {
+                if let V::Columns(c) = value {
+                    if columns_fit(c, elem) {
                         return Ok(());
                     }
                 }
@@ -143,19 +143,28 @@ impl Ty {
     }
 }
 
-/// Whether `columns` holds rows of the record type of `fields` (checked by kind of array, so
-/// in time independent of the number of rows).
-fn columns_fit(columns: &crate::value::Columns, fields: &[Field]) -> bool {
+/// Whether `columns` holds items of type `elem` (checked by kind of array, so in time
+/// independent of the number of rows).
+fn columns_fit(columns: &crate::value::Columns, elem: &Ty) -> bool {
     use crate::value::Column;
-    columns.fields().len() == fields.len()
-        && columns.fields().iter().zip(fields).all(|(c, f)| {
-            matches!(
-                (c, &f.ty),
-                (Column::Bool(_), Ty::Bool)
-                    | (Column::Int(_), Ty::Int)
-                    | (Column::Float(_), Ty::Float)
-            )
-        })
+    let fits = |c: &Column, ty: &Ty| {
+        matches!(
+            (c, ty),
+            (Column::Bool(_), Ty::Bool) | (Column::Int(_), Ty::Int) | (Column::Float(_), Ty::Float)
+        )
+    };
+    match (columns.items(), elem) {
+        (Some(items), ty) => fits(items, ty),
+        (None, Ty::Record(fields)) => {
+            columns.fields().len() == fields.len()
+                && columns
+                    .fields()
+                    .iter()
+                    .zip(fields.iter())
+                    .all(|(c, f)| fits(c, &f.ty))
+        }
+        (None, _) => false,
+    }
 }
 
 /// A nested path after an index: `[2]` then `x` reads `[2].x`.

@@ -18,10 +18,11 @@ pub enum Value {
     List(Arc<[Value]>),
     /// Fields in the order of the record type.
     Record(Arc<[Value]>),
-    /// A list of records of bools, ints and floats held as one array per field: how decoders
-    /// hand over a trace, so that a step costs no allocation and compiled loops read its fields
-    /// from flat arrays. It means exactly the `List` of its rows, which [`Value::as_list`]
-    /// builds on first use for code that reads the list generically.
+    /// A list of records of bools, ints and floats held as one array per field (how decoders
+    /// hand over a trace), or a list of bools, ints or floats held as one array (how compiled
+    /// loops collect them): a step costs no allocation, and compiled loops read and write flat
+    /// arrays. It means exactly the `List` of its rows, which [`Value::as_list`] builds on
+    /// first use for code that reads the list generically.
     Columns(Arc<Columns>),
 }
 
@@ -182,6 +183,32 @@ impl Value {
         }
     }
 
+    /// The items of a list of bools, ints or floats held as one array, if it is.
+    pub fn scalar_items(&self) -> Option<&Column> {
+        match self {
+            Value::Columns(c) => c.items(),
+            _ => None,
+        }
+    }
+
+    /// The items of a list of numbers or bools, read in place however the list is held.
+    pub fn scalars(&self) -> Scalars<'_> {
+        match self.scalar_items() {
+            Some(Column::Bool(v)) => Scalars::Bools(v),
+            Some(Column::Int(v)) => Scalars::Ints(v),
+            Some(Column::Float(v)) => Scalars::Floats(v),
+            None => Scalars::Values(self.as_list()),
+        }
+    }
+
+    /// The number of items of a list, without making the rows of [`Value::Columns`].
+    pub fn list_len(&self) -> usize {
+        match self {
+            Value::Columns(c) => c.len(),
+            other => other.as_list().len(),
+        }
+    }
+
     /// The items of a list, whichever way it is held; `None` for any other value.
     pub fn list_items(&self) -> Option<&[Value]> {
         match self {
@@ -219,11 +246,57 @@ fn same_items(a: &[Value], b: &[Value]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
 }
 
+/// The items of a list of numbers or bools ([`Value::scalars`]): its array when it is held as
+/// one, else its values.
+#[derive(Clone, Copy, Debug)]
+pub enum Scalars<'a> {
+    Bools(&'a [bool]),
+    Ints(&'a [i64]),
+    Floats(&'a [f64]),
+    Values(&'a [Value]),
+}
+
+impl Scalars<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Scalars::Bools(v) => v.len(),
+            Scalars::Ints(v) => v.len(),
+            Scalars::Floats(v) => v.len(),
+            Scalars::Values(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Item `i` (which exists) as a float, as [`Value::as_f64`] reads it.
+    pub fn f64(&self, i: usize) -> f64 {
+        match self {
+            Scalars::Bools(v) => f64::from(u8::from(v[i])),
+            Scalars::Ints(v) => v[i] as f64,
+            Scalars::Floats(v) => v[i],
+            Scalars::Values(v) => v[i].as_f64(),
+        }
+    }
+
+    /// Item `i` (which exists) of a list of ints.
+    pub fn int(&self, i: usize) -> i64 {
+        match self {
+            Scalars::Ints(v) => v[i],
+            Scalars::Values(v) => v[i].as_int(),
+            other => unreachable_type("int", &Value::Float(other.f64(i))),
+        }
+    }
+}
+
 /// The arrays of a [`Value::Columns`]: one per field of the record type, in its order, each as
-/// long as the list.
+/// long as the list; or, for a list of scalars, the one array of its items.
 pub struct Columns {
     len: usize,
     fields: Box<[Column]>,
+    /// A list of scalars: its items are the values of the one array, not records.
+    scalars: bool,
     rows: OnceLock<Arc<[Value]>>,
 }
 
@@ -267,6 +340,24 @@ impl Column {
         }
     }
 
+    /// Keeps the first `n` values.
+    pub fn truncate(&mut self, n: usize) {
+        match self {
+            Column::Bool(v) => v.truncate(n),
+            Column::Int(v) => v.truncate(n),
+            Column::Float(v) => v.truncate(n),
+        }
+    }
+
+    /// [`Column::as_ptr`], for writing.
+    pub fn as_mut_ptr(&mut self) -> *mut u8 {
+        match self {
+            Column::Bool(v) => v.as_mut_ptr().cast(),
+            Column::Int(v) => v.as_mut_ptr().cast(),
+            Column::Float(v) => v.as_mut_ptr().cast(),
+        }
+    }
+
     /// The address of the first row's value, for compiled code that steps through the array.
     pub fn as_ptr(&self) -> *const u8 {
         match self {
@@ -288,8 +379,24 @@ impl Columns {
         Columns {
             len,
             fields: fields.into(),
+            scalars: false,
             rows: OnceLock::new(),
         }
+    }
+
+    /// The list of the values of `items`.
+    pub fn scalars(items: Column) -> Columns {
+        Columns {
+            len: items.len(),
+            fields: vec![items].into(),
+            scalars: true,
+            rows: OnceLock::new(),
+        }
+    }
+
+    /// The array of a list of scalars; `None` for a list of records.
+    pub fn items(&self) -> Option<&Column> {
+        self.scalars.then(|| &self.fields[0])
     }
 
     pub fn len(&self) -> usize {
@@ -307,6 +414,9 @@ impl Columns {
     /// The rows as records, built on first use.
     pub fn rows(&self) -> &[Value] {
         self.rows.get_or_init(|| {
+            if let Some(items) = self.items() {
+                return (0..self.len).map(|i| items.get(i)).collect();
+            }
             (0..self.len)
                 .map(|i| Value::Record(self.fields.iter().map(|c| c.get(i)).collect()))
                 .collect()
@@ -318,6 +428,7 @@ impl fmt::Debug for Columns {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Columns")
             .field("len", &self.len)
+            .field("scalars", &self.scalars)
             .field("fields", &self.fields)
             .finish()
     }
