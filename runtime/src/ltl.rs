@@ -166,13 +166,22 @@ pub fn decode_nodes(v: &Value) -> Result<Vec<Node>, String> {
 /// `atom(k, i)` is atom `k`'s robustness at position `i` (±∞ for a boolean).
 pub fn evaluate_all(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64) -> Vec<f64> {
     let mut vals = Vec::new();
-    evaluate_into(nodes, n, atom, &mut vals);
+    let fill = |k: u32, out: &mut [f64]| {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = atom(k, i);
+        }
+    };
+    evaluate_into(nodes, n, &fill, &mut vals);
     vals
 }
 
+/// Writes atom `k`'s robustness at every position into `out` (one call per atom node, so
+/// that the values are copied a whole array at a time).
+type AtomFill<'a> = &'a dyn Fn(u32, &mut [f64]);
+
 /// The value of the last node (the formula) at position 0, computed in a buffer kept per
 /// thread: a long trace's table is megabytes, and a fresh one per row costs page faults.
-fn evaluate_root(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64) -> f64 {
+fn evaluate_root(nodes: &[Node], n: usize, atom: AtomFill) -> f64 {
     /// Buffers beyond this are given back after the row, so one huge row does not keep its
     /// memory for the rest of the run.
     const KEEP_BYTES: usize = 8 << 20;
@@ -193,7 +202,7 @@ fn evaluate_root(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64) -> 
     })
 }
 
-fn evaluate_into(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64, vals: &mut Vec<f64>) {
+fn evaluate_into(nodes: &[Node], n: usize, atom: AtomFill, vals: &mut Vec<f64>) {
     let inf = f64::INFINITY;
     vals.clear();
     vals.resize(nodes.len() * n, 0.0);
@@ -207,11 +216,7 @@ fn evaluate_into(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64, val
         match node.op {
             Op::True => out.fill(inf),
             Op::False => out.fill(-inf),
-            Op::Atom => {
-                for (i, o) in out.iter_mut().enumerate() {
-                    *o = atom(node.a, i);
-                }
-            }
+            Op::Atom => atom(node.a, out),
             Op::Not => {
                 for (o, x) in out.iter_mut().zip(child(node.a)) {
                     *o = -x;
@@ -486,11 +491,23 @@ pub fn sat(table: &Value, masks: &Value) -> Result<Value, String> {
         return Err(empty_trace(t[0].as_text()));
     }
     let inf = f64::INFINITY;
-    let root = evaluate_root(&nodes, masks.len(), &|k, i| {
-        if masks.int(i) as u64 & (1u64 << k) != 0 {
+    let holds = |x: i64, k: u32| {
+        if x as u64 & (1u64 << k) != 0 {
             inf
         } else {
             -inf
+        }
+    };
+    let root = evaluate_root(&nodes, masks.len(), &|k, out| match masks {
+        Scalars::Ints(m) => {
+            for (o, &x) in out.iter_mut().zip(m) {
+                *o = holds(x, k);
+            }
+        }
+        other => {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = holds(other.int(i), k);
+            }
         }
     });
     Ok(Value::Bool(root > 0.0))
@@ -506,7 +523,14 @@ pub fn robustness(table: &Value, atoms: &[Value]) -> Result<Value, String> {
     if n == 0 {
         return Err(empty_trace(t[0].as_text()));
     }
-    let root = evaluate_root(&nodes, n, &|k, i| rows[k as usize].f64(i));
+    let root = evaluate_root(&nodes, n, &|k, out| match rows[k as usize] {
+        Scalars::Floats(v) => out.copy_from_slice(&v[..out.len()]),
+        other => {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = other.f64(i);
+            }
+        }
+    });
     Ok(Value::Float(root))
 }
 
