@@ -405,6 +405,48 @@ def test_arrow_columns_read_at_once_match_python_rows_in_every_layout():
         assert r.score(batches).tolist() == expected
 
 
+def test_arrow_traces_of_scalar_records_match_python_rows():
+    """A list of records of bools, ints and floats is read from the struct's child arrays as
+    one array per field: every integer and float width, sliced tables and several batches must
+    give the scores of the same rows as Python objects, and a null inside a step or a missing
+    field is still an error naming the place."""
+    pa = pytest.importorskip("pyarrow")
+    r = reward.compile(
+        "input { steps: list[{x: float, n: int, hit: bool}] }\n"
+        "score = sum(for s in steps if s.hit: s.x * float(s.n)) + float(len(steps)) * 1000.0"
+        " + (max(for s in steps: s.x) ?? -1.0)"
+    )
+    rows = [
+        {"steps": [{"x": 1.5, "n": 2, "hit": True}, {"x": -0.25, "n": 3, "hit": False}]},
+        {"steps": []},
+        {"steps": [{"x": 2.0, "n": -7, "hit": True}] * 5},
+    ] * 7
+    expected = r.score(rows).tolist()
+    for x_type, n_type in ((pa.float64(), pa.int64()), (pa.float32(), pa.int32()),
+                           (pa.int16(), pa.uint8())):
+        step = pa.struct([("n", n_type), ("hit", pa.bool_()), ("x", x_type)])
+        if n_type == pa.uint8():
+            data = [{"steps": [dict(s, n=abs(s["n"])) for s in row["steps"]]} for row in rows]
+            exp = r.score(data).tolist()
+        else:
+            data, exp = rows, expected
+        if x_type == pa.int16():
+            data = [{"steps": [dict(s, x=int(s["x"])) for s in row["steps"]]} for row in data]
+            exp = r.score(data).tolist()
+        table = pa.table({"steps": pa.array([row["steps"] for row in data], pa.list_(step))})
+        assert r.score(table).tolist() == exp
+        assert r.score(table.slice(4, 10)).tolist() == exp[4:14]
+        batches = pa.Table.from_batches(table.to_batches(max_chunksize=5))
+        assert r.score(batches).tolist() == exp
+    step = pa.struct([("x", pa.float64()), ("n", pa.int64()), ("hit", pa.bool_())])
+    bad = [{"steps": [{"x": 1.0, "n": 1, "hit": True}, {"x": None, "n": 1, "hit": True}]}]
+    errors = r.errors(pa.table({"steps": pa.array([row["steps"] for row in bad], pa.list_(step))}))
+    assert errors[0]["field"] == "steps[1].x"
+    short = pa.struct([("x", pa.float64()), ("n", pa.int64())])
+    errors = r.errors(pa.table({"steps": pa.array([[{"x": 1.0, "n": 1}]], pa.list_(short))}))
+    assert errors[0]["field"] == "steps[0].hit"
+
+
 def test_large_arrow_tables_scored_a_slice_at_a_time_match_python_rows():
     """A table of more than a few hundred KiB is converted and scored a slice of rows at a
     time; each slice reads only its part of the list columns' child arrays. Rows at every
