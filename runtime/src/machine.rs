@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::value::Column;
+use crate::value::{Column, Columns};
 use crate::Value;
 
 /// What happens on a step where no edge of the current state matches.
@@ -99,8 +99,7 @@ fn run_steps(
     mut step: impl FnMut(&mut MachineRun, usize) -> Result<f64, String>,
 ) -> Result<Value, String> {
     let mut run = machine.start();
-    // Plain numbers first, values once at the end: a list of values collected from a slice is
-    // written in place, where a `Vec` of values would be copied whole into the list.
+    // Plain numbers, kept as the lists' arrays (no value per step).
     let mut rewards = Vec::with_capacity(n);
     let mut taken_edges = Vec::with_capacity(n);
     let mut total = 0.0;
@@ -112,10 +111,10 @@ fn run_steps(
     }
     Ok(Value::Record(Arc::from(vec![
         Value::Float(total),
-        Value::List(rewards.iter().map(|&r| Value::Float(r)).collect()),
+        Value::Columns(Arc::new(Columns::scalars(Column::Float(rewards)))),
         run.ended.map_or(Value::None, |s| Value::Int(s as i64)),
         Value::text(machine.state_name(&run)),
-        Value::List(taken_edges.iter().map(|&e| Value::Int(e)).collect()),
+        Value::Columns(Arc::new(Columns::scalars(Column::Int(taken_edges)))),
     ])))
 }
 
@@ -371,7 +370,7 @@ mod tests {
             let ints = masks.iter().map(Value::as_int).collect();
             let by_array = run(
                 &table,
-                &Value::Columns(Arc::new(crate::value::Columns::scalars(Column::Int(ints)))),
+                &Value::Columns(Arc::new(Columns::scalars(Column::Int(ints)))),
             );
             let by_masks = run(&table, &Value::List(masks.into()));
             match (&by_array, &by_masks) {
