@@ -90,7 +90,7 @@ pub use lint::{StaticFinding, KINDS as STATIC_FINDING_KINDS};
 pub use monitor::{Monitor, MonitorError, StepResult, Verdict};
 pub use outline::{builtin, builtins, file_imports, outline, BuiltinDoc, Symbol};
 pub use probe::{probe, Finding, ProbeOptions, ProbeReport};
-pub use reward_runtime::value::{Column, Columns};
+pub use reward_runtime::value::{Column, Columns, Texts};
 pub use reward_runtime::{Ty, Value};
 pub use testing::TestReport;
 

@@ -16,7 +16,7 @@ use arrow_schema::DataType;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use reward::{Column, Columns, Ty, Value};
+use reward::{Column, Columns, Texts, Ty, Value};
 
 use crate::convert::Mismatch;
 
@@ -237,6 +237,11 @@ fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
 /// array copied from the struct's child arrays: no value per record. `None` when the child is
 /// not a struct of such arrays without nulls; the generic path then reads it or says why not.
 fn columnar(child: &dyn Array, list_ty: &Ty, bounds: &[(usize, usize)]) -> Option<Vec<Value>> {
+    if let Ty::List(elem) = list_ty {
+        if **elem == Ty::Text {
+            return text_lists(child, bounds);
+        }
+    }
     let fields = list_ty.columnar_fields()?;
     let DataType::Struct(_) = child.data_type() else {
         return None;
@@ -257,6 +262,52 @@ fn columnar(child: &dyn Array, list_ty: &Ty, bounds: &[(usize, usize)]) -> Optio
             }
             let rows = arrays.iter().map(|c| c.slice(a, b)).collect();
             Some(Value::Columns(Arc::new(Columns::new(b - a, rows))))
+        })
+        .collect()
+}
+
+/// Lists of texts, each as one buffer of its texts ([`Column::Text`]): no value per text.
+/// `None` when the child is not a string array without nulls.
+fn text_lists(child: &dyn Array, bounds: &[(usize, usize)]) -> Option<Vec<Value>> {
+    if child.null_count() > 0 {
+        return None;
+    }
+    let n = child.len();
+    match child.data_type() {
+        DataType::Utf8 => {
+            let a = child.as_string::<i32>();
+            texts_by_span(n, bounds, |i| a.value(i))
+        }
+        DataType::LargeUtf8 => {
+            let a = child.as_string::<i64>();
+            texts_by_span(n, bounds, |i| a.value(i))
+        }
+        DataType::Utf8View => {
+            let a = child.as_string_view();
+            texts_by_span(n, bounds, |i| a.value(i))
+        }
+        _ => None,
+    }
+}
+
+fn texts_by_span<'a>(
+    n: usize,
+    bounds: &[(usize, usize)],
+    at: impl Fn(usize) -> &'a str,
+) -> Option<Vec<Value>> {
+    bounds
+        .iter()
+        .map(|&(a, b)| {
+            if a > b || b > n {
+                return None;
+            }
+            let mut texts = Texts::default();
+            for i in a..b {
+                texts.push(at(i));
+            }
+            Some(Value::Columns(Arc::new(Columns::scalars(Column::Text(
+                texts,
+            )))))
         })
         .collect()
 }

@@ -166,7 +166,7 @@ pub static BUILTINS: &[Builtin] = &[
         |a, _| crate::machine::run(&a[0], &a[1])),
     b!("machine_run_labels", Some("internal"), [List, List, List], MachineRun,
         "A reward machine's run over label texts, its atoms `needle in step` (lowered machines).",
-        |a, _| crate::machine::run_labels(&a[0], a[1].as_list(), a[2].as_list())),
+        |a, _| crate::machine::run_labels(&a[0], &a[1], a[2].as_list())),
     // Internal too: `ltl` declarations lower to these (see `ltl`).
     b!("ltl_sat", Some("internal"), [List, List], Bool,
         "An LTLf formula at position 0, from per-step atom bitmasks.",

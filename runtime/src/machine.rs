@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::value::{Column, Columns};
+use crate::value::{Column, Columns, Texts};
 use crate::Value;
 
 /// What happens on a step where no edge of the current state matches.
@@ -50,7 +50,7 @@ pub fn run(table: &Value, masks: &Value) -> Result<Value, String> {
 /// index the table's `letters`. The compiler emits this instead of a per-step list of
 /// valuations; it is the same run. A label's valuation is computed once per distinct label
 /// text (labels come from a small alphabet, and equal short texts share their storage).
-pub fn run_labels(table: &Value, labels: &[Value], needles: &[Value]) -> Result<Value, String> {
+pub fn run_labels(table: &Value, labels: &Value, needles: &[Value]) -> Result<Value, String> {
     let machine = crate::tables::decoded(table, Machine::decode)?;
     let needles: Vec<&str> = needles.iter().map(Value::as_text).collect();
     let valuation = |label: &str| {
@@ -65,8 +65,22 @@ pub fn run_labels(table: &Value, labels: &[Value], needles: &[Value]) -> Result<
     // Labels seen and their valuations, in a direct-mapped cache keyed by the label's bytes
     // (labels are short and few; a longer one is simply valued at each step).
     let mut seen: [(u128, usize, u64); 32] = [(0, usize::MAX, 0); 32];
-    run_steps(&machine, labels.len(), |run, step| {
-        let label = labels[step].as_text();
+    // A trace decoded as one buffer of texts is read in place.
+    let texts = match labels.scalar_items() {
+        Some(Column::Text(t)) => Some(t),
+        _ => None,
+    };
+    let values = if texts.is_some() {
+        &[][..]
+    } else {
+        labels.as_list()
+    };
+    let n = texts.map_or(values.len(), Texts::len);
+    run_steps(&machine, n, |run, step| {
+        let label = match texts {
+            Some(t) => t.get(step),
+            None => values[step].as_text(),
+        };
         let Some(key) = short_key(label) else {
             return machine.step_bits(run, step, valuation(label));
         };
@@ -87,9 +101,16 @@ pub fn run_labels(table: &Value, labels: &[Value], needles: &[Value]) -> Result<
 
 /// The bytes of a text of at most 16 bytes as one number (with its length, an exact key).
 fn short_key(s: &str) -> Option<u128> {
-    let mut bytes = [0u8; 16];
-    bytes.get_mut(..s.len())?.copy_from_slice(s.as_bytes());
-    Some(u128::from_le_bytes(bytes))
+    let b = s.as_bytes();
+    if b.len() > 16 {
+        return None;
+    }
+    // Byte by byte: labels are a byte or two, and a copy of a variable length is a call.
+    Some(
+        b.iter()
+            .enumerate()
+            .fold(0u128, |k, (i, &x)| k | u128::from(x) << (8 * i)),
+    )
 }
 
 /// The run record of `n` steps, each taken by `step`.
@@ -365,7 +386,19 @@ mod tests {
                     Value::Int(bits)
                 })
                 .collect();
-            let by_labels = run_labels(&table, &labels, &needles);
+            let by_labels = run_labels(&table, &Value::List(labels.clone().into()), &needles);
+            // The labels as decoders hold them (one buffer of texts): the same run.
+            let mut texts = Texts::default();
+            for l in &labels {
+                texts.push(l.as_text());
+            }
+            let in_buffer = Value::Columns(Arc::new(Columns::scalars(Column::Text(texts))));
+            let by_buffer = run_labels(&table, &in_buffer, &needles);
+            match (&by_labels, &by_buffer) {
+                (Ok(a), Ok(b)) => assert!(a.same(b), "{a:?} vs {b:?}"),
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                (a, b) => panic!("{a:?} vs {b:?}"),
+            }
             // The masks as compiled loops collect them (one array of ints) and as values.
             let ints = masks.iter().map(Value::as_int).collect();
             let by_array = run(

@@ -150,7 +150,10 @@ fn columns_fit(columns: &crate::value::Columns, elem: &Ty) -> bool {
     let fits = |c: &Column, ty: &Ty| {
         matches!(
             (c, ty),
-            (Column::Bool(_), Ty::Bool) | (Column::Int(_), Ty::Int) | (Column::Float(_), Ty::Float)
+            (Column::Bool(_), Ty::Bool)
+                | (Column::Int(_), Ty::Int)
+                | (Column::Float(_), Ty::Float)
+                | (Column::Text(_), Ty::Text)
         )
     };
     match (columns.items(), elem) {

@@ -197,7 +197,7 @@ impl Value {
             Some(Column::Bool(v)) => Scalars::Bools(v),
             Some(Column::Int(v)) => Scalars::Ints(v),
             Some(Column::Float(v)) => Scalars::Floats(v),
-            None => Scalars::Values(self.as_list()),
+            Some(Column::Text(_)) | None => Scalars::Values(self.as_list()),
         }
     }
 
@@ -301,12 +301,57 @@ pub struct Columns {
 }
 
 /// One field of every row of a [`Columns`]. A bool is one byte (0 or 1), which compiled code
-/// reads as such.
+/// reads as such; texts are one buffer (compiled code never steps through them: they have no
+/// array address).
 #[derive(Debug)]
 pub enum Column {
     Bool(Vec<bool>),
     Int(Vec<i64>),
     Float(Vec<f64>),
+    Text(Texts),
+}
+
+/// Texts one after the other in one buffer: a trace's labels without a value each.
+#[derive(Debug, Default)]
+pub struct Texts {
+    bytes: String,
+    /// Where each text ends in `bytes` (it starts where the one before ends).
+    ends: Vec<usize>,
+}
+
+impl Texts {
+    pub fn push(&mut self, s: &str) {
+        self.bytes.push_str(s);
+        self.ends.push(self.bytes.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Text `i` (which exists).
+    pub fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    /// Texts `from..to` (which exist), copied.
+    pub fn slice(&self, from: usize, to: usize) -> Texts {
+        let mut out = Texts::default();
+        for i in from..to {
+            out.push(self.get(i));
+        }
+        out
+    }
+
+    pub fn truncate(&mut self, n: usize) {
+        self.ends.truncate(n);
+        self.bytes.truncate(self.ends.last().copied().unwrap_or(0));
+    }
 }
 
 impl Column {
@@ -315,6 +360,7 @@ impl Column {
             Column::Bool(v) => v.len(),
             Column::Int(v) => v.len(),
             Column::Float(v) => v.len(),
+            Column::Text(v) => v.len(),
         }
     }
 
@@ -328,6 +374,7 @@ impl Column {
             Column::Bool(v) => Value::Bool(v[i]),
             Column::Int(v) => Value::Int(v[i]),
             Column::Float(v) => Value::Float(v[i]),
+            Column::Text(v) => Value::text(v.get(i)),
         }
     }
 
@@ -337,6 +384,7 @@ impl Column {
             Column::Bool(v) => Column::Bool(v[from..to].to_vec()),
             Column::Int(v) => Column::Int(v[from..to].to_vec()),
             Column::Float(v) => Column::Float(v[from..to].to_vec()),
+            Column::Text(v) => Column::Text(v.slice(from, to)),
         }
     }
 
@@ -346,6 +394,7 @@ impl Column {
             Column::Bool(v) => v.truncate(n),
             Column::Int(v) => v.truncate(n),
             Column::Float(v) => v.truncate(n),
+            Column::Text(v) => v.truncate(n),
         }
     }
 
@@ -355,15 +404,18 @@ impl Column {
             Column::Bool(v) => v.as_mut_ptr().cast(),
             Column::Int(v) => v.as_mut_ptr().cast(),
             Column::Float(v) => v.as_mut_ptr().cast(),
+            Column::Text(_) => std::ptr::null_mut(),
         }
     }
 
-    /// The address of the first row's value, for compiled code that steps through the array.
+    /// The address of the first row's value, for compiled code that steps through the array
+    /// (null for texts).
     pub fn as_ptr(&self) -> *const u8 {
         match self {
             Column::Bool(v) => v.as_ptr().cast(),
             Column::Int(v) => v.as_ptr().cast(),
             Column::Float(v) => v.as_ptr().cast(),
+            Column::Text(_) => std::ptr::null(),
         }
     }
 }

@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 
 use crate::ty::{Field, Ty};
-use crate::value::{Column, Columns, Value};
+use crate::value::{Column, Columns, Texts, Value};
 use std::sync::Arc;
 
 /// Nesting beyond which the scanner defers to serde (whose recursion limit is 128).
@@ -106,9 +106,10 @@ impl Scanner<'_> {
                 let value = self.string_value()?;
                 Some(value)
             }
-            list @ Ty::List(elem) => match list.columnar_fields() {
-                Some(fields) => self.columns(fields, depth),
-                None => self.list(elem, depth),
+            list @ Ty::List(elem) => match (list.columnar_fields(), &**elem) {
+                (Some(fields), _) => self.columns(fields, depth),
+                (None, Ty::Text) => self.texts(),
+                (None, _) => self.list(elem, depth),
             },
             Ty::Record(_) => self.record(ty.strip_optional(), depth),
             _ => None,
@@ -194,6 +195,7 @@ impl Scanner<'_> {
                     }
                     _ => None,
                 },
+                Column::Text(_) => None,
             }
         })?;
         (given.count_ones() as usize == fields.len()).then_some(())
@@ -305,8 +307,26 @@ impl Scanner<'_> {
         Some(fields.iter().position(|f| f.name.as_bytes() == raw))
     }
 
+    /// A list of texts into one buffer ([`Column::Text`]): no value per text.
+    fn texts(&mut self) -> Option<Value> {
+        if self.peek()? != b'[' {
+            return None;
+        }
+        self.i += 1;
+        let mut texts = Texts::default();
+        self.items(b']', |s| s.string_with(|t| texts.push(t)))?;
+        Some(Value::Columns(Arc::new(Columns::scalars(Column::Text(
+            texts,
+        )))))
+    }
+
     /// A string as a text value.
     fn string_value(&mut self) -> Option<Value> {
+        self.string_with(Value::text)
+    }
+
+    /// What `f` makes of the string at `i` (unescaped).
+    fn string_with<R>(&mut self, f: impl FnOnce(&str) -> R) -> Option<R> {
         if self.peek()? != b'"' {
             return None;
         }
@@ -328,10 +348,10 @@ impl Scanner<'_> {
             if self.b[k] == b'"' {
                 self.i = k + 1;
                 if !escaped {
-                    return Some(Value::text(&self.s[start..k]));
+                    return Some(f(&self.s[start..k]));
                 }
                 out.push_str(&self.s[j..k]);
-                return Some(Value::text(out));
+                return Some(f(out));
             }
             escaped = true;
             out.push_str(&self.s[j..k]);
@@ -702,6 +722,13 @@ mod tests {
             };
             assert_eq!(c.len(), row[4].as_list().len());
         }
+        // A list of texts is one buffer of texts.
+        let line = r#"{"labels":["","a","b\u00e9c","a long label past twenty-two bytes"],"n":1,"x":1,"steps":[]}"#;
+        assert!(agree(line, &s));
+        let Some(Value::Record(row)) = row(line, &s) else {
+            panic!("a record")
+        };
+        assert!(matches!(row[0].scalar_items(), Some(Column::Text(t)) if t.len() == 4));
         let deferred = [
             r#"[{"x":1}]"#,                             // c missing
             r#"[{"x":1,"c":true,"x":2}]"#,              // x repeated
