@@ -274,20 +274,35 @@ fn text_lists(child: &dyn Array, bounds: &[(usize, usize)]) -> Option<Vec<Value>
     }
     let n = child.len();
     match child.data_type() {
-        DataType::Utf8 => {
-            let a = child.as_string::<i32>();
-            texts_by_span(n, bounds, |i| a.value(i))
-        }
-        DataType::LargeUtf8 => {
-            let a = child.as_string::<i64>();
-            texts_by_span(n, bounds, |i| a.value(i))
-        }
+        DataType::Utf8 => texts_by_offsets(child.as_string::<i32>(), bounds),
+        DataType::LargeUtf8 => texts_by_offsets(child.as_string::<i64>(), bounds),
         DataType::Utf8View => {
             let a = child.as_string_view();
             texts_by_span(n, bounds, |i| a.value(i))
         }
         _ => None,
     }
+}
+
+/// [`text_lists`] of an offsets-and-bytes string array: each list's bytes copied at once.
+fn texts_by_offsets<O: arrow_array::OffsetSizeTrait>(
+    a: &arrow_array::GenericStringArray<O>,
+    bounds: &[(usize, usize)],
+) -> Option<Vec<Value>> {
+    let offsets: Vec<usize> = a.value_offsets().iter().map(|o| o.as_usize()).collect();
+    let data = a.value_data();
+    bounds
+        .iter()
+        .map(|&(lo, hi)| {
+            let (start, end) = (*offsets.get(lo)?, *offsets.get(hi)?);
+            let ends = offsets.get(lo + 1..=hi).unwrap_or_default();
+            let ends = ends.iter().map(|e| e.saturating_sub(start)).collect();
+            let texts = Texts::from_parts(data.get(start..end)?, ends)?;
+            Some(Value::Columns(Arc::new(Columns::scalars(Column::Text(
+                texts,
+            )))))
+        })
+        .collect()
 }
 
 fn texts_by_span<'a>(

@@ -325,6 +325,19 @@ impl Texts {
         self.ends.push(self.bytes.len());
     }
 
+    /// The texts of `bytes` that end at `ends` (each the one before's end or more, the last
+    /// `bytes.len()`), or `None` when that does not cut UTF-8 into whole texts.
+    pub fn from_parts(bytes: &[u8], ends: Vec<usize>) -> Option<Texts> {
+        let bytes = std::str::from_utf8(bytes).ok()?;
+        let whole = ends.windows(2).all(|w| w[0] <= w[1])
+            && ends.last().map_or(bytes.is_empty(), |&e| e == bytes.len())
+            && ends.iter().all(|&e| bytes.is_char_boundary(e));
+        whole.then(|| Texts {
+            bytes: bytes.to_string(),
+            ends,
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.ends.len()
     }
