@@ -64,7 +64,16 @@ pub fn run_labels(table: &Value, labels: &Value, needles: &[Value]) -> Result<Va
     };
     // Labels seen and their valuations, in a direct-mapped cache keyed by the label's bytes
     // (labels are short and few; a longer one is simply valued at each step).
-    let mut seen: [(u128, usize, u64); 32] = [(0, usize::MAX, 0); 32];
+    const SLOTS: usize = 32;
+    let mut seen: [(u128, usize, u64); SLOTS] = [(0, usize::MAX, 0); SLOTS];
+    // And what each state does on each cached label (a slot's label fixes the step), for
+    // machines of a few states: a step is then a lookup, as in a table-driven loop.
+    let states = machine.states.len();
+    let mut memo: Vec<Option<Transition>> = if states <= 128 {
+        vec![None; states * SLOTS]
+    } else {
+        Vec::new()
+    };
     // A trace decoded as one buffer of texts is read in place.
     let texts = match labels.scalar_items() {
         Some(Column::Text(t)) => Some(t),
@@ -92,10 +101,24 @@ pub fn run_labels(table: &Value, labels: &Value, needles: &[Value]) -> Result<Va
             _ => {
                 let bits = valuation(label);
                 seen[slot] = (key, label.len(), bits);
+                for q in 0..memo.len() / SLOTS {
+                    memo[q * SLOTS + slot] = None;
+                }
                 bits
             }
         };
-        machine.step_bits(run, step, bits)
+        let cell = run.state * SLOTS + slot;
+        if run.ended.is_some() || cell >= memo.len() {
+            return machine.step_bits(run, step, bits);
+        }
+        let t = match memo[cell] {
+            Some(t) => t,
+            None => match machine.transition_bits(run.state, bits) {
+                Some(t) => *memo[cell].insert(t),
+                None => return machine.step_bits(run, step, bits), // its error
+            },
+        };
+        Ok(t.apply(run, step))
     })
 }
 
@@ -253,12 +276,23 @@ impl Machine {
 
     /// [`Machine::step`] of a step whose mask is the int `m`.
     pub fn step_bits(&self, run: &mut MachineRun, step: usize, m: u64) -> Result<f64, String> {
-        let m = if self.letters.is_empty() {
+        let m = self.edge_mask(m);
+        self.step_where(run, step, |i| i < 64 && (m >> i) & 1 != 0)
+    }
+
+    /// The edge mask of the int mask `m` (an atom valuation when the machine has `letters`).
+    fn edge_mask(&self, m: u64) -> u64 {
+        if self.letters.is_empty() {
             m
         } else {
             self.letters.get(m as usize).copied().unwrap_or(0)
-        };
-        self.step_where(run, step, |i| i < 64 && (m >> i) & 1 != 0)
+        }
+    }
+
+    /// [`Machine::transition`] for the int mask `m`, as [`Machine::step_bits`] reads it.
+    fn transition_bits(&self, state: usize, m: u64) -> Option<Transition> {
+        let m = self.edge_mask(m);
+        self.transition(state, |i| i < 64 && (m >> i) & 1 != 0)
     }
 
     /// [`Machine::step`] given which edges' guards hold.
@@ -272,51 +306,69 @@ impl Machine {
             run.taken = -1;
             return Ok(0.0);
         }
-        let before = run.state;
+        match self.transition(run.state, holds) {
+            Some(t) => Ok(t.apply(run, step)),
+            None => Err(format!(
+                "machine `{}`: no edge of state `{}` matches step {step}",
+                self.name,
+                self.state_name(run)
+            )),
+        }
+    }
+
+    /// What a step whose edges' guards are `holds` does in `state` (which has not ended):
+    /// `None` when no edge holds and the state's `otherwise` is an error. It depends on
+    /// nothing else, so a run over a small alphabet can remember it.
+    fn transition(&self, state: usize, holds: impl Fn(usize) -> bool) -> Option<Transition> {
         // Edges are in priority order: the first of this state whose guard holds.
         let taken = self
             .state_edges
-            .get(run.state)
-            .and_then(|list| list.iter().copied().find(|&i| holds(i)))
-            .map(|i| (i, &self.edges[i]));
-        run.taken = taken.map_or(-1, |(i, _)| i as i64);
-        let r = match taken {
-            Some((_, &(_, to, reward))) => {
-                run.state = to;
-                if self.terminal.get(to).copied().unwrap_or(false) {
-                    run.ended = Some(step);
-                }
-                reward
+            .get(state)
+            .and_then(|list| list.iter().copied().find(|&i| holds(i)));
+        let (to, ends, reward) = match taken {
+            Some(i) => {
+                let (_, to, reward) = self.edges[i];
+                (to, self.terminal.get(to).copied().unwrap_or(false), reward)
             }
-            None => match self
-                .otherwise
-                .get(run.state)
-                .copied()
-                .unwrap_or(OTHERWISE_STAY)
-            {
-                OTHERWISE_END => {
-                    run.ended = Some(step);
-                    0.0
-                }
-                OTHERWISE_ERROR => {
-                    return Err(format!(
-                        "machine `{}`: no edge of state `{}` matches step {step}",
-                        self.name,
-                        self.state_name(run)
-                    ))
-                }
-                _ => 0.0,
+            None => match self.otherwise.get(state).copied().unwrap_or(OTHERWISE_STAY) {
+                OTHERWISE_END => (state, true, 0.0),
+                OTHERWISE_ERROR => return None,
+                _ => (state, false, 0.0),
             },
         };
-        if self.potentials.is_empty() {
-            return Ok(r);
-        }
-        let after = if run.ended.is_some() {
-            0.0
+        let reward = if self.potentials.is_empty() {
+            reward
         } else {
-            self.potentials[run.state]
+            let after = if ends { 0.0 } else { self.potentials[to] };
+            reward + (self.gamma * after - self.potentials[state])
         };
-        Ok(r + (self.gamma * after - self.potentials[before]))
+        Some(Transition {
+            to,
+            taken: taken.map_or(-1, |i| i as i64),
+            ends,
+            reward,
+        })
+    }
+}
+
+/// One step of a run from a given state and mask ([`Machine::transition`]).
+#[derive(Clone, Copy, Debug)]
+struct Transition {
+    to: usize,
+    taken: i64,
+    ends: bool,
+    reward: f64,
+}
+
+impl Transition {
+    /// Takes the step numbered `step`; its reward.
+    fn apply(self, run: &mut MachineRun, step: usize) -> f64 {
+        run.state = self.to;
+        run.taken = self.taken;
+        if self.ends {
+            run.ended = Some(step);
+        }
+        self.reward
     }
 }
 
