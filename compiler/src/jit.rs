@@ -514,6 +514,8 @@ struct Lower<'c, 'p, 'm, 'f, M: Module> {
 struct ColumnLoop {
     list: CValue,
     index: Variable,
+    /// Whether the loop copy being compiled reads the arrays (else the list's values).
+    in_place: bool,
     /// Each field read, with the address of its first row's value ([`Helper::rt_column`]; null
     /// when the list is held as values).
     arrays: Vec<(usize, CValue)>,
@@ -780,8 +782,8 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         }
     }
 
-    /// Field `idx` of the element of a [`ColumnLoop`]: a load at the loop's index, or the
-    /// field of the list's record there when the list is held as values.
+    /// Field `idx` of the element of a [`ColumnLoop`]: a load at the loop's index in the copy
+    /// that reads the arrays, the field of the list's record there in the other.
     fn column_load(&mut self, rec: &Expr, idx: usize, ty: &Ty) -> CValue {
         let cl = self.column_of(rec).expect("a column loop");
         let (list, index) = (cl.list, cl.index);
@@ -791,50 +793,26 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             .find(|(f, _)| *f == idx)
             .expect("a read field")
             .1;
+        let in_place = cl.in_place;
         let i = self.b.use_var(index);
         let r = repr(ty);
-        self.array_or_values(Some(base), i, r, |lw| {
-            let p = lw.call1(Helper::rt_list_get, &[list, i]);
-            let f = lw.b.ins().iconst(types::I64, idx as i64);
-            let field = match r {
-                Repr::Float => Helper::rt_field_f64,
-                Repr::Int => Helper::rt_field_i64,
-                _ => Helper::rt_field_bool,
-            };
-            lw.call1(field, &[p, f])
-        })
+        if in_place {
+            return self.load_item(base, i, r);
+        }
+        let p = self.call1(Helper::rt_list_get, &[list, i]);
+        let f = self.b.ins().iconst(types::I64, idx as i64);
+        let field = match r {
+            Repr::Float => Helper::rt_field_f64,
+            Repr::Int => Helper::rt_field_i64,
+            _ => Helper::rt_field_bool,
+        };
+        self.call1(field, &[p, f])
     }
 
-    /// Item `i` of the array at `array` when that address is not null, else what `by_value`
-    /// computes (the list is held as values). Without an array (`None`), `by_value` alone.
-    fn array_or_values(
-        &mut self,
-        array: Option<CValue>,
-        i: CValue,
-        r: Repr,
-        by_value: impl FnOnce(&mut Self) -> CValue,
-    ) -> CValue {
-        let Some(base) = array else {
-            return by_value(self);
-        };
-        let out = self.b.declare_var(clif(r));
-        let (fast, slow, join) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
-        self.b.ins().brif(base, fast, &[], slow, &[]);
-        self.b.switch_to_block(fast);
+    /// Item `i` of an array of bools, ints or floats.
+    fn load_item(&mut self, base: CValue, i: CValue, r: Repr) -> CValue {
         let (t, addr) = self.scalar_at(base, i, r);
-        let v = self.b.ins().load(t, MemFlagsData::trusted(), addr, 0);
-        self.b.def_var(out, v);
-        self.b.ins().jump(join, &[]);
-        self.b.switch_to_block(slow);
-        let v = by_value(self);
-        self.b.def_var(out, v);
-        self.b.ins().jump(join, &[]);
-        self.b.switch_to_block(join);
-        self.b.use_var(out)
+        self.b.ins().load(t, MemFlagsData::trusted(), addr, 0)
     }
 
     /// The address of item `i` of an array of bools (1 byte each), ints or floats (8 bytes),
@@ -888,6 +866,14 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// `a and b` (`is_and`) or `a or b`: `b` is evaluated only when `a` does not decide.
     fn short_circuit(&mut self, a: &Expr, b: &Expr, is_and: bool) -> Result<CValue, JitError> {
         let x = self.expr(a)?;
+        if loop_shape::cheap_and_total(b) {
+            let y = self.expr(b)?;
+            return Ok(if is_and {
+                self.b.ins().band(x, y)
+            } else {
+                self.b.ins().bor(x, y)
+            });
+        }
         let rhs = self.b.create_block();
         let done = self.b.create_block();
         self.b.append_block_param(done, types::I8);
@@ -906,6 +892,13 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// `if c then a else b`, of type `ty`.
     fn if_else(&mut self, c: &Expr, a: &Expr, b: &Expr, ty: &Ty) -> Result<CValue, JitError> {
         let cv = self.expr(c)?;
+        if loop_shape::cheap_and_total(a) && loop_shape::cheap_and_total(b) {
+            let x = self.expr(a)?;
+            let x = self.coerce_repr(x, &a.ty, ty);
+            let y = self.expr(b)?;
+            let y = self.coerce_repr(y, &b.ty, ty);
+            return Ok(self.b.ins().select(cv, x, y));
+        }
         let then_b = self.b.create_block();
         let else_b = self.b.create_block();
         let done = self.b.create_block();
@@ -1204,6 +1197,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 ColumnLoop {
                     list,
                     index,
+                    in_place: false,
                     arrays,
                 },
             );
@@ -1229,25 +1223,81 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             let m = self.call1(Helper::rt_arena_mark, &[ctx]);
             self.b.def_var(fold.mark, m);
         }
+        // A list held as arrays (`Value::Columns`) or as values: which one is known only when
+        // the row runs, so the loop is compiled twice, one copy reading the arrays in place
+        // (no test per item), the other the values. Both leave to `exit`.
+        let exit = self.b.create_block();
+        let parts = LoopParts {
+            list,
+            len,
+            var,
+            elem_ty: &elem_ty,
+            fold: &fold,
+            reclaim,
+        };
+        let array = match (&column_reads, items) {
+            (Some(_), _) => self.columns[&agg.var].arrays.first().map(|a| a.1),
+            (None, items) => items,
+        };
+        match array {
+            Some(array) => {
+                let (in_place, by_value) = (self.b.create_block(), self.b.create_block());
+                self.b.ins().brif(array, in_place, &[], by_value, &[]);
+                self.b.switch_to_block(in_place);
+                self.set_in_place(agg.var, true);
+                self.aggregate_loop(agg, e, &parts, items, exit)?;
+                self.b.switch_to_block(by_value);
+                self.set_in_place(agg.var, false);
+                self.aggregate_loop(agg, e, &parts, None, exit)?;
+            }
+            None => self.aggregate_loop(agg, e, &parts, None, exit)?,
+        }
+
+        self.b.switch_to_block(exit);
+        self.locals.remove(&agg.var);
+        self.columns.remove(&agg.var);
+        Ok(self.fold_finish(&fold))
+    }
+
+    fn set_in_place(&mut self, var: LocalId, in_place: bool) {
+        if let Some(cl) = self.columns.get_mut(&var) {
+            cl.in_place = in_place;
+        }
+    }
+
+    /// One copy of an aggregate's loop, from the index's current value to the list's end,
+    /// leaving to `exit`. `items`: the list's array of scalars, when this copy reads it in place.
+    fn aggregate_loop(
+        &mut self,
+        agg: &Aggregate,
+        e: &Expr,
+        parts: &LoopParts,
+        items: Option<CValue>,
+        exit: Block,
+    ) -> Result<(), JitError> {
+        let (fold, list) = (parts.fold, parts.list);
         let header = self.b.create_block();
         let body = self.b.create_block();
         let next = self.b.create_block();
-        let exit = self.b.create_block();
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(header);
         let i = self.b.use_var(fold.index);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, len);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, parts.len);
         self.b.ins().brif(more, body, &[], exit, &[]);
 
         self.b.switch_to_block(body);
         self.charge(e.span);
-        if column_reads.is_none() {
+        if !self.columns.contains_key(&agg.var) {
             let i = self.b.use_var(fold.index);
-            let elem = self.array_or_values(items, i, er, |lw| {
-                let p = lw.call1(Helper::rt_list_get, &[list, i]);
-                lw.unboxed(p, &elem_ty)
-            });
-            self.b.def_var(var, elem);
+            let er = repr(parts.elem_ty);
+            let elem = match items {
+                Some(base) => self.load_item(base, i, er),
+                None => {
+                    let p = self.call1(Helper::rt_list_get, &[list, i]);
+                    self.unboxed(p, parts.elem_ty)
+                }
+            };
+            self.b.def_var(parts.var, elem);
         }
         if let Some(filter) = &agg.filter {
             let c = self.expr(filter)?;
@@ -1257,12 +1307,12 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         }
         let v = match &agg.body {
             Some(b) => self.expr(b)?,
-            None => self.b.use_var(var),
+            None => self.b.use_var(parts.var),
         };
-        self.fold_step(&fold, v, exit, e.span);
+        self.fold_step(fold, v, exit, e.span);
         self.b.ins().jump(next, &[]);
         self.b.switch_to_block(next);
-        if reclaim {
+        if parts.reclaim {
             let ctx = self.ctx;
             let m = self.b.use_var(fold.mark);
             self.call(Helper::rt_arena_release, &[ctx, m]);
@@ -1271,11 +1321,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let i1 = self.b.ins().iadd_imm_s(i, 1);
         self.b.def_var(fold.index, i1);
         self.b.ins().jump(header, &[]);
-
-        self.b.switch_to_block(exit);
-        self.locals.remove(&agg.var);
-        self.columns.remove(&agg.var);
-        Ok(self.fold_finish(&fold))
+        Ok(())
     }
 
     /// Declares and initialises the variables of an aggregate's loop.
@@ -1564,6 +1610,18 @@ impl FloatOp {
             _ => return None,
         })
     }
+}
+
+/// What both copies of an aggregate's loop share ([`Lower::aggregate_loop`]).
+struct LoopParts<'a> {
+    list: CValue,
+    len: CValue,
+    /// The element's variable (unused by a loop over columns).
+    var: Variable,
+    elem_ty: &'a Ty,
+    fold: &'a Fold,
+    /// Whether each iteration rolls the row's arena back.
+    reclaim: bool,
 }
 
 /// The variables of an aggregate's loop.

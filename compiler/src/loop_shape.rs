@@ -1,13 +1,14 @@
-//! What a compiled loop over a list may skip, read off its IR: the records of a list held as
-//! columns when the loop reads only scalar fields of its element, and the row arena's mark and
-//! release around every iteration when nothing in the loop boxes a value.
+//! What compiled code may skip, read off the IR: the records of a list held as columns when a
+//! loop reads only scalar fields of its element, the row arena's mark and release around every
+//! iteration when nothing in the loop boxes a value, and the branches of an `if`, `and` or `or`
+//! whose sides are cheap and cannot fail.
 
 use std::collections::BTreeSet;
 
 use reward_runtime::builtins::BUILTINS;
 use reward_runtime::Ty;
 
-use crate::ir::{Aggregate, Expr, ExprKind, LocalId};
+use crate::ir::{Aggregate, Expr, ExprKind, LocalId, NumKind};
 use crate::jit::FloatOp;
 
 /// The fields of its element that a loop over a list of records of scalars reads, when it
@@ -68,4 +69,44 @@ pub(crate) fn boxes_nothing(e: &Expr) -> bool {
         _ => false,
     };
     here && e.children().into_iter().all(boxes_nothing)
+}
+
+/// Whether `e` may be computed whether or not its value is needed: a scalar made in registers
+/// from constants, locals and fields of a loop's element, that cannot fail and calls nothing
+/// but a field read. An `if` whose branches are such, or an `and`/`or` whose right side is,
+/// computes both and selects, without a branch (which costs most in a loop's body).
+pub(crate) fn cheap_and_total(e: &Expr) -> bool {
+    let scalar = matches!(e.ty, Ty::Bool | Ty::Int | Ty::Float);
+    let here = match &e.kind {
+        ExprKind::Const(_) | ExprKind::Local(_) => true,
+        ExprKind::Field(rec, _) => return scalar && matches!(rec.kind, ExprKind::Local(_)),
+        ExprKind::Not(_)
+        | ExprKind::Neg(NumKind::Float, _)
+        | ExprKind::And(..)
+        | ExprKind::Or(..)
+        | ExprKind::If(..) => true,
+        // Float arithmetic never fails (the remainder is a call, but a pure one).
+        ExprKind::Arith(_, NumKind::Float, ..) => true,
+        ExprKind::Compare(_, a, _) => matches!(a.ty, Ty::Bool | Ty::Int | Ty::Float),
+        ExprKind::ToFloat(_) => e.ty == Ty::Float,
+        ExprKind::Call(id, args) => {
+            matches!(
+                FloatOp::of(BUILTINS[*id].name, args.len()),
+                Some(
+                    FloatOp::Abs
+                        | FloatOp::Min
+                        | FloatOp::Max
+                        | FloatOp::Clip
+                        | FloatOp::Floor
+                        | FloatOp::Ceil
+                        | FloatOp::Round
+                        | FloatOp::Trunc
+                        | FloatOp::Sqrt
+                )
+            ) && e.ty == Ty::Float
+                && args.iter().all(|a| a.ty == Ty::Float)
+        }
+        _ => false,
+    };
+    scalar && here && e.children().into_iter().all(cheap_and_total)
 }
