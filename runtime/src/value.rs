@@ -19,10 +19,11 @@ pub enum Value {
     /// Fields in the order of the record type.
     Record(Arc<[Value]>),
     /// A list of records of bools, ints and floats held as one array per field (how decoders
-    /// hand over a trace), or a list of bools, ints or floats held as one array (how compiled
-    /// loops collect them): a step costs no allocation, and compiled loops read and write flat
-    /// arrays. It means exactly the `List` of its rows, which [`Value::as_list`] builds on
-    /// first use for code that reads the list generically.
+    /// hand over a trace), a list of bools, ints or floats held as one array (how compiled
+    /// loops collect them), or a list of texts held as one buffer (decoded labels): a step
+    /// costs no allocation, and compiled loops and the runtime's step loops read flat arrays.
+    /// It means exactly the `List` of its rows, which [`Value::as_list`] builds on first use
+    /// for code that reads the list generically.
     Columns(Arc<Columns>),
 }
 
@@ -291,7 +292,8 @@ impl Scalars<'_> {
 }
 
 /// The arrays of a [`Value::Columns`]: one per field of the record type, in its order, each as
-/// long as the list; or, for a list of scalars, the one array of its items.
+/// long as the list; or, for a list of scalars or texts, the one array (or buffer) of its
+/// items.
 pub struct Columns {
     len: usize,
     fields: Box<[Column]>,
