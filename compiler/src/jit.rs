@@ -1235,14 +1235,20 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             fold: &fold,
             reclaim,
         };
-        let array = match (&column_reads, items) {
-            (Some(_), _) => self.columns[&agg.var].arrays.first().map(|a| a.1),
-            (None, items) => items,
+        // Every array the copy reads must be there (they are, or none is, for a list of the
+        // loop's type; the test costs once per loop, not per item).
+        let arrays: Vec<CValue> = match (&column_reads, items) {
+            (Some(_), _) => self.columns[&agg.var].arrays.iter().map(|a| a.1).collect(),
+            (None, items) => items.into_iter().collect(),
         };
-        match array {
-            Some(array) => {
+        let all_there = arrays.iter().fold(None, |acc: Option<CValue>, &a| {
+            let there = self.b.ins().icmp_imm_u(IntCC::NotEqual, a, 0);
+            Some(acc.map_or(there, |acc| self.b.ins().band(acc, there)))
+        });
+        match all_there {
+            Some(all_there) => {
                 let (in_place, by_value) = (self.b.create_block(), self.b.create_block());
-                self.b.ins().brif(array, in_place, &[], by_value, &[]);
+                self.b.ins().brif(all_there, in_place, &[], by_value, &[]);
                 self.b.switch_to_block(in_place);
                 self.set_in_place(agg.var, true);
                 self.aggregate_loop(agg, e, &parts, items, exit)?;

@@ -199,7 +199,10 @@ pub unsafe extern "C" fn rt_list_get(list: *const Value, i: i64) -> *const Value
 #[no_mangle]
 pub unsafe extern "C" fn rt_column(list: *const Value, field: u64) -> *const u8 {
     match unsafe { val(list) } {
-        Value::Columns(c) if c.items().is_none() => c.fields()[field as usize].as_ptr(),
+        Value::Columns(c) if c.items().is_none() => c
+            .fields()
+            .get(field as usize)
+            .map_or(std::ptr::null(), Column::as_ptr),
         _ => std::ptr::null(),
     }
 }
