@@ -215,9 +215,15 @@ fn identical(a: &Value, b: &Value) -> bool {
             (Value::Float(x), Value::Float(y)) => {
                 x.is_sign_negative() == y.is_sign_negative() || x.is_nan()
             }
-            (Value::List(p), Value::List(q)) | (Value::Record(p), Value::Record(q)) => {
+            (Value::Record(p), Value::Record(q)) => {
                 p.iter().zip(q.iter()).all(|(x, y)| zero_signs_agree(x, y))
             }
+            // The JIT collects lists of scalars as arrays (`Value::Columns`).
+            (Value::List(_) | Value::Columns(_), Value::List(_) | Value::Columns(_)) => a
+                .as_list()
+                .iter()
+                .zip(b.as_list())
+                .all(|(x, y)| zero_signs_agree(x, y)),
             _ => true,
         }
     }
@@ -274,9 +280,9 @@ fn show(v: &Value) -> String {
     match v {
         Value::Float(x) if x.is_nan() => format!("NaN[0x{:016x}]", x.to_bits()),
         Value::Float(x) => reward_runtime::value::format_float(*x),
-        Value::List(items) => format!(
+        Value::List(_) | Value::Columns(_) => format!(
             "[{}]",
-            items.iter().map(show).collect::<Vec<_>>().join(", ")
+            v.as_list().iter().map(show).collect::<Vec<_>>().join(", ")
         ),
         Value::Record(items) => {
             format!(
@@ -674,7 +680,8 @@ fn exposed_row(spec: &Spec, exposed: &[usize], row: &str, values: Option<&RowRes
     fn finite(v: &Value) -> bool {
         match v {
             Value::Float(x) => x.is_finite(),
-            Value::List(items) | Value::Record(items) => items.iter().all(finite),
+            Value::Record(items) => items.iter().all(finite),
+            Value::List(_) | Value::Columns(_) => v.as_list().iter().all(finite),
             _ => true,
         }
     }

@@ -161,7 +161,12 @@ fn identical(a: &reward::Value, b: &reward::Value) -> bool {
     use reward::Value;
     match (a, b) {
         (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
-        (Value::List(x), Value::List(y)) | (Value::Record(x), Value::Record(y)) => {
+        (Value::Record(x), Value::Record(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| identical(p, q))
+        }
+        // A list held as arrays (the scanner's) against one held as values (serde's).
+        (Value::List(_) | Value::Columns(_), Value::List(_) | Value::Columns(_)) => {
+            let (x, y) = (a.as_list(), b.as_list());
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| identical(p, q))
         }
         _ => a.same(b),
