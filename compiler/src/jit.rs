@@ -754,13 +754,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             }
             ExprKind::Field(rec, idx) => {
                 let p = self.expr(rec)?;
-                let i = self.b.ins().iconst(types::I64, *idx as i64);
-                match repr(&e.ty) {
-                    Repr::Float => self.call1(Helper::rt_field_f64, &[p, i]),
-                    Repr::Int => self.call1(Helper::rt_field_i64, &[p, i]),
-                    Repr::Bool => self.call1(Helper::rt_field_bool, &[p, i]),
-                    Repr::Ptr => self.call1(Helper::rt_field, &[p, i]),
-                }
+                self.field_of(p, *idx, repr(&e.ty))
             }
             ExprKind::Index(list, index) => {
                 let l = self.expr(list)?;
@@ -800,13 +794,19 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             return self.load_item(base, i, r);
         }
         let p = self.call1(Helper::rt_list_get, &[list, i]);
-        let f = self.b.ins().iconst(types::I64, idx as i64);
-        let field = match r {
+        self.field_of(p, idx, r)
+    }
+
+    /// Field `idx` of the record at `p`, as a value of representation `r`.
+    fn field_of(&mut self, p: CValue, idx: usize, r: Repr) -> CValue {
+        let i = self.b.ins().iconst(types::I64, idx as i64);
+        let helper = match r {
             Repr::Float => Helper::rt_field_f64,
             Repr::Int => Helper::rt_field_i64,
-            _ => Helper::rt_field_bool,
+            Repr::Bool => Helper::rt_field_bool,
+            Repr::Ptr => Helper::rt_field,
         };
-        self.call1(field, &[p, f])
+        self.call1(helper, &[p, i])
     }
 
     /// Item `i` of an array of bools, ints or floats.

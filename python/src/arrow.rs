@@ -158,12 +158,10 @@ fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
                 if array.is_null(i) {
                     return Some(Value::None);
                 }
-                match (ty.strip_optional(), number(array, i)?) {
-                    (Ty::Int, Number::Int(k)) => Some(Value::Int(k)),
-                    (Ty::Float, Number::Int(k)) => Some(Value::Float(k as f64)),
-                    (Ty::Float, Number::Float(x)) => Some(Value::Float(x)),
-                    // Integral floats read as ints and huge unsigned ints: the row path decides.
-                    _ => None,
+                let x = number(array, i)?;
+                match ty.strip_optional() {
+                    Ty::Int => x.int().map(Value::Int),
+                    _ => x.float().map(Value::Float),
                 }
             })
             .collect::<Option<_>>()?,
@@ -343,19 +341,12 @@ fn scalar_column(array: &dyn Array, ty: &Ty) -> Option<Column> {
         }
         (Ty::Float, _) => Column::Float(
             (0..n)
-                .map(|i| match number(array, i)? {
-                    Number::Int(k) => Some(k as f64),
-                    Number::Float(x) => Some(x),
-                    Number::TooBig => None,
-                })
+                .map(|i| number(array, i)?.float())
                 .collect::<Option<_>>()?,
         ),
         (Ty::Int, _) => Column::Int(
             (0..n)
-                .map(|i| match number(array, i)? {
-                    Number::Int(k) => Some(k),
-                    _ => None,
-                })
+                .map(|i| number(array, i)?.int())
                 .collect::<Option<_>>()?,
         ),
         _ => return None,
@@ -491,6 +482,27 @@ enum Number {
     Float(f64),
     /// A `u64` beyond `i64::MAX`.
     TooBig,
+}
+
+impl Number {
+    /// The number as an `int` column reads it a column at a time: integers only (integral
+    /// floats read as ints are left to the row-by-row path, which decides them).
+    fn int(self) -> Option<i64> {
+        match self {
+            Number::Int(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The number as a `float` column reads it a column at a time (a huge unsigned int is left
+    /// to the row-by-row path).
+    fn float(self) -> Option<f64> {
+        match self {
+            Number::Int(k) => Some(k as f64),
+            Number::Float(x) => Some(x),
+            Number::TooBig => None,
+        }
+    }
 }
 
 fn number(array: &dyn Array, i: usize) -> Option<Number> {

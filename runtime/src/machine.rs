@@ -264,12 +264,14 @@ impl Machine {
     /// [`WORD_BITS`] edges), and returns its reward. Allocation-free.
     pub fn step(&self, run: &mut MachineRun, step: usize, mask: &Value) -> Result<f64, String> {
         match mask {
-            Value::List(_) | Value::Columns(_) => self.step_where(run, step, |i| {
-                let words = mask.as_list();
-                words
-                    .get(i / WORD_BITS)
-                    .is_some_and(|w| (w.as_int() as u64 >> (i % WORD_BITS)) & 1 != 0)
-            }),
+            Value::List(_) | Value::Columns(_) => {
+                // Read in place, whether the words are values or one array of ints.
+                let words = mask.scalars();
+                self.step_where(run, step, |i| {
+                    let w = i / WORD_BITS;
+                    w < words.len() && (words.int(w) as u64 >> (i % WORD_BITS)) & 1 != 0
+                })
+            }
             m => self.step_bits(run, step, m.as_int() as u64),
         }
     }
