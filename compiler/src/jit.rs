@@ -571,15 +571,41 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let cont = self.b.create_block();
         self.b.ins().brif(left, cont, &[], exhausted, &[]);
         self.b.switch_to_block(exhausted);
-        let site = self.site(span);
-        let ctx = self.ctx;
-        self.call(Helper::rt_budget_exhausted, &[ctx, site]);
-        self.b.ins().jump(self.error_block, &[]);
+        self.budget_exhausted(span);
         self.b.switch_to_block(cont);
         let next = self.b.ins().iadd_imm_s(left, -1);
         self.b
             .ins()
             .store(MemFlagsData::trusted(), next, self.ctx, abi::OFFSET_BUDGET);
+    }
+
+    /// Fails the row for want of budget at `span` (ends the current block).
+    fn budget_exhausted(&mut self, span: Span) {
+        let site = self.site(span);
+        let ctx = self.ctx;
+        self.call(Helper::rt_budget_exhausted, &[ctx, site]);
+        self.b.ins().jump(self.error_block, &[]);
+    }
+
+    /// Spends the budget of the iterations from `index`'s value to `len` at once, or all
+    /// that is left when it is less; returns where the paid iterations end.
+    fn charge_iterations(&mut self, index: Variable, len: CValue) -> CValue {
+        let left = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.ctx,
+            abi::OFFSET_BUDGET,
+        );
+        let i = self.b.use_var(index);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        let rest = self.b.ins().isub(len, i);
+        let rest = self.b.ins().smax(rest, zero);
+        let paid = self.b.ins().smin(rest, left);
+        let after = self.b.ins().isub(left, paid);
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), after, self.ctx, abi::OFFSET_BUDGET);
+        self.b.ins().iadd(i, paid)
     }
 
     fn zero(&mut self, r: Repr) -> CValue {
@@ -1234,6 +1260,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             elem_ty: &elem_ty,
             fold: &fold,
             reclaim,
+            leaf: !boxes,
         };
         // Every array the copy reads must be there (they are, or none is, for a list of the
         // loop's type; the test costs once per loop, not per item).
@@ -1282,17 +1309,41 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         exit: Block,
     ) -> Result<(), JitError> {
         let (fold, list) = (parts.fold, parts.list);
+        // A loop that runs to its end and whose iterations spend nothing else pays for them all
+        // at once: it runs as many as the budget allows, then fails where the charge per
+        // iteration would have (no other charge or exit could come between).
+        let prepaid = parts.leaf && !matches!(fold.kind, AggKind::Any | AggKind::All);
+        let limit = if prepaid {
+            self.charge_iterations(fold.index, parts.len)
+        } else {
+            parts.len
+        };
         let header = self.b.create_block();
         let body = self.b.create_block();
         let next = self.b.create_block();
+        let done = if prepaid {
+            self.b.create_block()
+        } else {
+            exit
+        };
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(header);
         let i = self.b.use_var(fold.index);
-        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, parts.len);
-        self.b.ins().brif(more, body, &[], exit, &[]);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, i, limit);
+        self.b.ins().brif(more, body, &[], done, &[]);
+        if prepaid {
+            self.b.switch_to_block(done);
+            let ran_out = self.b.ins().icmp(IntCC::SignedLessThan, i, parts.len);
+            let exhausted = self.b.create_block();
+            self.b.ins().brif(ran_out, exhausted, &[], exit, &[]);
+            self.b.switch_to_block(exhausted);
+            self.budget_exhausted(e.span);
+        }
 
         self.b.switch_to_block(body);
-        self.charge(e.span);
+        if !prepaid {
+            self.charge(e.span);
+        }
         if !self.columns.contains_key(&agg.var) {
             let i = self.b.use_var(fold.index);
             let er = repr(parts.elem_ty);
@@ -1628,6 +1679,9 @@ struct LoopParts<'a> {
     fold: &'a Fold,
     /// Whether each iteration rolls the row's arena back.
     reclaim: bool,
+    /// Whether the filter and body spend no operation budget (they call no user function and
+    /// run no loop: see [`loop_shape::boxes_nothing`]).
+    leaf: bool,
 }
 
 /// The variables of an aggregate's loop.

@@ -108,6 +108,17 @@ pub struct Node {
 }
 
 impl Node {
+    /// The nodes this one reads (an atom's `a` is the atom's index, not a node).
+    fn children(&self) -> impl Iterator<Item = u32> {
+        use Op::*;
+        let count = match self.op {
+            True | False | Atom => 0,
+            Not | Next | WNext | Eventually | Always | Prev | WPrev | Once | Historically => 1,
+            And | Or | Implies | Iff | Until | Release | Since => 2,
+        };
+        [self.a, self.b].into_iter().take(count)
+    }
+
     pub fn new(op: Op, a: u32, b: u32) -> Node {
         Node {
             op,
@@ -171,7 +182,7 @@ pub fn evaluate_all(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64) 
             *o = atom(k, i);
         }
     };
-    evaluate_into(nodes, n, &fill, &mut vals);
+    evaluate_into(nodes, &Layout::new(nodes, n, false), &fill, &mut vals);
     vals
 }
 
@@ -188,9 +199,10 @@ fn evaluate_root(nodes: &[Node], n: usize, atom: AtomFill) -> f64 {
     thread_local! {
         static VALS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    let layout = Layout::new(nodes, n, true);
     let root = |vals: &mut Vec<f64>| {
-        evaluate_into(nodes, n, atom, vals);
-        let x = vals[(nodes.len() - 1) * n];
+        evaluate_into(nodes, &layout, atom, vals);
+        let x = vals[layout.at[nodes.len() - 1]];
         if vals.capacity() * std::mem::size_of::<f64>() > KEEP_BYTES {
             *vals = Vec::new();
         }
@@ -202,17 +214,116 @@ fn evaluate_root(nodes: &[Node], n: usize, atom: AtomFill) -> f64 {
     })
 }
 
-fn evaluate_into(nodes: &[Node], n: usize, atom: AtomFill, vals: &mut Vec<f64>) {
+/// Where each node's values go in the table of [`evaluate_into`]. The formula is read at
+/// position 0 only, and so, in turn, are the children of a pointwise operator (`not`, `and`,
+/// …) read at 0 only; such a node is computed at that one position, and an unbounded
+/// `always`/`eventually` read at 0 only is one pass that keeps the extreme of its child
+/// ([`extreme`]) instead of a table of suffix values. Every other node is computed at every
+/// position, as its parents read it there.
+struct Layout {
+    n: usize,
+    /// `at[j]..at[j + 1]`: node `j`'s values (`n` of them, or 1).
+    at: Vec<usize>,
+}
+
+impl Layout {
+    /// `first_only`: whether the last node (the formula) is read at position 0 only.
+    fn new(nodes: &[Node], n: usize, first_only: bool) -> Layout {
+        // Read at every position (`Some(true)`), at position 0 only (`Some(false)`), or not at
+        // all. Parents come after their children, so walking down from the root sees every
+        // parent of a node before the node.
+        let mut every: Vec<Option<bool>> = vec![None; nodes.len()];
+        if let Some(root) = every.last_mut() {
+            *root = Some(!first_only);
+        }
+        let mut lens = vec![n; nodes.len()];
+        for (j, node) in nodes.iter().enumerate().rev() {
+            let all = every[j] != Some(false);
+            let unbounded = (node.lo, node.hi) == (0, UNBOUNDED);
+            let (one_position, child_all) = match node.op {
+                Op::True | Op::False | Op::Atom => (!all, false),
+                Op::Not | Op::And | Op::Or | Op::Implies | Op::Iff => (!all, all),
+                Op::Eventually | Op::Always if unbounded => (!all, true),
+                _ => (false, true),
+            };
+            if one_position {
+                lens[j] = 1;
+            }
+            for c in node.children() {
+                if let Some(e) = every.get_mut(c as usize).filter(|_| (c as usize) < j) {
+                    *e = Some((*e).unwrap_or(false) || child_all);
+                }
+            }
+        }
+        let mut at = Vec::with_capacity(nodes.len() + 1);
+        at.push(0);
+        for len in lens {
+            at.push(at.last().copied().unwrap_or(0) + len);
+        }
+        Layout { n, at }
+    }
+}
+
+/// The language's max (`MAX`) or min of the non-empty `xs` (NaN if any is NaN; +0.0 above
+/// −0.0), in one pass of four independent lanes: the order of a max or a min does not change
+/// its value.
+fn extreme<const MAX: bool>(xs: &[f64]) -> f64 {
+    let better = |x: f64, acc: f64| if MAX { x > acc } else { x < acc };
+    let start = if MAX {
+        f64::NEG_INFINITY
+    } else {
+        f64::INFINITY
+    };
+    let mut acc = [start; 4];
+    let mut nan = [false; 4];
+    let chunks = xs.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for l in 0..4 {
+            nan[l] |= c[l].is_nan();
+            if better(c[l], acc[l]) {
+                acc[l] = c[l];
+            }
+        }
+    }
+    for &x in rest {
+        nan[0] |= x.is_nan();
+        if better(x, acc[0]) {
+            acc[0] = x;
+        }
+    }
+    if nan.iter().any(|&b| b) {
+        return f64::NAN;
+    }
+    let best = acc
+        .into_iter()
+        .fold(start, |b, x| if better(x, b) { x } else { b });
+    if best == 0.0 {
+        // Both zeros compare equal: the wanted one is there if any element has its sign.
+        let wanted = if MAX { 0.0f64 } else { -0.0f64 };
+        if xs.iter().any(|x| x.to_bits() == wanted.to_bits()) {
+            return wanted;
+        }
+        return -wanted;
+    }
+    best
+}
+
+/// Evaluates every node into `vals`, node `j`'s values at `vals[at[j]..]`: `n` of them, one per
+/// position, or just position 0's when `at[j + 1] - at[j] == 1` (see [`Layout`]).
+fn evaluate_into(nodes: &[Node], layout: &Layout, atom: AtomFill, vals: &mut Vec<f64>) {
+    let (n, at) = (layout.n, &layout.at);
     let inf = f64::INFINITY;
     vals.clear();
-    vals.resize(nodes.len() * n, 0.0);
+    vals.resize(at[nodes.len()], 0.0);
     if n == 0 {
         return;
     }
     for (j, node) in nodes.iter().enumerate() {
-        let (done, rest) = vals.split_at_mut(j * n);
-        let out = &mut rest[..n];
-        let child = |c: u32| &done[c as usize * n..(c as usize + 1) * n];
+        let (done, rest) = vals.split_at_mut(at[j]);
+        let out = &mut rest[..at[j + 1] - at[j]];
+        // A child is read at every position `out` has (it has at least those: see `Layout`).
+        let child = |c: u32| &done[at[c as usize]..at[c as usize + 1]];
         match node.op {
             Op::True => out.fill(inf),
             Op::False => out.fill(-inf),
@@ -224,7 +335,7 @@ fn evaluate_into(nodes: &[Node], n: usize, atom: AtomFill, vals: &mut Vec<f64>) 
             }
             Op::And | Op::Or | Op::Implies | Op::Iff => {
                 let (a, b) = (child(node.a), child(node.b));
-                for i in 0..n {
+                for i in 0..out.len() {
                     out[i] = match node.op {
                         Op::And => fmin(a[i], b[i]),
                         Op::Or => fmax(a[i], b[i]),
@@ -288,6 +399,13 @@ fn evaluate_into(nodes: &[Node], n: usize, atom: AtomFill, vals: &mut Vec<f64>) 
                     };
                     out[i] = prev;
                 }
+            }
+            Op::Eventually | Op::Always if out.len() == 1 && n > 1 => {
+                out[0] = if node.op == Op::Eventually {
+                    extreme::<true>(child(node.a))
+                } else {
+                    extreme::<false>(child(node.a))
+                };
             }
             Op::Eventually | Op::Always => {
                 let a = child(node.a);
@@ -939,6 +1057,71 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// The formula at position 0 as [`evaluate_root`] computes it (a value only where a parent
+    /// reads it, extremes in one pass) is, bit for bit, position 0 of the full table.
+    #[test]
+    fn the_root_alone_equals_position_0_of_the_full_table() {
+        let mut seed = 0x243f_6a88_85a3_08d3u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let ops = [
+            Op::True,
+            Op::False,
+            Op::Not,
+            Op::And,
+            Op::Or,
+            Op::Implies,
+            Op::Iff,
+            Op::Next,
+            Op::WNext,
+            Op::Until,
+            Op::Release,
+            Op::Eventually,
+            Op::Always,
+            Op::Prev,
+            Op::WPrev,
+            Op::Since,
+            Op::Once,
+            Op::Historically,
+        ];
+        for _ in 0..4000 {
+            let atoms = (rand() % 3 + 1) as u32;
+            let mut nodes: Vec<Node> = (0..atoms).map(|k| Node::new(Op::Atom, k, 0)).collect();
+            for _ in 0..rand() % 7 + 1 {
+                let j = nodes.len() as u64;
+                let op = ops[(rand() % ops.len() as u64) as usize];
+                let mut node = Node::new(op, (rand() % j) as u32, (rand() % j) as u32);
+                if matches!(op, Op::Eventually | Op::Always) && rand() % 3 == 0 {
+                    node.lo = (rand() % 3) as u32;
+                    node.hi = node.lo + (rand() % 4) as u32;
+                }
+                nodes.push(node);
+            }
+            let n = (rand() % 12 + 1) as usize;
+            let values: Vec<f64> = (0..atoms as usize * n)
+                .map(|_| match rand() % 10 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    3 => f64::INFINITY,
+                    4 => f64::NEG_INFINITY,
+                    k => (k as f64) - 7.0,
+                })
+                .collect();
+            let table = evaluate_all(&nodes, n, &|k, i| values[k as usize * n + i]);
+            let root = evaluate_root(&nodes, n, &|k, out| {
+                let k = k as usize;
+                out.copy_from_slice(&values[k * n..k * n + out.len()]);
+            });
+            let want = table[(nodes.len() - 1) * n];
+            assert_eq!(root.to_bits(), want.to_bits(), "{nodes:?} on {values:?}");
         }
     }
 }
