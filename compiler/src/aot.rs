@@ -73,7 +73,8 @@ pub fn object_file(spec: &Spec) -> Result<Vec<u8>, String> {
     let builder = ObjectBuilder::new(isa, "reward_spec", default_libcall_names())
         .map_err(|e| e.to_string())?;
     let mut module = ObjectModule::new(builder);
-    let built = build(&mut module, program, Linkage::Local, None).map_err(|e| e.to_string())?;
+    let built =
+        build(&mut module, program, Linkage::Local, None, None).map_err(|e| e.to_string())?;
 
     let meta = SpecMeta {
         runtime: reward_runtime::abi::fingerprint(),

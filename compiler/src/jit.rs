@@ -14,6 +14,7 @@ use cranelift_codegen::ir::{
     types, AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData,
     StackSlotKind, Type, Value as CValue,
 };
+use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
@@ -176,7 +177,8 @@ fn compile_inner(program: &Program, clif: Option<&mut String>) -> Result<JitProg
         jb.symbol(name, ptr);
     }
     let mut module = JITModule::new(jb);
-    let built = build(&mut module, program, Linkage::Local, clif)?;
+    let loop_isa = native_isa(CodeFor::JitLoops)?;
+    let built = build(&mut module, program, Linkage::Local, Some(&*loop_isa), clif)?;
     let term_ids = built.terms;
     module.finalize_definitions().map_err(err)?;
     let in_group = |id: TermId| {
@@ -206,14 +208,19 @@ fn compile_inner(program: &Program, clif: Option<&mut String>) -> Result<JitProg
     })
 }
 
-/// Defines a function; a failure (a bug in this module) carries the verifier's report and the
-/// function's CLIF.
+/// Defines a function, compiled for `isa` when given (else for the module's); a failure (a bug
+/// in this module) carries the verifier's report and the function's CLIF.
 fn define(
     module: &mut impl Module,
     id: FuncId,
     ctx: &mut cranelift_codegen::Context,
+    isa: Option<&dyn TargetIsa>,
 ) -> Result<(), JitError> {
-    module.define_function(id, ctx).map_err(|e| {
+    let defined = match isa {
+        None => module.define_function(id, ctx),
+        Some(isa) => define_for(module, id, ctx, isa),
+    };
+    defined.map_err(|e| {
         let detail = match &e {
             cranelift_module::ModuleError::Compilation(
                 cranelift_codegen::CodegenError::Verifier(errors),
@@ -228,19 +235,41 @@ fn define(
     })
 }
 
+/// [`Module::define_function`], with the code compiled for `isa`.
+#[allow(clippy::result_large_err)] // `Module::define_function`'s own error type
+fn define_for(
+    module: &mut impl Module,
+    id: FuncId,
+    ctx: &mut cranelift_codegen::Context,
+    isa: &dyn TargetIsa,
+) -> cranelift_module::ModuleResult<()> {
+    let mut plane = cranelift_codegen::control::ControlPlane::default();
+    ctx.compile(isa, &mut plane)
+        .map_err(|e| cranelift_module::ModuleError::Compilation(e.inner))?;
+    let code = ctx.compiled_code().expect("compiled just above");
+    let relocs: Vec<_> = code
+        .buffer
+        .relocs()
+        .iter()
+        .map(|r| cranelift_module::ModuleReloc::from_mach_reloc(r, &ctx.func, id))
+        .collect();
+    let alignment = u64::from(code.buffer.alignment).max(isa.function_alignment().minimum.into());
+    module.define_function_bytes(id, alignment, code.code_buffer(), &relocs)
+}
+
 /// Where compiled code goes.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CodeFor {
     /// This process's memory: compiled at every start, while a user waits.
     Jit,
+    /// As `Jit`, for a function with a loop: its registers allocated across the loop's blocks.
+    JitLoops,
     /// A shared library (position-independent): compiled once, then loaded many times.
     SharedLibrary,
 }
 
 /// The host's instruction set.
-pub(crate) fn native_isa(
-    code_for: CodeFor,
-) -> Result<std::sync::Arc<dyn cranelift_codegen::isa::TargetIsa>, JitError> {
+pub(crate) fn native_isa(code_for: CodeFor) -> Result<std::sync::Arc<dyn TargetIsa>, JitError> {
     let library = code_for == CodeFor::SharedLibrary;
     let mut flags = settings::builder();
     flags
@@ -253,6 +282,7 @@ pub(crate) fn native_isa(
     // "Compile latency"). A library is compiled once and run many times: it gets both.
     let (opt_level, regalloc) = match code_for {
         CodeFor::Jit => ("none", "single_pass"),
+        CodeFor::JitLoops => ("none", "backtracking"),
         CodeFor::SharedLibrary => ("speed", "backtracking"),
     };
     flags.set("opt_level", opt_level).map_err(err)?;
@@ -317,6 +347,7 @@ pub(crate) fn build<M: Module>(
     module: &mut M,
     program: &Program,
     term_linkage: Linkage,
+    loop_isa: Option<&dyn TargetIsa>,
     mut clif: Option<&mut String>,
 ) -> Result<Built, JitError> {
     let mut helpers = HashMap::new();
@@ -337,6 +368,7 @@ pub(crate) fn build<M: Module>(
         fn_ids: Vec::new(),
         sites: Vec::new(),
         constants: Vec::new(),
+        loops: false,
     };
     // Only the functions the terms can call are compiled: a `use std::…` brings a whole module,
     // and compiling what no term calls would only cost time.
@@ -370,7 +402,7 @@ pub(crate) fn build<M: Module>(
         if let Some(out) = clif.as_deref_mut() {
             out.push_str(&format!("; fn {}\n{}\n", f.name, ctx.func.display()));
         }
-        define(module, fid, &mut ctx)?;
+        define(module, fid, &mut ctx, loop_isa.filter(|_| cg.loops))?;
         module.clear_context(&mut ctx);
     }
     let mut terms = Vec::new();
@@ -394,7 +426,7 @@ pub(crate) fn build<M: Module>(
         if let Some(out) = clif.as_deref_mut() {
             out.push_str(&format!("; term {:?}\n{}\n", term.name, ctx.func.display()));
         }
-        define(module, fid, &mut ctx)?;
+        define(module, fid, &mut ctx, loop_isa.filter(|_| cg.loops))?;
         module.clear_context(&mut ctx);
         terms.push((id, fid));
     }
@@ -427,6 +459,8 @@ struct Codegen<'p> {
     fn_ids: Vec<Option<FuncId>>,
     sites: Vec<Span>,
     constants: Vec<Value>,
+    /// Whether the body being lowered has a loop.
+    loops: bool,
 }
 
 impl Codegen<'_> {
@@ -438,6 +472,7 @@ impl Codegen<'_> {
         body: &Body,
         target: Target,
     ) -> Result<(), JitError> {
+        self.loops = false;
         let mut b = FunctionBuilder::new(func, fbc);
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
@@ -915,6 +950,20 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         Ok(self.b.block_params(done)[0])
     }
 
+    /// `select`, as a conditional move also for floats: Cranelift lowers a float `select` on
+    /// x86 to a branch, which a condition that changes from step to step mispredicts.
+    fn select_without_branch(&mut self, c: CValue, x: CValue, y: CValue) -> CValue {
+        if self.b.func.dfg.value_type(x) != types::F64 {
+            return self.b.ins().select(c, x, y);
+        }
+        let bits = |lw: &mut Self, v| lw.b.ins().bitcast(types::I64, MemFlagsData::new(), v);
+        let (xi, yi) = (bits(self, x), bits(self, y));
+        let picked = self.b.ins().select(c, xi, yi);
+        self.b
+            .ins()
+            .bitcast(types::F64, MemFlagsData::new(), picked)
+    }
+
     /// `if c then a else b`, of type `ty`.
     fn if_else(&mut self, c: &Expr, a: &Expr, b: &Expr, ty: &Ty) -> Result<CValue, JitError> {
         let cv = self.expr(c)?;
@@ -923,7 +972,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             let x = self.coerce_repr(x, &a.ty, ty);
             let y = self.expr(b)?;
             let y = self.coerce_repr(y, &b.ty, ty);
-            return Ok(self.b.ins().select(cv, x, y));
+            return Ok(self.select_without_branch(cv, x, y));
         }
         let then_b = self.b.create_block();
         let else_b = self.b.create_block();
@@ -1309,10 +1358,12 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         exit: Block,
     ) -> Result<(), JitError> {
         let (fold, list) = (parts.fold, parts.list);
+        self.cg.loops = true;
         // A loop that runs to its end and whose iterations spend nothing else pays for them all
         // at once: it runs as many as the budget allows, then fails where the charge per
-        // iteration would have (no other charge or exit could come between).
-        let prepaid = parts.leaf && !matches!(fold.kind, AggKind::Any | AggKind::All);
+        // iteration would have (no other charge, exit or allocation, which could run over the
+        // memory budget and empty the operation budget, comes between).
+        let prepaid = parts.leaf && fold.runs_to_the_end_in_place();
         let limit = if prepaid {
             self.charge_iterations(fold.index, parts.len)
         } else {
@@ -1321,11 +1372,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let header = self.b.create_block();
         let body = self.b.create_block();
         let next = self.b.create_block();
-        let done = if prepaid {
-            self.b.create_block()
-        } else {
-            exit
-        };
+        let done = if prepaid { self.b.create_block() } else { exit };
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(header);
         let i = self.b.use_var(fold.index);
@@ -1666,6 +1713,22 @@ impl FloatOp {
             ("sigmoid", 1) => FloatOp::Call(FloatFn::Sigmoid),
             _ => return None,
         })
+    }
+}
+
+impl Fold {
+    /// Whether every step of this fold runs (none leaves the loop early, as `any` and `all`
+    /// do) and allocates nothing (it keeps scalars, or stores into an array made before the
+    /// loop).
+    fn runs_to_the_end_in_place(&self) -> bool {
+        match self.kind {
+            AggKind::Any | AggKind::All => false,
+            AggKind::Collect => scalar_kind(&self.folded).is_some(),
+            AggKind::Min | AggKind::Max => self.repr != Repr::Ptr,
+            AggKind::Sum | AggKind::Product | AggKind::Mean | AggKind::Count | AggKind::Argmax => {
+                true
+            }
+        }
     }
 }
 

@@ -250,15 +250,16 @@ fn columnar(child: &dyn Array, list_ty: &Ty, bounds: &[(usize, usize)]) -> Optio
     let s = child.as_struct();
     let arrays = fields
         .iter()
-        .map(|f| scalar_column(s.column_by_name(&f.name)?.as_ref(), &f.ty))
-        .collect::<Option<Vec<Column>>>()?;
+        .map(|f| Some((s.column_by_name(&f.name)?.as_ref(), &f.ty)))
+        .collect::<Option<Vec<_>>>()?;
+    // Each row's values are copied once, straight from the field's Arrow array.
     bounds
         .iter()
         .map(|&(a, b)| {
-            if a > b || b > child.len() {
-                return None;
-            }
-            let rows = arrays.iter().map(|c| c.slice(a, b)).collect();
+            let rows = arrays
+                .iter()
+                .map(|&(array, ty)| scalar_column(array, ty, a, b))
+                .collect::<Option<_>>()?;
             Some(Value::Columns(Arc::new(Columns::new(b - a, rows))))
         })
         .collect()
@@ -325,32 +326,60 @@ fn texts_by_span<'a>(
         .collect()
 }
 
-/// A field of bools, ints or floats without nulls as one array, by the rules of [`column`].
-fn scalar_column(array: &dyn Array, ty: &Ty) -> Option<Column> {
-    if array.null_count() > 0 {
+/// Values `from..to` of a field of bools, ints or floats without nulls, as one array, by the rules of
+/// [`column`].
+fn scalar_column(array: &dyn Array, ty: &Ty, from: usize, to: usize) -> Option<Column> {
+    if array.null_count() > 0 || from > to || to > array.len() {
         return None;
     }
-    let n = array.len();
     Some(match (ty, array.data_type()) {
-        (Ty::Bool, DataType::Boolean) => Column::Bool(array.as_boolean().values().iter().collect()),
+        (Ty::Bool, DataType::Boolean) => Column::Bool(bools(array.as_boolean(), from, to)),
         (Ty::Float, DataType::Float64) => {
-            Column::Float(array.as_primitive::<Float64Type>().values().to_vec())
+            Column::Float(array.as_primitive::<Float64Type>().values()[from..to].to_vec())
         }
         (Ty::Int, DataType::Int64) => {
-            Column::Int(array.as_primitive::<Int64Type>().values().to_vec())
+            Column::Int(array.as_primitive::<Int64Type>().values()[from..to].to_vec())
         }
         (Ty::Float, _) => Column::Float(
-            (0..n)
+            (from..to)
                 .map(|i| number(array, i)?.float())
                 .collect::<Option<_>>()?,
         ),
         (Ty::Int, _) => Column::Int(
-            (0..n)
+            (from..to)
                 .map(|i| number(array, i)?.int())
                 .collect::<Option<_>>()?,
         ),
         _ => return None,
     })
+}
+
+/// Values `from..to` of a boolean array, unpacked a byte of bits (eight values) at a time.
+fn bools(array: &arrow_array::BooleanArray, from: usize, to: usize) -> Vec<bool> {
+    const BYTE: [[bool; 8]; 256] = {
+        let mut table = [[false; 8]; 256];
+        let mut byte = 0;
+        while byte < 256 {
+            let mut bit = 0;
+            while bit < 8 {
+                table[byte][bit] = (byte >> bit) & 1 == 1;
+                bit += 1;
+            }
+            byte += 1;
+        }
+        table
+    };
+    let bits = array.values().slice(from, to - from);
+    let chunks = bits.bit_chunks();
+    let mut out = Vec::with_capacity(to - from);
+    for word in chunks.iter() {
+        for byte in word.to_le_bytes() {
+            out.extend_from_slice(&BYTE[usize::from(byte)]);
+        }
+    }
+    let rest = chunks.remainder_bits();
+    out.extend((0..chunks.remainder_len()).map(|k| (rest >> k) & 1 == 1));
+    out
 }
 
 /// The lists of a list column from its child's values: moved out in order when the lists
