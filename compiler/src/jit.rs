@@ -262,7 +262,9 @@ fn define_for(
 pub(crate) enum CodeFor {
     /// This process's memory: compiled at every start, while a user waits.
     Jit,
-    /// As `Jit`, for a function with a loop: its registers allocated across the loop's blocks.
+    /// As `Jit`, for a function with a loop over arrays (the step loop of a trace): its
+    /// registers allocated across the loop's blocks, which costs compile time but keeps the
+    /// loop's values out of memory.
     JitLoops,
     /// A shared library (position-independent): compiled once, then loaded many times.
     SharedLibrary,
@@ -368,7 +370,7 @@ pub(crate) fn build<M: Module>(
         fn_ids: Vec::new(),
         sites: Vec::new(),
         constants: Vec::new(),
-        loops: false,
+        array_loops: false,
     };
     // Only the functions the terms can call are compiled: a `use std::…` brings a whole module,
     // and compiling what no term calls would only cost time.
@@ -402,7 +404,7 @@ pub(crate) fn build<M: Module>(
         if let Some(out) = clif.as_deref_mut() {
             out.push_str(&format!("; fn {}\n{}\n", f.name, ctx.func.display()));
         }
-        define(module, fid, &mut ctx, loop_isa.filter(|_| cg.loops))?;
+        define(module, fid, &mut ctx, loop_isa.filter(|_| cg.array_loops))?;
         module.clear_context(&mut ctx);
     }
     let mut terms = Vec::new();
@@ -426,7 +428,7 @@ pub(crate) fn build<M: Module>(
         if let Some(out) = clif.as_deref_mut() {
             out.push_str(&format!("; term {:?}\n{}\n", term.name, ctx.func.display()));
         }
-        define(module, fid, &mut ctx, loop_isa.filter(|_| cg.loops))?;
+        define(module, fid, &mut ctx, loop_isa.filter(|_| cg.array_loops))?;
         module.clear_context(&mut ctx);
         terms.push((id, fid));
     }
@@ -459,8 +461,8 @@ struct Codegen<'p> {
     fn_ids: Vec<Option<FuncId>>,
     sites: Vec<Span>,
     constants: Vec<Value>,
-    /// Whether the body being lowered has a loop.
-    loops: bool,
+    /// Whether the body being lowered has a loop that reads arrays in place.
+    array_loops: bool,
 }
 
 impl Codegen<'_> {
@@ -472,7 +474,7 @@ impl Codegen<'_> {
         body: &Body,
         target: Target,
     ) -> Result<(), JitError> {
-        self.loops = false;
+        self.array_loops = false;
         let mut b = FunctionBuilder::new(func, fbc);
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
@@ -1326,6 +1328,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let (in_place, by_value) = (self.b.create_block(), self.b.create_block());
                 self.b.ins().brif(all_there, in_place, &[], by_value, &[]);
                 self.b.switch_to_block(in_place);
+                self.cg.array_loops = true;
                 self.set_in_place(agg.var, true);
                 self.aggregate_loop(agg, e, &parts, items, exit)?;
                 self.b.switch_to_block(by_value);
@@ -1358,7 +1361,6 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         exit: Block,
     ) -> Result<(), JitError> {
         let (fold, list) = (parts.fold, parts.list);
-        self.cg.loops = true;
         // A loop that runs to its end and whose iterations spend nothing else pays for them all
         // at once: it runs as many as the budget allows, then fails where the charge per
         // iteration would have (no other charge, exit or allocation, which could run over the
