@@ -85,22 +85,30 @@ pub fn run_labels(table: &Value, labels: &Value, needles: &[Value]) -> Result<Va
         labels.as_list()
     };
     let n = texts.map_or(values.len(), Texts::len);
+    let label = |step: usize| match texts {
+        Some(t) => t.get(step),
+        None => values[step].as_text(),
+    };
     run_steps(&machine, n, |run, step| {
-        let label = match texts {
-            Some(t) => t.get(step),
-            None => values[step].as_text(),
+        // A short label is its own key: its bytes as a number, with its length.
+        let key = match texts.and_then(|t| t.word(step)) {
+            Some((word, len)) => Some((u128::from(word), len)),
+            None => {
+                let l = label(step);
+                short_key(l).map(|k| (k, l.len()))
+            }
         };
-        let Some(key) = short_key(label) else {
-            return machine.step_bits(run, step, valuation(label));
+        let Some((key, len)) = key else {
+            return machine.step_bits(run, step, valuation(label(step)));
         };
-        let mixed = ((key as u64) ^ ((key >> 64) as u64) ^ label.len() as u64)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mixed =
+            ((key as u64) ^ ((key >> 64) as u64) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let slot = (mixed >> 59) as usize;
         let bits = match seen[slot] {
-            (k, n, bits) if k == key && n == label.len() => bits,
+            (k, n, bits) if k == key && n == len => bits,
             _ => {
-                let bits = valuation(label);
-                seen[slot] = (key, label.len(), bits);
+                let bits = valuation(label(step));
+                seen[slot] = (key, len, bits);
                 for q in 0..memo.len() / SLOTS {
                     memo[q * SLOTS + slot] = None;
                 }
@@ -136,7 +144,8 @@ fn short_key(s: &str) -> Option<u128> {
     )
 }
 
-/// The run record of `n` steps, each taken by `step`.
+/// The run record of `n` steps, each taken by `step`, which for a run that has ended must
+/// return 0 and leave `taken` at -1, as [`Machine::step`] does.
 fn run_steps(
     machine: &Machine,
     n: usize,
@@ -152,6 +161,14 @@ fn run_steps(
         total += r;
         rewards.push(r);
         taken_edges.push(run.taken);
+        if run.ended.is_some() && i + 1 < n {
+            // An ended machine reads no more steps: each pays 0 and takes no edge (as `step`
+            // says for an ended run), and adding zeros to the total is adding one.
+            total += 0.0;
+            rewards.resize(n, 0.0);
+            taken_edges.resize(n, -1);
+            break;
+        }
     }
     Ok(Value::Record(Arc::from(vec![
         Value::Float(total),
@@ -459,8 +476,44 @@ mod tests {
                 &table,
                 &Value::Columns(Arc::new(Columns::scalars(Column::Int(ints)))),
             );
+            let masks_copy = masks.clone();
             let by_masks = run(&table, &Value::List(masks.into()));
             match (&by_array, &by_masks) {
+                (Ok(a), Ok(b)) => assert!(a.same(b), "{a:?} vs {b:?}"),
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                (a, b) => panic!("{a:?} vs {b:?}"),
+            }
+            // Step by step to the end of the trace, without the shortcut past the machine's end.
+            let reference = {
+                let machine = Machine::decode(&table).unwrap();
+                let mut run = machine.start();
+                let (mut total, mut rewards, mut taken) = (0.0, Vec::new(), Vec::new());
+                let mut failed = None;
+                for (i, m) in masks_copy.iter().enumerate() {
+                    match machine.step(&mut run, i, m) {
+                        Ok(r) => {
+                            total += r;
+                            rewards.push(Value::Float(r));
+                            taken.push(Value::Int(run.taken));
+                        }
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                match failed {
+                    Some(e) => Err(e),
+                    None => Ok(Value::Record(Arc::from(vec![
+                        Value::Float(total),
+                        Value::List(rewards.into()),
+                        run.ended.map_or(Value::None, |s| Value::Int(s as i64)),
+                        Value::text(machine.state_name(&run)),
+                        Value::List(taken.into()),
+                    ]))),
+                }
+            };
+            match (&by_masks, &reference) {
                 (Ok(a), Ok(b)) => assert!(a.same(b), "{a:?} vs {b:?}"),
                 (Err(a), Err(b)) => assert_eq!(a, b),
                 (a, b) => panic!("{a:?} vs {b:?}"),

@@ -331,9 +331,10 @@ impl Texts {
     /// `bytes.len()`), or `None` when that does not cut UTF-8 into whole texts.
     pub fn from_parts(bytes: &[u8], ends: Vec<usize>) -> Option<Texts> {
         let bytes = std::str::from_utf8(bytes).ok()?;
+        // In ASCII every end is between two characters.
         let whole = ends.windows(2).all(|w| w[0] <= w[1])
             && ends.last().map_or(bytes.is_empty(), |&e| e == bytes.len())
-            && ends.iter().all(|&e| bytes.is_char_boundary(e));
+            && (bytes.is_ascii() || ends.iter().all(|&e| bytes.is_char_boundary(e)));
         whole.then(|| Texts {
             bytes: bytes.to_string(),
             ends,
@@ -349,9 +350,31 @@ impl Texts {
     }
 
     /// Text `i` (which exists).
+    #[inline]
     pub fn get(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.bytes[start..self.ends[i]]
+    }
+
+    /// Text `i` (which exists) as a number, its bytes little-endian, with its length, when it
+    /// has at most 8 bytes: an exact key for the text, read with one load.
+    #[inline]
+    pub fn word(&self, i: usize) -> Option<(u64, usize)> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        let len = self.ends[i] - start;
+        if len > 8 {
+            return None;
+        }
+        let bytes = self.bytes.as_bytes();
+        let word = match bytes.get(start..start + 8).map(<[u8; 8]>::try_from) {
+            Some(Ok(eight)) => u64::from_le_bytes(eight),
+            _ => bytes[start..start + len]
+                .iter()
+                .rev()
+                .fold(0, |w, &b| w << 8 | u64::from(b)),
+        };
+        let mask = u64::MAX.checked_shr(64 - 8 * len as u32).unwrap_or(0);
+        Some((word & mask, len))
     }
 
     /// Texts `from..to` (which exist), copied.
@@ -577,6 +600,34 @@ impl fmt::Display for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_text_as_a_word_is_its_bytes_little_endian() {
+        let all = [
+            "",
+            "a",
+            "ab",
+            "abcdefgh",
+            "abcdefghi",
+            "é",
+            "x\0",
+            "\0",
+            "12345678",
+            "z",
+        ];
+        // Every text at every place, the last ones without 8 bytes after their start.
+        let mut texts = Texts::default();
+        for t in all {
+            texts.push(t);
+        }
+        for (i, t) in all.iter().enumerate() {
+            let want = (t.len() <= 8).then(|| {
+                let word = t.bytes().rev().fold(0u64, |w, b| w << 8 | u64::from(b));
+                (word, t.len())
+            });
+            assert_eq!(texts.word(i), want, "{t:?}");
+        }
+    }
 
     #[test]
     fn texts_read_back_whole_inline_or_shared() {
