@@ -322,8 +322,14 @@ pub struct Texts {
 }
 
 impl Texts {
+    #[inline]
     pub fn push(&mut self, s: &str) {
-        self.bytes.push_str(s);
+        if s.len() <= 4 && s.is_ascii() {
+            // A label of a letter or two: a call to copy a few bytes would cost more.
+            s.bytes().for_each(|b| self.bytes.push(char::from(b)));
+        } else {
+            self.bytes.push_str(s);
+        }
         self.ends.push(self.bytes.len());
     }
 
