@@ -145,12 +145,63 @@ impl Scanner<'_> {
             })
             .collect();
         let mut len = 0;
+        // `"name"` of each field, for the plain objects most files hold.
+        let keys: Vec<Vec<u8>> = fields
+            .iter()
+            .map(|f| format!("\"{}\"", f.name).into_bytes())
+            .filter(|k| !k[1..k.len() - 1].contains(&b'\\'))
+            .collect();
+        let compact = keys.len() == fields.len();
         self.items(b']', |s| {
-            s.column_row(fields, &mut arrays, depth + 1)?;
+            let start = s.i;
+            if !(compact && s.compact_row(&keys, &mut arrays).is_some()) {
+                // Read again by the general path, from the object's start.
+                s.i = start;
+                arrays.iter_mut().for_each(|a| a.truncate(len));
+                s.column_row(fields, &mut arrays, depth + 1)?;
+            }
             len += 1;
             Some(())
         })?;
         Some(Value::Columns(Arc::new(Columns::new(len, arrays))))
+    }
+
+    /// [`Self::column_row`] of an object written as `{"a": 1, "b": true}` (spaces or not):
+    /// every field once, in the schema's order, no other key, no escape in a key (`keys` are
+    /// the fields' `"name"`). `None` for any other object, with values of it possibly pushed.
+    #[inline]
+    fn compact_row(&mut self, keys: &[Vec<u8>], arrays: &mut [Column]) -> Option<()> {
+        let b = self.b;
+        let mut sep = b'{';
+        for (key, array) in keys.iter().zip(arrays.iter_mut()) {
+            self.expect(sep)?;
+            self.ws();
+            let end = self.i + key.len();
+            if !b.get(self.i..end)?.iter().eq(key.iter()) {
+                return None;
+            }
+            self.i = end;
+            self.expect(b':')?;
+            self.ws();
+            match array {
+                Column::Bool(a) => match b.get(self.i)? {
+                    b't' => self.literal(b"true").map(|()| a.push(true))?,
+                    b'f' => self.literal(b"false").map(|()| a.push(false))?,
+                    _ => return None,
+                },
+                Column::Int(a) => match self.number(true)? {
+                    Value::Int(i) => a.push(i),
+                    _ => return None,
+                },
+                Column::Float(a) => match self.number(false)? {
+                    Value::Float(x) => a.push(x),
+                    _ => return None,
+                },
+                Column::Text(_) => return None,
+            }
+            sep = b',';
+        }
+        self.expect(b'}')
     }
 
     /// One object of a [`Self::columns`] list, each field's value pushed onto its array. Every
@@ -745,6 +796,11 @@ mod tests {
         let accepted = [
             r#"[{"x":1,"c":false},{"c":true,"x":-2.5e-3,"z":{"k":[1]}},{"x":0.1,"c":false}]"#,
             r#"[ { "x" : 7 , "c" : true } ]"#,
+            r#"[{"x": 1, "c": false}, {"x": 2.5, "c": true}]"#,
+            // Read by the plain-object path up to where it stops, then again by the general one.
+            r#"[{"x":1,"c":false},{"x":2,"c":true,"z":[3]},{"x":4,"c":false}]"#,
+            r#"[{"x":1,"c":false},{"x":2,"z":0,"c":true}]"#,
+            r#"[{"x":1,"c":false},{"x":2,"c":true ,"z":"}"}]"#,
             "[]",
         ];
         for steps in accepted {
@@ -773,6 +829,8 @@ mod tests {
             r#"[{"x":1,"c":1}]"#,                       // type error
             r#"[{"x":1,"c":true},{"x":"1","c":true}]"#, // type error in a later row
             r#"[{"x":1,"c":true},]"#,                   // trailing comma
+            r#"[{"x":1,"c":true,"c":false}]"#,          // c repeated after the plain object
+            r#"[{"x":1,"c":tru}]"#,                     // invalid literal
         ];
         for steps in deferred {
             let line = format!("{head}{steps}}}");
