@@ -152,21 +152,22 @@ fn run_steps(
     mut step: impl FnMut(&mut MachineRun, usize) -> Result<f64, String>,
 ) -> Result<Value, String> {
     let mut run = machine.start();
-    // Plain numbers, kept as the lists' arrays (no value per step).
-    let mut rewards = Vec::with_capacity(n);
-    let mut taken_edges = Vec::with_capacity(n);
+    // Plain numbers, kept as the lists' arrays (no value per step); the steps after the
+    // machine's end keep these (see below).
+    let mut rewards = vec![0.0; n];
+    let mut taken_edges = vec![-1; n];
     let mut total = 0.0;
-    for i in 0..n {
+    for (i, (reward, taken)) in rewards.iter_mut().zip(&mut taken_edges).enumerate() {
         let r = step(&mut run, i)?;
         total += r;
-        rewards.push(r);
-        taken_edges.push(run.taken);
-        if run.ended.is_some() && i + 1 < n {
+        *reward = r;
+        *taken = run.taken;
+        if run.ended.is_some() {
             // An ended machine reads no more steps: each pays 0 and takes no edge (as `step`
             // says for an ended run), and adding zeros to the total is adding one.
-            total += 0.0;
-            rewards.resize(n, 0.0);
-            taken_edges.resize(n, -1);
+            if i + 1 < n {
+                total += 0.0;
+            }
             break;
         }
     }
