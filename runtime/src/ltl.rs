@@ -533,8 +533,12 @@ fn bounded_until(phi: &[f64], psi: &[f64], lo: u32, hi: u32, out: &mut [f64]) {
 }
 
 /// `out[i]` = max (or min) of `a` over positions `i+lo ..= i+hi` inside the trace (−∞ for max,
-/// +∞ for min when no position is inside), in O(n) whatever the width: a monotonic deque over
-/// the window as it slides left, with NaN counted separately (any NaN in the window gives NaN).
+/// +∞ for min when no position is inside), NaN when a NaN is among them, in O(n) whatever the
+/// width (van Herk / Gil–Werman): the trace, padded past its end with the empty value, is cut
+/// into blocks of the window's width; a window covers the end of one block and the start of
+/// the next, so its extreme is that of a suffix and a prefix, each computed once. The
+/// language's max and min are associative and commutative (NaN absorbs, +0.0 is above −0.0),
+/// so any grouping gives the same bits.
 fn sliding(a: &[f64], lo: u32, hi: u32, max: bool, out: &mut [f64]) {
     let n = a.len();
     let empty = if max {
@@ -543,48 +547,43 @@ fn sliding(a: &[f64], lo: u32, hi: u32, max: bool, out: &mut [f64]) {
         f64::INFINITY
     };
     let pick = |x: f64, y: f64| if max { fmax(x, y) } else { fmin(x, y) };
-    let mut nan_prefix = Vec::with_capacity(n + 1);
-    nan_prefix.push(0usize);
-    for x in a {
-        nan_prefix.push(nan_prefix.last().copied().unwrap_or(0) + usize::from(x.is_nan()));
+    let lo = lo as usize;
+    let width = (hi as usize).saturating_sub(lo).saturating_add(1);
+    if width >= n {
+        // Every window runs to the end of the trace: a suffix.
+        let mut suffix = vec![empty; n + 1];
+        for j in (0..n).rev() {
+            suffix[j] = pick(a[j], suffix[j + 1]);
+        }
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = suffix[i.saturating_add(lo).min(n)];
+        }
+        return;
     }
-    let mut deque: VecDeque<usize> = VecDeque::new();
-    // Next index to enter the window (they enter from the right end downwards).
-    let mut next_in = n as i64 - 1;
-    for i in (0..n).rev() {
-        let start = i as u64 + lo as u64;
-        if start >= n as u64 {
-            out[i] = empty;
-            continue;
+    // The empty value is the identity of `pick`: padding changes no window inside the trace.
+    let m = n + width;
+    let padded = |j: usize| if j < n { a[j] } else { empty };
+    let mut prefix = vec![empty; m];
+    let mut suffix = vec![empty; m];
+    for start in (0..m).step_by(width) {
+        let end = (start + width).min(m);
+        let mut acc = empty;
+        for j in start..end {
+            acc = pick(acc, padded(j));
+            prefix[j] = acc;
         }
-        let start = start as usize;
-        let end = (i as u64 + hi as u64).min(n as u64 - 1) as usize;
-        while next_in >= start as i64 {
-            let j = next_in as usize;
-            next_in -= 1;
-            if a[j].is_nan() {
-                continue;
-            }
-            while let Some(&back) = deque.back() {
-                if pick(a[back], a[j]).to_bits() == a[j].to_bits() {
-                    deque.pop_back();
-                } else {
-                    break;
-                }
-            }
-            deque.push_back(j);
+        let mut acc = empty;
+        for j in (start..end).rev() {
+            acc = pick(padded(j), acc);
+            suffix[j] = acc;
         }
-        while let Some(&front) = deque.front() {
-            if front > end {
-                deque.pop_front();
-            } else {
-                break;
-            }
-        }
-        out[i] = if nan_prefix[end + 1] > nan_prefix[start] {
-            f64::NAN
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        let s = i.saturating_add(lo);
+        *o = if s >= n {
+            empty
         } else {
-            deque.front().map_or(empty, |&f| a[f])
+            pick(suffix[s], prefix[s + width - 1])
         };
     }
 }
