@@ -744,9 +744,11 @@ impl Spec {
         }
     }
 
-    /// Runs `f` on this spec's workers — unless the caller is already a worker of a pool
-    /// (the CLI's driver, with its own thread count and deep stacks).
-    fn on_workers<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+    /// Runs `f` on this spec's worker threads, where scoring runs — unless the caller is
+    /// already a worker of a pool (the CLI's driver, with its own thread count and deep
+    /// stacks). For a caller that makes rows and scores them: made on a worker, a batch's rows
+    /// are scored where they are still in the caches, not after crossing to another core.
+    pub fn on_workers<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
         if rayon::current_thread_index().is_some() {
             return f();
         }

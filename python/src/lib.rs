@@ -177,11 +177,13 @@ impl Spec {
             while start < n {
                 let len = per_slice.min(n - start);
                 let slice = batch.slice(start, len);
-                let read = arrow::rows(std::slice::from_ref(&slice), schema)
-                    .into_iter()
-                    .map(|v| self.read(v))
-                    .collect();
-                out.extend(self.score_checked(read));
+                out.extend(self.inner.on_workers(|| {
+                    let read = arrow::rows(std::slice::from_ref(&slice), schema)
+                        .into_iter()
+                        .map(|v| self.read(v))
+                        .collect();
+                    self.score_checked(read)
+                }));
                 start += len;
             }
         }
