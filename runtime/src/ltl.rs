@@ -568,14 +568,14 @@ fn sliding(a: &[f64], lo: u32, hi: u32, max: bool, out: &mut [f64]) {
     for start in (0..m).step_by(width) {
         let end = (start + width).min(m);
         let mut acc = empty;
-        for j in start..end {
-            acc = pick(acc, padded(j));
-            prefix[j] = acc;
+        for (j, p) in prefix[start..end].iter_mut().enumerate() {
+            acc = pick(acc, padded(start + j));
+            *p = acc;
         }
         let mut acc = empty;
-        for j in (start..end).rev() {
-            acc = pick(padded(j), acc);
-            suffix[j] = acc;
+        for (j, q) in suffix[start..end].iter_mut().enumerate().rev() {
+            acc = pick(padded(start + j), acc);
+            *q = acc;
         }
     }
     for (i, o) in out.iter_mut().enumerate() {
