@@ -1060,52 +1060,49 @@ mod tests {
     }
 
     /// The formula at position 0 as [`evaluate_root`] computes it (a value only where a parent
-    /// reads it, extremes in one pass) is, bit for bit, position 0 of the full table.
+    /// reads it, extremes in one pass) is, bit for bit, position 0 of the full table. The
+    /// node lists are random DAGs (a node may be read by several parents, some at step 0
+    /// only, some at every step), which `tests/common/random_formulas.rs`'s trees are not.
     #[test]
     fn the_root_alone_equals_position_0_of_the_full_table() {
-        let mut seed = 0x243f_6a88_85a3_08d3u64;
-        let mut rand = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_rng(0x243f_6a88_85a3_08d3);
+        use Op::*;
         let ops = [
-            Op::True,
-            Op::False,
-            Op::Not,
-            Op::And,
-            Op::Or,
-            Op::Implies,
-            Op::Iff,
-            Op::Next,
-            Op::WNext,
-            Op::Until,
-            Op::Release,
-            Op::Eventually,
-            Op::Always,
-            Op::Prev,
-            Op::WPrev,
-            Op::Since,
-            Op::Once,
-            Op::Historically,
+            True,
+            False,
+            Not,
+            And,
+            Or,
+            Implies,
+            Iff,
+            Next,
+            WNext,
+            Until,
+            Release,
+            Eventually,
+            Always,
+            Prev,
+            WPrev,
+            Since,
+            Once,
+            Historically,
         ];
         for _ in 0..4000 {
-            let atoms = (rand() % 3 + 1) as u32;
-            let mut nodes: Vec<Node> = (0..atoms).map(|k| Node::new(Op::Atom, k, 0)).collect();
-            for _ in 0..rand() % 7 + 1 {
-                let j = nodes.len() as u64;
-                let op = ops[(rand() % ops.len() as u64) as usize];
-                let mut node = Node::new(op, (rand() % j) as u32, (rand() % j) as u32);
-                if matches!(op, Op::Eventually | Op::Always) && rand() % 3 == 0 {
-                    node.lo = (rand() % 3) as u32;
-                    node.hi = node.lo + (rand() % 4) as u32;
+            let atoms = next(3) as u32 + 1;
+            let mut nodes: Vec<Node> = (0..atoms).map(|k| Node::new(Atom, k, 0)).collect();
+            for _ in 0..next(7) + 1 {
+                let j = nodes.len();
+                let op = ops[next(ops.len())];
+                let mut node = Node::new(op, next(j) as u32, next(j) as u32);
+                if matches!(op, Eventually | Always) && next(3) == 0 {
+                    node.lo = next(3) as u32;
+                    node.hi = node.lo + next(4) as u32;
                 }
                 nodes.push(node);
             }
-            let n = (rand() % 12 + 1) as usize;
+            let n = next(12) + 1;
             let values: Vec<f64> = (0..atoms as usize * n)
-                .map(|_| match rand() % 10 {
+                .map(|_| match next(10) {
                     0 => f64::NAN,
                     1 => -0.0,
                     2 => 0.0,
