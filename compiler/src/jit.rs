@@ -246,7 +246,10 @@ fn define_for(
     let mut plane = cranelift_codegen::control::ControlPlane::default();
     ctx.compile(isa, &mut plane)
         .map_err(|e| cranelift_module::ModuleError::Compilation(e.inner))?;
-    let code = ctx.compiled_code().expect("compiled just above");
+    let Some(code) = ctx.compiled_code() else {
+        let missing = cranelift_codegen::CodegenError::Unsupported("no compiled code".into());
+        return Err(cranelift_module::ModuleError::Compilation(missing));
+    };
     let relocs: Vec<_> = code
         .buffer
         .relocs()

@@ -326,8 +326,8 @@ fn texts_by_span<'a>(
         .collect()
 }
 
-/// Values `from..to` of a field of bools, ints or floats without nulls, as one array, by the rules of
-/// [`column`].
+/// Values `from..to` of a field of bools, ints or floats without nulls, as one array, by the
+/// rules of [`column`].
 fn scalar_column(array: &dyn Array, ty: &Ty, from: usize, to: usize) -> Option<Column> {
     if array.null_count() > 0 || from > to || to > array.len() {
         return None;
