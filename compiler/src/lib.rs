@@ -45,7 +45,8 @@
 //! [`Options`] choose the engine (the JIT by default, or the reference interpreter, which
 //! agree bit for bit) and override params. A [`Spec`] is cheap to clone and safe to share
 //! between threads; [`Spec::score_batch`] scores rows in parallel (and forms `group by`
-//! groups over the batch), [`Spec::run_tests`] runs the spec's tests, [`Spec::monitor`] steps
+//! groups over the batch; a caller that makes the rows itself can make them on the same
+//! workers with [`Spec::on_workers`]), [`Spec::run_tests`] runs the spec's tests, [`Spec::monitor`] steps
 //! its machines and formulas online, and [`Spec::build_library`] writes a shared library
 //! with a C API. To look inside a score, [`Spec::evaluate`] gives every term's value (the
 //! hidden ones too, in the order of [`Spec::all_terms`]); [`Spec::with_engine`] gives the same
