@@ -297,9 +297,7 @@ fn texts_by_offsets<O: arrow_array::OffsetSizeTrait>(
             let ends = offsets.get(lo + 1..=hi).unwrap_or_default();
             let ends = ends.iter().map(|e| e.saturating_sub(start)).collect();
             let texts = Texts::from_parts(data.get(start..end)?, ends)?;
-            Some(Value::Columns(Arc::new(Columns::scalars(Column::Text(
-                texts,
-            )))))
+            Some(Value::array(Column::Text(texts)))
         })
         .collect()
 }
@@ -319,9 +317,7 @@ fn texts_by_span<'a>(
             for i in a..b {
                 texts.push(at(i));
             }
-            Some(Value::Columns(Arc::new(Columns::scalars(Column::Text(
-                texts,
-            )))))
+            Some(Value::array(Column::Text(texts)))
         })
         .collect()
 }

@@ -17,9 +17,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::arena::Arena;
 use crate::builtins::EvalContext;
 use crate::semantics::{self, ArithOp, CmpOp};
-use crate::value::{Column, Columns};
+use crate::value::Column;
 use crate::Value;
-use std::sync::Arc;
 
 /// The state of one row being scored. The first fields have fixed offsets that compiled code
 /// reads and writes directly.
@@ -244,7 +243,7 @@ pub unsafe extern "C" fn rt_collect_scalars_finish(ctx: *mut RowCtx, count: i64)
     let ctx = unsafe { &mut *ctx };
     let mut items = ctx.collecting.pop().unwrap_or(Column::Float(Vec::new()));
     items.truncate(usize::try_from(count).unwrap_or(0));
-    ctx.alloc(Value::Columns(Arc::new(Columns::scalars(items))))
+    ctx.alloc(Value::array(items))
 }
 
 /// The kinds of [`rt_collect_scalars`]'s lists, as compiled code passes them.

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::value::{Column, Columns, Texts};
+use crate::value::{Column, Texts};
 use crate::Value;
 
 /// What happens on a step where no edge of the current state matches.
@@ -116,7 +116,7 @@ pub fn run_labels(table: &Value, labels: &Value, needles: &[Value]) -> Result<Va
             }
         };
         let cell = run.state * SLOTS + slot;
-        if run.ended.is_some() || cell >= memo.len() {
+        if cell >= memo.len() {
             return machine.step_bits(run, step, bits);
         }
         let t = match memo[cell] {
@@ -144,8 +144,9 @@ fn short_key(s: &str) -> Option<u128> {
     )
 }
 
-/// The run record of `n` steps, each taken by `step`, which for a run that has ended must
-/// return 0 and leave `taken` at -1, as [`Machine::step`] does.
+/// The run record of `n` steps, each taken by `step` while the machine runs: once it has
+/// ended, every later step pays 0 and takes no edge, as [`Machine::step`] says for an ended
+/// run, so `step` is not called for them.
 fn run_steps(
     machine: &Machine,
     n: usize,
@@ -163,8 +164,8 @@ fn run_steps(
         *reward = r;
         *taken = run.taken;
         if run.ended.is_some() {
-            // An ended machine reads no more steps: each pays 0 and takes no edge (as `step`
-            // says for an ended run), and adding zeros to the total is adding one.
+            // The later steps keep the arrays' 0 and -1; adding their zeros to the total is
+            // adding one.
             if i + 1 < n {
                 total += 0.0;
             }
@@ -173,10 +174,10 @@ fn run_steps(
     }
     Ok(Value::Record(Arc::from(vec![
         Value::Float(total),
-        Value::Columns(Arc::new(Columns::scalars(Column::Float(rewards)))),
+        Value::array(Column::Float(rewards)),
         run.ended.map_or(Value::None, |s| Value::Int(s as i64)),
         Value::text(machine.state_name(&run)),
-        Value::Columns(Arc::new(Columns::scalars(Column::Int(taken_edges)))),
+        Value::array(Column::Int(taken_edges)),
     ])))
 }
 
@@ -466,7 +467,7 @@ mod tests {
             for l in &labels {
                 texts.push(l.as_text());
             }
-            let in_buffer = Value::Columns(Arc::new(Columns::scalars(Column::Text(texts))));
+            let in_buffer = Value::array(Column::Text(texts));
             let by_buffer = run_labels(&table, &in_buffer, &needles);
             match (&by_labels, &by_buffer) {
                 (Ok(a), Ok(b)) => assert!(a.same(b), "{a:?} vs {b:?}"),
@@ -475,10 +476,7 @@ mod tests {
             }
             // The masks as compiled loops collect them (one array of ints) and as values.
             let ints = masks.iter().map(Value::as_int).collect();
-            let by_array = run(
-                &table,
-                &Value::Columns(Arc::new(Columns::scalars(Column::Int(ints)))),
-            );
+            let by_array = run(&table, &Value::array(Column::Int(ints)));
             let masks_copy = masks.clone();
             let by_masks = run(&table, &Value::List(masks.into()));
             match (&by_array, &by_masks) {

@@ -192,6 +192,11 @@ impl Value {
         }
     }
 
+    /// The list of `items`' values, held as that one array (or buffer of texts).
+    pub fn array(items: Column) -> Value {
+        Value::Columns(Arc::new(Columns::scalars(items)))
+    }
+
     /// The items of a list of numbers or bools, read in place however the list is held.
     pub fn scalars(&self) -> Scalars<'_> {
         match self.scalar_items() {
@@ -355,41 +360,39 @@ impl Texts {
         self.ends.is_empty()
     }
 
+    /// Where text `i` (which exists) starts and ends in the buffer.
+    #[inline]
+    fn span(&self, i: usize) -> (usize, usize) {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        (start, self.ends[i])
+    }
+
     /// Text `i` (which exists).
     #[inline]
     pub fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
+        let (start, end) = self.span(i);
+        &self.bytes[start..end]
     }
 
     /// Text `i` (which exists) as a number, its bytes little-endian, with its length, when it
     /// has at most 8 bytes: an exact key for the text, read with one load.
     #[inline]
     pub fn word(&self, i: usize) -> Option<(u64, usize)> {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        let len = self.ends[i] - start;
+        let (start, end) = self.span(i);
+        let len = end - start;
         if len > 8 {
             return None;
         }
         let bytes = self.bytes.as_bytes();
         let word = match bytes.get(start..start + 8).map(<[u8; 8]>::try_from) {
             Some(Ok(eight)) => u64::from_le_bytes(eight),
-            _ => bytes[start..start + len]
+            _ => bytes[start..end]
                 .iter()
                 .rev()
                 .fold(0, |w, &b| w << 8 | u64::from(b)),
         };
         let mask = u64::MAX.checked_shr(64 - 8 * len as u32).unwrap_or(0);
         Some((word & mask, len))
-    }
-
-    /// Texts `from..to` (which exist), copied.
-    pub fn slice(&self, from: usize, to: usize) -> Texts {
-        let mut out = Texts::default();
-        for i in from..to {
-            out.push(self.get(i));
-        }
-        out
     }
 
     pub fn truncate(&mut self, n: usize) {
@@ -419,16 +422,6 @@ impl Column {
             Column::Int(v) => Value::Int(v[i]),
             Column::Float(v) => Value::Float(v[i]),
             Column::Text(v) => Value::text(v.get(i)),
-        }
-    }
-
-    /// Rows `from..to` (which exist), copied.
-    pub fn slice(&self, from: usize, to: usize) -> Column {
-        match self {
-            Column::Bool(v) => Column::Bool(v[from..to].to_vec()),
-            Column::Int(v) => Column::Int(v[from..to].to_vec()),
-            Column::Float(v) => Column::Float(v[from..to].to_vec()),
-            Column::Text(v) => Column::Text(v.slice(from, to)),
         }
     }
 

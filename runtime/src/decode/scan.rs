@@ -183,22 +183,35 @@ impl Scanner<'_> {
             self.i = end;
             self.expect(b':')?;
             self.ws();
-            match array {
-                Column::Bool(a) => match b.get(self.i)? {
-                    b't' => self.literal(b"true").map(|()| a.push(true))?,
-                    b'f' => self.literal(b"false").map(|()| a.push(false))?,
-                    _ => return None,
-                },
-                Column::Int(a) => match self.number(true)? {
-                    Value::Int(i) => a.push(i),
-                    _ => return None,
-                },
-                Column::Float(a) => a.push(self.float()?),
-                Column::Text(_) => return None,
-            }
+            self.column_value(array)?;
             sep = b',';
         }
         self.expect(b'}')
+    }
+
+    /// The value at `i` pushed onto its field's array (a bool, int or float of its type).
+    // Always in line: the plain-object loop is a tenth slower with it called.
+    #[inline(always)]
+    fn column_value(&mut self, array: &mut Column) -> Option<()> {
+        match array {
+            Column::Bool(a) => match self.peek()? {
+                b't' => self.literal(b"true").map(|()| a.push(true)),
+                b'f' => self.literal(b"false").map(|()| a.push(false)),
+                _ => None,
+            },
+            Column::Int(a) => match self.number(true)? {
+                Value::Int(i) => {
+                    a.push(i);
+                    Some(())
+                }
+                _ => None,
+            },
+            Column::Float(a) => {
+                a.push(self.float()?);
+                Some(())
+            }
+            Column::Text(_) => None,
+        }
     }
 
     /// One object of a [`Self::columns`] list, each field's value pushed onto its array. Every
@@ -223,28 +236,7 @@ impl Scanner<'_> {
                 return None;
             }
             given |= 1 << k;
-            match &mut arrays[k] {
-                Column::Bool(a) => match s.peek()? {
-                    b't' => s.literal(b"true").map(|()| a.push(true)),
-                    b'f' => s.literal(b"false").map(|()| a.push(false)),
-                    _ => None,
-                },
-                Column::Int(a) => match s.number(true)? {
-                    Value::Int(i) => {
-                        a.push(i);
-                        Some(())
-                    }
-                    _ => None,
-                },
-                Column::Float(a) => match s.number(false)? {
-                    Value::Float(x) => {
-                        a.push(x);
-                        Some(())
-                    }
-                    _ => None,
-                },
-                Column::Text(_) => None,
-            }
+            s.column_value(&mut arrays[k])
         })?;
         (given.count_ones() as usize == fields.len()).then_some(())
     }
@@ -369,9 +361,7 @@ impl Scanner<'_> {
             }
             None => s.string_with(|t| texts.push(t)),
         })?;
-        Some(Value::Columns(Arc::new(Columns::scalars(Column::Text(
-            texts,
-        )))))
+        Some(Value::array(Column::Text(texts)))
     }
 
     /// The bytes between the quotes of the string at `i` when it has no escape (and moves
@@ -471,31 +461,13 @@ impl Scanner<'_> {
     /// `0.0923`) read in line.
     #[inline]
     fn float(&mut self) -> Option<f64> {
-        let b = self.b;
-        let start = self.i;
-        let negative = b.get(start) == Some(&b'-');
-        let mut j = start + usize::from(negative);
-        let mut mantissa: u64 = 0;
-        let first = *b.get(j)?;
-        let int_digits = match first {
-            b'0' => {
-                j += 1;
-                1
-            }
-            b'1'..=b'9' => digit_run(b, &mut j, &mut mantissa),
-            _ => return None,
-        };
-        let fraction_digits = if b.get(j) == Some(&b'.') {
-            j += 1;
-            digit_run(b, &mut j, &mut mantissa)
-        } else {
-            0
-        };
+        let d = decimal(self.b, self.i)?;
         // The fast path of `number` (Clinger's), when nothing unusual follows; else `number`.
-        let plain = fraction_digits > 0
-            && int_digits + fraction_digits <= 15
-            && !b
-                .get(j)
+        let plain = d.fraction_digits > 0
+            && d.digits <= 15
+            && !self
+                .b
+                .get(d.end)
                 .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.');
         if !plain {
             return match self.number(false)? {
@@ -503,38 +475,23 @@ impl Scanner<'_> {
                 _ => None,
             };
         }
-        self.i = j;
-        let x = mantissa as f64 / POWERS_OF_TEN[fraction_digits];
-        Some(if negative { -x } else { x })
+        self.i = d.end;
+        let x = d.mantissa as f64 / POWERS_OF_TEN[d.fraction_digits];
+        Some(if d.negative { -x } else { x })
     }
 
     /// A JSON number read as an int (`as_int`: integer literals in 64 bits only) or a float.
     fn number(&mut self, as_int: bool) -> Option<Value> {
         let start = self.i;
         let b = self.b;
-        let mut j = start;
-        let negative = b.get(j) == Some(&b'-');
-        j += usize::from(negative);
-        // The digits as an integer (exact while there are at most 19), for the fast path below.
-        let mut mantissa: u64 = 0;
-        let mut digits = match b.get(j)? {
-            b'0' => {
-                j += 1;
-                1
-            }
-            b'1'..=b'9' => digit_run(b, &mut j, &mut mantissa),
-            _ => return None,
-        };
-        let int_end = j;
-        let mut fraction_digits = 0;
-        if b.get(j) == Some(&b'.') {
-            j += 1;
-            fraction_digits = digit_run(b, &mut j, &mut mantissa);
-            if fraction_digits == 0 {
-                return None;
-            }
-            digits += fraction_digits;
-        }
+        let Decimal {
+            negative,
+            mantissa,
+            digits,
+            fraction_digits,
+            int_end,
+            end: mut j,
+        } = decimal(b, start)?;
         let mut exponent = false;
         if let Some(b'e' | b'E') = b.get(j) {
             exponent = true;
@@ -658,6 +615,53 @@ fn special_in_16(chunk: &[u8]) -> Option<usize> {
 }
 
 /// Reads the digits at `*j` into `mantissa` (wrapping past 19 digits) and returns how many.
+/// The sign and digits of the JSON number at `start`, up to its exponent (if any).
+struct Decimal {
+    negative: bool,
+    /// All its digits as an integer (exact while there are at most 19).
+    mantissa: u64,
+    /// How many: the integer part's (a lone `0` counts one) and the fraction's.
+    digits: usize,
+    fraction_digits: usize,
+    /// Where the integer part ends, and where the fraction (or the integer part) ends.
+    int_end: usize,
+    end: usize,
+}
+
+/// [`Decimal`] of the number at `start`; `None` when it does not start with a digit (after an
+/// optional `-`) or has a `.` without a digit after it.
+#[inline]
+fn decimal(b: &[u8], start: usize) -> Option<Decimal> {
+    let negative = b.get(start) == Some(&b'-');
+    let mut j = start + usize::from(negative);
+    let mut mantissa: u64 = 0;
+    let int_digits = match b.get(j)? {
+        b'0' => {
+            j += 1;
+            1
+        }
+        b'1'..=b'9' => digit_run(b, &mut j, &mut mantissa),
+        _ => return None,
+    };
+    let int_end = j;
+    let mut fraction_digits = 0;
+    if b.get(j) == Some(&b'.') {
+        j += 1;
+        fraction_digits = digit_run(b, &mut j, &mut mantissa);
+        if fraction_digits == 0 {
+            return None;
+        }
+    }
+    Some(Decimal {
+        negative,
+        mantissa,
+        digits: int_digits + fraction_digits,
+        fraction_digits,
+        int_end,
+        end: j,
+    })
+}
+
 fn digit_run(b: &[u8], j: &mut usize, mantissa: &mut u64) -> usize {
     let from = *j;
     while let Some(d) = b.get(*j).filter(|c| c.is_ascii_digit()) {
