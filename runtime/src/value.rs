@@ -435,7 +435,25 @@ impl Column {
         }
     }
 
-    /// [`Column::as_ptr`], for writing.
+    /// Takes the first `n` values (at most the capacity) as written, for an array that compiled
+    /// code filled in place through [`Column::as_mut_ptr`]; texts are left as they are.
+    ///
+    /// # Safety
+    /// Values `0..n` must have been written, each a valid value of the array's type.
+    pub unsafe fn set_written(&mut self, n: usize) {
+        // SAFETY: the caller wrote the first `n` values; capped at the capacity, the length
+        // never covers memory the array does not own.
+        unsafe {
+            match self {
+                Column::Bool(v) => v.set_len(n.min(v.capacity())),
+                Column::Int(v) => v.set_len(n.min(v.capacity())),
+                Column::Float(v) => v.set_len(n.min(v.capacity())),
+                Column::Text(_) => {}
+            }
+        }
+    }
+
+    /// [`Column::as_ptr`], for writing (up to the capacity, see [`Column::set_written`]).
     pub fn as_mut_ptr(&mut self) -> *mut u8 {
         match self {
             Column::Bool(v) => v.as_mut_ptr().cast(),
