@@ -12,7 +12,7 @@ mod fmt;
 mod lsp;
 mod parquet;
 mod probe;
-use reward::{compile, Options, Source, Spec};
+use reward::{compile, Options, RowError, Source, Spec};
 use reward_runtime::driver::{self, DriverOptions};
 
 #[derive(Parser)]
@@ -523,9 +523,21 @@ fn score(args: ScoreArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let reader: Box<dyn BufRead> = if parquet::is_parquet(&input) {
-        match parquet::open(&input, &spec) {
-            Ok(lines) => Box::new(lines),
+    let opts = DriverOptions {
+        threads: threads.map(|n| n as usize),
+        progress: !no_progress && io::stderr().is_terminal(),
+        ..DriverOptions::default()
+    };
+    // Parquet rows are made from the Arrow arrays, except where the driver needs each row's
+    // line: a `group by` spec's stages and `--keep` read it.
+    let reader = if parquet::is_parquet(&input) {
+        let opened = if spec.has_groups() || !keep.is_empty() {
+            parquet::open(&input, &spec).map(|lines| Input::Lines(Box::new(lines)))
+        } else {
+            parquet::rows(&input, &spec, opts.chunk_bytes).map(Input::Rows)
+        };
+        match opened {
+            Ok(input) => input,
             Err(e) => {
                 eprintln!("error: cannot read `{input}` as Parquet: {e}");
                 return ExitCode::from(1);
@@ -533,7 +545,7 @@ fn score(args: ScoreArgs) -> ExitCode {
         }
     } else {
         match open_input(&input) {
-            Ok(r) => r,
+            Ok(r) => Input::Lines(r),
             Err(e) => {
                 eprintln!("error: cannot read `{input}`: {e}");
                 return ExitCode::from(1);
@@ -571,10 +583,23 @@ fn score(args: ScoreArgs) -> ExitCode {
         },
         (None, None) => Box::new(io::BufWriter::new(io::stdout().lock())),
     };
-    let opts = DriverOptions {
-        threads: threads.map(|n| n as usize),
-        progress: !no_progress && io::stderr().is_terminal(),
-        ..DriverOptions::default()
+    let reader = match reader {
+        Input::Lines(reader) => reader,
+        Input::Rows(mut rows) => {
+            let scorer = spec.line_scorer(steps);
+            let result = driver::run_items(
+                || rows.next_chunk(),
+                writer,
+                &opts,
+                |line_no, row| {
+                    let row = row
+                        .map_err(|m| RowError::input(m.path, m.message))
+                        .and_then(|value| spec.row(value));
+                    scorer.score_row(line_no, &row)
+                },
+            );
+            return finish_score(result, parquet_out);
+        }
     };
     let result = if spec.has_groups() {
         // Group-level terms need every row of a group: each row keeps what the group
@@ -609,6 +634,21 @@ fn score(args: ScoreArgs) -> ExitCode {
             with_columns(out, kept_columns(&keep, line))
         })
     };
+    finish_score(result, parquet_out)
+}
+
+/// Where `reward score` reads rows from: lines (JSON Lines, or a Parquet file as JSON lines),
+/// or rows made from a Parquet file's Arrow arrays.
+enum Input {
+    Lines(Box<dyn BufRead>),
+    Rows(parquet::ParquetRows),
+}
+
+/// The end of `reward score`: the Parquet output's footer, the summary and the exit code.
+fn finish_score(
+    result: io::Result<driver::Summary>,
+    parquet_out: Option<parquet::ParquetOut>,
+) -> ExitCode {
     let result = result.and_then(|summary| match parquet_out {
         Some(out) => out.finish().map(|()| summary).map_err(io::Error::other),
         None => Ok(summary),

@@ -1,8 +1,11 @@
-//! Parquet in and out of `reward score`, on the same driver as JSON Lines: a Parquet input is
-//! read batch by batch (only the columns the spec reads) and handed to the driver as JSON
-//! lines, so rows, errors and their accounting are exactly those of the same data as JSON
-//! Lines; a Parquet output turns each output record into a row of typed columns (`score`, one
-//! per term of the breakdown, `error` and `error_field`).
+//! Parquet in and out of `reward score`, on the same driver as JSON Lines. A Parquet input is
+//! read batch by batch (only the columns the spec reads); its rows are made straight from the
+//! Arrow arrays (`reward_arrow`, as the Python package makes them), a slice of a batch per
+//! chunk of the driver ([`ParquetRows`]). Where the driver needs lines (`group by` specs,
+//! `--keep`), the batches are handed over as JSON lines ([`ParquetLines`]). Either way the rows,
+//! the errors and their accounting are those of the same data as JSON Lines. A Parquet output
+//! turns each output record into a row of typed columns (`score`, one per term of the
+//! breakdown, `error` and `error_field`).
 
 use std::fs::File;
 use std::io::{self, BufRead, Read, Write};
@@ -14,7 +17,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
-use reward::{Spec, Ty};
+use reward::{Spec, Ty, Value};
 
 /// Whether a path names a Parquet file (by its extension).
 pub fn is_parquet(path: &str) -> bool {
@@ -30,8 +33,79 @@ pub struct ParquetLines {
     pos: usize,
 }
 
-/// Opens a Parquet file, reading only the top-level columns the spec's input names.
+/// Opens a Parquet file as JSON Lines (see [`batches`]).
 pub fn open(path: &str, spec: &Spec) -> Result<ParquetLines, String> {
+    Ok(ParquetLines {
+        batches: batches(path, spec)?,
+        buf: Vec::new(),
+        pos: 0,
+    })
+}
+
+/// The rows of a Parquet file as values of a spec's input, in chunks for
+/// [`reward_runtime::driver::run_items`]: a slice of a record batch at a time, of about the
+/// driver's chunk size in Arrow buffers (a batch of long traces is hundreds of MB).
+pub struct ParquetRows {
+    batches: ParquetRecordBatchReader,
+    schema: Ty,
+    batch: Option<RecordBatch>,
+    /// The first row of `batch` not yet handed out, and its number in the file (from 1).
+    start: usize,
+    number: u64,
+    chunk_bytes: usize,
+}
+
+/// Opens a Parquet file as rows of `spec`'s input, in chunks of about `chunk_bytes`.
+pub fn rows(path: &str, spec: &Spec, chunk_bytes: usize) -> Result<ParquetRows, String> {
+    Ok(ParquetRows {
+        batches: batches(path, spec)?,
+        schema: spec.input_schema().clone(),
+        batch: None,
+        start: 0,
+        number: 1,
+        chunk_bytes: chunk_bytes.max(1),
+    })
+}
+
+/// A row made from the file, or why its values do not fit the input.
+pub type ParquetRow = Result<Value, reward_arrow::Mismatch>;
+
+impl ParquetRows {
+    /// The next rows, each with its number; empty at the end of the file.
+    pub fn next_chunk(&mut self) -> io::Result<Vec<(u64, ParquetRow)>> {
+        loop {
+            let batch = match &self.batch {
+                Some(batch) if self.start < batch.num_rows() => batch,
+                _ => match self.batches.next() {
+                    Some(batch) => {
+                        self.batch = Some(batch.map_err(io::Error::other)?);
+                        self.start = 0;
+                        continue;
+                    }
+                    None => return Ok(Vec::new()),
+                },
+            };
+            let n = batch.num_rows();
+            let per_row = batch.get_array_memory_size() / n.max(1);
+            let len = (self.chunk_bytes / per_row.max(1)).clamp(1, n - self.start);
+            let slice = batch.slice(self.start, len);
+            self.start += len;
+            let first = self.number;
+            self.number += len as u64;
+            let mut rows = reward_arrow::rows(std::slice::from_ref(&slice), &self.schema);
+            if rows.len() != len {
+                // Not a record input (the checker allows none): still one output per row.
+                let missing = reward_arrow::Mismatch::new("internal error: row not read".into());
+                rows = vec![Err(missing); len];
+            }
+            return Ok((first..).zip(rows).collect());
+        }
+    }
+}
+
+/// The record batches of a Parquet file, with only the top-level columns the spec's input
+/// names.
+fn batches(path: &str, spec: &Spec) -> Result<ParquetRecordBatchReader, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| e.to_string())?;
     let wanted: Vec<&str> = match spec.input_schema() {
@@ -47,16 +121,11 @@ pub fn open(path: &str, spec: &Spec) -> Result<ParquetLines, String> {
         .map(|(i, _)| i)
         .collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-    let batches = builder
+    builder
         .with_projection(mask)
         .with_batch_size(1024)
         .build()
-        .map_err(|e| e.to_string())?;
-    Ok(ParquetLines {
-        batches,
-        buf: Vec::new(),
-        pos: 0,
-    })
+        .map_err(|e| e.to_string())
 }
 
 impl Read for ParquetLines {
@@ -276,4 +345,58 @@ impl Write for ParquetOut {
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Float64Array, StringArray};
+
+    #[test]
+    fn rows_come_in_chunks_of_the_size_asked_numbered_across_batches() {
+        let path = std::env::temp_dir().join(format!("reward-rows-{}.parquet", std::process::id()));
+        let n = 2500; // three record batches of the reader (1024 rows each)
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("x", DataType::Float64, false),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        let xs = Float64Array::from_iter_values((0..n).map(f64::from));
+        let names = StringArray::from_iter((0..n).map(|i| (i % 7 != 0).then(|| format!("r{i}"))));
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(xs), Arc::new(names)])
+            .expect("a batch");
+        let mut w = ArrowWriter::try_new(File::create(&path).expect("a file"), schema, None)
+            .expect("a writer");
+        w.write(&batch).expect("written");
+        w.close().expect("closed");
+        let spec = reward::compile(
+            reward::Source::text("input {\n    x: float\n    name: text?\n}\nscore = x\n"),
+            &reward::Options::default(),
+        )
+        .expect("compiles");
+        let path = path.to_string_lossy().into_owned();
+        for chunk_bytes in [1, 700, 1 << 30] {
+            let mut rows = super::rows(&path, &spec, chunk_bytes).expect("opens");
+            let mut seen = Vec::new();
+            loop {
+                let chunk = rows.next_chunk().expect("reads");
+                if chunk.is_empty() {
+                    break;
+                }
+                if chunk_bytes == 1 {
+                    assert_eq!(chunk.len(), 1);
+                }
+                seen.extend(chunk);
+            }
+            assert_eq!(seen.len(), n as usize);
+            for (i, (number, row)) in seen.into_iter().enumerate() {
+                assert_eq!(number, i as u64 + 1);
+                let Ok(Value::Record(fields)) = row else {
+                    panic!("row {i} not read: {row:?}");
+                };
+                assert!(matches!(fields[0], Value::Float(x) if x == i as f64));
+                assert_eq!(fields[1].is_none(), i % 7 == 0, "row {i}");
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    }
 }

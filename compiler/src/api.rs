@@ -436,9 +436,15 @@ pub struct RowError {
 
 impl RowError {
     fn decode(e: DecodeError) -> RowError {
+        RowError::input(e.path, e.message)
+    }
+
+    /// A row whose value at `path` (`steps[3].x`; empty for the row itself) does not fit the
+    /// input schema, for a caller that reads rows from its own data (Arrow, Python objects).
+    pub fn input(path: String, message: String) -> RowError {
         RowError {
-            message: e.message,
-            field: (!e.path.is_empty()).then_some(e.path),
+            message,
+            field: (!path.is_empty()).then_some(path),
             term: None,
             at: None,
         }
@@ -1068,6 +1074,22 @@ impl LineScorer<'_> {
         self.spec
             .compiled
             .score_line_with(self.backend.get(), line_no, line, self.steps)
+    }
+
+    /// The output record of a row made by the caller (with [`Spec::row`]: from Arrow data,
+    /// say), the same as [`Self::score`] writes for that row as a JSON line; a row that could
+    /// not be made is its error record.
+    pub fn score_row(&self, line_no: u64, row: &Result<Row, RowError>) -> LineOutput {
+        match row {
+            Ok(row) if row.spec == self.spec.id => self.spec.compiled.score_value_with(
+                self.backend.get(),
+                line_no,
+                &row.value,
+                self.steps,
+            ),
+            Ok(row) => self.score_row(line_no, &self.spec.row(row.value.clone())),
+            Err(e) => LineOutput::error(line_no, &e.message, e.field.as_deref()),
+        }
     }
 }
 

@@ -141,17 +141,25 @@ impl Spec {
         line: &str,
         steps: bool,
     ) -> RowOutput {
-        let row = match decode_row(line, self.input_type()) {
-            Ok(row) => row,
-            Err(e) => {
-                return RowOutput::error(
-                    line_no,
-                    &e.message,
-                    (!e.path.is_empty()).then_some(e.path.as_str()),
-                )
-            }
-        };
-        match backend.eval_row(&row) {
+        match decode_row(line, self.input_type()) {
+            Ok(row) => self.score_value_with(backend, line_no, &row, steps),
+            Err(e) => RowOutput::error(
+                line_no,
+                &e.message,
+                (!e.path.is_empty()).then_some(e.path.as_str()),
+            ),
+        }
+    }
+
+    /// [`Self::score_line_with`] of a row already read (as decoding its line would give it).
+    pub fn score_value_with(
+        &self,
+        backend: &dyn Backend,
+        line_no: u64,
+        row: &Value,
+        steps: bool,
+    ) -> RowOutput {
+        match backend.eval_row(row) {
             Ok(values) if steps => RowOutput::ok(self.output_json_with_steps(&values)),
             Ok(values) => RowOutput::ok(self.output_json(&values)),
             Err(e) => RowOutput {

@@ -13,38 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
 use reward::{Ty, Value};
 
-/// A value that does not fit its type: where (a path such as `steps[2].x`) and why.
-pub struct Mismatch {
-    pub path: String,
-    pub message: String,
-}
-
-impl Mismatch {
-    pub(crate) fn new(message: String) -> Mismatch {
-        Mismatch {
-            path: String::new(),
-            message,
-        }
-    }
-
-    pub(crate) fn in_field(mut self, name: &str) -> Mismatch {
-        self.path = if self.path.is_empty() || self.path.starts_with('[') {
-            format!("{name}{}", self.path)
-        } else {
-            format!("{name}.{}", self.path)
-        };
-        self
-    }
-
-    pub(crate) fn in_element(mut self, index: usize) -> Mismatch {
-        self.path = if self.path.is_empty() || self.path.starts_with('[') {
-            format!("[{index}]{}", self.path)
-        } else {
-            format!("[{index}].{}", self.path)
-        };
-        self
-    }
-}
+pub use reward_arrow::Mismatch;
 
 type Result<T> = std::result::Result<T, Mismatch>;
 
@@ -111,9 +80,7 @@ fn field(map: &Bound<'_, PyMapping>, name: &str, ty: &Ty) -> Result<Value> {
     match got {
         Some(v) => value(&v, ty).map_err(|m| m.in_field(name)),
         None if ty.is_optional() => Ok(Value::None),
-        None => {
-            Err(Mismatch::new(format!("missing required field (expected {ty})")).in_field(name))
-        }
+        None => Err(Mismatch::missing(ty).in_field(name)),
     }
 }
 

@@ -139,12 +139,7 @@ impl Spec {
     fn read(&self, v: std::result::Result<Value, convert::Mismatch>) -> Result<Row, RowError> {
         match v {
             Ok(value) => self.inner.row(value),
-            Err(m) => Err(RowError {
-                message: m.message,
-                field: (!m.path.is_empty()).then_some(m.path),
-                term: None,
-                at: None,
-            }),
+            Err(m) => Err(RowError::input(m.path, m.message)),
         }
     }
 
@@ -239,10 +234,7 @@ impl Spec {
                                 convert::value(&item, &f.ty)
                             }
                             None if f.ty.is_optional() => Ok(Value::None),
-                            None => Err(convert::Mismatch {
-                                path: String::new(),
-                                message: format!("missing required field (expected {})", f.ty),
-                            }),
+                            None => Err(convert::Mismatch::missing(&f.ty)),
                         };
                         match v {
                             Ok(v) => items.push(v),

@@ -102,6 +102,9 @@ pub fn error_json(line: u64, message: &str, field: Option<&str>) -> String {
     serde_json::Value::Object(outer).to_string()
 }
 
+/// Stack size of each scoring thread.
+const WORKER_STACK_BYTES: usize = 64 << 20;
+
 /// Reads JSON Lines from `input`, calls `score(line_number, line_text)` (1-based line numbers,
 /// text without its line terminator) for each line, in parallel within a chunk, and writes
 /// exactly one output line per input line, in input order. `score` is not called for lines that
@@ -113,41 +116,62 @@ pub fn error_json(line: u64, message: &str, field: Option<&str>) -> String {
 ///
 /// On a read error, the rows read before it are still scored and written, then the error is
 /// returned. Write errors (e.g. a closed pipe) are returned as soon as they happen.
-/// Stack size of each scoring thread.
-const WORKER_STACK_BYTES: usize = 64 << 20;
-
 pub fn run<R: BufRead, W: Write, F>(
     mut input: R,
-    mut output: W,
+    output: W,
     opts: &DriverOptions,
     score: F,
 ) -> io::Result<Summary>
 where
     F: Fn(u64, &str) -> RowOutput + Sync,
 {
-    // Always a pool of our own: its workers get a large stack, so that no spec the compiler
-    // accepts can overflow it while scoring.
-    let threads = opts
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = Some(
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .stack_size(WORKER_STACK_BYTES)
-            .thread_name(|i| format!("reward-worker-{i}"))
-            .build()
-            .map_err(|e| io::Error::other(format!("cannot start worker threads: {e}")))?,
-    );
-    let progress = Progress::new(opts.progress);
-    let chunk_rows = opts.chunk_rows.max(1);
-    let score = &score;
-    let pool = pool.as_ref();
-
     let mut reader = LineReader {
         input: &mut input,
         max_line_bytes: opts.max_line_bytes,
         next_line: 1,
     };
+    let (rows, bytes) = (opts.chunk_rows.max(1), opts.chunk_bytes.max(1));
+    run_items(
+        || reader.read_chunk(rows, bytes),
+        output,
+        opts,
+        |number, content| match content {
+            Content::Text(text) => score(number, &text),
+            Content::Rejected(message) => RowOutput::error(number, &message, None),
+        },
+    )
+}
+
+/// [`run`] over rows that are not lines of text (record batches of a Parquet file, say):
+/// `next_chunk` gives the next rows in input order, each with its 1-based number, and an empty
+/// chunk at the end; `score(number, row)` makes each row's output. The pipeline, the order,
+/// the caught panics and the memory bound (the caller's chunks) are those of [`run`].
+pub fn run_items<T, W, N, F>(
+    mut next_chunk: N,
+    mut output: W,
+    opts: &DriverOptions,
+    score: F,
+) -> io::Result<Summary>
+where
+    T: Send,
+    W: Write,
+    N: FnMut() -> io::Result<Vec<(u64, T)>>,
+    F: Fn(u64, T) -> RowOutput + Sync,
+{
+    // Always a pool of our own: its workers get a large stack, so that no spec the compiler
+    // accepts can overflow it while scoring.
+    let threads = opts
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .stack_size(WORKER_STACK_BYTES)
+        .thread_name(|i| format!("reward-worker-{i}"))
+        .build()
+        .map_err(|e| io::Error::other(format!("cannot start worker threads: {e}")))?;
+    let progress = Progress::new(opts.progress);
+    let score = &score;
+    let pool = &pool;
     let mut summary = Summary::default();
     let mut out_buf = Vec::new();
 
@@ -155,7 +179,7 @@ where
         let mut in_flight: Option<std::thread::ScopedJoinHandle<'_, Vec<RowOutput>>> = None;
         loop {
             // Read the next chunk while the previous one is being scored.
-            let next = reader.read_chunk(chunk_rows, opts.chunk_bytes.max(1));
+            let next = next_chunk();
             let finished = match in_flight.take() {
                 Some(handle) => Some(handle.join().map_err(|_| {
                     io::Error::other("internal error: the scoring thread panicked")
@@ -303,17 +327,17 @@ where
 }
 
 /// The first stage of one line of [`run_all`]: what it keeps, or its error record.
-fn first_stage<T, F>(line: Line, first: &F) -> Result<(u64, T), RowOutput>
+fn first_stage<T, F>((number, content): (u64, Content), first: &F) -> Result<(u64, T), RowOutput>
 where
     F: Fn(u64, &str) -> Result<T, RowOutput> + Sync,
 {
-    match line.content {
+    match content {
         Content::Text(text) => {
-            match panic::catch_unwind(AssertUnwindSafe(|| first(line.number, &text))) {
-                Ok(Ok(kept)) => Ok((line.number, kept)),
+            match panic::catch_unwind(AssertUnwindSafe(|| first(number, &text))) {
+                Ok(Ok(kept)) => Ok((number, kept)),
                 Ok(Err(out)) => Err(out),
                 Err(payload) => Err(RowOutput::error(
-                    line.number,
+                    number,
                     &format!(
                         "internal error while scoring this row: {}",
                         panic_message(payload.as_ref())
@@ -322,46 +346,38 @@ where
                 )),
             }
         }
-        Content::Rejected(message) => Err(RowOutput::error(line.number, &message, None)),
+        Content::Rejected(message) => Err(RowOutput::error(number, &message, None)),
     }
 }
 
-/// Scores one chunk on the chosen pool, in order.
-fn score_chunk<F>(pool: Option<&rayon::ThreadPool>, chunk: Vec<Line>, score: &F) -> Vec<RowOutput>
+/// Scores one chunk on the pool, in order.
+fn score_chunk<T, F>(pool: &rayon::ThreadPool, chunk: Vec<(u64, T)>, score: &F) -> Vec<RowOutput>
 where
-    F: Fn(u64, &str) -> RowOutput + Sync,
+    T: Send,
+    F: Fn(u64, T) -> RowOutput + Sync,
 {
-    let work = || {
+    pool.install(|| {
         chunk
             .into_par_iter()
-            .map(|line| score_line(line, score))
+            .map(|(number, row)| score_row(number, row, score))
             .collect()
-    };
-    match pool {
-        Some(pool) => pool.install(work),
-        None => work(),
-    }
+    })
 }
 
-fn score_line<F>(line: Line, score: &F) -> RowOutput
+fn score_row<T, F>(number: u64, row: T, score: &F) -> RowOutput
 where
-    F: Fn(u64, &str) -> RowOutput + Sync,
+    F: Fn(u64, T) -> RowOutput + Sync,
 {
-    match line.content {
-        Content::Text(text) => {
-            match panic::catch_unwind(AssertUnwindSafe(|| score(line.number, &text))) {
-                Ok(row) => row,
-                Err(payload) => RowOutput::error(
-                    line.number,
-                    &format!(
-                        "internal error while scoring this row: {}",
-                        panic_message(payload.as_ref())
-                    ),
-                    None,
-                ),
-            }
-        }
-        Content::Rejected(message) => RowOutput::error(line.number, &message, None),
+    match panic::catch_unwind(AssertUnwindSafe(|| score(number, row))) {
+        Ok(out) => out,
+        Err(payload) => RowOutput::error(
+            number,
+            &format!(
+                "internal error while scoring this row: {}",
+                panic_message(payload.as_ref())
+            ),
+            None,
+        ),
     }
 }
 
@@ -377,11 +393,6 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// One input line, ready for scoring or already rejected.
-struct Line {
-    number: u64,
-    content: Content,
-}
-
 enum Content {
     Text(String),
     /// Why the line is not handed to the scorer.
@@ -397,7 +408,7 @@ struct LineReader<'r, R> {
 
 impl<R: BufRead> LineReader<'_, R> {
     /// Up to `rows` lines; empty at end of input.
-    fn read_chunk(&mut self, rows: usize, max_bytes: usize) -> io::Result<Vec<Line>> {
+    fn read_chunk(&mut self, rows: usize, max_bytes: usize) -> io::Result<Vec<(u64, Content)>> {
         let mut chunk = Vec::with_capacity(rows.min(4096));
         let mut buf = Vec::new();
         let mut bytes = 0usize;
@@ -409,10 +420,7 @@ impl<R: BufRead> LineReader<'_, R> {
                 Content::Text(t) => t.len(),
                 Content::Rejected(m) => m.len(),
             };
-            chunk.push(Line {
-                number: self.next_line,
-                content,
-            });
+            chunk.push((self.next_line, content));
             self.next_line += 1;
         }
         Ok(chunk)

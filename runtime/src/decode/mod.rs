@@ -416,9 +416,15 @@ fn quote(s: &str) -> String {
     serde_json::Value::from(s).to_string()
 }
 
+/// Why a row without a required field of type `ty` is not read.
+pub fn missing_field(ty: &Ty) -> String {
+    format!("missing required field (expected {})", describe_ty(ty))
+}
+
 /// A type as it appears in "expected ..." messages. Records read as "a JSON object" whatever
 /// their fields (listing a large schema in every message would drown the actual problem).
-fn describe_ty(ty: &Ty) -> String {
+/// Readers of other formats (Arrow) use it too, so that a row's error reads the same.
+pub fn describe_ty(ty: &Ty) -> String {
     match ty {
         Ty::Record(_) => "a JSON object".to_string(),
         other => {
@@ -538,11 +544,9 @@ impl<'de> Visitor<'de> for TyVisitor<'_> {
                 Some(Err(e)) => return Ok(Err(e.in_field(&field.name))),
                 None if matches!(field.ty, Ty::Optional(_)) => Value::None,
                 None => {
-                    return Ok(Err(DecodeError::new(format!(
-                        "missing required field (expected {})",
-                        describe_ty(&field.ty)
+                    return Ok(Err(
+                        DecodeError::new(missing_field(&field.ty)).in_field(&field.name)
                     ))
-                    .in_field(&field.name)))
                 }
             };
             values.push(value);

@@ -1,0 +1,569 @@
+//! Arrow record batches to rows of the reward runtime: the table's buffers read where they
+//! are, without a value per record of a trace (a list of records of scalars becomes one array
+//! per field, a list of texts one buffer). The Python package reads pyarrow data through it
+//! (the Arrow C stream interface) and `reward score` its Parquet input. Values follow the JSON
+//! rules of decoding (`int` takes integral floats up to 2^53, `float` any number, a null is
+//! `none` in an optional column and an error elsewhere), so a row reads as the same row would
+//! from JSON Lines.
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
+    UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
+use reward_runtime::decode::{describe_ty, missing_field};
+use reward_runtime::value::{Column, Columns, Texts};
+use reward_runtime::{Ty, Value};
+
+/// Why a value does not fit its type, and where in the row it is (`steps[3].x`; empty for the
+/// row itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub path: String,
+    pub message: String,
+}
+
+impl Mismatch {
+    pub fn new(message: String) -> Mismatch {
+        Mismatch {
+            path: String::new(),
+            message,
+        }
+    }
+
+    /// A required field of type `ty` that is not there.
+    pub fn missing(ty: &Ty) -> Mismatch {
+        Mismatch::new(missing_field(ty))
+    }
+
+    /// The same mismatch inside the field `name` of a record.
+    pub fn in_field(mut self, name: &str) -> Mismatch {
+        self.path = if self.path.is_empty() || self.path.starts_with('[') {
+            format!("{name}{}", self.path)
+        } else {
+            format!("{name}.{}", self.path)
+        };
+        self
+    }
+
+    /// The same mismatch inside item `index` of a list.
+    pub fn in_element(mut self, index: usize) -> Mismatch {
+        self.path = if self.path.is_empty() || self.path.starts_with('[') {
+            format!("[{index}]{}", self.path)
+        } else {
+            format!("[{index}].{}", self.path)
+        };
+        self
+    }
+}
+
+/// How many rows of `batch` to convert and score at a time: about 256 KiB of its Arrow
+/// buffers (the values made from them are a few times larger and stay in the caches; a
+/// trajectory of ten thousand records is a slice of its own), and at least `workers` rows, so
+/// that every worker gets one. Bigger slices cost page faults: the allocator hands the freed
+/// memory of a large slice back to the system, and the next slice faults it in again.
+pub fn rows_per_slice(batch: &RecordBatch, workers: usize) -> usize {
+    const SLICE_BYTES: usize = 256 << 10;
+    let bytes = batch.get_array_memory_size().max(1);
+    let rows = batch.num_rows();
+    let least = workers.max(1);
+    (rows.saturating_mul(SLICE_BYTES) / bytes).clamp(least, rows.max(least))
+}
+
+/// Each row of the batches as a record of `schema` (or why it does not fit), in order.
+pub fn rows(batches: &[RecordBatch], schema: &Ty) -> Vec<Result<Value, Mismatch>> {
+    let Ty::Record(fields) = schema else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for batch in batches {
+        if let Some(records) = batch_fast(batch, schema) {
+            out.extend(records.into_iter().map(Ok));
+            continue;
+        }
+        let columns: Vec<Option<&dyn Array>> = fields
+            .iter()
+            .map(|f| batch.column_by_name(&f.name).map(|c| c.as_ref()))
+            .collect();
+        for i in 0..batch.num_rows() {
+            let mut items = Vec::with_capacity(fields.len());
+            let mut failed = None;
+            for (f, col) in fields.iter().zip(&columns) {
+                let v = match col {
+                    Some(col) => value(*col, i, &f.ty),
+                    None if f.ty.is_optional() => Ok(Value::None),
+                    None => Err(Mismatch::missing(&f.ty)),
+                };
+                match v {
+                    Ok(v) => items.push(v),
+                    Err(m) => {
+                        failed = Some(m.in_field(&f.name));
+                        break;
+                    }
+                }
+            }
+            out.push(match failed {
+                Some(m) => Err(m),
+                None => Ok(Value::Record(items.into())),
+            });
+        }
+    }
+    out
+}
+
+/// The rows of a batch converted a column at a time (each column, and each list's flat child
+/// array, in one pass; texts shared, each row's list one slice of its column), or `None` when
+/// any value anywhere in the batch does not fit its type — then the row-by-row path above,
+/// which alone defines the messages, reads the batch. Both build the same values.
+fn batch_fast(batch: &RecordBatch, schema: &Ty) -> Option<Vec<Value>> {
+    records(schema, batch.num_rows(), |name| batch.column_by_name(name))
+}
+
+/// `n` records of the record type `ty`, each field converted a column at a time from the
+/// column of its name (`none` for a missing optional field), or `None` when a value does not
+/// fit.
+fn records<'a>(
+    ty: &Ty,
+    n: usize,
+    by_name: impl Fn(&str) -> Option<&'a arrow_array::ArrayRef>,
+) -> Option<Vec<Value>> {
+    let Ty::Record(fields) = ty else {
+        return None;
+    };
+    let mut columns = Vec::with_capacity(fields.len());
+    for f in fields.iter() {
+        columns.push(match by_name(&f.name) {
+            Some(col) => column(col.as_ref(), &f.ty)?,
+            None if f.ty.is_optional() => vec![Value::None; n],
+            None => return None,
+        });
+    }
+    Some(zip_records(columns, n))
+}
+
+/// Row `i` of the result is the record of every column's value `i`.
+fn zip_records(columns: Vec<Vec<Value>>, n: usize) -> Vec<Value> {
+    let mut iters: Vec<_> = columns.into_iter().map(Vec::into_iter).collect();
+    (0..n)
+        .map(|_| {
+            Value::Record(
+                iters
+                    .iter_mut()
+                    .map(|c| c.next().unwrap_or_default())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Every element of `array` as a value of type `ty`, or `None` if one does not fit.
+fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
+    let n = array.len();
+    if array.null_count() > 0 && !ty.is_optional() {
+        return None;
+    }
+    let mut out: Vec<Value> = match ty.strip_optional() {
+        Ty::Bool => {
+            let DataType::Boolean = array.data_type() else {
+                return None;
+            };
+            let a = array.as_boolean();
+            (0..n).map(|i| Value::Bool(a.value(i))).collect()
+        }
+        Ty::Int | Ty::Float => (0..n)
+            .map(|i| {
+                if array.is_null(i) {
+                    return Some(Value::None);
+                }
+                let x = number(array, i)?;
+                match ty.strip_optional() {
+                    Ty::Int => x.int().map(Value::Int),
+                    _ => x.float().map(Value::Float),
+                }
+            })
+            .collect::<Option<_>>()?,
+        Ty::Text => match array.data_type() {
+            DataType::Utf8 => texts(n, |i| array.as_string::<i32>().value(i)),
+            DataType::LargeUtf8 => texts(n, |i| array.as_string::<i64>().value(i)),
+            DataType::Utf8View => texts(n, |i| array.as_string_view().value(i)),
+            _ => return None,
+        },
+        Ty::List(elem) => {
+            let (child, bounds): (&dyn Array, Vec<(usize, usize)>) = match array.data_type() {
+                DataType::List(_) => {
+                    let l = array.as_list::<i32>();
+                    (l.values().as_ref(), spans(l.value_offsets()))
+                }
+                DataType::LargeList(_) => {
+                    let l = array.as_list::<i64>();
+                    (l.values().as_ref(), spans(l.value_offsets()))
+                }
+                DataType::FixedSizeList(_, size) => {
+                    let l = array.as_fixed_size_list();
+                    let size = usize::try_from(*size).ok()?;
+                    let spans = (0..n)
+                        .map(|i| {
+                            let a = l.value_offset_at(i);
+                            (a, a.saturating_add(size))
+                        })
+                        .collect();
+                    (l.values().as_ref(), spans)
+                }
+                _ => return None,
+            };
+            // A sliced list column (a slice of a table, a batch of a bigger one) still holds
+            // its whole child array: only the part its lists use is converted.
+            let lo = bounds.iter().map(|b| b.0).min().unwrap_or(0);
+            let hi = bounds.iter().map(|b| b.1).max().unwrap_or(0);
+            if lo > hi || hi > child.len() {
+                return None;
+            }
+            let used = child.slice(lo, hi - lo);
+            let bounds: Vec<_> = bounds
+                .iter()
+                .map(|&(a, b)| (a - lo, b.saturating_sub(lo)))
+                .collect();
+            match columnar(used.as_ref(), ty.strip_optional(), &bounds) {
+                Some(out) => out,
+                None => lists(column(used.as_ref(), elem)?, &bounds)?,
+            }
+        }
+        Ty::Record(_) => {
+            let DataType::Struct(_) = array.data_type() else {
+                return None;
+            };
+            let s = array.as_struct();
+            records(ty.strip_optional(), n, |name| s.column_by_name(name))?
+        }
+        _ => return None,
+    };
+    // Null entries are `none` (the type is optional, checked above), whatever lies beneath.
+    if array.null_count() > 0 {
+        for (i, v) in out.iter_mut().enumerate() {
+            if array.is_null(i) {
+                *v = Value::None;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Lists of records of scalars ([`Ty::columnar_fields`]) as [`Value::Columns`], each field's
+/// array copied from the struct's child arrays: no value per record. `None` when the child is
+/// not a struct of such arrays without nulls; the generic path then reads it or says why not.
+fn columnar(child: &dyn Array, list_ty: &Ty, bounds: &[(usize, usize)]) -> Option<Vec<Value>> {
+    if let Ty::List(elem) = list_ty {
+        if **elem == Ty::Text {
+            return text_lists(child, bounds);
+        }
+    }
+    let fields = list_ty.columnar_fields()?;
+    let DataType::Struct(_) = child.data_type() else {
+        return None;
+    };
+    if child.null_count() > 0 {
+        return None;
+    }
+    let s = child.as_struct();
+    let arrays = fields
+        .iter()
+        .map(|f| Some((s.column_by_name(&f.name)?.as_ref(), &f.ty)))
+        .collect::<Option<Vec<_>>>()?;
+    // Each row's values are copied once, straight from the field's Arrow array.
+    bounds
+        .iter()
+        .map(|&(a, b)| {
+            let rows = arrays
+                .iter()
+                .map(|&(array, ty)| scalar_column(array, ty, a, b))
+                .collect::<Option<_>>()?;
+            Some(Value::Columns(Arc::new(Columns::new(b - a, rows))))
+        })
+        .collect()
+}
+
+/// Lists of texts, each as one buffer of its texts ([`Column::Text`]): no value per text.
+/// `None` when the child is not a string array without nulls.
+fn text_lists(child: &dyn Array, bounds: &[(usize, usize)]) -> Option<Vec<Value>> {
+    if child.null_count() > 0 {
+        return None;
+    }
+    let n = child.len();
+    match child.data_type() {
+        DataType::Utf8 => texts_by_offsets(child.as_string::<i32>(), bounds),
+        DataType::LargeUtf8 => texts_by_offsets(child.as_string::<i64>(), bounds),
+        DataType::Utf8View => {
+            let a = child.as_string_view();
+            texts_by_span(n, bounds, |i| a.value(i))
+        }
+        _ => None,
+    }
+}
+
+/// [`text_lists`] of an offsets-and-bytes string array: each list's bytes copied at once.
+fn texts_by_offsets<O: arrow_array::OffsetSizeTrait>(
+    a: &arrow_array::GenericStringArray<O>,
+    bounds: &[(usize, usize)],
+) -> Option<Vec<Value>> {
+    let offsets: Vec<usize> = a.value_offsets().iter().map(|o| o.as_usize()).collect();
+    let data = a.value_data();
+    bounds
+        .iter()
+        .map(|&(lo, hi)| {
+            let (start, end) = (*offsets.get(lo)?, *offsets.get(hi)?);
+            let ends = offsets.get(lo + 1..=hi).unwrap_or_default();
+            let ends = ends.iter().map(|e| e.saturating_sub(start)).collect();
+            let texts = Texts::from_parts(data.get(start..end)?, ends)?;
+            Some(Value::array(Column::Text(texts)))
+        })
+        .collect()
+}
+
+fn texts_by_span<'a>(
+    n: usize,
+    bounds: &[(usize, usize)],
+    at: impl Fn(usize) -> &'a str,
+) -> Option<Vec<Value>> {
+    bounds
+        .iter()
+        .map(|&(a, b)| {
+            if a > b || b > n {
+                return None;
+            }
+            let mut texts = Texts::default();
+            for i in a..b {
+                texts.push(at(i));
+            }
+            Some(Value::array(Column::Text(texts)))
+        })
+        .collect()
+}
+
+/// Values `from..to` of a field of bools, ints or floats without nulls, as one array, by the
+/// rules of [`column`].
+fn scalar_column(array: &dyn Array, ty: &Ty, from: usize, to: usize) -> Option<Column> {
+    if array.null_count() > 0 || from > to || to > array.len() {
+        return None;
+    }
+    Some(match (ty, array.data_type()) {
+        (Ty::Bool, DataType::Boolean) => Column::Bool(bools(array.as_boolean(), from, to)),
+        (Ty::Float, DataType::Float64) => {
+            Column::Float(array.as_primitive::<Float64Type>().values()[from..to].to_vec())
+        }
+        (Ty::Int, DataType::Int64) => {
+            Column::Int(array.as_primitive::<Int64Type>().values()[from..to].to_vec())
+        }
+        (Ty::Float, _) => Column::Float(
+            (from..to)
+                .map(|i| number(array, i)?.float())
+                .collect::<Option<_>>()?,
+        ),
+        (Ty::Int, _) => Column::Int(
+            (from..to)
+                .map(|i| number(array, i)?.int())
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
+}
+
+/// Values `from..to` of a boolean array, unpacked a byte of bits (eight values) at a time.
+fn bools(array: &arrow_array::BooleanArray, from: usize, to: usize) -> Vec<bool> {
+    const BYTE: [[bool; 8]; 256] = {
+        let mut table = [[false; 8]; 256];
+        let mut byte = 0;
+        while byte < 256 {
+            let mut bit = 0;
+            while bit < 8 {
+                table[byte][bit] = (byte >> bit) & 1 == 1;
+                bit += 1;
+            }
+            byte += 1;
+        }
+        table
+    };
+    let bits = array.values().slice(from, to - from);
+    let chunks = bits.bit_chunks();
+    let mut out = Vec::with_capacity(to - from);
+    for word in chunks.iter() {
+        for byte in word.to_le_bytes() {
+            out.extend_from_slice(&BYTE[usize::from(byte)]);
+        }
+    }
+    let rest = chunks.remainder_bits();
+    out.extend((0..chunks.remainder_len()).map(|k| (rest >> k) & 1 == 1));
+    out
+}
+
+/// The lists of a list column from its child's values: moved out in order when the lists
+/// follow one another in the child (the usual layout), cloned by span otherwise.
+fn lists(items: Vec<Value>, bounds: &[(usize, usize)]) -> Option<Vec<Value>> {
+    let in_order = bounds.windows(2).all(|w| w[0].1 == w[1].0)
+        && bounds.iter().all(|&(a, b)| a <= b && b <= items.len());
+    if !in_order {
+        return bounds
+            .iter()
+            .map(|&(a, b)| Some(Value::List(items.get(a..b)?.into())))
+            .collect();
+    }
+    let mut rest = items.into_iter().skip(bounds.first().map_or(0, |b| b.0));
+    Some(
+        bounds
+            .iter()
+            .map(|&(a, b)| Value::List(rest.by_ref().take(b - a).collect()))
+            .collect(),
+    )
+}
+
+fn texts<'a>(n: usize, at: impl Fn(usize) -> &'a str) -> Vec<Value> {
+    (0..n).map(|i| Value::text(at(i))).collect()
+}
+
+/// Each list's `[start, end)` in its child array, from the offsets.
+fn spans<O: Copy + TryInto<usize>>(offsets: &[O]) -> Vec<(usize, usize)> {
+    offsets
+        .windows(2)
+        .map(|w| {
+            let a = w[0].try_into().unwrap_or(usize::MAX);
+            let b = w[1].try_into().unwrap_or(usize::MAX);
+            (a, b)
+        })
+        .collect()
+}
+
+/// Largest magnitude of an integral float read as an int (as JSON decoding does).
+const MAX_EXACT_INT: f64 = 9_007_199_254_740_992.0;
+
+/// Element `i` of `array` as a value of type `ty`.
+fn value(array: &dyn Array, i: usize, ty: &Ty) -> Result<Value, Mismatch> {
+    if array.is_null(i) {
+        return if ty.is_optional() {
+            Ok(Value::None)
+        } else {
+            Err(Mismatch::new(format!(
+                "expected {}, found null",
+                describe_ty(ty)
+            )))
+        };
+    }
+    let found = || {
+        Mismatch::new(format!(
+            "expected {}, found a value of Arrow type {}",
+            describe_ty(ty),
+            array.data_type()
+        ))
+    };
+    match ty.strip_optional() {
+        Ty::Bool => match array.data_type() {
+            DataType::Boolean => Ok(Value::Bool(array.as_boolean().value(i))),
+            _ => Err(found()),
+        },
+        Ty::Int => match number(array, i) {
+            Some(Number::Int(n)) => Ok(Value::Int(n)),
+            Some(Number::Float(x)) if x.fract() == 0.0 && x.abs() <= MAX_EXACT_INT => {
+                Ok(Value::Int(x as i64))
+            }
+            Some(Number::Float(x)) => Err(Mismatch::new(format!("expected int, found {x}"))),
+            Some(Number::TooBig) => Err(Mismatch::new(
+                "expected int, found a number outside the 64-bit range".into(),
+            )),
+            None => Err(found()),
+        },
+        Ty::Float => match number(array, i) {
+            Some(Number::Int(n)) => Ok(Value::Float(n as f64)),
+            Some(Number::Float(x)) => Ok(Value::Float(x)),
+            Some(Number::TooBig) => Ok(Value::Float(
+                array.as_primitive::<UInt64Type>().value(i) as f64
+            )),
+            None => Err(found()),
+        },
+        Ty::Text => match array.data_type() {
+            DataType::Utf8 => Ok(Value::text(array.as_string::<i32>().value(i))),
+            DataType::LargeUtf8 => Ok(Value::text(array.as_string::<i64>().value(i))),
+            DataType::Utf8View => Ok(Value::text(array.as_string_view().value(i))),
+            _ => Err(found()),
+        },
+        Ty::List(elem) => {
+            let items = match array.data_type() {
+                DataType::List(_) => array.as_list::<i32>().value(i),
+                DataType::LargeList(_) => array.as_list::<i64>().value(i),
+                DataType::FixedSizeList(..) => array.as_fixed_size_list().value(i),
+                _ => return Err(found()),
+            };
+            let mut out = Vec::with_capacity(items.len());
+            for k in 0..items.len() {
+                out.push(value(items.as_ref(), k, elem).map_err(|m| m.in_element(k))?);
+            }
+            Ok(Value::List(Arc::from(out)))
+        }
+        Ty::Record(fields) => {
+            let DataType::Struct(_) = array.data_type() else {
+                return Err(found());
+            };
+            let s = array.as_struct();
+            let mut items = Vec::with_capacity(fields.len());
+            for f in fields.iter() {
+                let v = match s.column_by_name(&f.name) {
+                    Some(col) => value(col.as_ref(), i, &f.ty),
+                    None if f.ty.is_optional() => Ok(Value::None),
+                    None => Err(Mismatch::missing(&f.ty)),
+                };
+                items.push(v.map_err(|m| m.in_field(&f.name))?);
+            }
+            Ok(Value::Record(items.into()))
+        }
+        _ => Err(found()),
+    }
+}
+
+enum Number {
+    Int(i64),
+    Float(f64),
+    /// A `u64` beyond `i64::MAX`.
+    TooBig,
+}
+
+impl Number {
+    /// The number as an `int` column reads it a column at a time: integers only (integral
+    /// floats read as ints are left to the row-by-row path, which decides them).
+    fn int(self) -> Option<i64> {
+        match self {
+            Number::Int(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    /// The number as a `float` column reads it a column at a time (a huge unsigned int is left
+    /// to the row-by-row path).
+    fn float(self) -> Option<f64> {
+        match self {
+            Number::Int(k) => Some(k as f64),
+            Number::Float(x) => Some(x),
+            Number::TooBig => None,
+        }
+    }
+}
+
+fn number(array: &dyn Array, i: usize) -> Option<Number> {
+    Some(match array.data_type() {
+        DataType::Int8 => Number::Int(array.as_primitive::<Int8Type>().value(i).into()),
+        DataType::Int16 => Number::Int(array.as_primitive::<Int16Type>().value(i).into()),
+        DataType::Int32 => Number::Int(array.as_primitive::<Int32Type>().value(i).into()),
+        DataType::Int64 => Number::Int(array.as_primitive::<Int64Type>().value(i)),
+        DataType::UInt8 => Number::Int(array.as_primitive::<UInt8Type>().value(i).into()),
+        DataType::UInt16 => Number::Int(array.as_primitive::<UInt16Type>().value(i).into()),
+        DataType::UInt32 => Number::Int(array.as_primitive::<UInt32Type>().value(i).into()),
+        DataType::UInt64 => {
+            let v = array.as_primitive::<UInt64Type>().value(i);
+            i64::try_from(v).map_or(Number::TooBig, Number::Int)
+        }
+        DataType::Float16 => Number::Float(array.as_primitive::<Float16Type>().value(i).to_f64()),
+        DataType::Float32 => Number::Float(array.as_primitive::<Float32Type>().value(i).into()),
+        DataType::Float64 => Number::Float(array.as_primitive::<Float64Type>().value(i)),
+        _ => return None,
+    })
+}
