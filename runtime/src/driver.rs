@@ -31,7 +31,8 @@ pub struct DriverOptions {
     /// Lines per chunk: the unit of parallel work and of buffering. Values below 1 act as 1.
     pub chunk_rows: usize,
     /// Bytes per chunk: a chunk ends early once its lines reach this size, so that long rows
-    /// (trajectories of hundreds of KB) do not multiply the memory by `chunk_rows`.
+    /// (trajectories of hundreds of KB) do not multiply the memory by `chunk_rows`. [`run`]
+    /// reads at least 1 MiB per worker thread, so that every worker has rows.
     pub chunk_bytes: usize,
     /// Longest accepted line in bytes (without its line terminator). Longer lines become error
     /// rows and are skipped without being buffered whole.
@@ -44,7 +45,10 @@ impl Default for DriverOptions {
             threads: None,
             progress: false,
             chunk_rows: 4096,
-            chunk_bytes: 32 << 20,
+            // Small enough that reading overlaps scoring from the first megabytes on: with
+            // 32 MiB, a 67 MB file of long completions was three chunks, and the first one's
+            // read and the last one's scoring took a third of the time, each alone.
+            chunk_bytes: 4 << 20,
             max_line_bytes: 256 * 1024 * 1024,
         }
     }
@@ -130,7 +134,8 @@ where
         max_line_bytes: opts.max_line_bytes,
         next_line: 1,
     };
-    let (rows, bytes) = (opts.chunk_rows.max(1), opts.chunk_bytes.max(1));
+    let rows = opts.chunk_rows.max(1);
+    let bytes = opts.chunk_bytes.max(worker_threads(opts) << 20);
     run_items(
         || reader.read_chunk(rows, bytes),
         output,
@@ -160,11 +165,8 @@ where
 {
     // Always a pool of our own: its workers get a large stack, so that no spec the compiler
     // accepts can overflow it while scoring.
-    let threads = opts
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
+        .num_threads(worker_threads(opts))
         .stack_size(WORKER_STACK_BYTES)
         .thread_name(|i| format!("reward-worker-{i}"))
         .build()
@@ -237,11 +239,8 @@ where
     F: Fn(u64, &str) -> Result<T, RowOutput> + Sync,
     G: FnOnce(Vec<(u64, T)>) -> Vec<RowOutput> + Send,
 {
-    let threads = opts
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
+        .num_threads(worker_threads(opts))
         .stack_size(WORKER_STACK_BYTES)
         .thread_name(|i| format!("reward-worker-{i}"))
         .build()
@@ -348,6 +347,13 @@ where
         }
         Content::Rejected(message) => Err(RowOutput::error(number, &message, None)),
     }
+}
+
+/// The scoring threads of a run: as asked, else one per core.
+fn worker_threads(opts: &DriverOptions) -> usize {
+    opts.threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
 }
 
 /// Scores one chunk on the pool, in order.
