@@ -15,7 +15,8 @@ scoring figure), compiles SPEC with `reward.compile(SPEC, threads=K)` (default 1
    lines of every --same FILE (one float per line, `inf`/`-inf` allowed; a peer may cover only
    the first K rows), and the `safe` term every --truth FILE (`true`/`false` per line); every
    row must score (no error);
-2. times `Reward.score(table)` (the pyarrow Table through the Arrow C stream interface), and,
+2. checks that the reference interpreter (engine="interp") gives the same scores bit for bit,
+   then times `Reward.score(table)`, once by the interpreter (JIT / interpreter on traces), (the pyarrow Table through the Arrow C stream interface), and,
    for comparison, `Reward.score_jsonl(text)` (the same rows as JSON Lines text, in process,
    no Python objects per row), medians of R runs (default 3);
    and both again for a spec that only reads the rows (`score = len(labels)` / `len(steps)`):
@@ -25,6 +26,7 @@ scoring figure), compiles SPEC with `reward.compile(SPEC, threads=K)` (default 1
 Prints the checks, then to stderr the line
     INPROC <rows> <steps> <median s score(table)> <median s list -> Table> <median s score_jsonl>
            <median s score(table), decode only> <median s score_jsonl, decode only>
+           <s score(table) by the interpreter, one run>
 """
 import sys
 
@@ -103,8 +105,15 @@ def main():
 
         pq.write_table(table, parquet)
 
+    # The reference interpreter must give the same scores, bit for bit, before both are timed.
+    interp = reward.compile(spec, threads=threads, engine="interp")
+    if interp.score(table).tobytes() != r.score(table).tobytes():
+        sys.exit("in process: the interpreter's scores DIFFER from the JIT's")
+    print("  in-process scores of the JIT = the interpreter's on all rows, bit for bit")
+
     # --- timing
     t_score = median_time(lambda: r.score(table), repeat)
+    t_interp = median_time(lambda: interp.score(table), 1)
     text = open(data, encoding="utf-8").read()
     t_jsonl = median_time(lambda: r.score_jsonl(text), repeat)
     floor = reward.compile(FLOOR[kind], threads=threads)
@@ -112,7 +121,8 @@ def main():
         sys.exit("in process: the decode-only spec does not count the steps")
     f_score = median_time(lambda: floor.score(table), repeat)
     f_jsonl = median_time(lambda: floor.score_jsonl(text), repeat)
-    sys.stderr.write(f"INPROC {len(rows)} {steps} {t_score:.6f} {t_arrow:.6f} {t_jsonl:.6f} {f_score:.6f} {f_jsonl:.6f}\n")
+    sys.stderr.write(f"INPROC {len(rows)} {steps} {t_score:.6f} {t_arrow:.6f} {t_jsonl:.6f} {f_score:.6f} {f_jsonl:.6f} "
+                     f"{t_interp:.6f}\n")
 
 
 if __name__ == "__main__":
