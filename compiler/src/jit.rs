@@ -703,18 +703,39 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
 
     /// An array of boxed values on the stack, for helpers that take `(*const *const Value, n)`.
     fn pointer_array(&mut self, ptrs: &[CValue]) -> CValue {
-        let size = (ptrs.len().max(1) * 8) as u32;
-        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
-            StackSlotKind::ExplicitSlot,
-            size,
-            3,
-        ));
+        let slot = self.pointer_slot(ptrs.len());
         for (i, p) in ptrs.iter().enumerate() {
             self.b
                 .ins()
                 .stack_store(types::I64, *p, slot, (i * 8) as i32);
         }
         self.b.ins().stack_addr(types::I64, slot, 0)
+    }
+
+    /// [`Self::pointer_array`] of `n` items computed in order by `item`, each stored as soon as
+    /// it is made. Held in a register until the last was made, an item would be live across
+    /// the loops that make the later ones (a formula's atom arrays, a trace each), and the
+    /// register allocator reloads such a value from its spill slot and stores it back on
+    /// every iteration: a round trip through memory that bounds the loop.
+    fn pointer_array_of(
+        &mut self,
+        n: usize,
+        mut item: impl FnMut(&mut Self, usize) -> Result<CValue, JitError>,
+    ) -> Result<CValue, JitError> {
+        let slot = self.pointer_slot(n);
+        for i in 0..n {
+            let p = item(self, i)?;
+            self.b
+                .ins()
+                .stack_store(types::I64, p, slot, (i * 8) as i32);
+        }
+        Ok(self.b.ins().stack_addr(types::I64, slot, 0))
+    }
+
+    fn pointer_slot(&mut self, n: usize) -> cranelift_codegen::ir::StackSlot {
+        let size = (n.max(1) * 8) as u32;
+        self.b
+            .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3))
     }
 
     fn float_of(&mut self, v: CValue, from: &Ty) -> CValue {
@@ -1068,12 +1089,10 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
 
     /// A list or record literal (`e`) of `items`.
     fn construct(&mut self, items: &[Expr], e: &Expr) -> Result<CValue, JitError> {
-        let mut ptrs = Vec::with_capacity(items.len());
-        for i in items {
-            let v = self.expr(i)?;
-            ptrs.push(self.boxed(v, &i.ty));
-        }
-        let arr = self.pointer_array(&ptrs);
+        let arr = self.pointer_array_of(items.len(), |cg, k| {
+            let v = cg.expr(&items[k])?;
+            Ok(cg.boxed(v, &items[k].ty))
+        })?;
         let n = self.b.ins().iconst(types::I64, items.len() as i64);
         let ctx = self.ctx;
         let helper = if matches!(e.kind, ExprKind::List(_)) {

@@ -182,7 +182,13 @@ pub fn evaluate_all(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64) 
             *o = atom(k, i);
         }
     };
-    evaluate_into(nodes, &Layout::new(nodes, n, false), &fill, &mut vals);
+    let atoms = Atoms::Fill(&fill);
+    evaluate_into(
+        nodes,
+        &Layout::new(nodes, n, false, &atoms),
+        &atoms,
+        &mut vals,
+    );
     vals
 }
 
@@ -190,19 +196,33 @@ pub fn evaluate_all(nodes: &[Node], n: usize, atom: &dyn Fn(u32, usize) -> f64) 
 /// that the values are copied a whole array at a time).
 type AtomFill<'a> = &'a dyn Fn(u32, &mut [f64]);
 
+/// Where the atoms' values come from: written into the table ([`AtomFill`]), or read where
+/// they are, from an array per atom of every position (the robustness arrays compiled code
+/// collects): no room in the table and no copy.
+enum Atoms<'a> {
+    Fill(AtomFill<'a>),
+    InPlace(&'a [&'a [f64]]),
+}
+
 /// The value of the last node (the formula) at position 0, computed in a buffer kept per
 /// thread: a long trace's table is megabytes, and a fresh one per row costs page faults.
-fn evaluate_root(nodes: &[Node], n: usize, atom: AtomFill) -> f64 {
+fn evaluate_root(nodes: &[Node], n: usize, atoms: &Atoms) -> f64 {
     /// Buffers beyond this are given back after the row, so one huge row does not keep its
     /// memory for the rest of the run.
     const KEEP_BYTES: usize = 8 << 20;
     thread_local! {
         static VALS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    let layout = Layout::new(nodes, n, true);
+    let layout = Layout::new(nodes, n, true, atoms);
+    let last = nodes.len() - 1;
     let root = |vals: &mut Vec<f64>| {
-        evaluate_into(nodes, &layout, atom, vals);
-        let x = vals[layout.at[nodes.len() - 1]];
+        evaluate_into(nodes, &layout, atoms, vals);
+        let x = match atoms {
+            Atoms::InPlace(arrays) if nodes[last].op == Op::Atom => {
+                arrays[nodes[last].a as usize][0]
+            }
+            _ => vals[layout.at[last]],
+        };
         if vals.capacity() * std::mem::size_of::<f64>() > KEEP_BYTES {
             *vals = Vec::new();
         }
@@ -227,8 +247,10 @@ struct Layout {
 }
 
 impl Layout {
-    /// `first_only`: whether the last node (the formula) is read at position 0 only.
-    fn new(nodes: &[Node], n: usize, first_only: bool) -> Layout {
+    /// `first_only`: whether the last node (the formula) is read at position 0 only. Atoms
+    /// read in place take no room.
+    fn new(nodes: &[Node], n: usize, first_only: bool, atoms: &Atoms) -> Layout {
+        let in_place = matches!(atoms, Atoms::InPlace(_));
         // Read at every position (`Some(true)`), at position 0 only (`Some(false)`), or not at
         // all. Parents come after their children, so walking down from the root sees every
         // parent of a node before the node.
@@ -246,7 +268,9 @@ impl Layout {
                 Op::Eventually | Op::Always if unbounded => (!all, true),
                 _ => (false, true),
             };
-            if one_position {
+            if node.op == Op::Atom && in_place {
+                lens[j] = 0;
+            } else if one_position {
                 lens[j] = 1;
             }
             for c in node.children() {
@@ -311,10 +335,11 @@ fn extreme<const MAX: bool>(xs: &[f64]) -> f64 {
 
 /// Evaluates every node into `vals`, node `j`'s values at `vals[at[j]..]`: `n` of them, one per
 /// position, or just position 0's when `at[j + 1] - at[j] == 1` (see [`Layout`]).
-fn evaluate_into(nodes: &[Node], layout: &Layout, atom: AtomFill, vals: &mut Vec<f64>) {
+fn evaluate_into(nodes: &[Node], layout: &Layout, atoms: &Atoms, vals: &mut Vec<f64>) {
     let (n, at) = (layout.n, &layout.at);
     let inf = f64::INFINITY;
-    vals.clear();
+    // Not cleared: every node writes each of its positions (a buffer kept across rows would
+    // otherwise be zeroed for nothing, a long trace's table at every row).
     vals.resize(at[nodes.len()], 0.0);
     if n == 0 {
         return;
@@ -323,11 +348,19 @@ fn evaluate_into(nodes: &[Node], layout: &Layout, atom: AtomFill, vals: &mut Vec
         let (done, rest) = vals.split_at_mut(at[j]);
         let out = &mut rest[..at[j + 1] - at[j]];
         // A child is read at every position `out` has (it has at least those: see `Layout`).
-        let child = |c: u32| &done[at[c as usize]..at[c as usize + 1]];
+        let child = |c: u32| match atoms {
+            Atoms::InPlace(arrays) if nodes[c as usize].op == Op::Atom => {
+                arrays[nodes[c as usize].a as usize]
+            }
+            _ => &done[at[c as usize]..at[c as usize + 1]],
+        };
         match node.op {
             Op::True => out.fill(inf),
             Op::False => out.fill(-inf),
-            Op::Atom => atom(node.a, out),
+            Op::Atom => match atoms {
+                Atoms::Fill(fill) => fill(node.a, out),
+                Atoms::InPlace(_) => {}
+            },
             Op::Not => {
                 for (o, x) in out.iter_mut().zip(child(node.a)) {
                     *o = -x;
@@ -615,18 +648,22 @@ pub fn sat(table: &Value, masks: &Value) -> Result<Value, String> {
             -inf
         }
     };
-    let root = evaluate_root(&nodes, masks.len(), &|k, out| match masks {
-        Scalars::Ints(m) => {
-            for (o, &x) in out.iter_mut().zip(m) {
-                *o = holds(x, k);
+    let root = evaluate_root(
+        &nodes,
+        masks.len(),
+        &Atoms::Fill(&|k, out| match masks {
+            Scalars::Ints(m) => {
+                for (o, &x) in out.iter_mut().zip(m) {
+                    *o = holds(x, k);
+                }
             }
-        }
-        other => {
-            for (i, o) in out.iter_mut().enumerate() {
-                *o = holds(other.int(i), k);
+            other => {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = holds(other.int(i), k);
+                }
             }
-        }
-    });
+        }),
+    );
     Ok(Value::Bool(root > 0.0))
 }
 
@@ -640,14 +677,27 @@ pub fn robustness(table: &Value, atoms: &[Value]) -> Result<Value, String> {
     if n == 0 {
         return Err(empty_trace(t[0].as_text()));
     }
-    let root = evaluate_root(&nodes, n, &|k, out| match rows[k as usize] {
+    // Arrays of floats, one per atom and all of the trace's length (as compiled code collects
+    // them), are read where they are.
+    let arrays: Option<Vec<&[f64]>> = rows
+        .iter()
+        .map(|r| match r {
+            Scalars::Floats(v) if v.len() == n => Some(*v),
+            _ => None,
+        })
+        .collect();
+    let fill = |k: u32, out: &mut [f64]| match rows[k as usize] {
         Scalars::Floats(v) => out.copy_from_slice(&v[..out.len()]),
         other => {
             for (i, o) in out.iter_mut().enumerate() {
                 *o = other.f64(i);
             }
         }
-    });
+    };
+    let root = match &arrays {
+        Some(arrays) => evaluate_root(&nodes, n, &Atoms::InPlace(arrays)),
+        None => evaluate_root(&nodes, n, &Atoms::Fill(&fill)),
+    };
     Ok(Value::Float(root))
 }
 
@@ -1064,7 +1114,7 @@ mod tests {
     /// node lists are random DAGs (a node may be read by several parents, some at step 0
     /// only, some at every step), which `tests/common/random_formulas.rs`'s trees are not.
     #[test]
-    fn the_root_alone_equals_position_0_of_the_full_table() {
+    fn the_root_alone_equals_position_0_of_the_full_table_atoms_copied_or_in_place() {
         let mut next = crate::test_rng(0x243f_6a88_85a3_08d3);
         use Op::*;
         let ops = [
@@ -1090,7 +1140,7 @@ mod tests {
         for _ in 0..4000 {
             let atoms = next(3) as u32 + 1;
             let mut nodes: Vec<Node> = (0..atoms).map(|k| Node::new(Atom, k, 0)).collect();
-            for _ in 0..next(7) + 1 {
+            for _ in 0..next(8) {
                 let j = nodes.len();
                 let op = ops[next(ops.len())];
                 let mut node = Node::new(op, next(j) as u32, next(j) as u32);
@@ -1112,12 +1162,21 @@ mod tests {
                 })
                 .collect();
             let table = evaluate_all(&nodes, n, &|k, i| values[k as usize * n + i]);
-            let root = evaluate_root(&nodes, n, &|k, out| {
+            let fill = |k: u32, out: &mut [f64]| {
                 let k = k as usize;
                 out.copy_from_slice(&values[k * n..k * n + out.len()]);
-            });
+            };
+            let root = evaluate_root(&nodes, n, &Atoms::Fill(&fill));
             let want = table[(nodes.len() - 1) * n];
             assert_eq!(root.to_bits(), want.to_bits(), "{nodes:?} on {values:?}");
+            // The atoms read where they are, not copied into the table.
+            let arrays: Vec<&[f64]> = values.chunks(n).collect();
+            let in_place = evaluate_root(&nodes, n, &Atoms::InPlace(&arrays));
+            assert_eq!(
+                in_place.to_bits(),
+                want.to_bits(),
+                "{nodes:?} on {values:?}"
+            );
         }
     }
 }
