@@ -14,9 +14,10 @@ use arrow_array::types::{
     UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, RecordBatch};
+use arrow_buffer::{ArrowNativeType, ScalarBuffer};
 use arrow_schema::DataType;
 use reward_runtime::decode::{describe_ty, missing_field};
-use reward_runtime::value::{Column, Columns, Texts};
+use reward_runtime::value::{Column, Columns, Shared, Store, Texts};
 use reward_runtime::{Ty, Value};
 
 /// Why a value does not fit its type, and where in the row it is (`steps[3].x`; empty for the
@@ -351,11 +352,13 @@ fn scalar_column(array: &dyn Array, ty: &Ty, from: usize, to: usize) -> Option<C
     }
     Some(match (ty, array.data_type()) {
         (Ty::Bool, DataType::Boolean) => Column::Bool(bools(array.as_boolean(), from, to)),
-        (Ty::Float, DataType::Float64) => {
-            Column::Float(array.as_primitive::<Float64Type>().values()[from..to].to_vec())
-        }
+        (Ty::Float, DataType::Float64) => Column::Float(shared(
+            array.as_primitive::<Float64Type>().values(),
+            from,
+            to,
+        )),
         (Ty::Int, DataType::Int64) => {
-            Column::Int(array.as_primitive::<Int64Type>().values()[from..to].to_vec())
+            Column::Int(shared(array.as_primitive::<Int64Type>().values(), from, to))
         }
         (Ty::Float, _) => Column::Float(
             (from..to)
@@ -369,6 +372,20 @@ fn scalar_column(array: &dyn Array, ty: &Ty, from: usize, to: usize) -> Option<C
         ),
         _ => return None,
     })
+}
+
+/// Values `from..to` (within the buffer) of a buffer of numbers, read where Arrow keeps them:
+/// the store holds the buffer (a reference count), so the values live as long as it does.
+fn shared<T: ArrowNativeType + Send + Sync>(
+    values: &ScalarBuffer<T>,
+    from: usize,
+    to: usize,
+) -> Store<T> {
+    let slice = &values[from..to];
+    let owner: Arc<dyn std::any::Any + Send + Sync> = Arc::new(values.clone());
+    // SAFETY: `slice` is in the buffer `owner` holds; an Arrow buffer is immutable and does not
+    // move while a reference to it is alive.
+    Store::Shared(unsafe { Shared::new(owner, slice.as_ptr(), slice.len()) })
 }
 
 /// Values `from..to` of a boolean array, unpacked a byte of bits (eight values) at a time.
@@ -566,4 +583,82 @@ fn number(array: &dyn Array, i: usize) -> Option<Number> {
         DataType::Float64 => Number::Float(array.as_primitive::<Float64Type>().value(i)),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::builder::{Float64Builder, Int64Builder, ListBuilder, StructBuilder};
+    use arrow_schema::{Field, Fields, Schema};
+    use reward_runtime::ty::Field as TyField;
+
+    /// A batch of one column `steps: list<struct<x: double, n: int64>>`, row `r` of `r + 1`
+    /// steps with x = r + k/10 and n = 10r + k.
+    fn batch(rows: usize) -> RecordBatch {
+        let fields = Fields::from(vec![
+            Field::new("x", DataType::Float64, false),
+            Field::new("n", DataType::Int64, false),
+        ]);
+        let step = StructBuilder::new(
+            fields.clone(),
+            vec![
+                Box::new(Float64Builder::new()),
+                Box::new(Int64Builder::new()),
+            ],
+        );
+        let mut list = ListBuilder::new(step);
+        for r in 0..rows {
+            let s = list.values();
+            for k in 0..=r {
+                let x = r as f64 + k as f64 / 10.0;
+                s.field_builder::<Float64Builder>(0)
+                    .unwrap()
+                    .append_value(x);
+                s.field_builder::<Int64Builder>(1)
+                    .unwrap()
+                    .append_value((10 * r + k) as i64);
+                s.append(true);
+            }
+            list.append(true);
+        }
+        let array = list.finish();
+        let schema = Schema::new(vec![Field::new("steps", array.data_type().clone(), false)]);
+        RecordBatch::try_new(Arc::new(schema), vec![Arc::new(array)]).unwrap()
+    }
+
+    #[test]
+    fn numbers_read_in_place_outlive_the_batch_and_its_slices() {
+        let field = |name: &str, ty| TyField {
+            name: name.into(),
+            ty,
+        };
+        let step = Ty::Record(Arc::from(vec![field("x", Ty::Float), field("n", Ty::Int)]));
+        let schema = Ty::Record(Arc::from(vec![field("steps", Ty::list(step))]));
+        let rows = {
+            let whole = batch(40);
+            // A slice, as the Python package and the CLI read a batch.
+            let slice = whole.slice(5, 30);
+            rows(std::slice::from_ref(&slice), &schema)
+        };
+        assert_eq!(rows.len(), 30);
+        for (i, row) in rows.iter().enumerate() {
+            let r = i + 5;
+            let Ok(Value::Record(fields)) = row else {
+                panic!("row {i}: {row:?}")
+            };
+            let Value::Columns(steps) = &fields[0] else {
+                panic!("row {i} not read a column at a time: {:?}", fields[0])
+            };
+            assert_eq!(steps.len(), r + 1);
+            let [Column::Float(x), Column::Int(n)] = steps.fields() else {
+                panic!("row {i}: {:?}", steps.fields())
+            };
+            assert!(matches!(x, Store::Shared(_)) && matches!(n, Store::Shared(_)));
+            for k in 0..=r {
+                let want_x = r as f64 + k as f64 / 10.0;
+                assert_eq!(x[k].to_bits(), want_x.to_bits(), "row {i} step {k}");
+                assert_eq!(n[k], (10 * r + k) as i64, "row {i} step {k}");
+            }
+        }
+    }
 }

@@ -228,8 +228,8 @@ pub unsafe extern "C" fn rt_collect_scalars(ctx: *mut RowCtx, kind: u32, capacit
     // first would only write it twice (a tenth of a long trace's time in process).
     let mut items = match ScalarKind::of(kind) {
         ScalarKind::Bool => Column::Bool(Vec::with_capacity(n)),
-        ScalarKind::Int => Column::Int(Vec::with_capacity(n)),
-        ScalarKind::Float => Column::Float(Vec::with_capacity(n)),
+        ScalarKind::Int => Column::Int(Vec::with_capacity(n).into()),
+        ScalarKind::Float => Column::Float(Vec::with_capacity(n).into()),
     };
     let p = items.as_mut_ptr();
     ctx.collecting.push(items);
@@ -243,7 +243,10 @@ pub unsafe extern "C" fn rt_collect_scalars(ctx: *mut RowCtx, kind: u32, capacit
 #[no_mangle]
 pub unsafe extern "C" fn rt_collect_scalars_finish(ctx: *mut RowCtx, count: i64) -> *const Value {
     let ctx = unsafe { &mut *ctx };
-    let mut items = ctx.collecting.pop().unwrap_or(Column::Float(Vec::new()));
+    let mut items = ctx
+        .collecting
+        .pop()
+        .unwrap_or(Column::Float(Vec::new().into()));
     // SAFETY: compiled code stored items `0..count` at the address `rt_collect_scalars`
     // returned, one after the other and within the capacity it asked for.
     unsafe { items.set_written(usize::try_from(count).unwrap_or(0)) };

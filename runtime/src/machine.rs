@@ -174,10 +174,10 @@ fn run_steps(
     }
     Ok(Value::Record(Arc::from(vec![
         Value::Float(total),
-        Value::array(Column::Float(rewards)),
+        Value::array(Column::Float(rewards.into())),
         run.ended.map_or(Value::None, |s| Value::Int(s as i64)),
         Value::text(machine.state_name(&run)),
-        Value::array(Column::Int(taken_edges)),
+        Value::array(Column::Int(taken_edges.into())),
     ])))
 }
 

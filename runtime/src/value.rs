@@ -313,9 +313,98 @@ pub struct Columns {
 #[derive(Debug)]
 pub enum Column {
     Bool(Vec<bool>),
-    Int(Vec<i64>),
-    Float(Vec<f64>),
+    Int(Store<i64>),
+    Float(Store<f64>),
     Text(Texts),
+}
+
+/// The numbers of a [`Column`]: an array of its own, or one read where another owner keeps it
+/// (an Arrow array's buffer, which a trace's columns are slices of): no copy per row.
+pub enum Store<T: 'static> {
+    Owned(Vec<T>),
+    Shared(Shared<T>),
+}
+
+/// `len` values at `ptr`, kept alive and unchanged by `owner` for as long as this is.
+pub struct Shared<T> {
+    /// Held for what dropping it releases.
+    _owner: Arc<dyn std::any::Any + Send + Sync>,
+    ptr: *const T,
+    len: usize,
+}
+
+// SAFETY: the values are never written through `ptr`, and `owner` (which keeps them) is itself
+// `Send + Sync`: sharing or sending a `Shared` is sharing or sending `&[T]` and `owner`.
+unsafe impl<T: Sync> Send for Shared<T> {}
+unsafe impl<T: Sync> Sync for Shared<T> {}
+
+impl<T> Shared<T> {
+    /// The values `ptr[..len]`.
+    ///
+    /// # Safety
+    /// `ptr` must point to `len` initialized, aligned values that `owner` keeps alive, at the
+    /// same place and unchanged, until it is dropped.
+    pub unsafe fn new(
+        owner: Arc<dyn std::any::Any + Send + Sync>,
+        ptr: *const T,
+        len: usize,
+    ) -> Self {
+        Shared {
+            _owner: owner,
+            ptr,
+            len,
+        }
+    }
+}
+
+impl<T: Copy> Store<T> {
+    /// The array, made its own first if it was shared, for writing.
+    pub fn owned(&mut self) -> &mut Vec<T> {
+        if let Store::Shared(s) = self {
+            *self = Store::Owned(s.as_slice().to_vec());
+        }
+        match self {
+            Store::Owned(v) => v,
+            Store::Shared(_) => unreachable!("made owned above"),
+        }
+    }
+}
+
+impl<T> Shared<T> {
+    fn as_slice(&self) -> &[T] {
+        // SAFETY: `new`'s contract: `len` values at `ptr`, kept by `owner`, which lives as long
+        // as `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl<T> std::ops::Deref for Store<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        match self {
+            Store::Owned(v) => v,
+            Store::Shared(s) => s.as_slice(),
+        }
+    }
+}
+
+impl<T> FromIterator<T> for Store<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {
+        Store::Owned(items.into_iter().collect())
+    }
+}
+
+impl<T> From<Vec<T>> for Store<T> {
+    fn from(v: Vec<T>) -> Self {
+        Store::Owned(v)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 /// Texts one after the other in one buffer: a trace's labels without a value each.
@@ -429,8 +518,8 @@ impl Column {
     pub fn truncate(&mut self, n: usize) {
         match self {
             Column::Bool(v) => v.truncate(n),
-            Column::Int(v) => v.truncate(n),
-            Column::Float(v) => v.truncate(n),
+            Column::Int(v) => v.owned().truncate(n),
+            Column::Float(v) => v.owned().truncate(n),
             Column::Text(v) => v.truncate(n),
         }
     }
@@ -445,9 +534,9 @@ impl Column {
         // never covers memory the array does not own.
         unsafe {
             match self {
-                Column::Bool(v) => v.set_len(n.min(v.capacity())),
-                Column::Int(v) => v.set_len(n.min(v.capacity())),
-                Column::Float(v) => v.set_len(n.min(v.capacity())),
+                Column::Bool(v) => written(v, n),
+                Column::Int(v) => written(v.owned(), n),
+                Column::Float(v) => written(v.owned(), n),
                 Column::Text(_) => {}
             }
         }
@@ -457,8 +546,8 @@ impl Column {
     pub fn as_mut_ptr(&mut self) -> *mut u8 {
         match self {
             Column::Bool(v) => v.as_mut_ptr().cast(),
-            Column::Int(v) => v.as_mut_ptr().cast(),
-            Column::Float(v) => v.as_mut_ptr().cast(),
+            Column::Int(v) => v.owned().as_mut_ptr().cast(),
+            Column::Float(v) => v.owned().as_mut_ptr().cast(),
             Column::Text(_) => std::ptr::null_mut(),
         }
     }
@@ -473,6 +562,15 @@ impl Column {
             Column::Text(_) => std::ptr::null(),
         }
     }
+}
+
+/// [`Column::set_written`] of one array.
+///
+/// # Safety
+/// As there: values `0..n` (within the capacity) were written.
+unsafe fn written<T>(v: &mut Vec<T>, n: usize) {
+    // SAFETY: the caller's.
+    unsafe { v.set_len(n.min(v.capacity())) }
 }
 
 impl Columns {

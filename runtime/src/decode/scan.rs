@@ -140,8 +140,8 @@ impl Scanner<'_> {
             .iter()
             .map(|f| match f.ty {
                 Ty::Bool => Column::Bool(Vec::new()),
-                Ty::Int => Column::Int(Vec::new()),
-                _ => Column::Float(Vec::new()),
+                Ty::Int => Column::Int(Vec::new().into()),
+                _ => Column::Float(Vec::new().into()),
             })
             .collect();
         let mut len = 0;
@@ -201,13 +201,13 @@ impl Scanner<'_> {
             },
             Column::Int(a) => match self.number(true)? {
                 Value::Int(i) => {
-                    a.push(i);
+                    a.owned().push(i);
                     Some(())
                 }
                 _ => None,
             },
             Column::Float(a) => {
-                a.push(self.float()?);
+                a.owned().push(self.float()?);
                 Some(())
             }
             Column::Text(_) => None,
