@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 
 use crate::ty::{Field, Ty};
-use crate::value::{Column, Columns, Texts, Value};
+use crate::value::{Column, Columns, Store, Texts, Value};
 use std::sync::Arc;
 
 /// Nesting beyond which the scanner defers to serde (whose recursion limit is 128).
@@ -199,18 +199,19 @@ impl Scanner<'_> {
                 b'f' => self.literal(b"false").map(|()| a.push(false)),
                 _ => None,
             },
-            Column::Int(a) => match self.number(true)? {
+            // The scanner's arrays are its own (never shared).
+            Column::Int(Store::Owned(a)) => match self.number(true)? {
                 Value::Int(i) => {
-                    a.owned().push(i);
+                    a.push(i);
                     Some(())
                 }
                 _ => None,
             },
-            Column::Float(a) => {
-                a.owned().push(self.float()?);
+            Column::Float(Store::Owned(a)) => {
+                a.push(self.float()?);
                 Some(())
             }
-            Column::Text(_) => None,
+            _ => None,
         }
     }
 
