@@ -534,7 +534,7 @@ fn score(args: ScoreArgs) -> ExitCode {
         let opened = if spec.has_groups() || !keep.is_empty() {
             parquet::open(&input, &spec).map(|lines| Input::Lines(Box::new(lines)))
         } else {
-            parquet::rows(&input, &spec, opts.chunk_bytes).map(Input::Rows)
+            parquet::rows(&input, &spec, opts.bytes_per_chunk()).map(Input::Rows)
         };
         match opened {
             Ok(input) => input,

@@ -31,8 +31,9 @@ pub struct DriverOptions {
     /// Lines per chunk: the unit of parallel work and of buffering. Values below 1 act as 1.
     pub chunk_rows: usize,
     /// Bytes per chunk: a chunk ends early once its lines reach this size, so that long rows
-    /// (trajectories of hundreds of KB) do not multiply the memory by `chunk_rows`. [`run`]
-    /// reads at least 1 MiB per worker thread, so that every worker has rows.
+    /// (trajectories of hundreds of KB) do not multiply the memory by `chunk_rows`. A run
+    /// reads at least 1 MiB per worker thread, so that every worker has rows
+    /// ([`DriverOptions::bytes_per_chunk`]).
     pub chunk_bytes: usize,
     /// Longest accepted line in bytes (without its line terminator). Longer lines become error
     /// rows and are skipped without being buffered whole.
@@ -51,6 +52,14 @@ impl Default for DriverOptions {
             chunk_bytes: 4 << 20,
             max_line_bytes: 256 * 1024 * 1024,
         }
+    }
+}
+
+impl DriverOptions {
+    /// The bytes a run reads per chunk: [`DriverOptions::chunk_bytes`], and at least 1 MiB
+    /// per worker thread.
+    pub fn bytes_per_chunk(&self) -> usize {
+        self.chunk_bytes.max(worker_threads(self) << 20)
     }
 }
 
@@ -134,8 +143,7 @@ where
         max_line_bytes: opts.max_line_bytes,
         next_line: 1,
     };
-    let rows = opts.chunk_rows.max(1);
-    let bytes = opts.chunk_bytes.max(worker_threads(opts) << 20);
+    let (rows, bytes) = (opts.chunk_rows.max(1), opts.bytes_per_chunk());
     run_items(
         || reader.read_chunk(rows, bytes),
         output,
@@ -163,14 +171,7 @@ where
     N: FnMut() -> io::Result<Vec<(u64, T)>>,
     F: Fn(u64, T) -> RowOutput + Sync,
 {
-    // Always a pool of our own: its workers get a large stack, so that no spec the compiler
-    // accepts can overflow it while scoring.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(worker_threads(opts))
-        .stack_size(WORKER_STACK_BYTES)
-        .thread_name(|i| format!("reward-worker-{i}"))
-        .build()
-        .map_err(|e| io::Error::other(format!("cannot start worker threads: {e}")))?;
+    let pool = worker_pool(opts)?;
     let progress = Progress::new(opts.progress);
     let score = &score;
     let pool = &pool;
@@ -239,12 +240,7 @@ where
     F: Fn(u64, &str) -> Result<T, RowOutput> + Sync,
     G: FnOnce(Vec<(u64, T)>) -> Vec<RowOutput> + Send,
 {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(worker_threads(opts))
-        .stack_size(WORKER_STACK_BYTES)
-        .thread_name(|i| format!("reward-worker-{i}"))
-        .build()
-        .map_err(|e| io::Error::other(format!("cannot start worker threads: {e}")))?;
+    let pool = worker_pool(opts)?;
     let mut reader = LineReader {
         input: &mut input,
         max_line_bytes: opts.max_line_bytes,
@@ -349,7 +345,18 @@ where
     }
 }
 
-/// The scoring threads of a run: as asked, else one per core.
+/// The scoring threads of a run. Always a pool of our own: its workers get a large stack, so
+/// that no spec the compiler accepts can overflow it while scoring.
+fn worker_pool(opts: &DriverOptions) -> io::Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(worker_threads(opts))
+        .stack_size(WORKER_STACK_BYTES)
+        .thread_name(|i| format!("reward-worker-{i}"))
+        .build()
+        .map_err(|e| io::Error::other(format!("cannot start worker threads: {e}")))
+}
+
+/// How many scoring threads a run has: as asked, else one per core.
 fn worker_threads(opts: &DriverOptions) -> usize {
     opts.threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
