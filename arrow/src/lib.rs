@@ -68,11 +68,16 @@ impl Mismatch {
 /// that every worker gets one. Bigger slices cost page faults: the allocator hands the freed
 /// memory of a large slice back to the system, and the next slice faults it in again.
 pub fn rows_per_slice(batch: &RecordBatch, workers: usize) -> usize {
-    const SLICE_BYTES: usize = 256 << 10;
-    let bytes = batch.get_array_memory_size().max(1);
+    rows_in_bytes(batch, 256 << 10, workers)
+}
+
+/// How many rows of `batch` hold about `bytes` of its Arrow buffers (the batch's size shared
+/// evenly among its rows), at least `least` of them.
+pub fn rows_in_bytes(batch: &RecordBatch, bytes: usize, least: usize) -> usize {
+    let size = batch.get_array_memory_size().max(1);
     let rows = batch.num_rows();
-    let least = workers.max(1);
-    (rows.saturating_mul(SLICE_BYTES) / bytes).clamp(least, rows.max(least))
+    let least = least.max(1);
+    (rows.saturating_mul(bytes) / size).clamp(least, rows.max(least))
 }
 
 /// Each row of the batches as a record of `schema` (or why it does not fit), in order.
@@ -254,7 +259,7 @@ fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
 }
 
 /// Lists of records of scalars ([`Ty::columnar_fields`]) as [`Value::Columns`], each field's
-/// array copied from the struct's child arrays: no value per record. `None` when the child is
+/// array taken from the struct's child arrays: no value per record. `None` when the child is
 /// not a struct of such arrays without nulls; the generic path then reads it or says why not.
 fn columnar(child: &dyn Array, list_ty: &Ty, bounds: &[(usize, usize)]) -> Option<Vec<Value>> {
     if let Ty::List(elem) = list_ty {
@@ -274,7 +279,8 @@ fn columnar(child: &dyn Array, list_ty: &Ty, bounds: &[(usize, usize)]) -> Optio
         .iter()
         .map(|f| Some((s.column_by_name(&f.name)?.as_ref(), &f.ty)))
         .collect::<Option<Vec<_>>>()?;
-    // Each row's values are copied once, straight from the field's Arrow array.
+    // Each row's values straight from the field's Arrow array: numbers shared in place,
+    // bools unpacked.
     bounds
         .iter()
         .map(|&(a, b)| {

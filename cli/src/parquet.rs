@@ -85,9 +85,8 @@ impl ParquetRows {
                     None => return Ok(Vec::new()),
                 },
             };
-            let n = batch.num_rows();
-            let per_row = batch.get_array_memory_size() / n.max(1);
-            let len = (self.chunk_bytes / per_row.max(1)).clamp(1, n - self.start);
+            let rest = batch.num_rows() - self.start;
+            let len = reward_arrow::rows_in_bytes(batch, self.chunk_bytes, 1).min(rest);
             let slice = batch.slice(self.start, len);
             self.start += len;
             let first = self.number;

@@ -284,16 +284,10 @@ where
                 "internal error: the scorer did not return one output per row",
             ))
         }
-        Err(payload) => {
-            let message = format!(
-                "internal error while scoring this row: {}",
-                panic_message(payload.as_ref())
-            );
-            numbers
-                .iter()
-                .map(|n| Some(RowOutput::error(*n, &message, None)))
-                .collect()
-        }
+        Err(payload) => numbers
+            .iter()
+            .map(|n| Some(panicked(*n, payload.as_ref())))
+            .collect(),
     };
     let mut summary = Summary::default();
     let mut out_buf = Vec::new();
@@ -331,14 +325,7 @@ where
             match panic::catch_unwind(AssertUnwindSafe(|| first(number, &text))) {
                 Ok(Ok(kept)) => Ok((number, kept)),
                 Ok(Err(out)) => Err(out),
-                Err(payload) => Err(RowOutput::error(
-                    number,
-                    &format!(
-                        "internal error while scoring this row: {}",
-                        panic_message(payload.as_ref())
-                    ),
-                    None,
-                )),
+                Err(payload) => Err(panicked(number, payload.as_ref())),
             }
         }
         Content::Rejected(message) => Err(RowOutput::error(number, &message, None)),
@@ -383,15 +370,20 @@ where
 {
     match panic::catch_unwind(AssertUnwindSafe(|| score(number, row))) {
         Ok(out) => out,
-        Err(payload) => RowOutput::error(
-            number,
-            &format!(
-                "internal error while scoring this row: {}",
-                panic_message(payload.as_ref())
-            ),
-            None,
-        ),
+        Err(payload) => panicked(number, payload.as_ref()),
     }
+}
+
+/// The error record of row `number`, whose scorer panicked with `payload`.
+fn panicked(number: u64, payload: &(dyn std::any::Any + Send)) -> RowOutput {
+    RowOutput::error(
+        number,
+        &format!(
+            "internal error while scoring this row: {}",
+            panic_message(payload)
+        ),
+        None,
+    )
 }
 
 /// The text of a panic payload: `panic!` produces a `&str` or a `String`; anything else is rare.

@@ -204,6 +204,20 @@ enum Atoms<'a> {
     InPlace(&'a [&'a [f64]]),
 }
 
+impl<'a> Atoms<'a> {
+    /// Node `c`'s values: an atom read in place from its array, any other node from `table`
+    /// (the evaluated part of the table, laid out by `at`).
+    fn node<'v>(&self, nodes: &[Node], at: &[usize], table: &'v [f64], c: usize) -> &'v [f64]
+    where
+        'a: 'v,
+    {
+        match self {
+            Atoms::InPlace(arrays) if nodes[c].op == Op::Atom => arrays[nodes[c].a as usize],
+            _ => &table[at[c]..at[c + 1]],
+        }
+    }
+}
+
 /// The value of the last node (the formula) at position 0, computed in a buffer kept per
 /// thread: a long trace's table is megabytes, and a fresh one per row costs page faults.
 fn evaluate_root(nodes: &[Node], n: usize, atoms: &Atoms) -> f64 {
@@ -217,12 +231,7 @@ fn evaluate_root(nodes: &[Node], n: usize, atoms: &Atoms) -> f64 {
     let last = nodes.len() - 1;
     let root = |vals: &mut Vec<f64>| {
         evaluate_into(nodes, &layout, atoms, vals);
-        let x = match atoms {
-            Atoms::InPlace(arrays) if nodes[last].op == Op::Atom => {
-                arrays[nodes[last].a as usize][0]
-            }
-            _ => vals[layout.at[last]],
-        };
+        let x = atoms.node(nodes, &layout.at, vals, last)[0];
         if vals.capacity() * std::mem::size_of::<f64>() > KEEP_BYTES {
             *vals = Vec::new();
         }
@@ -348,12 +357,7 @@ fn evaluate_into(nodes: &[Node], layout: &Layout, atoms: &Atoms, vals: &mut Vec<
         let (done, rest) = vals.split_at_mut(at[j]);
         let out = &mut rest[..at[j + 1] - at[j]];
         // A child is read at every position `out` has (it has at least those: see `Layout`).
-        let child = |c: u32| match atoms {
-            Atoms::InPlace(arrays) if nodes[c as usize].op == Op::Atom => {
-                arrays[nodes[c as usize].a as usize]
-            }
-            _ => &done[at[c as usize]..at[c as usize + 1]],
-        };
+        let child = |c: u32| atoms.node(nodes, at, done, c as usize);
         match node.op {
             Op::True => out.fill(inf),
             Op::False => out.fill(-inf),

@@ -355,6 +355,12 @@ impl<T> Shared<T> {
             len,
         }
     }
+
+    fn as_slice(&self) -> &[T] {
+        // SAFETY: `new`'s contract: `len` values at `ptr`, kept by `owner`, which lives as long
+        // as `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
 }
 
 impl<T: Copy> Store<T> {
@@ -367,14 +373,6 @@ impl<T: Copy> Store<T> {
             Store::Owned(v) => v,
             Store::Shared(_) => unreachable!("made owned above"),
         }
-    }
-}
-
-impl<T> Shared<T> {
-    fn as_slice(&self) -> &[T] {
-        // SAFETY: `new`'s contract: `len` values at `ptr`, kept by `owner`, which lives as long
-        // as `self`.
-        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 }
 
