@@ -686,3 +686,181 @@ fn a_sequence_of_thirty_two_atoms_builds_a_thirty_three_state_automaton() {
         );
     }
 }
+
+/// A node list in the language's syntax, fully parenthesised; atom `k` is `atoms[k]`.
+fn formula_text(nodes: &[Node], j: usize, atoms: &[&str]) -> String {
+    let n = nodes[j];
+    let (a, b) = (n.a as usize, n.b as usize);
+    let window = if (n.lo, n.hi) == (0, UNBOUNDED) {
+        String::new()
+    } else {
+        format!("[{}, {}]", n.lo, n.hi)
+    };
+    let unary = |name: &str| format!("({name}{window} ({}))", formula_text(nodes, a, atoms));
+    let binary = |name: &str| {
+        format!(
+            "(({}) {name}{window} ({}))",
+            formula_text(nodes, a, atoms),
+            formula_text(nodes, b, atoms)
+        )
+    };
+    match n.op {
+        Op::True => "true".into(),
+        Op::False => "false".into(),
+        Op::Atom => format!("({})", atoms[a]),
+        Op::Not => unary("not"),
+        Op::And => binary("and"),
+        Op::Or => binary("or"),
+        Op::Implies => binary("implies"),
+        Op::Iff => binary("iff"),
+        Op::Next => unary("next"),
+        Op::WNext => unary("wnext"),
+        Op::Until => binary("until"),
+        Op::Release => binary("release"),
+        Op::Eventually => unary("eventually"),
+        Op::Always => unary("always"),
+        Op::Prev => unary("prev"),
+        Op::WPrev => unary("wprev"),
+        Op::Since => binary("since"),
+        Op::Once => unary("once"),
+        Op::Historically => unary("historically"),
+    }
+}
+
+/// A trace of `n` steps `{x: float, y: float, b: bool}` held as columns (as decoders make it),
+/// with the floats that tell min and max apart: NaN, both zeros, both infinities, ties.
+fn awkward_trace(rng: &mut impl FnMut() -> u64, n: usize) -> (Vec<f64>, Vec<f64>, Vec<bool>) {
+    let float = |r: u64| match r % 12 {
+        0 => f64::NAN,
+        1 => 0.0,
+        2 => -0.0,
+        3 => f64::INFINITY,
+        4 => f64::NEG_INFINITY,
+        5..=7 => (r % 5) as f64 - 2.0,
+        _ => (r % 2001) as f64 / 100.0 - 10.0,
+    };
+    let xs = (0..n).map(|_| float(rng())).collect();
+    let ys = (0..n).map(|_| float(rng())).collect();
+    let bs = (0..n).map(|_| rng().is_multiple_of(3)).collect();
+    (xs, ys, bs)
+}
+
+#[test]
+fn formulas_compiled_to_one_loop_equal_the_interpreter_bit_for_bit() {
+    use reward_runtime::value::{Column, Columns};
+    // Atoms the JIT computes in its loop over the steps (scalars of the step that cannot fail),
+    // and one it cannot (an int division), which keeps the formula on the reference path.
+    let atoms = [
+        "step.x > 0.0",
+        "step.y <= step.x",
+        "step.b",
+        "step.x == step.y",
+        "step.x - step.y >= 0.5 and not step.b",
+    ];
+    let mut rng = xorshift(0x1009_f00d);
+    let (mut fused, mut compared) = (0, 0);
+    for round in 0..12 {
+        let mut src = String::from("input { steps: list[{x: float, y: float, b: bool}] }\n");
+        let mut count = 0;
+        for k in 0..25 {
+            let size = 1 + (rng() % 7) as u32;
+            let mut nodes = random_formula(&mut rng, atoms.len() as u32, size, false);
+            // Mostly the fragment the loop covers (no past operator, no window).
+            if !rng().is_multiple_of(4) {
+                for n in nodes.iter_mut() {
+                    (n.lo, n.hi) = (0, UNBOUNDED);
+                    n.op = match n.op {
+                        Op::Prev | Op::Once => Op::Next,
+                        Op::WPrev | Op::Historically => Op::WNext,
+                        Op::Since => Op::Until,
+                        op => op,
+                    };
+                }
+                fused += 1;
+            }
+            let mut atom_texts = atoms.to_vec();
+            if round % 3 == 2 && k % 5 == 0 {
+                atom_texts[0] = "step.x > 0.0 and len([step.x]) > 0";
+            }
+            let text = formula_text(&nodes, nodes.len() - 1, &atom_texts);
+            src.push_str(&format!("ltl f{k} = {text}\nlet r{k} = robustness(f{k})\n"));
+            count += 1;
+        }
+        src.push_str("score = 0.0\n");
+        let spec = compile(&src);
+        let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
+        for _ in 0..6 {
+            let n = 1 + (rng() % 40) as usize;
+            let (xs, ys, bs) = awkward_trace(&mut rng, n);
+            let columns = Value::Columns(std::sync::Arc::new(Columns::new(
+                n,
+                vec![
+                    Column::Float(xs.clone().into()),
+                    Column::Float(ys.clone().into()),
+                    Column::Bool(bs.clone()),
+                ],
+            )));
+            let records: Vec<Value> = (0..n)
+                .map(|i| {
+                    Value::Record(
+                        vec![Value::Float(xs[i]), Value::Float(ys[i]), Value::Bool(bs[i])].into(),
+                    )
+                })
+                .collect();
+            let as_columns = Value::Record(vec![columns].into());
+            let as_values = Value::Record(vec![Value::List(records.into())].into());
+            let want = spec.eval_row(&as_columns).expect("the interpreter scores");
+            for (engine, row, held) in [
+                (&jit, &as_columns, "columns"),
+                (&jit, &as_values, "values"),
+                (&spec, &as_values, "values"),
+            ] {
+                let got = engine.eval_row(row).expect("scores");
+                for k in 0..count {
+                    for name in [format!("f{k}"), format!("r{k}")] {
+                        let t = term(&spec, &name);
+                        let (w, g) = (&want[t], &got[t]);
+                        let same = match (w, g) {
+                            (Value::Float(w), Value::Float(g)) => w.to_bits() == g.to_bits(),
+                            (Value::Bool(w), Value::Bool(g)) => w == g,
+                            _ => false,
+                        };
+                        assert!(
+                            same,
+                            "{} on {held}: {name} = {g:?}, the interpreter {w:?}\n{}\nx {xs:?}\ny {ys:?}\nb {bs:?}",
+                            engine.name(),
+                            src.lines().nth(1 + 2 * k).unwrap_or(""),
+                        );
+                    }
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert!(fused > 200, "{fused} formulas in the fused fragment");
+    assert_eq!(compared, 12 * 6 * 3);
+}
+
+#[test]
+fn every_formula_is_listed_with_its_automaton_whatever_it_is_used_for() {
+    let spec = compile(
+        "input { steps: list[{x: float, b: bool}] }\n\
+         ltl truth = eventually(step.b)\n\
+         ltl margin = always(step.x > 0.0)\n\
+         ltl paid = step.b until (step.x > 1.0) reward on accept 1.0\n\
+         let r = robustness(margin)\n\
+         score = paid\n",
+    );
+    let mut listed: Vec<(String, usize)> = spec
+        .automata(1)
+        .into_iter()
+        .map(|a| (a.formula, a.atoms))
+        .collect();
+    listed.sort();
+    let want = [("margin", 1), ("paid", 2), ("truth", 1)];
+    assert_eq!(
+        listed,
+        want.map(|(f, a)| (f.to_string(), a)).to_vec(),
+        "`reward automata` lists each formula"
+    );
+}

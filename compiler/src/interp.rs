@@ -259,6 +259,7 @@ impl<'p> Interpreter<'p> {
                 let x = self.eval(value, f)?.as_f64();
                 Value::Float(check_unit(criterion, x).map_err(fail)?)
             }
+            ExprKind::Ltl(l) => self.eval(&l.reference(e.span), f)?,
         })
     }
 

@@ -29,6 +29,8 @@ use crate::interp::RuntimeError;
 use crate::ir::*;
 use crate::loop_shape;
 
+mod ltl;
+
 type TermFn = unsafe extern "C" fn(*mut RowCtx) -> u32;
 
 /// A program compiled to native code. Owns its code memory and frees it on drop; shares only
@@ -820,6 +822,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             ExprKind::CallFn(id, args) => self.call_fn(*id, args, e)?,
             ExprKind::Aggregate(agg) => self.aggregate(agg, e)?,
             ExprKind::List(items) | ExprKind::Record(items) => self.construct(items, e)?,
+            ExprKind::Ltl(l) => self.ltl(l, e)?,
             ExprKind::CheckUnit { value, criterion } => {
                 let v = self.expr(value)?;
                 let x = self.float_of(v, &value.ty);

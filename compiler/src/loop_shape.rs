@@ -18,10 +18,18 @@ use crate::jit::FloatOp;
 pub(crate) fn column_reads(agg: &Aggregate) -> Option<Vec<usize>> {
     agg.iter.ty.columnar_fields()?;
     let body = agg.body.as_ref()?;
+    element_fields(std::iter::once(body).chain(agg.filter.as_ref()), agg.var)
+}
+
+/// The fields of local `var` (a record) that `exprs` read, when they read nothing else of it.
+pub(crate) fn element_fields<'e>(
+    exprs: impl IntoIterator<Item = &'e Expr>,
+    var: LocalId,
+) -> Option<Vec<usize>> {
     let mut fields = BTreeSet::new();
     let mut whole = false;
-    for e in std::iter::once(body).chain(agg.filter.as_ref()) {
-        element_uses(e, agg.var, &mut fields, &mut whole);
+    for e in exprs {
+        element_uses(e, var, &mut fields, &mut whole);
     }
     (!whole).then(|| fields.into_iter().collect())
 }

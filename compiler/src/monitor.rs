@@ -173,8 +173,24 @@ impl std::fmt::Display for MonitorError {
     }
 }
 
-/// `call NAME(table, [for step in trace: mask])` → (table, mask).
+/// `call NAME(table, [for step in trace: mask])`, or a formula's truth ([`crate::ir::LtlValue`])
+/// → (table, mask).
 fn table_and_mask(e: &Expr) -> Option<(&Value, Mask)> {
+    let step_ty = |trace: &Expr| match &trace.ty {
+        reward_runtime::Ty::List(elem) => (**elem).clone(),
+        other => other.clone(),
+    };
+    if let ExprKind::Ltl(l) = &e.kind {
+        // A formula's truth: the same table and, per step, the bitmask of its atoms.
+        return (l.measure == crate::ir::LtlMeasure::Sat).then(|| {
+            let mask = Mask {
+                expr: crate::ir::bitmask(l.atoms.clone(), e.span),
+                local: l.step,
+                step_ty: step_ty(&l.trace),
+            };
+            (&l.table, mask)
+        });
+    }
     let ExprKind::Call(builtin, args) = &e.kind else {
         return None;
     };
@@ -198,10 +214,7 @@ fn table_and_mask(e: &Expr) -> Option<(&Value, Mask)> {
         Mask {
             expr: a.body.clone()?,
             local: a.var,
-            step_ty: match &a.iter.ty {
-                reward_runtime::Ty::List(elem) => (**elem).clone(),
-                other => other.clone(),
-            },
+            step_ty: step_ty(&a.iter),
         },
     ))
 }

@@ -109,7 +109,7 @@ pub struct Node {
 
 impl Node {
     /// The nodes this one reads (an atom's `a` is the atom's index, not a node).
-    fn children(&self) -> impl Iterator<Item = u32> {
+    pub fn children(&self) -> impl Iterator<Item = u32> {
         use Op::*;
         let count = match self.op {
             True | False | Atom => 0,

@@ -13,7 +13,7 @@ use reward_runtime::{Ty, Value};
 use super::{Checker, Ctx};
 use crate::automaton;
 use crate::diag::{closest, Code, Diagnostic, Span};
-use crate::ir::{self, AggKind, ArithOp, CmpOp, Expr, ExprKind, NumKind};
+use crate::ir::{self, ArithOp, CmpOp, Expr, ExprKind, NumKind};
 use crate::syntax::ast;
 
 /// What an expression asks of a formula.
@@ -74,8 +74,9 @@ pub(crate) struct FormulaDecl {
     potentials: Vec<f64>,
 }
 
-/// The IR of one use of a validated formula: a call of the runtime with the formula as a
-/// constant table and, per step, its atoms' values (bitmasks, or robustness lists).
+/// The IR of one use of a validated formula: its truth or robustness over the trace
+/// ([`ir::LtlValue`]), or a call of the runtime with the formula as a constant table and, per
+/// step, its atoms' bitmask (verdicts, rewards).
 pub(crate) fn lower_use(decl: &FormulaDecl, what: LtlUse, span: Span) -> Expr {
     let dfa_value = decl.dfa.as_ref().map_or(Value::None, |d| {
         Automaton::encode_dfa(d.start, &d.trans, &d.accepting, &d.verdict)
@@ -88,35 +89,36 @@ pub(crate) fn lower_use(decl: &FormulaDecl, what: LtlUse, span: Span) -> Expr {
         Value::Float(decl.gamma),
         Value::List(decl.potentials.iter().copied().map(Value::Float).collect()),
     ]));
-    let table = Expr::constant(table, Ty::Error, span);
-    let per_step = if what == LtlUse::Robustness {
-        robustness_lists(&decl.formula, span)
-    } else {
-        bitmasks(&decl.formula, span)
+    let f = &decl.formula;
+    let value = |measure, atoms, ty| {
+        let v = ir::LtlValue {
+            measure,
+            nodes: f.nodes.clone().into(),
+            table: table.clone(),
+            step: f.step,
+            trace: f.trace.clone(),
+            atoms,
+        };
+        Expr::new(ExprKind::Ltl(Box::new(v)), ty, span)
     };
     let (builtin, ty) = match what {
-        LtlUse::Sat => (id::LTL_SAT, Ty::Bool),
-        LtlUse::Robustness => (id::LTL_ROBUSTNESS, Ty::Float),
+        LtlUse::Sat => return value(ir::LtlMeasure::Sat, f.atoms.clone(), Ty::Bool),
+        LtlUse::Robustness => {
+            let atoms = f.atoms.iter().map(robustness_of).collect();
+            return value(ir::LtlMeasure::Robustness, atoms, Ty::Float);
+        }
         LtlUse::Verdicts => (id::LTL_VERDICTS, Ty::list(Ty::Text)),
         LtlUse::Run => (id::LTL_RUN, super::machine_result_type()),
     };
-    Expr::new(ExprKind::Call(builtin, vec![table, per_step]), ty, span)
-}
-
-/// Per step, bit k set when atom k holds.
-fn bitmasks(f: &Lowered, span: Span) -> Expr {
-    let mask = ir::bitmask(f.atoms.clone(), span);
-    per_step(f, mask, Ty::Int, span)
-}
-
-/// Per atom, its robustness at every step.
-fn robustness_lists(f: &Lowered, span: Span) -> Expr {
-    let lists = f
-        .atoms
-        .iter()
-        .map(|atom| per_step(f, robustness_of(atom), Ty::Float, span))
-        .collect();
-    Expr::new(ExprKind::List(lists), Ty::list(Ty::list(Ty::Float)), span)
+    let table = Expr::constant(table, Ty::Error, span);
+    let masks = ir::per_step(
+        f.step,
+        &f.trace,
+        ir::bitmask(f.atoms.clone(), span),
+        Ty::Int,
+        span,
+    );
+    Expr::new(ExprKind::Call(builtin, vec![table, masks]), ty, span)
 }
 
 impl Checker<'_> {
@@ -439,22 +441,6 @@ impl FormulaBuilder {
     }
 }
 
-/// `[for step in trace: body]`.
-fn per_step(f: &Lowered, body: Expr, elem: Ty, span: Span) -> Expr {
-    Expr::new(
-        ExprKind::Aggregate(Box::new(ir::Aggregate {
-            kind: AggKind::Collect,
-            var: f.step,
-            iter: f.trace.clone(),
-            filter: None,
-            body: Some(body),
-            elem: elem.clone(),
-        })),
-        Ty::list(elem),
-        span,
-    )
-}
-
 /// The robustness of a boolean step expression: for a comparison of numbers, how far it is
 /// from flipping (`a < b` gives `b − a`, `a == b` gives `−|a − b|`); `not` negates, `and`/`or`
 /// are min/max; any other boolean is +∞ when true and −∞ when false.
@@ -670,10 +656,16 @@ mod tests {
         let decl = eventually_a();
         let sat = lower_use(&decl, LtlUse::Sat, span());
         assert_eq!(sat.ty, Ty::Bool);
-        let ExprKind::Call(b, args) = &sat.kind else {
+        let ExprKind::Ltl(v) = &sat.kind else {
+            panic!("an ltl value")
+        };
+        assert_eq!(v.measure, ir::LtlMeasure::Sat);
+        assert_eq!(v.atoms[0].ty, Ty::Bool);
+        let reference = v.reference(span());
+        let ExprKind::Call(b, args) = &reference.kind else {
             panic!("a call")
         };
-        assert_eq!(*b, id::LTL_SAT);
+        assert_eq!((*b, &reference.ty), (id::LTL_SAT, &Ty::Bool));
         let ExprKind::Const(Value::Record(table)) = &args[0].kind else {
             panic!("a constant table")
         };
@@ -681,13 +673,21 @@ mod tests {
         assert!(matches!(table[2], Value::None), "no automaton for `sat`");
         // Per step, the bitmask of the atoms.
         assert_eq!(args[1].ty, Ty::list(Ty::Int));
+        assert_eq!(v.reference_loops(), 1);
+
         let rob = lower_use(&decl, LtlUse::Robustness, span());
-        let ExprKind::Call(b, args) = &rob.kind else {
+        let ExprKind::Ltl(v) = &rob.kind else {
+            panic!("an ltl value")
+        };
+        assert_eq!(v.atoms[0].ty, Ty::Float, "an atom's robustness");
+        let reference = v.reference(span());
+        let ExprKind::Call(b, args) = &reference.kind else {
             panic!("a call")
         };
-        assert_eq!((*b, &rob.ty), (id::LTL_ROBUSTNESS, &Ty::Float));
+        assert_eq!((*b, &reference.ty), (id::LTL_ROBUSTNESS, &Ty::Float));
         // Per atom, its robustness at every step.
         assert_eq!(args[1].ty, Ty::list(Ty::list(Ty::Float)));
+        assert_eq!(v.reference_loops(), 1);
     }
 
     #[test]

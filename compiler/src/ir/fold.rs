@@ -53,7 +53,8 @@ impl Folder<'_> {
         for child in e.children_mut() {
             self.fold(child);
         }
-        // Leaves are what they are; an aggregate's body reads its own variable.
+        // Leaves are what they are; an aggregate's body and a formula's atoms read their own
+        // variable.
         if matches!(
             e.kind,
             ExprKind::Const(_)
@@ -61,6 +62,7 @@ impl Folder<'_> {
                 | ExprKind::Term(_)
                 | ExprKind::Local(_)
                 | ExprKind::Aggregate(_)
+                | ExprKind::Ltl(_)
         ) {
             return;
         }

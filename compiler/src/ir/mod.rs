@@ -373,6 +373,91 @@ pub enum ExprKind {
         value: Box<Expr>,
         criterion: Arc<str>,
     },
+    /// `sat(φ)` or `robustness(φ)` of an `ltl` formula over its trace.
+    Ltl(Box<LtlValue>),
+}
+
+/// The truth (`sat`) or the robustness of an `ltl` formula at the first step of its trace.
+///
+/// What it means is [`LtlValue::reference`]: the runtime's evaluation of the formula over its
+/// atoms collected per step. A backend may compute the same bits another way; the JIT fuses
+/// the atoms and the operators into one loop over the steps when it can.
+#[derive(Debug, Clone)]
+pub struct LtlValue {
+    pub measure: LtlMeasure,
+    /// The formula, children before parents, root last.
+    pub nodes: Arc<[reward_runtime::ltl::Node]>,
+    /// The runtime's table of the formula (its name and nodes: see `reward_runtime::ltl`).
+    pub table: Value,
+    /// The local each atom reads the step as.
+    pub step: LocalId,
+    pub trace: Expr,
+    /// Per atom, its value at `step`: a bool for `sat`, a float (its robustness) for
+    /// `robustness`.
+    pub atoms: Vec<Expr>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LtlMeasure {
+    Sat,
+    Robustness,
+}
+
+impl LtlValue {
+    /// The meaning: `ltl_sat(table, [for step in trace: bitmask of the atoms])`, or
+    /// `ltl_robustness(table, [for each atom: [for step in trace: atom]])`.
+    pub fn reference(&self, span: Span) -> Expr {
+        use reward_runtime::builtins::id;
+        let table = Expr::constant(self.table.clone(), Ty::Error, span);
+        let per_step = |body: Expr, elem: Ty| per_step(self.step, &self.trace, body, elem, span);
+        let (builtin, ty, atoms) = match self.measure {
+            LtlMeasure::Sat => (
+                id::LTL_SAT,
+                Ty::Bool,
+                per_step(bitmask(self.atoms.clone(), span), Ty::Int),
+            ),
+            LtlMeasure::Robustness => {
+                // At least one list, so that the runtime sees the trace's length (and its
+                // emptiness) when the formula has no atoms (`eventually(true)`).
+                let zero = || Expr::constant(Value::Float(0.0), Ty::Float, span);
+                let lists = match self.atoms.as_slice() {
+                    [] => vec![per_step(zero(), Ty::Float)],
+                    atoms => atoms
+                        .iter()
+                        .map(|a| per_step(a.clone(), Ty::Float))
+                        .collect(),
+                };
+                let lists = Expr::new(ExprKind::List(lists), Ty::list(Ty::list(Ty::Float)), span);
+                (id::LTL_ROBUSTNESS, Ty::Float, lists)
+            }
+        };
+        Expr::new(ExprKind::Call(builtin, vec![table, atoms]), ty, span)
+    }
+
+    /// How many loops over the trace [`Self::reference`] runs (each spends the operation budget
+    /// once per step): one for the bitmasks, one per atom (at least one) for robustness.
+    pub fn reference_loops(&self) -> usize {
+        match self.measure {
+            LtlMeasure::Sat => 1,
+            LtlMeasure::Robustness => self.atoms.len().max(1),
+        }
+    }
+}
+
+/// `[for var in trace: body]`: a list of `body` per step, each of type `elem`.
+pub(crate) fn per_step(var: LocalId, trace: &Expr, body: Expr, elem: Ty, span: Span) -> Expr {
+    Expr::new(
+        ExprKind::Aggregate(Box::new(Aggregate {
+            kind: AggKind::Collect,
+            var,
+            iter: trace.clone(),
+            filter: None,
+            body: Some(body),
+            elem: elem.clone(),
+        })),
+        Ty::list(elem),
+        span,
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -430,6 +515,7 @@ impl Expr {
                 .chain(a.filter.as_ref())
                 .chain(a.body.as_ref())
                 .collect(),
+            ExprKind::Ltl(l) => std::iter::once(&l.trace).chain(&l.atoms).collect(),
         }
     }
 
@@ -469,6 +555,10 @@ impl Expr {
                     .chain(a.filter.as_mut())
                     .chain(a.body.as_mut())
                     .collect()
+            }
+            ExprKind::Ltl(l) => {
+                let l = &mut **l;
+                std::iter::once(&mut l.trace).chain(&mut l.atoms).collect()
             }
         }
     }

@@ -184,6 +184,8 @@ fn write_expr(p: &[Function], e: &Expr, out: &mut String) {
         ExprKind::CheckUnit { value, criterion } => {
             list(&format!("check-unit {criterion:?}"), &[value], out)
         }
+        // Printed as what it means.
+        ExprKind::Ltl(l) => write_expr(p, &l.reference(e.span), out),
     }
 }
 
