@@ -13,6 +13,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use reward::{Engine, Options, RowError, Source, Spec};
 use reward_runtime::ltl::{evaluate_all, Node, Op, UNBOUNDED};
+use reward_runtime::value::{Column, Columns};
 use reward_runtime::Value;
 use serde_json::Value as Json;
 
@@ -103,6 +104,54 @@ fn ltlf_truth_matches_flloat_and_ltlf2dfa_on_both_engines() {
         }
         src.push_str("score = 0.0\n");
         let spec = compile(&src);
+        // The same formulas over steps of four bools, held as columns: the JIT's loops over
+        // the steps (see `formulas_compiled_to_loops_equal_the_interpreter_bit_for_bit`).
+        let over_bools = src
+            .replace(
+                "input { steps: list[text] }",
+                "input { steps: list[{a: bool, b: bool, c: bool, d: bool}] }",
+            )
+            .replace("\"a\" in step", "step.a")
+            .replace("\"b\" in step", "step.b")
+            .replace("\"c\" in step", "step.c")
+            .replace("\"d\" in step", "step.d");
+        let over_bools = compile(&over_bools)
+            .with_engine(Engine::Jit)
+            .expect("the JIT compiles");
+        for c in &cases {
+            let key = (
+                c["formula"].as_str().unwrap().to_string(),
+                c["at"].as_str().unwrap().to_string(),
+            );
+            let Some(k) = chunk.iter().position(|f| *f == key) else {
+                continue;
+            };
+            let steps = c["trace"].as_array().unwrap();
+            let letter = |l: &str| {
+                Column::Bool(
+                    steps
+                        .iter()
+                        .map(|s| s.as_array().unwrap().iter().any(|x| x == l))
+                        .collect(),
+                )
+            };
+            let row = columns_row(
+                steps.len(),
+                ["a", "b", "c", "d"].into_iter().map(letter).collect(),
+            );
+            let values = over_bools.eval_row(&row).expect("no row error");
+            let got = values[term(&over_bools, &format!("f{k}"))].as_bool();
+            assert_eq!(
+                got,
+                c["holds"].as_bool().unwrap(),
+                "the JIT over columns on {}: case {} ({}, {})",
+                c["trace"],
+                c["id"],
+                c["formula_tool"],
+                c["tool"]
+            );
+            checked += 1;
+        }
         for engine in engines(&spec) {
             for c in &cases {
                 let key = (
@@ -143,7 +192,13 @@ fn ltlf_truth_matches_flloat_and_ltlf2dfa_on_both_engines() {
             }
         }
     }
-    assert_eq!(checked, 2 * cases.len());
+    assert_eq!(checked, 3 * cases.len());
+}
+
+/// A row whose one column is a trace of `n` steps held as the arrays `fields`.
+fn columns_row(n: usize, fields: Vec<Column>) -> Value {
+    let steps = Value::Columns(std::sync::Arc::new(Columns::new(n, fields)));
+    Value::Record(vec![steps].into())
 }
 
 fn parse_robustness(v: &Json) -> f64 {
@@ -178,6 +233,32 @@ fn robustness_matches_rtamt_on_both_engines() {
         }
         src.push_str("score = 0.0\n");
         let spec = compile(&src);
+        // Also the JIT over the trace held as columns (its loops over the steps, for the
+        // formulas without windows).
+        let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
+        for (k, c) in chunk.iter().enumerate() {
+            let steps = c["trace"].as_array().unwrap();
+            let field = |f: &str| {
+                Column::Float(
+                    steps
+                        .iter()
+                        .map(|p| p[f].as_f64().unwrap())
+                        .collect::<Vec<_>>()
+                        .into(),
+                )
+            };
+            let row = columns_row(steps.len(), vec![field("x"), field("y")]);
+            let values = jit.eval_row(&row).expect("no row error");
+            let got = values[term(&spec, &format!("r{k}"))].as_f64();
+            let want = parse_robustness(&c["robustness"]);
+            assert!(
+                got == want,
+                "the JIT over columns: case {} {}: got {got}, rtamt {want}",
+                c["id"],
+                c["formula_tool"]
+            );
+            checked += 1;
+        }
         for engine in engines(&spec) {
             for (k, c) in chunk.iter().enumerate() {
                 let trace: Vec<Value> = c["trace"]
@@ -214,7 +295,7 @@ fn robustness_matches_rtamt_on_both_engines() {
             }
         }
     }
-    assert_eq!(checked, 2 * supported.len());
+    assert_eq!(checked, 3 * supported.len());
 }
 
 #[test]
@@ -746,8 +827,7 @@ fn awkward_trace(rng: &mut impl FnMut() -> u64, n: usize) -> (Vec<f64>, Vec<f64>
 }
 
 #[test]
-fn formulas_compiled_to_one_loop_equal_the_interpreter_bit_for_bit() {
-    use reward_runtime::value::{Column, Columns};
+fn formulas_compiled_to_loops_equal_the_interpreter_bit_for_bit() {
     // Atoms the JIT computes in its loop over the steps (scalars of the step that cannot fail),
     // and one it cannot (an int division), which keeps the formula on the reference path.
     let atoms = [
@@ -765,16 +845,10 @@ fn formulas_compiled_to_one_loop_equal_the_interpreter_bit_for_bit() {
         for k in 0..25 {
             let size = 1 + (rng() % 7) as u32;
             let mut nodes = random_formula(&mut rng, atoms.len() as u32, size, false);
-            // Mostly the fragment the loop covers (no past operator, no window).
+            // Mostly the fragment the loops cover (no window).
             if !rng().is_multiple_of(4) {
                 for n in nodes.iter_mut() {
                     (n.lo, n.hi) = (0, UNBOUNDED);
-                    n.op = match n.op {
-                        Op::Prev | Op::Once => Op::Next,
-                        Op::WPrev | Op::Historically => Op::WNext,
-                        Op::Since => Op::Until,
-                        op => op,
-                    };
                 }
                 fused += 1;
             }
@@ -792,14 +866,14 @@ fn formulas_compiled_to_one_loop_equal_the_interpreter_bit_for_bit() {
         for _ in 0..6 {
             let n = 1 + (rng() % 40) as usize;
             let (xs, ys, bs) = awkward_trace(&mut rng, n);
-            let columns = Value::Columns(std::sync::Arc::new(Columns::new(
+            let as_columns = columns_row(
                 n,
                 vec![
                     Column::Float(xs.clone().into()),
                     Column::Float(ys.clone().into()),
                     Column::Bool(bs.clone()),
                 ],
-            )));
+            );
             let records: Vec<Value> = (0..n)
                 .map(|i| {
                     Value::Record(
@@ -807,7 +881,6 @@ fn formulas_compiled_to_one_loop_equal_the_interpreter_bit_for_bit() {
                     )
                 })
                 .collect();
-            let as_columns = Value::Record(vec![columns].into());
             let as_values = Value::Record(vec![Value::List(records.into())].into());
             let want = spec.eval_row(&as_columns).expect("the interpreter scores");
             for (engine, row, held) in [
@@ -836,6 +909,28 @@ fn formulas_compiled_to_one_loop_equal_the_interpreter_bit_for_bit() {
                 compared += 1;
             }
         }
+    }
+    // An empty trace held as columns is the reference's row error, not a value of the loops.
+    let spec = compile(
+        "input { steps: list[{x: float, y: float, b: bool}] }\nltl f = eventually(step.b)\nscore = robustness(f)\n",
+    );
+    let empty = columns_row(
+        0,
+        vec![
+            Column::Float(Vec::new().into()),
+            Column::Float(Vec::new().into()),
+            Column::Bool(Vec::new()),
+        ],
+    );
+    for engine in engines(&spec) {
+        let err = engine
+            .eval_row(&empty)
+            .expect_err("an empty trace is an error");
+        assert!(
+            err.message.contains("`f`: the trace is empty"),
+            "{}",
+            err.message
+        );
     }
     assert!(fused > 200, "{fused} formulas in the fused fragment");
     assert_eq!(compared, 12 * 6 * 3);

@@ -1,39 +1,39 @@
-//! `sat(φ)` and `robustness(φ)` of an `ltl` formula as one loop over the steps.
+//! `sat(φ)` and `robustness(φ)` of an `ltl` formula as loops over the trace's steps.
 //!
 //! The reference ([`LtlValue::reference`]) collects each atom's value at every step into an
 //! array, then the runtime evaluates the formula over those arrays, node by node. When the
-//! formula's operators each need only their own value one step later (the pointwise ones,
-//! `next`, and the unbounded `until`, `release`, `eventually`, `always`) and its atoms are
-//! scalars of the step that cannot fail ([`loop_shape::cheap_and_total`]), the whole formula is
-//! one loop from the last step to the first: per step, the atoms are computed in registers
-//! from the trace's columns and every node's value follows from its children's at this step
-//! and its own at the next. Truth is computed on booleans (a formula's robustness values are
-//! ±∞ there, so `sat` is their sign), robustness with the language's `min`/`max`: the same
-//! operations on the same values as the reference, so the same bits.
+//! formula has no window (each operator reads its operands at its own step, and itself one
+//! step before or after) and its atoms are scalars of the step that cannot fail
+//! ([`loop_shape::cheap_and_total`]), compiled code computes it in loops over the trace's
+//! columns instead, with the atoms computed in registers per step: one loop from the last step
+//! to the first, where each node's value follows from its children's at the step and its own
+//! at the next; and, before it, for a formula with past operators, one loop from the first
+//! step that computes them, keeping each one the rest of the formula reads in an array
+//! ([`Passes`]). Truth is computed on booleans (a formula's robustness values are ±∞ there,
+//! so `sat` is their sign), robustness with the language's `min`/`max`: the same operations on
+//! the same values as the reference, so the same bits.
 //!
-//! The loop runs when the trace's columns are there (a list of records of scalars held as
+//! The loops run when the trace's columns are there (a list of records of scalars held as
 //! arrays), the trace is not empty, and the row's operation budget covers what the reference
-//! would spend (one iteration per step for each of its loops), which the loop then spends.
+//! would spend (one iteration per step for each of its loops), which the loops then spend.
 //! Otherwise the reference runs, with its errors where it makes them.
+
+use reward_runtime::ltl::{Node, Op, UNBOUNDED};
 
 use super::*;
 
-/// The operators the loop computes: each reads its children at the step, and itself at the
-/// next step at most. Windows and past operators read further.
-fn fusable_op(node: &reward_runtime::ltl::Node) -> bool {
-    use reward_runtime::ltl::{Op, UNBOUNDED};
+/// The operators the loops compute: each reads its children at the step, and itself one step
+/// later (future operators, in the loop from the end) or earlier (past operators, in the loop
+/// from the start) at most. Windows read further.
+fn fusable_op(node: &Node) -> bool {
     let unbounded = (node.lo, node.hi) == (0, UNBOUNDED);
     match node.op {
-        Op::True | Op::False | Op::Atom | Op::Not | Op::And | Op::Or | Op::Implies | Op::Iff => {
-            true
-        }
-        Op::Next | Op::WNext => true,
         Op::Until | Op::Release | Op::Eventually | Op::Always => unbounded,
-        Op::Prev | Op::WPrev | Op::Since | Op::Once | Op::Historically => false,
+        _ => true,
     }
 }
 
-/// The fields of the step the atoms read, when the formula runs as one loop (see the module).
+/// The fields of the step the atoms read, when the formula runs as loops (see the module).
 fn fused_fields(l: &LtlValue) -> Option<Vec<usize>> {
     l.trace.ty.columnar_fields()?;
     let fusable = l.nodes.iter().all(fusable_op) && l.atoms.iter().all(loop_shape::cheap_and_total);
@@ -43,20 +43,74 @@ fn fused_fields(l: &LtlValue) -> Option<Vec<usize>> {
     loop_shape::element_fields(&l.atoms, l.step)
 }
 
-/// Per node, whether the loop computes it at every step: an operator over time carries its
-/// value from step to step, and so do the nodes it reads; the rest (the pointwise nodes above
-/// the last operator over time, the formula itself often) are computed once, at step 0.
-fn every_step(nodes: &[reward_runtime::ltl::Node]) -> Vec<bool> {
-    let mut every: Vec<bool> = nodes.iter().map(|n| n.op.is_future()).collect();
-    // Parents come after their children: walking down, a node is final before its children.
-    for j in (0..nodes.len()).rev() {
-        if every[j] {
+/// Which nodes each loop computes. A past operator looks back over formulas of the present
+/// and the past only (the checker makes sure), so the past operators and what they read are
+/// computed by a loop from the first step to the last, which keeps each past operator the
+/// formula reads elsewhere (`kept`) in an array, per step. The loop from the last step to the
+/// first computes the rest, reading those arrays.
+struct Passes {
+    /// Computed by the loop from the start.
+    forward: Vec<bool>,
+    /// A past operator the loop from the end reads: kept per step.
+    kept: Vec<bool>,
+    /// Computed by the loop from the end at every step: an operator over the future carries
+    /// its value from step to step, and so do the nodes it reads.
+    every: Vec<bool>,
+    /// Computed once, at step 0, after the loops: the nodes above the last operator over the
+    /// future (the formula itself, often).
+    at_start: Vec<bool>,
+}
+
+impl Passes {
+    fn new(nodes: &[Node]) -> Passes {
+        let n = nodes.len();
+        // Read by the loop from the end: reached from the formula without passing through a
+        // past operator. Parents come after their children, so walking down, a node is
+        // final before its children are.
+        let mut back = vec![false; n];
+        let mut forward = vec![false; n];
+        let mut every = vec![false; n];
+        back[n - 1] = true;
+        for j in (0..n).rev() {
+            let past = nodes[j].op.is_past();
+            forward[j] |= back[j] && past;
+            every[j] |= back[j] && nodes[j].op.is_future();
             for c in nodes[j].children() {
-                every[c as usize] = true;
+                let c = c as usize;
+                back[c] |= back[j] && !past;
+                forward[c] |= forward[j];
+                every[c] |= every[j] && !past;
             }
         }
+        let kept = (0..n).map(|j| back[j] && nodes[j].op.is_past()).collect();
+        let at_start = (0..n).map(|j| back[j] && !every[j]).collect();
+        Passes {
+            forward,
+            kept,
+            every,
+            at_start,
+        }
     }
-    every
+}
+
+/// Where a node's value comes from in the loop being compiled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// From the first step to the last: past operators.
+    Forward,
+    /// From the last step to the first, or at step 0 after it: the rest, and a kept past
+    /// operator from its array.
+    Backward,
+}
+
+/// The variables of a formula's nodes in its loops.
+struct NodeVars {
+    vals: Vec<Variable>,
+    other: Vec<Variable>,
+    /// Per kept past operator, the array of its values per step.
+    kept: Vec<Option<CValue>>,
+    /// The step the loop is at.
+    index: Variable,
 }
 
 /// The values the loop computes in: booleans for truth, floats for robustness.
@@ -121,7 +175,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         Ok(self.b.use_var(result))
     }
 
-    /// The loop from the last step to the first; the formula's value at step 0.
+    /// The loops over the steps (see [`Passes`]); the formula's value at step 0.
     fn fused_loop(
         &mut self,
         l: &LtlValue,
@@ -129,12 +183,10 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         len: CValue,
         arrays: Vec<(usize, CValue)>,
     ) -> Result<CValue, JitError> {
-        use reward_runtime::ltl::Op;
         let d = Domain {
             sat: l.measure == LtlMeasure::Sat,
         };
         let index = self.b.declare_var(types::I64);
-        self.b.def_var(index, len);
         self.columns.insert(
             l.step,
             ColumnLoop {
@@ -145,27 +197,84 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             },
         );
         self.cg.array_loops = true;
-        // Per node, its value at the step the loop is at (before the first iteration: its
-        // value past the end, for the operators that carry one). `next` keeps its child's value
-        // at the step after, in `later`.
         let nodes = &l.nodes;
-        let mut vals = Vec::with_capacity(nodes.len());
-        let mut later = Vec::with_capacity(nodes.len());
+        let passes = Passes::new(nodes);
+        // Per node, its value at the step a loop is at; before a loop's first step, the value
+        // beyond the end (or the start) of the trace, for the operators that carry one. `next`
+        // and `prev` keep their child's value at the step after (before) in `other`.
+        let mut node_vars = NodeVars {
+            vals: Vec::with_capacity(nodes.len()),
+            other: Vec::with_capacity(nodes.len()),
+            kept: vec![None; nodes.len()],
+            index,
+        };
         for node in nodes.iter() {
-            let past_end = match node.op {
-                Op::WNext | Op::Release | Op::Always => self.truth(d, true),
-                _ => self.truth(d, false),
-            };
-            let v = self.b.declare_var(self.domain_type(d));
-            self.b.def_var(v, past_end);
-            vals.push(v);
-            let w = self.b.declare_var(self.domain_type(d));
-            self.b.def_var(w, past_end);
-            later.push(w);
+            let holds = matches!(
+                node.op,
+                Op::WNext | Op::Release | Op::Always | Op::WPrev | Op::Historically
+            );
+            for vars in [&mut node_vars.vals, &mut node_vars.other] {
+                let beyond = self.truth(d, holds);
+                let v = self.b.declare_var(self.domain_type(d));
+                self.b.def_var(v, beyond);
+                vars.push(v);
+            }
         }
-        let every = every_step(nodes);
+        let kind = if d.sat {
+            ScalarKind::Bool
+        } else {
+            ScalarKind::Float
+        };
+        let kept: Vec<usize> = (0..nodes.len()).filter(|&j| passes.kept[j]).collect();
+        for &j in &kept {
+            let (ctx, k) = (self.ctx, self.b.ins().iconst(types::I32, kind as i64));
+            node_vars.kept[j] = Some(self.call1(Helper::rt_collect_scalars, &[ctx, k, len]));
+        }
+        let v = &node_vars;
+        if !kept.is_empty() {
+            self.loop_over_steps(index, len, true, |lw| {
+                lw.nodes_at_step(l, d, v, Pass::Forward, |j| passes.forward[j])?;
+                lw.carry(l, v, |op| matches!(op, Op::Prev | Op::WPrev));
+                let i = lw.b.use_var(index);
+                for &j in &kept {
+                    let (base, x) = (v.kept[j].expect("kept"), lw.b.use_var(v.vals[j]));
+                    let (_, addr) = lw.scalar_at(base, i, lw.domain_repr(d));
+                    lw.b.ins().store(MemFlagsData::trusted(), x, addr, 0);
+                }
+                Ok(())
+            })?;
+        }
+        self.loop_over_steps(index, len, false, |lw| {
+            lw.nodes_at_step(l, d, v, Pass::Backward, |j| passes.every[j])?;
+            lw.carry(l, v, |op| matches!(op, Op::Next | Op::WNext));
+            Ok(())
+        })?;
+        // The index is 0 here: the nodes computed once read step 0.
+        self.nodes_at_step(l, d, v, Pass::Backward, |j| passes.at_start[j])?;
+        for _ in &kept {
+            let ctx = self.ctx;
+            self.call(Helper::rt_collect_scalars_finish, &[ctx, len]);
+        }
+        self.columns.remove(&l.step);
+        Ok(self.b.use_var(v.vals[nodes.len() - 1]))
+    }
 
-        let (header, body, done) = (
+    /// A loop over the steps, forward from the first or backward from the last, with `index`
+    /// at the step in `body`.
+    fn loop_over_steps(
+        &mut self,
+        index: Variable,
+        len: CValue,
+        forward: bool,
+        mut body: impl FnMut(&mut Self) -> Result<(), JitError>,
+    ) -> Result<(), JitError> {
+        let start = if forward {
+            self.b.ins().iconst(types::I64, 0)
+        } else {
+            len
+        };
+        self.b.def_var(index, start);
+        let (header, step, done) = (
             self.b.create_block(),
             self.b.create_block(),
             self.b.create_block(),
@@ -173,26 +282,37 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(header);
         let i = self.b.use_var(index);
-        let more = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, i, 0);
-        self.b.ins().brif(more, body, &[], done, &[]);
-
-        self.b.switch_to_block(body);
-        let i1 = self.b.ins().iadd_imm_s(i, -1);
-        self.b.def_var(index, i1);
-        self.nodes_at_step(l, d, &vals, &later, |j| every[j])?;
-        for (j, node) in nodes.iter().enumerate() {
-            if matches!(node.op, Op::Next | Op::WNext) {
-                let now = self.b.use_var(vals[node.a as usize]);
-                self.b.def_var(later[j], now);
-            }
+        let more = if forward {
+            self.b.ins().icmp(IntCC::SignedLessThan, i, len)
+        } else {
+            self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, i, 0)
+        };
+        self.b.ins().brif(more, step, &[], done, &[]);
+        self.b.switch_to_block(step);
+        if !forward {
+            let i1 = self.b.ins().iadd_imm_s(i, -1);
+            self.b.def_var(index, i1);
+        }
+        body(self)?;
+        if forward {
+            let i = self.b.use_var(index);
+            let i1 = self.b.ins().iadd_imm_s(i, 1);
+            self.b.def_var(index, i1);
         }
         self.b.ins().jump(header, &[]);
-
-        // The index is 0 here: the nodes computed once read step 0.
         self.b.switch_to_block(done);
-        self.nodes_at_step(l, d, &vals, &later, |j| !every[j])?;
-        self.columns.remove(&l.step);
-        Ok(self.b.use_var(vals[nodes.len() - 1]))
+        Ok(())
+    }
+
+    /// At the end of a step: each `next`/`prev` node (`which`) keeps its child's value for the
+    /// loop's next step.
+    fn carry(&mut self, l: &LtlValue, v: &NodeVars, which: impl Fn(Op) -> bool) {
+        for (j, node) in l.nodes.iter().enumerate() {
+            if which(node.op) {
+                let now = self.b.use_var(v.vals[node.a as usize]);
+                self.b.def_var(v.other[j], now);
+            }
+        }
     }
 
     /// The values at the current step of the nodes `which` picks, children first.
@@ -200,22 +320,30 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         &mut self,
         l: &LtlValue,
         d: Domain,
-        vals: &[Variable],
-        later: &[Variable],
+        v: &NodeVars,
+        pass: Pass,
         which: impl Fn(usize) -> bool,
     ) -> Result<(), JitError> {
-        use reward_runtime::ltl::Op;
         for (j, node) in l.nodes.iter().enumerate() {
             if !which(j) {
                 continue;
             }
+            if let (Pass::Backward, Some(base)) = (pass, v.kept[j]) {
+                let i = self.b.use_var(v.index);
+                let x = self.load_item(base, i, self.domain_repr(d));
+                self.b.def_var(v.vals[j], x);
+                continue;
+            }
             let kids: Vec<CValue> = node
                 .children()
-                .map(|c| self.b.use_var(vals[c as usize]))
+                .map(|c| self.b.use_var(v.vals[c as usize]))
                 .collect();
             // The children's values, `a` then `b`, for the operators that have them.
             let kid = |k: usize| kids[k];
-            let v = match node.op {
+            // The node's own value at the step before (after) this one, for an operator that
+            // carries it.
+            let carried = self.b.use_var(v.vals[j]);
+            let x = match node.op {
                 Op::True => self.truth(d, true),
                 Op::False => self.truth(d, false),
                 Op::Atom => self.expr(&l.atoms[node.a as usize])?,
@@ -232,29 +360,29 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                     let backward = self.either(d, kid(0), not_b);
                     self.both(d, forward, backward)
                 }
-                Op::Next | Op::WNext => self.b.use_var(later[j]),
-                Op::Until | Op::Release | Op::Eventually | Op::Always => {
-                    let next = self.b.use_var(vals[j]);
-                    match node.op {
-                        Op::Until => {
-                            let held = self.both(d, kid(0), next);
-                            self.either(d, kid(1), held)
-                        }
-                        Op::Release => {
-                            let held = self.either(d, kid(0), next);
-                            self.both(d, kid(1), held)
-                        }
-                        Op::Eventually => self.either(d, kid(0), next),
-                        _ => self.both(d, kid(0), next),
-                    }
+                Op::Next | Op::WNext | Op::Prev | Op::WPrev => self.b.use_var(v.other[j]),
+                Op::Until | Op::Since => {
+                    let held = self.both(d, kid(0), carried);
+                    self.either(d, kid(1), held)
                 }
-                Op::Prev | Op::WPrev | Op::Since | Op::Once | Op::Historically => {
-                    unreachable!("not a fused operator (fusable_op)")
+                Op::Release => {
+                    let held = self.either(d, kid(0), carried);
+                    self.both(d, kid(1), held)
                 }
+                Op::Eventually | Op::Once => self.either(d, kid(0), carried),
+                Op::Always | Op::Historically => self.both(d, kid(0), carried),
             };
-            self.b.def_var(vals[j], v);
+            self.b.def_var(v.vals[j], x);
         }
         Ok(())
+    }
+
+    fn domain_repr(&self, d: Domain) -> Repr {
+        if d.sat {
+            Repr::Bool
+        } else {
+            Repr::Float
+        }
     }
 
     fn domain_type(&self, d: Domain) -> Type {
