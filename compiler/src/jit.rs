@@ -496,6 +496,7 @@ impl Codegen<'_> {
             locals: HashMap::new(),
             columns: HashMap::new(),
             error_block,
+            hoisted: HashMap::new(),
         };
         if let Target::Function(fparams, _) = &target {
             for (i, (_, ty)) in fparams.iter().enumerate() {
@@ -548,6 +549,9 @@ struct Lower<'c, 'p, 'm, 'f, M: Module> {
     /// The loops stepping through columns (by their element's local): see [`ColumnLoop`].
     columns: HashMap<LocalId, ColumnLoop>,
     error_block: Block,
+    /// Float constants made before a loop, by their bits, for the loop's body to use instead of
+    /// making them again at every step (see [`Lower::float_const`]).
+    hoisted: HashMap<u64, CValue>,
 }
 
 /// A loop over a list of records of scalars that reads only fields of its element
@@ -758,7 +762,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             ExprKind::Const(v) => match (r, v) {
                 (Repr::Bool, Value::Bool(x)) => self.b.ins().iconst(types::I8, i64::from(*x)),
                 (Repr::Int, Value::Int(x)) => self.b.ins().iconst(types::I64, *x),
-                (Repr::Float, v) => self.b.ins().f64const(v.as_f64()),
+                (Repr::Float, v) => self.float_const(v.as_f64()),
                 _ => self.constant_ptr(v),
             },
             ExprKind::Input => {
@@ -1130,9 +1134,17 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.canonical_nan(m)
     }
 
+    /// The float `x`: made before the loop being compiled when it hoisted `x`, else here.
+    fn float_const(&mut self, x: f64) -> CValue {
+        match self.hoisted.get(&x.to_bits()) {
+            Some(&v) => v,
+            None => self.b.ins().f64const(x),
+        }
+    }
+
     fn canonical_nan(&mut self, v: CValue) -> CValue {
         let is_nan = self.b.ins().fcmp(FloatCC::Unordered, v, v);
-        let nan = self.b.ins().f64const(f64::NAN);
+        let nan = self.float_const(f64::NAN);
         self.b.ins().select(is_nan, nan, v)
     }
 

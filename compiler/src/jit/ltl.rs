@@ -103,6 +103,14 @@ enum Pass {
     Backward,
 }
 
+/// The float constants of `e`, added to `out`.
+fn float_constants(e: &Expr, out: &mut Vec<f64>) {
+    match &e.kind {
+        ExprKind::Const(v) if repr(&e.ty) == Repr::Float => out.push(v.as_f64()),
+        _ => e.children().into_iter().for_each(|c| float_constants(c, out)),
+    }
+}
+
 /// The variables of a formula's nodes in its loops.
 struct NodeVars {
     vals: Vec<Variable>,
@@ -199,6 +207,17 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.cg.array_loops = true;
         let nodes = &l.nodes;
         let passes = Passes::new(nodes);
+        // Cranelift makes a constant where it is used, at every step of a loop: the loops'
+        // floats (infinities, the NaN that min and max return, the atoms' constants) are made
+        // once, here.
+        let mut floats = vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+        for atom in &l.atoms {
+            float_constants(atom, &mut floats);
+        }
+        for x in floats {
+            let v = self.b.ins().f64const(x);
+            self.hoisted.entry(x.to_bits()).or_insert(v);
+        }
         // Per node, its value at the step a loop is at; before a loop's first step, the value
         // beyond the end (or the start) of the trace, for the operators that carry one. `next`
         // and `prev` keep their child's value at the step after (before) in `other`.
@@ -256,6 +275,8 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             self.call(Helper::rt_collect_scalars_finish, &[ctx, len]);
         }
         self.columns.remove(&l.step);
+        // Made in the block before the loops: not where later code may use them.
+        self.hoisted.clear();
         Ok(self.b.use_var(v.vals[nodes.len() - 1]))
     }
 
@@ -398,9 +419,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         if d.sat {
             self.b.ins().iconst(types::I8, i64::from(holds))
         } else if holds {
-            self.b.ins().f64const(f64::INFINITY)
+            self.float_const(f64::INFINITY)
         } else {
-            self.b.ins().f64const(f64::NEG_INFINITY)
+            self.float_const(f64::NEG_INFINITY)
         }
     }
 
