@@ -107,7 +107,11 @@ enum Pass {
 fn float_constants(e: &Expr, out: &mut Vec<f64>) {
     match &e.kind {
         ExprKind::Const(v) if repr(&e.ty) == Repr::Float => out.push(v.as_f64()),
-        _ => e.children().into_iter().for_each(|c| float_constants(c, out)),
+        _ => {
+            for c in e.children() {
+                float_constants(c, out);
+            }
+        }
     }
 }
 
