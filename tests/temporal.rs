@@ -845,10 +845,21 @@ fn formulas_compiled_to_loops_equal_the_interpreter_bit_for_bit() {
         for k in 0..25 {
             let size = 1 + (rng() % 7) as u32;
             let mut nodes = random_formula(&mut rng, atoms.len() as u32, size, false);
-            // Mostly the fragment the loops cover (no window).
+            // Mostly the fragment the loops cover: no window, or one read at step 0 only.
             if !rng().is_multiple_of(4) {
                 for n in nodes.iter_mut() {
                     (n.lo, n.hi) = (0, UNBOUNDED);
+                }
+                if rng().is_multiple_of(3) {
+                    let op = [Op::Eventually, Op::Always][(rng() % 2) as usize];
+                    let root = nodes.len() as u32 - 1;
+                    let mut window = Node::new(op, root, 0);
+                    window.lo = (rng() % 6) as u32;
+                    window.hi = window.lo + (rng() % 45) as u32;
+                    nodes.push(window);
+                    if rng().is_multiple_of(2) {
+                        nodes.push(Node::new(Op::Not, root + 1, 0));
+                    }
                 }
                 fused += 1;
             }

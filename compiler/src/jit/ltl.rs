@@ -1,9 +1,10 @@
 //! `sat(φ)` and `robustness(φ)` of an `ltl` formula as loops over the trace's steps.
 //!
 //! The reference ([`LtlValue::reference`]) collects each atom's value at every step into an
-//! array, then the runtime evaluates the formula over those arrays, node by node. When the
-//! formula has no window (each operator reads its operands at its own step, and itself one
-//! step before or after) and its atoms are scalars of the step that cannot fail
+//! array, then the runtime evaluates the formula over those arrays, node by node. When each
+//! operator of the formula reads its operands at its own step and itself one step before or
+//! after (every operator but a window, and a window read at step 0 only: see [`Passes`]) and
+//! its atoms are scalars of the step that cannot fail
 //! ([`loop_shape::cheap_and_total`]), compiled code computes it in loops over the trace's
 //! columns instead, with the atoms computed in registers per step: one loop from the last step
 //! to the first, where each node's value follows from its children's at the step and its own
@@ -22,32 +23,30 @@ use reward_runtime::ltl::{Node, Op, UNBOUNDED};
 
 use super::*;
 
-/// The operators the loops compute: each reads its children at the step, and itself one step
-/// later (future operators, in the loop from the end) or earlier (past operators, in the loop
-/// from the start) at most. Windows read further.
-fn fusable_op(node: &Node) -> bool {
-    let unbounded = (node.lo, node.hi) == (0, UNBOUNDED);
-    match node.op {
-        Op::Until | Op::Release | Op::Eventually | Op::Always => unbounded,
-        _ => true,
-    }
+/// Whether node `j` has a window (`[lo, hi]` other than `[0, ∞)`).
+fn windowed(node: &Node) -> bool {
+    (node.lo, node.hi) != (0, UNBOUNDED)
 }
 
-/// The fields of the step the atoms read, when the formula runs as loops (see the module).
-fn fused_fields(l: &LtlValue) -> Option<Vec<usize>> {
+/// The fields of the step the atoms read and the loops' plan, when the formula runs as loops
+/// (see the module).
+fn fused_plan(l: &LtlValue) -> Option<(Vec<usize>, Passes)> {
     l.trace.ty.columnar_fields()?;
-    let fusable = l.nodes.iter().all(fusable_op) && l.atoms.iter().all(loop_shape::cheap_and_total);
-    if !fusable {
+    if !l.atoms.iter().all(loop_shape::cheap_and_total) {
         return None;
     }
-    loop_shape::element_fields(&l.atoms, l.step)
+    let passes = Passes::new(&l.nodes)?;
+    Some((loop_shape::element_fields(&l.atoms, l.step)?, passes))
 }
 
 /// Which nodes each loop computes. A past operator looks back over formulas of the present
 /// and the past only (the checker makes sure), so the past operators and what they read are
 /// computed by a loop from the first step to the last, which keeps each past operator the
 /// formula reads elsewhere (`kept`) in an array, per step. The loop from the last step to the
-/// first computes the rest, reading those arrays.
+/// first computes the rest, reading those arrays. Each operator reads its operands at its own
+/// step and itself one step before or after, except a window: an `eventually[lo, hi]` or
+/// `always[lo, hi]` read at step 0 only is the extreme of its operand over steps `lo..=hi`,
+/// which the loop from the end accumulates; any other window is the reference's.
 struct Passes {
     /// Computed by the loop from the start.
     forward: Vec<bool>,
@@ -56,13 +55,17 @@ struct Passes {
     /// Computed by the loop from the end at every step: an operator over the future carries
     /// its value from step to step, and so do the nodes it reads.
     every: Vec<bool>,
+    /// A window read at step 0 only, accumulated by the loop from the end over its steps.
+    window: Vec<bool>,
     /// Computed once, at step 0, after the loops: the nodes above the last operator over the
     /// future (the formula itself, often).
     at_start: Vec<bool>,
 }
 
 impl Passes {
-    fn new(nodes: &[Node]) -> Passes {
+    /// `None` when a window is read at more steps than step 0, or bounds an `until` or
+    /// `release`.
+    fn new(nodes: &[Node]) -> Option<Passes> {
         let n = nodes.len();
         // Read by the loop from the end: reached from the formula without passing through a
         // past operator. Parents come after their children, so walking down, a node is
@@ -70,26 +73,36 @@ impl Passes {
         let mut back = vec![false; n];
         let mut forward = vec![false; n];
         let mut every = vec![false; n];
+        let mut window = vec![false; n];
         back[n - 1] = true;
         for j in (0..n).rev() {
-            let past = nodes[j].op.is_past();
+            let node = &nodes[j];
+            let past = node.op.is_past();
             forward[j] |= back[j] && past;
-            every[j] |= back[j] && nodes[j].op.is_future();
-            for c in nodes[j].children() {
+            if windowed(node) && back[j] {
+                if every[j] || matches!(node.op, Op::Until | Op::Release) {
+                    return None;
+                }
+                window[j] = true;
+            } else {
+                every[j] |= back[j] && node.op.is_future();
+            }
+            for c in node.children() {
                 let c = c as usize;
                 back[c] |= back[j] && !past;
                 forward[c] |= forward[j];
-                every[c] |= every[j] && !past;
+                every[c] |= (every[j] || window[j]) && !past;
             }
         }
         let kept = (0..n).map(|j| back[j] && nodes[j].op.is_past()).collect();
-        let at_start = (0..n).map(|j| back[j] && !every[j]).collect();
-        Passes {
+        let at_start = (0..n).map(|j| back[j] && !every[j] && !window[j]).collect();
+        Some(Passes {
             forward,
             kept,
             every,
+            window,
             at_start,
-        }
+        })
     }
 }
 
@@ -134,7 +147,7 @@ struct Domain {
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// `sat(φ)` or `robustness(φ)`: the fused loop when it applies, else the reference.
     pub(super) fn ltl(&mut self, l: &LtlValue, e: &Expr) -> Result<CValue, JitError> {
-        let Some(fields) = fused_fields(l) else {
+        let Some((fields, passes)) = fused_plan(l) else {
             return self.expr(&l.reference(e.span));
         };
         let list = self.expr(&l.trace)?;
@@ -174,7 +187,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b
             .ins()
             .store(MemFlagsData::trusted(), after, self.ctx, abi::OFFSET_BUDGET);
-        let v = self.fused_loop(l, list, len, arrays)?;
+        let v = self.fused_loop(l, &passes, list, len, arrays)?;
         self.b.def_var(result, v);
         self.b.ins().jump(join, &[]);
 
@@ -191,6 +204,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     fn fused_loop(
         &mut self,
         l: &LtlValue,
+        passes: &Passes,
         list: CValue,
         len: CValue,
         arrays: Vec<(usize, CValue)>,
@@ -210,7 +224,6 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         );
         self.cg.array_loops = true;
         let nodes = &l.nodes;
-        let passes = Passes::new(nodes);
         // Cranelift makes a constant where it is used, at every step of a loop: the loops'
         // floats (infinities, the NaN that min and max return, the atoms' constants) are made
         // once, here.
@@ -268,7 +281,8 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             })?;
         }
         self.loop_over_steps(index, len, false, |lw| {
-            lw.nodes_at_step(l, d, v, Pass::Backward, |j| passes.every[j])?;
+            let in_loop = |j: usize| passes.every[j] || passes.window[j];
+            lw.nodes_at_step(l, d, v, Pass::Backward, in_loop)?;
             lw.carry(l, v, |op| matches!(op, Op::Next | Op::WNext));
             Ok(())
         })?;
@@ -396,6 +410,22 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 }
                 Op::Eventually | Op::Once => self.either(d, kid(0), carried),
                 Op::Always | Op::Historically => self.both(d, kid(0), carried),
+            };
+            // A window accumulates its operand over its steps only.
+            let x = if windowed(node) {
+                let i = self.b.use_var(v.index);
+                let from =
+                    self.b
+                        .ins()
+                        .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, i, node.lo as i64);
+                let to = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::SignedLessThanOrEqual, i, node.hi as i64);
+                let inside = self.b.ins().band(from, to);
+                self.b.ins().select(inside, x, carried)
+            } else {
+                x
             };
             self.b.def_var(v.vals[j], x);
         }
