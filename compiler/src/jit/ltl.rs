@@ -23,7 +23,7 @@ use reward_runtime::ltl::{Node, Op, UNBOUNDED};
 
 use super::*;
 
-/// Whether node `j` has a window (`[lo, hi]` other than `[0, ∞)`).
+/// Whether a node has a window (`[lo, hi]` other than `[0, ∞)`).
 fn windowed(node: &Node) -> bool {
     (node.lo, node.hi) != (0, UNBOUNDED)
 }
@@ -232,8 +232,10 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             float_constants(atom, &mut floats);
         }
         for x in floats {
-            let v = self.b.ins().f64const(x);
-            self.hoisted.entry(x.to_bits()).or_insert(v);
+            if !self.hoisted.contains_key(&x.to_bits()) {
+                let v = self.b.ins().f64const(x);
+                self.hoisted.insert(x.to_bits(), v);
+            }
         }
         // Per node, its value at the step a loop is at; before a loop's first step, the value
         // beyond the end (or the start) of the trace, for the operators that carry one. `next`
