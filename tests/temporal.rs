@@ -970,3 +970,36 @@ fn every_formula_is_listed_with_its_automaton_whatever_it_is_used_for() {
         "`reward automata` lists each formula"
     );
 }
+
+#[test]
+fn a_formula_without_atoms_has_a_robustness_on_any_non_empty_trace() {
+    // Its runtime call used to see no atom list, hence no steps, and called the trace empty.
+    let spec = compile(
+        "input { steps: list[{x: float}] }\n\
+         ltl yes = eventually(true)\n\
+         ltl no = always(next(true))\n\
+         let r_yes = robustness(yes)\n\
+         let r_no = robustness(no)\n\
+         score = 0.0\n",
+    );
+    let steps = |n: usize| vec![Column::Float(vec![0.5; n].into())];
+    for engine in engines(&spec) {
+        for n in [1, 3] {
+            let v = engine
+                .eval_row(&columns_row(n, steps(n)))
+                .unwrap_or_else(|e| panic!("{}: {}", engine.name(), e.message));
+            assert_eq!(v[term(&spec, "r_yes")].as_f64(), f64::INFINITY);
+            // Strong `next` is false at the last step.
+            assert_eq!(v[term(&spec, "r_no")].as_f64(), f64::NEG_INFINITY);
+            assert!(v[term(&spec, "yes")].as_bool());
+        }
+        let err = engine
+            .eval_row(&columns_row(0, steps(0)))
+            .expect_err("still an error on an empty trace");
+        assert!(
+            err.message.contains("the trace is empty"),
+            "{}",
+            err.message
+        );
+    }
+}
