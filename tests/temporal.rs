@@ -118,6 +118,9 @@ fn ltlf_truth_matches_flloat_and_ltlf2dfa_on_both_engines() {
         let over_bools = compile(&over_bools)
             .with_engine(Engine::Jit)
             .expect("the JIT compiles");
+        let Ok([interp, jit]) = <[Spec; 2]>::try_from(engines(&spec)) else {
+            panic!("two engines")
+        };
         for c in &cases {
             let key = (
                 c["formula"].as_str().unwrap().to_string(),
@@ -127,62 +130,42 @@ fn ltlf_truth_matches_flloat_and_ltlf2dfa_on_both_engines() {
                 continue;
             };
             let steps = c["trace"].as_array().unwrap();
+            let letters = |s: &Json| -> Vec<String> {
+                s.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap().to_string())
+                    .collect()
+            };
+            // Each step a text of its letters, and the same as four columns of bools.
+            let texts: Vec<Value> = steps
+                .iter()
+                .map(|s| Value::text(&letters(s).concat()))
+                .collect();
+            let as_texts = Value::Record(vec![Value::List(texts.into())].into());
             let letter = |l: &str| {
                 Column::Bool(
                     steps
                         .iter()
-                        .map(|s| s.as_array().unwrap().iter().any(|x| x == l))
+                        .map(|s| letters(s).iter().any(|x| x == l))
                         .collect(),
                 )
             };
-            let row = columns_row(
+            let as_columns = columns_row(
                 steps.len(),
                 ["a", "b", "c", "d"].into_iter().map(letter).collect(),
             );
-            let values = over_bools.eval_row(&row).expect("no row error");
-            let got = values[term(&over_bools, &format!("f{k}"))].as_bool();
-            assert_eq!(
-                got,
-                c["holds"].as_bool().unwrap(),
-                "the JIT over columns on {}: case {} ({}, {})",
-                c["trace"],
-                c["id"],
-                c["formula_tool"],
-                c["tool"]
-            );
-            checked += 1;
-        }
-        for engine in engines(&spec) {
-            for c in &cases {
-                let key = (
-                    c["formula"].as_str().unwrap().to_string(),
-                    c["at"].as_str().unwrap().to_string(),
-                );
-                let Some(k) = chunk.iter().position(|f| *f == key) else {
-                    continue;
-                };
-                let trace: Vec<Value> = c["trace"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|s| {
-                        let letters: Vec<&str> = s
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .map(|x| x.as_str().unwrap())
-                            .collect();
-                        Value::text(&letters.concat())
-                    })
-                    .collect();
-                let row = Value::Record(vec![Value::List(trace.into())].into());
-                let values = engine.eval_row(&row).expect("no row error");
-                let got = values[term(&spec, &format!("f{k}"))].as_bool();
+            for (name, engine, row) in [
+                ("the interpreter", &interp, &as_texts),
+                ("the JIT", &jit, &as_texts),
+                ("the JIT over columns", &over_bools, &as_columns),
+            ] {
+                let values = engine.eval_row(row).expect("no row error");
+                let got = values[term(engine, &format!("f{k}"))].as_bool();
                 assert_eq!(
                     got,
                     c["holds"].as_bool().unwrap(),
-                    "{} on {}: case {} ({}, {})",
-                    engine.name(),
+                    "{name} on {}: case {} ({}, {})",
                     c["trace"],
                     c["id"],
                     c["formula_tool"],
