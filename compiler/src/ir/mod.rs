@@ -380,12 +380,12 @@ pub enum ExprKind {
 /// The truth (`sat`) or the robustness of an `ltl` formula at the first step of its trace.
 ///
 /// What it means is [`LtlValue::reference`]: the runtime's evaluation of the formula over its
-/// atoms collected per step. A backend may compute the same bits another way; the JIT fuses
-/// the atoms and the operators into one loop over the steps when it can.
+/// atoms collected per step. A backend may compute the same bits another way: the JIT computes
+/// the atoms and the operators in loops over the trace's columns when it can.
 #[derive(Debug, Clone)]
 pub struct LtlValue {
     pub measure: LtlMeasure,
-    /// The formula, children before parents, root last.
+    /// The formula, children before parents, root last (the nodes `table` holds encoded).
     pub nodes: Arc<[reward_runtime::ltl::Node]>,
     /// The runtime's table of the formula (its name and nodes: see `reward_runtime::ltl`).
     pub table: Value,
