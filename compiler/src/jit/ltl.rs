@@ -485,3 +485,66 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(op: Op, a: u32, b: u32) -> Node {
+        Node::new(op, a, b)
+    }
+
+    fn window(op: Op, a: u32, lo: u32, hi: u32) -> Node {
+        Node {
+            lo,
+            hi,
+            ..Node::new(op, a, 0)
+        }
+    }
+
+    #[test]
+    fn each_node_goes_to_the_loop_that_can_compute_it() {
+        // always(a implies once(b)) and eventually[1, 3](a)
+        let nodes = [
+            node(Op::Atom, 0, 0),            // 0: a
+            node(Op::Atom, 1, 0),            // 1: b
+            node(Op::Once, 1, 0),            // 2: once(b)
+            node(Op::Implies, 0, 2),         // 3
+            node(Op::Always, 3, 0),          // 4
+            window(Op::Eventually, 0, 1, 3), // 5
+            node(Op::And, 4, 5),             // 6: the formula
+        ];
+        let p = Passes::new(&nodes).expect("the loops compute it");
+        let which = |v: &[bool]| (0..nodes.len()).filter(|&j| v[j]).collect::<Vec<_>>();
+        // The past operator and what it reads, from the first step; kept for the rest.
+        assert_eq!(which(&p.forward), [1, 2]);
+        assert_eq!(which(&p.kept), [2]);
+        // From the last step: what `always` reads, at every step; the window accumulated.
+        assert_eq!(which(&p.every), [0, 2, 3, 4]);
+        assert_eq!(which(&p.window), [5]);
+        // The formula, once at step 0.
+        assert_eq!(which(&p.at_start), [6]);
+    }
+
+    #[test]
+    fn a_window_read_at_more_steps_than_the_first_is_the_references() {
+        // eventually(always[0, 2](a)): the window is needed at every step.
+        let nested = [
+            node(Op::Atom, 0, 0),
+            window(Op::Always, 0, 0, 2),
+            node(Op::Eventually, 1, 0),
+        ];
+        assert!(Passes::new(&nested).is_none());
+        // A bounded until, even at the top.
+        let mut until = node(Op::Until, 0, 0);
+        (until.lo, until.hi) = (0, 4);
+        assert!(Passes::new(&[node(Op::Atom, 0, 0), until]).is_none());
+        // not always[2, 5](a): read at step 0 only, through a pointwise operator.
+        let top = [
+            node(Op::Atom, 0, 0),
+            window(Op::Always, 0, 2, 5),
+            node(Op::Not, 1, 0),
+        ];
+        assert!(Passes::new(&top).is_some_and(|p| p.window[1] && p.at_start[2]));
+    }
+}
