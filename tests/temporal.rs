@@ -833,16 +833,17 @@ fn formulas_compiled_to_loops_equal_the_interpreter_bit_for_bit() {
                 for n in nodes.iter_mut() {
                     (n.lo, n.hi) = (0, UNBOUNDED);
                 }
-                if rng().is_multiple_of(3) {
+                if !rng().is_multiple_of(3) {
+                    // A window read at step 0 only, or under an operator over the future (read
+                    // at every step).
                     let op = [Op::Eventually, Op::Always][(rng() % 2) as usize];
                     let root = nodes.len() as u32 - 1;
                     let mut window = Node::new(op, root, 0);
                     window.lo = (rng() % 6) as u32;
                     window.hi = window.lo + (rng() % 45) as u32;
                     nodes.push(window);
-                    if rng().is_multiple_of(2) {
-                        nodes.push(Node::new(Op::Not, root + 1, 0));
-                    }
+                    let outer = [Op::Not, Op::Eventually, Op::Always, Op::WNext, Op::Next];
+                    nodes.push(Node::new(outer[(rng() % 5) as usize], root + 1, 0));
                 }
                 fused += 1;
             }
