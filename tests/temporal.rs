@@ -755,10 +755,10 @@ fn a_sequence_of_thirty_two_atoms_builds_a_thirty_three_state_automaton() {
 fn formula_text(nodes: &[Node], j: usize, atoms: &[&str]) -> String {
     let n = nodes[j];
     let (a, b) = (n.a as usize, n.b as usize);
-    let window = if (n.lo, n.hi) == (0, UNBOUNDED) {
-        String::new()
-    } else {
+    let window = if n.windowed() {
         format!("[{}, {}]", n.lo, n.hi)
+    } else {
+        String::new()
     };
     let unary = |name: &str| format!("({name}{window} ({}))", formula_text(nodes, a, atoms));
     let binary = |name: &str| {

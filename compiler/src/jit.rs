@@ -909,6 +909,12 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.ins().load(t, MemFlagsData::trusted(), addr, 0)
     }
 
+    /// Stores `v` as item `i` of an array of bools, ints or floats.
+    fn store_item(&mut self, base: CValue, i: CValue, r: Repr, v: CValue) {
+        let (_, addr) = self.scalar_at(base, i, r);
+        self.b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+    }
+
     /// The address of item `i` of an array of bools (1 byte each), ints or floats (8 bytes),
     /// with the type to load or store there.
     fn scalar_at(&mut self, base: CValue, i: CValue, r: Repr) -> (Type, CValue) {
@@ -1592,8 +1598,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             }
             AggKind::Collect if scalar_kind(&fold.folded).is_some() => {
                 let (base, c) = (self.b.use_var(acc), self.b.use_var(fold.count));
-                let (_, addr) = self.scalar_at(base, c, fold.repr);
-                self.b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+                self.store_item(base, c, fold.repr, v);
                 let c1 = self.b.ins().iadd_imm_s(c, 1);
                 self.b.def_var(fold.count, c1);
             }

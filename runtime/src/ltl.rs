@@ -119,6 +119,11 @@ impl Node {
         [self.a, self.b].into_iter().take(count)
     }
 
+    /// Whether the node has a window (`[lo, hi]` other than the plain operator's `[0, ∞)`).
+    pub fn windowed(&self) -> bool {
+        (self.lo, self.hi) != (0, UNBOUNDED)
+    }
+
     pub fn new(op: Op, a: u32, b: u32) -> Node {
         Node {
             op,
@@ -270,7 +275,7 @@ impl Layout {
         let mut lens = vec![n; nodes.len()];
         for (j, node) in nodes.iter().enumerate().rev() {
             let all = every[j] != Some(false);
-            let unbounded = (node.lo, node.hi) == (0, UNBOUNDED);
+            let unbounded = !node.windowed();
             let (one_position, child_all) = match node.op {
                 Op::True | Op::False | Op::Atom => (!all, false),
                 Op::Not | Op::And | Op::Or | Op::Implies | Op::Iff => (!all, all),
@@ -391,7 +396,7 @@ fn evaluate_into(nodes: &[Node], layout: &Layout, atoms: &Atoms, vals: &mut Vec<
                 out[1..].copy_from_slice(&a[..n - 1]);
                 out[0] = if node.op == Op::Prev { -inf } else { inf };
             }
-            Op::Until | Op::Release if (node.lo, node.hi) != (0, UNBOUNDED) => {
+            Op::Until | Op::Release if node.windowed() => {
                 let (a, b) = (child(node.a), child(node.b));
                 if node.op == Op::Until {
                     bounded_until(a, b, node.lo, node.hi, out);
@@ -447,7 +452,7 @@ fn evaluate_into(nodes: &[Node], layout: &Layout, atoms: &Atoms, vals: &mut Vec<
             Op::Eventually | Op::Always => {
                 let a = child(node.a);
                 let max = node.op == Op::Eventually;
-                if node.lo == 0 && node.hi == UNBOUNDED {
+                if !node.windowed() {
                     let mut next = if max { -inf } else { inf };
                     for i in (0..n).rev() {
                         next = if max {

@@ -18,14 +18,9 @@
 //! would spend (one iteration per step for each of its loops), which the loops then spend.
 //! Otherwise the reference runs, with its errors where it makes them.
 
-use reward_runtime::ltl::{Node, Op, UNBOUNDED};
+use reward_runtime::ltl::{Node, Op};
 
 use super::*;
-
-/// Whether a node has a window (`[lo, hi]` other than `[0, ∞)`).
-fn windowed(node: &Node) -> bool {
-    (node.lo, node.hi) != (0, UNBOUNDED)
-}
 
 /// The fields of the step the atoms read and the loops' plan, when the formula runs as loops
 /// (see the module).
@@ -89,7 +84,7 @@ impl Passes {
             let node = &nodes[j];
             let past = node.op.is_past();
             forward[j] |= back[j] && past;
-            if windowed(node) && back[j] {
+            if node.windowed() && back[j] {
                 if matches!(node.op, Op::Until | Op::Release) {
                     return None;
                 }
@@ -167,6 +162,20 @@ struct NodeVars {
 #[derive(Clone, Copy)]
 struct Domain {
     sat: bool,
+}
+
+impl Domain {
+    fn ty(self) -> Ty {
+        if self.sat {
+            Ty::Bool
+        } else {
+            Ty::Float
+        }
+    }
+
+    fn repr(self) -> Repr {
+        repr(&self.ty())
+    }
 }
 
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
@@ -280,16 +289,12 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             );
             for vars in [&mut node_vars.vals, &mut node_vars.other] {
                 let beyond = self.truth(d, holds);
-                let v = self.b.declare_var(self.domain_type(d));
+                let v = self.b.declare_var(clif(d.repr()));
                 self.b.def_var(v, beyond);
                 vars.push(v);
             }
         }
-        let kind = if d.sat {
-            ScalarKind::Bool
-        } else {
-            ScalarKind::Float
-        };
+        let kind = scalar_kind(&d.ty()).expect("a scalar");
         // Arrays for the row, given back after the loops.
         let mut scratch = 0;
         let kept: Vec<usize> = (0..nodes.len()).filter(|&j| passes.kept[j]).collect();
@@ -308,8 +313,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let i = lw.b.use_var(index);
                 for &j in &kept {
                     let (base, x) = (v.kept[j].expect("kept"), lw.b.use_var(v.vals[j]));
-                    let (_, addr) = lw.scalar_at(base, i, lw.domain_repr(d));
-                    lw.b.ins().store(MemFlagsData::trusted(), x, addr, 0);
+                    lw.store_item(base, i, d.repr(), x);
                 }
                 Ok(())
             })?;
@@ -420,7 +424,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             }
             if let (Pass::Backward, Some(base)) = (pass, v.kept[j]) {
                 let i = self.b.use_var(v.index);
-                let x = self.load_item(base, i, self.domain_repr(d));
+                let x = self.load_item(base, i, d.repr());
                 self.b.def_var(v.vals[j], x);
                 continue;
             }
@@ -465,7 +469,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             // A window accumulates its operand over its steps only.
             let x = if let Some(slide) = &v.slides[j] {
                 self.slide(node, slide, v, kid(0))
-            } else if windowed(node) {
+            } else if node.windowed() {
                 let i = self.b.use_var(v.index);
                 let from =
                     self.b
@@ -492,8 +496,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// decided by the nearest deciding step at or after `m`, if that is at most `e`.
     fn slide(&mut self, node: &Node, s: &Slide, v: &NodeVars, x: CValue) -> CValue {
         let i = self.b.use_var(v.index);
-        let (_, at) = self.scalar_at(s.values, i, Repr::Bool);
-        self.b.ins().store(MemFlagsData::trusted(), x, at, 0);
+        self.store_item(s.values, i, Repr::Bool, x);
         let m = self.b.ins().iadd_imm_s(i, node.lo as i64);
         let reach = self.b.ins().iadd_imm_s(i, node.hi as i64);
         let last = self.b.ins().iadd_imm_s(v.len, -1);
@@ -526,22 +529,6 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
         self.b.use_var(result)
-    }
-
-    fn domain_repr(&self, d: Domain) -> Repr {
-        if d.sat {
-            Repr::Bool
-        } else {
-            Repr::Float
-        }
-    }
-
-    fn domain_type(&self, d: Domain) -> Type {
-        if d.sat {
-            types::I8
-        } else {
-            types::F64
-        }
     }
 
     /// True or false: 1/0, or ±∞.
