@@ -216,11 +216,25 @@ fn robustness_matches_rtamt_on_both_engines() {
         }
         src.push_str("score = 0.0\n");
         let spec = compile(&src);
-        // Also the JIT over the trace held as columns (its loops over the steps, for the
-        // formulas without windows).
-        let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
+        let Ok([interp, jit]) = <[Spec; 2]>::try_from(engines(&spec)) else {
+            panic!("two engines")
+        };
         for (k, c) in chunk.iter().enumerate() {
             let steps = c["trace"].as_array().unwrap();
+            // The trace as records, and held as columns (the JIT's loops over the steps).
+            let records: Vec<Value> = steps
+                .iter()
+                .map(|p| {
+                    Value::Record(
+                        vec![
+                            Value::Float(p["x"].as_f64().unwrap()),
+                            Value::Float(p["y"].as_f64().unwrap()),
+                        ]
+                        .into(),
+                    )
+                })
+                .collect();
+            let as_records = Value::Record(vec![Value::List(records.into())].into());
             let field = |f: &str| {
                 Column::Float(
                     steps
@@ -230,49 +244,25 @@ fn robustness_matches_rtamt_on_both_engines() {
                         .into(),
                 )
             };
-            let row = columns_row(steps.len(), vec![field("x"), field("y")]);
-            let values = jit.eval_row(&row).expect("no row error");
-            let got = values[term(&spec, &format!("r{k}"))].as_f64();
+            let as_columns = columns_row(steps.len(), vec![field("x"), field("y")]);
             let want = parse_robustness(&c["robustness"]);
-            assert!(
-                got == want,
-                "the JIT over columns: case {} {}: got {got}, rtamt {want}",
-                c["id"],
-                c["formula_tool"]
-            );
-            checked += 1;
-        }
-        for engine in engines(&spec) {
-            for (k, c) in chunk.iter().enumerate() {
-                let trace: Vec<Value> = c["trace"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|p| {
-                        Value::Record(
-                            vec![
-                                Value::Float(p["x"].as_f64().unwrap()),
-                                Value::Float(p["y"].as_f64().unwrap()),
-                            ]
-                            .into(),
-                        )
-                    })
-                    .collect();
-                let row = Value::Record(vec![Value::List(trace.into())].into());
-                let values = engine.eval_row(&row).expect("no row error");
+            for (name, engine, row) in [
+                ("the interpreter", &interp, &as_records),
+                ("the JIT", &jit, &as_records),
+                ("the JIT over columns", &jit, &as_columns),
+            ] {
+                let values = engine.eval_row(row).expect("no row error");
                 let got = values[term(&spec, &format!("r{k}"))].as_f64();
-                let want = parse_robustness(&c["robustness"]);
                 assert!(
                     got == want,
-                    "{}: case {} {}: got {got}, rtamt {want}",
-                    engine.name(),
+                    "{name}: case {} {}: got {got}, rtamt {want}",
                     c["id"],
                     c["formula_tool"]
                 );
                 // The sign agrees with the formula's truth wherever it is not 0.
                 let truth = values[term(&spec, &format!("f{k}"))].as_bool();
                 if got != 0.0 {
-                    assert_eq!(truth, got > 0.0, "case {}", c["id"]);
+                    assert_eq!(truth, got > 0.0, "{name}: case {}", c["id"]);
                 }
                 checked += 1;
             }
