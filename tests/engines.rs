@@ -651,7 +651,13 @@ fn expose_hidden_terms(spec: &Spec, src: &str) -> (String, Vec<usize>) {
     let hidden: Vec<usize> = terms
         .iter()
         .enumerate()
-        .filter(|(_, t)| !t.in_breakdown && !matches!(t.ty.strip_optional(), Ty::Regex | Ty::Error))
+        // Terms that lowering made (`nav#run`) have no name a spec can write; `Spec::evaluate`
+        // compares them, and the library gives what they hold through the terms that read them.
+        .filter(|(_, t)| {
+            !t.in_breakdown
+                && !t.name.contains('#')
+                && !matches!(t.ty.strip_optional(), Ty::Regex | Ty::Error)
+        })
         .map(|(id, _)| id)
         .collect();
     if hidden.is_empty() {

@@ -903,9 +903,7 @@ impl Spec {
 
     fn row_error(&self, e: &RuntimeError) -> RowError {
         let term = e.term.map(|t| {
-            let name = &self.compiled.program.terms[t].name;
-            // Internal parts of a machine or formula (`deliver#run`) are reported as the machine.
-            name.split('#').next().unwrap_or(name).to_string()
+            reward_runtime::output::reported_term(&self.compiled.program.terms[t].name).to_string()
         });
         RowError {
             message: e.message.clone(),

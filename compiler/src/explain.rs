@@ -38,7 +38,8 @@ pub(crate) fn explain(
     };
     let values = result.map_err(|e| {
         let term = e.term.map_or(String::new(), |t| {
-            format!(" while computing `{}`", spec.program.terms[t].name)
+            let name = reward_runtime::output::reported_term(&spec.program.terms[t].name);
+            format!(" while computing `{name}`")
         });
         format!(
             "line {line} could not be scored{term}: {} (at {})",

@@ -260,6 +260,7 @@ impl<'p> Interpreter<'p> {
                 Value::Float(check_unit(criterion, x).map_err(fail)?)
             }
             ExprKind::Ltl(l) => self.eval(&l.reference(e.span), f)?,
+            ExprKind::Machine(m) => self.eval(&m.reference(e.span), f)?,
         })
     }
 

@@ -30,6 +30,8 @@ use crate::ir::*;
 use crate::loop_shape;
 
 mod ltl;
+mod machine;
+mod steps;
 
 type TermFn = unsafe extern "C" fn(*mut RowCtx) -> u32;
 
@@ -827,6 +829,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             ExprKind::Aggregate(agg) => self.aggregate(agg, e)?,
             ExprKind::List(items) | ExprKind::Record(items) => self.construct(items, e)?,
             ExprKind::Ltl(l) => self.ltl(l, e)?,
+            ExprKind::Machine(m) => self.machine(m, e)?,
             ExprKind::CheckUnit { value, criterion } => {
                 let v = self.expr(value)?;
                 let x = self.float_of(v, &value.ty);

@@ -13,7 +13,7 @@ use reward_runtime::machine::{Machine, MachineRun};
 use reward_runtime::{Ty, Value};
 
 use crate::interp::{Interpreter, RuntimeError};
-use crate::ir::{AggKind, Expr, ExprKind, LocalId, LoweredKind};
+use crate::ir::{AggKind, Expr, ExprKind, LocalId, LoweredKind, MachineSteps};
 use crate::scoring::Spec;
 
 /// What a formula says after the steps read so far.
@@ -173,65 +173,66 @@ impl std::fmt::Display for MonitorError {
     }
 }
 
-/// `call NAME(table, [for step in trace: mask])`, or a formula's truth ([`crate::ir::LtlValue`])
-/// → (table, mask).
+/// A machine's run ([`crate::ir::MachineValue`]), a formula's truth ([`crate::ir::LtlValue`]) or
+/// its rewarded run → (table, mask).
 fn table_and_mask(e: &Expr) -> Option<(&Value, Mask)> {
     let step_ty = |trace: &Expr| match &trace.ty {
         reward_runtime::Ty::List(elem) => (**elem).clone(),
         other => other.clone(),
     };
-    if let ExprKind::Ltl(l) = &e.kind {
+    match &e.kind {
         // A formula's truth: the same table and, per step, the bitmask of its atoms.
-        return (l.measure == crate::ir::LtlMeasure::Sat).then(|| {
-            let mask = Mask {
+        ExprKind::Ltl(l) if l.measure == crate::ir::LtlMeasure::Sat => Some((
+            &l.table,
+            Mask {
                 expr: crate::ir::bitmask(l.atoms.clone(), e.span),
                 local: l.step,
                 step_ty: step_ty(&l.trace),
+            },
+        )),
+        ExprKind::Machine(m) => {
+            let (expr, local) = match &m.steps {
+                MachineSteps::Bits { step, bits } => {
+                    (crate::ir::bitmask(bits.clone(), e.span), *step)
+                }
+                MachineSteps::Words { step, words } => (words.clone(), *step),
+                MachineSteps::Labels { needles } => label_mask(needles, e.span),
             };
-            (&l.table, mask)
-        });
-    }
-    let ExprKind::Call(builtin, args) = &e.kind else {
-        return None;
-    };
-    if *builtin == reward_runtime::builtins::id::MACHINE_RUN_LABELS {
-        return label_machine(args);
-    }
-    let [table, per_step] = args.as_slice() else {
-        return None;
-    };
-    let ExprKind::Const(table) = &table.kind else {
-        return None;
-    };
-    let ExprKind::Aggregate(a) = &per_step.kind else {
-        return None;
-    };
-    if a.kind != AggKind::Collect {
-        return None;
-    }
-    Some((
-        table,
-        Mask {
-            expr: a.body.clone()?,
-            local: a.var,
-            step_ty: step_ty(&a.iter),
+            let step_ty = step_ty(&m.trace);
+            Some((
+                &m.table,
+                Mask {
+                    expr,
+                    local,
+                    step_ty,
+                },
+            ))
+        }
+        // A formula's rewarded run: `call NAME(table, [for step in trace: mask])`.
+        ExprKind::Call(_, args) => match args.as_slice() {
+            [table, per_step] => {
+                let (ExprKind::Const(table), ExprKind::Aggregate(a)) =
+                    (&table.kind, &per_step.kind)
+                else {
+                    return None;
+                };
+                let mask = Mask {
+                    expr: a.body.clone()?,
+                    local: a.var,
+                    step_ty: step_ty(&a.iter),
+                };
+                (a.kind == AggKind::Collect).then_some((table, mask))
+            }
+            _ => None,
         },
-    ))
+        _ => None,
+    }
 }
 
-/// A machine over label texts (`machine_run_labels(table, trace, needles)`): per step, the
-/// valuation of its atoms `needle_k in step`, as the runtime computes it.
-fn label_machine(args: &[Expr]) -> Option<(&Value, Mask)> {
-    let [table, _trace, needles] = args else {
-        return None;
-    };
-    let (ExprKind::Const(table), ExprKind::Const(Value::List(needles))) =
-        (&table.kind, &needles.kind)
-    else {
-        return None;
-    };
+/// A machine over label texts: per step, the valuation of its atoms `needle_k in step`, as the
+/// runtime computes it, with the step as local 0.
+fn label_mask(needles: &[Value], span: crate::diag::Span) -> (Expr, LocalId) {
     let local: LocalId = 0;
-    let span = args[0].span;
     let atoms = needles
         .iter()
         .map(|n| {
@@ -245,14 +246,7 @@ fn label_machine(args: &[Expr]) -> Option<(&Value, Mask)> {
             )
         })
         .collect();
-    Some((
-        table,
-        Mask {
-            expr: crate::ir::bitmask(atoms, span),
-            local,
-            step_ty: Ty::Text,
-        },
-    ))
+    (crate::ir::bitmask(atoms, span), local)
 }
 
 /// Whether an expression reads only the step (not the rollout or other terms).

@@ -120,7 +120,8 @@ fn expect_failures(spec: &Spec, test: &Test) -> Result<String, String> {
     crate::grouping::run_groups(program, &interp, std::slice::from_ref(&input), &mut rows);
     let values = rows.pop().expect("one row").map_err(|e| {
         let term = e.term.map_or(String::new(), |t| {
-            format!(" while computing `{}`", program.terms[t].name)
+            let name = reward_runtime::output::reported_term(&program.terms[t].name);
+            format!(" while computing `{name}`")
         });
         format!(
             "the rollout could not be scored{term}: {} (at {})",

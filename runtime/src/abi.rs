@@ -253,6 +253,38 @@ pub unsafe extern "C" fn rt_collect_scalars_finish(ctx: *mut RowCtx, count: i64)
     ctx.alloc(Value::array(items))
 }
 
+/// The record of a machine's run that compiled code ran in its own loop (see
+/// [`crate::machine::StepTable`]): `table` is the machine's, `rewards` and `taken` the lists
+/// it collected, `ended` the step it ended at (-1: none) and `state` where it is.
+#[no_mangle]
+pub unsafe extern "C" fn rt_machine_record(
+    ctx: *mut RowCtx,
+    table: *const Value,
+    total: f64,
+    rewards: *const Value,
+    taken: *const Value,
+    ended: i64,
+    state: i64,
+) -> *const Value {
+    let ctx = unsafe { &mut *ctx };
+    guarded(ctx, 0, &NONE as *const Value, |ctx| {
+        let machine =
+            crate::tables::decoded(unsafe { val(table) }, crate::machine::Machine::decode);
+        let name = match &machine {
+            Ok(m) => m.name_of_state(usize::try_from(state).unwrap_or(usize::MAX)),
+            Err(_) => "?",
+        };
+        let record = crate::machine::run_record(
+            total,
+            unsafe { val(rewards) }.clone(),
+            usize::try_from(ended).ok(),
+            name,
+            unsafe { val(taken) }.clone(),
+        );
+        ctx.alloc(record)
+    })
+}
+
 /// The kinds of [`rt_collect_scalars`]'s lists, as compiled code passes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScalarKind {
@@ -799,6 +831,7 @@ helpers! {
     rt_items(*const Value) -> *const u8;
     rt_collect_scalars(*mut RowCtx, u32, i64) -> *mut u8;
     rt_collect_scalars_finish(*mut RowCtx, i64) -> *const Value;
+    rt_machine_record(*mut RowCtx, *const Value, f64, *const Value, *const Value, i64, i64) -> *const Value;
     rt_is_none(*const Value) -> i8;
     rt_none() -> *const Value;
     rt_unbox_f64(*const Value) -> f64;

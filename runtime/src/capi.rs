@@ -211,7 +211,7 @@ pub unsafe extern "C" fn rt_capi_score_json(
             } => {
                 set_error(&format!(
                     "{message} (while computing `{}`, at {site})",
-                    l.meta.terms[term].name
+                    crate::output::reported_term(&l.meta.terms[term].name)
                 ));
                 2
             }

@@ -172,13 +172,163 @@ fn run_steps(
             break;
         }
     }
-    Ok(Value::Record(Arc::from(vec![
-        Value::Float(total),
+    Ok(run_record(
+        total,
         Value::array(Column::Float(rewards.into())),
-        run.ended.map_or(Value::None, |s| Value::Int(s as i64)),
-        Value::text(machine.state_name(&run)),
+        run.ended,
+        machine.state_name(&run),
         Value::array(Column::Int(taken_edges.into())),
-    ])))
+    ))
+}
+
+/// The record of a run (see [`run`]): its total, per-step rewards, the step it ended at, its
+/// final state and per-step edges taken.
+pub fn run_record(
+    total: f64,
+    rewards: Value,
+    ended: Option<usize>,
+    state: &str,
+    taken: Value,
+) -> Value {
+    Value::Record(Arc::from(vec![
+        Value::Float(total),
+        rewards,
+        ended.map_or(Value::None, |s| Value::Int(s as i64)),
+        Value::text(state),
+        taken,
+    ]))
+}
+
+/// A machine's transitions as arrays, for compiled code that runs the machine in its own loop
+/// over the steps instead of calling [`run`]. Each transition is read from
+/// [`Machine::transition`] itself, so the loop takes the steps [`run`] takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepTable {
+    /// Where the run starts, as [`StepTable::lookup`] holds states.
+    pub start: i64,
+    /// How a step finds its transition.
+    pub lookup: Lookup,
+    /// Per transition: where the run goes (as the lookup holds states), the edge taken plus
+    /// one (0: none) and the flags [`StepTable::ENDS`] and [`StepTable::ERROR`], packed by
+    /// [`StepTable::pack`].
+    pub packed: Vec<i64>,
+    /// Per transition, its reward (shaping included).
+    pub rewards: Vec<f64>,
+}
+
+/// How a step of a [`StepTable`] finds its transition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    /// A machine over a few atoms: every (state, valuation) is a transition of its own, number
+    /// `u * valuations + a`; states are held as `u * valuations`, so a step is one load.
+    Dense { valuations: usize },
+    /// Transition number `trailing_zeros(edge_mask(m) & state_edges[u])` — the first of `u`'s
+    /// edges whose guard holds, as a state's edges are in priority order — or, when none
+    /// holds, [`StepTable::NONE`]` + u`. `letters`: per atom valuation, the mask of the edges
+    /// that hold, then 0 for a valuation out of range; empty when a step's mask is the edges'
+    /// bits already.
+    FirstEdge {
+        state_edges: Vec<i64>,
+        letters: Vec<i64>,
+    },
+}
+
+impl StepTable {
+    /// The first transition of a step no edge matches (one per state, after the 64 of the
+    /// edges), in [`Lookup::FirstEdge`].
+    pub const NONE: usize = 64;
+    /// Flag: the step ends the machine.
+    pub const ENDS: i64 = 1 << 62;
+    /// Flag: the step is an error (no edge holds and the state's `otherwise` is `error`).
+    pub const ERROR: i64 = 1 << 61;
+    /// Bits of the next state and of the edge taken plus one.
+    pub const FIELD_BITS: u32 = 24;
+    /// Most transitions of a [`Lookup::Dense`] table (the loop's table stays in the cache).
+    pub const MAX_DENSE: usize = 4096;
+
+    /// `t`, with its next state held as `scale` times its number.
+    fn pack(t: Option<Transition>, scale: usize) -> i64 {
+        match t {
+            None => StepTable::ERROR,
+            Some(t) => {
+                (t.to * scale) as i64
+                    | ((t.taken + 1) << StepTable::FIELD_BITS)
+                    | if t.ends { StepTable::ENDS } else { 0 }
+            }
+        }
+    }
+
+    /// Where a packed transition goes, as the lookup holds states.
+    pub fn to(packed: i64) -> i64 {
+        packed & ((1 << StepTable::FIELD_BITS) - 1)
+    }
+
+    /// The edge a packed transition takes (-1: none).
+    pub fn taken(packed: i64) -> i64 {
+        ((packed >> StepTable::FIELD_BITS) & ((1 << StepTable::FIELD_BITS) - 1)) - 1
+    }
+
+    /// A state's number, from the lookup's form of it.
+    pub fn state(&self, held: i64) -> i64 {
+        match self.lookup {
+            Lookup::Dense { valuations } => held / valuations as i64,
+            Lookup::FirstEdge { .. } => held,
+        }
+    }
+}
+
+impl Machine {
+    /// The machine's [`StepTable`]; `None` for a machine whose steps' masks do not fit one
+    /// int (more than [`WORD_BITS`] edges) or too large to pack.
+    pub fn step_table(&self) -> Option<StepTable> {
+        let states = self.states.len();
+        let valuations = self.letters.len();
+        if self.edges.len() > WORD_BITS || states * valuations.max(1) >= 1 << StepTable::FIELD_BITS
+        {
+            return None;
+        }
+        let (lookup, transitions, scale) =
+            if valuations > 0 && states * valuations <= StepTable::MAX_DENSE {
+                let transitions: Vec<_> = (0..states * valuations)
+                    .map(|t| self.transition_bits(t / valuations, (t % valuations) as u64))
+                    .collect();
+                (Lookup::Dense { valuations }, transitions, valuations)
+            } else {
+                let mut transitions = vec![None; StepTable::NONE + states];
+                for (i, &(from, _, _)) in self.edges.iter().enumerate() {
+                    transitions[i] = self.transition(from, |k| k == i);
+                }
+                for u in 0..states {
+                    transitions[StepTable::NONE + u] = self.transition(u, |_| false);
+                }
+                let state_edges = self
+                    .state_edges
+                    .iter()
+                    .map(|list| list.iter().fold(0i64, |m, &i| m | 1 << i))
+                    .collect();
+                let mut letters: Vec<i64> = self.letters.iter().map(|&m| m as i64).collect();
+                if !letters.is_empty() {
+                    letters.push(0);
+                }
+                let lookup = Lookup::FirstEdge {
+                    state_edges,
+                    letters,
+                };
+                (lookup, transitions, 1)
+            };
+        Some(StepTable {
+            start: (self.start * scale) as i64,
+            lookup,
+            packed: transitions
+                .iter()
+                .map(|&t| StepTable::pack(t, scale))
+                .collect(),
+            rewards: transitions
+                .iter()
+                .map(|t| t.map_or(0.0, |t| t.reward))
+                .collect(),
+        })
+    }
 }
 
 /// A machine table, decoded.
@@ -275,7 +425,12 @@ impl Machine {
     }
 
     pub fn state_name(&self, run: &MachineRun) -> &str {
-        self.states.get(run.state).map_or("?", String::as_str)
+        self.name_of_state(run.state)
+    }
+
+    /// The name of state number `state` (`?` for none).
+    pub fn name_of_state(&self, state: usize) -> &str {
+        self.states.get(state).map_or("?", String::as_str)
     }
 
     /// Reads step number `step`, whose edge guards are the bits of `mask` (an int: bit i for

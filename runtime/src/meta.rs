@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::{json, Value as Json};
 
 use crate::ty::Field;
+use crate::value::Column;
 use crate::{Ty, Value};
 
 pub struct SpecMeta {
@@ -160,8 +161,17 @@ fn json_ty(j: &Json) -> Option<Ty> {
     })
 }
 
-/// Values with their kind tagged, floats by their bits (exact, and NaN survives).
+/// Values with their kind tagged, floats by their bits (exact, and NaN survives). A list of
+/// ints or floats held as one array stays one (compiled code reads such constants in place:
+/// a machine's transition table).
 fn value_json(v: &Value) -> Json {
+    match v.scalar_items() {
+        Some(Column::Int(items)) => return json!({ "ai": items.iter().collect::<Vec<_>>() }),
+        Some(Column::Float(items)) => {
+            return json!({ "af": items.iter().map(|x| x.to_bits()).collect::<Vec<_>>() })
+        }
+        _ => {}
+    }
     match v {
         Value::None => Json::Null,
         Value::Bool(b) => json!({ "b": b }),
@@ -187,6 +197,20 @@ fn json_value(j: &Json) -> Option<Value> {
         "f" => Value::Float(f64::from_bits(v.as_u64()?)),
         "t" => Value::text(v.as_str()?),
         "re" => Value::Regex(u32::try_from(v.as_u64()?).ok()?),
+        "ai" => Value::array(Column::Int(
+            v.as_array()?
+                .iter()
+                .map(Json::as_i64)
+                .collect::<Option<Vec<_>>>()?
+                .into(),
+        )),
+        "af" => Value::array(Column::Float(
+            v.as_array()?
+                .iter()
+                .map(|x| x.as_u64().map(f64::from_bits))
+                .collect::<Option<Vec<_>>>()?
+                .into(),
+        )),
         "l" => Value::List(
             v.as_array()?
                 .iter()
@@ -238,6 +262,8 @@ mod tests {
                 Value::Int(i64::MIN),
                 Value::text("é\n"),
                 Value::List(vec![Value::None, Value::Bool(true), Value::Regex(3)].into()),
+                Value::array(Column::Int(vec![-1, 0, i64::MAX].into())),
+                Value::array(Column::Float(vec![-0.0, f64::INFINITY].into())),
             ],
             regexes: vec![("a+".into(), "i".into())],
             sites: vec!["f.reward:1:2".into()],
@@ -251,6 +277,15 @@ mod tests {
             assert!(a.same(b), "{a:?} != {b:?}");
         }
         assert!(matches!(back.constants[1], Value::Float(x) if x.is_sign_negative()));
+        // Arrays stay arrays (compiled code reads them in place), to the bit.
+        assert!(matches!(
+            back.constants[5].scalar_items(),
+            Some(Column::Int(_))
+        ));
+        match back.constants[6].scalar_items() {
+            Some(Column::Float(x)) => assert!(x[0].is_sign_negative() && x[1].is_infinite()),
+            other => panic!("{other:?}"),
+        }
         assert_eq!(back.regexes, meta.regexes);
         assert_eq!(back.sites, meta.sites);
         assert_eq!(back.score, Some(0));

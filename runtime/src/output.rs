@@ -51,15 +51,19 @@ pub fn number_json(v: &Value) -> serde_json::Value {
     }
 }
 
+/// The name a row error reports for term `name`: internal parts of a machine or formula
+/// (`deliver#run`) are reported as the machine.
+pub fn reported_term(name: &str) -> &str {
+    name.split('#').next().unwrap_or(name)
+}
+
 /// The error record of a row whose scoring failed.
 pub fn runtime_error_json(line: u64, message: &str, term: Option<&str>, at: &str) -> String {
     let mut err = Map::new();
     err.insert("line".into(), serde_json::json!(line));
     err.insert("message".into(), serde_json::json!(message));
     if let Some(t) = term {
-        // Internal parts of a machine or formula (`deliver#run`) are reported as the machine.
-        let t = t.split('#').next().unwrap_or(t);
-        err.insert("term".into(), serde_json::json!(t));
+        err.insert("term".into(), serde_json::json!(reported_term(t)));
     }
     err.insert("at".into(), serde_json::json!(at));
     serde_json::json!({ "error": err }).to_string()

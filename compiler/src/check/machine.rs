@@ -90,45 +90,18 @@ struct MachineGraph<'m> {
 }
 
 struct LoweredEdges {
-    /// Per word of the step's mask (see `machine::WORD_BITS`), the sum of its edges' bits.
-    words: Vec<Option<Expr>>,
+    /// Per edge, its guard (`true` for an edge without one).
+    guards: Vec<Expr>,
     /// (from, to, constant reward) per edge; a reward read from the step counts 0 here.
     edge_rewards: Vec<(usize, usize, f64)>,
 }
 
 /// What the run reads per step, and how the runtime decodes it.
 struct StepMask {
-    /// Per atom valuation, the bitmask of the edges that hold (`none` when `mask` holds the
-    /// edges' bits themselves).
+    /// Per atom valuation, the bitmask of the edges that hold (`none` when the step's bits
+    /// are the edges' own).
     letter_table: Value,
-    mask: Expr,
-    ty: Ty,
-    /// When every atom is `"x" in step` on a text step: the texts `x`, atom by atom (the
-    /// runtime then computes each label's valuation itself, once per distinct label).
-    label_needles: Option<Vec<Value>>,
-}
-
-/// `[mask for step in input.<trace>]`.
-fn masks_over_trace(
-    trace: &MachineTrace,
-    step: ir::LocalId,
-    mask: Expr,
-    mask_ty: Ty,
-    trace_span: crate::diag::Span,
-    span: crate::diag::Span,
-) -> Expr {
-    Expr::new(
-        ExprKind::Aggregate(Box::new(ir::Aggregate {
-            kind: AggKind::Collect,
-            var: step,
-            iter: trace.expr(span, trace_span),
-            filter: None,
-            body: Some(mask),
-            elem: mask_ty.clone(),
-        })),
-        Ty::list(mask_ty),
-        span,
-    )
+    steps: ir::MachineSteps,
 }
 
 /// The policy of each state: the machine's, except that states of called machines keep their
@@ -261,37 +234,11 @@ impl Checker<'_> {
         let step = cx.fresh_local();
         cx.locals.push(("step".into(), step, trace.step.clone()));
         let lowered = self.lower_edges(cx, m, trace, &graph.edges, step);
-        let mask = self.step_mask(cx, &graph.edges, lowered.words, step, span);
+        let mask = self.step_mask(cx, &graph.edges, lowered.guards, step, trace, span);
         cx.locals.pop();
         if !options.first {
             self.prove_disjoint(&graph.states, &graph.edges);
         }
-
-        // Label traces whose atoms are all `"x" in step` run in one runtime loop; others get
-        // their per-step valuations from a comprehension.
-        let per_step = match mask.label_needles {
-            Some(needles) if trace.step == Ty::Text => {
-                let needles = Value::List(needles.into());
-                (
-                    id::MACHINE_RUN_LABELS,
-                    vec![
-                        trace.expr(span, m.trace.span),
-                        Expr::constant(needles, Ty::list(Ty::Text), span),
-                    ],
-                )
-            }
-            _ => (
-                id::MACHINE_RUN,
-                vec![masks_over_trace(
-                    trace,
-                    step,
-                    mask.mask,
-                    mask.ty,
-                    m.trace.span,
-                    span,
-                )],
-            ),
-        };
         let policies = state_policies(&graph.states, options.otherwise);
         let (gamma, potentials) = self.machine_shaping(m, graph, &lowered.edge_rewards, &policies);
         let table = MachineTable {
@@ -304,11 +251,16 @@ impl Checker<'_> {
             letter_table: mask.letter_table,
         }
         .value();
-        let table_ty = Ty::Error; // an internal constant: no user-visible type
-        let (run, rest) = per_step;
-        let mut args = vec![Expr::constant(table, table_ty, span)];
-        args.extend(rest);
-        Expr::new(ExprKind::Call(run, args), machine_result_type(), span)
+        let run = ir::MachineValue {
+            table,
+            trace: trace.expr(span, m.trace.span),
+            steps: mask.steps,
+        };
+        Expr::new(
+            ExprKind::Machine(Box::new(run)),
+            machine_result_type(),
+            span,
+        )
     }
 
     /// The trace: an input column that is a list.
@@ -463,22 +415,10 @@ impl Checker<'_> {
         edges: &[(usize, usize, &ast::Edge)],
         step: ir::LocalId,
     ) -> LoweredEdges {
-        let mut words: Vec<Option<Expr>> = vec![None; edges.len().div_ceil(WORD_BITS).max(1)];
+        let mut guards = Vec::with_capacity(edges.len());
         let mut edge_rewards = Vec::new();
         for (i, (from, to, e)) in edges.iter().enumerate() {
-            let term = self.guard_bit(cx, e, i);
-            let word = &mut words[i / WORD_BITS];
-            *word = Some(match word.take() {
-                None => term,
-                Some(acc) => {
-                    let span = term.span;
-                    Expr::new(
-                        ExprKind::Arith(ArithOp::Add, NumKind::Int, Box::new(acc), Box::new(term)),
-                        Ty::Int,
-                        span,
-                    )
-                }
-            });
+            guards.push(self.guard(cx, e));
             let reward = match &e.reward {
                 None => 0.0,
                 Some(r) => self.edge_reward(cx, m, trace, r, i, step),
@@ -486,26 +426,18 @@ impl Checker<'_> {
             edge_rewards.push((*from, *to, reward));
         }
         LoweredEdges {
-            words,
+            guards,
             edge_rewards,
         }
     }
 
-    /// `if guard then 2^(i mod WORD_BITS) else 0` for edge `i` (its bit alone without a guard).
-    fn guard_bit(&mut self, cx: &mut Ctx, e: &ast::Edge, i: usize) -> Expr {
-        let bit_value = Value::Int(1i64 << (i % WORD_BITS));
+    /// An edge's guard, checked (`true` without one).
+    fn guard(&mut self, cx: &mut Ctx, e: &ast::Edge) -> Expr {
         let Some(g) = &e.guard else {
-            return Expr::constant(bit_value, Ty::Int, e.span);
+            return Expr::constant(Value::Bool(true), Ty::Bool, e.span);
         };
         let guard = self.check_expr(cx, g);
-        let guard = self.coerce(guard, &Ty::Bool, "an edge's guard");
-        let bit = Expr::constant(bit_value, Ty::Int, g.span);
-        let zero = Expr::constant(Value::Int(0), Ty::Int, g.span);
-        Expr::new(
-            ExprKind::If(Box::new(guard), Box::new(bit), Box::new(zero)),
-            Ty::Int,
-            g.span,
-        )
+        self.coerce(guard, &Ty::Bool, "an edge's guard")
     }
 
     /// The table's reward of edge `i`. A reward that reads the step is computed per step for
@@ -557,43 +489,48 @@ impl Checker<'_> {
         &mut self,
         cx: &mut Ctx,
         edges: &[(usize, usize, &ast::Edge)],
-        mut words: Vec<Option<Expr>>,
+        guards: Vec<Expr>,
         step: ir::LocalId,
+        trace: &MachineTrace,
         span: crate::diag::Span,
     ) -> StepMask {
         // One word of edges only: the table holds one int per valuation.
-        let table = if words.len() == 1 {
+        let one_word = guards.len() <= WORD_BITS;
+        let table = if one_word {
             self.atom_table(cx, edges, step)
         } else {
             None
         };
-        let zero = || Expr::constant(Value::Int(0), Ty::Int, span);
         match table {
             Some(AtomTable {
-                mask,
+                atoms,
                 letters,
                 label_needles,
             }) => StepMask {
                 letter_table: Value::List(
                     letters.into_iter().map(|m| Value::Int(m as i64)).collect(),
                 ),
-                mask,
-                ty: Ty::Int,
-                label_needles,
+                // Label traces whose atoms are all `"x" in step` run in one runtime loop.
+                steps: match label_needles {
+                    Some(needles) if trace.step == Ty::Text => ir::MachineSteps::Labels { needles },
+                    _ => ir::MachineSteps::Bits { step, bits: atoms },
+                },
             },
-            None if words.len() == 1 => StepMask {
+            None if one_word => StepMask {
                 letter_table: Value::None,
-                mask: words.pop().flatten().unwrap_or_else(zero),
-                ty: Ty::Int,
-                label_needles: None,
+                steps: ir::MachineSteps::Bits { step, bits: guards },
             },
             None => {
-                let words: Vec<Expr> = words.into_iter().map(|w| w.unwrap_or_else(zero)).collect();
+                let words = guards
+                    .chunks(WORD_BITS)
+                    .map(|word| ir::bitmask(word.to_vec(), span))
+                    .collect();
                 StepMask {
                     letter_table: Value::None,
-                    mask: Expr::new(ExprKind::List(words), Ty::list(Ty::Int), span),
-                    ty: Ty::list(Ty::Int),
-                    label_needles: None,
+                    steps: ir::MachineSteps::Words {
+                        step,
+                        words: Expr::new(ExprKind::List(words), Ty::list(Ty::Int), span),
+                    },
                 }
             }
         }
@@ -1166,9 +1103,6 @@ impl Checker<'_> {
             }
             checked.push(e);
         }
-        let span = checked
-            .first()
-            .map_or(Default::default(), |e: &Expr| e.span);
         let label_needles = checked
             .iter()
             .map(|atom| match &atom.kind {
@@ -1183,7 +1117,6 @@ impl Checker<'_> {
                 _ => None,
             })
             .collect::<Option<Vec<Value>>>();
-        let mask = ir::bitmask(checked, span);
         let table = (0u32..(1u32 << atoms.len()))
             .map(|bits| {
                 let value: BTreeMap<&str, bool> = atoms
@@ -1202,7 +1135,7 @@ impl Checker<'_> {
             })
             .collect();
         Some(AtomTable {
-            mask,
+            atoms: checked,
             letters: table,
             label_needles,
         })
@@ -1211,11 +1144,12 @@ impl Checker<'_> {
 
 /// A machine's guards as a table over the valuations of their atoms.
 struct AtomTable {
-    /// Per step, the valuation: bit k when atom k holds.
-    mask: Expr,
+    /// The atoms, at the step: a step's valuation has bit k when atom k holds.
+    atoms: Vec<Expr>,
     /// Per valuation, the bitmask of the edges whose guards hold.
     letters: Vec<u64>,
-    /// See [`StepMask::label_needles`].
+    /// When every atom is `"x" in step`: the texts `x`, atom by atom (on a trace of texts the
+    /// runtime then computes each label's valuation itself, once per distinct label).
     label_needles: Option<Vec<Value>>,
 }
 

@@ -53,7 +53,7 @@ impl Folder<'_> {
         for child in e.children_mut() {
             self.fold(child);
         }
-        // Leaves are what they are; an aggregate's body and a formula's atoms read their own
+        // Leaves are what they are; an aggregate's body, a formula's atoms and a machine's bits read their own
         // variable.
         if matches!(
             e.kind,
@@ -63,6 +63,7 @@ impl Folder<'_> {
                 | ExprKind::Local(_)
                 | ExprKind::Aggregate(_)
                 | ExprKind::Ltl(_)
+                | ExprKind::Machine(_)
         ) {
             return;
         }

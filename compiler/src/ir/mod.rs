@@ -375,6 +375,8 @@ pub enum ExprKind {
     },
     /// `sat(φ)` or `robustness(φ)` of an `ltl` formula over its trace.
     Ltl(Box<LtlValue>),
+    /// A reward machine's run over its trace (its run record).
+    Machine(Box<MachineValue>),
 }
 
 /// The truth (`sat`) or the robustness of an `ltl` formula at the first step of its trace.
@@ -440,6 +442,72 @@ impl LtlValue {
         match self.measure {
             LtlMeasure::Sat => 1,
             LtlMeasure::Robustness => self.atoms.len().max(1),
+        }
+    }
+}
+
+/// A reward machine's run over its trace: the record `{total, rewards, done, state, taken}`
+/// of `reward_runtime::machine::run`.
+///
+/// What it means is [`MachineValue::reference`]: the runtime's run of the machine's table over
+/// each step's mask, collected per step (or over the label texts themselves). A backend may
+/// take the same steps another way: the JIT runs the machine in its own loop over the trace's
+/// columns when it can.
+#[derive(Debug, Clone)]
+pub struct MachineValue {
+    /// The runtime's table of the machine (see `reward_runtime::machine::run`).
+    pub table: Value,
+    pub trace: Expr,
+    pub steps: MachineSteps,
+}
+
+/// How a machine reads each step.
+#[derive(Debug, Clone)]
+pub enum MachineSteps {
+    /// Bit k of the step's mask holds when `bits[k]` does, at `step`: atom k of the guards
+    /// when the table has `letters` (which map the atoms' valuation to the edges that hold),
+    /// else edge k's guard.
+    Bits { step: LocalId, bits: Vec<Expr> },
+    /// A machine of more than `WORD_BITS` edges: per step, its list of words of edge bits.
+    Words { step: LocalId, words: Expr },
+    /// A trace of label texts: atom k holds on a step when `needles[k]` occurs in its label.
+    Labels { needles: Vec<Value> },
+}
+
+impl MachineValue {
+    /// The meaning: `machine_run(table, [for step in trace: mask])`, or
+    /// `machine_run_labels(table, trace, needles)`.
+    pub fn reference(&self, span: Span) -> Expr {
+        use reward_runtime::builtins::id;
+        let table = Expr::constant(self.table.clone(), Ty::Error, span);
+        let (builtin, args) = match &self.steps {
+            MachineSteps::Bits { step, bits } => {
+                let mask = bitmask(bits.clone(), span);
+                let masks = per_step(*step, &self.trace, mask, Ty::Int, span);
+                (id::MACHINE_RUN, vec![table, masks])
+            }
+            MachineSteps::Words { step, words } => {
+                let masks = per_step(*step, &self.trace, words.clone(), words.ty.clone(), span);
+                (id::MACHINE_RUN, vec![table, masks])
+            }
+            MachineSteps::Labels { needles } => {
+                let needles = Value::List(needles.clone().into());
+                let needles = Expr::constant(needles, Ty::list(Ty::Text), span);
+                (
+                    id::MACHINE_RUN_LABELS,
+                    vec![table, self.trace.clone(), needles],
+                )
+            }
+        };
+        let ty = crate::check::machine_result_type();
+        Expr::new(ExprKind::Call(builtin, args), ty, span)
+    }
+
+    /// The local the step is read as, if the machine reads steps through expressions.
+    pub fn step(&self) -> Option<LocalId> {
+        match &self.steps {
+            MachineSteps::Bits { step, .. } | MachineSteps::Words { step, .. } => Some(*step),
+            MachineSteps::Labels { .. } => None,
         }
     }
 }
@@ -516,6 +584,14 @@ impl Expr {
                 .chain(a.body.as_ref())
                 .collect(),
             ExprKind::Ltl(l) => std::iter::once(&l.trace).chain(&l.atoms).collect(),
+            ExprKind::Machine(m) => {
+                let per_step: Vec<&Expr> = match &m.steps {
+                    MachineSteps::Bits { bits, .. } => bits.iter().collect(),
+                    MachineSteps::Words { words, .. } => vec![words],
+                    MachineSteps::Labels { .. } => Vec::new(),
+                };
+                std::iter::once(&m.trace).chain(per_step).collect()
+            }
         }
     }
 
@@ -560,6 +636,15 @@ impl Expr {
                 let l = &mut **l;
                 std::iter::once(&mut l.trace).chain(&mut l.atoms).collect()
             }
+            ExprKind::Machine(m) => {
+                let m = &mut **m;
+                let per_step: Vec<&mut Expr> = match &mut m.steps {
+                    MachineSteps::Bits { bits, .. } => bits.iter_mut().collect(),
+                    MachineSteps::Words { words, .. } => vec![words],
+                    MachineSteps::Labels { .. } => Vec::new(),
+                };
+                std::iter::once(&mut m.trace).chain(per_step).collect()
+            }
         }
     }
 }
@@ -568,15 +653,20 @@ impl Expr {
 pub(crate) fn bitmask(conditions: Vec<Expr>, span: Span) -> Expr {
     let mut mask: Option<Expr> = None;
     for (k, cond) in conditions.into_iter().enumerate() {
-        let bit = Expr::new(
-            ExprKind::If(
-                Box::new(cond),
-                Box::new(Expr::constant(Value::Int(1i64 << k), Ty::Int, span)),
-                Box::new(Expr::constant(Value::Int(0), Ty::Int, span)),
-            ),
-            Ty::Int,
-            span,
-        );
+        // An edge without a guard always holds: its bit alone.
+        let bit = if matches!(cond.kind, ExprKind::Const(Value::Bool(true))) {
+            Expr::constant(Value::Int(1i64 << k), Ty::Int, cond.span)
+        } else {
+            Expr::new(
+                ExprKind::If(
+                    Box::new(cond),
+                    Box::new(Expr::constant(Value::Int(1i64 << k), Ty::Int, span)),
+                    Box::new(Expr::constant(Value::Int(0), Ty::Int, span)),
+                ),
+                Ty::Int,
+                span,
+            )
+        };
         mask = Some(match mask {
             None => bit,
             Some(acc) => Expr::new(

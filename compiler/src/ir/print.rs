@@ -186,6 +186,7 @@ fn write_expr(p: &[Function], e: &Expr, out: &mut String) {
         }
         // Printed as what it means.
         ExprKind::Ltl(l) => write_expr(p, &l.reference(e.span), out),
+        ExprKind::Machine(m) => write_expr(p, &m.reference(e.span), out),
     }
 }
 

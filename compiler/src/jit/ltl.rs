@@ -20,6 +20,7 @@
 
 use reward_runtime::ltl::{Node, Op};
 
+use super::steps::StepColumns;
 use super::*;
 
 /// The fields of the step the atoms read and the loops' plan, when the formula runs as loops
@@ -123,18 +124,6 @@ enum Pass {
     Backward,
 }
 
-/// The float constants of `e`, added to `out`.
-fn float_constants(e: &Expr, out: &mut Vec<f64>) {
-    match &e.kind {
-        ExprKind::Const(v) if repr(&e.ty) == Repr::Float => out.push(v.as_f64()),
-        _ => {
-            for c in e.children() {
-                float_constants(c, out);
-            }
-        }
-    }
-}
-
 /// What a window read at every step keeps, for truth ([`Lower::slide`]).
 struct Slide {
     /// Its operand's value at every step the loop has been at.
@@ -181,57 +170,20 @@ impl Domain {
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// `sat(φ)` or `robustness(φ)`: the fused loop when it applies, else the reference.
     pub(super) fn ltl(&mut self, l: &LtlValue, e: &Expr) -> Result<CValue, JitError> {
+        let reference = l.reference(e.span);
         let Some((fields, passes)) = fused_plan(l) else {
-            return self.expr(&l.reference(e.span));
+            return self.expr(&reference);
         };
-        let list = self.expr(&l.trace)?;
-        let len = self.call1(Helper::rt_list_len, &[list]);
-        let mut arrays = Vec::with_capacity(fields.len());
-        let mut ready = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, len, 0);
-        for f in fields {
-            let fv = self.b.ins().iconst(types::I64, f as i64);
-            let base = self.call1(Helper::rt_column, &[list, fv]);
-            let there = self.b.ins().icmp_imm_u(IntCC::NotEqual, base, 0);
-            ready = self.b.ins().band(ready, there);
-            arrays.push((f, base));
-        }
-        let left = self.b.ins().load(
-            types::I64,
-            MemFlagsData::trusted(),
-            self.ctx,
-            abi::OFFSET_BUDGET,
-        );
-        let cost = self.b.ins().imul_imm_s(len, l.reference_loops() as i64);
-        let enough = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, left, cost);
-        let ready = self.b.ins().band(ready, enough);
-
-        let result = self.b.declare_var(clif(repr(&e.ty)));
-        let (fused, reference, join) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
-        self.b.ins().brif(ready, fused, &[], reference, &[]);
-
-        self.b.switch_to_block(fused);
-        let after = self.b.ins().isub(left, cost);
-        self.b
-            .ins()
-            .store(MemFlagsData::trusted(), after, self.ctx, abi::OFFSET_BUDGET);
-        let v = self.fused_loop(l, &passes, list, len, arrays)?;
-        self.b.def_var(result, v);
-        self.b.ins().jump(join, &[]);
-
-        self.b.switch_to_block(reference);
-        let v = self.expr(&l.reference(e.span))?;
-        self.b.def_var(result, v);
-        self.b.ins().jump(join, &[]);
-
-        self.b.switch_to_block(join);
-        Ok(self.b.use_var(result))
+        let loops = l.reference_loops();
+        self.fused_or_reference(
+            &l.trace,
+            fields,
+            loops,
+            true,
+            false,
+            &reference,
+            |lw, columns, _| lw.fused_loop(l, &passes, &columns),
+        )
     }
 
     /// The loops over the steps (see [`Passes`]); the formula's value at step 0.
@@ -239,38 +191,30 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         &mut self,
         l: &LtlValue,
         passes: &Passes,
-        list: CValue,
-        len: CValue,
-        arrays: Vec<(usize, CValue)>,
+        columns: &StepColumns,
     ) -> Result<CValue, JitError> {
         let d = Domain {
             sat: l.measure == LtlMeasure::Sat,
         };
         let index = self.b.declare_var(types::I64);
-        self.columns.insert(
-            l.step,
-            ColumnLoop {
-                list,
-                index,
-                in_place: true,
-                arrays,
-            },
-        );
-        self.cg.array_loops = true;
+        // The floats of the operators (infinities, the NaN that min and max return) and of
+        // the atoms.
+        let floats = vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+        self.in_step_loops(l.step, columns, index, (floats, &l.atoms), |lw| {
+            lw.formula_loops(l, passes, d, index, columns.len)
+        })
+    }
+
+    /// [`Self::fused_loop`] with the trace's columns read.
+    fn formula_loops(
+        &mut self,
+        l: &LtlValue,
+        passes: &Passes,
+        d: Domain,
+        index: Variable,
+        len: CValue,
+    ) -> Result<CValue, JitError> {
         let nodes = &l.nodes;
-        // Cranelift makes a constant where it is used, at every step of a loop: the loops'
-        // floats (infinities, the NaN that min and max return, the atoms' constants) are made
-        // once, here.
-        let mut floats = vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
-        for atom in &l.atoms {
-            float_constants(atom, &mut floats);
-        }
-        for x in floats {
-            if !self.hoisted.contains_key(&x.to_bits()) {
-                let v = self.b.ins().f64const(x);
-                self.hoisted.insert(x.to_bits(), v);
-            }
-        }
         // Per node, its value at the step a loop is at; before a loop's first step, the value
         // beyond the end (or the start) of the trace, for the operators that carry one. `next`
         // and `prev` keep their child's value at the step after (before) in `other`.
@@ -307,7 +251,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         }
         let v = &node_vars;
         if !kept.is_empty() {
-            self.loop_over_steps(index, len, true, |lw| {
+            self.loop_over_steps(index, len, true, |lw, _| {
                 lw.nodes_at_step(l, d, v, Pass::Forward, |j| passes.forward[j])?;
                 lw.carry(l, v, |op| matches!(op, Op::Prev | Op::WPrev));
                 let i = lw.b.use_var(index);
@@ -318,7 +262,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 Ok(())
             })?;
         }
-        self.loop_over_steps(index, len, false, |lw| {
+        self.loop_over_steps(index, len, false, |lw, _| {
             let in_loop = |j: usize| passes.every[j] || passes.window[j];
             lw.nodes_at_step(l, d, v, Pass::Backward, in_loop)?;
             lw.carry(l, v, |op| matches!(op, Op::Next | Op::WNext));
@@ -330,18 +274,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             let ctx = self.ctx;
             self.call(Helper::rt_collect_scalars_finish, &[ctx, len]);
         }
-        self.columns.remove(&l.step);
-        // Made in the block before the loops: not where later code may use them.
-        self.hoisted.clear();
         Ok(self.b.use_var(v.vals[nodes.len() - 1]))
-    }
-
-    /// An array of `len` scalars of `kind` for the row's loops, counted in `scratch` (each is
-    /// given back after the loops, last first, as `rt_collect_scalars` stacks them).
-    fn scratch_array(&mut self, kind: ScalarKind, len: CValue, scratch: &mut usize) -> CValue {
-        *scratch += 1;
-        let (ctx, k) = (self.ctx, self.b.ins().iconst(types::I32, kind as i64));
-        self.call1(Helper::rt_collect_scalars, &[ctx, k, len])
     }
 
     /// What a window read at every step keeps, empty before the loop from the end.
@@ -351,51 +284,6 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let none = self.b.ins().iconst(types::I64, i64::MAX);
         self.b.def_var(nearest, none);
         Slide { values, nearest }
-    }
-
-    /// A loop over the steps, forward from the first or backward from the last, with `index`
-    /// at the step in `body`.
-    fn loop_over_steps(
-        &mut self,
-        index: Variable,
-        len: CValue,
-        forward: bool,
-        mut body: impl FnMut(&mut Self) -> Result<(), JitError>,
-    ) -> Result<(), JitError> {
-        let start = if forward {
-            self.b.ins().iconst(types::I64, 0)
-        } else {
-            len
-        };
-        self.b.def_var(index, start);
-        let (header, step, done) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(header);
-        let i = self.b.use_var(index);
-        let more = if forward {
-            self.b.ins().icmp(IntCC::SignedLessThan, i, len)
-        } else {
-            self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, i, 0)
-        };
-        self.b.ins().brif(more, step, &[], done, &[]);
-        self.b.switch_to_block(step);
-        if !forward {
-            let i1 = self.b.ins().iadd_imm_s(i, -1);
-            self.b.def_var(index, i1);
-        }
-        body(self)?;
-        if forward {
-            let i = self.b.use_var(index);
-            let i1 = self.b.ins().iadd_imm_s(i, 1);
-            self.b.def_var(index, i1);
-        }
-        self.b.ins().jump(header, &[]);
-        self.b.switch_to_block(done);
-        Ok(())
     }
 
     /// At the end of a step: each `next`/`prev` node (`which`) keeps its child's value for the
