@@ -14,7 +14,7 @@
 #       Table), the plain-Python memo loop (bench/peer_w5.py plain, scoring only, and with its
 #       json.loads), the bare C table loop (bench/w5_loop.c on `peer_w5.py table`, the limit).
 #   W6: bench/w6_safe.reward on N × T robot steps of bench/gen_w6.py (and, after its table,
-#       bench/w6_window.reward and bench/w6_past.reward in process). Beside: the CLI as for
+#       bench/w6_window.reward, bench/w6_past.reward and bench/w6_machine.reward in process). Beside: the CLI as for
 #       W5, flloat (truth) and rtamt (robustness) on the first PEER_N trajectories
 #       (bench/peer_w6.py, scoring only), the bare C loops (bench/w6_loop.c, on its own
 #       pseudo-random data of the same N × T shape: it takes no input, so its results are not
@@ -143,6 +143,7 @@ if [ "$only" != w5 ]; then
     for _ in 1 2 3; do "$work/w6_loop" "$n6" "$t6"; done > "$work/w6_loop.txt"
     lns=$(sed -n 's/^bare loop: .*; \([0-9.]*\) ns\/step.*/\1/p' "$work/w6_loop.txt" | median)
     wns=$(sed -n 's/^bare loop, truth and robustness.*; \([0-9.]*\) ns\/step.*/\1/p' "$work/w6_loop.txt" | median)
+    mns=$(sed -n 's/^bare loop, the machine.*; \([0-9.]*\) ns\/step.*/\1/p' "$work/w6_loop.txt" | median)
     lsec=$(echo "$lns * $steps / 1000000000" | bc -l)
     wsec=$(echo "$wns * $steps / 1000000000" | bc -l)
     header
@@ -170,17 +171,20 @@ if [ "$only" != w5 ]; then
         printf "  in process (Arrow) / CLI from JSON Lines: %.3gx, / CLI from Parquet: %.3gx\n", a / (st / c), a / (st / q)
         printf "  JIT / interpreter in process: %.3gx (target >= 10x)\n", ii / i
         printf "  target: in process >= 100 M steps/s and within 5x of the bare loop doing the same work: %s (%.1f M steps/s, %.1fx)\n", (a >= 1e8 && (st / w) / a <= 5 ? "met" : "NOT met"), a / 1e6, (st / w) / a }'
-    # The other W6 formulas on the same trajectories: a window read at every step
-    # (w6_window.reward) and past operators under future ones (w6_past.reward).
-    echo "  other W6 formulas in process from the same Table (scores = the CLI's, JIT = interpreter bit for bit):"
-    for other in bench/w6_window.reward bench/w6_past.reward; do
+    # The other W6 specs on the same trajectories: a window read at every step
+    # (w6_window.reward), past operators under future ones (w6_past.reward) and a reward
+    # machine over the records (w6_machine.reward, against its own bare loop in w6_loop.c).
+    echo "  other W6 specs in process from the same Table (scores = the CLI's, JIT = interpreter bit for bit):"
+    for other in bench/w6_window.reward bench/w6_past.reward bench/w6_machine.reward; do
         cli "$other" "$work/w6.jsonl" > "$work/cli_other.txt"
         "$py" bench/inprocess.py w6 "$other" "$work/w6.jsonl" --same "the CLI from JSON Lines=$work/cli_other.txt" \
             > /dev/null 2> "$work/other.time" || { cat "$work/other.time"; exit 1; }
         read -r _ _ _ osec _ _ _ _ ointerp < <(grep '^INPROC' "$work/other.time")
         awk -v f="$other" -v s="$osec" -v ii="$ointerp" -v st="$steps" 'BEGIN {
-            printf "    %-24s %7.2f ns/step  %7.1f M steps/s  JIT / interpreter %.3gx\n", f, s / st * 1e9, st / s / 1e6, ii / s }'
+            printf "    %-25s %7.2f ns/step  %7.1f M steps/s  JIT / interpreter %.3gx\n", f, s / st * 1e9, st / s / 1e6, ii / s }'
     done
+    awk -v s="$osec" -v m="$mns" -v st="$steps" 'BEGIN {
+        printf "    bare C loop, the machine (on w6_loop.c data): %.2f ns/step; w6_machine.reward / bare loop: %.2fx\n", m, s / st * 1e9 / m }'
     if [ $peers = 1 ]; then
         awk -v i="$isec" -v c="$c" -v st="$steps" -v f="$p_flloat" -v fs="$pst_flloat" -v fp="$pp_flloat" -v r="$p_rtamt" -v rs="$pst_rtamt" -v rp="$pp_rtamt" 'BEGIN {
             a = st / i

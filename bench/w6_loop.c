@@ -6,6 +6,9 @@
  * - the same work as bench/w6_safe.reward: from x, y (doubles) and collided (a byte), the
  *   truth of `safe` and its robustness (min over steps of ±inf for `not collided`, max over
  *   steps of min(x - 9, y - 9) for `at_goal`, their min).
+ * - the same work as bench/w6_machine.reward: from x, y and collided, the machine's atoms, its
+ *   step from a table per (state, valuation), each step's reward stored (the run record holds
+ *   them) and their total.
  * Usage: cc -O2 -o /tmp/w6_loop bench/w6_loop.c && /tmp/w6_loop [N] [T] */
 #include <math.h>
 #include <stdint.h>
@@ -70,6 +73,47 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &b);
     ns = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 5.0 / (n * t);
     printf("bare loop, truth and robustness from x, y, collided: %ld of %ld hold, total %g; %.3f ns/step (%.0f M steps/s)\n",
+           holds, n, total, ns, 1e3 / ns);
+
+    /* bench/w6_machine.reward: states setout 0, half 1, goal 2, crashed 3 (none terminal);
+     * valuation bits collided 1, halfway 2, at_goal 4: next state and reward. */
+    static int next[4][8];
+    static double pay[4][8];
+    for (int v = 0; v < 8; v++) {
+        int hit = v & 1, half = (v >> 1) & 1, goal = (v >> 2) & 1;
+        next[0][v] = hit ? 3 : half ? 1 : 0;
+        pay[0][v] = hit ? -1.0 : half ? 0.5 : 0.0;
+        next[1][v] = hit ? 3 : goal ? 2 : !half ? 0 : 1;
+        pay[1][v] = hit ? -1.0 : goal ? 1.0 : !half ? -0.25 : 0.0;
+        next[2][v] = hit ? 3 : !goal ? 1 : 2;
+        pay[2][v] = hit ? -1.0 : !goal ? -0.5 : 0.0;
+        next[3][v] = hit ? 3 : 0;
+        pay[3][v] = 0.0;
+    }
+    double *rewards = malloc(t * sizeof(double));
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int rep = 0; rep < 5; rep++) {
+        holds = 0;
+        total = 0.0;
+        for (long k = 0; k < n; k++) {
+            const unsigned char *c = collided + k * t;
+            const double *xs = x + k * t, *ys = y + k * t;
+            int state = 0;
+            double sum = 0.0;
+            for (long i = 0; i < t; i++) {
+                int v = c[i] | ((xs[i] > 5.0) & (ys[i] > 5.0)) << 1 | ((xs[i] > 9.0) & (ys[i] > 9.0)) << 2;
+                double r = pay[state][v];
+                rewards[i] = r;
+                sum += r;
+                state = next[state][v];
+            }
+            holds += state == 2;
+            total += sum;
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    ns = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 5.0 / (n * t);
+    printf("bare loop, the machine from x, y, collided: %ld of %ld end at the goal, total %g; %.3f ns/step (%.0f M steps/s)\n",
            holds, n, total, ns, 1e3 / ns);
     return 0;
 }

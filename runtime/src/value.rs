@@ -425,6 +425,19 @@ impl Texts {
         self.ends.push(self.bytes.len());
     }
 
+    /// Pushes `wide[..len]`, where `len` is a character boundary of `wide`: the whole of
+    /// `wide`, a few bytes, is copied and the rest cut off, so a short label's copy is a fixed
+    /// size (a copy of a variable length is a call, or a loop whose exit is mispredicted).
+    /// Panics when `len` is not a character boundary of `wide`: callers cut before an ASCII
+    /// byte (a string's closing quote).
+    #[inline]
+    pub fn push_prefix(&mut self, wide: &str, len: usize) {
+        let end = self.bytes.len() + len.min(wide.len());
+        self.bytes.push_str(wide);
+        self.bytes.truncate(end);
+        self.ends.push(end);
+    }
+
     /// The texts of `bytes` that end at `ends` (each the one before's end or more, the last
     /// `bytes.len()`), or `None` when that does not cut UTF-8 into whole texts.
     pub fn from_parts(bytes: &[u8], ends: Vec<usize>) -> Option<Texts> {
