@@ -567,6 +567,9 @@ struct ColumnLoop {
     /// Each field read, with the address of its first row's value ([`Helper::rt_column`]; null
     /// when the list is held as values).
     arrays: Vec<(usize, CValue)>,
+    /// The fields' values at the current step, when the loop's body read them all at its start
+    /// (see [`Lower::read_step`]).
+    at_step: Vec<(usize, CValue)>,
 }
 
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
@@ -877,6 +880,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// that reads the arrays, the field of the list's record there in the other.
     fn column_load(&mut self, rec: &Expr, idx: usize, ty: &Ty) -> CValue {
         let cl = self.column_of(rec).expect("a column loop");
+        if let Some(&(_, v)) = cl.at_step.iter().find(|(f, _)| *f == idx) {
+            return v;
+        }
         let (list, index) = (cl.list, cl.index);
         let base = cl
             .arrays
@@ -1322,6 +1328,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                     index,
                     in_place: false,
                     arrays,
+                    at_step: Vec::new(),
                 },
             );
         }

@@ -19,7 +19,7 @@
 use reward_runtime::machine::{Lookup, Machine, StepTable};
 use reward_runtime::value::Column;
 
-use super::steps::StepColumns;
+use super::steps::{Pinned, StepColumns};
 use super::*;
 
 /// The machine's bits at the step, the fields of the step they read and its table, when the
@@ -45,8 +45,8 @@ fn fused_plan(m: &MachineValue) -> Option<(LocalId, &[Expr], Vec<usize>, StepTab
 
 /// The table's arrays, as the loop reads them.
 struct TableArrays {
-    packed: CValue,
-    rewards: CValue,
+    packed: Pinned,
+    rewards: Pinned,
     lookup: LookupArrays,
 }
 
@@ -54,9 +54,9 @@ enum LookupArrays {
     /// The valuations per state, as a power of two.
     Dense { shift: u32 },
     FirstEdge {
-        state_edges: CValue,
+        state_edges: Pinned,
         /// With the number of valuations (the array has one more item, 0).
-        letters: Option<(CValue, i64)>,
+        letters: Option<(Pinned, i64)>,
     },
 }
 
@@ -66,8 +66,8 @@ struct RunVars {
     total: Variable,
     /// The step the machine ended at; -1 while it runs.
     ended: Variable,
-    rewards: CValue,
-    taken: CValue,
+    rewards: Pinned,
+    taken: Pinned,
 }
 
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
@@ -101,11 +101,14 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         columns: &StepColumns,
         give_up: Block,
     ) -> Result<CValue, JitError> {
+        let fields = m.trace.ty.columnar_fields().unwrap_or_default();
         let arrays = self.table_arrays(table);
         let len = columns.len;
         let mut scratch = 0;
         let rewards = self.scratch_array(ScalarKind::Float, len, &mut scratch);
+        let rewards = self.pin(rewards);
         let taken = self.scratch_array(ScalarKind::Int, len, &mut scratch);
+        let taken = self.pin(taken);
         let v = RunVars {
             state: self.b.declare_var(types::I64),
             total: self.b.declare_var(types::F64),
@@ -124,19 +127,23 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let index = self.b.declare_var(types::I64);
         self.in_step_loops(step, columns, index, (Vec::new(), bits), |lw| {
             lw.loop_over_steps(index, len, true, |lw, done| {
-                lw.machine_step(bits, &arrays, &v, index, done, abandon)
+                lw.read_step(step, fields);
+                let stepped = lw.machine_step(bits, &arrays, &v, index, done, abandon);
+                lw.forget_step(step);
+                stepped
             })
         })?;
         self.after_the_end(&v, index, len)?;
+        // What the loop carries ends here, not after the calls (see `pin`).
+        let run = [v.total, v.ended, v.state].map(|var| {
+            let x = self.b.use_var(var);
+            self.pin(x)
+        });
         let ctx = self.ctx;
         let taken = self.call1(Helper::rt_collect_scalars_finish, &[ctx, len]);
         let rewards = self.call1(Helper::rt_collect_scalars_finish, &[ctx, len]);
         let table_value = self.constant_ptr(&m.table);
-        let (total, ended, held) = (
-            self.b.use_var(v.total),
-            self.b.use_var(v.ended),
-            self.b.use_var(v.state),
-        );
+        let [total, ended, held] = run.map(|p| self.pinned(p));
         let state = match arrays.lookup {
             LookupArrays::Dense { shift } => self.b.ins().ushr_imm_u(held, i64::from(shift)),
             LookupArrays::FirstEdge { .. } => held,
@@ -163,7 +170,8 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     fn table_arrays(&mut self, table: &StepTable) -> TableArrays {
         let items = |lw: &mut Self, column: Column| {
             let c = lw.constant_ptr(&Value::array(column));
-            lw.call1(Helper::rt_items, &[c])
+            let items = lw.call1(Helper::rt_items, &[c]);
+            lw.pin(items)
         };
         let lookup = match &table.lookup {
             Lookup::Dense { valuations } => LookupArrays::Dense {
@@ -198,17 +206,25 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         done: Block,
         abandon: Block,
     ) -> Result<(), JitError> {
-        let mut mask = self.b.ins().iconst(types::I64, 0);
+        let mut mask = None;
         for (k, bit) in bits.iter().enumerate() {
             let holds = self.expr(bit)?;
             let wide = self.b.ins().uextend(types::I64, holds);
-            let shifted = self.b.ins().ishl_imm_u(wide, k as i64);
-            mask = self.b.ins().bor(mask, shifted);
+            let shifted = match k {
+                0 => wide,
+                k => self.b.ins().ishl_imm_u(wide, k as i64),
+            };
+            mask = Some(match mask {
+                None => shifted,
+                Some(m) => self.b.ins().bor(m, shifted),
+            });
         }
+        let mask = mask.unwrap_or_else(|| self.b.ins().iconst(types::I64, 0));
         let state = self.b.use_var(v.state);
         let which = self.transition(&t.lookup, state, mask);
-        let packed = self.load_item(t.packed, which, Repr::Int);
-        let reward = self.load_item(t.rewards, which, Repr::Float);
+        let (packed, rewards) = (self.pinned(t.packed), self.pinned(t.rewards));
+        let packed = self.load_item(packed, which, Repr::Int);
+        let reward = self.load_item(rewards, which, Repr::Float);
         let fails = self.b.ins().band_imm_s(packed, StepTable::ERROR);
         let go_on = self.b.create_block();
         self.b.ins().brif(fails, abandon, &[], go_on, &[]);
@@ -223,8 +239,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             .ushr_imm_u(packed, i64::from(StepTable::FIELD_BITS));
         let edge = self.b.ins().band_imm_s(edge, field);
         let edge = self.b.ins().iadd_imm_s(edge, -1);
-        self.store_item(v.rewards, i, Repr::Float, reward);
-        self.store_item(v.taken, i, Repr::Int, edge);
+        let (rewards, taken) = (self.pinned(v.rewards), self.pinned(v.taken));
+        self.store_item(rewards, i, Repr::Float, reward);
+        self.store_item(taken, i, Repr::Int, edge);
         let total = self.b.use_var(v.total);
         let total = self.b.ins().fadd(total, reward);
         self.b.def_var(v.total, total);
@@ -256,10 +273,12 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             Some((base, valuations)) => {
                 let at = self.b.ins().iconst(types::I64, valuations);
                 let at = self.b.ins().umin(mask, at);
+                let base = self.pinned(base);
                 self.load_item(base, at, Repr::Int)
             }
             None => mask,
         };
+        let state_edges = self.pinned(state_edges);
         let own = self.load_item(state_edges, state, Repr::Int);
         let hit = self.b.ins().band(edges, own);
         let first = self.b.ins().ctz(hit);
@@ -296,8 +315,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.ins().brif(inside, fill, &[], done, &[]);
         self.b.switch_to_block(fill);
         let none = self.b.ins().iconst(types::I64, -1);
-        self.store_item(v.rewards, i, Repr::Float, zero);
-        self.store_item(v.taken, i, Repr::Int, none);
+        let (rewards, taken) = (self.pinned(v.rewards), self.pinned(v.taken));
+        self.store_item(rewards, i, Repr::Float, zero);
+        self.store_item(taken, i, Repr::Int, none);
         let i1 = self.b.ins().iadd_imm_s(i, 1);
         self.b.def_var(index, i1);
         self.b.ins().jump(header, &[]);

@@ -113,6 +113,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 index,
                 in_place: true,
                 arrays: columns.arrays.clone(),
+                at_step: Vec::new(),
             },
         );
         self.cg.array_loops = true;
@@ -193,6 +194,56 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(done);
         Ok(())
+    }
+}
+
+impl<M: Module> Lower<'_, '_, '_, '_, M> {
+    /// Reads every field of `step`'s columns (of the record `fields`) at the loop's index,
+    /// here, for the rest of the step to use ([`Lower::forget_step`] ends it): a field that several atoms read is loaded
+    /// once (Cranelift does not merge the loads).
+    pub(super) fn read_step(&mut self, step: LocalId, fields: &[reward_runtime::ty::Field]) {
+        let Some(cl) = self.columns.get(&step) else {
+            return;
+        };
+        let (index, arrays) = (cl.index, cl.arrays.clone());
+        let i = self.b.use_var(index);
+        let mut at_step = Vec::with_capacity(arrays.len());
+        for (f, base) in arrays {
+            if let Some(field) = fields.get(f) {
+                at_step.push((f, self.load_item(base, i, repr(&field.ty))));
+            }
+        }
+        if let Some(cl) = self.columns.get_mut(&step) {
+            cl.at_step = at_step;
+        }
+    }
+
+    pub(super) fn forget_step(&mut self, step: LocalId) {
+        if let Some(cl) = self.columns.get_mut(&step) {
+            cl.at_step.clear();
+        }
+    }
+}
+
+/// A value kept in a stack slot and loaded where it is read ([`Lower::pin`]).
+#[derive(Clone, Copy)]
+pub(super) struct Pinned(cranelift_codegen::ir::StackSlot, Type);
+
+impl<M: Module> Lower<'_, '_, '_, '_, M> {
+    /// Keeps `v` in memory, to load where it is read: an address made before a loop and read in
+    /// its body, or a loop's result read after calls. Left in a register, such a value's live
+    /// range crosses the loop and the calls, and the register allocator may give the whole of
+    /// it a spill slot — which it stores back on every iteration, the next iteration's load
+    /// waiting for the store — instead of a register in the loop.
+    pub(super) fn pin(&mut self, v: CValue) -> Pinned {
+        let ty = self.b.func.dfg.value_type(v);
+        let slot = self.pointer_slot(1);
+        self.b.ins().stack_store(types::I64, v, slot, 0);
+        Pinned(slot, ty)
+    }
+
+    pub(super) fn pinned(&mut self, p: Pinned) -> CValue {
+        self.b.ins().stack_load(types::I64, p.1, p.0, 0)
     }
 }
 
