@@ -77,6 +77,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let Some((step, bits, fields, table)) = fused_plan(m) else {
             return self.expr(&reference);
         };
+        let read = fields.clone();
         self.fused_or_reference(
             &m.trace,
             fields,
@@ -86,7 +87,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             &reference,
             |lw, columns, give_up| {
                 let give_up = give_up.expect("the machine's loop may give up");
-                lw.machine_loop(m, step, bits, &table, &columns, give_up)
+                lw.machine_loop(m, (step, &read), bits, &table, &columns, give_up)
             },
         )
     }
@@ -95,7 +96,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     fn machine_loop(
         &mut self,
         m: &MachineValue,
-        step: LocalId,
+        (step, read): (LocalId, &[usize]),
         bits: &[Expr],
         table: &StepTable,
         columns: &StepColumns,
@@ -127,7 +128,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let index = self.b.declare_var(types::I64);
         self.in_step_loops(step, columns, index, (Vec::new(), bits), |lw| {
             lw.loop_over_steps(index, len, true, |lw, done| {
-                lw.read_step(step, fields);
+                lw.read_step(step, fields, read);
                 let stepped = lw.machine_step(bits, &arrays, &v, index, done, abandon);
                 lw.forget_step(step);
                 stepped
