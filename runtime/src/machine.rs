@@ -49,73 +49,75 @@ pub fn run(table: &Value, masks: &Value) -> Result<Value, String> {
 /// atom k holds on a step when `needles[k]` occurs in its label, and the steps' valuations
 /// index the table's `letters`. The compiler emits this instead of a per-step list of
 /// valuations; it is the same run. A label's valuation is computed once per distinct label
-/// text (labels come from a small alphabet, and equal short texts share their storage).
+/// text (labels come from a small alphabet, and equal short texts share their storage); a
+/// machine over a few atoms then takes each step from its [`StepTable`], one load, as compiled
+/// code does.
 pub fn run_labels(table: &Value, labels: &Value, needles: &[Value]) -> Result<Value, String> {
     let machine = crate::tables::decoded(table, Machine::decode)?;
-    let needles: Vec<&str> = needles.iter().map(Value::as_text).collect();
-    let valuation = |label: &str| {
-        needles.iter().enumerate().fold(0u64, |acc, (k, n)| {
-            if crate::native::search::contains(label, n) {
-                acc | (1 << k)
-            } else {
-                acc
-            }
-        })
-    };
-    // Labels seen and their valuations, in a direct-mapped cache keyed by the label's bytes
-    // (labels are short and few; a longer one is simply valued at each step).
-    const SLOTS: usize = 32;
-    let mut seen: [(u128, usize, u64); SLOTS] = [(0, usize::MAX, 0); SLOTS];
-    // And what each state does on each cached label (a slot's label fixes the step), for
-    // machines of a few states: a step is then a lookup, as in a table-driven loop.
+    let stepping = crate::tables::decoded(table, |t| {
+        Machine::decode(t).map(|m| Stepping(m.step_table()))
+    })?;
+    let mut labels = Labels::new(labels, needles);
+    match &stepping.0 {
+        Some(
+            t @ StepTable {
+                lookup: Lookup::Dense { valuations },
+                ..
+            },
+        ) => run_labels_dense(&machine, t, *valuations, &mut labels),
+        _ => run_labels_memo(&machine, &mut labels),
+    }
+}
+
+/// A machine's [`StepTable`], if it has one, cached with its table.
+struct Stepping(Option<StepTable>);
+
+/// [`run_labels`] with a table of a transition per state and valuation.
+fn run_labels_dense(
+    machine: &Machine,
+    table: &StepTable,
+    valuations: usize,
+    labels: &mut Labels,
+) -> Result<Value, String> {
+    let shift = valuations.trailing_zeros();
+    let mut held = table.start as usize;
+    run_steps(machine, labels.len(), |run, step| {
+        let (bits, _) = labels.valuation(step);
+        let at = held + bits as usize;
+        let packed = match table.packed.get(at) {
+            Some(&p) if p & StepTable::ERROR == 0 => p,
+            _ => return machine.step_bits(run, step, bits), // its error
+        };
+        held = StepTable::to(packed) as usize;
+        run.state = held >> shift;
+        run.taken = StepTable::taken(packed);
+        if packed & StepTable::ENDS != 0 {
+            run.ended = Some(step);
+        }
+        Ok(table.rewards[at])
+    })
+}
+
+/// [`run_labels`] for a larger machine: what each state does on each cached label is
+/// remembered (for machines of a few states), so a step is a lookup, as in a table-driven loop.
+fn run_labels_memo(machine: &Machine, labels: &mut Labels) -> Result<Value, String> {
     let states = machine.states.len();
     let mut memo: Vec<Option<Transition>> = if states <= 128 {
-        vec![None; states * SLOTS]
+        vec![None; states * Labels::SLOTS]
     } else {
         Vec::new()
     };
-    // A trace decoded as one buffer of texts is read in place.
-    let texts = match labels.scalar_items() {
-        Some(Column::Text(t)) => Some(t),
-        _ => None,
-    };
-    let values = if texts.is_some() {
-        &[][..]
-    } else {
-        labels.as_list()
-    };
-    let n = texts.map_or(values.len(), Texts::len);
-    let label = |step: usize| match texts {
-        Some(t) => t.get(step),
-        None => values[step].as_text(),
-    };
-    run_steps(&machine, n, |run, step| {
-        // A short label is its own key: its bytes as a number, with its length.
-        let key = match texts.and_then(|t| t.word(step)) {
-            Some((word, len)) => Some((u128::from(word), len)),
-            None => {
-                let l = label(step);
-                short_key(l).map(|k| (k, l.len()))
+    run_steps(machine, labels.len(), |run, step| {
+        let (bits, slot) = labels.valuation(step);
+        let Some((slot, refilled)) = slot else {
+            return machine.step_bits(run, step, bits);
+        };
+        if refilled {
+            for q in 0..memo.len() / Labels::SLOTS {
+                memo[q * Labels::SLOTS + slot] = None;
             }
-        };
-        let Some((key, len)) = key else {
-            return machine.step_bits(run, step, valuation(label(step)));
-        };
-        let mixed =
-            ((key as u64) ^ ((key >> 64) as u64) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let slot = (mixed >> 59) as usize;
-        let bits = match seen[slot] {
-            (k, n, bits) if k == key && n == len => bits,
-            _ => {
-                let bits = valuation(label(step));
-                seen[slot] = (key, len, bits);
-                for q in 0..memo.len() / SLOTS {
-                    memo[q * SLOTS + slot] = None;
-                }
-                bits
-            }
-        };
-        let cell = run.state * SLOTS + slot;
+        }
+        let cell = run.state * Labels::SLOTS + slot;
         if cell >= memo.len() {
             return machine.step_bits(run, step, bits);
         }
@@ -128,6 +130,110 @@ pub fn run_labels(table: &Value, labels: &Value, needles: &[Value]) -> Result<Va
         };
         Ok(t.apply(run, step))
     })
+}
+
+/// A trace of labels, and the valuation of each label's atoms, remembered for the labels seen
+/// in a direct-mapped cache keyed by the label's bytes (labels are short and few; a longer one
+/// is simply valued at each step).
+struct Labels<'a> {
+    /// A trace decoded as one buffer of texts, read in place; else its values.
+    texts: Option<&'a Texts>,
+    values: &'a [Value],
+    needles: Vec<&'a str>,
+    seen: [(u128, usize, u64); Labels::SLOTS],
+}
+
+impl<'a> Labels<'a> {
+    const SLOTS: usize = 32;
+
+    fn new(labels: &'a Value, needles: &'a [Value]) -> Labels<'a> {
+        let texts = match labels.scalar_items() {
+            Some(Column::Text(t)) => Some(t),
+            _ => None,
+        };
+        Labels {
+            texts,
+            values: if texts.is_some() {
+                &[]
+            } else {
+                labels.as_list()
+            },
+            needles: needles.iter().map(Value::as_text).collect(),
+            seen: [(0, usize::MAX, 0); Labels::SLOTS],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.texts.map_or(self.values.len(), Texts::len)
+    }
+
+    fn label(&self, step: usize) -> &str {
+        match self.texts {
+            Some(t) => t.get(step),
+            None => self.values[step].as_text(),
+        }
+    }
+
+    /// The atoms' valuation of `label`: bit k when needle k occurs in it.
+    fn valuation_of(&self, label: &str) -> u64 {
+        self.needles.iter().enumerate().fold(0u64, |acc, (k, n)| {
+            if crate::native::search::contains(label, n) {
+                acc | (1 << k)
+            } else {
+                acc
+            }
+        })
+    }
+
+    /// The valuation of step `step`'s label, with the cache slot that holds it and whether the
+    /// slot was just given to this label (`None`: a label too long to cache). The common case,
+    /// a label of a buffer of texts already seen, is read here; the rest in
+    /// [`Labels::valuation_slow`].
+    #[inline(always)]
+    fn valuation(&mut self, step: usize) -> (u64, Option<(usize, bool)>) {
+        if let Some((word, len)) = self.texts.and_then(|t| t.word(step)) {
+            let key = u128::from(word);
+            let slot = Labels::slot(key, len);
+            match self.seen[slot] {
+                (k, n, bits) if k == key && n == len => return (bits, Some((slot, false))),
+                _ => {}
+            }
+        }
+        self.valuation_slow(step)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn valuation_slow(&mut self, step: usize) -> (u64, Option<(usize, bool)>) {
+        // A short label is its own key: its bytes as a number, with its length.
+        let key = match self.texts.and_then(|t| t.word(step)) {
+            Some((word, len)) => Some((u128::from(word), len)),
+            None => {
+                let l = self.label(step);
+                short_key(l).map(|k| (k, l.len()))
+            }
+        };
+        let Some((key, len)) = key else {
+            return (self.valuation_of(self.label(step)), None);
+        };
+        let slot = Labels::slot(key, len);
+        match self.seen[slot] {
+            (k, n, bits) if k == key && n == len => (bits, Some((slot, false))),
+            _ => {
+                let bits = self.valuation_of(self.label(step));
+                self.seen[slot] = (key, len, bits);
+                (bits, Some((slot, true)))
+            }
+        }
+    }
+
+    /// The cache slot of a label's key.
+    #[inline(always)]
+    fn slot(key: u128, len: usize) -> usize {
+        let mixed =
+            ((key as u64) ^ ((key >> 64) as u64) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (mixed >> 59) as usize
+    }
 }
 
 /// The bytes of a text of at most 16 bytes as one number (with its length, an exact key).
@@ -557,7 +663,9 @@ mod tests {
     }
 
     /// A random machine of 4 states over 3 atoms, its edges and letters drawn from `next`.
-    fn random_table(next: &mut impl FnMut(usize) -> usize) -> Value {
+    /// `valuations` letters (8 for its 3 atoms; more, never reached, make a machine too large
+    /// for a dense [`StepTable`]).
+    fn random_table(next: &mut impl FnMut(usize) -> usize, valuations: usize) -> Value {
         let edges: Vec<Value> = (0..6)
             .map(|_| {
                 Value::Record(Arc::from(vec![
@@ -576,7 +684,7 @@ mod tests {
             ints((0..4).map(|_| next(3) as i64)),
             Value::Float(0.9),
             Value::List((0..4).map(|i| Value::Float(f64::from(i) * 0.5)).collect()),
-            ints((0..8).map(|_| next(64) as i64)),
+            ints((0..valuations).map(|_| next(64) as i64)),
         ]))
     }
 
@@ -600,12 +708,30 @@ mod tests {
             "a label of more than 22 bytes: cd",
         ];
         for round in 0..600 {
-            let table = random_table(&mut next);
-            let n = next(40);
+            // Half the machines step by a dense table, half by the memo of `run_labels_memo`.
+            let table = random_table(&mut next, if round % 4 < 2 { 8 } else { 2048 });
+            let dense = Machine::decode(&table)
+                .unwrap()
+                .step_table()
+                .map(|t| t.lookup);
+            assert_eq!(
+                matches!(dense, Some(Lookup::Dense { .. })),
+                round % 4 < 2,
+                "{dense:?}"
+            );
+            let n = if round % 8 == 7 { 200 } else { next(40) };
             // Half the traces only of labels of at most 8 bytes (keyed by `Texts::word`).
             let letters = if round % 2 == 0 { 9 } else { alphabet.len() };
+            // Every eighth trace of many distinct labels: more than the cache's slots, so that
+            // labels take over each other's slots.
+            let many: Vec<String> = (0..80)
+                .map(|i| format!("{}{i}", ["a", "b", "cd", "x"][i % 4]))
+                .collect();
             let labels: Vec<Value> = (0..n)
-                .map(|_| Value::text(alphabet[next(letters)]))
+                .map(|_| match round % 8 {
+                    7 => Value::text(&many[next(many.len())]),
+                    _ => Value::text(alphabet[next(letters)]),
+                })
                 .collect();
             let masks: Vec<Value> = labels
                 .iter()
