@@ -35,6 +35,9 @@
 #   use); ONLY=w5 or ONLY=w6 runs one part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# numpy's OpenBLAS threads (pyarrow imports numpy) spin after use; on a 2-core machine they
+# took the second core from the worker and doubled some medians. Our figures use one thread.
+export OPENBLAS_NUM_THREADS=1
 n5=${1:-512}; t5=${2:-1000}
 n6=${1:-64}; t6=${2:-10000}
 machines=(${W5_MACHINES:-office/t3 office/t4 craft/t10})
