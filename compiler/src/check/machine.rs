@@ -1,8 +1,9 @@
 //! Reward machines: states, guarded edges, terminal states and the policy for steps no edge
-//! matches. A machine lowers to two IR pieces: per step, a bitmask of the edges whose guard
-//! holds (a list comprehension over the trace), and a call of the runtime's `machine_run` with
-//! the machine as a constant table. Guards of one state must not overlap unless the machine
-//! says `order: first`; the proof enumerates the valuations of the guards' propositions.
+//! matches. A machine lowers to one IR node ([`ir::MachineValue`]): the machine as a constant
+//! table for the runtime's `machine_run`, its trace, and what each step's mask is made of (the
+//! guards' atoms, the edges' own guards, or the label texts' needles). Guards of one state must
+//! not overlap unless the machine says `order: first`; the proof enumerates the valuations of
+//! the guards' propositions.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

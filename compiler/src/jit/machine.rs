@@ -134,7 +134,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 stepped
             })
         })?;
-        self.after_the_end(&v, index, len)?;
+        self.after_the_end(&v, index, len);
         // What the loop carries ends here, not after the calls (see `pin`).
         let run = [v.total, v.ended, v.state].map(|var| {
             let x = self.b.use_var(var);
@@ -289,7 +289,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
 
     /// Once the machine has ended at step `e`, the later steps pay 0 and take no edge, as in
     /// the runtime's run, whose total then adds one 0 for them.
-    fn after_the_end(&mut self, v: &RunVars, index: Variable, len: CValue) -> Result<(), JitError> {
+    fn after_the_end(&mut self, v: &RunVars, index: Variable, len: CValue) {
         let ended = self.b.use_var(v.ended);
         let (rest, join) = (self.b.create_block(), self.b.create_block());
         let more = self.b.ins().iadd_imm_s(ended, 1);
@@ -325,6 +325,5 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.switch_to_block(done);
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(join);
-        Ok(())
     }
 }
