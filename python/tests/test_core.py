@@ -447,6 +447,48 @@ def test_arrow_traces_of_scalar_records_match_python_rows():
     assert errors[0]["field"] == "steps[0].hit"
 
 
+def test_machines_and_formulas_over_arrow_traces_equal_the_interpreter():
+    """A machine and formulas over a trace of records of scalars run in loops over the Arrow
+    arrays (compiler/src/jit/machine.rs, jit/ltl.rs): their scores equal the interpreter's bit
+    for bit on whole, sliced and batched tables, and a step no edge matches is the same row
+    error."""
+    pa = pytest.importorskip("pyarrow")
+    src = (
+        "input { steps: list[{x: float, y: float, hit: bool}] }\n"
+        "prop half = step.x > 5.0 and step.y > 5.0\n"
+        "machine nav over steps (order: first, otherwise: stay) {\n"
+        "  start out\n  out -> crashed when step.hit reward -1.0\n"
+        "  out -> mid when half reward 0.5\n  mid -> out when not half reward -0.25\n"
+        "  mid -> home when step.x > 9.0 reward 1.0\n  terminal home, crashed\n}\n"
+        "shape nav potential(gamma: 0.9)\n"
+        "machine strict over steps (order: first, otherwise: error) {\n"
+        "  start low\n  low -> high when step.x > 1.0 reward 0.125\n"
+        "  high -> high reward -0.0\n}\n"
+        "ltl safe = always(not step.hit) and eventually(half)\n"
+        "score = nav + strict + robustness(safe)\n"
+    )
+    jit, interp = reward.compile(src), reward.compile(src, engine="interp")
+    rng = np.random.default_rng(12)
+    rows = []
+    for k in range(40):
+        n = int(rng.integers(1, 60))
+        xs = rng.choice([-0.0, 0.5, 2.0, 6.0, 9.5, np.nan], n)
+        ys = rng.choice([-1.0, 0.0, 6.0, 7.5, np.inf], n)
+        hits = rng.random(n) < 0.05
+        xs[0] = 2.0 if k % 5 else 0.5  # every fifth trace: `strict` has no edge at step 0
+        rows.append([{"x": float(x), "y": float(y), "hit": bool(h)}
+                     for x, y, h in zip(xs, ys, hits)])
+    step = pa.struct([("x", pa.float64()), ("y", pa.float64()), ("hit", pa.bool_())])
+    table = pa.table({"steps": pa.array(rows, pa.list_(step))})
+    for t in (table, table.slice(3, 30), pa.Table.from_batches(table.to_batches(max_chunksize=7))):
+        got, want = jit.score(t), interp.score(t)
+        assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
+        assert jit.errors(t) == interp.errors(t)
+    errors = jit.errors(table)
+    assert [e is not None for e in errors] == [k % 5 == 0 for k in range(40)]
+    assert "machine `strict`: no edge of state `low` matches step 0" in errors[0]["message"]
+
+
 def test_large_arrow_tables_scored_a_slice_at_a_time_match_python_rows():
     """A table of more than a few hundred KiB is converted and scored a slice of rows at a
     time; each slice reads only its part of the list columns' child arrays. Rows at every
