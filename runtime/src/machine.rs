@@ -54,9 +54,7 @@ pub fn run(table: &Value, masks: &Value) -> Result<Value, String> {
 /// code does.
 pub fn run_labels(table: &Value, labels: &Value, needles: &[Value]) -> Result<Value, String> {
     let machine = crate::tables::decoded(table, Machine::decode)?;
-    let stepping = crate::tables::decoded(table, |t| {
-        Machine::decode(t).map(|m| Stepping(m.step_table()))
-    })?;
+    let stepping = crate::tables::decoded(table, |_| Ok(Stepping(machine.step_table())))?;
     let mut labels = Labels::new(labels, needles);
     match &stepping.0 {
         Some(
@@ -187,31 +185,13 @@ impl<'a> Labels<'a> {
 
     /// The valuation of step `step`'s label, with the cache slot that holds it and whether the
     /// slot was just given to this label (`None`: a label too long to cache). The common case,
-    /// a label of a buffer of texts already seen, is read here; the rest in
-    /// [`Labels::valuation_slow`].
+    /// a short label of a buffer of texts already seen, is read in line.
     #[inline(always)]
     fn valuation(&mut self, step: usize) -> (u64, Option<(usize, bool)>) {
-        if let Some((word, len)) = self.texts.and_then(|t| t.word(step)) {
-            let key = u128::from(word);
-            let slot = Labels::slot(key, len);
-            match self.seen[slot] {
-                (k, n, bits) if k == key && n == len => return (bits, Some((slot, false))),
-                _ => {}
-            }
-        }
-        self.valuation_slow(step)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn valuation_slow(&mut self, step: usize) -> (u64, Option<(usize, bool)>) {
         // A short label is its own key: its bytes as a number, with its length.
         let key = match self.texts.and_then(|t| t.word(step)) {
             Some((word, len)) => Some((u128::from(word), len)),
-            None => {
-                let l = self.label(step);
-                short_key(l).map(|k| (k, l.len()))
-            }
+            None => self.long_key(step),
         };
         let Some((key, len)) = key else {
             return (self.valuation_of(self.label(step)), None);
@@ -219,12 +199,25 @@ impl<'a> Labels<'a> {
         let slot = Labels::slot(key, len);
         match self.seen[slot] {
             (k, n, bits) if k == key && n == len => (bits, Some((slot, false))),
-            _ => {
-                let bits = self.valuation_of(self.label(step));
-                self.seen[slot] = (key, len, bits);
-                (bits, Some((slot, true)))
-            }
+            _ => (self.fill(step, slot, (key, len)), Some((slot, true))),
         }
+    }
+
+    /// The key of a label held as a value, or of more than 8 bytes (`None`: too long).
+    #[cold]
+    #[inline(never)]
+    fn long_key(&self, step: usize) -> Option<(u128, usize)> {
+        let l = self.label(step);
+        short_key(l).map(|k| (k, l.len()))
+    }
+
+    /// Gives `slot` to the label of step `step`, whose key is `key`; its valuation.
+    #[cold]
+    #[inline(never)]
+    fn fill(&mut self, step: usize, slot: usize, (key, len): (u128, usize)) -> u64 {
+        let bits = self.valuation_of(self.label(step));
+        self.seen[slot] = (key, len, bits);
+        bits
     }
 
     /// The cache slot of a label's key.

@@ -502,14 +502,6 @@ impl MachineValue {
         let ty = crate::check::machine_result_type();
         Expr::new(ExprKind::Call(builtin, args), ty, span)
     }
-
-    /// The local the step is read as, if the machine reads steps through expressions.
-    pub fn step(&self) -> Option<LocalId> {
-        match &self.steps {
-            MachineSteps::Bits { step, .. } | MachineSteps::Words { step, .. } => Some(*step),
-            MachineSteps::Labels { .. } => None,
-        }
-    }
 }
 
 /// `[for var in trace: body]`: a list of `body` per step, each of type `elem`.

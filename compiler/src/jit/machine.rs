@@ -77,7 +77,6 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let Some((step, bits, fields, table)) = fused_plan(m) else {
             return self.expr(&reference);
         };
-        let read = fields.clone();
         self.fused_or_reference(
             &m.trace,
             fields,
@@ -87,7 +86,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             &reference,
             |lw, columns, give_up| {
                 let give_up = give_up.expect("the machine's loop may give up");
-                lw.machine_loop(m, (step, &read), bits, &table, &columns, give_up)
+                lw.machine_loop(m, step, bits, &table, &columns, give_up)
             },
         )
     }
@@ -96,7 +95,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     fn machine_loop(
         &mut self,
         m: &MachineValue,
-        (step, read): (LocalId, &[usize]),
+        step: LocalId,
         bits: &[Expr],
         table: &StepTable,
         columns: &StepColumns,
@@ -128,7 +127,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let index = self.b.declare_var(types::I64);
         self.in_step_loops(step, columns, index, (Vec::new(), bits), |lw| {
             lw.loop_over_steps(index, len, true, |lw, done| {
-                lw.read_step(step, fields, read);
+                lw.read_step(step, fields);
                 let stepped = lw.machine_step(bits, &arrays, &v, index, done, abandon);
                 lw.forget_step(step);
                 stepped

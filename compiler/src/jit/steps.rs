@@ -195,18 +195,11 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.switch_to_block(done);
         Ok(())
     }
-}
 
-impl<M: Module> Lower<'_, '_, '_, '_, M> {
-    /// Reads the fields `which` of `step`'s columns (a record of `fields`) at the loop's index,
-    /// here, for the rest of the step to use ([`Lower::forget_step`] ends it): a field that
-    /// several atoms read is loaded once (Cranelift does not merge the loads).
-    pub(super) fn read_step(
-        &mut self,
-        step: LocalId,
-        fields: &[reward_runtime::ty::Field],
-        which: &[usize],
-    ) {
+    /// Reads every field the loop over `step`'s columns (a record of `fields`) reads, at the
+    /// loop's index, here, for the rest of the step to use ([`Lower::forget_step`] ends it): a
+    /// field that several atoms read is loaded once (Cranelift does not merge the loads).
+    pub(super) fn read_step(&mut self, step: LocalId, fields: &[reward_runtime::ty::Field]) {
         let Some(cl) = self.columns.get(&step) else {
             return;
         };
@@ -214,7 +207,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let i = self.b.use_var(index);
         let mut at_step = Vec::with_capacity(arrays.len());
         for (f, base) in arrays {
-            if let (true, Some(field)) = (which.contains(&f), fields.get(f)) {
+            if let Some(field) = fields.get(f) {
                 at_step.push((f, self.load_item(base, i, repr(&field.ty))));
             }
         }
