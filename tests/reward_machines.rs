@@ -12,7 +12,11 @@ use reward::{Engine, RowError, Spec, Value};
 
 #[path = "common/specs.rs"]
 mod specs;
+
+#[path = "common/traces.rs"]
+mod traces;
 use specs::compile_named;
+use traces::{bits_of, xyb_rows};
 
 #[path = "common/random_formulas.rs"]
 #[allow(dead_code)]
@@ -368,23 +372,6 @@ score = reach
     }
 }
 
-/// A run record written out with every float's bits (`-0.0` is not `0.0`), whatever holds its
-/// lists.
-fn bits_of(v: &Value) -> String {
-    match v {
-        Value::Float(x) => format!("f{:016x}", x.to_bits()),
-        Value::List(_) | Value::Columns(_) => {
-            let items: Vec<String> = v.as_list().iter().map(bits_of).collect();
-            format!("[{}]", items.join(","))
-        }
-        Value::Record(fields) => {
-            let items: Vec<String> = fields.iter().map(bits_of).collect();
-            format!("{{{}}}", items.join(","))
-        }
-        other => format!("{other:?}"),
-    }
-}
-
 /// A random machine over `steps: list[{x: float, y: float, b: bool}]` with `order: first`:
 /// guards of one to three atoms drawn from `atoms`, rewards with both zeros, any policy for
 /// unmatched steps, and sometimes shaped.
@@ -433,7 +420,6 @@ fn random_record_machine(rng: &mut impl FnMut() -> u64, atoms: &[String]) -> Str
 
 #[test]
 fn machines_over_records_compiled_to_one_loop_equal_the_interpreter_bit_for_bit() {
-    use reward::{Column, Columns};
     let few: Vec<String> = [
         "step.x > 0.0",
         "step.y <= step.x",
@@ -469,23 +455,7 @@ fn machines_over_records_compiled_to_one_loop_equal_the_interpreter_bit_for_bit(
             let xs: Vec<f64> = (0..n).map(|_| float(rng())).collect();
             let ys: Vec<f64> = (0..n).map(|_| float(rng())).collect();
             let bs: Vec<bool> = (0..n).map(|_| rng().is_multiple_of(3)).collect();
-            let columns = Columns::new(
-                n,
-                vec![
-                    Column::Float(xs.clone().into()),
-                    Column::Float(ys.clone().into()),
-                    Column::Bool(bs.clone()),
-                ],
-            );
-            let as_columns = Value::Record(vec![Value::Columns(columns.into())].into());
-            let records = (0..n)
-                .map(|i| {
-                    Value::Record(
-                        vec![Value::Float(xs[i]), Value::Float(ys[i]), Value::Bool(bs[i])].into(),
-                    )
-                })
-                .collect();
-            let as_values = Value::Record(vec![Value::List(records)].into());
+            let (as_columns, as_values) = xyb_rows(&xs, &ys, &bs);
             let want = eval_row(&spec, &as_values);
             for (engine, row, held) in [
                 (&jit, &as_columns, "columns"),

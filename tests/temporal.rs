@@ -25,8 +25,12 @@ mod random_formulas;
 
 #[path = "common/specs.rs"]
 mod specs;
+
+#[path = "common/traces.rs"]
+mod traces;
 use random_formulas::{random_formula, xorshift};
 use specs::compile_named;
+use traces::{bits_of, xyb_rows};
 
 /// The cases of a fixture (its meta line left out).
 fn fixture(name: &str) -> Vec<Json> {
@@ -851,22 +855,7 @@ fn formulas_compiled_to_loops_equal_the_interpreter_bit_for_bit() {
         for _ in 0..6 {
             let n = 1 + (rng() % 40) as usize;
             let (xs, ys, bs) = awkward_trace(&mut rng, n);
-            let as_columns = columns_row(
-                n,
-                vec![
-                    Column::Float(xs.clone().into()),
-                    Column::Float(ys.clone().into()),
-                    Column::Bool(bs.clone()),
-                ],
-            );
-            let records: Vec<Value> = (0..n)
-                .map(|i| {
-                    Value::Record(
-                        vec![Value::Float(xs[i]), Value::Float(ys[i]), Value::Bool(bs[i])].into(),
-                    )
-                })
-                .collect();
-            let as_values = Value::Record(vec![Value::List(records.into())].into());
+            let (as_columns, as_values) = xyb_rows(&xs, &ys, &bs);
             let want = spec.eval_row(&as_columns).expect("the interpreter scores");
             for (engine, row, held) in [
                 (&jit, &as_columns, "columns"),
@@ -919,6 +908,98 @@ fn formulas_compiled_to_loops_equal_the_interpreter_bit_for_bit() {
     }
     assert!(fused > 200, "{fused} formulas in the fused fragment");
     assert_eq!(compared, 12 * 6 * 3);
+}
+
+#[test]
+fn rewarded_formulas_run_in_one_loop_equal_the_interpreter_bit_for_bit() {
+    // The JIT runs a rewarded formula's automaton in the machine's loop over the trace's
+    // columns (atoms it computes per step); one atom it cannot (an int division) keeps some
+    // formulas on the reference path. The run record and the verdicts must be the
+    // interpreter's, bit for bit, on any holding of the trace.
+    let atoms = [
+        "step.x > 0.0",
+        "step.y <= step.x",
+        "step.b",
+        "step.x == step.y",
+        "step.x - step.y >= 0.5 and not step.b",
+    ];
+    let rewards = ["1.0", "-0.5", "0.0", "-0.0", "2.5"];
+    let mut rng = xorshift(0xacce_97ed);
+    let (mut rows, mut accepted, mut ended_early) = (0, 0, 0);
+    for round in 0..10 {
+        let mut src = String::from("input { steps: list[{x: float, y: float, b: bool}] }\n");
+        let count = 16;
+        for k in 0..count {
+            let size = 1 + (rng() % 6) as u32;
+            let mut nodes = random_formula(&mut rng, atoms.len() as u32, size, false);
+            for n in nodes.iter_mut() {
+                (n.lo, n.hi) = (0, UNBOUNDED);
+            }
+            let mut atom_texts = atoms.to_vec();
+            if round % 3 == 2 && k % 4 == 0 {
+                atom_texts[0] = "step.x > 0.0 and len([step.x]) > 0";
+            }
+            let text = formula_text(&nodes, nodes.len() - 1, &atom_texts);
+            let reward = rewards[(rng() % 5) as usize];
+            src.push_str(&format!(
+                "ltl f{k} = {text} reward on accept {reward}\nlet v{k} = verdicts(f{k})\n"
+            ));
+            if rng().is_multiple_of(3) {
+                src.push_str(&format!("shape f{k} potential(gamma: 0.9)\n"));
+            }
+        }
+        src.push_str("score = 0.0\n");
+        let spec = compile(&src);
+        let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
+        for _ in 0..6 {
+            let n = (rng() % 30) as usize;
+            let (xs, ys, bs) = awkward_trace(&mut rng, n);
+            let (as_columns, as_values) = xyb_rows(&xs, &ys, &bs);
+            let want = spec.eval_row(&as_values);
+            for (engine, row, held) in [
+                (&jit, &as_columns, "columns"),
+                (&jit, &as_values, "values"),
+                (&spec, &as_columns, "columns"),
+            ] {
+                let got = engine.eval_row(row);
+                for k in 0..count {
+                    for name in [format!("f{k}#run"), format!("v{k}")] {
+                        let t = term(&spec, &name);
+                        let show = |r: &Result<Vec<Value>, RowError>| match r {
+                            Ok(v) => bits_of(&v[t]),
+                            Err(e) => format!("error: {}", e.message),
+                        };
+                        assert_eq!(
+                            show(&got),
+                            show(&want),
+                            "{} on {held}: {name}\n{}\nx {xs:?}\ny {ys:?}\nb {bs:?}",
+                            engine.name(),
+                            src.lines()
+                                .find(|l| l.starts_with(&format!("ltl f{k} ")))
+                                .unwrap_or(""),
+                        );
+                    }
+                }
+            }
+            rows += 1;
+            if let Ok(v) = &want {
+                for k in 0..count {
+                    let Value::Record(run) = &v[term(&spec, &format!("f{k}#run"))] else {
+                        panic!("a run record");
+                    };
+                    let rewards = run[1].as_list();
+                    accepted += usize::from(rewards.iter().any(|r| r.as_f64() != 0.0));
+                    ended_early += usize::from(
+                        matches!(run[2], Value::Int(d) if (d as usize) + 1 < rewards.len()),
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(rows, 10 * 6);
+    // Runs that earn rewards and runs whose verdict is final before the trace ends.
+    assert!(accepted > 100, "{accepted} runs earned a reward");
+    assert!(ended_early > 100, "{ended_early} runs ended early");
 }
 
 #[test]

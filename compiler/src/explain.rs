@@ -94,14 +94,8 @@ pub(crate) fn automata(spec: &Spec, runs: usize) -> Vec<AutomatonInfo> {
             continue;
         }
         let term = &spec.program.terms[lowered.kind.table_term()];
-        // The formula's truth, or a call of the runtime with the table first (its automaton's
-        // run).
         let table = match &term.body.expr.kind {
             ExprKind::Ltl(l) => Some(&l.table),
-            ExprKind::Call(_, args) => args.first().and_then(|a| match &a.kind {
-                ExprKind::Const(v) => Some(v),
-                _ => None,
-            }),
             _ => None,
         };
         let Some(Value::Record(table)) = table else {

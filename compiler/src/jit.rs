@@ -670,11 +670,10 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// The address of a constant of the program: `ctx.consts + index`. (Not an absolute
     /// address: the same code is written to relocatable objects for shared libraries.)
     fn constant_ptr(&mut self, v: &Value) -> CValue {
-        let found = self
-            .cg
-            .constants
-            .iter()
-            .position(|c| c.same(v) && std::mem::discriminant(c) == std::mem::discriminant(v));
+        let found =
+            self.cg.constants.iter().position(|c| {
+                c.identical(v) && std::mem::discriminant(c) == std::mem::discriminant(v)
+            });
         let index = match found {
             Some(i) => i,
             None => {

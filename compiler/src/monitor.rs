@@ -13,7 +13,7 @@ use reward_runtime::machine::{Machine, MachineRun};
 use reward_runtime::{Ty, Value};
 
 use crate::interp::{Interpreter, RuntimeError};
-use crate::ir::{AggKind, Expr, ExprKind, LocalId, LoweredKind, MachineSteps};
+use crate::ir::{Expr, ExprKind, LocalId, LoweredKind, LtlMeasure, MachineSteps};
 use crate::scoring::Spec;
 
 /// What a formula says after the steps read so far.
@@ -173,16 +173,16 @@ impl std::fmt::Display for MonitorError {
     }
 }
 
-/// A machine's run ([`crate::ir::MachineValue`]), a formula's truth ([`crate::ir::LtlValue`]) or
-/// its rewarded run → (table, mask).
+/// A machine's run ([`crate::ir::MachineValue`]), or a formula's truth or rewarded run
+/// ([`crate::ir::LtlValue`]) → (table, mask).
 fn table_and_mask(e: &Expr) -> Option<(&Value, Mask)> {
     let step_ty = |trace: &Expr| match &trace.ty {
         reward_runtime::Ty::List(elem) => (**elem).clone(),
         other => other.clone(),
     };
     match &e.kind {
-        // A formula's truth: the same table and, per step, the bitmask of its atoms.
-        ExprKind::Ltl(l) if l.measure == crate::ir::LtlMeasure::Sat => Some((
+        // The same table and, per step, the bitmask of the formula's atoms.
+        ExprKind::Ltl(l) if matches!(l.measure, LtlMeasure::Sat | LtlMeasure::Run) => Some((
             &l.table,
             Mask {
                 expr: crate::ir::bitmask(l.atoms.clone(), e.span),
@@ -208,23 +208,6 @@ fn table_and_mask(e: &Expr) -> Option<(&Value, Mask)> {
                 },
             ))
         }
-        // A formula's rewarded run: `call NAME(table, [for step in trace: mask])`.
-        ExprKind::Call(_, args) => match args.as_slice() {
-            [table, per_step] => {
-                let (ExprKind::Const(table), ExprKind::Aggregate(a)) =
-                    (&table.kind, &per_step.kind)
-                else {
-                    return None;
-                };
-                let mask = Mask {
-                    expr: a.body.clone()?,
-                    local: a.var,
-                    step_ty: step_ty(&a.iter),
-                };
-                (a.kind == AggKind::Collect).then_some((table, mask))
-            }
-            _ => None,
-        },
         _ => None,
     }
 }

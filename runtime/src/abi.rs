@@ -253,13 +253,14 @@ pub unsafe extern "C" fn rt_collect_scalars_finish(ctx: *mut RowCtx, count: i64)
     ctx.alloc(Value::array(items))
 }
 
-/// The record of a machine's run that compiled code ran in its own loop (see
-/// [`crate::machine::StepTable`]): `table` is the machine's, `rewards` and `taken` the lists
-/// it collected, `ended` the step it ended at (-1: none) and `state` where it is.
+/// The record of a machine's (or an automaton's) run that compiled code ran in its own loop
+/// (see [`crate::machine::StepTable`]): `names` is the table's state names, `rewards` and
+/// `taken` the lists it collected, `ended` the step it ended at (-1: none) and `state` the
+/// number of the state it is in.
 #[no_mangle]
 pub unsafe extern "C" fn rt_machine_record(
     ctx: *mut RowCtx,
-    table: *const Value,
+    names: *const Value,
     total: f64,
     rewards: *const Value,
     taken: *const Value,
@@ -268,12 +269,11 @@ pub unsafe extern "C" fn rt_machine_record(
 ) -> *const Value {
     let ctx = unsafe { &mut *ctx };
     guarded(ctx, 0, &NONE as *const Value, |ctx| {
-        let machine =
-            crate::tables::decoded(unsafe { val(table) }, crate::machine::Machine::decode);
-        let name = match &machine {
-            Ok(m) => m.name_of_state(usize::try_from(state).unwrap_or(usize::MAX)),
-            Err(_) => "?",
-        };
+        let names = unsafe { val(names) }.as_list();
+        let name = usize::try_from(state)
+            .ok()
+            .and_then(|q| names.get(q))
+            .map_or("?", Value::as_text);
         let record = crate::machine::run_record(
             total,
             unsafe { val(rewards) }.clone(),

@@ -18,6 +18,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use crate::machine::{Lookup, StepTable, Transition};
 use crate::semantics::{fmax, fmin};
 use crate::value::Scalars;
 use crate::Value;
@@ -922,6 +923,62 @@ impl Automaton {
     pub fn verdict(&self, run: &AutomatonRun) -> i64 {
         self.verdict[run.state]
     }
+
+    /// The automaton's run over steps of `atoms` atoms as a dense [`StepTable`], for compiled
+    /// code that runs it in its own loop instead of calling [`run`]; `None` when it has more
+    /// than [`StepTable::MAX_DENSE`] transitions. Each transition is [`Automaton::step`]'s
+    /// own, so the loop takes the steps and earns the rewards [`run`] does. State number `q`
+    /// is the automaton's state `q`, where the steps so far are accepted when `q` accepts; when
+    /// the start state accepts, one more state stands for it before any step (when nothing is
+    /// accepted yet, so that the first step into acceptance earns the reward).
+    pub fn step_table(&self, atoms: usize) -> Option<StepTable> {
+        let states = self.accepting.len();
+        let fresh_start = self.accepting[self.start];
+        let rows = states + usize::from(fresh_start);
+        let valuations = 1usize.checked_shl(u32::try_from(atoms).ok()?)?;
+        if rows.checked_mul(valuations)? > StepTable::MAX_DENSE {
+            return None;
+        }
+        let transitions: Vec<_> = (0..rows)
+            .flat_map(|q| (0..valuations).map(move |mask| (q, mask as u64)))
+            .map(|(q, mask)| {
+                // Mid-run in state `q`, or before the first step.
+                let mut run = if q < states {
+                    AutomatonRun {
+                        state: q,
+                        accepting: self.accepting[q],
+                        done: None,
+                    }
+                } else {
+                    self.start()
+                };
+                let reward = self.step(&mut run, 0, mask);
+                Some(Transition {
+                    to: run.state,
+                    taken: run.state as i64,
+                    ends: run.done.is_some(),
+                    reward,
+                })
+            })
+            .collect();
+        let start = if fresh_start { states } else { self.start };
+        let names = (0..rows)
+            .map(|q| state_name(if q < states { q } else { self.start }))
+            .collect();
+        let lookup = Lookup::Dense { valuations };
+        Some(StepTable::new(
+            start,
+            lookup,
+            valuations,
+            &transitions,
+            names,
+        ))
+    }
+}
+
+/// The name a run record gives the automaton's state `q`.
+fn state_name(q: usize) -> String {
+    format!("q{q}")
 }
 
 pub fn verdict_name(v: i64) -> &'static str {
@@ -974,7 +1031,7 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
         Value::Float(total),
         Value::List(rewards.into()),
         run.done.map_or(Value::None, |s| Value::Int(s as i64)),
-        Value::text(&format!("q{}", run.state)),
+        Value::text(&state_name(run.state)),
         Value::List(taken.into()),
     ])))
 }
@@ -982,6 +1039,102 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A random automaton over `atoms` atoms: each state's diagram tests two atoms; states
+    /// accept, are final and have potentials at random (the start accepting too).
+    fn random_automaton(next: &mut impl FnMut(usize) -> usize, atoms: usize) -> Value {
+        let states = 1 + next(5);
+        let (mut roots, mut nodes) = (Vec::new(), Vec::new());
+        for _ in 0..states {
+            let first = nodes.len() as i64;
+            nodes.push([next(atoms) as i64, leaf(next(states)), leaf(next(states))]);
+            nodes.push([next(atoms) as i64, first, leaf(next(states))]);
+            roots.push(first + 1);
+        }
+        let trans = Transitions { roots, nodes };
+        let accepting: Vec<bool> = (0..states).map(|_| next(2) == 0).collect();
+        let verdict: Vec<i64> = (0..states).map(|_| next(3) as i64).collect();
+        let start = next(states);
+        let dfa = Automaton::encode_dfa(start, &trans, &accepting, &verdict);
+        let potentials: Vec<Value> = match next(2) {
+            0 => Vec::new(),
+            _ => (0..states)
+                .map(|_| Value::Float([0.0, -0.0, -1.5, 2.0][next(4)]))
+                .collect(),
+        };
+        let reward = [1.0, -0.5, 0.0, -0.0][next(4)];
+        Value::Record(Arc::from(vec![
+            Value::text("f"),
+            Value::List(Vec::new().into()),
+            dfa,
+            Value::Float(reward),
+            Value::Float(0.9),
+            Value::List(potentials.into()),
+        ]))
+    }
+
+    /// The run record of the steps `masks` walked through `t` as compiled code walks it:
+    /// one load per step, the later steps 0 once the run is done.
+    fn run_by_table(t: &StepTable, masks: &[u64]) -> Value {
+        let valuations = match t.lookup {
+            Lookup::Dense { valuations } => valuations as i64,
+            Lookup::FirstEdge { .. } => unreachable!("an automaton's table is dense"),
+        };
+        let (mut held, mut total, mut done) = (t.start, 0.0, None);
+        let mut rewards = vec![Value::Float(0.0); masks.len()];
+        let mut taken = vec![Value::Int(-1); masks.len()];
+        for (i, &m) in masks.iter().enumerate() {
+            let at = (held + m as i64) as usize;
+            let packed = t.packed[at];
+            rewards[i] = Value::Float(t.rewards[at]);
+            taken[i] = Value::Int(StepTable::taken(packed));
+            total += t.rewards[at];
+            held = StepTable::to(packed);
+            if packed & StepTable::ENDS != 0 {
+                done = Some(i);
+                break;
+            }
+        }
+        let state = &t.state_names[(held / valuations) as usize];
+        crate::machine::run_record(
+            total,
+            Value::List(rewards.into()),
+            done,
+            state,
+            Value::List(taken.into()),
+        )
+    }
+
+    #[test]
+    fn an_automatons_step_table_walks_as_its_run() {
+        let mut next = crate::test_rng(0x5eed_0fa0_7ab1);
+        let (mut fresh_starts, mut compared) = (0, 0);
+        for _ in 0..400 {
+            let atoms = 1 + next(3);
+            let table = random_automaton(&mut next, atoms);
+            let dfa = Automaton::decode(&table).expect("a valid automaton");
+            let t = dfa.step_table(atoms).expect("a small table");
+            fresh_starts += usize::from(dfa.accepting[dfa.start]);
+            for _ in 0..5 {
+                let n = 1 + next(12);
+                let masks: Vec<u64> = (0..n).map(|_| next(1 << atoms) as u64).collect();
+                let values: Vec<Value> = masks.iter().map(|&m| Value::Int(m as i64)).collect();
+                let want = run(&table, &values).expect("a run");
+                let got = run_by_table(&t, &masks);
+                assert_eq!(
+                    format!("{got:?}"),
+                    format!("{want:?}"),
+                    "masks {masks:?}\n{dfa:?}"
+                );
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 2000);
+        assert!(
+            fresh_starts > 100,
+            "{fresh_starts} automata start accepting"
+        );
+    }
 
     fn naive(a: &[f64], lo: u32, hi: u32, max: bool) -> Vec<f64> {
         let n = a.len();

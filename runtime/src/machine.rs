@@ -313,6 +313,8 @@ pub struct StepTable {
     pub packed: Vec<i64>,
     /// Per transition, its reward (shaping included).
     pub rewards: Vec<f64>,
+    /// Per state, by its number ([`StepTable::state`]), the name its run record reports.
+    pub state_names: Vec<String>,
 }
 
 /// How a step of a [`StepTable`] finds its transition.
@@ -344,6 +346,30 @@ impl StepTable {
     pub const FIELD_BITS: u32 = 24;
     /// Most transitions of a [`Lookup::Dense`] table (the loop's table stays in the cache).
     pub const MAX_DENSE: usize = 4096;
+
+    /// A table of the transitions `transitions` (`None`: an error), numbered as `lookup`
+    /// finds them, with states held as `scale` times their numbers.
+    pub(crate) fn new(
+        start: usize,
+        lookup: Lookup,
+        scale: usize,
+        transitions: &[Option<Transition>],
+        state_names: Vec<String>,
+    ) -> StepTable {
+        StepTable {
+            start: (start * scale) as i64,
+            lookup,
+            packed: transitions
+                .iter()
+                .map(|&t| StepTable::pack(t, scale))
+                .collect(),
+            rewards: transitions
+                .iter()
+                .map(|t| t.map_or(0.0, |t| t.reward))
+                .collect(),
+            state_names,
+        }
+    }
 
     /// `t`, with its next state held as `scale` times its number.
     fn pack(t: Option<Transition>, scale: usize) -> i64 {
@@ -415,18 +441,13 @@ impl Machine {
                 };
                 (lookup, transitions, 1)
             };
-        Some(StepTable {
-            start: (self.start * scale) as i64,
+        Some(StepTable::new(
+            self.start,
             lookup,
-            packed: transitions
-                .iter()
-                .map(|&t| StepTable::pack(t, scale))
-                .collect(),
-            rewards: transitions
-                .iter()
-                .map(|t| t.map_or(0.0, |t| t.reward))
-                .collect(),
-        })
+            scale,
+            &transitions,
+            self.states.clone(),
+        ))
     }
 }
 
@@ -523,13 +544,9 @@ impl Machine {
         &self.potentials
     }
 
+    /// The name of the state the run is in (`?` for none).
     pub fn state_name(&self, run: &MachineRun) -> &str {
-        self.name_of_state(run.state)
-    }
-
-    /// The name of state number `state` (`?` for none).
-    pub fn name_of_state(&self, state: usize) -> &str {
-        self.states.get(state).map_or("?", String::as_str)
+        self.states.get(run.state).map_or("?", String::as_str)
     }
 
     /// Reads step number `step`, whose edge guards are the bits of `mask` (an int: bit i for
@@ -628,11 +645,11 @@ impl Machine {
 
 /// One step of a run from a given state and mask ([`Machine::transition`]).
 #[derive(Clone, Copy, Debug)]
-struct Transition {
-    to: usize,
-    taken: i64,
-    ends: bool,
-    reward: f64,
+pub(crate) struct Transition {
+    pub(crate) to: usize,
+    pub(crate) taken: i64,
+    pub(crate) ends: bool,
+    pub(crate) reward: f64,
 }
 
 impl Transition {

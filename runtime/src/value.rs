@@ -232,24 +232,33 @@ impl Value {
     /// compared bit for bit across backends) and ints never equal floats (the checker unifies
     /// numeric types before comparing).
     pub fn same(&self, other: &Value) -> bool {
+        self.equal_with(other, |a, b| a.to_bits() == b.to_bits() || a == b)
+    }
+
+    /// [`Value::same`], except that floats are equal only when their bits are (`-0.0` is not
+    /// `0.0`): one value can stand for the other anywhere, as a shared constant does.
+    pub fn identical(&self, other: &Value) -> bool {
+        self.equal_with(other, |a, b| a.to_bits() == b.to_bits())
+    }
+
+    fn equal_with(&self, other: &Value, floats: fn(f64, f64) -> bool) -> bool {
+        let items = |a: &[Value], b: &[Value]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equal_with(y, floats))
+        };
         match (self, other) {
             (Value::None, Value::None) => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
             (Value::Int(a), Value::Int(b)) => a == b,
-            (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits() || a == b,
+            (Value::Float(a), Value::Float(b)) => floats(*a, *b),
             (Value::Text(a), Value::Text(b)) => a == b,
             (Value::Regex(a), Value::Regex(b)) => a == b,
             (Value::List(_) | Value::Columns(_), Value::List(_) | Value::Columns(_)) => {
-                same_items(self.as_list(), other.as_list())
+                items(self.as_list(), other.as_list())
             }
-            (Value::Record(a), Value::Record(b)) => same_items(a, b),
+            (Value::Record(a), Value::Record(b)) => items(a, b),
             _ => false,
         }
     }
-}
-
-fn same_items(a: &[Value], b: &[Value]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
 }
 
 /// The items of a list of numbers or bools ([`Value::scalars`]): its array when it is held as

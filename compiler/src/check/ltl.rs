@@ -1,7 +1,8 @@
 //! `ltl` declarations: LTL over finite traces. A formula lowers to a constant table (its nodes,
 //! and its minimal DFA when verdicts or rewards need one; see `reward_runtime::ltl`) and, per
 //! step, the values of its atoms: a bitmask for truth, one float list per atom for robustness.
-//! `sat(φ)`, `robustness(φ)` and `verdicts(φ)` are calls of the runtime on those two pieces.
+//! `sat(φ)`, `robustness(φ)`, `verdicts(φ)` and a rewarded formula's run are one IR node each
+//! ([`ir::LtlValue`]), whose meaning is a call of the runtime on those two pieces.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -74,9 +75,8 @@ pub(crate) struct FormulaDecl {
     potentials: Vec<f64>,
 }
 
-/// The IR of one use of a validated formula: its truth or robustness over the trace
-/// ([`ir::LtlValue`]), or a call of the runtime with the formula as a constant table and, per
-/// step, its atoms' bitmask (verdicts, rewards).
+/// The IR of one use of a validated formula ([`ir::LtlValue`]): its truth or robustness over
+/// the trace, its verdicts, or its automaton's rewarded run.
 pub(crate) fn lower_use(decl: &FormulaDecl, what: LtlUse, span: Span) -> Expr {
     let dfa_value = decl.dfa.as_ref().map_or(Value::None, |d| {
         Automaton::encode_dfa(d.start, &d.trans, &d.accepting, &d.verdict)
@@ -90,35 +90,25 @@ pub(crate) fn lower_use(decl: &FormulaDecl, what: LtlUse, span: Span) -> Expr {
         Value::List(decl.potentials.iter().copied().map(Value::Float).collect()),
     ]));
     let f = &decl.formula;
-    let value = |measure, atoms, ty| {
-        let v = ir::LtlValue {
-            measure,
-            nodes: f.nodes.clone().into(),
-            table: table.clone(),
-            step: f.step,
-            trace: f.trace.clone(),
-            atoms,
-        };
-        Expr::new(ExprKind::Ltl(Box::new(v)), ty, span)
+    let (measure, atoms) = match what {
+        LtlUse::Sat => (ir::LtlMeasure::Sat, f.atoms.clone()),
+        LtlUse::Robustness => (
+            ir::LtlMeasure::Robustness,
+            f.atoms.iter().map(robustness_of).collect(),
+        ),
+        LtlUse::Verdicts => (ir::LtlMeasure::Verdicts, f.atoms.clone()),
+        LtlUse::Run => (ir::LtlMeasure::Run, f.atoms.clone()),
     };
-    let (builtin, ty) = match what {
-        LtlUse::Sat => return value(ir::LtlMeasure::Sat, f.atoms.clone(), Ty::Bool),
-        LtlUse::Robustness => {
-            let atoms = f.atoms.iter().map(robustness_of).collect();
-            return value(ir::LtlMeasure::Robustness, atoms, Ty::Float);
-        }
-        LtlUse::Verdicts => (id::LTL_VERDICTS, Ty::list(Ty::Text)),
-        LtlUse::Run => (id::LTL_RUN, super::machine_result_type()),
+    let value = ir::LtlValue {
+        measure,
+        nodes: f.nodes.clone().into(),
+        table,
+        step: f.step,
+        trace: f.trace.clone(),
+        atoms,
     };
-    let table = Expr::constant(table, Ty::Error, span);
-    let masks = ir::per_step(
-        f.step,
-        &f.trace,
-        ir::bitmask(f.atoms.clone(), span),
-        Ty::Int,
-        span,
-    );
-    Expr::new(ExprKind::Call(builtin, vec![table, masks]), ty, span)
+    let ty = value.ty();
+    Expr::new(ExprKind::Ltl(Box::new(value)), ty, span)
 }
 
 impl Checker<'_> {
@@ -699,9 +689,20 @@ mod tests {
         decl.potentials = vec![-1.0, 0.0];
         let run = lower_use(&decl, LtlUse::Run, span());
         assert_eq!(run.ty, crate::check::machine_result_type());
-        let ExprKind::Call(_, args) = &run.kind else {
+        let ExprKind::Ltl(v) = &run.kind else {
+            panic!("an ltl value")
+        };
+        assert_eq!(v.measure, ir::LtlMeasure::Run);
+        let reference = v.reference(span());
+        let ExprKind::Call(b, args) = &reference.kind else {
             panic!("a call")
         };
+        assert_eq!((*b, &reference.ty), (id::LTL_RUN, &run.ty));
+        assert_eq!(
+            args[1].ty,
+            Ty::list(Ty::Int),
+            "per step, the atoms' bitmask"
+        );
         let ExprKind::Const(Value::Record(table)) = &args[0].kind else {
             panic!("a constant table")
         };

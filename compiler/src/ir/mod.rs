@@ -379,45 +379,53 @@ pub enum ExprKind {
     Machine(Box<MachineValue>),
 }
 
-/// The truth (`sat`) or the robustness of an `ltl` formula at the first step of its trace.
+/// What an `ltl` formula gives over its trace: its truth (`sat`) or robustness at the first
+/// step, its verdicts per step, or its automaton's rewarded run (`reward on accept`).
 ///
-/// What it means is [`LtlValue::reference`]: the runtime's evaluation of the formula over its
-/// atoms collected per step. A backend may compute the same bits another way: the JIT computes
-/// the atoms and the operators in loops over the trace's columns when it can.
+/// What it means is [`LtlValue::reference`]: the runtime's evaluation of the formula (or the
+/// walk of its automaton) over its atoms collected per step. A backend may compute the same
+/// bits another way: the JIT computes the atoms and the operators, or the automaton's steps,
+/// in loops over the trace's columns when it can.
 #[derive(Debug, Clone)]
 pub struct LtlValue {
     pub measure: LtlMeasure,
     /// The formula, children before parents, root last (the nodes `table` holds encoded).
     pub nodes: Arc<[reward_runtime::ltl::Node]>,
-    /// The runtime's table of the formula (its name and nodes: see `reward_runtime::ltl`).
+    /// The runtime's table of the formula (its name, nodes and automaton: see
+    /// `reward_runtime::ltl`).
     pub table: Value,
     /// The local each atom reads the step as.
     pub step: LocalId,
     pub trace: Expr,
-    /// Per atom, its value at `step`: a bool for `sat`, a float (its robustness) for
-    /// `robustness`.
+    /// Per atom, its value at `step`: a float (its robustness) for `robustness`, else a bool.
     pub atoms: Vec<Expr>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LtlMeasure {
+    /// `sat(φ)`: a bool.
     Sat,
+    /// `robustness(φ)`: a float.
     Robustness,
+    /// `verdicts(φ)`: per step, the automaton's verdict after it (a list of texts).
+    Verdicts,
+    /// `reward on accept`: the automaton's run as a machine run record.
+    Run,
 }
 
 impl LtlValue {
-    /// The meaning: `ltl_sat(table, [for step in trace: bitmask of the atoms])`, or
+    /// The meaning: `ltl_sat(table, [for step in trace: bitmask of the atoms])` (or
+    /// `ltl_verdicts`, `ltl_run` on the same bitmasks), or
     /// `ltl_robustness(table, [for each atom: [for step in trace: atom]])`.
     pub fn reference(&self, span: Span) -> Expr {
         use reward_runtime::builtins::id;
         let table = Expr::constant(self.table.clone(), Ty::Error, span);
         let per_step = |body: Expr, elem: Ty| per_step(self.step, &self.trace, body, elem, span);
-        let (builtin, ty, atoms) = match self.measure {
-            LtlMeasure::Sat => (
-                id::LTL_SAT,
-                Ty::Bool,
-                per_step(bitmask(self.atoms.clone(), span), Ty::Int),
-            ),
+        let masks = || per_step(bitmask(self.atoms.clone(), span), Ty::Int);
+        let (builtin, atoms) = match self.measure {
+            LtlMeasure::Sat => (id::LTL_SAT, masks()),
+            LtlMeasure::Verdicts => (id::LTL_VERDICTS, masks()),
+            LtlMeasure::Run => (id::LTL_RUN, masks()),
             LtlMeasure::Robustness => {
                 // At least one list, so that the runtime sees the trace's length (and its
                 // emptiness) when the formula has no atoms (`eventually(true)`).
@@ -430,17 +438,27 @@ impl LtlValue {
                         .collect(),
                 };
                 let lists = Expr::new(ExprKind::List(lists), Ty::list(Ty::list(Ty::Float)), span);
-                (id::LTL_ROBUSTNESS, Ty::Float, lists)
+                (id::LTL_ROBUSTNESS, lists)
             }
         };
-        Expr::new(ExprKind::Call(builtin, vec![table, atoms]), ty, span)
+        Expr::new(ExprKind::Call(builtin, vec![table, atoms]), self.ty(), span)
+    }
+
+    /// The type of the value.
+    pub fn ty(&self) -> Ty {
+        match self.measure {
+            LtlMeasure::Sat => Ty::Bool,
+            LtlMeasure::Robustness => Ty::Float,
+            LtlMeasure::Verdicts => Ty::list(Ty::Text),
+            LtlMeasure::Run => crate::check::machine_result_type(),
+        }
     }
 
     /// How many loops over the trace [`Self::reference`] runs (each spends the operation budget
     /// once per step): one for the bitmasks, one per atom (at least one) for robustness.
     pub fn reference_loops(&self) -> usize {
         match self.measure {
-            LtlMeasure::Sat => 1,
+            LtlMeasure::Sat | LtlMeasure::Verdicts | LtlMeasure::Run => 1,
             LtlMeasure::Robustness => self.atoms.len().max(1),
         }
     }

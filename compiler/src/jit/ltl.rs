@@ -168,9 +168,16 @@ impl Domain {
 }
 
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
-    /// `sat(φ)` or `robustness(φ)`: the fused loop when it applies, else the reference.
+    /// `sat(φ)` or `robustness(φ)`: the fused loop when it applies, else the reference; a
+    /// rewarded formula's run: its automaton's loop ([`Self::automaton_run`]); verdicts: the
+    /// reference.
     pub(super) fn ltl(&mut self, l: &LtlValue, e: &Expr) -> Result<CValue, JitError> {
         let reference = l.reference(e.span);
+        match l.measure {
+            LtlMeasure::Sat | LtlMeasure::Robustness => {}
+            LtlMeasure::Run => return self.automaton_run(l, &reference),
+            LtlMeasure::Verdicts => return self.expr(&reference),
+        }
         let Some((fields, passes)) = fused_plan(l) else {
             return self.expr(&reference);
         };

@@ -15,7 +15,12 @@
 //! The loop runs when the trace's columns are there and the row's operation budget covers the
 //! reference's loop, which it then spends; a step the machine cannot take (`otherwise: error`)
 //! gives the row back to the reference, which reports it.
+//!
+//! A rewarded formula's automaton (`reward on accept`) runs in the same loop, over its atoms,
+//! from the dense table the runtime builds from its own step of the automaton
+//! ([`reward_runtime::ltl::Automaton::step_table`]).
 
+use reward_runtime::ltl::Automaton;
 use reward_runtime::machine::{Lookup, Machine, StepTable};
 use reward_runtime::value::Column;
 
@@ -28,11 +33,7 @@ fn fused_plan(m: &MachineValue) -> Option<(LocalId, &[Expr], Vec<usize>, StepTab
     let MachineSteps::Bits { step, bits } = &m.steps else {
         return None;
     };
-    m.trace.ty.columnar_fields()?;
-    if !bits.iter().all(loop_shape::cheap_and_total) {
-        return None;
-    }
-    let fields = loop_shape::element_fields(bits, *step)?;
+    let fields = loop_fields(&m.trace, *step, bits)?;
     let table = Machine::decode(&m.table).ok()?.step_table()?;
     // A valuation of the bits is a number below 2^bits: in a dense table, a transition.
     if let Lookup::Dense { valuations } = table.lookup {
@@ -41,6 +42,27 @@ fn fused_plan(m: &MachineValue) -> Option<(LocalId, &[Expr], Vec<usize>, StepTab
         }
     }
     Some((*step, bits, fields, table))
+}
+
+/// A rewarded formula's automaton as the same loop: the fields of the step its atoms read and
+/// its run's table, when its atoms can be computed in the loop and its run fits a dense table
+/// (a transition per state and valuation of the atoms, so any valuation finds one).
+fn automaton_plan(l: &LtlValue) -> Option<(Vec<usize>, StepTable)> {
+    let fields = loop_fields(&l.trace, l.step, &l.atoms)?;
+    let table = Automaton::decode(&l.table)
+        .ok()?
+        .step_table(l.atoms.len())?;
+    Some((fields, table))
+}
+
+/// The fields of the step that `bits` read, when the trace is held as columns and each bit is
+/// a scalar of the step that cannot fail (so the loop can compute it).
+fn loop_fields(trace: &Expr, step: LocalId, bits: &[Expr]) -> Option<Vec<usize>> {
+    trace.ty.columnar_fields()?;
+    if !bits.iter().all(loop_shape::cheap_and_total) {
+        return None;
+    }
+    loop_shape::element_fields(bits, step)
 }
 
 /// The table's arrays, as the loop reads them.
@@ -86,22 +108,46 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             &reference,
             |lw, columns, give_up| {
                 let give_up = give_up.expect("the machine's loop may give up");
-                lw.machine_loop(m, step, bits, &table, &columns, give_up)
+                lw.machine_loop(&m.trace, step, bits, &table, &columns, give_up)
             },
         )
     }
 
-    /// The loop over the steps and the run record it makes.
-    fn machine_loop(
+    /// A rewarded formula's run (`reward on accept`): its automaton in the machine's loop when
+    /// it applies, else the reference. An empty trace is the reference's error.
+    pub(super) fn automaton_run(
         &mut self,
-        m: &MachineValue,
+        l: &LtlValue,
+        reference: &Expr,
+    ) -> Result<CValue, JitError> {
+        let Some((fields, table)) = automaton_plan(l) else {
+            return self.expr(reference);
+        };
+        self.fused_or_reference(
+            &l.trace,
+            fields,
+            l.reference_loops(),
+            true,
+            true,
+            reference,
+            |lw, columns, give_up| {
+                let give_up = give_up.expect("the machine's loop may give up");
+                lw.machine_loop(&l.trace, l.step, &l.atoms, &table, &columns, give_up)
+            },
+        )
+    }
+
+    /// The loop over the steps of `trace` and the run record it makes.
+    pub(super) fn machine_loop(
+        &mut self,
+        trace: &Expr,
         step: LocalId,
         bits: &[Expr],
         table: &StepTable,
         columns: &StepColumns,
         give_up: Block,
     ) -> Result<CValue, JitError> {
-        let fields = m.trace.ty.columnar_fields().unwrap_or_default();
+        let fields = trace.ty.columnar_fields().unwrap_or_default();
         let arrays = self.table_arrays(table);
         let len = columns.len;
         let mut scratch = 0;
@@ -142,7 +188,8 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let ctx = self.ctx;
         let taken = self.call1(Helper::rt_collect_scalars_finish, &[ctx, len]);
         let rewards = self.call1(Helper::rt_collect_scalars_finish, &[ctx, len]);
-        let table_value = self.constant_ptr(&m.table);
+        let names = table.state_names.iter().map(|n| Value::text(n)).collect();
+        let names = self.constant_ptr(&Value::List(names));
         let [total, ended, held] = run.map(|p| self.pinned(p));
         let state = match arrays.lookup {
             LookupArrays::Dense { shift } => self.b.ins().ushr_imm_u(held, i64::from(shift)),
@@ -150,7 +197,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         };
         let record = self.call1(
             Helper::rt_machine_record,
-            &[ctx, table_value, total, rewards, taken, ended, state],
+            &[ctx, names, total, rewards, taken, ended, state],
         );
         let after = self.b.create_block();
         self.b.ins().jump(after, &[]);
