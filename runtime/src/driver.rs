@@ -400,11 +400,10 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// One input line: where its bytes are in its chunk's buffer, or why it is not handed to the
-/// scorer. Its text is checked ([`Content::text`]) on the scoring thread, not by the reader.
+/// One input line: where it is in its chunk's text, or why it is not handed to the scorer.
 enum Content {
     Line {
-        chunk: Arc<Vec<u8>>,
+        chunk: Arc<String>,
         bytes: Range<usize>,
     },
     /// Why the line is not handed to the scorer.
@@ -412,18 +411,12 @@ enum Content {
 }
 
 impl Content {
-    /// The line's text, or why it is not a row: invalid UTF-8, or blank.
+    /// The line's text, or why it is not a row (a blank line is not).
     fn text(&self) -> Result<&str, String> {
-        let (chunk, bytes) = match self {
-            Content::Line { chunk, bytes } => (chunk, bytes),
+        let text = match self {
+            Content::Line { chunk, bytes } => &chunk[bytes.clone()],
             Content::Rejected(message) => return Err(message.clone()),
         };
-        let text = std::str::from_utf8(&chunk[bytes.clone()]).map_err(|e| {
-            format!(
-                "line is not valid UTF-8 (invalid byte at offset {})",
-                e.valid_up_to()
-            )
-        })?;
         if text
             .bytes()
             .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
@@ -432,6 +425,35 @@ impl Content {
         }
         Ok(text)
     }
+}
+
+/// A chunk's lines as one text, and each line's place in it or why it is rejected: the buffer
+/// checked as UTF-8 in one pass, and when that fails (rarely), line by line, the lines that are
+/// not UTF-8 rejected and the others copied.
+fn chunk_text(
+    buf: Vec<u8>,
+    lines: Vec<Result<Range<usize>, String>>,
+) -> (String, Vec<Result<Range<usize>, String>>) {
+    let bytes = match String::from_utf8(buf) {
+        Ok(text) => return (text, lines),
+        Err(e) => e.into_bytes(),
+    };
+    let mut text = String::with_capacity(bytes.len());
+    let lines = lines
+        .into_iter()
+        .map(|line| {
+            let line = std::str::from_utf8(&bytes[line?]).map_err(|e| {
+                format!(
+                    "line is not valid UTF-8 (invalid byte at offset {})",
+                    e.valid_up_to()
+                )
+            })?;
+            let start = text.len();
+            text.push_str(line);
+            Ok(start..text.len())
+        })
+        .collect();
+    (text, lines)
 }
 
 /// The first chunk's bytes: small, so that scoring starts soon after the run does; each next
@@ -448,8 +470,8 @@ struct LineReader<'r, R> {
     input: &'r mut R,
     max_line_bytes: usize,
     next_line: u64,
-    /// The buffers of the chunks read last; one is reused when nothing else holds it.
-    buffers: Vec<Arc<Vec<u8>>>,
+    /// The texts of the chunks read last; one's buffer is reused when nothing else holds it.
+    buffers: Vec<Arc<String>>,
     /// The next chunk's byte budget, before the caller's limit.
     ramp: usize,
 }
@@ -478,10 +500,13 @@ impl<'r, R: BufRead> LineReader<'r, R> {
             lines.push((self.next_line, line));
             self.next_line += 1;
         }
-        let chunk = Arc::new(buf);
+        let (numbers, lines): (Vec<u64>, Vec<_>) = lines.into_iter().unzip();
+        let (text, lines) = chunk_text(buf, lines);
+        let chunk = Arc::new(text);
         self.buffers.push(Arc::clone(&chunk));
-        Ok(lines
+        Ok(numbers
             .into_iter()
+            .zip(lines)
             .map(|(number, line)| {
                 let content = match line {
                     Ok(bytes) => Content::Line {
@@ -503,7 +528,9 @@ impl<'r, R: BufRead> LineReader<'r, R> {
             .buffers
             .iter_mut()
             .position(|b| Arc::get_mut(b).is_some());
-        let reused = free.and_then(|i| Arc::try_unwrap(self.buffers.swap_remove(i)).ok());
+        let reused = free
+            .and_then(|i| Arc::try_unwrap(self.buffers.swap_remove(i)).ok())
+            .map(String::into_bytes);
         if self.buffers.len() > 2 {
             self.buffers.remove(0);
         }

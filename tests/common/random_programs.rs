@@ -147,7 +147,7 @@ impl Gen<'_> {
     fn literal(&mut self, t: T) -> String {
         let options: &[&str] = match t {
             T::Float => &[
-                "0.5", "1.0", "0.0", "(-1.5)", "2.5", "1e308", "1e-300", "3.0", "0.1",
+                "0.5", "1.0", "0.0", "(-1.5)", "2.5", "1e308", "1e-300", "3.0", "0.1", "(-0.0)",
             ],
             T::Int => &[
                 "1",
@@ -174,7 +174,13 @@ impl Gen<'_> {
             T::OptFloat => &["parse_float(\"1.5\")", "parse_float(\"x\")"],
             T::OptInt => &["parse_int(\"7\")", "parse_int(\"\")"],
             T::OptText => &["first([\"x\"])", "capture(\"\", /a/, 0)"],
-            T::ListFloat => &["[1.0, 2.0]", "[0.5]", "[(-0.0), 1e308, 1e308]"],
+            // Lists that differ only in a zero's sign are two constants.
+            T::ListFloat => &[
+                "[1.0, 2.0]",
+                "[0.5]",
+                "[(-0.0), 1e308, 1e308]",
+                "[0.0, 1e308, 1e308]",
+            ],
             T::ListInt => &["[1, 2]", "range(3)", "[9223372036854775807, 1]"],
             T::ListText => &["[\"a\", \"b\"]", "split(\"a b\", \" \")", "[\"\"]"],
         };

@@ -184,7 +184,7 @@ impl LiteralPlan {
                 return self.last_at_end(text, pos, *gap, lit);
             }
             pos = if *gap {
-                match memchr::memmem::find(&text[pos..], lit) {
+                match super::search::find_bytes(&text[pos..], lit) {
                     Some(at) => pos + at + lit.len(),
                     None => return false,
                 }
@@ -230,7 +230,7 @@ impl LiteralPlan {
                 }
                 // Every occurrence is a candidate (the first may not end a line).
                 let mut from = pos;
-                while let Some(at) = memchr::memmem::find(&text[from..], lit) {
+                while let Some(at) = super::search::find_bytes(&text[from..], lit) {
                     if ends_line(from + at) {
                         return true;
                     }

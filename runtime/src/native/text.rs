@@ -165,22 +165,24 @@ pub fn find_positions(s: &str, sub: &str) -> Vec<i64> {
     if sub.is_empty() {
         return (0..=count_to_i64(s.chars().count())).collect();
     }
-    let finder = memchr::memmem::Finder::new(sub.as_bytes());
     let bytes = s.as_bytes();
-    let mut out = Vec::new();
-    // `at` is a byte offset (a character boundary), `chars` the number of characters before it.
-    let (mut at, mut chars) = (0usize, 0i64);
-    while let Some(found) = finder.find(&bytes[at..]) {
-        let start = at + found;
-        chars = chars.saturating_add(count_to_i64(s[at..start].chars().count()));
-        out.push(chars);
-        // Restart after the occurrence's first character (`sub` is non-empty and starts at a
-        // character boundary, so one character follows).
-        let step = s[start..].chars().next().map_or(1, char::len_utf8);
-        at = start + step;
-        chars = chars.saturating_add(1);
-    }
-    out
+    super::search::with_finder(sub.as_bytes(), |finder| {
+        let mut out = Vec::new();
+        // `at` is a byte offset (a character boundary), `chars` the number of characters
+        // before it.
+        let (mut at, mut chars) = (0usize, 0i64);
+        while let Some(found) = finder.find(&bytes[at..]) {
+            let start = at + found;
+            chars = chars.saturating_add(count_to_i64(s[at..start].chars().count()));
+            out.push(chars);
+            // Restart after the occurrence's first character (`sub` is non-empty and starts
+            // at a character boundary, so one character follows).
+            let step = s[start..].chars().next().map_or(1, char::len_utf8);
+            at = start + step;
+            chars = chars.saturating_add(1);
+        }
+        out
+    })
 }
 
 /// The characters of `s`, each as a one-character text (Python's `list(s)`).
