@@ -285,6 +285,33 @@ pub unsafe extern "C" fn rt_machine_record(
     })
 }
 
+/// Per step, the name of the state a loop over the steps went to (`states`, the edges it
+/// collected: see [`crate::machine::StepTable`]), as `names` holds them: an automaton's
+/// verdicts.
+#[no_mangle]
+pub unsafe extern "C" fn rt_state_names(
+    ctx: *mut RowCtx,
+    names: *const Value,
+    states: *const Value,
+) -> *const Value {
+    let ctx = unsafe { &mut *ctx };
+    guarded(ctx, 0, &NONE as *const Value, |ctx| {
+        let names = unsafe { val(names) }.as_list();
+        let name = |q: i64| {
+            usize::try_from(q)
+                .ok()
+                .and_then(|q| names.get(q))
+                .cloned()
+                .unwrap_or_else(|| Value::text("?"))
+        };
+        let out = match unsafe { val(states) }.scalar_items() {
+            Some(Column::Int(states)) => states.iter().map(|&q| name(q)).collect(),
+            _ => Vec::new(),
+        };
+        ctx.alloc(Value::List(out.into()))
+    })
+}
+
 /// The kinds of [`rt_collect_scalars`]'s lists, as compiled code passes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScalarKind {
@@ -832,6 +859,7 @@ helpers! {
     rt_collect_scalars(*mut RowCtx, u32, i64) -> *mut u8;
     rt_collect_scalars_finish(*mut RowCtx, i64) -> *const Value;
     rt_machine_record(*mut RowCtx, *const Value, f64, *const Value, *const Value, i64, i64) -> *const Value;
+    rt_state_names(*mut RowCtx, *const Value, *const Value) -> *const Value;
     rt_is_none(*const Value) -> i8;
     rt_none() -> *const Value;
     rt_unbox_f64(*const Value) -> f64;

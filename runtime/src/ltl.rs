@@ -974,6 +974,42 @@ impl Automaton {
             names,
         ))
     }
+
+    /// The automaton's walk for [`verdicts`] as a dense [`StepTable`] over steps of `atoms`
+    /// atoms: from each state on each valuation, the state [`Transitions::next`] goes to, and
+    /// no step ends the walk. Each state is named by its verdict, so the states a walk goes
+    /// through name the verdicts per step.
+    pub fn verdict_table(&self, atoms: usize) -> Option<StepTable> {
+        let states = self.accepting.len();
+        let valuations = 1usize.checked_shl(u32::try_from(atoms).ok()?)?;
+        if states.checked_mul(valuations)? > StepTable::MAX_DENSE {
+            return None;
+        }
+        let transitions: Vec<_> = (0..states * valuations)
+            .map(|t| {
+                let to = self.trans.next(t / valuations, (t % valuations) as u64);
+                Some(Transition {
+                    to,
+                    taken: to as i64,
+                    ends: false,
+                    reward: 0.0,
+                })
+            })
+            .collect();
+        let names = self
+            .verdict
+            .iter()
+            .map(|&v| verdict_name(v).to_string())
+            .collect();
+        let lookup = Lookup::Dense { valuations };
+        Some(StepTable::new(
+            self.start,
+            lookup,
+            valuations,
+            &transitions,
+            names,
+        ))
+    }
 }
 
 /// The name a run record gives the automaton's state `q`.
@@ -1106,7 +1142,7 @@ mod tests {
     }
 
     #[test]
-    fn an_automatons_step_table_walks_as_its_run() {
+    fn an_automatons_step_tables_walk_as_its_run_and_its_verdicts() {
         let mut next = crate::test_rng(0x5eed_0fa0_7ab1);
         let (mut fresh_starts, mut compared) = (0, 0);
         for _ in 0..400 {
@@ -1125,6 +1161,22 @@ mod tests {
                     format!("{got:?}"),
                     format!("{want:?}"),
                     "masks {masks:?}\n{dfa:?}"
+                );
+                // The verdicts: the names of the states the walk goes through.
+                let v = dfa.verdict_table(atoms).expect("a small table");
+                let Value::Record(walk) = run_by_table(&v, &masks) else {
+                    panic!("a run record")
+                };
+                let names: Vec<Value> = walk[4]
+                    .as_list()
+                    .iter()
+                    .map(|q| Value::text(&v.state_names[q.as_int() as usize]))
+                    .collect();
+                let want = verdicts(&table, &values).expect("verdicts");
+                assert_eq!(
+                    format!("{names:?}"),
+                    format!("{:?}", want.as_list()),
+                    "{masks:?}"
                 );
                 compared += 1;
             }

@@ -20,6 +20,7 @@
 
 use reward_runtime::ltl::{Node, Op};
 
+use super::machine::Finish;
 use super::steps::StepColumns;
 use super::*;
 
@@ -169,14 +170,14 @@ impl Domain {
 
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// `sat(φ)` or `robustness(φ)`: the fused loop when it applies, else the reference; a
-    /// rewarded formula's run: its automaton's loop ([`Self::automaton_run`]); verdicts: the
-    /// reference.
+    /// rewarded formula's run and its verdicts: its automaton's loop
+    /// ([`Self::automaton_walk`]).
     pub(super) fn ltl(&mut self, l: &LtlValue, e: &Expr) -> Result<CValue, JitError> {
         let reference = l.reference(e.span);
         match l.measure {
             LtlMeasure::Sat | LtlMeasure::Robustness => {}
-            LtlMeasure::Run => return self.automaton_run(l, &reference),
-            LtlMeasure::Verdicts => return self.expr(&reference),
+            LtlMeasure::Run => return self.automaton_walk(l, Finish::RunRecord, &reference),
+            LtlMeasure::Verdicts => return self.automaton_walk(l, Finish::StateNames, &reference),
         }
         let Some((fields, passes)) = fused_plan(l) else {
             return self.expr(&reference);

@@ -18,7 +18,9 @@
 //!
 //! A rewarded formula's automaton (`reward on accept`) runs in the same loop, over its atoms,
 //! from the dense table the runtime builds from its own step of the automaton
-//! ([`reward_runtime::ltl::Automaton::step_table`]).
+//! ([`reward_runtime::ltl::Automaton::step_table`]); so do its verdicts, from the table of its
+//! transitions whose states are named by their verdicts
+//! ([`reward_runtime::ltl::Automaton::verdict_table`]).
 
 use reward_runtime::ltl::Automaton;
 use reward_runtime::machine::{Lookup, Machine, StepTable};
@@ -44,14 +46,17 @@ fn fused_plan(m: &MachineValue) -> Option<(LocalId, &[Expr], Vec<usize>, StepTab
     Some((*step, bits, fields, table))
 }
 
-/// A rewarded formula's automaton as the same loop: the fields of the step its atoms read and
-/// its run's table, when its atoms can be computed in the loop and its run fits a dense table
-/// (a transition per state and valuation of the atoms, so any valuation finds one).
-fn automaton_plan(l: &LtlValue) -> Option<(Vec<usize>, StepTable)> {
+/// A formula's automaton as the same loop (its rewarded run, or its verdicts): the fields of
+/// the step its atoms read and its table, when its atoms can be computed in the loop and the
+/// walk fits a dense table (a transition per state and valuation of the atoms, so any valuation
+/// finds one).
+fn automaton_plan(l: &LtlValue, finish: Finish) -> Option<(Vec<usize>, StepTable)> {
     let fields = loop_fields(&l.trace, l.step, &l.atoms)?;
-    let table = Automaton::decode(&l.table)
-        .ok()?
-        .step_table(l.atoms.len())?;
+    let automaton = Automaton::decode(&l.table).ok()?;
+    let table = match finish {
+        Finish::RunRecord => automaton.step_table(l.atoms.len()),
+        Finish::StateNames => automaton.verdict_table(l.atoms.len()),
+    }?;
     Some((fields, table))
 }
 
@@ -63,6 +68,15 @@ fn loop_fields(trace: &Expr, step: LocalId, bits: &[Expr]) -> Option<Vec<usize>>
         return None;
     }
     loop_shape::element_fields(bits, step)
+}
+
+/// What a machine's loop makes of the run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Finish {
+    /// The run record (a machine's, a rewarded formula's).
+    RunRecord,
+    /// Per step, the name of the state it went to (an automaton's verdicts).
+    StateNames,
 }
 
 /// The table's arrays, as the loop reads them.
@@ -108,19 +122,22 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             &reference,
             |lw, columns, give_up| {
                 let give_up = give_up.expect("the machine's loop may give up");
-                lw.machine_loop(&m.trace, step, bits, &table, &columns, give_up)
+                let finish = Finish::RunRecord;
+                lw.machine_loop(&m.trace, step, bits, (&table, finish), &columns, give_up)
             },
         )
     }
 
-    /// A rewarded formula's run (`reward on accept`): its automaton in the machine's loop when
-    /// it applies, else the reference. An empty trace is the reference's error.
-    pub(super) fn automaton_run(
+    /// A rewarded formula's run (`reward on accept`) or its verdicts: its automaton in the
+    /// machine's loop when it applies, else the reference. An empty trace is the reference's
+    /// error.
+    pub(super) fn automaton_walk(
         &mut self,
         l: &LtlValue,
+        finish: Finish,
         reference: &Expr,
     ) -> Result<CValue, JitError> {
-        let Some((fields, table)) = automaton_plan(l) else {
+        let Some((fields, table)) = automaton_plan(l, finish) else {
             return self.expr(reference);
         };
         self.fused_or_reference(
@@ -132,18 +149,19 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             reference,
             |lw, columns, give_up| {
                 let give_up = give_up.expect("the machine's loop may give up");
-                lw.machine_loop(&l.trace, l.step, &l.atoms, &table, &columns, give_up)
+                let plan = (&table, finish);
+                lw.machine_loop(&l.trace, l.step, &l.atoms, plan, &columns, give_up)
             },
         )
     }
 
-    /// The loop over the steps of `trace` and the run record it makes.
-    pub(super) fn machine_loop(
+    /// The loop over the steps of `trace` with `table`, and what `finish` makes of the run.
+    fn machine_loop(
         &mut self,
         trace: &Expr,
         step: LocalId,
         bits: &[Expr],
-        table: &StepTable,
+        (table, finish): (&StepTable, Finish),
         columns: &StepColumns,
         give_up: Block,
     ) -> Result<CValue, JitError> {
@@ -195,10 +213,13 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             LookupArrays::Dense { shift } => self.b.ins().ushr_imm_u(held, i64::from(shift)),
             LookupArrays::FirstEdge { .. } => held,
         };
-        let record = self.call1(
-            Helper::rt_machine_record,
-            &[ctx, names, total, rewards, taken, ended, state],
-        );
+        let record = match finish {
+            Finish::RunRecord => self.call1(
+                Helper::rt_machine_record,
+                &[ctx, names, total, rewards, taken, ended, state],
+            ),
+            Finish::StateNames => self.call1(Helper::rt_state_names, &[ctx, names, taken]),
+        };
         let after = self.b.create_block();
         self.b.ins().jump(after, &[]);
 
