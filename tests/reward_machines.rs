@@ -16,7 +16,7 @@ mod specs;
 #[path = "common/traces.rs"]
 mod traces;
 use specs::compile_named;
-use traces::{bits_of, xyb_rows};
+use traces::{bits_of, float_rows, xyb_rows};
 
 #[path = "common/random_formulas.rs"]
 #[allow(dead_code)]
@@ -370,6 +370,61 @@ score = reach
             "{name}"
         );
     }
+}
+
+#[test]
+fn machines_over_a_list_of_floats_run_in_one_loop_equal_the_interpreter_bit_for_bit() {
+    // The step is a float of a list held as one array, which the loop reads in place.
+    let atoms: Vec<String> = [
+        "step > 0.0",
+        "step <= 1.5",
+        "step == 0.0",
+        "abs(step) >= 2.0",
+        "step - 1.0 < 0.5",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut rng = xorshift(0xf10a_7ed5);
+    let mut rows = 0;
+    for _ in 0..120 {
+        let machine = random_record_machine(&mut rng, &atoms);
+        let src = format!("input {{ steps: list[float] }}\n{machine}score = m\n");
+        let spec = compile(&src);
+        let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
+        let run = term(&spec, "m#run");
+        for _ in 0..4 {
+            let n = (rng() % 30) as usize;
+            let xs: Vec<f64> = (0..n)
+                .map(|_| match rng() % 10 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => f64::NEG_INFINITY,
+                    r => (r % 41) as f64 / 4.0 - 3.0 + (rng() % 9) as f64 / 2.0 - 2.0,
+                })
+                .collect();
+            let (as_array, as_values) = float_rows(&xs);
+            let want = eval_row(&spec, &as_values);
+            for (engine, row, held) in [
+                (&jit, &as_array, "an array"),
+                (&jit, &as_values, "values"),
+                (&spec, &as_array, "an array"),
+            ] {
+                let got = eval_row(engine, row);
+                let show = |r: &Result<Vec<Value>, RowError>| match r {
+                    Ok(v) => bits_of(&v[run]),
+                    Err(e) => format!("error: {}", e.message),
+                };
+                assert_eq!(
+                    show(&got),
+                    show(&want),
+                    "{} on {held}\n{src}\nxs {xs:?}",
+                    engine.engine().name()
+                );
+            }
+            rows += 1;
+        }
+    }
+    assert_eq!(rows, 120 * 4);
 }
 
 /// A random machine over `steps: list[{x: float, y: float, b: bool}]` with `order: first`:

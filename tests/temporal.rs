@@ -30,7 +30,7 @@ mod specs;
 mod traces;
 use random_formulas::{random_formula, xorshift};
 use specs::compile_named;
-use traces::{bits_of, xyb_rows};
+use traces::{bits_of, float_rows, xyb_rows};
 
 /// The cases of a fixture (its meta line left out).
 fn fixture(name: &str) -> Vec<Json> {
@@ -1000,6 +1000,75 @@ fn rewarded_formulas_run_in_one_loop_equal_the_interpreter_bit_for_bit() {
     // Runs that earn rewards and runs whose verdict is final before the trace ends.
     assert!(accepted > 100, "{accepted} runs earned a reward");
     assert!(ended_early > 100, "{ended_early} runs ended early");
+}
+
+#[test]
+fn formulas_over_a_list_of_floats_run_in_loops_equal_the_interpreter_bit_for_bit() {
+    // A trace that is a list of floats held as one array: the step is the float, and the
+    // loops read it from the array (truth, robustness, the rewarded run and the verdicts).
+    let atoms = [
+        "step > 0.0",
+        "step <= 1.5",
+        "step == 0.0",
+        "abs(step) >= 2.0",
+        "not (step - 1.0 < -1.5)",
+    ];
+    let mut rng = xorshift(0x5ca1_a77e);
+    let mut compared = 0;
+    for _ in 0..8 {
+        let mut src = String::from("input { steps: list[float] }\n");
+        let count = 12;
+        for k in 0..count {
+            let size = 1 + (rng() % 6) as u32;
+            let mut nodes = random_formula(&mut rng, atoms.len() as u32, size, false);
+            for n in nodes.iter_mut() {
+                (n.lo, n.hi) = (0, UNBOUNDED);
+            }
+            let text = formula_text(&nodes, nodes.len() - 1, &atoms);
+            src.push_str(&format!(
+                "ltl f{k} = {text} reward on accept 1.0\nlet s{k} = sat(f{k})\n\
+                 let r{k} = robustness(f{k})\nlet v{k} = verdicts(f{k})\n"
+            ));
+        }
+        src.push_str("score = 0.0\n");
+        let spec = compile(&src);
+        let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
+        for _ in 0..6 {
+            let n = (rng() % 30) as usize;
+            let (xs, _, _) = awkward_trace(&mut rng, n);
+            let (as_array, as_values) = float_rows(&xs);
+            let want = spec.eval_row(&as_values);
+            for (engine, row, held) in [
+                (&jit, &as_array, "an array"),
+                (&jit, &as_values, "values"),
+                (&spec, &as_array, "an array"),
+            ] {
+                let got = engine.eval_row(row);
+                for k in 0..count {
+                    for name in ["f", "s", "r", "v"].map(|t| format!("{t}{k}")) {
+                        let name = if name.starts_with('f') {
+                            format!("{name}#run")
+                        } else {
+                            name
+                        };
+                        let t = term(&spec, &name);
+                        let show = |r: &Result<Vec<Value>, RowError>| match r {
+                            Ok(v) => bits_of(&v[t]),
+                            Err(e) => format!("error: {}", e.message),
+                        };
+                        assert_eq!(
+                            show(&got),
+                            show(&want),
+                            "{} on {held}: {name}\n{src}\nxs {xs:?}",
+                            engine.name()
+                        );
+                    }
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 8 * 6 * 3);
 }
 
 #[test]

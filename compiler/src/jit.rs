@@ -779,6 +779,10 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 let p = self.call1(Helper::rt_term, &[ctx, idv]);
                 self.unboxed(p, &e.ty)
             }
+            // The step of a loop over a list of scalars held as one array (`step_arrays`).
+            ExprKind::Local(_) if self.reads_items(e) => {
+                self.column_load(e, loop_shape::ITEMS, &e.ty)
+            }
             ExprKind::Local(id) => {
                 let (var, _) = *self
                     .locals
@@ -868,6 +872,12 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         })
     }
 
+    /// Whether `e` is the element of a [`ColumnLoop`] over a list of scalars.
+    fn reads_items(&self, e: &Expr) -> bool {
+        self.column_of(e)
+            .is_some_and(|cl| cl.arrays.iter().any(|(f, _)| *f == loop_shape::ITEMS))
+    }
+
     fn column_of(&self, rec: &Expr) -> Option<&ColumnLoop> {
         match rec.kind {
             ExprKind::Local(v) => self.columns.get(&v),
@@ -896,6 +906,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             return self.load_item(base, i, r);
         }
         let p = self.call1(Helper::rt_list_get, &[list, i]);
+        if idx == loop_shape::ITEMS {
+            return self.unboxed(p, ty);
+        }
         self.field_of(p, idx, r)
     }
 

@@ -21,6 +21,39 @@ pub(crate) fn column_reads(agg: &Aggregate) -> Option<Vec<usize>> {
     element_fields(std::iter::once(body).chain(agg.filter.as_ref()), agg.var)
 }
 
+/// The "field" of a trace that is a list of bools, ints or floats held as one array: the step
+/// itself (see [`step_arrays`]).
+pub(crate) const ITEMS: usize = usize::MAX;
+
+/// The arrays a loop over `trace`'s steps reads for `exprs`, which read the step as local
+/// `step`: the fields they read of a list of records of scalars held as columns, or the items
+/// of a list of scalars ([`ITEMS`]). `None` when the trace's type is neither, or the
+/// expressions read a record step whole.
+pub(crate) fn step_arrays<'e>(
+    trace: &Ty,
+    exprs: impl IntoIterator<Item = &'e Expr>,
+    step: LocalId,
+) -> Option<Vec<usize>> {
+    match trace {
+        Ty::List(elem) if matches!(**elem, Ty::Bool | Ty::Int | Ty::Float) => Some(vec![ITEMS]),
+        _ => {
+            trace.columnar_fields()?;
+            element_fields(exprs, step)
+        }
+    }
+}
+
+/// The type of array `f` of a loop over `trace`'s steps ([`step_arrays`]).
+pub(crate) fn step_array_ty(trace: &Ty, f: usize) -> Option<&Ty> {
+    let Ty::List(elem) = trace else {
+        return None;
+    };
+    match f {
+        ITEMS => Some(elem),
+        _ => Some(&trace.columnar_fields()?.get(f)?.ty),
+    }
+}
+
 /// The fields of local `var` (a record) that `exprs` read, when they read nothing else of it.
 pub(crate) fn element_fields<'e>(
     exprs: impl IntoIterator<Item = &'e Expr>,

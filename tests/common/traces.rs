@@ -27,6 +27,16 @@ pub fn xyb_rows(xs: &[f64], ys: &[f64], bs: &[bool]) -> (Value, Value) {
     (as_columns, as_values)
 }
 
+/// The row `{steps: xs}`: held as one array of floats, and as a list of float values.
+pub fn float_rows(xs: &[f64]) -> (Value, Value) {
+    let array = Value::array(Column::Float(xs.to_vec().into()));
+    let values = Value::List(xs.iter().map(|&x| Value::Float(x)).collect());
+    (
+        Value::Record(vec![array].into()),
+        Value::Record(vec![values].into()),
+    )
+}
+
 /// A value written out with every float's bits (`-0.0` is not `0.0`), whatever holds its lists.
 pub fn bits_of(v: &Value) -> String {
     match v {

@@ -14,23 +14,21 @@
 //! same values as the reference, so the same bits.
 //!
 //! The loops run when the trace's columns are there (a list of records of scalars held as
-//! arrays), the trace is not empty, and the row's operation budget covers what the reference
+//! arrays, or a list of scalars held as one array, whose step is the item: see
+//! [`loop_arrays`]), the trace is not empty, and the row's operation budget covers what the reference
 //! would spend (one iteration per step for each of its loops), which the loops then spend.
 //! Otherwise the reference runs, with its errors where it makes them.
 
 use reward_runtime::ltl::{Node, Op};
 
 use super::machine::Finish;
-use super::steps::StepColumns;
+use super::steps::{loop_arrays, StepColumns};
 use super::*;
 
 /// The fields of the step the atoms read and the loops' plan, when the formula runs as loops
 /// (see the module).
 fn fused_plan(l: &LtlValue) -> Option<(Vec<usize>, Passes)> {
-    l.trace.ty.columnar_fields()?;
-    if !l.atoms.iter().all(loop_shape::cheap_and_total) {
-        return None;
-    }
+    let arrays = loop_arrays(&l.trace, l.step, &l.atoms)?;
     let passes = Passes::new(&l.nodes)?;
     // A window's robustness at every step is the reference's: its O(n) sliding window beats a
     // monotone queue in the loop, whose pops branch on the data (W6 window: 11.8 against 22
@@ -38,7 +36,7 @@ fn fused_plan(l: &LtlValue) -> Option<(Vec<usize>, Passes)> {
     if l.measure == LtlMeasure::Robustness && passes.slide.contains(&true) {
         return None;
     }
-    Some((loop_shape::element_fields(&l.atoms, l.step)?, passes))
+    Some((arrays, passes))
 }
 
 /// Which nodes each loop computes. A past operator looks back over formulas of the present

@@ -12,9 +12,10 @@
 //! transition, so the loop takes the steps the runtime takes, and adds the same rewards in the
 //! same order: the same bits.
 //!
-//! The loop runs when the trace's columns are there and the row's operation budget covers the
-//! reference's loop, which it then spends; a step the machine cannot take (`otherwise: error`)
-//! gives the row back to the reference, which reports it.
+//! The loop runs when the trace's columns (or its one array, for a list of scalars) are there
+//! and the row's operation budget covers the reference's loop, which it then spends; a step the
+//! machine cannot take (`otherwise: error`) gives the row back to the reference, which reports
+//! it.
 //!
 //! A rewarded formula's automaton (`reward on accept`) runs in the same loop, over its atoms,
 //! from the dense table the runtime builds from its own step of the automaton
@@ -26,7 +27,7 @@ use reward_runtime::ltl::Automaton;
 use reward_runtime::machine::{Lookup, Machine, StepTable};
 use reward_runtime::value::Column;
 
-use super::steps::{Pinned, StepColumns};
+use super::steps::{loop_arrays, Pinned, StepColumns};
 use super::*;
 
 /// The machine's bits at the step, the fields of the step they read and its table, when the
@@ -35,7 +36,7 @@ fn fused_plan(m: &MachineValue) -> Option<(LocalId, &[Expr], Vec<usize>, StepTab
     let MachineSteps::Bits { step, bits } = &m.steps else {
         return None;
     };
-    let fields = loop_fields(&m.trace, *step, bits)?;
+    let fields = loop_arrays(&m.trace, *step, bits)?;
     let table = Machine::decode(&m.table).ok()?.step_table()?;
     // A valuation of the bits is a number below 2^bits: in a dense table, a transition.
     if let Lookup::Dense { valuations } = table.lookup {
@@ -51,23 +52,13 @@ fn fused_plan(m: &MachineValue) -> Option<(LocalId, &[Expr], Vec<usize>, StepTab
 /// walk fits a dense table (a transition per state and valuation of the atoms, so any valuation
 /// finds one).
 fn automaton_plan(l: &LtlValue, finish: Finish) -> Option<(Vec<usize>, StepTable)> {
-    let fields = loop_fields(&l.trace, l.step, &l.atoms)?;
+    let fields = loop_arrays(&l.trace, l.step, &l.atoms)?;
     let automaton = Automaton::decode(&l.table).ok()?;
     let table = match finish {
         Finish::RunRecord => automaton.step_table(l.atoms.len()),
         Finish::StateNames => automaton.verdict_table(l.atoms.len()),
     }?;
     Some((fields, table))
-}
-
-/// The fields of the step that `bits` read, when the trace is held as columns and each bit is
-/// a scalar of the step that cannot fail (so the loop can compute it).
-fn loop_fields(trace: &Expr, step: LocalId, bits: &[Expr]) -> Option<Vec<usize>> {
-    trace.ty.columnar_fields()?;
-    if !bits.iter().all(loop_shape::cheap_and_total) {
-        return None;
-    }
-    loop_shape::element_fields(bits, step)
 }
 
 /// What a machine's loop makes of the run.
@@ -165,7 +156,6 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         columns: &StepColumns,
         give_up: Block,
     ) -> Result<CValue, JitError> {
-        let fields = trace.ty.columnar_fields().unwrap_or_default();
         let arrays = self.table_arrays(table);
         let len = columns.len;
         let mut scratch = 0;
@@ -191,7 +181,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let index = self.b.declare_var(types::I64);
         self.in_step_loops(step, columns, index, (Vec::new(), bits), |lw| {
             lw.loop_over_steps(index, len, true, |lw, done| {
-                lw.read_step(step, fields);
+                lw.read_step(step, &trace.ty);
                 let stepped = lw.machine_step(bits, &arrays, &v, index, done, abandon);
                 lw.forget_step(step);
                 stepped

@@ -38,8 +38,12 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             self.b.ins().iconst(types::I8, 1)
         };
         for f in fields {
-            let fv = self.b.ins().iconst(types::I64, f as i64);
-            let base = self.call1(Helper::rt_column, &[list, fv]);
+            let base = if f == loop_shape::ITEMS {
+                self.call1(Helper::rt_items, &[list])
+            } else {
+                let fv = self.b.ins().iconst(types::I64, f as i64);
+                self.call1(Helper::rt_column, &[list, fv])
+            };
             let there = self.b.ins().icmp_imm_u(IntCC::NotEqual, base, 0);
             ready = self.b.ins().band(ready, there);
             arrays.push((f, base));
@@ -196,10 +200,10 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         Ok(())
     }
 
-    /// Reads every field the loop over `step`'s columns (a record of `fields`) reads, at the
-    /// loop's index, here, for the rest of the step to use ([`Lower::forget_step`] ends it): a
-    /// field that several atoms read is loaded once (Cranelift does not merge the loads).
-    pub(super) fn read_step(&mut self, step: LocalId, fields: &[reward_runtime::ty::Field]) {
+    /// Reads every array the loop over `step`'s arrays (of a trace of type `trace`) reads, at
+    /// the loop's index, here, for the rest of the step to use ([`Lower::forget_step`] ends
+    /// it): a field that several atoms read is loaded once (Cranelift does not merge the loads).
+    pub(super) fn read_step(&mut self, step: LocalId, trace: &Ty) {
         let Some(cl) = self.columns.get(&step) else {
             return;
         };
@@ -207,8 +211,8 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let i = self.b.use_var(index);
         let mut at_step = Vec::with_capacity(arrays.len());
         for (f, base) in arrays {
-            if let Some(field) = fields.get(f) {
-                at_step.push((f, self.load_item(base, i, repr(&field.ty))));
+            if let Some(ty) = loop_shape::step_array_ty(trace, f) {
+                at_step.push((f, self.load_item(base, i, repr(ty))));
             }
         }
         if let Some(cl) = self.columns.get_mut(&step) {
@@ -221,6 +225,17 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             cl.at_step.clear();
         }
     }
+}
+
+/// The arrays of the trace that a loop over its steps reads to compute `exprs` (each reading
+/// the step as local `step`): fields of records of scalars, or the items of a list of scalars
+/// ([`loop_shape::step_arrays`]); `None` when the trace is neither or an expression is not a
+/// scalar of the step that cannot fail (so the loop cannot compute it).
+pub(super) fn loop_arrays(trace: &Expr, step: LocalId, exprs: &[Expr]) -> Option<Vec<usize>> {
+    if !exprs.iter().all(loop_shape::cheap_and_total) {
+        return None;
+    }
+    loop_shape::step_arrays(&trace.ty, exprs, step)
 }
 
 /// A value kept in a stack slot and loaded where it is read ([`Lower::pin`]).
