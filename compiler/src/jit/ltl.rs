@@ -1,9 +1,9 @@
 //! `sat(φ)` and `robustness(φ)` of an `ltl` formula as loops over the trace's steps.
 //!
 //! The reference ([`LtlValue::reference`]) collects each atom's value at every step into an array,
-//! then the runtime evaluates the formula over those arrays, node by node. When the formula has no
-//! bounded `until` or `release` (nor, for robustness, a window read at every step) and its atoms
-//! are scalars of the step that cannot fail ([`loop_shape::cheap_and_total`]), compiled code
+//! then the runtime evaluates the formula over those arrays, node by node. When its atoms are
+//! scalars of the step that cannot fail ([`loop_shape::cheap_and_total`]) and, for robustness,
+//! it has no window read at every step (nor a bounded `until` or `release`), compiled code
 //! computes it in loops over the trace's columns instead, with the atoms computed in registers per
 //! step: one loop from the last step to the first, where each node's value follows from its
 //! children's at the step and its own at the next (a window's truth from its operand's values at
@@ -29,7 +29,7 @@ use super::*;
 /// (see the module).
 fn fused_plan(l: &LtlValue) -> Option<(Vec<usize>, Passes)> {
     let arrays = loop_arrays(&l.trace, l.step, &l.atoms)?;
-    let passes = Passes::new(&l.nodes)?;
+    let passes = Passes::new(&l.nodes);
     // A window's robustness at every step is the reference's: its O(n) sliding window beats a
     // monotone queue in the loop, whose pops branch on the data (W6 window: 11.8 against 22
     // ns/step).
@@ -48,7 +48,7 @@ fn fused_plan(l: &LtlValue) -> Option<(Vec<usize>, Passes)> {
 /// `always[lo, hi]` read at step 0 only is the extreme of its operand over steps `lo..=hi`,
 /// which the loop from the end accumulates; one read at every step keeps its operand's values
 /// per step, and its truth is found from them ([`Lower::slide`]; its robustness is the
-/// reference's); a window on `until` or `release` is the reference's.
+/// reference's); so does a window on `until` or `release`, wherever it is read.
 struct Passes {
     /// Computed by the loop from the start.
     forward: Vec<bool>,
@@ -68,8 +68,7 @@ struct Passes {
 }
 
 impl Passes {
-    /// `None` when a window bounds an `until` or `release`.
-    fn new(nodes: &[Node]) -> Option<Passes> {
+    fn new(nodes: &[Node]) -> Passes {
         let n = nodes.len();
         // Read by the loop from the end: reached from the formula without passing through a
         // past operator. Parents come after their children, so walking down, a node is
@@ -85,9 +84,10 @@ impl Passes {
             let past = node.op.is_past();
             forward[j] |= back[j] && past;
             if node.windowed() && back[j] {
-                if matches!(node.op, Op::Until | Op::Release) {
-                    return None;
-                }
+                // A bounded `until` or `release` slides even when read at step 0 only: its
+                // value follows from its operands' at every step of its window.
+                let bounded = matches!(node.op, Op::Until | Op::Release);
+                every[j] |= bounded;
                 slide[j] = every[j];
                 window[j] = !every[j];
             } else {
@@ -102,14 +102,14 @@ impl Passes {
         }
         let kept = (0..n).map(|j| back[j] && nodes[j].op.is_past()).collect();
         let at_start = (0..n).map(|j| back[j] && !every[j] && !window[j]).collect();
-        Some(Passes {
+        Passes {
             forward,
             kept,
             every,
             window,
             slide,
             at_start,
-        })
+        }
     }
 }
 
@@ -125,11 +125,15 @@ enum Pass {
 
 /// What a window read at every step keeps, for truth ([`Lower::slide`]).
 struct Slide {
-    /// Its operand's value at every step the loop has been at.
+    /// Its operand's value (the right one of `until` and `release`) at every step the loop has
+    /// been at.
     values: CValue,
     /// The nearest step at or after the window's start that decides it (its operand true for
-    /// `eventually`, false for `always`); `i64::MAX`: none yet.
+    /// `eventually` and `until`, false for `always` and `release`); `i64::MAX`: none yet.
     nearest: Variable,
+    /// For `until` (`release`): the first step at or after the loop's where its left operand
+    /// is false (true), up to which a deciding step counts; `i64::MAX`: none yet.
+    broken: Variable,
 }
 
 /// The variables of a formula's nodes in its loops.
@@ -286,10 +290,17 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// What a window read at every step keeps, empty before the loop from the end.
     fn slide_vars(&mut self, len: CValue, scratch: &mut usize) -> Slide {
         let values = self.scratch_array(ScalarKind::Bool, len, scratch);
-        let nearest = self.b.declare_var(types::I64);
         let none = self.b.ins().iconst(types::I64, i64::MAX);
-        self.b.def_var(nearest, none);
-        Slide { values, nearest }
+        let [nearest, broken] = [(); 2].map(|()| {
+            let v = self.b.declare_var(types::I64);
+            self.b.def_var(v, none);
+            v
+        });
+        Slide {
+            values,
+            nearest,
+            broken,
+        }
     }
 
     /// At the end of a step: each `next`/`prev` node (`which`) keeps its child's value for the
@@ -362,7 +373,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             };
             // A window accumulates its operand over its steps only.
             let x = if let Some(slide) = &v.slides[j] {
-                self.slide(node, slide, v, kid(0))
+                self.slide(node, slide, v, &kids)
             } else if node.windowed() {
                 let i = self.b.use_var(v.index);
                 let from =
@@ -383,29 +394,50 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         Ok(())
     }
 
-    /// A window read at every step (`eventually[lo, hi]`, `always[lo, hi]`), for truth: its
-    /// value at the loop's step `i`, given its operand's value `x` there. The window is steps
-    /// `m = i + lo` to `e = min(i + hi, n − 1)`, all at or after `i`: the loop has computed
-    /// them, and keeps them in `s.values`. As `i` goes down, step `m` enters the window; it is
-    /// decided by the nearest deciding step at or after `m`, if that is at most `e`.
-    fn slide(&mut self, node: &Node, s: &Slide, v: &NodeVars, x: CValue) -> CValue {
+    /// A window read at every step (`eventually[lo, hi]`, `always[lo, hi]`), or a bounded
+    /// `until` or `release`, for truth: its value at the loop's step `i`, given its operands'
+    /// values `kids` there. The window is steps `m = i + lo` to `e = min(i + hi, n − 1)`, all at
+    /// or after `i`: the loop has computed them, and keeps the operand (the right one of `until`
+    /// and `release`) in `s.values`. As `i` goes down, step `m` enters the window; it is decided
+    /// by the nearest deciding step at or after `m`, if that is at most `e` — and, for `until`,
+    /// at most the first step from `i` where its left operand is false: `φ until[lo, hi] ψ`
+    /// holds when ψ does at some step of the window and φ at every step from `i` before it.
+    /// `release` is its dual (`not (not φ until not ψ)`).
+    fn slide(&mut self, node: &Node, s: &Slide, v: &NodeVars, kids: &[CValue]) -> CValue {
         let i = self.b.use_var(v.index);
+        let bounded = matches!(node.op, Op::Until | Op::Release);
+        let x = kids[usize::from(bounded)];
         self.store_item(s.values, i, Repr::Bool, x);
         let m = self.b.ins().iadd_imm_s(i, node.lo as i64);
         let reach = self.b.ins().iadd_imm_s(i, node.hi as i64);
         let last = self.b.ins().iadd_imm_s(v.len, -1);
-        let e = self.b.ins().smin(reach, last);
-        let eventually = node.op == Op::Eventually;
+        let mut e = self.b.ins().smin(reach, last);
+        // Whether a deciding step makes the value true (`eventually`, `until`) or false.
+        let existential = matches!(node.op, Op::Eventually | Op::Until);
+        if bounded {
+            // The left operand breaks the run here: `until` where it is false, `release`
+            // where it is true.
+            let phi = kids[0];
+            let breaks = if existential {
+                self.b.ins().icmp_imm_s(IntCC::Equal, phi, 0)
+            } else {
+                phi
+            };
+            let broken = self.b.use_var(s.broken);
+            let broken = self.b.ins().select(breaks, i, broken);
+            self.b.def_var(s.broken, broken);
+            e = self.b.ins().smin(e, broken);
+        }
         let result = self.b.declare_var(types::I8);
-        // An empty window: `eventually` false, `always` true.
-        let empty = self.b.ins().iconst(types::I8, i64::from(!eventually));
+        // An empty window: `eventually` and `until` false, `always` and `release` true.
+        let empty = self.b.ins().iconst(types::I8, i64::from(!existential));
         self.b.def_var(result, empty);
         let (enter, done) = (self.b.create_block(), self.b.create_block());
         let inside = self.b.ins().icmp(IntCC::SignedLessThan, m, v.len);
         self.b.ins().brif(inside, enter, &[], done, &[]);
         self.b.switch_to_block(enter);
         let entering = self.load_item(s.values, m, Repr::Bool);
-        let decides = if eventually {
+        let decides = if existential {
             entering
         } else {
             self.b.ins().icmp_imm_s(IntCC::Equal, entering, 0)
@@ -414,7 +446,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let nearest = self.b.ins().select(decides, m, nearest);
         self.b.def_var(s.nearest, nearest);
         let decided = self.b.ins().icmp(IntCC::SignedLessThanOrEqual, nearest, e);
-        let value = if eventually {
+        let value = if existential {
             decided
         } else {
             self.b.ins().bxor_imm_u(decided, 1)
@@ -489,7 +521,7 @@ mod tests {
             window(Op::Eventually, 0, 1, 3), // 5
             node(Op::And, 4, 5),             // 6: the formula
         ];
-        let p = Passes::new(&nodes).expect("the loops compute it");
+        let p = Passes::new(&nodes);
         let which = |v: &[bool]| (0..nodes.len()).filter(|&j| v[j]).collect::<Vec<_>>();
         // The past operator and what it reads, from the first step; kept for the rest.
         assert_eq!(which(&p.forward), [1, 2]);
@@ -502,25 +534,27 @@ mod tests {
     }
 
     #[test]
-    fn windows_slide_or_accumulate_and_bounded_until_is_the_references() {
+    fn windows_slide_or_accumulate_and_bounded_until_slides() {
         // eventually(always[0, 2](a)): the window is needed at every step.
         let nested = [
             node(Op::Atom, 0, 0),
             window(Op::Always, 0, 0, 2),
             node(Op::Eventually, 1, 0),
         ];
-        let p = Passes::new(&nested).expect("the loops compute it");
+        let p = Passes::new(&nested);
         assert!(p.slide[1] && p.every[1] && !p.window[1] && p.every[0]);
-        // A bounded until, even at the top.
-        let mut until = node(Op::Until, 0, 0);
+        // A bounded until slides, even at the top, and its operands are needed at every step.
+        let mut until = node(Op::Until, 0, 1);
         (until.lo, until.hi) = (0, 4);
-        assert!(Passes::new(&[node(Op::Atom, 0, 0), until]).is_none());
+        let p = Passes::new(&[node(Op::Atom, 0, 0), node(Op::Atom, 1, 0), until]);
+        assert!(p.slide[2] && p.every[2] && p.every[0] && p.every[1] && !p.at_start[2]);
         // not always[2, 5](a): read at step 0 only, through a pointwise operator.
         let top = [
             node(Op::Atom, 0, 0),
             window(Op::Always, 0, 2, 5),
             node(Op::Not, 1, 0),
         ];
-        assert!(Passes::new(&top).is_some_and(|p| p.window[1] && p.at_start[2]));
+        let p = Passes::new(&top);
+        assert!(p.window[1] && p.at_start[2]);
     }
 }
