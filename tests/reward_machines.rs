@@ -16,7 +16,7 @@ mod specs;
 #[path = "common/traces.rs"]
 mod traces;
 use specs::compile_named;
-use traces::{bits_of, float_rows, xyb_rows};
+use traces::{engines_agree, float_rows, xyb_rows};
 
 #[path = "common/random_formulas.rs"]
 #[allow(dead_code)]
@@ -402,25 +402,12 @@ fn machines_over_a_list_of_floats_run_in_one_loop_equal_the_interpreter_bit_for_
                     r => (r % 41) as f64 / 4.0 - 3.0 + (rng() % 9) as f64 / 2.0 - 2.0,
                 })
                 .collect();
-            let (as_array, as_values) = float_rows(&xs);
-            let want = eval_row(&spec, &as_values);
-            for (engine, row, held) in [
-                (&jit, &as_array, "an array"),
-                (&jit, &as_values, "values"),
-                (&spec, &as_array, "an array"),
-            ] {
-                let got = eval_row(engine, row);
-                let show = |r: &Result<Vec<Value>, RowError>| match r {
-                    Ok(v) => bits_of(&v[run]),
-                    Err(e) => format!("error: {}", e.message),
-                };
-                assert_eq!(
-                    show(&got),
-                    show(&want),
-                    "{} on {held}\n{src}\nxs {xs:?}",
-                    engine.engine().name()
-                );
-            }
+            let rows_of = float_rows(&xs);
+            let terms = [(run, "m#run".to_string())];
+            engines_agree(&spec, &jit, (&rows_of.0, &rows_of.1), &terms, || {
+                format!("{src}\nxs {xs:?}")
+            })
+            .ok();
             rows += 1;
         }
     }
@@ -511,24 +498,10 @@ fn machines_over_records_compiled_to_one_loop_equal_the_interpreter_bit_for_bit(
             let ys: Vec<f64> = (0..n).map(|_| float(rng())).collect();
             let bs: Vec<bool> = (0..n).map(|_| rng().is_multiple_of(3)).collect();
             let (as_columns, as_values) = xyb_rows(&xs, &ys, &bs);
-            let want = eval_row(&spec, &as_values);
-            for (engine, row, held) in [
-                (&jit, &as_columns, "columns"),
-                (&jit, &as_values, "values"),
-                (&spec, &as_columns, "columns"),
-            ] {
-                let got = eval_row(engine, row);
-                let show = |r: &Result<Vec<Value>, RowError>| match r {
-                    Ok(v) => bits_of(&v[run]),
-                    Err(e) => format!("error: {}", e.message),
-                };
-                assert_eq!(
-                    show(&got),
-                    show(&want),
-                    "{} on {held}\n{src}\nx {xs:?}\ny {ys:?}\nb {bs:?}",
-                    engine.engine().name()
-                );
-            }
+            let terms = [(run, "m#run".to_string())];
+            let want = engines_agree(&spec, &jit, (&as_columns, &as_values), &terms, || {
+                format!("{src}\nx {xs:?}\ny {ys:?}\nb {bs:?}")
+            });
             rows += 1;
             failed += usize::from(want.is_err());
         }

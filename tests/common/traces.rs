@@ -3,7 +3,7 @@
 //! float's bits, for the suites that check the JIT's loops over columns against the interpreter.
 //! Included with `#[path]`.
 
-use reward::{Column, Columns, Value};
+use reward::{Column, Columns, RowError, Spec, Value};
 
 /// The row `{steps: …}` of the trace whose step `i` is `{x: xs[i], y: ys[i], b: bs[i]}`: held
 /// as columns, and as a list of records.
@@ -51,4 +51,44 @@ pub fn bits_of(v: &Value) -> String {
         }
         other => format!("{other:?}"),
     }
+}
+
+/// Every term of `row` as `spec` computes it, or the row's error.
+pub fn eval_row(spec: &Spec, row: &Value) -> Result<Vec<Value>, RowError> {
+    spec.evaluate(&spec.row(row.clone()).expect("a row of the schema"))
+}
+
+/// Checks that the JIT (`jit`) over a row held as arrays and as values, and the interpreter
+/// (`interp`) over the arrays, compute `terms` (index, name) with the bits, or the error, the
+/// interpreter computes over the values, which it returns; `context` says what ran, for a
+/// failure's message.
+pub fn engines_agree(
+    interp: &Spec,
+    jit: &Spec,
+    (as_arrays, as_values): (&Value, &Value),
+    terms: &[(usize, String)],
+    context: impl Fn() -> String,
+) -> Result<Vec<Value>, RowError> {
+    let want = eval_row(interp, as_values);
+    for (spec, row, held) in [
+        (jit, as_arrays, "arrays"),
+        (jit, as_values, "values"),
+        (interp, as_arrays, "arrays"),
+    ] {
+        let got = eval_row(spec, row);
+        for (t, name) in terms {
+            let show = |r: &Result<Vec<Value>, RowError>| match r {
+                Ok(v) => bits_of(&v[*t]),
+                Err(e) => format!("error: {}", e.message),
+            };
+            assert_eq!(
+                show(&got),
+                show(&want),
+                "{} on {held}: {name}\n{}",
+                spec.engine().name(),
+                context()
+            );
+        }
+    }
+    want
 }
