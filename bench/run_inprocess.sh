@@ -45,9 +45,6 @@ machines=(${W5_MACHINES:-office/t3 office/t4 craft/t10})
 peer_n=${PEER_N:-$(( n6 < 20 ? n6 : 20 ))}
 only=${ONLY:-}
 source bench/lib.sh
-# numpy (under pyarrow) starts OpenBLAS threads that spin after the table is built, taking a
-# core from the scoring being timed; nothing here multiplies matrices.
-export OPENBLAS_NUM_THREADS=1
 bin=$(reward_bin)
 # The package, built from this tree into its venv (the venv and install of bench/run_python.sh).
 venv=bench/.venv-python

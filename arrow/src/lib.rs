@@ -259,12 +259,22 @@ fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
 }
 
 /// Lists of records of scalars ([`Ty::columnar_fields`]) as [`Value::Columns`], each field's
-/// array taken from the struct's child arrays: no value per record. `None` when the child is
+/// array taken from the struct's child arrays: no value per record; lists of scalars and of
+/// texts as one array each. `None` when the child is
 /// not a struct of such arrays without nulls; the generic path then reads it or says why not.
 fn columnar(child: &dyn Array, list_ty: &Ty, bounds: &[(usize, usize)]) -> Option<Vec<Value>> {
     if let Ty::List(elem) = list_ty {
-        if **elem == Ty::Text {
-            return text_lists(child, bounds);
+        match **elem {
+            Ty::Text => return text_lists(child, bounds),
+            // Lists of scalars: each row's items one array ([`scalar_column`]), which compiled
+            // loops read in place.
+            Ty::Bool | Ty::Int | Ty::Float => {
+                return bounds
+                    .iter()
+                    .map(|&(a, b)| Some(Value::array(scalar_column(child, elem, a, b)?)))
+                    .collect();
+            }
+            _ => {}
         }
     }
     let fields = list_ty.columnar_fields()?;
