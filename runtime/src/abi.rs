@@ -285,9 +285,9 @@ pub unsafe extern "C" fn rt_machine_record(
     })
 }
 
-/// Per step, the name of the state a loop over the steps went to (`states`, the edges it
-/// collected: see [`crate::machine::StepTable`]), as `names` holds them: an automaton's
-/// verdicts.
+/// Per step, the name in `names` of the state a loop over the steps went to: `states` is the
+/// `taken` list the loop collected from a table whose transitions report their target's number
+/// ([`crate::ltl::Automaton::verdict_table`]: an automaton's verdicts).
 #[no_mangle]
 pub unsafe extern "C" fn rt_state_names(
     ctx: *mut RowCtx,
