@@ -785,6 +785,17 @@ fn formula_text(nodes: &[Node], j: usize, atoms: &[&str]) -> String {
     }
 }
 
+/// A random formula of one to six operators over `atoms`, without windows, in the language's
+/// syntax.
+fn unbounded_formula(rng: &mut impl FnMut() -> u64, atoms: &[&str]) -> String {
+    let size = 1 + (rng() % 6) as u32;
+    let mut nodes = random_formula(rng, atoms.len() as u32, size, false);
+    for n in nodes.iter_mut() {
+        (n.lo, n.hi) = (0, UNBOUNDED);
+    }
+    formula_text(&nodes, nodes.len() - 1, atoms)
+}
+
 /// A trace of `n` steps `{x: float, y: float, b: bool}` held as columns (as decoders make it),
 /// with the floats that tell min and max apart: NaN, both zeros, both infinities, ties.
 fn awkward_trace(rng: &mut impl FnMut() -> u64, n: usize) -> (Vec<f64>, Vec<f64>, Vec<bool>) {
@@ -930,16 +941,11 @@ fn rewarded_formulas_run_in_one_loop_equal_the_interpreter_bit_for_bit() {
         let mut src = String::from("input { steps: list[{x: float, y: float, b: bool}] }\n");
         let count = 16;
         for k in 0..count {
-            let size = 1 + (rng() % 6) as u32;
-            let mut nodes = random_formula(&mut rng, atoms.len() as u32, size, false);
-            for n in nodes.iter_mut() {
-                (n.lo, n.hi) = (0, UNBOUNDED);
-            }
             let mut atom_texts = atoms.to_vec();
             if round % 3 == 2 && k % 4 == 0 {
                 atom_texts[0] = "step.x > 0.0 and len([step.x]) > 0";
             }
-            let text = formula_text(&nodes, nodes.len() - 1, &atom_texts);
+            let text = unbounded_formula(&mut rng, &atom_texts);
             let reward = rewards[(rng() % 5) as usize];
             src.push_str(&format!(
                 "ltl f{k} = {text} reward on accept {reward}\nlet v{k} = verdicts(f{k})\n"
@@ -951,14 +957,14 @@ fn rewarded_formulas_run_in_one_loop_equal_the_interpreter_bit_for_bit() {
         src.push_str("score = 0.0\n");
         let spec = compile(&src);
         let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
+        let terms: Vec<(usize, String)> = (0..count)
+            .flat_map(|k| [format!("f{k}#run"), format!("v{k}")])
+            .map(|name| (term(&spec, &name), name))
+            .collect();
         for _ in 0..6 {
             let n = (rng() % 30) as usize;
             let (xs, ys, bs) = awkward_trace(&mut rng, n);
             let (as_columns, as_values) = xyb_rows(&xs, &ys, &bs);
-            let terms: Vec<(usize, String)> = (0..count)
-                .flat_map(|k| [format!("f{k}#run"), format!("v{k}")])
-                .map(|name| (term(&spec, &name), name))
-                .collect();
             let want = engines_agree(&spec, &jit, (&as_columns, &as_values), &terms, || {
                 format!("{src}\nx {xs:?}\ny {ys:?}\nb {bs:?}")
             });
@@ -1000,12 +1006,7 @@ fn formulas_over_a_list_of_floats_run_in_loops_equal_the_interpreter_bit_for_bit
         let mut src = String::from("input { steps: list[float] }\n");
         let count = 12;
         for k in 0..count {
-            let size = 1 + (rng() % 6) as u32;
-            let mut nodes = random_formula(&mut rng, atoms.len() as u32, size, false);
-            for n in nodes.iter_mut() {
-                (n.lo, n.hi) = (0, UNBOUNDED);
-            }
-            let text = formula_text(&nodes, nodes.len() - 1, &atoms);
+            let text = unbounded_formula(&mut rng, &atoms);
             src.push_str(&format!(
                 "ltl f{k} = {text} reward on accept 1.0\nlet s{k} = sat(f{k})\n\
                  let r{k} = robustness(f{k})\nlet v{k} = verdicts(f{k})\n"
@@ -1014,16 +1015,21 @@ fn formulas_over_a_list_of_floats_run_in_loops_equal_the_interpreter_bit_for_bit
         src.push_str("score = 0.0\n");
         let spec = compile(&src);
         let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
+        let terms: Vec<(usize, String)> = (0..count)
+            .flat_map(|k| {
+                [
+                    format!("f{k}#run"),
+                    format!("s{k}"),
+                    format!("r{k}"),
+                    format!("v{k}"),
+                ]
+            })
+            .map(|name| (term(&spec, &name), name))
+            .collect();
         for _ in 0..6 {
             let n = (rng() % 30) as usize;
             let (xs, _, _) = awkward_trace(&mut rng, n);
             let rows_of = float_rows(&xs);
-            let terms: Vec<(usize, String)> = (0..count)
-                .flat_map(|k| {
-                    ["f{k}#run", "s{k}", "r{k}", "v{k}"].map(|t| t.replace("{k}", &k.to_string()))
-                })
-                .map(|name| (term(&spec, &name), name))
-                .collect();
             engines_agree(&spec, &jit, (&rows_of.0, &rows_of.1), &terms, || {
                 format!("{src}\nxs {xs:?}")
             })

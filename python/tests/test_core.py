@@ -447,6 +447,16 @@ def test_arrow_traces_of_scalar_records_match_python_rows():
     assert errors[0]["field"] == "steps[0].hit"
 
 
+def assert_engines_agree_on_arrow(jit, interp, table, pa, start, chunk):
+    """The JIT's scores equal the interpreter's bit for bit, and so do the row errors, on
+    `table` whole, a slice of 30 rows from `start`, and in batches of `chunk` rows."""
+    batched = pa.Table.from_batches(table.to_batches(max_chunksize=chunk))
+    for t in (table, table.slice(start, 30), batched):
+        got, want = jit.score(t), interp.score(t)
+        assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
+        assert jit.errors(t) == interp.errors(t)
+
+
 def test_machines_and_formulas_over_arrow_traces_equal_the_interpreter():
     """A machine and formulas over a trace of records of scalars run in loops over the Arrow
     arrays (compiler/src/jit/machine.rs, jit/ltl.rs): their scores equal the interpreter's bit
@@ -480,10 +490,7 @@ def test_machines_and_formulas_over_arrow_traces_equal_the_interpreter():
                      for x, y, h in zip(xs, ys, hits)])
     step = pa.struct([("x", pa.float64()), ("y", pa.float64()), ("hit", pa.bool_())])
     table = pa.table({"steps": pa.array(rows, pa.list_(step))})
-    for t in (table, table.slice(3, 30), pa.Table.from_batches(table.to_batches(max_chunksize=7))):
-        got, want = jit.score(t), interp.score(t)
-        assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
-        assert jit.errors(t) == interp.errors(t)
+    assert_engines_agree_on_arrow(jit, interp, table, pa, start=3, chunk=7)
     errors = jit.errors(table)
     assert [e is not None for e in errors] == [k % 5 == 0 for k in range(40)]
     assert "machine `strict`: no edge of state `low` matches step 0" in errors[0]["message"]
@@ -522,10 +529,7 @@ def test_machines_and_formulas_over_arrow_lists_of_scalars_equal_the_interpreter
         "hits": pa.array(hits, pa.list_(pa.bool_())),
         "levels": pa.array(levels, pa.list_(pa.int64())),
     })
-    for t in (table, table.slice(5, 30), pa.Table.from_batches(table.to_batches(max_chunksize=6))):
-        got, want = jit.score(t), interp.score(t)
-        assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
-        assert jit.errors(t) == interp.errors(t)
+    assert_engines_agree_on_arrow(jit, interp, table, pa, start=5, chunk=6)
     errors = jit.errors(table)
     assert [e is not None for e in errors] == [k % 11 == 0 for k in range(50)]
 

@@ -18,7 +18,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::machine::{Lookup, StepTable, Transition};
+use crate::machine::{StepTable, Transition};
 use crate::semantics::{fmax, fmin};
 use crate::value::Scalars;
 use crate::Value;
@@ -935,44 +935,29 @@ impl Automaton {
         let states = self.accepting.len();
         let fresh_start = self.accepting[self.start];
         let rows = states + usize::from(fresh_start);
-        let valuations = 1usize.checked_shl(u32::try_from(atoms).ok()?)?;
-        if rows.checked_mul(valuations)? > StepTable::MAX_DENSE {
-            return None;
-        }
-        let transitions: Vec<_> = (0..rows)
-            .flat_map(|q| (0..valuations).map(move |mask| (q, mask as u64)))
-            .map(|(q, mask)| {
-                // Mid-run in state `q`, or before the first step.
-                let mut run = if q < states {
-                    AutomatonRun {
-                        state: q,
-                        accepting: self.accepting[q],
-                        done: None,
-                    }
-                } else {
-                    self.start()
-                };
-                let reward = self.step(&mut run, 0, mask);
-                Some(Transition {
-                    to: run.state,
-                    taken: run.state as i64,
-                    ends: run.done.is_some(),
-                    reward,
-                })
-            })
-            .collect();
         let start = if fresh_start { states } else { self.start };
         let names = (0..rows)
             .map(|q| state_name(if q < states { q } else { self.start }))
             .collect();
-        let lookup = Lookup::Dense { valuations };
-        Some(StepTable::new(
-            start,
-            lookup,
-            valuations,
-            &transitions,
-            names,
-        ))
+        StepTable::dense(start, rows, valuations(atoms)?, names, |q, mask| {
+            // Mid-run in state `q`, or before the first step.
+            let mut run = if q < states {
+                AutomatonRun {
+                    state: q,
+                    accepting: self.accepting[q],
+                    done: None,
+                }
+            } else {
+                self.start()
+            };
+            let reward = self.step(&mut run, 0, mask);
+            Some(Transition {
+                to: run.state,
+                taken: run.state as i64,
+                ends: run.done.is_some(),
+                reward,
+            })
+        })
     }
 
     /// The automaton's walk for [`verdicts`] as a dense [`StepTable`] over steps of `atoms`
@@ -980,36 +965,27 @@ impl Automaton {
     /// no step ends the walk. Each state is named by its verdict, so the states a walk goes
     /// through name the verdicts per step.
     pub fn verdict_table(&self, atoms: usize) -> Option<StepTable> {
-        let states = self.accepting.len();
-        let valuations = 1usize.checked_shl(u32::try_from(atoms).ok()?)?;
-        if states.checked_mul(valuations)? > StepTable::MAX_DENSE {
-            return None;
-        }
-        let transitions: Vec<_> = (0..states * valuations)
-            .map(|t| {
-                let to = self.trans.next(t / valuations, (t % valuations) as u64);
-                Some(Transition {
-                    to,
-                    taken: to as i64,
-                    ends: false,
-                    reward: 0.0,
-                })
-            })
-            .collect();
         let names = self
             .verdict
             .iter()
             .map(|&v| verdict_name(v).to_string())
             .collect();
-        let lookup = Lookup::Dense { valuations };
-        Some(StepTable::new(
-            self.start,
-            lookup,
-            valuations,
-            &transitions,
-            names,
-        ))
+        let states = self.accepting.len();
+        StepTable::dense(self.start, states, valuations(atoms)?, names, |q, mask| {
+            let to = self.trans.next(q, mask);
+            Some(Transition {
+                to,
+                taken: to as i64,
+                ends: false,
+                reward: 0.0,
+            })
+        })
     }
+}
+
+/// The valuations of `atoms` atoms (`None` past 63).
+fn valuations(atoms: usize) -> Option<usize> {
+    1usize.checked_shl(u32::try_from(atoms).ok()?)
 }
 
 /// The name a run record gives the automaton's state `q`.
@@ -1075,6 +1051,7 @@ pub fn run(table: &Value, masks: &[Value]) -> Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::machine::Lookup;
 
     /// A random automaton over `atoms` atoms: each state's diagram tests two atoms; states
     /// accept, are final and have potentials at random (the start accepting too).

@@ -347,9 +347,35 @@ impl StepTable {
     /// Most transitions of a [`Lookup::Dense`] table (the loop's table stays in the cache).
     pub const MAX_DENSE: usize = 4096;
 
+    /// A [`Lookup::Dense`] table over `rows` states and `valuations` valuations (a power of
+    /// two): transition `u * valuations + a` is `transition(u, a)` (`None`: an error). `None`
+    /// when it has more than [`StepTable::MAX_DENSE`] transitions.
+    pub(crate) fn dense(
+        start: usize,
+        rows: usize,
+        valuations: usize,
+        state_names: Vec<String>,
+        mut transition: impl FnMut(usize, u64) -> Option<Transition>,
+    ) -> Option<StepTable> {
+        if rows.checked_mul(valuations)? > StepTable::MAX_DENSE {
+            return None;
+        }
+        let transitions: Vec<_> = (0..rows * valuations)
+            .map(|t| transition(t / valuations, (t % valuations) as u64))
+            .collect();
+        let lookup = Lookup::Dense { valuations };
+        Some(StepTable::new(
+            start,
+            lookup,
+            valuations,
+            &transitions,
+            state_names,
+        ))
+    }
+
     /// A table of the transitions `transitions` (`None`: an error), numbered as `lookup`
     /// finds them, with states held as `scale` times their numbers.
-    pub(crate) fn new(
+    fn new(
         start: usize,
         lookup: Lookup,
         scale: usize,
@@ -412,39 +438,43 @@ impl Machine {
         {
             return None;
         }
-        let (lookup, transitions, scale) =
-            if valuations > 0 && states * valuations <= StepTable::MAX_DENSE {
-                let transitions: Vec<_> = (0..states * valuations)
-                    .map(|t| self.transition_bits(t / valuations, (t % valuations) as u64))
-                    .collect();
-                (Lookup::Dense { valuations }, transitions, valuations)
-            } else {
-                let mut transitions = vec![None; StepTable::NONE + states];
-                for (i, &(from, _, _)) in self.edges.iter().enumerate() {
-                    transitions[i] = self.transition(from, |k| k == i);
-                }
-                for u in 0..states {
-                    transitions[StepTable::NONE + u] = self.transition(u, |_| false);
-                }
-                let state_edges = self
-                    .state_edges
-                    .iter()
-                    .map(|list| list.iter().fold(0i64, |m, &i| m | 1 << i))
-                    .collect();
-                let mut letters: Vec<i64> = self.letters.iter().map(|&m| m as i64).collect();
-                if !letters.is_empty() {
-                    letters.push(0);
-                }
-                let lookup = Lookup::FirstEdge {
-                    state_edges,
-                    letters,
-                };
-                (lookup, transitions, 1)
-            };
+        if valuations > 0 {
+            let dense = StepTable::dense(
+                self.start,
+                states,
+                valuations,
+                self.states.clone(),
+                |u, a| self.transition_bits(u, a),
+            );
+            if dense.is_some() {
+                return dense;
+            }
+        }
+        // Else: the first edge that holds, as the lowest set bit of the state's edges.
+        let mut transitions = vec![None; StepTable::NONE + states];
+        for (i, &(from, _, _)) in self.edges.iter().enumerate() {
+            transitions[i] = self.transition(from, |k| k == i);
+        }
+        for u in 0..states {
+            transitions[StepTable::NONE + u] = self.transition(u, |_| false);
+        }
+        let state_edges = self
+            .state_edges
+            .iter()
+            .map(|list| list.iter().fold(0i64, |m, &i| m | 1 << i))
+            .collect();
+        let mut letters: Vec<i64> = self.letters.iter().map(|&m| m as i64).collect();
+        if !letters.is_empty() {
+            letters.push(0);
+        }
+        let lookup = Lookup::FirstEdge {
+            state_edges,
+            letters,
+        };
         Some(StepTable::new(
             self.start,
             lookup,
-            scale,
+            1,
             &transitions,
             self.states.clone(),
         ))
