@@ -174,12 +174,12 @@ if [ "$only" != w5 ]; then
         printf "  target: in process >= 100 M steps/s and within 5x of the bare loop doing the same work: %s (%.1f M steps/s, %.1fx)\n", (a >= 1e8 && (st / w) / a <= 5 ? "met" : "NOT met"), a / 1e6, (st / w) / a }'
     # The other W6 specs on the same trajectories: a window read at every step
     # (w6_window.reward), past operators under future ones (w6_past.reward), a bounded until
-    # read at every step (w6_until.reward), a rewarded formula (w6_rewarded.reward) and a reward
-    # machine over the records (w6_machine.reward, last: against its own bare loop in
-    # w6_loop.c).
+    # read at every step (w6_until.reward), a rewarded formula (w6_rewarded.reward), the safe
+    # formula over an optional field (w6_optional.reward) and a reward machine over the records
+    # (w6_machine.reward, last: against its own bare loop in w6_loop.c).
     echo "  other W6 specs in process from the same Table (scores = the CLI's, JIT = interpreter bit for bit):"
     for other in bench/w6_window.reward bench/w6_past.reward bench/w6_until.reward bench/w6_rewarded.reward \
-        bench/w6_machine.reward; do
+        bench/w6_optional.reward bench/w6_machine.reward; do
         cli "$other" "$work/w6.jsonl" > "$work/cli_other.txt"
         "$py" bench/inprocess.py w6 "$other" "$work/w6.jsonl" --same "the CLI from JSON Lines=$work/cli_other.txt" \
             > /dev/null 2> "$work/other.time" || { cat "$work/other.time"; exit 1; }

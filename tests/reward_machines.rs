@@ -16,7 +16,7 @@ mod specs;
 #[path = "common/traces.rs"]
 mod traces;
 use specs::compile_named;
-use traces::{engines_agree, float_rows, xyb_rows};
+use traces::{engines_agree, float_rows, optional_rows, xyb_rows, OPTIONAL_STEPS};
 
 #[path = "common/random_formulas.rs"]
 #[allow(dead_code)]
@@ -512,4 +512,47 @@ fn machines_over_records_compiled_to_one_loop_equal_the_interpreter_bit_for_bit(
         failed > 20 && failed < rows / 2,
         "{failed} of {rows} rows failed"
     );
+}
+
+#[test]
+fn machines_over_optional_fields_compiled_to_one_loop_equal_the_interpreter_bit_for_bit() {
+    // Guards reading optional fields of the step with a default or a presence test: the loop
+    // reads the field's array and which rows hold it in place.
+    let atoms: Vec<String> = [
+        "step.b ?? false",
+        "(step.y ?? step.x) > 0.0",
+        "is_some(step.k) and step.x > 0.0",
+        "is_none(step.y)",
+        "(step.k ?? -1) >= 2",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut rng = xorshift(0x0b7e_d5a1);
+    let (mut rows, mut failed) = (0, 0);
+    for _ in 0..120 {
+        let machine = random_record_machine(&mut rng, &atoms);
+        let src = format!("input {{ steps: {OPTIONAL_STEPS} }}\n{machine}score = m\n");
+        let spec = compile(&src);
+        let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
+        let run = term(&spec, "m#run");
+        for _ in 0..4 {
+            let n = (rng() % 30) as usize;
+            let mut held = || !rng().is_multiple_of(3);
+            let xs: Vec<f64> = (0..n)
+                .map(|i| [-1.5, 0.0, -0.0, 2.0, f64::NAN][i % 5])
+                .collect();
+            let bs: Vec<Option<bool>> = (0..n).map(|i| held().then_some(i % 2 == 0)).collect();
+            let ks: Vec<Option<i64>> = (0..n).map(|i| held().then_some(i as i64 % 4)).collect();
+            let ys: Vec<Option<f64>> = xs.iter().map(|&x| held().then_some(1.0 - x)).collect();
+            let (as_columns, as_values) = optional_rows(&xs, &bs, &ks, &ys);
+            let terms = [(run, "m#run".to_string())];
+            let want = engines_agree(&spec, &jit, (&as_columns, &as_values), &terms, || {
+                format!("{src}\nx {xs:?}\nb {bs:?}\nk {ks:?}\ny {ys:?}")
+            });
+            rows += 1;
+            failed += usize::from(want.is_err());
+        }
+    }
+    assert_eq!(rows, 120 * 4);
+    assert!(failed < rows / 2, "{failed} of {rows} rows failed");
 }

@@ -30,7 +30,7 @@ mod specs;
 mod traces;
 use random_formulas::{random_formula, xorshift};
 use specs::compile_named;
-use traces::{engines_agree, float_rows, xyb_rows};
+use traces::{engines_agree, float_rows, optional_rows, xyb_rows, OPTIONAL_STEPS};
 
 /// The cases of a fixture (its meta line left out).
 fn fixture(name: &str) -> Vec<Json> {
@@ -1034,6 +1034,91 @@ fn formulas_over_a_list_of_floats_run_in_loops_equal_the_interpreter_bit_for_bit
                 format!("{src}\nxs {xs:?}")
             })
             .ok();
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 8 * 6);
+}
+
+/// A trace of [`OPTIONAL_STEPS`] whose optional fields are left out about a third of the time,
+/// with the floats of [`awkward_trace`].
+fn optional_trace(rng: &mut impl FnMut() -> u64, n: usize) -> (Value, Value, String) {
+    let (xs, ys, bs) = awkward_trace(rng, n);
+    let mut held = || !rng().is_multiple_of(3);
+    let bs: Vec<Option<bool>> = bs.into_iter().map(|b| held().then_some(b)).collect();
+    let ys: Vec<Option<f64>> = ys.into_iter().map(|y| held().then_some(y)).collect();
+    let ks: Vec<Option<i64>> = xs.iter().map(|&x| held().then_some(x as i64 % 4)).collect();
+    let (as_columns, as_values) = optional_rows(&xs, &bs, &ks, &ys);
+    let shown = format!("x {xs:?}\nb {bs:?}\nk {ks:?}\ny {ys:?}");
+    (as_columns, as_values, shown)
+}
+
+#[test]
+fn optional_fields_read_in_every_loop_equal_the_interpreter_bit_for_bit() {
+    // Optional fields of the step read with a default or tested for presence: the loops over
+    // the trace's columns read them in place (the value's array and which rows hold it) in
+    // formulas, rewarded formulas, machines and comprehensions.
+    let atoms = [
+        "step.b ?? false",
+        "(step.y ?? step.x) > 0.0",
+        "is_some(step.k) and step.x > 0.0",
+        "is_none(step.y) or step.x <= 0.0",
+        "(step.k ?? -1) >= 2",
+    ];
+    let comprehensions = [
+        "sum(for s in steps: s.y ?? 0.5)",
+        "len([for s in steps if is_some(s.k): s.x])",
+        "[for s in steps: if s.b ?? true then s.x else (s.y ?? -1.0)]",
+        "max(for s in steps: s.k ?? -1)",
+        "[for s in steps: is_none(s.b)]",
+        "sum(for s in steps: if is_some(s.y) then (s.y ?? 0.0) * 2.0 else s.x)",
+        // A default the loop computes only where the row leaves the field out.
+        "[for s in steps: s.y ?? float(len([s.x]))]",
+    ];
+    let machine = "machine m over steps (order: first, otherwise: stay) {
+    start a
+    a -> b when step.b ?? false reward 1.0
+    a -> a when is_none(step.y) reward -0.0
+    b -> a when (step.k ?? 0) > 1 reward -0.5
+    b -> b when is_some(step.k) and (step.y ?? 1.0) > 0.0 reward 0.25
+}
+";
+    let mut rng = xorshift(0x0b7e_c7ed);
+    let mut compared = 0;
+    for _ in 0..8 {
+        let mut src = format!("input {{ steps: {OPTIONAL_STEPS} }}\n{machine}");
+        let mut names = vec!["m#run".to_string()];
+        for (k, c) in comprehensions.iter().enumerate() {
+            src.push_str(&format!("let c{k} = {c}\n"));
+            names.push(format!("c{k}"));
+        }
+        for k in 0..10 {
+            let text = unbounded_formula(&mut rng, &atoms);
+            src.push_str(&format!(
+                "ltl f{k} = {text} reward on accept 1.0\nlet s{k} = sat(f{k})\n\
+                 let r{k} = robustness(f{k})\nlet v{k} = verdicts(f{k})\n"
+            ));
+            names.extend([
+                format!("f{k}#run"),
+                format!("s{k}"),
+                format!("r{k}"),
+                format!("v{k}"),
+            ]);
+        }
+        src.push_str("score = m\n");
+        let spec = compile(&src);
+        let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
+        let terms: Vec<(usize, String)> = names
+            .into_iter()
+            .map(|name| (term(&spec, &name), name))
+            .collect();
+        for _ in 0..6 {
+            let n = 1 + (rng() % 30) as usize;
+            let (as_columns, as_values, shown) = optional_trace(&mut rng, n);
+            engines_agree(&spec, &jit, (&as_columns, &as_values), &terms, || {
+                format!("{src}\n{shown}")
+            })
+            .expect("scores");
             compared += 1;
         }
     }

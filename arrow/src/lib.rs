@@ -290,15 +290,25 @@ fn columnar(child: &dyn Array, list_ty: &Ty, bounds: &[(usize, usize)]) -> Optio
         .map(|f| Some((s.column_by_name(&f.name)?.as_ref(), &f.ty)))
         .collect::<Option<Vec<_>>>()?;
     // Each row's values straight from the field's Arrow array: numbers shared in place,
-    // bools unpacked.
+    // bools unpacked; an optional field's nulls become which rows hold it.
     bounds
         .iter()
         .map(|&(a, b)| {
-            let rows = arrays
+            let (rows, present) = arrays
                 .iter()
-                .map(|&(array, ty)| scalar_column(array, ty, a, b))
-                .collect::<Option<_>>()?;
-            Some(Value::Columns(Arc::new(Columns::new(b - a, rows))))
+                .map(|&(array, ty)| match ty {
+                    Ty::Optional(inner) => Some((
+                        scalar_column_with_nulls(array, inner, a, b)?,
+                        Some((a..b).map(|i| array.is_valid(i)).collect()),
+                    )),
+                    _ => Some((scalar_column(array, ty, a, b)?, None)),
+                })
+                .collect::<Option<(Vec<_>, Vec<_>)>>()?;
+            Some(Value::Columns(Arc::new(Columns::with_present(
+                b - a,
+                rows,
+                present,
+            ))))
         })
         .collect()
 }
@@ -363,9 +373,22 @@ fn texts_by_span<'a>(
 /// Values `from..to` of a field of bools, ints or floats without nulls, as one array, by the
 /// rules of [`column`].
 fn scalar_column(array: &dyn Array, ty: &Ty, from: usize, to: usize) -> Option<Column> {
-    if array.null_count() > 0 || from > to || to > array.len() {
+    if array.null_count() > 0 {
         return None;
     }
+    scalar_column_with_nulls(array, ty, from, to)
+}
+
+/// [`scalar_column`] of an array that may hold nulls: a null's slot holds a placeholder (what
+/// Arrow's buffer holds there, or 0), for an optional field whose nulls are kept apart.
+fn scalar_column_with_nulls(array: &dyn Array, ty: &Ty, from: usize, to: usize) -> Option<Column> {
+    if from > to || to > array.len() {
+        return None;
+    }
+    let at = |i: usize| match array.is_null(i) {
+        true => Some(Number::Int(0)),
+        false => number(array, i),
+    };
     Some(match (ty, array.data_type()) {
         (Ty::Bool, DataType::Boolean) => Column::Bool(bools(array.as_boolean(), from, to)),
         (Ty::Float, DataType::Float64) => Column::Float(shared(
@@ -376,16 +399,8 @@ fn scalar_column(array: &dyn Array, ty: &Ty, from: usize, to: usize) -> Option<C
         (Ty::Int, DataType::Int64) => {
             Column::Int(shared(array.as_primitive::<Int64Type>().values(), from, to))
         }
-        (Ty::Float, _) => Column::Float(
-            (from..to)
-                .map(|i| number(array, i)?.float())
-                .collect::<Option<_>>()?,
-        ),
-        (Ty::Int, _) => Column::Int(
-            (from..to)
-                .map(|i| number(array, i)?.int())
-                .collect::<Option<_>>()?,
-        ),
+        (Ty::Float, _) => Column::Float((from..to).map(|i| at(i)?.float()).collect::<Option<_>>()?),
+        (Ty::Int, _) => Column::Int((from..to).map(|i| at(i)?.int()).collect::<Option<_>>()?),
         _ => return None,
     })
 }
@@ -604,7 +619,9 @@ fn number(array: &dyn Array, i: usize) -> Option<Number> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::builder::{Float64Builder, Int64Builder, ListBuilder, StructBuilder};
+    use arrow_array::builder::{
+        BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StructBuilder,
+    };
     use arrow_schema::{Field, Fields, Schema};
     use reward_runtime::ty::Field as TyField;
 
@@ -674,6 +691,82 @@ mod tests {
                 let want_x = r as f64 + k as f64 / 10.0;
                 assert_eq!(x[k].to_bits(), want_x.to_bits(), "row {i} step {k}");
                 assert_eq!(n[k], (10 * r + k) as i64, "row {i} step {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn optional_fields_keep_which_rows_hold_them_apart_from_their_values() {
+        // `steps: list<struct<x: double, b: bool, k: int32>>` with nulls in `b` and `k`, read
+        // against `list[{x: float, b: bool?, k: int?}]`: row r has r + 1 steps, step j's `b`
+        // null when j % 3 == 0 and `k` (converted from int32) null when j % 2 == 1.
+        let fields = Fields::from(vec![
+            Field::new("x", DataType::Float64, false),
+            Field::new("b", DataType::Boolean, true),
+            Field::new("k", DataType::Int32, true),
+        ]);
+        let step = StructBuilder::new(
+            fields,
+            vec![
+                Box::new(Float64Builder::new()),
+                Box::new(BooleanBuilder::new()),
+                Box::new(Int32Builder::new()),
+            ],
+        );
+        let mut list = ListBuilder::new(step);
+        for r in 0..12usize {
+            let s = list.values();
+            for j in 0..=r {
+                let x = s.field_builder::<Float64Builder>(0).unwrap();
+                x.append_value(j as f64 - 0.5);
+                let b = s.field_builder::<BooleanBuilder>(1).unwrap();
+                b.append_option((j % 3 != 0).then_some(j % 2 == 0));
+                let k = s.field_builder::<Int32Builder>(2).unwrap();
+                k.append_option((j % 2 == 0).then_some(j as i32 * 7 - r as i32));
+                s.append(true);
+            }
+            list.append(true);
+        }
+        let array = list.finish();
+        let arrow_schema = Schema::new(vec![Field::new("steps", array.data_type().clone(), false)]);
+        let batch = RecordBatch::try_new(Arc::new(arrow_schema), vec![Arc::new(array)]).unwrap();
+        let field = |name: &str, ty| TyField {
+            name: name.into(),
+            ty,
+        };
+        let step_ty = Ty::Record(Arc::from(vec![
+            field("x", Ty::Float),
+            field("b", Ty::optional(Ty::Bool)),
+            field("k", Ty::optional(Ty::Int)),
+        ]));
+        let schema = Ty::Record(Arc::from(vec![field("steps", Ty::list(step_ty))]));
+        let rows = rows(std::slice::from_ref(&batch.slice(3, 8)), &schema);
+        for (i, row) in rows.iter().enumerate() {
+            let r = i + 3;
+            let Ok(Value::Record(fields)) = row else {
+                panic!("row {i}: {row:?}")
+            };
+            let Value::Columns(steps) = &fields[0] else {
+                panic!("row {i} not read a column at a time: {:?}", fields[0])
+            };
+            assert!(steps.present(0).is_none());
+            let want_b: Vec<bool> = (0..=r).map(|j| j % 3 != 0).collect();
+            let want_k: Vec<bool> = (0..=r).map(|j| j % 2 == 0).collect();
+            assert_eq!(steps.present(1), Some(want_b.as_slice()), "row {i}");
+            assert_eq!(steps.present(2), Some(want_k.as_slice()), "row {i}");
+            for (j, step) in steps.rows().iter().enumerate() {
+                let want = Value::Record(Arc::from(vec![
+                    Value::Float(j as f64 - 0.5),
+                    match j % 3 {
+                        0 => Value::None,
+                        _ => Value::Bool(j % 2 == 0),
+                    },
+                    match j % 2 {
+                        0 => Value::Int(j as i64 * 7 - r as i64),
+                        _ => Value::None,
+                    },
+                ]));
+                assert!(step.same(&want), "row {i} step {j}: {step:?}");
             }
         }
     }

@@ -20,14 +20,14 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 use reward_runtime::abi::{self, AbiType, FloatFn, Helper, RowCtx, ScalarKind};
-use reward_runtime::builtins::BUILTINS;
+use reward_runtime::builtins::{self, BUILTINS};
 use reward_runtime::{Ty, Value};
 
 use crate::backend::Backend;
 use crate::diag::Span;
 use crate::interp::RuntimeError;
 use crate::ir::*;
-use crate::loop_shape;
+use crate::loop_shape::{self, StepArray};
 
 mod ltl;
 mod machine;
@@ -564,12 +564,12 @@ struct ColumnLoop {
     index: Variable,
     /// Whether the loop copy being compiled reads the arrays (else the list's values).
     in_place: bool,
-    /// Each field read, with the address of its first row's value ([`Helper::rt_column`]; null
-    /// when the list is held as values).
-    arrays: Vec<(usize, CValue)>,
-    /// The fields' values at the current step, when the loop's body read them all at its start
+    /// Each array read, with the address of its first row's value ([`Lower::step_array`];
+    /// null when the list is held as values).
+    arrays: Vec<(StepArray, CValue)>,
+    /// The arrays' values at the current step, when the loop's body read them all at its start
     /// (see [`Lower::read_step`]).
-    at_step: Vec<(usize, CValue)>,
+    at_step: Vec<(StepArray, CValue)>,
 }
 
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
@@ -781,7 +781,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             }
             // The step of a loop over a list of scalars held as one array (`step_arrays`).
             ExprKind::Local(_) if self.reads_items(e) => {
-                self.column_load(e, loop_shape::ITEMS, &e.ty)
+                self.column_load(e, StepArray::Items, &e.ty)
             }
             ExprKind::Local(id) => {
                 let (var, _) = *self
@@ -853,7 +853,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     fn access(&mut self, e: &Expr) -> Result<CValue, JitError> {
         Ok(match &e.kind {
             ExprKind::Field(rec, idx) if self.column_of(rec).is_some() => {
-                self.column_load(rec, *idx, &e.ty)
+                self.column_load(rec, StepArray::Field(*idx), &e.ty)
             }
             ExprKind::Field(rec, idx) => {
                 let p = self.expr(rec)?;
@@ -875,7 +875,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// Whether `e` is the element of a [`ColumnLoop`] over a list of scalars.
     fn reads_items(&self, e: &Expr) -> bool {
         self.column_of(e)
-            .is_some_and(|cl| cl.arrays.iter().any(|(f, _)| *f == loop_shape::ITEMS))
+            .is_some_and(|cl| cl.arrays.iter().any(|(a, _)| *a == StepArray::Items))
     }
 
     fn column_of(&self, rec: &Expr) -> Option<&ColumnLoop> {
@@ -885,31 +885,51 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         }
     }
 
-    /// Field `idx` of the element of a [`ColumnLoop`]: a load at the loop's index in the copy
-    /// that reads the arrays, the field of the list's record there in the other.
-    fn column_load(&mut self, rec: &Expr, idx: usize, ty: &Ty) -> CValue {
+    /// Array `array` of the element of a [`ColumnLoop`], as a value of type `ty`: a load at the
+    /// loop's index in the copy that reads the arrays, the field of the list's record there in
+    /// the other.
+    fn column_load(&mut self, rec: &Expr, array: StepArray, ty: &Ty) -> CValue {
         let cl = self.column_of(rec).expect("a column loop");
-        if let Some(&(_, v)) = cl.at_step.iter().find(|(f, _)| *f == idx) {
+        if let Some(&(_, v)) = cl.at_step.iter().find(|(a, _)| *a == array) {
             return v;
         }
         let (list, index) = (cl.list, cl.index);
-        let base = cl
-            .arrays
-            .iter()
-            .find(|(f, _)| *f == idx)
-            .expect("a read field")
-            .1;
-        let in_place = cl.in_place;
+        let base = cl.in_place.then(|| {
+            let read = cl.arrays.iter().find(|(a, _)| *a == array);
+            read.expect("a read array").1
+        });
         let i = self.b.use_var(index);
         let r = repr(ty);
-        if in_place {
+        if let Some(base) = base {
             return self.load_item(base, i, r);
         }
+        // The copy that reads the list's values (which may read an optional field whole).
         let p = self.call1(Helper::rt_list_get, &[list, i]);
-        if idx == loop_shape::ITEMS {
-            return self.unboxed(p, ty);
+        match array {
+            StepArray::Items => self.unboxed(p, ty),
+            StepArray::Field(f) => self.field_of(p, f, r),
+            StepArray::Present(f) => {
+                let v = self.field_of(p, f, Repr::Ptr);
+                let none = self.call1(Helper::rt_is_none, &[v]);
+                self.b.ins().icmp_imm_s(IntCC::Equal, none, 0)
+            }
         }
-        self.field_of(p, idx, r)
+    }
+
+    /// The address of the first row's value of array `array` of `list` (null when the list is
+    /// held as values, or, for [`StepArray::Present`], when every row holds the field).
+    fn step_array(&mut self, list: CValue, array: StepArray) -> CValue {
+        match array {
+            StepArray::Items => self.call1(Helper::rt_items, &[list]),
+            StepArray::Field(f) => {
+                let fv = self.b.ins().iconst(types::I64, f as i64);
+                self.call1(Helper::rt_column, &[list, fv])
+            }
+            StepArray::Present(f) => {
+                let fv = self.b.ins().iconst(types::I64, f as i64);
+                self.call1(Helper::rt_column_present, &[list, fv])
+            }
+        }
     }
 
     /// Field `idx` of the record at `p`, as a value of representation `r`.
@@ -1051,8 +1071,82 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         Ok(self.b.block_params(done)[0])
     }
 
+    /// `is_some(a)` or `is_none(a)` of an optional value: whether the row holds the field, for
+    /// an optional field of a loop's element read in place; else a test of the value, never
+    /// boxed. `None` for any other call.
+    fn presence(&mut self, e: &Expr) -> Result<Option<CValue>, JitError> {
+        let ExprKind::Call(id, args) = &e.kind else {
+            return Ok(None);
+        };
+        let some = match (*id, args.as_slice()) {
+            (builtins::id::IS_SOME, [a]) if matches!(a.ty, Ty::Optional(_)) => true,
+            (builtins::id::IS_NONE, [a]) if matches!(a.ty, Ty::Optional(_)) => false,
+            _ => return Ok(None),
+        };
+        let present = match self.optional_in_place(&args[0]) {
+            Some((rec, f)) => self.column_load(rec, StepArray::Present(f), &Ty::Bool),
+            None => {
+                let p = self.expr(&args[0])?;
+                let none = self.call1(Helper::rt_is_none, &[p]);
+                self.b.ins().icmp_imm_s(IntCC::Equal, none, 0)
+            }
+        };
+        Ok(Some(if some {
+            present
+        } else {
+            self.b.ins().icmp_imm_s(IntCC::Equal, present, 0)
+        }))
+    }
+
+    /// An optional field of the element of a [`ColumnLoop`] whose copy reads the arrays: the
+    /// element and the field.
+    fn optional_in_place<'e>(&self, a: &'e Expr) -> Option<(&'e Expr, usize)> {
+        let (_, f) = loop_shape::optional_field(a)?;
+        let ExprKind::Field(rec, _) = &a.kind else {
+            return None;
+        };
+        self.column_of(rec)
+            .is_some_and(|cl| cl.in_place)
+            .then_some((&**rec, f))
+    }
+
+    /// `a ?? b` of an optional field read in place ([`Lower::optional_in_place`]): the field's
+    /// value where the row holds it, else `b` — selected without a branch when `b` is cheap.
+    fn coalesce_in_place(
+        &mut self,
+        (rec, f): (&Expr, usize),
+        a: &Expr,
+        b: &Expr,
+        ty: &Ty,
+    ) -> Result<CValue, JitError> {
+        let present = self.column_load(rec, StepArray::Present(f), &Ty::Bool);
+        let inner = a.ty.strip_optional();
+        // A row that leaves the field out holds a placeholder there: loading it is harmless.
+        let value = self.column_load(rec, StepArray::Field(f), inner);
+        let value = self.coerce_repr(value, inner, ty);
+        if loop_shape::cheap_and_total(b) {
+            let d = self.expr(b)?;
+            let d = self.coerce_repr(d, &b.ty, ty);
+            return Ok(self.b.ins().select(present, value, d));
+        }
+        let (none_b, done) = (self.b.create_block(), self.b.create_block());
+        self.b.append_block_param(done, clif(repr(ty)));
+        self.b
+            .ins()
+            .brif(present, done, &[value.into()], none_b, &[]);
+        self.b.switch_to_block(none_b);
+        let d = self.expr(b)?;
+        let d = self.coerce_repr(d, &b.ty, ty);
+        self.b.ins().jump(done, &[d.into()]);
+        self.b.switch_to_block(done);
+        Ok(self.b.block_params(done)[0])
+    }
+
     /// `a ?? b`, of type `ty`: `b` is evaluated only when `a` is none.
     fn coalesce(&mut self, a: &Expr, b: &Expr, ty: &Ty) -> Result<CValue, JitError> {
+        if let Some(field) = self.optional_in_place(a) {
+            return self.coalesce_in_place(field, a, b, ty);
+        }
         let p = self.expr(a)?;
         let none = self.call1(Helper::rt_is_none, &[p]);
         let some_b = self.b.create_block();
@@ -1248,6 +1342,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     }
 
     fn builtin(&mut self, id: usize, args: &[Expr], e: &Expr) -> Result<CValue, JitError> {
+        if let Some(v) = self.presence(e)? {
+            return Ok(v);
+        }
         let name = BUILTINS[id].name;
         let all_float = args.iter().all(|a| a.ty == Ty::Float) && e.ty == Ty::Float;
         // Numeric builtins become instructions (or direct calls) when the types are plain
@@ -1326,12 +1423,11 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.locals.insert(agg.var, (var, er));
         let fold = self.fold_start(agg, len);
         let column_reads = loop_shape::column_reads(agg);
-        if let Some(fields) = &column_reads {
-            let mut arrays = Vec::new();
-            for &f in fields {
-                let fv = self.b.ins().iconst(types::I64, f as i64);
-                arrays.push((f, self.call1(Helper::rt_column, &[list, fv])));
-            }
+        if let Some(reads) = &column_reads {
+            let arrays = reads
+                .iter()
+                .map(|&a| (a, self.step_array(list, a)))
+                .collect();
             let index = fold.index;
             self.columns.insert(
                 agg.var,

@@ -5,80 +5,139 @@
 
 use std::collections::BTreeSet;
 
-use reward_runtime::builtins::BUILTINS;
+use reward_runtime::builtins::{self, BUILTINS};
 use reward_runtime::Ty;
 
 use crate::ir::{Aggregate, Expr, ExprKind, LocalId, NumKind};
 use crate::jit::FloatOp;
 
-/// The fields of its element that a loop over a list of records of scalars reads, when it
-/// reads nothing else of the element: the loop then steps through those fields' arrays and
-/// never makes a record. `None` when the list's type is not columnar
-/// ([`Ty::columnar_fields`]) or the element is used whole.
-pub(crate) fn column_reads(agg: &Aggregate) -> Option<Vec<usize>> {
-    agg.iter.ty.columnar_fields()?;
-    let body = agg.body.as_ref()?;
-    element_fields(std::iter::once(body).chain(agg.filter.as_ref()), agg.var)
+/// An array that a loop over a list held as columns reads for its element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum StepArray {
+    /// The values of field `f` of a list of records of scalars (for an optional field, with a
+    /// placeholder where a row leaves it out).
+    Field(usize),
+    /// Which rows hold optional field `f`: a bool (a byte) per row.
+    Present(usize),
+    /// The items of a list of bools, ints or floats held as one array: the step itself.
+    Items,
 }
 
-/// The "field" of a trace that is a list of bools, ints or floats held as one array: the step
-/// itself (see [`step_arrays`]).
-pub(crate) const ITEMS: usize = usize::MAX;
+/// The arrays of its element that a loop over a list of records of scalars reads, when it
+/// reads nothing else of the element: the loop then steps through those arrays and never
+/// makes a record. `None` when the list's type is not columnar ([`Ty::columnar_fields`]) or
+/// the element is used whole.
+pub(crate) fn column_reads(agg: &Aggregate) -> Option<Vec<StepArray>> {
+    agg.iter.ty.columnar_fields()?;
+    let body = agg.body.as_ref()?;
+    element_arrays(std::iter::once(body).chain(agg.filter.as_ref()), agg.var)
+}
 
 /// The arrays a loop over `trace`'s steps reads for `exprs`, which read the step as local
-/// `step`: the fields they read of a list of records of scalars held as columns, or the items
-/// of a list of scalars ([`ITEMS`]). `None` when the trace's type is neither, or the
-/// expressions read a record step whole.
+/// `step`: those of the fields they read of a list of records of scalars held as columns, or
+/// the items of a list of scalars. `None` when the trace's type is neither, or the expressions
+/// read a record step whole.
 pub(crate) fn step_arrays<'e>(
     trace: &Ty,
     exprs: impl IntoIterator<Item = &'e Expr>,
     step: LocalId,
-) -> Option<Vec<usize>> {
+) -> Option<Vec<StepArray>> {
     match trace {
-        Ty::List(elem) if matches!(**elem, Ty::Bool | Ty::Int | Ty::Float) => Some(vec![ITEMS]),
+        Ty::List(elem) if matches!(**elem, Ty::Bool | Ty::Int | Ty::Float) => {
+            Some(vec![StepArray::Items])
+        }
         _ => {
             trace.columnar_fields()?;
-            element_fields(exprs, step)
+            element_arrays(exprs, step)
         }
     }
 }
 
-/// The type of array `f` of a loop over `trace`'s steps ([`step_arrays`]).
-pub(crate) fn step_array_ty(trace: &Ty, f: usize) -> Option<&Ty> {
+/// The type of the values of array `a` of a loop over `trace`'s steps ([`step_arrays`]): a
+/// bool, int or float.
+pub(crate) fn step_array_ty(trace: &Ty, a: StepArray) -> Option<Ty> {
     let Ty::List(elem) = trace else {
         return None;
     };
-    match f {
-        ITEMS => Some(elem),
-        _ => Some(&trace.columnar_fields()?.get(f)?.ty),
+    match a {
+        StepArray::Items => Some((**elem).clone()),
+        StepArray::Present(_) => Some(Ty::Bool),
+        StepArray::Field(f) => Some(trace.columnar_fields()?.get(f)?.ty.strip_optional().clone()),
     }
 }
 
-/// The fields of local `var` (a record) that `exprs` read, when they read nothing else of it.
-pub(crate) fn element_fields<'e>(
+/// The arrays of local `var` (a record of a list held as columns) that `exprs` read, when they
+/// read nothing else of it. An optional field is read only as `var.f ?? default`,
+/// `is_some(var.f)` or `is_none(var.f)` (which need no optional value); any other read of one
+/// uses the element whole.
+pub(crate) fn element_arrays<'e>(
     exprs: impl IntoIterator<Item = &'e Expr>,
     var: LocalId,
-) -> Option<Vec<usize>> {
-    let mut fields = BTreeSet::new();
+) -> Option<Vec<StepArray>> {
+    let mut arrays = BTreeSet::new();
     let mut whole = false;
     for e in exprs {
-        element_uses(e, var, &mut fields, &mut whole);
+        element_uses(e, var, &mut arrays, &mut whole);
     }
-    (!whole).then(|| fields.into_iter().collect())
+    (!whole).then(|| arrays.into_iter().collect())
 }
 
-fn element_uses(e: &Expr, var: LocalId, fields: &mut BTreeSet<usize>, whole: &mut bool) {
+fn element_uses(e: &Expr, var: LocalId, arrays: &mut BTreeSet<StepArray>, whole: &mut bool) {
     match &e.kind {
+        ExprKind::Coalesce(a, default) if optional_field(a).is_some_and(|(v, _)| v == var) => {
+            let (_, f) = optional_field(a).expect("an optional field");
+            arrays.extend([StepArray::Field(f), StepArray::Present(f)]);
+            element_uses(default, var, arrays, whole);
+        }
+        _ if presence_test(e).is_some_and(|(v, _, _)| v == var) => {
+            let (_, f, _) = presence_test(e).expect("a presence test");
+            arrays.insert(StepArray::Present(f));
+        }
         ExprKind::Field(rec, idx) if matches!(rec.kind, ExprKind::Local(v) if v == var) => {
-            fields.insert(*idx);
+            match e.ty {
+                Ty::Optional(_) => *whole = true,
+                _ => {
+                    arrays.insert(StepArray::Field(*idx));
+                }
+            }
         }
         ExprKind::Local(v) if *v == var => *whole = true,
         _ => {
             for c in e.children() {
-                element_uses(c, var, fields, whole);
+                element_uses(c, var, arrays, whole);
             }
         }
     }
+}
+
+/// `local.f` where field `f` is an optional bool, int or float: the local and the field.
+pub(crate) fn optional_field(e: &Expr) -> Option<(LocalId, usize)> {
+    match (&e.kind, &e.ty) {
+        (ExprKind::Field(rec, f), Ty::Optional(inner))
+            if matches!(**inner, Ty::Bool | Ty::Int | Ty::Float) =>
+        {
+            match rec.kind {
+                ExprKind::Local(v) => Some((v, *f)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `is_some(local.f)` or `is_none(local.f)` of an [`optional_field`]: the local, the field and
+/// whether the test is `is_some`.
+pub(crate) fn presence_test(e: &Expr) -> Option<(LocalId, usize, bool)> {
+    let ExprKind::Call(id, args) = &e.kind else {
+        return None;
+    };
+    let some = match *id {
+        builtins::id::IS_SOME => true,
+        builtins::id::IS_NONE => false,
+        _ => return None,
+    };
+    let (v, f) = optional_field(args.first()?)?;
+    Some((v, f, some))
 }
 
 /// Whether compiling `e` can never put a value in the row's arena: it reads values in place
@@ -101,6 +160,11 @@ pub(crate) fn boxes_nothing(e: &Expr) -> bool {
         | ExprKind::If(..)
         | ExprKind::TextContains { .. }
         | ExprKind::Match(..) => true,
+        // Read in place, or tested in the record the list holds.
+        ExprKind::Coalesce(a, _) => {
+            optional_field(a).is_some() && matches!(e.ty, Ty::Bool | Ty::Int | Ty::Float)
+        }
+        ExprKind::Call(..) if presence_test(e).is_some() => true,
         ExprKind::ToFloat(_) => e.ty == Ty::Float,
         ExprKind::Call(id, args) => {
             e.ty == Ty::Float
@@ -113,13 +177,20 @@ pub(crate) fn boxes_nothing(e: &Expr) -> bool {
 }
 
 /// Whether `e` may be computed whether or not its value is needed: a scalar made in registers
-/// from constants, locals and fields of a loop's element, that cannot fail and calls nothing
-/// but a field read. An `if` whose branches are such, or an `and`/`or` whose right side is,
+/// from constants, locals and fields of a loop's element (an optional one with a default, or
+/// tested for presence), that cannot fail and calls nothing but a field read. An `if` whose branches are such, or an `and`/`or` whose right side is,
 /// computes both and selects, without a branch (which costs most in a loop's body).
 pub(crate) fn cheap_and_total(e: &Expr) -> bool {
     let scalar = matches!(e.ty, Ty::Bool | Ty::Int | Ty::Float);
+    if presence_test(e).is_some() {
+        return true;
+    }
     let here = match &e.kind {
         ExprKind::Const(_) | ExprKind::Local(_) => true,
+        // An optional field read with a default: its array and whether the row holds it.
+        ExprKind::Coalesce(a, default) if optional_field(a).is_some() => {
+            return scalar && cheap_and_total(default);
+        }
         ExprKind::Field(rec, _) => return scalar && matches!(rec.kind, ExprKind::Local(_)),
         ExprKind::Not(_)
         | ExprKind::Neg(NumKind::Float, _)

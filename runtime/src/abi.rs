@@ -206,6 +206,19 @@ pub unsafe extern "C" fn rt_column(list: *const Value, field: u64) -> *const u8 
     }
 }
 
+/// The address of the first of the bools (bytes, 0 or 1) that say which rows of a list held as
+/// columns hold its optional field `field` ([`crate::value::Columns::present`]); null when the
+/// list is held as values or every row holds the field.
+#[no_mangle]
+pub unsafe extern "C" fn rt_column_present(list: *const Value, field: u64) -> *const u8 {
+    match unsafe { val(list) } {
+        Value::Columns(c) if c.items().is_none() => c
+            .present(field as usize)
+            .map_or(std::ptr::null(), |p| p.as_ptr().cast()),
+        _ => std::ptr::null(),
+    }
+}
+
 /// The address of the first item of a list of bools, ints or floats held as one array, for a
 /// loop that steps through it as [`rt_column`] steps through a field; null for a list held as
 /// values.
@@ -855,6 +868,7 @@ helpers! {
     rt_list_len(*const Value) -> i64;
     rt_list_get(*const Value, i64) -> *const Value;
     rt_column(*const Value, u64) -> *const u8;
+    rt_column_present(*const Value, u64) -> *const u8;
     rt_items(*const Value) -> *const u8;
     rt_collect_scalars(*mut RowCtx, u32, i64) -> *mut u8;
     rt_collect_scalars_finish(*mut RowCtx, i64) -> *const Value;

@@ -502,6 +502,8 @@ pub mod id {
     pub const MATCHES: usize = builtin_id("matches", &[P::Text, P::Regex]);
     pub const CONTAINS: usize = builtin_id("contains", &[P::Text, P::Text]);
     pub const EXTRACT_TAG: usize = builtin_id("extract_tag", &[P::Text, P::Text]);
+    pub const IS_SOME: usize = builtin_id("is_some", &[P::Opt]);
+    pub const IS_NONE: usize = builtin_id("is_none", &[P::Opt]);
 }
 
 /// Elements without repeats under `==`, first occurrences in order.

@@ -63,16 +63,18 @@ impl Ty {
     }
 
     /// The fields of the records of a list held as columns ([`crate::value::Columns`]): a list
-    /// of records whose fields are all bools, ints or floats. Decoders build such lists as
-    /// columns and compiled loops read them in place; any other list is a list of values.
+    /// of records whose fields are all bools, ints or floats, or optional ones (which rows hold
+    /// them is then a column of its own, [`crate::value::Columns::present`]). Decoders build
+    /// such lists as columns and compiled loops read them in place; any other list is a list of
+    /// values.
     pub fn columnar_fields(&self) -> Option<&[Field]> {
         match self {
             Ty::List(elem) => match &**elem {
                 Ty::Record(fields)
                     if !fields.is_empty()
-                        && fields
-                            .iter()
-                            .all(|f| matches!(f.ty, Ty::Bool | Ty::Int | Ty::Float)) =>
+                        && fields.iter().all(|f| {
+                            matches!(f.ty.strip_optional(), Ty::Bool | Ty::Int | Ty::Float)
+                        }) =>
                 {
                     Some(fields)
                 }
@@ -160,11 +162,12 @@ fn columns_fit(columns: &crate::value::Columns, elem: &Ty) -> bool {
         (Some(items), ty) => fits(items, ty),
         (None, Ty::Record(fields)) => {
             columns.fields().len() == fields.len()
-                && columns
-                    .fields()
-                    .iter()
-                    .zip(fields.iter())
-                    .all(|(c, f)| fits(c, &f.ty))
+                && columns.fields().iter().zip(fields.iter()).enumerate().all(
+                    |(k, (c, f))| match &f.ty {
+                        Ty::Optional(inner) => fits(c, inner),
+                        ty => columns.present(k).is_none() && fits(c, ty),
+                    },
+                )
         }
         (None, _) => false,
     }

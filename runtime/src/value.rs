@@ -228,11 +228,15 @@ impl Value {
         matches!(self, Value::None)
     }
 
-    /// Structural equality with the language's meaning: NaN equals NaN (so that results can be
-    /// compared bit for bit across backends) and ints never equal floats (the checker unifies
-    /// numeric types before comparing).
+    /// Structural equality with the language's meaning: NaN equals NaN, whatever its sign and
+    /// payload, which no operation of the language tells apart and the output writes as `NaN`
+    /// (so that results can be compared across backends: which NaN an addition of two NaNs
+    /// gives depends on the order of its operands in the machine code); ints never equal floats
+    /// (the checker unifies numeric types before comparing).
     pub fn same(&self, other: &Value) -> bool {
-        self.equal_with(other, |a, b| a.to_bits() == b.to_bits() || a == b)
+        self.equal_with(other, |a, b| {
+            a.to_bits() == b.to_bits() || a == b || (a.is_nan() && b.is_nan())
+        })
     }
 
     /// [`Value::same`], except that floats are equal only when their bits are (`-0.0` is not
@@ -311,6 +315,9 @@ impl Scalars<'_> {
 pub struct Columns {
     len: usize,
     fields: Box<[Column]>,
+    /// Per field of an optional type, which rows hold a value (the others are none, and their
+    /// slot in the field's array holds a placeholder); `None` for a field every row gives.
+    present: Box<[Option<Vec<bool>>]>,
     /// A list of scalars: its items are the values of the one array, not records.
     scalars: bool,
     rows: OnceLock<Arc<[Value]>>,
@@ -597,13 +604,28 @@ impl Columns {
     /// The list of `len` rows whose fields are `fields`. Panics unless every array has `len`
     /// values (a decoder's bug).
     pub fn new(len: usize, fields: Vec<Column>) -> Columns {
+        let present = fields.iter().map(|_| None).collect();
+        Columns::with_present(len, fields, present)
+    }
+
+    /// [`Columns::new`] with fields that rows may leave out: `present[f]`, when given, says
+    /// which rows hold field `f` (see [`Columns::present`]). Panics unless every array has
+    /// `len` values (a decoder's bug).
+    pub fn with_present(
+        len: usize,
+        fields: Vec<Column>,
+        present: Vec<Option<Vec<bool>>>,
+    ) -> Columns {
         assert!(
-            fields.iter().all(|c| c.len() == len),
+            fields.iter().all(|c| c.len() == len)
+                && present.len() == fields.len()
+                && present.iter().flatten().all(|p| p.len() == len),
             "internal error: columns of unequal lengths"
         );
         Columns {
             len,
             fields: fields.into(),
+            present: present.into(),
             scalars: false,
             rows: OnceLock::new(),
         }
@@ -614,6 +636,7 @@ impl Columns {
         Columns {
             len: items.len(),
             fields: vec![items].into(),
+            present: vec![None].into(),
             scalars: true,
             rows: OnceLock::new(),
         }
@@ -636,14 +659,24 @@ impl Columns {
         &self.fields
     }
 
+    /// Which rows hold field `f`, one bool (a byte, 0 or 1) per row, for a field of an
+    /// optional type; `None` when every row holds it.
+    pub fn present(&self, f: usize) -> Option<&[bool]> {
+        self.present.get(f)?.as_deref()
+    }
+
     /// The rows as records, built on first use.
     pub fn rows(&self) -> &[Value] {
         self.rows.get_or_init(|| {
             if let Some(items) = self.items() {
                 return (0..self.len).map(|i| items.get(i)).collect();
             }
+            let field = |f: usize, i: usize| match self.present(f) {
+                Some(present) if !present[i] => Value::None,
+                _ => self.fields[f].get(i),
+            };
             (0..self.len)
-                .map(|i| Value::Record(self.fields.iter().map(|c| c.get(i)).collect()))
+                .map(|i| Value::Record((0..self.fields.len()).map(|f| field(f, i)).collect()))
                 .collect()
         })
     }
@@ -655,6 +688,7 @@ impl fmt::Debug for Columns {
             .field("len", &self.len)
             .field("scalars", &self.scalars)
             .field("fields", &self.fields)
+            .field("present", &self.present)
             .finish()
     }
 }

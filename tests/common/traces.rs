@@ -1,7 +1,7 @@
-//! Traces of records `{x: float, y: float, b: bool}` held both ways a row can hold them (as the
-//! arrays a decoder makes, and as a list of record values), and values written out with every
-//! float's bits, for the suites that check the JIT's loops over columns against the interpreter.
-//! Included with `#[path]`.
+//! Traces of records `{x: float, y: float, b: bool}` (and with optional fields) held both ways a
+//! row can hold them (as the arrays a decoder makes, and as a list of record values), and values
+//! written out with every float's bits, for the suites that check the JIT's loops over columns
+//! against the interpreter. Included with `#[path]`.
 
 use reward::{Column, Columns, RowError, Spec, Value};
 
@@ -27,6 +27,63 @@ pub fn xyb_rows(xs: &[f64], ys: &[f64], bs: &[bool]) -> (Value, Value) {
     (as_columns, as_values)
 }
 
+/// The type of the steps of [`optional_rows`].
+pub const OPTIONAL_STEPS: &str = "list[{x: float, b: bool?, k: int?, y: float?}]";
+
+/// The row `{steps: …}` of the trace whose step `i` is `{x: xs[i], b: bs[i], k: ks[i], y: ys[i]}`
+/// ([`OPTIONAL_STEPS`]): held as columns, with which rows hold each optional field, and as a
+/// list of records. Where a row leaves a field out, its array holds a value unlike any other
+/// (a loop that read it as the row's would be seen).
+pub fn optional_rows(
+    xs: &[f64],
+    bs: &[Option<bool>],
+    ks: &[Option<i64>],
+    ys: &[Option<f64>],
+) -> (Value, Value) {
+    let n = xs.len();
+    let columns = Columns::with_present(
+        n,
+        vec![
+            Column::Float(xs.to_vec().into()),
+            Column::Bool(bs.iter().map(|b| b.unwrap_or(true)).collect()),
+            Column::Int(
+                ks.iter()
+                    .map(|k| k.unwrap_or(i64::MAX))
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+            Column::Float(
+                ys.iter()
+                    .map(|y| y.unwrap_or(-1e300))
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+        ],
+        vec![
+            None,
+            Some(bs.iter().map(Option::is_some).collect()),
+            Some(ks.iter().map(Option::is_some).collect()),
+            Some(ys.iter().map(Option::is_some).collect()),
+        ],
+    );
+    let as_columns = Value::Record(vec![Value::Columns(columns.into())].into());
+    let records = (0..n)
+        .map(|i| {
+            Value::Record(
+                vec![
+                    Value::Float(xs[i]),
+                    bs[i].map_or(Value::None, Value::Bool),
+                    ks[i].map_or(Value::None, Value::Int),
+                    ys[i].map_or(Value::None, Value::Float),
+                ]
+                .into(),
+            )
+        })
+        .collect();
+    let as_values = Value::Record(vec![Value::List(records)].into());
+    (as_columns, as_values)
+}
+
 /// The row `{steps: xs}`: held as one array of floats, and as a list of float values.
 pub fn float_rows(xs: &[f64]) -> (Value, Value) {
     let array = Value::array(Column::Float(xs.to_vec().into()));
@@ -37,9 +94,11 @@ pub fn float_rows(xs: &[f64]) -> (Value, Value) {
     )
 }
 
-/// A value written out with every float's bits (`-0.0` is not `0.0`), whatever holds its lists.
+/// A value written out with every float's bits (`-0.0` is not `0.0`), whatever holds its lists;
+/// a NaN as `NaN` (see [`Value::same`]).
 pub fn bits_of(v: &Value) -> String {
     match v {
+        Value::Float(x) if x.is_nan() => "NaN".to_string(),
         Value::Float(x) => format!("f{:016x}", x.to_bits()),
         Value::List(_) | Value::Columns(_) => {
             let items: Vec<String> = v.as_list().iter().map(bits_of).collect();

@@ -25,9 +25,9 @@ use super::machine::Finish;
 use super::steps::{loop_arrays, StepColumns};
 use super::*;
 
-/// The fields of the step the atoms read and the loops' plan, when the formula runs as loops
+/// The arrays of the step the atoms read and the loops' plan, when the formula runs as loops
 /// (see the module).
-fn fused_plan(l: &LtlValue) -> Option<(Vec<usize>, Passes)> {
+fn fused_plan(l: &LtlValue) -> Option<(Vec<StepArray>, Passes)> {
     let arrays = loop_arrays(&l.trace, l.step, &l.atoms)?;
     let passes = Passes::new(&l.nodes);
     // A window's robustness at every step is the reference's: its O(n) sliding window beats a

@@ -30,9 +30,9 @@ use reward_runtime::value::Column;
 use super::steps::{loop_arrays, Pinned, StepColumns};
 use super::*;
 
-/// The machine's bits at the step, the fields of the step they read and its table, when the
+/// The machine's bits at the step, the arrays of the step they read and its table, when the
 /// machine runs as one loop (see the module).
-fn fused_plan(m: &MachineValue) -> Option<(LocalId, &[Expr], Vec<usize>, StepTable)> {
+fn fused_plan(m: &MachineValue) -> Option<(LocalId, &[Expr], Vec<StepArray>, StepTable)> {
     let MachineSteps::Bits { step, bits } = &m.steps else {
         return None;
     };
@@ -47,11 +47,11 @@ fn fused_plan(m: &MachineValue) -> Option<(LocalId, &[Expr], Vec<usize>, StepTab
     Some((*step, bits, fields, table))
 }
 
-/// A formula's automaton as the same loop (its rewarded run, or its verdicts): the fields of
+/// A formula's automaton as the same loop (its rewarded run, or its verdicts): the arrays of
 /// the step its atoms read and its table, when its atoms can be computed in the loop and the
 /// walk fits a dense table (a transition per state and valuation of the atoms, so any valuation
 /// finds one).
-fn automaton_plan(l: &LtlValue, finish: Finish) -> Option<(Vec<usize>, StepTable)> {
+fn automaton_plan(l: &LtlValue, finish: Finish) -> Option<(Vec<StepArray>, StepTable)> {
     let fields = loop_arrays(&l.trace, l.step, &l.atoms)?;
     let automaton = Automaton::decode(&l.table).ok()?;
     let table = match finish {

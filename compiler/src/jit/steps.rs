@@ -8,12 +8,12 @@ use super::*;
 pub(super) struct StepColumns {
     pub list: CValue,
     pub len: CValue,
-    pub arrays: Vec<(usize, CValue)>,
+    pub arrays: Vec<(StepArray, CValue)>,
 }
 
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
-    /// The value of `fused` when the trace is held as columns (an array per field in
-    /// `fields`), it is not empty (when `non_empty`), and the row's operation budget covers
+    /// The value of `fused` when the trace is held as columns (with every array in `reads`),
+    /// it is not empty (when `non_empty`), and the row's operation budget covers
     /// `loops` iterations per step — what the reference spends, and what `fused` then spends;
     /// else the value of `reference`, with its errors where it makes them. `fused` may give
     /// up on the row by jumping to the block it is given (when `can_give_up`): the budget is
@@ -22,7 +22,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     pub(super) fn fused_or_reference(
         &mut self,
         trace: &Expr,
-        fields: Vec<usize>,
+        reads: Vec<StepArray>,
         loops: usize,
         non_empty: bool,
         can_give_up: bool,
@@ -31,22 +31,17 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     ) -> Result<CValue, JitError> {
         let list = self.expr(trace)?;
         let len = self.call1(Helper::rt_list_len, &[list]);
-        let mut arrays = Vec::with_capacity(fields.len());
+        let mut arrays = Vec::with_capacity(reads.len());
         let mut ready = if non_empty {
             self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, len, 0)
         } else {
             self.b.ins().iconst(types::I8, 1)
         };
-        for f in fields {
-            let base = if f == loop_shape::ITEMS {
-                self.call1(Helper::rt_items, &[list])
-            } else {
-                let fv = self.b.ins().iconst(types::I64, f as i64);
-                self.call1(Helper::rt_column, &[list, fv])
-            };
+        for a in reads {
+            let base = self.step_array(list, a);
             let there = self.b.ins().icmp_imm_u(IntCC::NotEqual, base, 0);
             ready = self.b.ins().band(ready, there);
-            arrays.push((f, base));
+            arrays.push((a, base));
         }
         let left = self.b.ins().load(
             types::I64,
@@ -210,9 +205,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let (index, arrays) = (cl.index, cl.arrays.clone());
         let i = self.b.use_var(index);
         let mut at_step = Vec::with_capacity(arrays.len());
-        for (f, base) in arrays {
-            if let Some(ty) = loop_shape::step_array_ty(trace, f) {
-                at_step.push((f, self.load_item(base, i, repr(ty))));
+        for (a, base) in arrays {
+            if let Some(ty) = loop_shape::step_array_ty(trace, a) {
+                at_step.push((a, self.load_item(base, i, repr(&ty))));
             }
         }
         if let Some(cl) = self.columns.get_mut(&step) {
@@ -231,7 +226,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
 /// the step as local `step`): fields of records of scalars, or the items of a list of scalars
 /// ([`loop_shape::step_arrays`]); `None` when the trace is neither or an expression is not a
 /// scalar of the step that cannot fail (so the loop cannot compute it).
-pub(super) fn loop_arrays(trace: &Expr, step: LocalId, exprs: &[Expr]) -> Option<Vec<usize>> {
+pub(super) fn loop_arrays(trace: &Expr, step: LocalId, exprs: &[Expr]) -> Option<Vec<StepArray>> {
     if !exprs.iter().all(loop_shape::cheap_and_total) {
         return None;
     }

@@ -129,7 +129,8 @@ impl Scanner<'_> {
     }
 
     /// A list of records of scalars, read into one array per field ([`Value::Columns`]): no
-    /// allocation per record and no value per field.
+    /// allocation per record and no value per field. An optional field also gets whether each
+    /// row holds it (`null`, or left out).
     fn columns(&mut self, fields: &[Field], depth: usize) -> Option<Value> {
         // Each field's bit in a mask of the fields given (the schema's own limit is far above).
         if self.peek()? != b'[' || depth + 2 > MAX_DEPTH || fields.len() > 64 {
@@ -138,11 +139,15 @@ impl Scanner<'_> {
         self.i += 1;
         let mut arrays: Vec<Column> = fields
             .iter()
-            .map(|f| match f.ty {
+            .map(|f| match f.ty.strip_optional() {
                 Ty::Bool => Column::Bool(Vec::new()),
                 Ty::Int => Column::Int(Vec::new().into()),
                 _ => Column::Float(Vec::new().into()),
             })
+            .collect();
+        let mut present: Vec<Option<Vec<bool>>> = fields
+            .iter()
+            .map(|f| matches!(f.ty, Ty::Optional(_)).then(Vec::new))
             .collect();
         let mut len = 0;
         // `"name"` of each field, for the plain objects most files hold.
@@ -154,26 +159,34 @@ impl Scanner<'_> {
         let compact = keys.len() == fields.len();
         self.items(b']', |s| {
             let start = s.i;
-            if !(compact && s.compact_row(&keys, &mut arrays).is_some()) {
+            if !(compact && s.compact_row(&keys, &mut arrays, &mut present).is_some()) {
                 // Read again by the general path, from the object's start.
                 s.i = start;
                 arrays.iter_mut().for_each(|a| a.truncate(len));
-                s.column_row(fields, &mut arrays, depth + 1)?;
+                present.iter_mut().flatten().for_each(|p| p.truncate(len));
+                s.column_row(fields, &mut arrays, &mut present, depth + 1)?;
             }
             len += 1;
             Some(())
         })?;
-        Some(Value::Columns(Arc::new(Columns::new(len, arrays))))
+        Some(Value::Columns(Arc::new(Columns::with_present(
+            len, arrays, present,
+        ))))
     }
 
     /// [`Self::column_row`] of an object written as `{"a": 1, "b": true}` (spaces or not):
     /// every field once, in the schema's order, no other key, no escape in a key (`keys` are
     /// the fields' `"name"`). `None` for any other object, with values of it possibly pushed.
     #[inline]
-    fn compact_row(&mut self, keys: &[Vec<u8>], arrays: &mut [Column]) -> Option<()> {
+    fn compact_row(
+        &mut self,
+        keys: &[Vec<u8>],
+        arrays: &mut [Column],
+        present: &mut [Option<Vec<bool>>],
+    ) -> Option<()> {
         let b = self.b;
         let mut sep = b'{';
-        for (key, array) in keys.iter().zip(arrays.iter_mut()) {
+        for ((key, array), present) in keys.iter().zip(arrays.iter_mut()).zip(present) {
             self.expect(sep)?;
             self.ws();
             let end = self.i + key.len();
@@ -183,16 +196,29 @@ impl Scanner<'_> {
             self.i = end;
             self.expect(b':')?;
             self.ws();
-            self.column_value(array)?;
+            self.column_value(array, present.as_mut())?;
             sep = b',';
         }
         self.expect(b'}')
     }
 
-    /// The value at `i` pushed onto its field's array (a bool, int or float of its type).
+    /// The value at `i` pushed onto its field's array (a bool, int or float of its type); for
+    /// an optional field (`present` given), also whether it is there: a `null` is a
+    /// placeholder in the array.
     // Always in line: the plain-object loop is a tenth slower with it called.
     #[inline(always)]
-    fn column_value(&mut self, array: &mut Column) -> Option<()> {
+    fn column_value(&mut self, array: &mut Column, present: Option<&mut Vec<bool>>) -> Option<()> {
+        if let Some(present) = present {
+            let there = self.peek()? != b'n';
+            if !there {
+                self.literal(b"null")?;
+                push_placeholder(array);
+            }
+            present.push(there);
+            if !there {
+                return Some(());
+            }
+        }
         match array {
             Column::Bool(a) => match self.peek()? {
                 b't' => self.literal(b"true").map(|()| a.push(true)),
@@ -216,9 +242,16 @@ impl Scanner<'_> {
     }
 
     /// One object of a [`Self::columns`] list, each field's value pushed onto its array. Every
-    /// field must be given once (a missing or repeated one: serde decides); other keys are
-    /// skipped. A failure leaves the arrays uneven, but then the whole line goes to serde.
-    fn column_row(&mut self, fields: &[Field], arrays: &mut [Column], depth: usize) -> Option<()> {
+    /// field must be given once, but an optional one may be left out (a missing or repeated
+    /// one: serde decides); other keys are skipped. A failure leaves the arrays uneven, but then
+    /// the whole line goes to serde.
+    fn column_row(
+        &mut self,
+        fields: &[Field],
+        arrays: &mut [Column],
+        present: &mut [Option<Vec<bool>>],
+        depth: usize,
+    ) -> Option<()> {
         if self.peek()? != b'{' {
             return None;
         }
@@ -237,9 +270,16 @@ impl Scanner<'_> {
                 return None;
             }
             given |= 1 << k;
-            s.column_value(&mut arrays[k])
+            s.column_value(&mut arrays[k], present[k].as_mut())
         })?;
-        (given.count_ones() as usize == fields.len()).then_some(())
+        for (k, (array, present)) in arrays.iter_mut().zip(present).enumerate() {
+            if given & (1 << k) == 0 {
+                // Left out: only an optional field may be.
+                present.as_mut()?.push(false);
+                push_placeholder(array);
+            }
+        }
+        Some(())
     }
 
     fn list_items(&mut self, elem: &Ty, depth: usize) -> Option<()> {
@@ -689,6 +729,17 @@ fn quotes_and_specials_64(block: &[u8]) -> (u64, u64) {
     (quotes, special)
 }
 
+/// The value held in an optional field's array for a row that leaves the field out: never
+/// read as the row's value ([`Columns::present`] says it is none).
+fn push_placeholder(array: &mut Column) {
+    match array {
+        Column::Bool(a) => a.push(false),
+        Column::Int(Store::Owned(a)) => a.push(0),
+        Column::Float(Store::Owned(a)) => a.push(0.0),
+        _ => {}
+    }
+}
+
 /// The first byte of `b` that ends a plain run inside a JSON string: `"`, `\` or a raw
 /// control character (below 0x20, which JSON forbids there). One pass finds all three: long
 /// completions are broken into short runs by their `\n` escapes, and a separate scan for
@@ -1049,6 +1100,61 @@ mod tests {
         ];
         for steps in deferred {
             let line = format!("{head}{steps}}}");
+            assert!(!agree(&line, &s), "accepted: {line}");
+        }
+    }
+
+    #[test]
+    fn optional_fields_of_scalar_records_become_columns_with_presence_or_defer() {
+        let s = rec(vec![(
+            "steps",
+            Ty::list(rec(vec![
+                ("x", Ty::Float),
+                ("b", Ty::optional(Ty::Bool)),
+                ("k", Ty::optional(Ty::Int)),
+                ("y", Ty::optional(Ty::Float)),
+            ])),
+        )]);
+        let accepted = [
+            // Every shape of a row holding a field or not: null, left out, out of order, among
+            // other keys, by the plain-object path and the general one.
+            r#"[{"x":1,"b":true,"k":3,"y":0.5},{"x":2,"b":null,"k":null,"y":null},{"x":3}]"#,
+            r#"[{"x":1,"b":false,"k":-7,"y":-0.0},{"k":2,"x":4},{"y":1e300,"z":[null],"x":0}]"#,
+            r#"[{"x":1,"b":null,"k":0,"y":2},{"b":false,"x":2,"k":null}]"#,
+            r#"[{"x":5},{"x":6},{"x":7,"b":true}]"#,
+            "[]",
+        ];
+        for steps in accepted {
+            let line = format!(r#"{{"steps":{steps}}}"#);
+            assert!(agree(&line, &s), "deferred: {line}");
+            let Some(Value::Record(row)) = row(&line, &s) else {
+                panic!("a record")
+            };
+            let Value::Columns(c) = &row[0] else {
+                panic!("steps as columns: {:?}", row[0])
+            };
+            // Which rows hold each optional field is its own column; the required one has none.
+            assert!(c.present(0).is_none(), "{line}");
+            for f in 1..4 {
+                let present = c.present(f).expect("an optional field's presence");
+                let held: Vec<bool> = c
+                    .rows()
+                    .iter()
+                    .map(|r| matches!(r, Value::Record(r) if !r[f].is_none()))
+                    .collect();
+                assert_eq!(present, held.as_slice(), "{line}: field {f}");
+            }
+        }
+        let deferred = [
+            r#"[{"b":true}]"#,                // x (required) missing
+            r#"[{"x":null}]"#,                // null for a required field
+            r#"[{"x":1,"k":1.5}]"#,           // an int written as a float
+            r#"[{"x":1,"b":1}]"#,             // type error in an optional field
+            r#"[{"x":1,"b":true,"b":null}]"#, // b repeated
+            r#"[{"x":1,"b":nul}]"#,           // invalid literal
+        ];
+        for steps in deferred {
+            let line = format!(r#"{{"steps":{steps}}}"#);
             assert!(!agree(&line, &s), "accepted: {line}");
         }
     }
