@@ -1068,6 +1068,7 @@ fn optional_fields_read_in_every_loop_equal_the_interpreter_bit_for_bit() {
     let comprehensions = [
         "sum(for s in steps: s.y ?? 0.5)",
         "len([for s in steps if is_some(s.k): s.x])",
+        "count(for s in steps if s.b ?? false)",
         "[for s in steps: if s.b ?? true then s.x else (s.y ?? -1.0)]",
         "max(for s in steps: s.k ?? -1)",
         "[for s in steps: is_none(s.b)]",

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use reward_runtime::builtins::{self, BUILTINS};
 use reward_runtime::Ty;
 
-use crate::ir::{Aggregate, Expr, ExprKind, LocalId, NumKind};
+use crate::ir::{AggKind, Aggregate, Expr, ExprKind, LocalId, NumKind};
 use crate::jit::FloatOp;
 
 /// An array that a loop over a list held as columns reads for its element.
@@ -29,8 +29,12 @@ pub(crate) enum StepArray {
 /// the element is used whole.
 pub(crate) fn column_reads(agg: &Aggregate) -> Option<Vec<StepArray>> {
     agg.iter.ty.columnar_fields()?;
-    let body = agg.body.as_ref()?;
-    element_arrays(std::iter::once(body).chain(agg.filter.as_ref()), agg.var)
+    // Without a body the element itself is folded, which only a count (of records, not bools)
+    // never looks at: `count(for s in steps if …)`.
+    if agg.body.is_none() && agg.kind != AggKind::Count {
+        return None;
+    }
+    element_arrays(agg.body.iter().chain(&agg.filter), agg.var)
 }
 
 /// The arrays a loop over `trace`'s steps reads for `exprs`, which read the step as local
