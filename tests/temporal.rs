@@ -1075,6 +1075,13 @@ fn optional_fields_read_in_every_loop_equal_the_interpreter_bit_for_bit() {
         "sum(for s in steps: if is_some(s.y) then (s.y ?? 0.0) * 2.0 else s.x)",
         // A default the loop computes only where the row leaves the field out.
         "[for s in steps: s.y ?? float(len([s.x]))]",
+        // Steps by index, from either end: read from the arrays, not from records.
+        "[for i in range(len(steps)): steps[i].x - (if i == 0 then 0.0 else steps[i - 1].x)]",
+        "sum(for i in range(len(steps)): steps[i].y ?? steps[-1 - i].x)",
+        "[for i in range(len(steps)): if steps[i].b ?? (i % 2 == 0) then steps[i].k ?? 7 else -1]",
+        // Items of lists of numbers (collected as arrays, or constants) by index.
+        "[for i in range(len(steps)): [for s in steps: s.x][len(steps) - 1 - i] + [1.5, -0.0][i % 2]]",
+        "[for s in steps: s.y ?? 0.0][-1] + float([for s in steps: s.k ?? 0][0])",
     ];
     let machine = "machine m over steps (order: first, otherwise: stay) {
     start a

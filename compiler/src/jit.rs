@@ -572,6 +572,38 @@ struct ColumnLoop {
     at_step: Vec<(StepArray, CValue)>,
 }
 
+/// A list and an index evaluated for `list[index].f` ([`Lower::index_columns`]): the index's
+/// position (from the start), the addresses of the arrays read, and where `list[index]` is.
+struct IndexedColumns {
+    list: CValue,
+    index: CValue,
+    position: CValue,
+    bases: Vec<CValue>,
+    span: Span,
+}
+
+/// `list[index].f` where `list` is a list of records of scalars (held as columns by the
+/// readers), or `list[index]` of a list of bools, ints or floats (held as one array): the
+/// element `list[index]` and the array that holds what `e` reads of it.
+fn indexed_array(e: &Expr) -> Option<(&Expr, StepArray)> {
+    match &e.kind {
+        ExprKind::Field(rec, f) => match &rec.kind {
+            ExprKind::Index(list, _) => {
+                list.ty.columnar_fields()?;
+                Some((rec, StepArray::Field(*f)))
+            }
+            _ => None,
+        },
+        ExprKind::Index(list, _) => match &list.ty {
+            Ty::List(elem) if matches!(**elem, Ty::Bool | Ty::Int | Ty::Float) => {
+                Some((e, StepArray::Items))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
     fn call(&mut self, helper: Helper, args: &[CValue]) -> Option<CValue> {
         let fref = match self.refs.get(&helper) {
@@ -854,6 +886,11 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         Ok(match &e.kind {
             ExprKind::Field(rec, idx) if self.column_of(rec).is_some() => {
                 self.column_load(rec, StepArray::Field(*idx), &e.ty)
+            }
+            ExprKind::Field(..) | ExprKind::Index(..)
+                if repr(&e.ty) != Repr::Ptr && indexed_array(e).is_some() =>
+            {
+                self.indexed_scalar(e)?
             }
             ExprKind::Field(rec, idx) => {
                 let p = self.expr(rec)?;
@@ -1147,22 +1184,136 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         if let Some(field) = self.optional_in_place(a) {
             return self.coalesce_in_place(field, a, b, ty);
         }
-        let p = self.expr(a)?;
-        let none = self.call1(Helper::rt_is_none, &[p]);
-        let some_b = self.b.create_block();
         let none_b = self.b.create_block();
         let done = self.b.create_block();
         self.b.append_block_param(done, clif(repr(ty)));
-        self.b.ins().brif(none, none_b, &[], some_b, &[]);
-        self.b.switch_to_block(some_b);
-        let inner = self.unboxed(p, ty);
-        self.b.ins().jump(done, &[inner.into()]);
+        let indexed = indexed_array(a).filter(|(_, array)| matches!(array, StepArray::Field(_)));
+        match indexed.filter(|_| loop_shape::optional_field_ty(&a.ty)) {
+            Some(read) => self.indexed_optional(read, a, ty, none_b, done)?,
+            None => {
+                let p = self.expr(a)?;
+                self.unboxed_or(p, ty, none_b, done);
+            }
+        }
         self.b.switch_to_block(none_b);
         let d = self.expr(b)?;
         let d = self.coerce_repr(d, &b.ty, ty);
         self.b.ins().jump(done, &[d.into()]);
         self.b.switch_to_block(done);
         Ok(self.b.block_params(done)[0])
+    }
+
+    /// Jumps to `done` with the value at `p` (of type `ty`) if it is present, else to `none`.
+    fn unboxed_or(&mut self, p: CValue, ty: &Ty, none: Block, done: Block) {
+        let is_none = self.call1(Helper::rt_is_none, &[p]);
+        let some_b = self.b.create_block();
+        self.b.ins().brif(is_none, none, &[], some_b, &[]);
+        self.b.switch_to_block(some_b);
+        let inner = self.unboxed(p, ty);
+        self.b.ins().jump(done, &[inner.into()]);
+    }
+
+    /// `list[index].f` (a bool, int or float field of a list of records) or `list[index]` (of a
+    /// list of bools, ints or floats), [`indexed_array`]: a load from the array when the list
+    /// is held as columns or as one array (no value is made), else the value the list holds
+    /// (with the index's error when out of range).
+    fn indexed_scalar(&mut self, e: &Expr) -> Result<CValue, JitError> {
+        let (element, array) = indexed_array(e).expect("an indexed scalar");
+        let r = repr(&e.ty);
+        let (fast, slow, done) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.append_block_param(done, clif(r));
+        let at = self.index_columns(element, &[array], fast, slow)?;
+        self.b.switch_to_block(fast);
+        let v = self.load_item(at.bases[0], at.position, r);
+        self.b.ins().jump(done, &[v.into()]);
+        self.b.switch_to_block(slow);
+        let p = self.indexed_record(&at);
+        let v = match array {
+            StepArray::Field(f) => self.field_of(p, f, r),
+            _ => self.unboxed(p, &e.ty),
+        };
+        self.b.ins().jump(done, &[v.into()]);
+        self.b.switch_to_block(done);
+        Ok(self.b.block_params(done)[0])
+    }
+
+    /// `list[index].f ?? …` of an optional bool, int or float field ([`indexed_array`]): jumps
+    /// to `done` with the field's value (of type `ty`), read from its arrays when the list is
+    /// held as columns, or to `none` where the row leaves it out.
+    fn indexed_optional(
+        &mut self,
+        (element, f): (&Expr, StepArray),
+        a: &Expr,
+        ty: &Ty,
+        none: Block,
+        done: Block,
+    ) -> Result<(), JitError> {
+        let StepArray::Field(f) = f else {
+            unreachable!("a field")
+        };
+        let (fast, slow) = (self.b.create_block(), self.b.create_block());
+        let arrays = [StepArray::Field(f), StepArray::Present(f)];
+        let at = self.index_columns(element, &arrays, fast, slow)?;
+        self.b.switch_to_block(fast);
+        let inner = a.ty.strip_optional();
+        let present = self.load_item(at.bases[1], at.position, Repr::Bool);
+        let v = self.load_item(at.bases[0], at.position, repr(inner));
+        let v = self.coerce_repr(v, inner, ty);
+        self.b.ins().brif(present, done, &[v.into()], none, &[]);
+        self.b.switch_to_block(slow);
+        let record = self.indexed_record(&at);
+        let p = self.field_of(record, f, Repr::Ptr);
+        self.unboxed_or(p, ty, none, done);
+        Ok(())
+    }
+
+    /// Evaluates the list and the index of `element` (`list[index]`), then branches to `fast`
+    /// when the list is held as columns with every array in `arrays` and the index (negative
+    /// from the end) is in range, else to `slow`.
+    fn index_columns(
+        &mut self,
+        element: &Expr,
+        arrays: &[StepArray],
+        fast: Block,
+        slow: Block,
+    ) -> Result<IndexedColumns, JitError> {
+        let ExprKind::Index(list, index) = &element.kind else {
+            unreachable!("an index")
+        };
+        let l = self.expr(list)?;
+        let i = self.expr(index)?;
+        let len = self.call1(Helper::rt_list_len, &[l]);
+        let bases: Vec<CValue> = arrays.iter().map(|&a| self.step_array(l, a)).collect();
+        let from_end = self.b.ins().iadd(i, len);
+        let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, i, 0);
+        let position = self.b.ins().select(negative, from_end, i);
+        let mut fits = self.b.ins().icmp(IntCC::UnsignedLessThan, position, len);
+        for &base in &bases {
+            let there = self.b.ins().icmp_imm_u(IntCC::NotEqual, base, 0);
+            fits = self.b.ins().band(fits, there);
+        }
+        self.b.ins().brif(fits, fast, &[], slow, &[]);
+        Ok(IndexedColumns {
+            list: l,
+            index: i,
+            position,
+            bases,
+            span: element.span,
+        })
+    }
+
+    /// The record `list[index]` of [`Lower::index_columns`]'s slow path (its error when the
+    /// index is out of range).
+    fn indexed_record(&mut self, at: &IndexedColumns) -> CValue {
+        let site = self.site(at.span);
+        let ctx = self.ctx;
+        let p = self.call1(Helper::rt_index, &[ctx, at.list, at.index, site]);
+        self.check_failed();
+        p
     }
 
     /// Containment in a text or a list, and regex matches.

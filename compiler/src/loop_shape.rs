@@ -114,17 +114,19 @@ fn element_uses(e: &Expr, var: LocalId, arrays: &mut BTreeSet<StepArray>, whole:
     }
 }
 
+/// Whether `ty` is an optional bool, int or float (a field of a list held as columns whose
+/// rows may leave it out).
+pub(crate) fn optional_field_ty(ty: &Ty) -> bool {
+    matches!(ty, Ty::Optional(inner) if matches!(**inner, Ty::Bool | Ty::Int | Ty::Float))
+}
+
 /// `local.f` where field `f` is an optional bool, int or float: the local and the field.
 pub(crate) fn optional_field(e: &Expr) -> Option<(LocalId, usize)> {
-    match (&e.kind, &e.ty) {
-        (ExprKind::Field(rec, f), Ty::Optional(inner))
-            if matches!(**inner, Ty::Bool | Ty::Int | Ty::Float) =>
-        {
-            match rec.kind {
-                ExprKind::Local(v) => Some((v, *f)),
-                _ => None,
-            }
-        }
+    match &e.kind {
+        ExprKind::Field(rec, f) if optional_field_ty(&e.ty) => match rec.kind {
+            ExprKind::Local(v) => Some((v, *f)),
+            _ => None,
+        },
         _ => None,
     }
 }

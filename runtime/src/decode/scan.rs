@@ -157,13 +157,21 @@ impl Scanner<'_> {
             .filter(|k| !k[1..k.len() - 1].contains(&b'\\'))
             .collect();
         let compact = keys.len() == fields.len();
+        // The rows of a list are mostly of one shape: after a row that is not plain (an
+        // optional field left out, say), the next few go straight to the general path.
+        let mut general_for = 0usize;
         self.items(b']', |s| {
             let start = s.i;
-            if !(compact && s.compact_row(&keys, &mut arrays, &mut present).is_some()) {
-                // Read again by the general path, from the object's start.
-                s.i = start;
-                arrays.iter_mut().for_each(|a| a.truncate(len));
-                present.iter_mut().flatten().for_each(|p| p.truncate(len));
+            let plain = compact && general_for == 0;
+            if !(plain && s.compact_row(&keys, &mut arrays, &mut present).is_some()) {
+                if plain {
+                    // Read again by the general path, from the object's start.
+                    s.i = start;
+                    arrays.iter_mut().for_each(|a| a.truncate(len));
+                    present.iter_mut().flatten().for_each(|p| p.truncate(len));
+                    general_for = 16;
+                }
+                general_for = general_for.saturating_sub(1);
                 s.column_row(fields, &mut arrays, &mut present, depth + 1)?;
             }
             len += 1;
@@ -1124,7 +1132,25 @@ mod tests {
             r#"[{"x":5},{"x":6},{"x":7,"b":true}]"#,
             "[]",
         ];
-        for steps in accepted {
+        // Long lists where plain rows and others alternate in runs: after a row that is not
+        // plain, a few go straight to the general path, then the plain one is tried again.
+        let long: Vec<String> = [7, 20, 40]
+            .iter()
+            .map(|&every| {
+                let rows: Vec<String> = (0..100)
+                    .map(|i| match i % every {
+                        0 => format!(r#"{{"x":{i},"k":{i}}}"#),
+                        _ => format!(r#"{{"x":{i},"b":true,"k":null,"y":{i}.5}}"#),
+                    })
+                    .collect();
+                format!("[{}]", rows.join(","))
+            })
+            .collect();
+        for steps in accepted
+            .iter()
+            .copied()
+            .chain(long.iter().map(String::as_str))
+        {
             let line = format!(r#"{{"steps":{steps}}}"#);
             assert!(agree(&line, &s), "deferred: {line}");
             let Some(Value::Record(row)) = row(&line, &s) else {
