@@ -1147,50 +1147,47 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             .then_some((&**rec, f))
     }
 
-    /// `a ?? b` of an optional field read in place ([`Lower::optional_in_place`]): the field's
-    /// value where the row holds it, else `b` — selected without a branch when `b` is cheap.
-    fn coalesce_in_place(
+    /// An optional field read in place ([`Lower::optional_in_place`]) as a value of type `ty`:
+    /// whether the row holds it, and its value (a placeholder, harmless to load, where the row
+    /// leaves it out).
+    fn optional_field_in_place(
         &mut self,
         (rec, f): (&Expr, usize),
         a: &Expr,
-        b: &Expr,
         ty: &Ty,
-    ) -> Result<CValue, JitError> {
+    ) -> (CValue, CValue) {
         let present = self.column_load(rec, StepArray::Present(f), &Ty::Bool);
         let inner = a.ty.strip_optional();
-        // A row that leaves the field out holds a placeholder there: loading it is harmless.
         let value = self.column_load(rec, StepArray::Field(f), inner);
-        let value = self.coerce_repr(value, inner, ty);
-        if loop_shape::cheap_and_total(b) {
+        (present, self.coerce_repr(value, inner, ty))
+    }
+
+    /// `a ?? b`, of type `ty`: `b` is evaluated only when `a` is none. For an optional field
+    /// read in place with a cheap `b`, both are computed and one selected, without a branch.
+    fn coalesce(&mut self, a: &Expr, b: &Expr, ty: &Ty) -> Result<CValue, JitError> {
+        let in_place = self.optional_in_place(a);
+        if let Some(field) = in_place.filter(|_| loop_shape::cheap_and_total(b)) {
+            let (present, value) = self.optional_field_in_place(field, a, ty);
             let d = self.expr(b)?;
             let d = self.coerce_repr(d, &b.ty, ty);
             return Ok(self.b.ins().select(present, value, d));
-        }
-        let (none_b, done) = (self.b.create_block(), self.b.create_block());
-        self.b.append_block_param(done, clif(repr(ty)));
-        self.b
-            .ins()
-            .brif(present, done, &[value.into()], none_b, &[]);
-        self.b.switch_to_block(none_b);
-        let d = self.expr(b)?;
-        let d = self.coerce_repr(d, &b.ty, ty);
-        self.b.ins().jump(done, &[d.into()]);
-        self.b.switch_to_block(done);
-        Ok(self.b.block_params(done)[0])
-    }
-
-    /// `a ?? b`, of type `ty`: `b` is evaluated only when `a` is none.
-    fn coalesce(&mut self, a: &Expr, b: &Expr, ty: &Ty) -> Result<CValue, JitError> {
-        if let Some(field) = self.optional_in_place(a) {
-            return self.coalesce_in_place(field, a, b, ty);
         }
         let none_b = self.b.create_block();
         let done = self.b.create_block();
         self.b.append_block_param(done, clif(repr(ty)));
         let indexed = indexed_array(a).filter(|(_, array)| matches!(array, StepArray::Field(_)));
-        match indexed.filter(|_| loop_shape::optional_field_ty(&a.ty)) {
-            Some(read) => self.indexed_optional(read, a, ty, none_b, done)?,
-            None => {
+        match (
+            in_place,
+            indexed.filter(|_| loop_shape::optional_field_ty(&a.ty)),
+        ) {
+            (Some(field), _) => {
+                let (present, value) = self.optional_field_in_place(field, a, ty);
+                self.b
+                    .ins()
+                    .brif(present, done, &[value.into()], none_b, &[]);
+            }
+            (None, Some(read)) => self.indexed_optional(read, a, ty, none_b, done)?,
+            (None, None) => {
                 let p = self.expr(a)?;
                 self.unboxed_or(p, ty, none_b, done);
             }
