@@ -310,6 +310,13 @@ pub static BUILTINS: &[Builtin] = &[
         |a, _| Ok(text(native::slice(t(a, 0), a[1].as_int(), a[2].as_int())))),
     b!("occurrences", None, [Text, Text], Int, "Non-overlapping occurrences of a substring, like Python's str.count.",
         |a, _| Ok(Value::Int(native::occurrences(t(a, 0), t(a, 1))))),
+    b!("occurrences_each", None, [Text, ListText], ListInt,
+        "Non-overlapping occurrences of each substring, like Python's str.count for each, in one pass over the text.",
+        |a, _| {
+            let subs: Vec<&str> = a[1].as_list().iter().map(Value::as_text).collect();
+            let counts = native::occurrences_each(t(a, 0), &subs);
+            Ok(Value::array(crate::value::Column::Int(counts.into())))
+        }),
     b!("find_positions", None, [Text, Text], ListInt,
         "Character offsets of every occurrence of the substring, overlapping ones included.",
         |a, _| Ok(Value::List(native::find_positions(t(a, 0), t(a, 1)).into_iter().map(Value::Int).collect()))),

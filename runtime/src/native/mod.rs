@@ -35,8 +35,8 @@ pub use normalize::normalize_answer;
 pub use statement::final_answer;
 pub use text::{
     chars, find_positions, is_json, is_lowercase, is_uppercase, lines, occurrences,
-    paragraph_count, parse_float, parse_int, replace, sentence_count, slice, split, word_count,
-    words,
+    occurrences_each, paragraph_count, parse_float, parse_int, replace, sentence_count, slice,
+    split, word_count, words,
 };
 
 /// Converts a length or count to the language's `int`, saturating (never reached in practice:

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use memchr::memmem::Finder;
 
 /// Haystacks shorter than this are searched directly: building a `memmem` searcher costs
@@ -63,6 +64,88 @@ pub fn count(haystack: &str, needle: &str) -> usize {
     })
 }
 
+/// For each non-empty needle of `needles`, its non-overlapping occurrences in `haystack` as
+/// [`count`] counts them, all in one pass over the haystack: an Aho–Corasick automaton reports
+/// every occurrence of every needle (overlapping ones too), and each needle keeps those that
+/// start at or after the end of its last one counted, which is `str.count`'s left-to-right
+/// rule. A completion's tag counts are one pass instead of one per tag (16 KB completions,
+/// four tags: 1.8 µs → 0.7 µs).
+pub fn count_each(haystack: &str, needles: &[&str]) -> Vec<usize> {
+    debug_assert!(needles.iter().all(|n| !n.is_empty()));
+    match needles {
+        [] => return Vec::new(),
+        [needle] => return vec![count(haystack, needle)],
+        _ => {}
+    }
+    // A needle given twice is counted once: each pattern of the automaton is distinct.
+    let mut distinct: Vec<&str> = Vec::with_capacity(needles.len());
+    let slots: Vec<usize> = needles
+        .iter()
+        .map(|n| match distinct.iter().position(|d| d == n) {
+            Some(k) => k,
+            None => {
+                distinct.push(n);
+                distinct.len() - 1
+            }
+        })
+        .collect();
+    let counts = with_automaton(&distinct, |automaton| {
+        let mut counts = vec![0usize; distinct.len()];
+        let mut free_from = vec![0usize; distinct.len()];
+        for m in automaton.find_overlapping_iter(haystack) {
+            let k = m.pattern().as_usize();
+            if m.start() >= free_from[k] {
+                counts[k] += 1;
+                free_from[k] = m.end();
+            }
+        }
+        counts
+    });
+    slots.iter().map(|&k| counts[k]).collect()
+}
+
+/// Needle sets whose automata a thread keeps, and the most bytes of needles it keeps one for.
+const KEPT_AUTOMATA: usize = 8;
+const KEPT_AUTOMATON_BYTES: usize = 1024;
+
+thread_local! {
+    static AUTOMATA: RefCell<Vec<(Vec<Box<str>>, AhoCorasick)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `f` on an Aho–Corasick automaton of `needles` (distinct, non-empty) reporting overlapping
+/// matches: as [`with_finder`], each thread keeps the automata of the last few small needle
+/// sets (a spec counts the same tags in every completion).
+fn with_automaton<R>(needles: &[&str], f: impl FnOnce(&AhoCorasick) -> R) -> R {
+    let build = || {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(needles)
+            .expect("an automaton of distinct non-empty needles")
+    };
+    if needles.iter().map(|n| n.len()).sum::<usize>() > KEPT_AUTOMATON_BYTES {
+        return f(&build());
+    }
+    AUTOMATA.with(|kept| {
+        let Ok(mut kept) = kept.try_borrow_mut() else {
+            return f(&build());
+        };
+        let same = |k: &[Box<str>]| {
+            k.len() == needles.len() && k.iter().zip(needles).all(|(a, b)| **a == **b)
+        };
+        let i = match kept.iter().position(|(k, _)| same(k)) {
+            Some(i) => i,
+            None => {
+                if kept.len() == KEPT_AUTOMATA {
+                    kept.remove(0);
+                }
+                kept.push((needles.iter().map(|n| Box::from(*n)).collect(), build()));
+                kept.len() - 1
+            }
+        };
+        f(&kept[i].1)
+    })
+}
+
 /// Needles whose searchers a thread keeps, and the longest it keeps.
 const KEPT_FINDERS: usize = 16;
 const KEPT_NEEDLE_BYTES: usize = 64;
@@ -100,6 +183,37 @@ pub fn with_finder<R>(needle: &[u8], f: impl FnOnce(&Finder<'_>) -> R) -> R {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_of_several_needles_in_one_pass_are_each_needles_own_count() {
+        // Haystacks over a small alphabet (so needles overlap each other and themselves), and
+        // needle sets with repeats, prefixes of one another and multi-byte characters; more sets
+        // than a thread keeps automata for, each counted twice in turn.
+        let mut next = crate::test_rng(0x0c0f_fee5);
+        let alphabet = ["a", "b", "<", "\n", "é", "ab", "</t>"];
+        let text = |len: usize, next: &mut dyn FnMut(usize) -> usize| -> String {
+            (0..len).map(|_| alphabet[next(alphabet.len())]).collect()
+        };
+        let sets: Vec<Vec<String>> = (0..24)
+            .map(|_| {
+                let k = 2 + next(5);
+                (0..k).map(|_| text(1 + next(4), &mut next)).collect()
+            })
+            .collect();
+        for round in 0..2 {
+            for (i, set) in sets.iter().enumerate() {
+                let needles: Vec<&str> = set.iter().map(String::as_str).collect();
+                let haystack = text(next(400), &mut next);
+                let want: Vec<usize> = needles.iter().map(|n| count(&haystack, n)).collect();
+                assert_eq!(
+                    count_each(&haystack, &needles),
+                    want,
+                    "round {round} set {i}: {needles:?} in {haystack:?}"
+                );
+            }
+        }
+        assert_eq!(count_each("aaaa", &["aa", "a", "aa"]), vec![2, 4, 2]);
+    }
 
     #[test]
     fn short_and_long_paths_agree_with_str_methods() {

@@ -154,6 +154,18 @@ pub fn occurrences(s: &str, sub: &str) -> i64 {
     count_to_i64(super::search::count(s, sub))
 }
 
+/// [`occurrences`] of each of `subs` in `s`, counted in one pass over `s` for all of them.
+pub fn occurrences_each(s: &str, subs: &[&str]) -> Vec<i64> {
+    let searched: Vec<&str> = subs.iter().copied().filter(|n| !n.is_empty()).collect();
+    let mut counts = super::search::count_each(s, &searched).into_iter();
+    subs.iter()
+        .map(|n| match n.is_empty() {
+            true => occurrences(s, n),
+            false => count_to_i64(counts.next().unwrap_or(0)),
+        })
+        .collect()
+}
+
 /// The character offsets of every occurrence of `sub` in `s`, overlapping ones included, in
 /// increasing order: the positions `i` where `s[i:].startswith(sub)` in Python, so
 /// `find_positions("aaaa", "aa")` is `[0, 1, 2]` where `str.count` finds 2 occurrences. An
