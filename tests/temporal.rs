@@ -989,6 +989,21 @@ fn rewarded_formulas_run_in_one_loop_equal_the_interpreter_bit_for_bit() {
     assert!(ended_early > 100, "{ended_early} runs ended early");
 }
 
+/// Appends formula `f{k}` = `text`, paid on acceptance, and its truth `s{k}`, robustness `r{k}`
+/// and verdicts `v{k}` to `src`: the names of those terms and of its run.
+fn every_use(src: &mut String, k: usize, text: &str) -> [String; 4] {
+    src.push_str(&format!(
+        "ltl f{k} = {text} reward on accept 1.0\nlet s{k} = sat(f{k})\n\
+         let r{k} = robustness(f{k})\nlet v{k} = verdicts(f{k})\n"
+    ));
+    [
+        format!("f{k}#run"),
+        format!("s{k}"),
+        format!("r{k}"),
+        format!("v{k}"),
+    ]
+}
+
 #[test]
 fn formulas_over_a_list_of_floats_run_in_loops_equal_the_interpreter_bit_for_bit() {
     // A trace that is a list of floats held as one array: the step is the float, and the
@@ -1004,26 +1019,14 @@ fn formulas_over_a_list_of_floats_run_in_loops_equal_the_interpreter_bit_for_bit
     let mut compared = 0;
     for _ in 0..8 {
         let mut src = String::from("input { steps: list[float] }\n");
-        let count = 12;
-        for k in 0..count {
-            let text = unbounded_formula(&mut rng, &atoms);
-            src.push_str(&format!(
-                "ltl f{k} = {text} reward on accept 1.0\nlet s{k} = sat(f{k})\n\
-                 let r{k} = robustness(f{k})\nlet v{k} = verdicts(f{k})\n"
-            ));
-        }
+        let names: Vec<String> = (0..12)
+            .flat_map(|k| every_use(&mut src, k, &unbounded_formula(&mut rng, &atoms)))
+            .collect();
         src.push_str("score = 0.0\n");
         let spec = compile(&src);
         let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
-        let terms: Vec<(usize, String)> = (0..count)
-            .flat_map(|k| {
-                [
-                    format!("f{k}#run"),
-                    format!("s{k}"),
-                    format!("r{k}"),
-                    format!("v{k}"),
-                ]
-            })
+        let terms: Vec<(usize, String)> = names
+            .into_iter()
             .map(|name| (term(&spec, &name), name))
             .collect();
         for _ in 0..6 {
@@ -1101,17 +1104,7 @@ fn optional_fields_read_in_every_loop_equal_the_interpreter_bit_for_bit() {
             names.push(format!("c{k}"));
         }
         for k in 0..10 {
-            let text = unbounded_formula(&mut rng, &atoms);
-            src.push_str(&format!(
-                "ltl f{k} = {text} reward on accept 1.0\nlet s{k} = sat(f{k})\n\
-                 let r{k} = robustness(f{k})\nlet v{k} = verdicts(f{k})\n"
-            ));
-            names.extend([
-                format!("f{k}#run"),
-                format!("s{k}"),
-                format!("r{k}"),
-                format!("v{k}"),
-            ]);
+            names.extend(every_use(&mut src, k, &unbounded_formula(&mut rng, &atoms)));
         }
         src.push_str("score = m\n");
         let spec = compile(&src);
