@@ -77,6 +77,17 @@ fn term(spec: &Spec, name: &str) -> usize {
         .unwrap_or_else(|| panic!("no term {name}"))
 }
 
+/// `src` compiled for the interpreter and the JIT, and the index of each term named in `names`.
+fn compile_both(src: &str, names: Vec<String>) -> (Spec, Spec, Vec<(usize, String)>) {
+    let spec = compile(src);
+    let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
+    let terms = names
+        .into_iter()
+        .map(|name| (term(&spec, &name), name))
+        .collect();
+    (spec, jit, terms)
+}
+
 #[test]
 fn ltlf_truth_matches_flloat_and_ltlf2dfa_on_both_engines() {
     let cases = fixture("ltlf_truth.jsonl");
@@ -955,12 +966,8 @@ fn rewarded_formulas_run_in_one_loop_equal_the_interpreter_bit_for_bit() {
             }
         }
         src.push_str("score = 0.0\n");
-        let spec = compile(&src);
-        let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
-        let terms: Vec<(usize, String)> = (0..count)
-            .flat_map(|k| [format!("f{k}#run"), format!("v{k}")])
-            .map(|name| (term(&spec, &name), name))
-            .collect();
+        let names = (0..count).flat_map(|k| [format!("f{k}#run"), format!("v{k}")]);
+        let (spec, jit, terms) = compile_both(&src, names.collect());
         for _ in 0..6 {
             let n = (rng() % 30) as usize;
             let (xs, ys, bs) = awkward_trace(&mut rng, n);
@@ -1023,12 +1030,7 @@ fn formulas_over_a_list_of_floats_run_in_loops_equal_the_interpreter_bit_for_bit
             .flat_map(|k| every_use(&mut src, k, &unbounded_formula(&mut rng, &atoms)))
             .collect();
         src.push_str("score = 0.0\n");
-        let spec = compile(&src);
-        let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
-        let terms: Vec<(usize, String)> = names
-            .into_iter()
-            .map(|name| (term(&spec, &name), name))
-            .collect();
+        let (spec, jit, terms) = compile_both(&src, names);
         for _ in 0..6 {
             let n = (rng() % 30) as usize;
             let (xs, _, _) = awkward_trace(&mut rng, n);
@@ -1107,12 +1109,7 @@ fn optional_fields_read_in_every_loop_equal_the_interpreter_bit_for_bit() {
             names.extend(every_use(&mut src, k, &unbounded_formula(&mut rng, &atoms)));
         }
         src.push_str("score = m\n");
-        let spec = compile(&src);
-        let jit = spec.with_engine(Engine::Jit).expect("the JIT compiles");
-        let terms: Vec<(usize, String)> = names
-            .into_iter()
-            .map(|name| (term(&spec, &name), name))
-            .collect();
+        let (spec, jit, terms) = compile_both(&src, names);
         for _ in 0..6 {
             let n = 1 + (rng() % 30) as usize;
             let (as_columns, as_values, shown) = optional_trace(&mut rng, n);

@@ -20,7 +20,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 use reward_runtime::abi::{self, AbiType, FloatFn, Helper, RowCtx, ScalarKind};
-use reward_runtime::builtins::{self, BUILTINS};
+use reward_runtime::builtins::BUILTINS;
 use reward_runtime::{Ty, Value};
 
 use crate::backend::Backend;
@@ -947,10 +947,15 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             StepArray::Field(f) => self.field_of(p, f, r),
             StepArray::Present(f) => {
                 let v = self.field_of(p, f, Repr::Ptr);
-                let none = self.call1(Helper::rt_is_none, &[v]);
-                self.b.ins().icmp_imm_s(IntCC::Equal, none, 0)
+                self.is_present(v)
             }
         }
+    }
+
+    /// Whether the optional value at `p` is present.
+    fn is_present(&mut self, p: CValue) -> CValue {
+        let none = self.call1(Helper::rt_is_none, &[p]);
+        self.b.ins().icmp_imm_s(IntCC::Equal, none, 0)
     }
 
     /// The address of the first row's value of array `array` of `list` (null when the list is
@@ -1112,20 +1117,14 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// an optional field of a loop's element read in place; else a test of the value, never
     /// boxed. `None` for any other call.
     fn presence(&mut self, e: &Expr) -> Result<Option<CValue>, JitError> {
-        let ExprKind::Call(id, args) = &e.kind else {
+        let Some((a, some)) = loop_shape::presence_call(e) else {
             return Ok(None);
         };
-        let some = match (*id, args.as_slice()) {
-            (builtins::id::IS_SOME, [a]) if matches!(a.ty, Ty::Optional(_)) => true,
-            (builtins::id::IS_NONE, [a]) if matches!(a.ty, Ty::Optional(_)) => false,
-            _ => return Ok(None),
-        };
-        let present = match self.optional_in_place(&args[0]) {
+        let present = match self.optional_in_place(a) {
             Some((rec, f)) => self.column_load(rec, StepArray::Present(f), &Ty::Bool),
             None => {
-                let p = self.expr(&args[0])?;
-                let none = self.call1(Helper::rt_is_none, &[p]);
-                self.b.ins().icmp_imm_s(IntCC::Equal, none, 0)
+                let p = self.expr(a)?;
+                self.is_present(p)
             }
         };
         Ok(Some(if some {

@@ -131,9 +131,9 @@ pub(crate) fn optional_field(e: &Expr) -> Option<(LocalId, usize)> {
     }
 }
 
-/// `is_some(local.f)` or `is_none(local.f)` of an [`optional_field`]: the local, the field and
-/// whether the test is `is_some`.
-pub(crate) fn presence_test(e: &Expr) -> Option<(LocalId, usize, bool)> {
+/// `is_some(a)` or `is_none(a)` of an optional value `a`: `a`, and whether the test is
+/// `is_some`.
+pub(crate) fn presence_call(e: &Expr) -> Option<(&Expr, bool)> {
     let ExprKind::Call(id, args) = &e.kind else {
         return None;
     };
@@ -142,7 +142,17 @@ pub(crate) fn presence_test(e: &Expr) -> Option<(LocalId, usize, bool)> {
         builtins::id::IS_NONE => false,
         _ => return None,
     };
-    let (v, f) = optional_field(args.first()?)?;
+    match args.as_slice() {
+        [a] if matches!(a.ty, Ty::Optional(_)) => Some((a, some)),
+        _ => None,
+    }
+}
+
+/// A [`presence_call`] of an [`optional_field`]: the local, the field and whether the test is
+/// `is_some`.
+pub(crate) fn presence_test(e: &Expr) -> Option<(LocalId, usize, bool)> {
+    let (a, some) = presence_call(e)?;
+    let (v, f) = optional_field(a)?;
     Some((v, f, some))
 }
 

@@ -218,12 +218,10 @@ impl Scanner<'_> {
     fn column_value(&mut self, array: &mut Column, present: Option<&mut Vec<bool>>) -> Option<()> {
         if let Some(present) = present {
             let there = self.peek()? != b'n';
+            present.push(there);
             if !there {
                 self.literal(b"null")?;
                 push_placeholder(array);
-            }
-            present.push(there);
-            if !there {
                 return Some(());
             }
         }

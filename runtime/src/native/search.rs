@@ -89,7 +89,7 @@ pub fn count_each(haystack: &str, needles: &[&str]) -> Vec<usize> {
             }
         })
         .collect();
-    let counts = with_automaton(&distinct, |automaton| {
+    let Some(counts) = with_automaton(&distinct, |automaton| {
         let mut counts = vec![0usize; distinct.len()];
         let mut free_from = vec![0usize; distinct.len()];
         for m in automaton.find_overlapping_iter(haystack) {
@@ -100,7 +100,10 @@ pub fn count_each(haystack: &str, needles: &[&str]) -> Vec<usize> {
             }
         }
         counts
-    });
+    }) else {
+        // Needles too many for an automaton: one search each.
+        return needles.iter().map(|n| count(haystack, n)).collect();
+    };
     slots.iter().map(|&k| counts[k]).collect()
 }
 
@@ -108,37 +111,39 @@ pub fn count_each(haystack: &str, needles: &[&str]) -> Vec<usize> {
 const KEPT_AUTOMATA: usize = 8;
 const KEPT_AUTOMATON_BYTES: usize = 1024;
 
+/// Needles whose searchers a thread keeps, and the longest it keeps.
+const KEPT_FINDERS: usize = 16;
+const KEPT_NEEDLE_BYTES: usize = 64;
+
 thread_local! {
-    static AUTOMATA: RefCell<Vec<(Vec<Box<str>>, AhoCorasick)>> = const { RefCell::new(Vec::new()) };
+    static AUTOMATA: Kept<Box<[Box<str>]>, Option<AhoCorasick>> = const { RefCell::new(Vec::new()) };
+    static FINDERS: Kept<Box<[u8]>, Finder<'static>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `f` on an Aho–Corasick automaton of `needles` (distinct, non-empty) reporting overlapping
-/// matches: as [`with_finder`], each thread keeps the automata of the last few small needle
-/// sets (a spec counts the same tags in every completion).
-fn with_automaton<R>(needles: &[&str], f: impl FnOnce(&AhoCorasick) -> R) -> R {
-    let build = || {
-        AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(needles)
-            .expect("an automaton of distinct non-empty needles")
-    };
-    if needles.iter().map(|n| n.len()).sum::<usize>() > KEPT_AUTOMATON_BYTES {
-        return f(&build());
-    }
-    AUTOMATA.with(|kept| {
+/// What a thread keeps of the last few searchers it built, each with its key (oldest first).
+type Kept<K, V> = RefCell<Vec<(K, V)>>;
+
+/// `f` on the searcher kept under `key` in `kept` (at most `capacity` of them), built by `make`
+/// (with its key) when none is; the oldest kept gives way. When the cache is in use (a search
+/// inside a search), the searcher is built for this call only.
+fn with_kept<K, V, R>(
+    kept: &'static std::thread::LocalKey<Kept<K, V>>,
+    capacity: usize,
+    is_key: impl Fn(&K) -> bool,
+    make: impl FnOnce() -> (K, V),
+    f: impl FnOnce(&V) -> R,
+) -> R {
+    kept.with(|kept| {
         let Ok(mut kept) = kept.try_borrow_mut() else {
-            return f(&build());
+            return f(&make().1);
         };
-        let same = |k: &[Box<str>]| {
-            k.len() == needles.len() && k.iter().zip(needles).all(|(a, b)| **a == **b)
-        };
-        let i = match kept.iter().position(|(k, _)| same(k)) {
+        let i = match kept.iter().position(|(k, _)| is_key(k)) {
             Some(i) => i,
             None => {
-                if kept.len() == KEPT_AUTOMATA {
+                if kept.len() == capacity {
                     kept.remove(0);
                 }
-                kept.push((needles.iter().map(|n| Box::from(*n)).collect(), build()));
+                kept.push(make());
                 kept.len() - 1
             }
         };
@@ -146,12 +151,28 @@ fn with_automaton<R>(needles: &[&str], f: impl FnOnce(&AhoCorasick) -> R) -> R {
     })
 }
 
-/// Needles whose searchers a thread keeps, and the longest it keeps.
-const KEPT_FINDERS: usize = 16;
-const KEPT_NEEDLE_BYTES: usize = 64;
-
-thread_local! {
-    static FINDERS: RefCell<Vec<Finder<'static>>> = const { RefCell::new(Vec::new()) };
+/// `f` on an Aho–Corasick automaton of `needles` (distinct, non-empty) reporting overlapping
+/// matches: as [`with_finder`], each thread keeps the automata of the last few small needle
+/// sets (a spec counts the same tags in every completion). `None` when no automaton of these
+/// needles can be built (more states than it can number).
+fn with_automaton<R>(needles: &[&str], f: impl FnOnce(&AhoCorasick) -> R) -> Option<R> {
+    let build = || {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(needles)
+            .ok()
+    };
+    if needles.iter().map(|n| n.len()).sum::<usize>() > KEPT_AUTOMATON_BYTES {
+        return build().map(|a| f(&a));
+    }
+    let key = || needles.iter().map(|n| Box::from(*n)).collect();
+    with_kept(
+        &AUTOMATA,
+        KEPT_AUTOMATA,
+        |k| k.iter().map(|n| &**n).eq(needles.iter().copied()),
+        || (key(), build()),
+        |automaton| automaton.as_ref().map(f),
+    )
 }
 
 /// `f` on a `memmem` searcher for `needle`. Reward functions look for the same few tags and
@@ -162,22 +183,13 @@ pub fn with_finder<R>(needle: &[u8], f: impl FnOnce(&Finder<'_>) -> R) -> R {
     if needle.len() > KEPT_NEEDLE_BYTES {
         return f(&Finder::new(needle));
     }
-    FINDERS.with(|kept| {
-        let Ok(mut kept) = kept.try_borrow_mut() else {
-            return f(&Finder::new(needle));
-        };
-        let i = match kept.iter().position(|k| k.needle() == needle) {
-            Some(i) => i,
-            None => {
-                if kept.len() == KEPT_FINDERS {
-                    kept.remove(0);
-                }
-                kept.push(Finder::new(needle).into_owned());
-                kept.len() - 1
-            }
-        };
-        f(&kept[i])
-    })
+    with_kept(
+        &FINDERS,
+        KEPT_FINDERS,
+        |k| **k == *needle,
+        || (Box::from(needle), Finder::new(needle).into_owned()),
+        f,
+    )
 }
 
 #[cfg(test)]
