@@ -9,9 +9,10 @@
 
 use std::collections::HashMap;
 
+use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlotData,
+    types, AbiParam, Block, FuncRef, Inst, InstBuilder, MemFlagsData, Signature, StackSlotData,
     StackSlotKind, Type, Value as CValue,
 };
 use cranelift_codegen::isa::TargetIsa;
@@ -486,6 +487,8 @@ impl Codegen<'_> {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
+        // In the layout from the start: loop-invariant values are put there as they are met.
+        b.ensure_inserted_block();
         let params = b.block_params(entry).to_vec();
         let error_block = b.create_block();
         let mut lw = Lower {
@@ -498,6 +501,9 @@ impl Codegen<'_> {
             locals: HashMap::new(),
             columns: HashMap::new(),
             error_block,
+            entry,
+            hoisted_last: None,
+            invariants: HashMap::new(),
             hoisted: HashMap::new(),
         };
         if let Target::Function(fparams, _) = &target {
@@ -551,6 +557,11 @@ struct Lower<'c, 'p, 'm, 'f, M: Module> {
     /// The loops stepping through columns (by their element's local): see [`ColumnLoop`].
     columns: HashMap<LocalId, ColumnLoop>,
     error_block: Block,
+    /// The function's first block, where [`Lower::invariant`] computes what every read of a
+    /// loop-invariant list shares, after `hoisted_last` (the last instruction put there).
+    entry: Block,
+    hoisted_last: Option<Inst>,
+    invariants: HashMap<Invariant, CValue>,
     /// Float constants made before a loop, by their bits, for the loop's body to use instead of
     /// making them again at every step (see [`Lower::float_const`]).
     hoisted: HashMap<u64, CValue>,
@@ -560,16 +571,41 @@ struct Lower<'c, 'p, 'm, 'f, M: Module> {
 /// ([`loop_shape::column_reads`]): `element.field` is a load from that field's array at the
 /// loop's index, and no record is ever looked at.
 struct ColumnLoop {
-    list: CValue,
     index: Variable,
-    /// Whether the loop copy being compiled reads the arrays (else the list's values).
-    in_place: bool,
-    /// Each array read, with the address of its first row's value ([`Lower::step_array`];
-    /// null when the list is held as values).
+    /// Each array read, with the address of its first row's value ([`Lower::loop_array`]).
     arrays: Vec<(StepArray, CValue)>,
     /// The arrays' values at the current step, when the loop's body read them all at its start
     /// (see [`Lower::read_step`]).
     at_step: Vec<(StepArray, CValue)>,
+}
+
+/// A value that is the same wherever a function reads it (the pure helpers' results on the
+/// row's input and earlier terms), computed once at the function's start
+/// ([`Lower::invariant`]) however many reads share it: a trace read by index in a loop, or in
+/// several places, costs its lookups once.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Invariant {
+    Input,
+    Term(TermId),
+    Field(Box<Invariant>, usize),
+    Len(Box<Invariant>),
+    /// [`Lower::step_array`] of a list.
+    Array(Box<Invariant>, StepArray),
+}
+
+impl Invariant {
+    /// The invariant `e` (a list, record or other boxed value) is, if any.
+    fn of(e: &Expr) -> Option<Invariant> {
+        if repr(&e.ty) != Repr::Ptr {
+            return None;
+        }
+        match &e.kind {
+            ExprKind::Input => Some(Invariant::Input),
+            ExprKind::Term(id) => Some(Invariant::Term(*id)),
+            ExprKind::Field(rec, f) => Some(Invariant::Field(Box::new(Invariant::of(rec)?), *f)),
+            _ => None,
+        }
+    }
 }
 
 /// A list and an index evaluated for `list[index].f` ([`Lower::index_columns`]): the index's
@@ -605,18 +641,66 @@ fn indexed_array(e: &Expr) -> Option<(&Expr, StepArray)> {
 }
 
 impl<M: Module> Lower<'_, '_, '_, '_, M> {
+    fn helper_ref(&mut self, helper: Helper) -> FuncRef {
+        *self.refs.entry(helper).or_insert_with(|| {
+            let id = self.cg.helpers[&helper];
+            self.module.declare_func_in_func(id, self.b.func)
+        })
+    }
+
     fn call(&mut self, helper: Helper, args: &[CValue]) -> Option<CValue> {
-        let fref = match self.refs.get(&helper) {
-            Some(r) => *r,
-            None => {
-                let id = self.cg.helpers[&helper];
-                let r = self.module.declare_func_in_func(id, self.b.func);
-                self.refs.insert(helper, r);
-                r
-            }
-        };
+        let fref = self.helper_ref(helper);
         let inst = self.b.ins().call(fref, args);
         self.b.inst_results(inst).first().copied()
+    }
+
+    /// The value of `what`, computed at the function's start the first time it is asked for.
+    fn invariant(&mut self, what: &Invariant) -> CValue {
+        if let Some(&v) = self.invariants.get(what) {
+            return v;
+        }
+        let ctx = self.ctx;
+        let v = match what {
+            Invariant::Input => self.hoisted_call(Helper::rt_input, &[ctx], &[]),
+            Invariant::Term(id) => self.hoisted_call(Helper::rt_term, &[ctx], &[*id as i64]),
+            Invariant::Field(rec, f) => {
+                let r = self.invariant(rec);
+                self.hoisted_call(Helper::rt_field, &[r], &[*f as i64])
+            }
+            Invariant::Len(list) => {
+                let l = self.invariant(list);
+                self.hoisted_call(Helper::rt_list_len, &[l], &[])
+            }
+            Invariant::Array(list, array) => {
+                let l = self.invariant(list);
+                match *array {
+                    StepArray::Items => self.hoisted_call(Helper::rt_items, &[l], &[]),
+                    StepArray::Field(f) => self.hoisted_call(Helper::rt_column, &[l], &[f as i64]),
+                    StepArray::Present(f) => {
+                        self.hoisted_call(Helper::rt_column_present, &[l], &[f as i64])
+                    }
+                }
+            }
+        };
+        self.invariants.insert(what.clone(), v);
+        v
+    }
+
+    /// A call of a pure helper at the function's start, with `args` and then the i64
+    /// constants `consts`.
+    fn hoisted_call(&mut self, helper: Helper, args: &[CValue], consts: &[i64]) -> CValue {
+        let fref = self.helper_ref(helper);
+        let mut cur = FuncCursor::new(self.b.func);
+        match self.hoisted_last {
+            Some(last) => cur.goto_after_inst(last),
+            None => cur.goto_first_insertion_point(self.entry),
+        }
+        let mut all = args.to_vec();
+        all.extend(consts.iter().map(|&c| cur.ins().iconst(types::I64, c)));
+        let inst = cur.ins().call(fref, &all);
+        let result = cur.func.dfg.first_result(inst);
+        self.hoisted_last = Some(inst);
+        result
     }
 
     fn call1(&mut self, helper: Helper, args: &[CValue]) -> CValue {
@@ -794,6 +878,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
 
     fn expr(&mut self, e: &Expr) -> Result<CValue, JitError> {
         let r = repr(&e.ty);
+        if let Some(what) = Invariant::of(e) {
+            return Ok(self.invariant(&what));
+        }
         Ok(match &e.kind {
             ExprKind::Const(v) => match (r, v) {
                 (Repr::Bool, Value::Bool(x)) => self.b.ins().iconst(types::I8, i64::from(*x)),
@@ -923,33 +1010,16 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     }
 
     /// Array `array` of the element of a [`ColumnLoop`], as a value of type `ty`: a load at the
-    /// loop's index in the copy that reads the arrays, the field of the list's record there in
-    /// the other.
+    /// loop's index.
     fn column_load(&mut self, rec: &Expr, array: StepArray, ty: &Ty) -> CValue {
         let cl = self.column_of(rec).expect("a column loop");
         if let Some(&(_, v)) = cl.at_step.iter().find(|(a, _)| *a == array) {
             return v;
         }
-        let (list, index) = (cl.list, cl.index);
-        let base = cl.in_place.then(|| {
-            let read = cl.arrays.iter().find(|(a, _)| *a == array);
-            read.expect("a read array").1
-        });
-        let i = self.b.use_var(index);
-        let r = repr(ty);
-        if let Some(base) = base {
-            return self.load_item(base, i, r);
-        }
-        // The copy that reads the list's values (which may read an optional field whole).
-        let p = self.call1(Helper::rt_list_get, &[list, i]);
-        match array {
-            StepArray::Items => self.unboxed(p, ty),
-            StepArray::Field(f) => self.field_of(p, f, r),
-            StepArray::Present(f) => {
-                let v = self.field_of(p, f, Repr::Ptr);
-                self.is_present(v)
-            }
-        }
+        let read = cl.arrays.iter().find(|(a, _)| *a == array);
+        let base = read.expect("a read array").1;
+        let i = self.b.use_var(cl.index);
+        self.load_item(base, i, repr(ty))
     }
 
     /// Whether the optional value at `p` is present.
@@ -972,6 +1042,48 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
                 self.call1(Helper::rt_column_present, &[list, fv])
             }
         }
+    }
+
+    /// The address of the first row's value of array `array` of `list`, whose items are of
+    /// type `elem` ([`abi::rt_step_array`]): the list's own array when it is held as columns,
+    /// else one copied from its values. Never null.
+    fn loop_array(&mut self, list: CValue, array: StepArray, elem: &Ty) -> CValue {
+        let (which, field, ty) = match (array, elem) {
+            (StepArray::Items, ty) => (abi::ArrayOf::Items, 0, ty),
+            (StepArray::Field(f), Ty::Record(fields)) => {
+                (abi::ArrayOf::Field, f, fields[f].ty.strip_optional())
+            }
+            (StepArray::Present(f), _) => (abi::ArrayOf::Present, f, &Ty::Bool),
+            (StepArray::Field(_), other) => unreachable!("a field of {other}"),
+        };
+        let kind = scalar_kind(ty).expect("an array of bools, ints or floats");
+        let which = self.b.ins().iconst(types::I32, which as i64);
+        let field = self.b.ins().iconst(types::I64, field as i64);
+        let kind = self.b.ins().iconst(types::I32, kind as i64);
+        let ctx = self.ctx;
+        self.call1(Helper::rt_step_array, &[ctx, list, which, field, kind])
+    }
+
+    /// `list`'s value, its length and [`Lower::step_array`] of each of `arrays`: for a list
+    /// the function reads the same everywhere, computed once at its start.
+    fn list_arrays(
+        &mut self,
+        list: &Expr,
+        arrays: &[StepArray],
+    ) -> Result<(CValue, CValue, Vec<CValue>), JitError> {
+        if let Some(what) = Invariant::of(list) {
+            let l = self.invariant(&what);
+            let len = self.invariant(&Invariant::Len(Box::new(what.clone())));
+            let bases = arrays
+                .iter()
+                .map(|&a| self.invariant(&Invariant::Array(Box::new(what.clone()), a)))
+                .collect();
+            return Ok((l, len, bases));
+        }
+        let l = self.expr(list)?;
+        let len = self.call1(Helper::rt_list_len, &[l]);
+        let bases = arrays.iter().map(|&a| self.step_array(l, a)).collect();
+        Ok((l, len, bases))
     }
 
     /// Field `idx` of the record at `p`, as a value of representation `r`.
@@ -1134,16 +1246,13 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         }))
     }
 
-    /// An optional field of the element of a [`ColumnLoop`] whose copy reads the arrays: the
-    /// element and the field.
+    /// An optional field of the element of a [`ColumnLoop`]: the element and the field.
     fn optional_in_place<'e>(&self, a: &'e Expr) -> Option<(&'e Expr, usize)> {
         let (_, f) = loop_shape::optional_field(a)?;
         let ExprKind::Field(rec, _) = &a.kind else {
             return None;
         };
-        self.column_of(rec)
-            .is_some_and(|cl| cl.in_place)
-            .then_some((&**rec, f))
+        self.column_of(rec).is_some().then_some((&**rec, f))
     }
 
     /// An optional field read in place ([`Lower::optional_in_place`]) as a value of type `ty`:
@@ -1280,10 +1389,8 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         let ExprKind::Index(list, index) = &element.kind else {
             unreachable!("an index")
         };
-        let l = self.expr(list)?;
+        let (l, len, bases) = self.list_arrays(list, arrays)?;
         let i = self.expr(index)?;
-        let len = self.call1(Helper::rt_list_len, &[l]);
-        let bases: Vec<CValue> = arrays.iter().map(|&a| self.step_array(l, a)).collect();
         let from_end = self.b.ins().iadd(i, len);
         let negative = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, i, 0);
         let position = self.b.ins().select(negative, from_end, i);
@@ -1557,8 +1664,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     }
 
     fn aggregate(&mut self, agg: &Aggregate, e: &Expr) -> Result<CValue, JitError> {
-        let list = self.expr(&agg.iter)?;
-        let len = self.call1(Helper::rt_list_len, &[list]);
+        let (list, len, _) = self.list_arrays(&agg.iter, &[])?;
         let elem_ty = match &agg.iter.ty {
             Ty::List(t) => (**t).clone(),
             other => return Err(JitError(format!("aggregate over {other}"))),
@@ -1569,27 +1675,28 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.b.def_var(var, zero_elem);
         self.locals.insert(agg.var, (var, er));
         let fold = self.fold_start(agg, len);
-        let column_reads = loop_shape::column_reads(agg);
-        if let Some(reads) = &column_reads {
+        // A loop that reads only bool, int and float fields of its element, or whose element is
+        // a bool, int or float, steps through arrays (a list held as values is copied into
+        // them first): one copy of the loop, no value looked at per step.
+        if let Some(reads) = loop_shape::column_reads(agg) {
             let arrays = reads
                 .iter()
-                .map(|&a| (a, self.step_array(list, a)))
+                .map(|&a| (a, self.loop_array(list, a, &elem_ty)))
                 .collect();
-            let index = fold.index;
             self.columns.insert(
                 agg.var,
                 ColumnLoop {
-                    list,
-                    index,
-                    in_place: false,
+                    index: fold.index,
                     arrays,
                     at_step: Vec::new(),
                 },
             );
         }
-
-        // A list of scalars held as one array is stepped through in place.
-        let items = scalar_kind(&elem_ty).map(|_| self.call1(Helper::rt_items, &[list]));
+        let items =
+            scalar_kind(&elem_ty).map(|_| self.loop_array(list, StepArray::Items, &elem_ty));
+        if items.is_some() || self.columns.contains_key(&agg.var) {
+            self.cg.array_loops = true;
+        }
 
         // Values boxed during an iteration are dead at its end (the language is pure, and the
         // accumulators hold scalars or copies), so the row's arena is rolled back each time —
@@ -1608,9 +1715,6 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             let m = self.call1(Helper::rt_arena_mark, &[ctx]);
             self.b.def_var(fold.mark, m);
         }
-        // A list held as arrays (`Value::Columns`) or as values: which one is known only when
-        // the row runs, so the loop is compiled twice, one copy reading the arrays in place
-        // (no test per item), the other the values. Both leave to `exit`.
         let exit = self.b.create_block();
         let parts = LoopParts {
             list,
@@ -1621,45 +1725,15 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             reclaim,
             leaf: !boxes,
         };
-        // Every array the copy reads must be there (they are, or none is, for a list of the
-        // loop's type; the test costs once per loop, not per item).
-        let arrays: Vec<CValue> = match (&column_reads, items) {
-            (Some(_), _) => self.columns[&agg.var].arrays.iter().map(|a| a.1).collect(),
-            (None, items) => items.into_iter().collect(),
-        };
-        let all_there = arrays.iter().fold(None, |acc: Option<CValue>, &a| {
-            let there = self.b.ins().icmp_imm_u(IntCC::NotEqual, a, 0);
-            Some(acc.map_or(there, |acc| self.b.ins().band(acc, there)))
-        });
-        match all_there {
-            Some(all_there) => {
-                let (in_place, by_value) = (self.b.create_block(), self.b.create_block());
-                self.b.ins().brif(all_there, in_place, &[], by_value, &[]);
-                self.b.switch_to_block(in_place);
-                self.cg.array_loops = true;
-                self.set_in_place(agg.var, true);
-                self.aggregate_loop(agg, e, &parts, items, exit)?;
-                self.b.switch_to_block(by_value);
-                self.set_in_place(agg.var, false);
-                self.aggregate_loop(agg, e, &parts, None, exit)?;
-            }
-            None => self.aggregate_loop(agg, e, &parts, None, exit)?,
-        }
-
+        self.aggregate_loop(agg, e, &parts, items, exit)?;
         self.b.switch_to_block(exit);
         self.locals.remove(&agg.var);
         self.columns.remove(&agg.var);
         Ok(self.fold_finish(&fold))
     }
 
-    fn set_in_place(&mut self, var: LocalId, in_place: bool) {
-        if let Some(cl) = self.columns.get_mut(&var) {
-            cl.in_place = in_place;
-        }
-    }
-
-    /// One copy of an aggregate's loop, from the index's current value to the list's end,
-    /// leaving to `exit`. `items`: the list's array of scalars, when this copy reads it in place.
+    /// An aggregate's loop, from the index's current value to the list's end, leaving to
+    /// `exit`. `items`: the list's array of scalars, for a list of scalars.
     fn aggregate_loop(
         &mut self,
         agg: &Aggregate,

@@ -12,7 +12,7 @@ use crate::ir::{AggKind, Aggregate, Expr, ExprKind, LocalId, NumKind};
 use crate::jit::FloatOp;
 
 /// An array that a loop over a list held as columns reads for its element.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum StepArray {
     /// The values of field `f` of a list of records of scalars (for an optional field, with a
     /// placeholder where a row leaves it out).

@@ -229,6 +229,89 @@ pub unsafe extern "C" fn rt_items(list: *const Value) -> *const u8 {
         .map_or(std::ptr::null(), Column::as_ptr)
 }
 
+/// Which array of a list [`rt_step_array`] gives: the items of a list of scalars, or the
+/// values or the presence of field `field` of a list of records.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArrayOf {
+    Items = 0,
+    Field = 1,
+    Present = 2,
+}
+
+impl ArrayOf {
+    fn of(which: u32) -> ArrayOf {
+        match which {
+            0 => ArrayOf::Items,
+            1 => ArrayOf::Field,
+            _ => ArrayOf::Present,
+        }
+    }
+}
+
+/// The array a compiled loop steps through for its element, never null: the list's own when
+/// it is held as columns ([`rt_column`], [`rt_column_present`], [`rt_items`]), else one made
+/// from its values (`kind`: [`ScalarKind`] of the items or of the field, a row that leaves an
+/// optional field out holding 0 there) and kept in the row's arena. So a loop is compiled once,
+/// over arrays, whichever way the row holds its list; a list held as values pays one pass to
+/// copy what the loop reads, as the loop itself would have read it.
+#[no_mangle]
+pub unsafe extern "C" fn rt_step_array(
+    ctx: *mut RowCtx,
+    list: *const Value,
+    which: u32,
+    field: u64,
+    kind: u32,
+) -> *const u8 {
+    let ctx = unsafe { &mut *ctx };
+    let value = unsafe { val(list) };
+    let which = ArrayOf::of(which);
+    let f = field as usize;
+    let in_place = match which {
+        ArrayOf::Items => unsafe { rt_items(list) },
+        ArrayOf::Field => unsafe { rt_column(list, field) },
+        ArrayOf::Present => unsafe { rt_column_present(list, field) },
+    };
+    if !in_place.is_null() {
+        return in_place;
+    }
+    let rows = value.list_items().unwrap_or(&[]);
+    fn read(v: &Value, which: ArrayOf, f: usize) -> &Value {
+        match (which, v) {
+            (ArrayOf::Items, v) => v,
+            (_, Value::Record(fields)) => fields.get(f).unwrap_or(&NONE),
+            _ => &NONE,
+        }
+    }
+    let read = |v| read(v, which, f);
+    let array = match (which, ScalarKind::of(kind)) {
+        (ArrayOf::Present, _) => Column::Bool(rows.iter().map(|v| !read(v).is_none()).collect()),
+        (_, ScalarKind::Bool) => Column::Bool(
+            rows.iter()
+                .map(|v| unsafe { rt_unbox_bool(read(v)) } != 0)
+                .collect(),
+        ),
+        (_, ScalarKind::Int) => {
+            let ints: Vec<i64> = rows
+                .iter()
+                .map(|v| unsafe { rt_unbox_i64(read(v)) })
+                .collect();
+            Column::Int(ints.into())
+        }
+        (_, ScalarKind::Float) => {
+            let floats: Vec<f64> = rows
+                .iter()
+                .map(|v| unsafe { rt_unbox_f64(read(v)) })
+                .collect();
+            Column::Float(floats.into())
+        }
+    };
+    let held = ctx.alloc(Value::array(array));
+    unsafe { val(held) }
+        .scalar_items()
+        .map_or(std::ptr::null(), Column::as_ptr)
+}
+
 /// Starts a list of bools, ints or floats (`kind`: [`ScalarKind`]) that a loop of at most
 /// `capacity` iterations collects: compiled code stores the items in the returned array
 /// itself and hands their count to [`rt_collect_scalars_finish`]. Such lists nest as the loops
@@ -870,6 +953,7 @@ helpers! {
     rt_column(*const Value, u64) -> *const u8;
     rt_column_present(*const Value, u64) -> *const u8;
     rt_items(*const Value) -> *const u8;
+    rt_step_array(*mut RowCtx, *const Value, u32, u64, u32) -> *const u8;
     rt_collect_scalars(*mut RowCtx, u32, i64) -> *mut u8;
     rt_collect_scalars_finish(*mut RowCtx, i64) -> *const Value;
     rt_machine_record(*mut RowCtx, *const Value, f64, *const Value, *const Value, i64, i64) -> *const Value;

@@ -4,9 +4,8 @@
 
 use super::*;
 
-/// A trace whose steps the loops read as columns: the list, its length and each field's array.
+/// A trace whose steps the loops read as columns: its length and each field's array.
 pub(super) struct StepColumns {
-    pub list: CValue,
     pub len: CValue,
     pub arrays: Vec<(StepArray, CValue)>,
 }
@@ -29,20 +28,17 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         reference: &Expr,
         fused: impl FnOnce(&mut Self, StepColumns, Option<Block>) -> Result<CValue, JitError>,
     ) -> Result<CValue, JitError> {
-        let list = self.expr(trace)?;
-        let len = self.call1(Helper::rt_list_len, &[list]);
-        let mut arrays = Vec::with_capacity(reads.len());
+        let (_, len, bases) = self.list_arrays(trace, &reads)?;
         let mut ready = if non_empty {
             self.b.ins().icmp_imm_s(IntCC::SignedGreaterThan, len, 0)
         } else {
             self.b.ins().iconst(types::I8, 1)
         };
-        for a in reads {
-            let base = self.step_array(list, a);
+        for &base in &bases {
             let there = self.b.ins().icmp_imm_u(IntCC::NotEqual, base, 0);
             ready = self.b.ins().band(ready, there);
-            arrays.push((a, base));
         }
+        let arrays = reads.into_iter().zip(bases).collect();
         let left = self.b.ins().load(
             types::I64,
             MemFlagsData::trusted(),
@@ -72,7 +68,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             .ins()
             .store(MemFlagsData::trusted(), after, self.ctx, abi::OFFSET_BUDGET);
         let give_up = can_give_up.then(|| self.b.create_block());
-        let columns = StepColumns { list, len, arrays };
+        let columns = StepColumns { len, arrays };
         let v = fused(self, columns, give_up)?;
         self.b.def_var(result, v);
         self.b.ins().jump(join, &[]);
@@ -108,9 +104,7 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
         self.columns.insert(
             step,
             ColumnLoop {
-                list: columns.list,
                 index,
-                in_place: true,
                 arrays: columns.arrays.clone(),
                 at_step: Vec::new(),
             },
