@@ -80,7 +80,7 @@ fn run_labels_dense(
     let shift = valuations.trailing_zeros();
     let mut held = table.start as usize;
     run_steps(machine, labels.len(), |run, step| {
-        let (bits, _) = labels.valuation(step);
+        let bits = labels.bits(step);
         let at = held + bits as usize;
         let packed = match table.packed.get(at) {
             Some(&p) if p & StepTable::ERROR == 0 => p,
@@ -139,17 +139,22 @@ struct Labels<'a> {
     values: &'a [Value],
     needles: Vec<&'a str>,
     seen: [(u128, usize, u64); Labels::SLOTS],
+    /// A trace held as symbols ([`Texts::symbols`]): each step's entry, and each entry's
+    /// valuation, computed once.
+    symbols: Option<(&'a [u8], Vec<u64>)>,
 }
 
 impl<'a> Labels<'a> {
     const SLOTS: usize = 32;
+    /// The length [`Labels::seen`] keeps for a symbol (keyed by its entry): no text's.
+    const SYMBOL: usize = usize::MAX - 1;
 
     fn new(labels: &'a Value, needles: &'a [Value]) -> Labels<'a> {
         let texts = match labels.scalar_items() {
             Some(Column::Text(t)) => Some(t),
             _ => None,
         };
-        Labels {
+        let mut labels = Labels {
             texts,
             values: if texts.is_some() {
                 &[]
@@ -158,6 +163,24 @@ impl<'a> Labels<'a> {
             },
             needles: needles.iter().map(Value::as_text).collect(),
             seen: [(0, usize::MAX, 0); Labels::SLOTS],
+            symbols: None,
+        };
+        if let Some((ids, entries)) = texts.and_then(Texts::symbols) {
+            let texts = texts.expect("symbols are texts");
+            let bits = (0..entries)
+                .map(|j| labels.valuation_of(texts.entry(j)))
+                .collect();
+            labels.symbols = Some((ids, bits));
+        }
+        labels
+    }
+
+    /// The valuation of step `step`'s label.
+    #[inline(always)]
+    fn bits(&mut self, step: usize) -> u64 {
+        match &self.symbols {
+            Some((ids, bits)) => bits[usize::from(ids[step])],
+            None => self.valuation(step).0,
         }
     }
 
@@ -188,6 +211,15 @@ impl<'a> Labels<'a> {
     /// a short label of a buffer of texts already seen, is read in line.
     #[inline(always)]
     fn valuation(&mut self, step: usize) -> (u64, Option<(usize, bool)>) {
+        if let Some((ids, bits)) = &self.symbols {
+            // A symbol is its own key: its entry.
+            let id = usize::from(ids[step]);
+            let (key, bits) = (id as u128, bits[id]);
+            let slot = id % Labels::SLOTS;
+            let hit = self.seen[slot].0 == key && self.seen[slot].1 == Labels::SYMBOL;
+            self.seen[slot] = (key, Labels::SYMBOL, bits);
+            return (bits, Some((slot, !hit)));
+        }
         // A short label is its own key: its bytes as a number, with its length.
         let key = match self.texts.and_then(|t| t.word(step)) {
             Some((word, len)) => Some((u128::from(word), len)),
@@ -208,7 +240,7 @@ impl<'a> Labels<'a> {
     #[inline(never)]
     fn long_key(&self, step: usize) -> Option<(u128, usize)> {
         let l = self.label(step);
-        short_key(l).map(|k| (k, l.len()))
+        crate::value::short_text_key(l)
     }
 
     /// Gives `slot` to the label of step `step`, whose key is `key`; its valuation.
@@ -227,20 +259,6 @@ impl<'a> Labels<'a> {
             ((key as u64) ^ ((key >> 64) as u64) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         (mixed >> 59) as usize
     }
-}
-
-/// The bytes of a text of at most 16 bytes as one number (with its length, an exact key).
-fn short_key(s: &str) -> Option<u128> {
-    let b = s.as_bytes();
-    if b.len() > 16 {
-        return None;
-    }
-    // Byte by byte: labels are a byte or two, and a copy of a variable length is a call.
-    Some(
-        b.iter()
-            .enumerate()
-            .fold(0u128, |k, (i, &x)| k | u128::from(x) << (8 * i)),
-    )
 }
 
 /// The run record of `n` steps, each taken by `step` while the machine runs: once it has
@@ -789,11 +807,25 @@ mod tests {
                 texts.push(l.as_text());
             }
             let in_buffer = Value::array(Column::Text(texts));
-            let by_buffer = run_labels(&table, &in_buffer, &needles);
-            match (&by_labels, &by_buffer) {
-                (Ok(a), Ok(b)) => assert!(a.same(b), "{a:?} vs {b:?}"),
-                (Err(a), Err(b)) => assert_eq!(a, b),
-                (a, b) => panic!("{a:?} vs {b:?}"),
+            // And as symbols (each distinct label once), as the JSON decoder holds labels.
+            let mut symbols = crate::value::TextsBuilder::default();
+            for l in &labels {
+                symbols.push(l.as_text());
+            }
+            let symbols = symbols.finish();
+            let mut distinct: Vec<&str> = labels.iter().map(Value::as_text).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let few_and_short = distinct.len() <= crate::value::TextsBuilder::MAX_ENTRIES
+                && distinct.iter().all(|l| l.len() <= 16);
+            assert_eq!(symbols.symbols().is_some(), few_and_short);
+            let as_symbols = Value::array(Column::Text(symbols));
+            for by in [&in_buffer, &as_symbols] {
+                match (&by_labels, &run_labels(&table, by, &needles)) {
+                    (Ok(a), Ok(b)) => assert!(a.same(b), "{a:?} vs {b:?}"),
+                    (Err(a), Err(b)) => assert_eq!(a, b),
+                    (a, b) => panic!("{a:?} vs {b:?}"),
+                }
             }
             // The masks as compiled loops collect them (one array of ints) and as values.
             let ints = masks.iter().map(Value::as_int).collect();

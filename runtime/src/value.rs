@@ -421,17 +421,27 @@ impl<T: fmt::Debug> fmt::Debug for Store<T> {
     }
 }
 
-/// Texts one after the other in one buffer: a trace's labels without a value each.
+/// Texts one after the other in one buffer: a trace's labels without a value each. A trace of
+/// few distinct short texts (labels from an alphabet) is held as symbols instead
+/// ([`TextsBuilder`]): the buffer holds each distinct text once, and each text is a byte, the
+/// number of its entry there — a step's label is then one byte, and what a reader computes
+/// per label it can compute once per entry ([`Texts::symbols`]).
 #[derive(Debug, Default)]
 pub struct Texts {
     bytes: String,
-    /// Where each text ends in `bytes` (it starts where the one before ends).
+    /// Where each text (or, with `ids`, each entry) ends in `bytes` (it starts where the one
+    /// before ends).
     ends: Vec<usize>,
+    /// Symbols: text `i` is entry `ids[i]`.
+    ids: Option<Vec<u8>>,
 }
 
 impl Texts {
     #[inline]
     pub fn push(&mut self, s: &str) {
+        if self.ids.is_some() {
+            self.expand();
+        }
         if s.len() <= 4 && s.is_ascii() {
             // A label of a letter or two: a call to copy a few bytes would cost more.
             s.bytes().for_each(|b| self.bytes.push(char::from(b)));
@@ -439,19 +449,6 @@ impl Texts {
             self.bytes.push_str(s);
         }
         self.ends.push(self.bytes.len());
-    }
-
-    /// Pushes `wide[..len]`, where `len` is a character boundary of `wide`: the whole of
-    /// `wide`, a few bytes, is copied and the rest cut off, so a short label's copy is a fixed
-    /// size (a copy of a variable length is a call, or a loop whose exit is mispredicted).
-    /// Panics when `len` is not a character boundary of `wide`: callers cut before an ASCII
-    /// byte (a string's closing quote).
-    #[inline]
-    pub fn push_prefix(&mut self, wide: &str, len: usize) {
-        let end = self.bytes.len() + len.min(wide.len());
-        self.bytes.push_str(wide);
-        self.bytes.truncate(end);
-        self.ends.push(end);
     }
 
     /// The texts of `bytes` that end at `ends` (each the one before's end or more, the last
@@ -465,22 +462,53 @@ impl Texts {
         whole.then(|| Texts {
             bytes: bytes.to_string(),
             ends,
+            ids: None,
         })
     }
 
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.ids.as_ref().map_or(self.ends.len(), Vec::len)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.len() == 0
+    }
+
+    /// When the texts are held as symbols: each text's entry, and the number of entries
+    /// ([`Texts::entry`]).
+    pub fn symbols(&self) -> Option<(&[u8], usize)> {
+        Some((self.ids.as_deref()?, self.ends.len()))
+    }
+
+    /// Entry `j` (which exists) of texts held as symbols ([`Texts::symbols`]).
+    pub fn entry(&self, j: usize) -> &str {
+        let (start, end) = self.entry_span(j);
+        &self.bytes[start..end]
+    }
+
+    #[inline]
+    fn entry_span(&self, j: usize) -> (usize, usize) {
+        let start = if j == 0 { 0 } else { self.ends[j - 1] };
+        (start, self.ends[j])
     }
 
     /// Where text `i` (which exists) starts and ends in the buffer.
     #[inline]
     fn span(&self, i: usize) -> (usize, usize) {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        (start, self.ends[i])
+        match &self.ids {
+            Some(ids) => self.entry_span(usize::from(ids[i])),
+            None => self.entry_span(i),
+        }
+    }
+
+    /// Holds symbols as one text after the other (for a text that cannot be a symbol).
+    #[cold]
+    fn expand(&mut self) {
+        let Some(ids) = self.ids.take() else { return };
+        let entries = std::mem::take(self);
+        for &id in &ids {
+            self.push(entries.entry(usize::from(id)));
+        }
     }
 
     /// Text `i` (which exists).
@@ -512,9 +540,179 @@ impl Texts {
     }
 
     pub fn truncate(&mut self, n: usize) {
+        if let Some(ids) = &mut self.ids {
+            ids.truncate(n);
+            return;
+        }
         self.ends.truncate(n);
         self.bytes.truncate(self.ends.last().copied().unwrap_or(0));
     }
+}
+
+/// Builds [`Texts`] as symbols while they are short (at most 16 bytes) and few (at most
+/// [`TextsBuilder::MAX_ENTRIES`] distinct ones), as a trace's labels are, else one after the
+/// other. Kept by a decoder across lists: its table is cleared, not made again, for each.
+pub struct TextsBuilder {
+    /// While `symbols`: the entries (each distinct text once); else the texts.
+    texts: Texts,
+    symbols: bool,
+    /// Each text's entry, while `symbols`.
+    ids: Vec<u8>,
+    /// Open addressing from a text's bytes (a number, little-endian) and length to its entry:
+    /// `(bytes, length + 1, entry)`, length 0 for a free slot. Made on first use (a builder
+    /// is cheap to make and to drop).
+    slots: Vec<(u128, u8, u8)>,
+    /// The slots taken, to free when the list is done.
+    taken: Vec<u8>,
+    /// The entry of each text of at most one byte (`""` first, then by its byte), 255 for
+    /// none yet: labels of one letter are most of many traces, and this is one load.
+    tiny: Vec<u8>,
+}
+
+impl Default for TextsBuilder {
+    fn default() -> TextsBuilder {
+        TextsBuilder {
+            texts: Texts::default(),
+            symbols: true,
+            ids: Vec::new(),
+            slots: Vec::new(),
+            taken: Vec::new(),
+            tiny: Vec::new(),
+        }
+    }
+}
+
+impl TextsBuilder {
+    const SLOTS: usize = 256;
+    /// Three quarters of the slots, so that a probe ends soon; within a byte.
+    pub const MAX_ENTRIES: usize = 192;
+
+    #[inline]
+    pub fn push(&mut self, s: &str) {
+        match short_text_key(s) {
+            Some(key) if self.symbols => self.intern(key, || s),
+            _ => self.push_plain(s),
+        }
+    }
+
+    /// Pushes `text()`, of `len` bytes, the first bytes of `wide` (16 bytes or more): a short
+    /// text is looked up by those bytes, and made a text only the first time it is met.
+    #[inline(always)]
+    pub fn push_short<'t>(&mut self, wide: &[u8], len: usize, text: impl FnOnce() -> &'t str) {
+        if len <= 1 && self.symbols {
+            let at = if len == 0 {
+                0
+            } else {
+                1 + usize::from(wide[0])
+            };
+            match self.tiny.get(at) {
+                Some(&id) if id != u8::MAX => self.ids.push(id),
+                _ => self.intern((u128::from(wide[0]) * len as u128, len), text),
+            }
+            return;
+        }
+        match wide.get(..16) {
+            Some(sixteen) if len <= 16 && self.symbols => {
+                let word = u128::from_le_bytes(sixteen.try_into().expect("16 bytes"));
+                let key = word & u128::MAX.checked_shr(128 - 8 * len as u32).unwrap_or(0);
+                self.intern((key, len), text);
+            }
+            _ => self.push_plain(text()),
+        }
+    }
+
+    #[inline(always)]
+    fn intern<'t>(&mut self, (key, len): (u128, usize), text: impl FnOnce() -> &'t str) {
+        let tag = len as u8 + 1;
+        let mixed = ((key as u64) ^ ((key >> 64) as u64).rotate_left(29) ^ len as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut slot = (mixed >> 56) as usize;
+        while let Some(&(k, t, id)) = self.slots.get(slot) {
+            if t == tag && k == key {
+                self.ids.push(id);
+                return;
+            }
+            if t == 0 {
+                break;
+            }
+            slot = (slot + 1) % TextsBuilder::SLOTS;
+        }
+        self.add((key, len), slot, text());
+    }
+
+    /// A text not met before in this list, whose key's free slot is `slot`.
+    #[cold]
+    #[inline(never)]
+    fn add(&mut self, (key, len): (u128, usize), slot: usize, text: &str) {
+        if self.slots.is_empty() {
+            self.slots = vec![(0, 0, 0); TextsBuilder::SLOTS];
+            return self.intern((key, len), || text);
+        }
+        let id = self.texts.ends.len();
+        if id >= TextsBuilder::MAX_ENTRIES {
+            return self.push_plain(text); // too many distinct texts
+        }
+        self.slots[slot] = (key, len as u8 + 1, id as u8);
+        self.taken.push(slot as u8);
+        if len <= 1 {
+            if self.tiny.is_empty() {
+                self.tiny = vec![u8::MAX; 257];
+            }
+            self.tiny[if len == 0 { 0 } else { 1 + key as usize }] = id as u8;
+        }
+        self.ids.push(id as u8);
+        self.texts.push(text);
+    }
+
+    /// Pushes `text` one after the other, as every text from here on: a text that is not a
+    /// symbol (too long, or one too many).
+    #[cold]
+    #[inline(never)]
+    fn push_plain(&mut self, text: &str) {
+        if self.symbols {
+            let entries = std::mem::take(&mut self.texts);
+            for &id in &self.ids {
+                self.texts.push(entries.entry(usize::from(id)));
+            }
+            self.symbols = false;
+        }
+        self.texts.push(text);
+    }
+
+    /// The texts pushed since the last call; the builder starts afresh.
+    pub fn finish(&mut self) -> Texts {
+        for &slot in &self.taken {
+            let (key, tag, _) = self.slots[usize::from(slot)];
+            if tag <= 2 {
+                self.tiny[if tag == 1 { 0 } else { 1 + key as usize }] = u8::MAX;
+            }
+            self.slots[usize::from(slot)] = (0, 0, 0);
+        }
+        self.taken.clear();
+        let mut texts = std::mem::take(&mut self.texts);
+        if self.symbols {
+            texts.ids = Some(std::mem::take(&mut self.ids));
+        }
+        self.ids.clear();
+        self.symbols = true;
+        texts
+    }
+}
+
+/// A text of at most 16 bytes as a number (its bytes little-endian), with its length: an
+/// exact key for it.
+#[inline]
+pub fn short_text_key(s: &str) -> Option<(u128, usize)> {
+    let b = s.as_bytes();
+    if b.len() > 16 {
+        return None;
+    }
+    // Byte by byte: labels are a byte or two, and a copy of a variable length is a call.
+    let key = b
+        .iter()
+        .enumerate()
+        .fold(0u128, |k, (i, &x)| k | u128::from(x) << (8 * i));
+    Some((key, b.len()))
 }
 
 impl Column {
@@ -769,6 +967,48 @@ impl fmt::Display for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_built_as_symbols_read_back_as_pushed_and_stay_symbols_only_while_few_and_short() {
+        let mut next = crate::test_rng(0x2545_F491_4F6C_DD1D);
+        let alphabet: Vec<String> = ["", "a", "b", "ab", "é", "\0", "x\0", "abcdefghijklmnop"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain((0..300).map(|i| format!("l{i}")))
+            .chain(["seventeen bytes!!".to_string(), "ü".repeat(9)])
+            .collect();
+        let mut builder = TextsBuilder::default();
+        for round in 0..400 {
+            // Few letters, many (past the entries a byte can number), or long texts mixed in.
+            let letters = [3, 8, 40, 250, alphabet.len()][round % 5];
+            let n = next(if round % 7 == 0 { 2000 } else { 60 });
+            let texts: Vec<&str> = (0..n).map(|_| alphabet[next(letters)].as_str()).collect();
+            for t in &texts {
+                // Read from a line as the decoder reads it: 16 bytes from its start, when the
+                // line has them.
+                let line = format!("{t}\",\"0123456789abcdef");
+                match (next(2), line.as_bytes().get(..16)) {
+                    (0, Some(wide)) => builder.push_short(wide, t.len(), || t),
+                    _ => builder.push(t),
+                }
+            }
+            let built = builder.finish();
+            assert_eq!(built.len(), n, "round {round}");
+            for (i, t) in texts.iter().enumerate() {
+                assert_eq!(built.get(i), *t, "round {round}, text {i}");
+            }
+            let mut distinct = texts.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let few_and_short = distinct.len() <= TextsBuilder::MAX_ENTRIES
+                && distinct.iter().all(|t| t.len() <= 16);
+            assert_eq!(built.symbols().is_some(), few_and_short, "round {round}");
+            if let Some((ids, entries)) = built.symbols() {
+                assert_eq!(entries, distinct.len(), "round {round}: each text once");
+                assert!(ids.iter().all(|&id| usize::from(id) < entries));
+            }
+        }
+    }
 
     #[test]
     fn a_short_text_as_a_word_is_its_bytes_little_endian() {

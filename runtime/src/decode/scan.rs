@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 
 use crate::ty::{Field, Ty};
-use crate::value::{Column, Columns, Store, Texts, Value};
+use crate::value::{Column, Columns, Store, TextsBuilder, Value};
 use std::sync::Arc;
 
 /// Nesting beyond which the scanner defers to serde (whose recursion limit is 128).
@@ -53,6 +53,7 @@ thread_local! {
 struct Scratch {
     items: Vec<Value>,
     text: String,
+    texts: TextsBuilder,
 }
 
 struct Scanner<'a> {
@@ -411,8 +412,9 @@ impl Scanner<'_> {
             return None;
         }
         self.i += 1;
-        let mut texts = Texts::default();
-        let item = |s: &mut Self, texts: &mut Texts| match s.plain_string() {
+        // Taken out (a builder with nothing made is left) and put back with its table.
+        let mut texts = std::mem::take(&mut self.scratch.texts);
+        let item = |s: &mut Self, texts: &mut TextsBuilder| match s.plain_string() {
             Some((start, end)) => {
                 texts.push(&s.s[start..end]);
                 Some(())
@@ -428,7 +430,9 @@ impl Scanner<'_> {
             ListAt::AfterItem => self.items_after(b']', |s| item(s, &mut texts))?,
             ListAt::End => {}
         }
-        Some(Value::array(Column::Text(texts)))
+        let list = Value::array(Column::Text(texts.finish()));
+        self.scratch.texts = texts;
+        Some(list)
     }
 
     /// The items of a list of texts written compactly (`"a","","bc"`: no space, no escape)
@@ -439,7 +443,7 @@ impl Scanner<'_> {
     /// where the line is not that shape, or has less than a block left, and says where;
     /// the general reader goes on from there.
     #[cfg(target_arch = "x86_64")]
-    fn compact_texts(&mut self, texts: &mut Texts) -> ListAt {
+    fn compact_texts(&mut self, texts: &mut TextsBuilder) -> ListAt {
         let mut at = ListAt::Start;
         while let Some(block) = self.b.get(self.i..self.i + 64) {
             if block[0] != b'"' {
@@ -466,9 +470,10 @@ impl Scanner<'_> {
                     return at;
                 }
                 let (start, end) = (base + open as usize + 1, base + close as usize);
-                match self.s.get(start..start + 16) {
-                    Some(wide) if end - start <= 16 => texts.push_prefix(wide, end - start),
-                    _ => texts.push(&self.s[start..end]),
+                let text = || &self.s[start..end];
+                match self.b.get(start..start + 16) {
+                    Some(wide) => texts.push_short(wide, end - start, text),
+                    None => texts.push(text()),
                 }
                 self.i = end + 1;
                 at = ListAt::AfterItem;
@@ -494,7 +499,7 @@ impl Scanner<'_> {
 
     /// [`Self::compact_texts`] without SSE2: the general reader reads the list.
     #[cfg(not(target_arch = "x86_64"))]
-    fn compact_texts(&mut self, _texts: &mut Texts) -> ListAt {
+    fn compact_texts(&mut self, _texts: &mut TextsBuilder) -> ListAt {
         ListAt::Start
     }
 
