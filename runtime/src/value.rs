@@ -613,20 +613,67 @@ impl TextsBuilder {
         }
         match wide.get(..16) {
             Some(sixteen) if len <= 16 && self.symbols => {
-                let word = u128::from_le_bytes(sixteen.try_into().expect("16 bytes"));
-                let key = word & u128::MAX.checked_shr(128 - 8 * len as u32).unwrap_or(0);
-                self.intern((key, len), text);
+                self.intern((TextsBuilder::key_of(sixteen, len), len), text);
             }
             _ => self.push_plain(text()),
         }
     }
 
+    /// The entry of a text of `len` bytes, the first of `wide` (16 bytes or more), met before
+    /// in this list; `None` for a new one, or when the texts are not held as symbols. A
+    /// decoder's loop collects such entries itself and hands them over with
+    /// [`TextsBuilder::push_known`], keeping their count in a register.
+    #[inline(always)]
+    pub fn known(&self, wide: &[u8], len: usize) -> Option<u8> {
+        if !self.symbols {
+            return None;
+        }
+        if len <= 1 {
+            // `""` at 0, a one-byte text after it; no branch on which.
+            let at = (1 + usize::from(wide[0])) * len;
+            return self.tiny.get(at).copied().filter(|&id| id != u8::MAX);
+        }
+        let sixteen = wide.get(..16).filter(|_| len <= 16)?;
+        let key = TextsBuilder::key_of(sixteen, len);
+        let tag = len as u8 + 1;
+        let mut slot = TextsBuilder::slot_of(key, len);
+        while let Some(&(k, t, id)) = self.slots.get(slot) {
+            if t == tag && k == key {
+                return Some(id);
+            }
+            if t == 0 {
+                return None;
+            }
+            slot = (slot + 1) % TextsBuilder::SLOTS;
+        }
+        None
+    }
+
+    /// Pushes the texts of entries `ids`, each given by [`TextsBuilder::known`] since the last
+    /// other push.
+    #[inline]
+    pub fn push_known(&mut self, ids: &[u8]) {
+        self.ids.extend_from_slice(ids);
+    }
+
+    /// The bytes of a text of `len` bytes (at most 16), the first of `sixteen`, as a number.
+    #[inline(always)]
+    fn key_of(sixteen: &[u8], len: usize) -> u128 {
+        let word = u128::from_le_bytes(sixteen.try_into().expect("16 bytes"));
+        word & u128::MAX.checked_shr(128 - 8 * len as u32).unwrap_or(0)
+    }
+
+    #[inline(always)]
+    fn slot_of(key: u128, len: usize) -> usize {
+        let mixed = ((key as u64) ^ ((key >> 64) as u64).rotate_left(29) ^ len as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (mixed >> 56) as usize
+    }
+
     #[inline(always)]
     fn intern<'t>(&mut self, (key, len): (u128, usize), text: impl FnOnce() -> &'t str) {
         let tag = len as u8 + 1;
-        let mixed = ((key as u64) ^ ((key >> 64) as u64).rotate_left(29) ^ len as u64)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let mut slot = (mixed >> 56) as usize;
+        let mut slot = TextsBuilder::slot_of(key, len);
         while let Some(&(k, t, id)) = self.slots.get(slot) {
             if t == tag && k == key {
                 self.ids.push(id);

@@ -450,6 +450,10 @@ impl Scanner<'_> {
                 return at;
             }
             let (quotes, special) = quotes_and_specials_64(block);
+            if self.compact_run(block, (quotes, special), texts) {
+                at = ListAt::Item;
+                continue;
+            }
             let base = self.i;
             // Quotes alternate: each item is an opening quote at `open`, its closing one, then
             // a `,` and the next item's quote, or the `]`.
@@ -495,6 +499,63 @@ impl Scanner<'_> {
             }
         }
         at
+    }
+
+    /// The items at the start of a block of [`Self::compact_texts`] (the 64 bytes at `i`, an
+    /// opening quote first) that hold no escape or control character and are each followed by
+    /// `,"` within the block, found from the block's masks at once: the loop over them only
+    /// cuts and pushes. Moves `i` to the next item's opening quote; `false` when there is no
+    /// such item (the next is the list's last, crosses the block's end, or is not plain), for
+    /// the item by item reader.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn compact_run(
+        &mut self,
+        block: &[u8],
+        (quotes, special): (u64, u64),
+        texts: &mut TextsBuilder,
+    ) -> bool {
+        let base = self.i;
+        // Every text's first 16 bytes are in the line.
+        if self.b.len() < base + 64 + 16 {
+            return false;
+        }
+        let commas = bytes_64(block, b',');
+        // Bit k: byte k is in a string (its opening quote included), the block starting at one.
+        let inside = prefix_xor(quotes);
+        let closes = quotes & !inside;
+        let chained = closes & (commas >> 1) & (quotes >> 2);
+        let first_stop = ((closes & !chained) | (special & inside)).trailing_zeros();
+        let mut run = chained & u64::MAX.checked_shr(64 - first_stop).unwrap_or(0);
+        if run == 0 {
+            return false;
+        }
+        let last = 63 - run.leading_zeros() as usize;
+        // Entries of labels met before, counted in a register until the run is done.
+        let mut known = [0u8; 32];
+        let mut n = 0;
+        let mut start = 1;
+        while run != 0 {
+            let close = run.trailing_zeros() as usize;
+            run &= run - 1;
+            let (from, to) = (base + start, base + close);
+            let wide = &self.b[from..from + 16];
+            match texts.known(wide, to - from) {
+                Some(id) => {
+                    known[n % 32] = id;
+                    n += 1;
+                }
+                None => {
+                    texts.push_known(&known[..n]);
+                    n = 0;
+                    texts.push_short(wide, to - from, || &self.s[from..to]);
+                }
+            }
+            start = close + 3;
+        }
+        texts.push_known(&known[..n]);
+        self.i = base + last + 2;
+        true
     }
 
     /// [`Self::compact_texts`] without SSE2: the general reader reads the list.
@@ -738,6 +799,34 @@ fn quotes_and_specials_64(block: &[u8]) -> (u64, u64) {
         special |= u64::from(s) << (16 * k);
     }
     (quotes, special)
+}
+
+/// The bytes of 64 equal to `b`, as a mask (bit k for byte k), with SSE2.
+#[cfg(target_arch = "x86_64")]
+fn bytes_64(block: &[u8], b: u8) -> u64 {
+    use std::arch::x86_64::*;
+    assert_eq!(block.len(), 64);
+    let mut mask = 0u64;
+    for (k, chunk) in block.chunks_exact(16).enumerate() {
+        // SAFETY: SSE2 is in the x86-64 baseline; the load reads the 16 bytes of `chunk`
+        // and needs no alignment.
+        let m = unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast());
+            _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u16
+        };
+        mask |= u64::from(m) << (16 * k);
+    }
+    mask
+}
+
+/// Bit k of the result: the parity of the bits 0..=k of `x` (of quotes: whether byte k is in
+/// a string, counting its opening quote).
+#[cfg(target_arch = "x86_64")]
+fn prefix_xor(mut x: u64) -> u64 {
+    for shift in [1, 2, 4, 8, 16, 32] {
+        x ^= x << shift;
+    }
+    x
 }
 
 /// The value held in an optional field's array for a row that leaves the field out: never
