@@ -17,7 +17,7 @@ use arrow_array::{Array, RecordBatch};
 use arrow_buffer::{ArrowNativeType, ScalarBuffer};
 use arrow_schema::DataType;
 use reward_runtime::decode::{describe_ty, missing_field};
-use reward_runtime::value::{Column, Columns, Shared, Store, Texts};
+use reward_runtime::value::{Column, Columns, Shared, Store, Texts, TextsBuilder};
 use reward_runtime::{Ty, Value};
 
 /// Why a value does not fit its type, and where in the row it is (`steps[3].x`; empty for the
@@ -331,23 +331,70 @@ fn text_lists(child: &dyn Array, bounds: &[(usize, usize)]) -> Option<Vec<Value>
     }
 }
 
-/// [`text_lists`] of an offsets-and-bytes string array: each list's bytes copied at once.
+/// [`text_lists`] of an offsets-and-bytes string array: each list as symbols while its texts
+/// are short and few, as a trace's labels are ([`TextsBuilder`], looked up by the bytes where
+/// Arrow keeps them), else its bytes copied at once.
 fn texts_by_offsets<O: arrow_array::OffsetSizeTrait>(
     a: &arrow_array::GenericStringArray<O>,
     bounds: &[(usize, usize)],
 ) -> Option<Vec<Value>> {
-    let offsets: Vec<usize> = a.value_offsets().iter().map(|o| o.as_usize()).collect();
+    let offsets = a.value_offsets();
     let data = a.value_data();
+    let mut builder = TextsBuilder::default();
     bounds
         .iter()
         .map(|&(lo, hi)| {
-            let (start, end) = (*offsets.get(lo)?, *offsets.get(hi)?);
-            let ends = offsets.get(lo + 1..=hi).unwrap_or_default();
-            let ends = ends.iter().map(|e| e.saturating_sub(start)).collect();
-            let texts = Texts::from_parts(data.get(start..end)?, ends)?;
+            let (start, end) = (offsets.get(lo)?.as_usize(), offsets.get(hi)?.as_usize());
+            let texts = match symbols(a, (offsets, data), (lo, hi), &mut builder) {
+                Some(symbols) => symbols,
+                None => {
+                    let ends = offsets.get(lo + 1..=hi).unwrap_or_default();
+                    let ends = ends.iter().map(|e| e.as_usize().saturating_sub(start));
+                    Texts::from_parts(data.get(start..end)?, ends.collect())?
+                }
+            };
             Some(Value::array(Column::Text(texts)))
         })
         .collect()
+}
+
+/// Texts `lo..hi` of `a` as symbols, or `None` when one of them is not a symbol (too long, or
+/// one distinct text too many): the builder is then left for the next list.
+fn symbols<O: arrow_array::OffsetSizeTrait>(
+    a: &arrow_array::GenericStringArray<O>,
+    (offsets, data): (&[O], &[u8]),
+    (lo, hi): (usize, usize),
+    builder: &mut TextsBuilder,
+) -> Option<Texts> {
+    let ends = offsets.get(lo..=hi)?;
+    // Entries of labels met before, handed over 64 at a time.
+    let mut known = [0u8; 64];
+    let mut n = 0;
+    for (k, w) in ends.windows(2).enumerate() {
+        let (from, to) = (w[0].as_usize(), w[1].as_usize());
+        let wide = data.get(from..from + 16);
+        if let Some(id) = wide.and_then(|wide| builder.known(wide, to.saturating_sub(from))) {
+            known[n] = id;
+            n += 1;
+            if n == known.len() {
+                builder.push_known(&known);
+                n = 0;
+            }
+            continue;
+        }
+        builder.push_known(&known[..n]);
+        n = 0;
+        match wide {
+            Some(wide) => builder.push_short(wide, to - from, || a.value(lo + k)),
+            None => builder.push(a.value(lo + k)),
+        }
+        if !builder.is_symbols() {
+            builder.finish();
+            return None;
+        }
+    }
+    builder.push_known(&known[..n]);
+    Some(builder.finish())
 }
 
 fn texts_by_span<'a>(
@@ -657,6 +704,57 @@ mod tests {
         let array = list.finish();
         let schema = Schema::new(vec![Field::new("steps", array.data_type().clone(), false)]);
         RecordBatch::try_new(Arc::new(schema), vec![Arc::new(array)]).unwrap()
+    }
+
+    #[test]
+    fn label_lists_read_back_as_written_held_as_symbols_while_short_and_few() {
+        use arrow_array::builder::StringBuilder;
+        // Rows of labels: few short ones (symbols), one longer than 16 bytes among them, more
+        // distinct ones than a byte numbers, and texts at the buffer's very end.
+        let wanted: Vec<Vec<String>> = (0..60)
+            .map(|r| {
+                (0..(r * 7) % 300)
+                    .map(|k| match r % 4 {
+                        0 | 1 => ["", "a", "bc", "é", "x\0"][(k * 3 + r) % 5].to_string(),
+                        2 if k == 5 => "a label of more than sixteen bytes".to_string(),
+                        2 => ["", "a"][k % 2].to_string(),
+                        _ => format!("l{k}"),
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut list = ListBuilder::new(StringBuilder::new());
+        for row in &wanted {
+            for label in row {
+                list.values().append_value(label);
+            }
+            list.append(true);
+        }
+        let array = list.finish();
+        let schema = Schema::new(vec![Field::new("labels", array.data_type().clone(), false)]);
+        let whole = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(array)]).unwrap();
+        let ty = Ty::Record(Arc::from(vec![TyField {
+            name: "labels".into(),
+            ty: Ty::list(Ty::Text),
+        }]));
+        let got = rows(&[whole.slice(3, 57)], &ty);
+        for (i, row) in got.iter().enumerate() {
+            let want = &wanted[i + 3];
+            let Ok(Value::Record(fields)) = row else {
+                panic!("row {i}: {row:?}")
+            };
+            let Some(Column::Text(texts)) = fields[0].scalar_items() else {
+                panic!("row {i}: {:?}", fields[0])
+            };
+            let read: Vec<&str> = (0..texts.len()).map(|k| texts.get(k)).collect();
+            assert_eq!(read, *want, "row {i}");
+            let mut distinct = want.clone();
+            distinct.sort();
+            distinct.dedup();
+            let few_and_short = distinct.len() <= TextsBuilder::MAX_ENTRIES
+                && distinct.iter().all(|t| t.len() <= 16);
+            assert_eq!(texts.symbols().is_some(), few_and_short, "row {i}");
+        }
     }
 
     #[test]

@@ -649,6 +649,11 @@ impl TextsBuilder {
         None
     }
 
+    /// Whether the texts pushed since the last [`TextsBuilder::finish`] are held as symbols.
+    pub fn is_symbols(&self) -> bool {
+        self.symbols
+    }
+
     /// Pushes the texts of entries `ids`, each given by [`TextsBuilder::known`] since the last
     /// other push.
     #[inline]
