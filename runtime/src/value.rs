@@ -599,23 +599,21 @@ impl TextsBuilder {
     /// text is looked up by those bytes, and made a text only the first time it is met.
     #[inline(always)]
     pub fn push_short<'t>(&mut self, wide: &[u8], len: usize, text: impl FnOnce() -> &'t str) {
-        if len <= 1 && self.symbols {
-            let at = if len == 0 {
-                0
-            } else {
-                1 + usize::from(wide[0])
-            };
-            match self.tiny.get(at) {
-                Some(&id) if id != u8::MAX => self.ids.push(id),
-                _ => self.intern((u128::from(wide[0]) * len as u128, len), text),
-            }
-            return;
+        match self.known(wide, len) {
+            Some(id) => self.ids.push(id),
+            None => self.push_new(wide, len, text()),
         }
+    }
+
+    /// [`TextsBuilder::push_short`] of a text not met before in this list, or not a symbol.
+    #[cold]
+    #[inline(never)]
+    fn push_new(&mut self, wide: &[u8], len: usize, text: &str) {
         match wide.get(..16) {
             Some(sixteen) if len <= 16 && self.symbols => {
-                self.intern((TextsBuilder::key_of(sixteen, len), len), text);
+                self.intern((TextsBuilder::key_of(sixteen, len), len), || text);
             }
-            _ => self.push_plain(text()),
+            _ => self.push_plain(text),
         }
     }
 
@@ -634,19 +632,25 @@ impl TextsBuilder {
             return self.tiny.get(at).copied().filter(|&id| id != u8::MAX);
         }
         let sixteen = wide.get(..16).filter(|_| len <= 16)?;
-        let key = TextsBuilder::key_of(sixteen, len);
+        self.probe(TextsBuilder::key_of(sixteen, len), len).ok()
+    }
+
+    /// The entry of the text of `len` bytes keyed `key`, or the free slot where it goes (the
+    /// table is never full: at most three quarters of it is taken).
+    #[inline(always)]
+    fn probe(&self, key: u128, len: usize) -> Result<u8, usize> {
         let tag = len as u8 + 1;
         let mut slot = TextsBuilder::slot_of(key, len);
         while let Some(&(k, t, id)) = self.slots.get(slot) {
             if t == tag && k == key {
-                return Some(id);
+                return Ok(id);
             }
             if t == 0 {
-                return None;
+                break;
             }
             slot = (slot + 1) % TextsBuilder::SLOTS;
         }
-        None
+        Err(slot)
     }
 
     /// Whether the texts pushed since the last [`TextsBuilder::finish`] are held as symbols.
@@ -677,19 +681,10 @@ impl TextsBuilder {
 
     #[inline(always)]
     fn intern<'t>(&mut self, (key, len): (u128, usize), text: impl FnOnce() -> &'t str) {
-        let tag = len as u8 + 1;
-        let mut slot = TextsBuilder::slot_of(key, len);
-        while let Some(&(k, t, id)) = self.slots.get(slot) {
-            if t == tag && k == key {
-                self.ids.push(id);
-                return;
-            }
-            if t == 0 {
-                break;
-            }
-            slot = (slot + 1) % TextsBuilder::SLOTS;
+        match self.probe(key, len) {
+            Ok(id) => self.ids.push(id),
+            Err(slot) => self.add((key, len), slot, text()),
         }
-        self.add((key, len), slot, text());
     }
 
     /// A text not met before in this list, whose key's free slot is `slot`.
