@@ -192,12 +192,15 @@ fn column(array: &dyn Array, ty: &Ty) -> Option<Vec<Value>> {
                 }
             })
             .collect::<Option<_>>()?,
-        Ty::Text => match array.data_type() {
-            DataType::Utf8 => texts(n, |i| array.as_string::<i32>().value(i)),
-            DataType::LargeUtf8 => texts(n, |i| array.as_string::<i64>().value(i)),
-            DataType::Utf8View => texts(n, |i| array.as_string_view().value(i)),
-            _ => return None,
-        },
+        Ty::Text => {
+            let at = text_reader(array)?;
+            (0..n)
+                .map(|i| match array.is_null(i) {
+                    true => Value::None,
+                    false => Value::text(at(i)),
+                })
+                .collect()
+        }
         Ty::List(elem) => {
             let (child, bounds): (&dyn Array, Vec<(usize, usize)>) = match array.data_type() {
                 DataType::List(_) => {
@@ -323,11 +326,8 @@ fn text_lists(child: &dyn Array, bounds: &[(usize, usize)]) -> Option<Vec<Value>
     match child.data_type() {
         DataType::Utf8 => texts_by_offsets(child.as_string::<i32>(), bounds),
         DataType::LargeUtf8 => texts_by_offsets(child.as_string::<i64>(), bounds),
-        DataType::Utf8View => {
-            let a = child.as_string_view();
-            texts_by_span(n, bounds, |i| a.value(i))
-        }
-        _ => None,
+        DataType::Dictionary(..) => texts_by_keys(child, bounds),
+        _ => texts_by_span(n, bounds, text_reader(child)?),
     }
 }
 
@@ -397,22 +397,65 @@ fn symbols<O: arrow_array::OffsetSizeTrait>(
     Some(builder.finish())
 }
 
+/// [`text_lists`] of a dictionary of texts (as Parquet readers give a dictionary-encoded
+/// column): as symbols, each dictionary text looked up once per list, while they are short and
+/// few.
+fn texts_by_keys(child: &dyn Array, bounds: &[(usize, usize)]) -> Option<Vec<Value>> {
+    let d = child.as_any_dictionary_opt()?;
+    let text = text_reader(d.values().as_ref())?;
+    if d.values().is_empty() {
+        return texts_by_span(child.len(), bounds, text_reader(child)?);
+    }
+    let keys = d.normalized_keys();
+    let mut builder = TextsBuilder::default();
+    // Each dictionary text's entry in the list being built (`u8::MAX`: not met yet).
+    let mut entries = vec![u8::MAX; d.values().len()];
+    let mut met: Vec<usize> = Vec::new();
+    bounds
+        .iter()
+        .map(|&(a, b)| {
+            for &key in keys.get(a..b)? {
+                match entries[key] {
+                    u8::MAX => {
+                        builder.push(text(key));
+                        match builder.last_entry() {
+                            Some(entry) => {
+                                entries[key] = entry;
+                                met.push(key);
+                            }
+                            // No longer symbols: every text from here on is pushed as it is.
+                            None => met.drain(..).for_each(|key| entries[key] = u8::MAX),
+                        }
+                    }
+                    entry => builder.push_known(&[entry]),
+                }
+            }
+            for key in met.drain(..) {
+                entries[key] = u8::MAX;
+            }
+            Some(Value::array(Column::Text(builder.finish())))
+        })
+        .collect()
+}
+
+/// [`text_lists`] of any other array of texts ([`text_reader`]), as symbols while they are short
+/// and few.
 fn texts_by_span<'a>(
     n: usize,
     bounds: &[(usize, usize)],
     at: impl Fn(usize) -> &'a str,
 ) -> Option<Vec<Value>> {
+    let mut builder = TextsBuilder::default();
     bounds
         .iter()
         .map(|&(a, b)| {
             if a > b || b > n {
                 return None;
             }
-            let mut texts = Texts::default();
             for i in a..b {
-                texts.push(at(i));
+                builder.push(at(i));
             }
-            Some(Value::array(Column::Text(texts)))
+            Some(Value::array(Column::Text(builder.finish())))
         })
         .collect()
 }
@@ -514,8 +557,41 @@ fn lists(items: Vec<Value>, bounds: &[(usize, usize)]) -> Option<Vec<Value>> {
     )
 }
 
-fn texts<'a>(n: usize, at: impl Fn(usize) -> &'a str) -> Vec<Value> {
-    (0..n).map(|i| Value::text(at(i))).collect()
+/// A reader of an array's texts, by index.
+type TextAt<'a> = Box<dyn Fn(usize) -> &'a str + 'a>;
+
+/// Reads text `i` of a string array, or of a dictionary of strings (as Parquet readers give a
+/// dictionary-encoded column); `None` for any other array.
+fn text_reader<'a>(array: &'a dyn Array) -> Option<TextAt<'a>> {
+    Some(match array.data_type() {
+        DataType::Utf8 => {
+            let a = array.as_string::<i32>();
+            Box::new(|i| a.value(i))
+        }
+        DataType::LargeUtf8 => {
+            let a = array.as_string::<i64>();
+            Box::new(|i| a.value(i))
+        }
+        DataType::Utf8View => {
+            let a = array.as_string_view();
+            Box::new(|i| a.value(i))
+        }
+        DataType::Dictionary(_, values) if !matches!(**values, DataType::Dictionary(..)) => {
+            let d = array.as_any_dictionary_opt()?;
+            if d.values().null_count() > 0 {
+                return None; // a null text in the dictionary itself: not read here
+            }
+            let values = text_reader(d.values().as_ref())?;
+            if d.values().is_empty() {
+                // No text to name: only an array of nulls (or none) has no values.
+                let nulls: TextAt<'a> = Box::new(|_| "");
+                return (array.len() == array.null_count()).then_some(nulls);
+            }
+            let keys = d.normalized_keys();
+            Box::new(move |i| values(keys[i]))
+        }
+        _ => return None,
+    })
 }
 
 /// Each list's `[start, end)` in its child array, from the offsets.
@@ -580,6 +656,18 @@ fn value(array: &dyn Array, i: usize, ty: &Ty) -> Result<Value, Mismatch> {
             DataType::Utf8 => Ok(Value::text(array.as_string::<i32>().value(i))),
             DataType::LargeUtf8 => Ok(Value::text(array.as_string::<i64>().value(i))),
             DataType::Utf8View => Ok(Value::text(array.as_string_view().value(i))),
+            // A dictionary of texts: the text its key names.
+            DataType::Dictionary(..) => {
+                let d = array.as_any_dictionary_opt().ok_or_else(found)?;
+                let key = match number(d.keys(), i) {
+                    Some(Number::Int(k)) => usize::try_from(k).ok(),
+                    _ => None,
+                };
+                match key.filter(|&k| k < d.values().len()) {
+                    Some(k) => value(d.values().as_ref(), k, ty),
+                    None => Err(found()),
+                }
+            }
             _ => Err(found()),
         },
         Ty::List(elem) => {
@@ -708,7 +796,7 @@ mod tests {
 
     #[test]
     fn label_lists_read_back_as_written_held_as_symbols_while_short_and_few() {
-        use arrow_array::builder::StringBuilder;
+        use arrow_array::builder::{StringBuilder, StringDictionaryBuilder};
         // Rows of labels: few short ones (symbols), one longer than 16 bytes among them, more
         // distinct ones than a byte numbers, and texts at the buffer's very end.
         let wanted: Vec<Vec<String>> = (0..60)
@@ -723,22 +811,31 @@ mod tests {
                     .collect()
             })
             .collect();
+        // As strings, and as a dictionary of them (as Parquet readers give them).
         let mut list = ListBuilder::new(StringBuilder::new());
+        let mut dictionary = ListBuilder::new(StringDictionaryBuilder::<Int32Type>::new());
         for row in &wanted {
             for label in row {
                 list.values().append_value(label);
+                dictionary.values().append_value(label);
             }
             list.append(true);
+            dictionary.append(true);
         }
-        let array = list.finish();
-        let schema = Schema::new(vec![Field::new("labels", array.data_type().clone(), false)]);
-        let whole = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(array)]).unwrap();
         let ty = Ty::Record(Arc::from(vec![TyField {
             name: "labels".into(),
             ty: Ty::list(Ty::Text),
         }]));
-        let got = rows(&[whole.slice(3, 57)], &ty);
-        for (i, row) in got.iter().enumerate() {
+        let got = [list.finish(), dictionary.finish()]
+            .into_iter()
+            .flat_map(|array| {
+                let schema =
+                    Schema::new(vec![Field::new("labels", array.data_type().clone(), false)]);
+                let whole = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(array)]).unwrap();
+                rows(&[whole.slice(3, 57)], &ty)
+            });
+        for (i, row) in got.enumerate() {
+            let i = i % 57;
             let want = &wanted[i + 3];
             let Ok(Value::Record(fields)) = row else {
                 panic!("row {i}: {row:?}")

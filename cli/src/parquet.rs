@@ -15,7 +15,9 @@ use std::sync::Arc;
 use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use reward::{Spec, Ty, Value};
 
@@ -36,7 +38,7 @@ pub struct ParquetLines {
 /// Opens a Parquet file as JSON Lines (see [`batches`]).
 pub fn open(path: &str, spec: &Spec) -> Result<ParquetLines, String> {
     Ok(ParquetLines {
-        batches: batches(path, spec)?,
+        batches: batches(path, spec, TextColumns::AsStored)?,
         buf: Vec::new(),
         pos: 0,
     })
@@ -58,7 +60,7 @@ pub struct ParquetRows {
 /// Opens a Parquet file as rows of `spec`'s input, in chunks of about `chunk_bytes`.
 pub fn rows(path: &str, spec: &Spec, chunk_bytes: usize) -> Result<ParquetRows, String> {
     Ok(ParquetRows {
-        batches: batches(path, spec)?,
+        batches: batches(path, spec, TextColumns::LabelsAsDictionaries)?,
         schema: spec.input_schema().clone(),
         batch: None,
         start: 0,
@@ -102,15 +104,40 @@ impl ParquetRows {
     }
 }
 
+/// How [`batches`] reads the strings of a list of texts.
+#[derive(Clone, Copy, PartialEq)]
+enum TextColumns {
+    AsStored,
+    /// As dictionaries (each distinct text once, and its number per item), the way Parquet
+    /// writers store a column of few distinct texts: a trace's labels are then never made
+    /// into one string each, and become symbols for the runtime at the cost of a lookup.
+    LabelsAsDictionaries,
+}
+
 /// The record batches of a Parquet file, with only the top-level columns the spec's input
 /// names.
-fn batches(path: &str, spec: &Spec) -> Result<ParquetRecordBatchReader, String> {
+fn batches(
+    path: &str,
+    spec: &Spec,
+    texts: TextColumns,
+) -> Result<ParquetRecordBatchReader, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| e.to_string())?;
-    let wanted: Vec<&str> = match spec.input_schema() {
-        Ty::Record(fields) => fields.iter().map(|f| &*f.name).collect(),
-        _ => Vec::new(),
+    let mut builder =
+        ParquetRecordBatchReaderBuilder::try_new(file.try_clone().map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    let fields: &[reward_runtime::ty::Field] = match spec.input_schema() {
+        Ty::Record(fields) => fields,
+        _ => &[],
     };
+    if texts == TextColumns::LabelsAsDictionaries {
+        let schema = labels_as_dictionaries(builder.schema(), fields);
+        if schema != **builder.schema() {
+            let options = ArrowReaderOptions::new().with_schema(Arc::new(schema));
+            builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    let wanted: Vec<&str> = fields.iter().map(|f| &*f.name).collect();
     let roots: Vec<usize> = builder
         .schema()
         .fields()
@@ -125,6 +152,44 @@ fn batches(path: &str, spec: &Spec) -> Result<ParquetRecordBatchReader, String> 
         .with_batch_size(1024)
         .build()
         .map_err(|e| e.to_string())
+}
+
+/// `schema` with the strings of each column the spec reads as a list of texts read as a
+/// dictionary of them ([`TextColumns::LabelsAsDictionaries`]).
+fn labels_as_dictionaries(schema: &Schema, fields: &[reward_runtime::ty::Field]) -> Schema {
+    let labels = |name: &str| {
+        fields.iter().any(|f| {
+            f.name.as_ref() == name
+                && matches!(f.ty.strip_optional(), Ty::List(item) if matches!(item.as_ref(), Ty::Text))
+        })
+    };
+    let dictionary = |item: &Field| match item.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 => Some(Arc::new(
+            item.as_ref().clone().with_data_type(DataType::Dictionary(
+                Box::new(DataType::Int32),
+                Box::new(item.data_type().clone()),
+            )),
+        )),
+        _ => None,
+    };
+    let columns: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let list = match f.data_type() {
+                DataType::List(item) if labels(f.name()) => dictionary(item).map(DataType::List),
+                DataType::LargeList(item) if labels(f.name()) => {
+                    dictionary(item).map(DataType::LargeList)
+                }
+                _ => None,
+            };
+            match list {
+                Some(ty) => f.as_ref().clone().with_data_type(ty),
+                None => f.as_ref().clone(),
+            }
+        })
+        .collect();
+    Schema::new_with_metadata(columns, schema.metadata().clone())
 }
 
 impl Read for ParquetLines {

@@ -2,6 +2,7 @@
 job on a local 2-CPU instance — each giving the scores of one in-process call."""
 
 import json
+import random
 
 import numpy as np
 import pytest
@@ -167,3 +168,51 @@ def test_cli_parquet_rows_match_json_lines_value_for_value(cli, tmp_path):
     pq.write_table(bad, tmp_path / "bad.parquet")
     status, out, _ = cli("score", spec, tmp_path / "bad.parquet")
     assert status == 2 and json.loads(out[0])["error"]["field"] == "steps[0].x"
+
+
+LABELS_SPEC = """input {
+    labels: list[text]
+}
+prop a = "a" in step
+prop b = "b" in step
+machine m over labels (order: first, otherwise: end) {
+    start u0
+    u0 -> u1 when a reward 1
+    u0 -> u0 when not a
+    u1 -> u2 when b reward 2
+    u1 -> u1 when not b
+    terminal u2
+}
+score = m + float(len(labels)) + float(count(for l in labels if l == "ab"))
+"""
+
+
+def test_cli_parquet_label_traces_match_json_lines(cli, tmp_path):
+    """Lists of labels from Parquet (dictionary-encoded, as writers store few distinct texts,
+    and read as such): traces of few short labels, with one long label, with more distinct
+    labels than a byte numbers, and empty ones score exactly as from JSON Lines."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    spec = tmp_path / "labels.reward"
+    spec.write_text(LABELS_SPEC)
+    rng = random.Random(7)
+    alphabet = ["", "", "a", "b", "ab", "c", "é"]
+    rows = []
+    for r in range(400):
+        n = rng.randrange(0, 300)
+        if r % 5 == 3:
+            labels = [f"l{rng.randrange(500)}" for _ in range(n)]  # many distinct
+        else:
+            labels = [rng.choice(alphabet) for _ in range(n)]
+            if r % 5 == 4 and n:
+                labels[n // 2] = "a label longer than sixteen bytes"
+        rows.append({"labels": labels})
+    pq.write_table(pa.table({"labels": pa.array([r["labels"] for r in rows], type=pa.list_(pa.string()))}),
+                   tmp_path / "labels.parquet", row_group_size=128)
+    (tmp_path / "labels.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    status, from_parquet, err = cli("score", spec, tmp_path / "labels.parquet", "--threads", "1")
+    status_json, from_json, _ = cli("score", spec, tmp_path / "labels.jsonl", "--threads", "1")
+    assert status == status_json == 0, err
+    assert len(from_parquet) == len(rows) and from_parquet == from_json
+    totals = {json.loads(line)["score"] for line in from_json}
+    assert len(totals) > 50  # the traces differ, so a mix-up of rows would show

@@ -653,6 +653,11 @@ impl TextsBuilder {
         Err(slot)
     }
 
+    /// The entry of the last text pushed, while the texts are held as symbols.
+    pub fn last_entry(&self) -> Option<u8> {
+        self.ids.last().copied().filter(|_| self.symbols)
+    }
+
     /// Whether the texts pushed since the last [`TextsBuilder::finish`] are held as symbols.
     pub fn is_symbols(&self) -> bool {
         self.symbols
@@ -662,6 +667,10 @@ impl TextsBuilder {
     /// other push.
     #[inline]
     pub fn push_known(&mut self, ids: &[u8]) {
+        debug_assert!(
+            self.symbols || ids.is_empty(),
+            "entries of texts not held as symbols"
+        );
         self.ids.extend_from_slice(ids);
     }
 
