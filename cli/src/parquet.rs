@@ -16,7 +16,8 @@ use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringB
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::{
-    ArrowReaderOptions, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
 };
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use reward::{Spec, Ty, Value};
@@ -122,21 +123,22 @@ fn batches(
     texts: TextColumns,
 ) -> Result<ParquetRecordBatchReader, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
-    let mut builder =
-        ParquetRecordBatchReaderBuilder::try_new(file.try_clone().map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
+    let mut metadata =
+        ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).map_err(|e| e.to_string())?;
     let fields: &[reward_runtime::ty::Field] = match spec.input_schema() {
         Ty::Record(fields) => fields,
         _ => &[],
     };
     if texts == TextColumns::LabelsAsDictionaries {
-        let schema = labels_as_dictionaries(builder.schema(), fields);
-        if schema != **builder.schema() {
+        let schema = labels_as_dictionaries(metadata.schema(), fields);
+        if schema != **metadata.schema() {
+            // The footer read above, with the schema that reads labels as dictionaries.
             let options = ArrowReaderOptions::new().with_schema(Arc::new(schema));
-            builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
+            metadata = ArrowReaderMetadata::try_new(metadata.metadata().clone(), options)
                 .map_err(|e| e.to_string())?;
         }
     }
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
     let wanted: Vec<&str> = fields.iter().map(|f| &*f.name).collect();
     let roots: Vec<usize> = builder
         .schema()

@@ -618,6 +618,16 @@ struct IndexedColumns {
     span: Span,
 }
 
+/// The helper that gives the address of array `array` of a list held as columns (null for a
+/// list held as values), and the field it takes after the list, if any.
+fn array_helper(array: StepArray) -> (Helper, Option<usize>) {
+    match array {
+        StepArray::Items => (Helper::rt_items, None),
+        StepArray::Field(f) => (Helper::rt_column, Some(f)),
+        StepArray::Present(f) => (Helper::rt_column_present, Some(f)),
+    }
+}
+
 /// `list[index].f` where `list` is a list of records of scalars (held as columns by the
 /// readers), or `list[index]` of a list of bools, ints or floats (held as one array): the
 /// element `list[index]` and the array that holds what `e` reads of it.
@@ -673,13 +683,9 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
             }
             Invariant::Array(list, array) => {
                 let l = self.invariant(list);
-                match *array {
-                    StepArray::Items => self.hoisted_call(Helper::rt_items, &[l], &[]),
-                    StepArray::Field(f) => self.hoisted_call(Helper::rt_column, &[l], &[f as i64]),
-                    StepArray::Present(f) => {
-                        self.hoisted_call(Helper::rt_column_present, &[l], &[f as i64])
-                    }
-                }
+                let (helper, field) = array_helper(*array);
+                let field: Vec<i64> = field.map(|f| f as i64).into_iter().collect();
+                self.hoisted_call(helper, &[l], &field)
             }
         };
         self.invariants.insert(what.clone(), v);
@@ -1031,17 +1037,10 @@ impl<M: Module> Lower<'_, '_, '_, '_, M> {
     /// The address of the first row's value of array `array` of `list` (null when the list is
     /// held as values, or, for [`StepArray::Present`], when every row holds the field).
     fn step_array(&mut self, list: CValue, array: StepArray) -> CValue {
-        match array {
-            StepArray::Items => self.call1(Helper::rt_items, &[list]),
-            StepArray::Field(f) => {
-                let fv = self.b.ins().iconst(types::I64, f as i64);
-                self.call1(Helper::rt_column, &[list, fv])
-            }
-            StepArray::Present(f) => {
-                let fv = self.b.ins().iconst(types::I64, f as i64);
-                self.call1(Helper::rt_column_present, &[list, fv])
-            }
-        }
+        let (helper, field) = array_helper(array);
+        let mut args = vec![list];
+        args.extend(field.map(|f| self.b.ins().iconst(types::I64, f as i64)));
+        self.call1(helper, &args)
     }
 
     /// The address of the first row's value of array `array` of `list`, whose items are of

@@ -266,7 +266,6 @@ pub unsafe extern "C" fn rt_step_array(
     let ctx = unsafe { &mut *ctx };
     let value = unsafe { val(list) };
     let which = ArrayOf::of(which);
-    let f = field as usize;
     let in_place = match which {
         ArrayOf::Items => unsafe { rt_items(list) },
         ArrayOf::Field => unsafe { rt_column(list, field) },
@@ -276,16 +275,16 @@ pub unsafe extern "C" fn rt_step_array(
         return in_place;
     }
     let rows = value.list_items().unwrap_or(&[]);
-    fn read(v: &Value, which: ArrayOf, f: usize) -> &Value {
-        match (which, v) {
-            (ArrayOf::Items, v) => v,
-            (_, Value::Record(fields)) => fields.get(f).unwrap_or(&NONE),
-            _ => &NONE,
-        }
-    }
-    let read = |v| read(v, which, f);
+    let read = |v: &Value| match which {
+        ArrayOf::Items => v as *const Value,
+        ArrayOf::Field | ArrayOf::Present => unsafe { rt_field(v, field) },
+    };
     let array = match (which, ScalarKind::of(kind)) {
-        (ArrayOf::Present, _) => Column::Bool(rows.iter().map(|v| !read(v).is_none()).collect()),
+        (ArrayOf::Present, _) => Column::Bool(
+            rows.iter()
+                .map(|v| unsafe { rt_is_none(read(v)) } == 0)
+                .collect(),
+        ),
         (_, ScalarKind::Bool) => Column::Bool(
             rows.iter()
                 .map(|v| unsafe { rt_unbox_bool(read(v)) } != 0)

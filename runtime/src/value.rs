@@ -726,10 +726,8 @@ impl TextsBuilder {
     #[inline(never)]
     fn push_plain(&mut self, text: &str) {
         if self.symbols {
-            let entries = std::mem::take(&mut self.texts);
-            for &id in &self.ids {
-                self.texts.push(entries.entry(usize::from(id)));
-            }
+            self.texts.ids = Some(std::mem::take(&mut self.ids));
+            self.texts.expand();
             self.symbols = false;
         }
         self.texts.push(text);
