@@ -792,8 +792,9 @@ fn compile_with_params(
 }
 
 /// Read buffer of the input: a rollout file is read in large blocks (the default 8 KiB meant a
-/// system call per 8 KiB, a tenth of the time of a trace workload).
-const INPUT_BUFFER_BYTES: usize = 1 << 20;
+/// system call per 8 KiB, a tenth of the time of a trace workload), and no larger than the
+/// driver's reads, which then go straight from the file into its chunks.
+const INPUT_BUFFER_BYTES: usize = driver::READ_BLOCK_BYTES;
 
 fn open_input(input: &str) -> io::Result<Box<dyn BufRead>> {
     if input == "-" {

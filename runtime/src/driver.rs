@@ -4,19 +4,21 @@
 //! Design, and why:
 //! - **Bounded memory.** Input is read in chunks of at most [`DriverOptions::chunk_rows`] lines
 //!   and about [`DriverOptions::chunk_bytes`] bytes, each chunk's lines in one buffer; at most
-//!   three chunks are alive at once (one being read, one being scored, one queued or being
-//!   written), so memory does not grow with the input, and their buffers are reused.
-//! - **Pipelined.** While a chunk is scored on the rayon pool, the calling thread reads the next
-//!   chunk, queues it on the pool, then writes the previous one; so the pool never waits for
-//!   the reader between chunks. The reader stays on the calling thread, so `R` needs not be
-//!   `Send`. The first chunks are small, so that scoring starts early.
+//!   [`CHUNKS_IN_FLIGHT`] chunks are queued or being scored, and one more read or written, so
+//!   memory does not grow with the input, and their buffers are reused.
+//! - **Pipelined.** While chunks are scored on the rayon pool, the calling thread reads the next
+//!   ones and queues them, then writes the oldest once it is scored; so the pool never waits for
+//!   the reader between chunks, even when a chunk is read more slowly than the one before it is
+//!   scored. The reader stays on the calling thread, so `R` needs not be `Send`. The first
+//!   chunks are small, so that scoring starts early.
 //! - **Deterministic.** Rows are scored with an indexed parallel iterator and collected in order,
 //!   so output is byte-identical for any thread count and chunk size.
 //! - **One line out per line in.** Lines that cannot even be handed to the scorer (invalid UTF-8,
 //!   blank, over the size limit) and rows whose scorer panicked become error records
 //!   ([`error_json`]) instead of being dropped, so output line N always belongs to input line N.
 
-use std::io::{self, BufRead, Write};
+use std::collections::VecDeque;
+use std::io::{self, BufRead, Read, Write};
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
@@ -121,6 +123,11 @@ pub fn error_json(line: u64, message: &str, field: Option<&str>) -> String {
     serde_json::Value::Object(outer).to_string()
 }
 
+/// Chunks queued on the pool or being scored while the reader reads the next. Two kept a pool
+/// of two workers idle whenever reading a chunk (sharing the cores with them) took longer than
+/// scoring the one before it; a third absorbs that.
+pub const CHUNKS_IN_FLIGHT: usize = 3;
+
 /// Stack size of each scoring thread.
 const WORKER_STACK_BYTES: usize = 64 << 20;
 
@@ -180,53 +187,56 @@ where
     let mut out_buf = Vec::new();
 
     pool.in_place_scope(|scope| -> io::Result<()> {
-        // The chunk being scored, whose rows are written next.
-        let mut scoring: Option<mpsc::Receiver<thread::Result<Vec<RowOutput>>>> = None;
+        // The chunks queued or being scored, oldest first.
+        let mut scoring: VecDeque<mpsc::Receiver<thread::Result<Vec<RowOutput>>>> = VecDeque::new();
+        let mut read_error = None;
+        let mut more = true;
         loop {
-            // Read the next chunk while the previous one is being scored, and queue it before
-            // waiting for that one, so that the pool goes from one chunk to the next without
-            // waiting for this thread.
-            let (next, read_error) = match next_chunk() {
-                Ok(chunk) => (chunk, None),
-                Err(e) => (Vec::new(), Some(e)),
-            };
-            let more = !next.is_empty();
-            let queued = more.then(|| {
-                let (done, result) = mpsc::sync_channel(1);
-                scope.spawn(move |_| {
-                    let rows = panic::catch_unwind(AssertUnwindSafe(|| score_chunk(next, score)));
-                    // The receiver is gone only when the run already failed.
-                    let _ = done.send(rows);
-                });
-                result
-            });
-            // Write the previous chunk while the next one is being scored.
-            if let Some(result) = std::mem::replace(&mut scoring, queued) {
-                let rows = match result.recv() {
-                    Ok(Ok(rows)) => rows,
-                    _ => {
-                        return Err(io::Error::other(
-                            "internal error: the scoring thread panicked",
-                        ))
+            // Read and queue chunks until enough are in flight, so that the pool goes from
+            // one chunk to the next without waiting for this thread.
+            while more && scoring.len() < CHUNKS_IN_FLIGHT {
+                let next = match next_chunk() {
+                    Ok(chunk) => chunk,
+                    Err(e) => {
+                        read_error = Some(e);
+                        Vec::new()
                     }
                 };
-                out_buf.clear();
-                for row in &rows {
-                    out_buf.extend_from_slice(row.json.as_bytes());
-                    out_buf.push(b'\n');
-                    summary.errors += u64::from(row.is_error);
+                more = !next.is_empty();
+                if more {
+                    let (done, result) = mpsc::sync_channel(1);
+                    scope.spawn(move |_| {
+                        let rows =
+                            panic::catch_unwind(AssertUnwindSafe(|| score_chunk(next, score)));
+                        // The receiver is gone only when the run already failed.
+                        let _ = done.send(rows);
+                    });
+                    scoring.push_back(result);
                 }
-                summary.rows += rows.len() as u64;
-                output.write_all(&out_buf)?;
-                progress.advance(rows.len() as u64);
             }
-            if let Some(e) = read_error {
-                return Err(e);
+            // Write the oldest chunk once it is scored, while the others are being scored.
+            let Some(result) = scoring.pop_front() else {
+                break;
+            };
+            let rows = match result.recv() {
+                Ok(Ok(rows)) => rows,
+                _ => {
+                    return Err(io::Error::other(
+                        "internal error: the scoring thread panicked",
+                    ))
+                }
+            };
+            out_buf.clear();
+            for row in &rows {
+                out_buf.extend_from_slice(row.json.as_bytes());
+                out_buf.push(b'\n');
+                summary.errors += u64::from(row.is_error);
             }
-            if !more {
-                return Ok(());
-            }
+            summary.rows += rows.len() as u64;
+            output.write_all(&out_buf)?;
+            progress.advance(rows.len() as u64);
         }
+        read_error.map_or(Ok(()), Err)
     })?;
     output.flush()?;
     Ok(summary)
@@ -460,12 +470,18 @@ fn chunk_text(
 /// chunk may be twice the last, up to the run's chunk size.
 const FIRST_CHUNK_BYTES: usize = 256 << 10;
 
+/// The least a read asks for. The CLI's `BufReader` holds no more than this, so that reads of
+/// this size go from the file straight into a chunk's buffer.
+pub const READ_BLOCK_BYTES: usize = 64 << 10;
+
 /// Splits the input into lines with a size limit, without ever buffering more than the limit.
 ///
-/// A chunk's lines are read back to back into one buffer, and a buffer is reused once the chunk
-/// that held it is scored, so that a steady run allocates nothing per line and faults in no new
-/// pages. (A fresh `String` per line cost a third of a one-thread run in malloc, free and page
-/// faults, on the reading thread that the first chunk's scoring waits for.)
+/// The input is read straight into one buffer per chunk, and a chunk's lines are ranges of it;
+/// only the unfinished line at its end is copied, to the start of the next chunk's buffer. A
+/// buffer is reused once the chunk that held it is scored, so that a steady run allocates
+/// nothing per line and faults in no new pages. (A fresh `String` per line cost a third of a
+/// one-thread run in malloc, free and page faults; a copy of every line from the reader's
+/// buffer, a pass over the input on the thread that every worker waits for.)
 struct LineReader<'r, R> {
     input: &'r mut R,
     max_line_bytes: usize,
@@ -474,6 +490,19 @@ struct LineReader<'r, R> {
     buffers: Vec<Arc<String>>,
     /// The next chunk's byte budget, before the caller's limit.
     ramp: usize,
+    /// What was read past the last line of the last chunk: the next lines, the last one
+    /// perhaps unfinished.
+    unfinished: Vec<u8>,
+    input_state: InputState,
+}
+
+/// Whether the input may have more to read.
+enum InputState {
+    Open,
+    Ended,
+    /// A read failed: the lines read whole before it are still rows, then the error is
+    /// returned.
+    Failed(io::Error),
 }
 
 impl<'r, R: BufRead> LineReader<'r, R> {
@@ -484,6 +513,8 @@ impl<'r, R: BufRead> LineReader<'r, R> {
             next_line: 1,
             buffers: Vec::new(),
             ramp: FIRST_CHUNK_BYTES,
+            unfinished: Vec::new(),
+            input_state: InputState::Open,
         }
     }
 
@@ -492,14 +523,46 @@ impl<'r, R: BufRead> LineReader<'r, R> {
         let max_bytes = max_bytes.min(self.ramp);
         self.ramp = self.ramp.saturating_mul(2);
         let mut buf = self.free_buffer(max_bytes);
+        buf.extend_from_slice(&self.unfinished);
+        self.unfinished.clear();
         let mut lines = Vec::with_capacity(rows.min(4096));
-        while lines.len() < rows && buf.len() < max_bytes {
-            let Some(line) = self.read_line(&mut buf)? else {
-                break;
-            };
-            lines.push((self.next_line, line));
-            self.next_line += 1;
+        // Where the next line starts, and how far from there no newline was found.
+        let (mut start, mut searched) = (0, 0);
+        while lines.len() < rows && start < max_bytes {
+            if let Some(at) = memchr::memchr(b'\n', &buf[searched..]) {
+                let end = searched + at;
+                lines.push(self.line(&buf, start..end));
+                (start, searched) = (end + 1, end + 1);
+                continue;
+            }
+            match self.input_state {
+                InputState::Open => {}
+                InputState::Ended => {
+                    // A last line without a newline.
+                    if start < buf.len() {
+                        lines.push(self.line(&buf, start..buf.len()));
+                        start = buf.len();
+                    }
+                    break;
+                }
+                InputState::Failed(_) => break,
+            }
+            if buf.len() - start > self.max_line_bytes.saturating_add(1) {
+                lines.push(self.skip_line(&mut buf, start));
+                searched = start;
+            } else {
+                searched = buf.len();
+                let wanted = max_bytes.saturating_sub(buf.len()).max(READ_BLOCK_BYTES);
+                self.read(&mut buf, wanted);
+            }
         }
+        if lines.is_empty() {
+            if let Some(error) = self.take_error() {
+                return Err(error);
+            }
+        }
+        self.unfinished.extend_from_slice(&buf[start..]);
+        buf.truncate(start);
         let (numbers, lines): (Vec<u64>, Vec<_>) = lines.into_iter().unzip();
         let (text, lines) = chunk_text(buf, lines);
         let chunk = Arc::new(text);
@@ -520,9 +583,90 @@ impl<'r, R: BufRead> LineReader<'r, R> {
             .collect())
     }
 
+    /// Appends up to `wanted` bytes of input to `buf` (fewer only at the end of the input or
+    /// on an error, which [`InputState`] then records), into its spare capacity:
+    /// `read_to_end` neither zeroes it first nor, for a request at least as large as a
+    /// `BufReader`'s buffer, goes through that buffer.
+    fn read(&mut self, buf: &mut Vec<u8>, wanted: usize) {
+        buf.reserve(wanted);
+        match (&mut *self.input).take(wanted as u64).read_to_end(buf) {
+            Ok(read) if read < wanted => self.input_state = InputState::Ended,
+            Ok(_) => {}
+            Err(error) => self.input_state = InputState::Failed(error),
+        }
+    }
+
+    /// Line number and place of the line in `buf[bytes]` (without its `\n`), or why it is
+    /// rejected.
+    fn line(&mut self, buf: &[u8], bytes: Range<usize>) -> (u64, Result<Range<usize>, String>) {
+        let number = self.next_line;
+        self.next_line += 1;
+        let (mut start, mut end) = (bytes.start, bytes.end);
+        if buf[start..end].ends_with(b"\r") {
+            end -= 1;
+        }
+        if end - start > self.max_line_bytes {
+            return (number, Err(self.over_limit(end - start)));
+        }
+        // A UTF-8 byte order mark, which some Windows tools write, is not part of the data.
+        if number == 1 && buf[start..end].starts_with(b"\xEF\xBB\xBF") {
+            start += 3;
+        }
+        (number, Ok(start..end))
+    }
+
+    /// Reads and drops the rest of the over-long line whose first bytes are `buf[start..]`,
+    /// piece by piece (it is never held whole), and leaves in `buf[start..]` what follows it.
+    fn skip_line(
+        &mut self,
+        buf: &mut Vec<u8>,
+        start: usize,
+    ) -> (u64, Result<Range<usize>, String>) {
+        let mut len = buf.len() - start;
+        let mut last_byte = buf.last().copied();
+        buf.truncate(start);
+        while let InputState::Open = self.input_state {
+            self.read(buf, READ_BLOCK_BYTES);
+            let piece = &buf[start..];
+            if let Some(at) = memchr::memchr(b'\n', piece) {
+                len += at;
+                if at > 0 {
+                    last_byte = Some(piece[at - 1]);
+                }
+                buf.drain(start..=start + at);
+                break;
+            }
+            len += piece.len();
+            last_byte = piece.last().copied().or(last_byte);
+            buf.truncate(start);
+        }
+        let number = self.next_line;
+        self.next_line += 1;
+        let len = len - usize::from(last_byte == Some(b'\r'));
+        (number, Err(self.over_limit(len)))
+    }
+
+    /// The error of a failed read, once; the input then counts as ended.
+    fn take_error(&mut self) -> Option<io::Error> {
+        match std::mem::replace(&mut self.input_state, InputState::Ended) {
+            InputState::Failed(error) => Some(error),
+            state => {
+                self.input_state = state;
+                None
+            }
+        }
+    }
+
+    fn over_limit(&self, len: usize) -> String {
+        format!(
+            "line is {len} bytes, over the limit of {}",
+            self.max_line_bytes
+        )
+    }
+
     /// An empty buffer for the next chunk: an earlier chunk's that nothing holds any more (its
-    /// rows are scored), else a new one. The pipeline keeps at most three chunks alive, so the
-    /// reader keeps at most three buffers.
+    /// rows are scored), else a new one. The pipeline keeps at most [`CHUNKS_IN_FLIGHT`] + 1
+    /// chunks alive, so the reader keeps as many buffers.
     fn free_buffer(&mut self, max_bytes: usize) -> Vec<u8> {
         let free = self
             .buffers
@@ -531,7 +675,7 @@ impl<'r, R: BufRead> LineReader<'r, R> {
         let reused = free
             .and_then(|i| Arc::try_unwrap(self.buffers.swap_remove(i)).ok())
             .map(String::into_bytes);
-        if self.buffers.len() > 2 {
+        if self.buffers.len() > CHUNKS_IN_FLIGHT {
             self.buffers.remove(0);
         }
         match reused {
@@ -540,69 +684,9 @@ impl<'r, R: BufRead> LineReader<'r, R> {
                 buf.clear();
                 buf
             }
-            _ => Vec::with_capacity(max_bytes + (max_bytes >> 4)),
+            // Room for the chunk and one more read, when its last line goes on past it.
+            _ => Vec::with_capacity(max_bytes + READ_BLOCK_BYTES),
         }
-    }
-
-    /// Appends one line to `buf` and returns where it is, or why it is rejected (then nothing
-    /// of it stays in `buf`); `None` at end of input.
-    ///
-    /// Works on `fill_buf`/`consume` rather than `read_until` so that an over-long line is
-    /// counted and discarded piece by piece instead of being accumulated.
-    fn read_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<Result<Range<usize>, String>>> {
-        let start = buf.len();
-        // One byte of slack for a "\r" that a "\n" may turn into part of the terminator.
-        let keep = self.max_line_bytes.saturating_add(1);
-        let mut total: usize = 0;
-        let mut last_byte = None;
-        let mut saw_anything = false;
-        loop {
-            let available = match self.input.fill_buf() {
-                Ok(available) => available,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    buf.truncate(start);
-                    return Err(e);
-                }
-            };
-            if available.is_empty() {
-                if !saw_anything {
-                    return Ok(None);
-                }
-                break;
-            }
-            saw_anything = true;
-            let (piece, consumed, done) = match memchr::memchr(b'\n', available) {
-                Some(i) => (&available[..i], i + 1, true),
-                None => (available, available.len(), false),
-            };
-            if total.saturating_add(piece.len()) <= keep {
-                buf.extend_from_slice(piece);
-            } else {
-                // Over the limit: stop buffering.
-                buf.truncate(start);
-            }
-            total = total.saturating_add(piece.len());
-            if let Some(&b) = piece.last() {
-                last_byte = Some(b);
-            }
-            self.input.consume(consumed);
-            if done {
-                break;
-            }
-        }
-        let len = total - usize::from(last_byte == Some(b'\r'));
-        if len > self.max_line_bytes {
-            buf.truncate(start);
-            return Ok(Some(Err(format!(
-                "line is {len} bytes, over the limit of {}",
-                self.max_line_bytes
-            ))));
-        }
-        buf.truncate(start + len);
-        // A UTF-8 byte order mark, which some Windows tools write, is not part of the data.
-        let bom = self.next_line == 1 && buf[start..].starts_with(b"\xEF\xBB\xBF");
-        Ok(Some(Ok(start + if bom { 3 } else { 0 }..start + len)))
     }
 }
 
@@ -849,7 +933,8 @@ mod tests {
     #[test]
     fn lines_read_into_reused_chunk_buffers_are_each_lines_own_bytes() {
         // Lines of every length around the chunk size, so that chunks end mid-way through
-        // the buffers they reuse; some over the limit, some not UTF-8, some blank.
+        // the buffers they reuse; some over the limit, some not UTF-8, some blank, a few
+        // longer than a read (skipped across reads, or read whole under a larger limit).
         let mut input = Vec::new();
         let mut state = 7u64;
         for i in 0..3000u64 {
@@ -858,23 +943,31 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             let len = (state >> 33) as usize % 700;
             let fill = b'a' + (i % 26) as u8;
-            match i % 97 {
-                0 => input.extend_from_slice(b"\xff\xfe"),
-                1 => input.extend_from_slice(b" \t"),
+            match (i % 97, i % 701) {
+                (0, _) => input.extend_from_slice(b"\xff\xfe"),
+                (1, _) => input.extend_from_slice(b" \t"),
+                (_, 2) => input.extend(std::iter::repeat_n(fill, 150_000 + len)),
+                (_, 3) => input.extend(std::iter::repeat_n(fill, READ_BLOCK_BYTES + len)),
                 _ => input.extend(std::iter::repeat_n(fill, len)),
             }
             input.extend_from_slice(if i % 5 == 0 { b"\r\n" } else { b"\n" });
         }
-        for (threads, chunk_bytes) in [(1, 1000), (2, 4096), (1, 1 << 20)] {
+        for (threads, chunk_bytes, chunk_rows, limit) in [
+            (1, 1000, 4096, 600),
+            (2, 4096, 7, 600),
+            (1, 1 << 20, 1, 600),
+            (2, 1 << 20, 4096, 100_000),
+        ] {
             let opts = DriverOptions {
                 threads: Some(threads),
                 chunk_bytes,
-                max_line_bytes: 600,
+                chunk_rows,
+                max_line_bytes: limit,
                 ..DriverOptions::default()
             };
             let (out, summary) = run_bytes(&input, &opts);
             let got: Vec<&str> = out.lines().collect();
-            let want = expected_rows(&input, 600);
+            let want = expected_rows(&input, limit);
             assert_eq!(summary.rows, 3000);
             assert_eq!(got.len(), want.len());
             for (n, (g, w)) in got.iter().zip(&want).enumerate() {

@@ -52,7 +52,8 @@ thread_local! {
 #[derive(Default)]
 struct Scratch {
     items: Vec<Value>,
-    text: String,
+    /// UTF-8 once [`unescape_into`] has succeeded ([`unescaped`]).
+    text: Vec<u8>,
     texts: TextsBuilder,
 }
 
@@ -396,7 +397,9 @@ impl Scanner<'_> {
         }
         let (start, end, escaped) = self.string_span()?;
         if escaped {
-            let key = unescape(&self.s[start..end], &mut self.scratch.text)?;
+            self.scratch.text.clear();
+            unescape_into(self.b, start, &mut self.scratch.text)?;
+            let key = unescaped(&self.scratch.text);
             return Some(fields.iter().position(|f| *f.name == *key));
         }
         let raw = &self.b[start..end];
@@ -604,35 +607,19 @@ impl Scanner<'_> {
         if self.peek()? != b'"' {
             return None;
         }
-        // One pass that finds the end and resolves escapes as it meets them (completions are
-        // long and full of `\n`): plain runs are copied as they are.
         let start = self.i + 1;
-        let mut j = start;
-        let mut escaped = false;
+        let k = start + find_special(self.b.get(start..)?)?;
+        if self.b[k] == b'"' {
+            // No escapes: the text is a slice of the line. (`k` sits next to a quote, so it
+            // is a character boundary.)
+            self.i = k + 1;
+            return Some(f(&self.s[start..k]));
+        }
         let out = &mut self.scratch.text;
         out.clear();
-        loop {
-            let k = j + find_special(self.b.get(j..)?)?;
-            if self.b[k] < 0x20 {
-                // A raw control character: serde decides the message.
-                return None;
-            }
-            // `j` and `k` sit next to ASCII bytes (quotes, escapes), so both are character
-            // boundaries of the line.
-            if self.b[k] == b'"' {
-                self.i = k + 1;
-                if !escaped {
-                    return Some(f(&self.s[start..k]));
-                }
-                out.push_str(&self.s[j..k]);
-                return Some(f(out));
-            }
-            escaped = true;
-            out.push_str(&self.s[j..k]);
-            let (c, used) = escape(self.b.get(k + 1..)?)?;
-            out.push(c);
-            j = k + 1 + used;
-        }
+        out.extend_from_slice(&self.b[start..k]);
+        self.i = unescape_into(self.b, k, out)? + 1;
+        Some(f(unescaped(out)))
     }
 
     /// The bytes between the quotes of the string at `i` (which is `"`), and whether it has
@@ -749,9 +736,11 @@ impl Scanner<'_> {
         }
         match self.peek()? {
             b'"' => {
-                let (start, end, escaped) = self.string_span()?;
+                let (start, _, escaped) = self.string_span()?;
                 if escaped {
-                    unescape(&self.s[start..end], &mut self.scratch.text)?;
+                    // Checks the escapes.
+                    self.scratch.text.clear();
+                    unescape_into(self.b, start, &mut self.scratch.text)?;
                 }
                 Some(())
             }
@@ -947,20 +936,98 @@ fn digit_run(b: &[u8], j: &mut usize, mantissa: &mut u64) -> usize {
     *j - from
 }
 
-/// The text of a string's raw bytes (between its quotes) with its escapes resolved, in `out`;
-/// `None` for an invalid escape or a lone surrogate (serde decides those).
-fn unescape<'o>(raw: &str, out: &'o mut String) -> Option<&'o str> {
-    out.clear();
-    let mut j = 0;
-    while let Some(at) = memchr::memchr(b'\\', &raw.as_bytes()[j..]) {
-        let k = j + at;
-        out.push_str(&raw[j..k]);
-        let (c, used) = escape(&raw.as_bytes()[k + 1..])?;
-        out.push(c);
-        j = k + 1 + used;
+/// Appends to `out` the rest of the body of the JSON string from `at` in `b` (a line), its
+/// escapes resolved, and returns the index of its closing quote; `None` for a raw control
+/// character, an invalid escape or a lone surrogate (serde decides those), or an unterminated
+/// string. `out` then holds UTF-8 when it did before ([`unescaped`]): the line is UTF-8, its
+/// plain runs are cut only next to ASCII bytes, and escapes append whole characters.
+fn unescape_into(b: &[u8], mut at: usize, out: &mut Vec<u8>) -> Option<usize> {
+    loop {
+        let k = copy_plain(b, at, out)?;
+        if b[k] == b'"' {
+            return Some(k);
+        }
+        if b[k] != b'\\' {
+            return None;
+        }
+        let (c, used) = escape(b.get(k + 1..)?)?;
+        if c.is_ascii() {
+            out.push(c as u8);
+        } else {
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+        at = k + 1 + used;
     }
-    out.push_str(raw.get(j..)?);
-    Some(out.as_str())
+}
+
+/// The text [`unescape_into`] left in `out`.
+fn unescaped(out: &[u8]) -> &str {
+    debug_assert!(std::str::from_utf8(out).is_ok());
+    // SAFETY: `out` is only ever filled by `unescape_into` from a line's text (after a clear
+    // or a plain run of that text), which keeps it UTF-8 whenever it succeeds; callers read it
+    // only then.
+    unsafe { std::str::from_utf8_unchecked(out) }
+}
+
+/// Bytes [`copy_plain`] copies per step.
+const PLAIN_BLOCK: usize = 32;
+
+/// Appends to `out` the bytes of `b` from `at` up to the first one that ends a plain run of a
+/// string (`"`, `\` or a control character) and returns that byte's index; `None` when the line
+/// ends first.
+///
+/// Whole blocks are copied and then only their plain prefix is kept: completions are broken
+/// into runs of about a hundred bytes by their `\n` escapes, and a search then a `memcpy` call
+/// per run cost more than the run itself.
+fn copy_plain(b: &[u8], mut at: usize, out: &mut Vec<u8>) -> Option<usize> {
+    loop {
+        // The last bytes of the line, padded with quotes: a quote found in the padding means
+        // the string is not closed.
+        let mut padded = [b'"'; PLAIN_BLOCK];
+        let block: &[u8; PLAIN_BLOCK] = match b.get(at..at + PLAIN_BLOCK) {
+            Some(block) => block.try_into().ok()?,
+            None => {
+                let rest = b.get(at..)?;
+                padded[..rest.len()].copy_from_slice(rest);
+                &padded
+            }
+        };
+        out.reserve(PLAIN_BLOCK);
+        let len = out.len();
+        for (slot, &byte) in out.spare_capacity_mut()[..PLAIN_BLOCK]
+            .iter_mut()
+            .zip(block)
+        {
+            slot.write(byte);
+        }
+        let mask = specials_32(block);
+        // `PLAIN_BLOCK` when the block is plain.
+        let plain = mask.trailing_zeros() as usize;
+        // SAFETY: the first `plain` bytes of the spare capacity were just written.
+        unsafe { out.set_len(len + plain) };
+        if mask != 0 {
+            let end = at + plain;
+            return (end < b.len()).then_some(end);
+        }
+        at += PLAIN_BLOCK;
+    }
+}
+
+/// The bytes of 32 that end a plain run of a string (`"`, `\`, control characters), as a mask:
+/// bit k for byte k.
+fn specials_32(block: &[u8; PLAIN_BLOCK]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (q0, s0) = classify_16(&block[..16]);
+        let (q1, s1) = classify_16(&block[16..]);
+        u32::from(q0 | s0) | (u32::from(q1 | s1) << 16)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        block.iter().enumerate().fold(0, |mask, (k, &c)| {
+            mask | (u32::from(c == b'"' || c == b'\\' || c < 0x20) << k)
+        })
+    }
 }
 
 /// The character of the escape after a backslash, and how many bytes it used.
@@ -1382,6 +1449,70 @@ mod tests {
             rounds += 1;
         }
         assert!(accepted > rounds / 2, "{accepted} of {rounds} accepted");
+    }
+
+    #[test]
+    fn strings_with_escapes_anywhere_read_as_serde_reads_them() {
+        // Texts of every length around the copy's blocks, escapes at every offset, keys with
+        // escapes (read and skipped), and the strings serde rejects: the scanner must give
+        // serde's text or defer, and defer on every string serde rejects.
+        let s = schema();
+        let mut next = crate::test_rng(0x2545_F491_4F6C_DD1D);
+        let pieces = [
+            "a",
+            "bcdefgh",
+            "é",
+            "€",
+            "😀",
+            " ",
+            "\\n",
+            "\\\"",
+            "\\\\",
+            "\\/",
+            "\\b",
+            "\\f",
+            "\\r",
+            "\\t",
+            "\\u00e9",
+            "\\u20AC",
+            "\\ud83d\\ude00",
+            "\\u0000",
+        ];
+        let broken = [
+            "\\x", "\\ud83dx", "x\\ude00", "\\u12x", "\t", "\u{1}", "\\q",
+        ];
+        let (mut accepted, mut rejected) = (0, 0);
+        for round in 0..4000 {
+            let mut text = String::new();
+            let mut valid = true;
+            for _ in 0..next(90) {
+                if next(300) == 0 {
+                    text.push_str(broken[next(broken.len())]);
+                    valid = false;
+                } else {
+                    text.push_str(pieces[next(pieces.len())]);
+                }
+            }
+            let key = if round % 7 == 0 { "\\u0073" } else { "s" };
+            let other = if round % 5 == 0 {
+                r#","t\u0031":"a\nb""#
+            } else {
+                ""
+            };
+            let line =
+                format!(r#"{{"{key}":"{text}","labels":[],"n":1,"x":1.5,"steps":[]{other}}}"#);
+            let ok = agree(&line, &s);
+            if !valid {
+                assert!(!ok, "accepted: {line}");
+            }
+            accepted += usize::from(ok);
+            rejected += usize::from(!valid);
+            // The line cut short inside the string is never accepted.
+            let cut = format!(r#"{{"labels":[],"n":1,"x":1.5,"steps":[],"s":"{text}"#);
+            assert!(row(&cut, &s).is_none(), "accepted: {cut}");
+        }
+        assert!(accepted > 3000, "{accepted} of 4000 accepted");
+        assert!(rejected > 100, "{rejected} broken");
     }
 
     #[test]

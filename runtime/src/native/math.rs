@@ -160,6 +160,15 @@ pub fn math_equal(pred: &str, gold: &str) -> bool {
 /// one it names. With strict units (or percentages), the units after the two answers (or
 /// whether each is a percentage) must be the same before anything else is compared.
 pub fn math_equal_with(pred: &str, gold: &str, opts: MathOptions) -> bool {
+    verdicts::recalled(pred, gold, opts).unwrap_or_else(|| {
+        let equal = decide(pred, gold, opts);
+        verdicts::remember(pred, gold, opts, equal);
+        equal
+    })
+}
+
+/// [`math_equal_with`], worked out.
+fn decide(pred: &str, gold: &str, opts: MathOptions) -> bool {
     let _in_force = OptionsInForce::set(opts);
     if opts.units == Units::Strict || opts.strict_percent {
         let (pu, gu) = (
@@ -179,6 +188,81 @@ pub fn math_equal_with(pred: &str, gold: &str, opts: MathOptions) -> bool {
         return true;
     }
     !normalize_answer(pred).is_empty() && super::answer::equivalent(pred, gold)
+}
+
+/// The verdicts of the last comparisons made on this thread. A GRPO step compares each
+/// prompt's gold with the answers of its G completions, and right answers are mostly written
+/// alike, so most comparisons were just made: working one out (normalising, parsing,
+/// evaluating) takes microseconds, recalling it tens of nanoseconds. The comparison is a pure
+/// function of its arguments, so a recalled verdict is the one it would give.
+mod verdicts {
+    use std::cell::RefCell;
+    use std::hash::{Hash, Hasher};
+
+    use super::MathOptions;
+
+    /// Slots of the table, each holding the last comparison whose arguments hash there.
+    const SLOTS: usize = 1024;
+    /// Longer answers are not kept: they rarely repeat, and the table stays small (at most
+    /// `SLOTS` × 2 × this many bytes per thread).
+    const MAX_KEPT_BYTES: usize = 128;
+
+    struct Verdict {
+        pred: String,
+        gold: String,
+        opts: MathOptions,
+        equal: bool,
+    }
+
+    thread_local! {
+        static TABLE: RefCell<Vec<Option<Verdict>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn slot(pred: &str, gold: &str, opts: MathOptions) -> Option<usize> {
+        if pred.len() > MAX_KEPT_BYTES || gold.len() > MAX_KEPT_BYTES {
+            return None;
+        }
+        let mut h = rustc_hash::FxHasher::default();
+        (pred, gold, opts).hash(&mut h);
+        Some(h.finish() as usize % SLOTS)
+    }
+
+    /// The verdict of the comparison when it was made last on this thread and is still kept.
+    pub(super) fn recalled(pred: &str, gold: &str, opts: MathOptions) -> Option<bool> {
+        let slot = slot(pred, gold, opts)?;
+        TABLE.with(|table| {
+            let table = table.try_borrow().ok()?;
+            let kept = table.get(slot)?.as_ref()?;
+            (kept.pred == pred && kept.gold == gold && kept.opts == opts).then_some(kept.equal)
+        })
+    }
+
+    pub(super) fn remember(pred: &str, gold: &str, opts: MathOptions, equal: bool) {
+        let Some(slot) = slot(pred, gold, opts) else {
+            return;
+        };
+        TABLE.with(|table| {
+            let Ok(mut table) = table.try_borrow_mut() else {
+                return;
+            };
+            if table.is_empty() {
+                table.resize_with(SLOTS, || None);
+            }
+            let kept = table[slot].get_or_insert_with(|| Verdict {
+                pred: String::new(),
+                gold: String::new(),
+                opts,
+                equal,
+            });
+            // The slot's buffers are reused.
+            kept.pred.clear();
+            kept.pred.push_str(pred);
+            kept.gold.clear();
+            kept.gold.push_str(gold);
+            kept.opts = opts;
+            kept.equal = equal;
+        });
+    }
 }
 
 /// Rules 1–5 of [`math_equal`].

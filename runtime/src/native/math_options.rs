@@ -2,7 +2,7 @@
 //! on this thread, read by the rules of `math` and `answer` where they apply.
 
 /// How units after values are compared (`units` of [`MathOptions`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Units {
     /// A unit may be written or left out, but two different units are never equal.
     Lenient,
@@ -14,7 +14,7 @@ pub enum Units {
 
 /// The knobs of the answer checker (std::math `math_equal_with`, the peers' options);
 /// [`MathOptions::DEFAULT`] is [`math_equal`](super::math::math_equal).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct MathOptions {
     /// `Some(n)`: numbers are equal when they are exactly equal or agree once each is rounded
     /// to n decimal places (half to even; n in 0..=15), math-verify's `float_rounding`,
