@@ -298,6 +298,63 @@ mod tests {
     use std::time::{Duration, Instant};
 
     #[test]
+    fn recalled_verdicts_are_the_verdicts_whatever_the_order_and_options() {
+        // Answers that are equal under some options and not others, with long ones (never
+        // kept) and more pairs than the table has slots, asked in a random order: every
+        // answer must be the comparison's own.
+        let answers = [
+            "0.5",
+            "\\frac{1}{2}",
+            "50\\%",
+            "50",
+            "(1, 2)",
+            "(2, 1)",
+            "\\{1, 2\\}",
+            "3.14159",
+            "3.14",
+            "5 \\text{ cm}",
+            "5",
+            "x = 5",
+            "",
+            "1,000",
+            "1000",
+        ];
+        let long = "1".repeat(200);
+        let mut options = vec![MathOptions::DEFAULT];
+        for (rounding, tuples, percent) in [(2, true, "lenient"), (-1, false, "strict")] {
+            for units in ["lenient", "strict", "ignore"] {
+                options
+                    .push(MathOptions::from_args(rounding, tuples, false, units, percent).unwrap());
+            }
+        }
+        let mut next = crate::test_rng(0xD1B5_4A32_D192_ED03);
+        let mut differed = 0;
+        for round in 0..20_000 {
+            let pick = |next: &mut dyn FnMut(usize) -> usize| {
+                if next(40) == 0 {
+                    long.clone()
+                } else {
+                    format!(
+                        "{}{}",
+                        answers[next(answers.len())],
+                        " ".repeat(next(3) * (round % 2))
+                    )
+                }
+            };
+            let (pred, gold) = (pick(&mut next), pick(&mut next));
+            let opts = options[next(options.len())];
+            let want = decide(&pred, &gold, opts);
+            assert_eq!(
+                math_equal_with(&pred, &gold, opts),
+                want,
+                "{pred:?} {gold:?} {opts:?}"
+            );
+            differed += usize::from(want != decide(&pred, &gold, MathOptions::DEFAULT));
+        }
+        assert!(differed > 100, "{differed}");
+    }
+
+    #[test]
     fn options_from_args() {
         assert_eq!(
             MathOptions::from_args(-1, true, false, "lenient", "lenient"),
