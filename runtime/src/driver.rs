@@ -18,7 +18,7 @@
 //!   ([`error_json`]) instead of being dropped, so output line N always belongs to input line N.
 
 use std::collections::VecDeque;
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, BufRead, Write};
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
@@ -410,10 +410,10 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// One input line: where it is in its chunk's text, or why it is not handed to the scorer.
+/// One input line: where it is in its chunk, or why it is not handed to the scorer.
 enum Content {
     Line {
-        chunk: Arc<String>,
+        chunk: Arc<Vec<u8>>,
         bytes: Range<usize>,
     },
     /// Why the line is not handed to the scorer.
@@ -421,12 +421,23 @@ enum Content {
 }
 
 impl Content {
-    /// The line's text, or why it is not a row (a blank line is not).
+    /// The line's text, or why it is not a row (a blank line, or one that is not UTF-8). Each
+    /// line is checked by the worker that scores it, not by the reader, which every worker
+    /// waits for.
     fn text(&self) -> Result<&str, String> {
-        let text = match self {
+        let bytes = match self {
             Content::Line { chunk, bytes } => &chunk[bytes.clone()],
             Content::Rejected(message) => return Err(message.clone()),
         };
+        // The SIMD check first (several times faster on long lines); std's, for the offset.
+        let text = simdutf8::basic::from_utf8(bytes)
+            .or_else(|_| std::str::from_utf8(bytes))
+            .map_err(|e| {
+                format!(
+                    "line is not valid UTF-8 (invalid byte at offset {})",
+                    e.valid_up_to()
+                )
+            })?;
         if text
             .bytes()
             .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
@@ -437,62 +448,35 @@ impl Content {
     }
 }
 
-/// A chunk's lines as one text, and each line's place in it or why it is rejected: the buffer
-/// checked as UTF-8 in one pass, and when that fails (rarely), line by line, the lines that are
-/// not UTF-8 rejected and the others copied.
-fn chunk_text(
-    buf: Vec<u8>,
-    lines: Vec<Result<Range<usize>, String>>,
-) -> (String, Vec<Result<Range<usize>, String>>) {
-    let bytes = match String::from_utf8(buf) {
-        Ok(text) => return (text, lines),
-        Err(e) => e.into_bytes(),
-    };
-    let mut text = String::with_capacity(bytes.len());
-    let lines = lines
-        .into_iter()
-        .map(|line| {
-            let line = std::str::from_utf8(&bytes[line?]).map_err(|e| {
-                format!(
-                    "line is not valid UTF-8 (invalid byte at offset {})",
-                    e.valid_up_to()
-                )
-            })?;
-            let start = text.len();
-            text.push_str(line);
-            Ok(start..text.len())
-        })
-        .collect();
-    (text, lines)
-}
-
 /// The first chunk's bytes: small, so that scoring starts soon after the run does; each next
 /// chunk may be twice the last, up to the run's chunk size.
 const FIRST_CHUNK_BYTES: usize = 256 << 10;
 
-/// The least a read asks for. The CLI's `BufReader` holds no more than this, so that reads of
-/// this size go from the file straight into a chunk's buffer.
+/// The least a read asks for. The CLI's `BufReader` holds no more than this, so that reads go
+/// from the file straight into a chunk's buffer.
 pub const READ_BLOCK_BYTES: usize = 64 << 10;
 
 /// Splits the input into lines with a size limit, without ever buffering more than the limit.
 ///
 /// The input is read straight into one buffer per chunk, and a chunk's lines are ranges of it;
-/// only the unfinished line at its end is copied, to the start of the next chunk's buffer. A
-/// buffer is reused once the chunk that held it is scored, so that a steady run allocates
+/// only what was read past its last line is copied, to the start of the next chunk's buffer.
+/// A buffer is reused once the chunk that held it is scored, so that a steady run allocates
 /// nothing per line and faults in no new pages. (A fresh `String` per line cost a third of a
-/// one-thread run in malloc, free and page faults; a copy of every line from the reader's
-/// buffer, a pass over the input on the thread that every worker waits for.)
+/// one-thread run in malloc, free and page faults; a copy of every line out of the reader's
+/// buffer, a pass over the input on the thread that every worker waits for.) A buffer's
+/// length is all of it, written once when it is made, so that reads need not clear it.
 struct LineReader<'r, R> {
     input: &'r mut R,
     max_line_bytes: usize,
     next_line: u64,
-    /// The texts of the chunks read last; one's buffer is reused when nothing else holds it.
-    buffers: Vec<Arc<String>>,
+    /// The buffers of the chunks read last, the latest last; one is reused when nothing else
+    /// holds it.
+    buffers: Vec<Arc<Vec<u8>>>,
+    /// What the latest buffer holds past its chunk's last line: the next lines, the last one
+    /// perhaps unfinished.
+    carried: Range<usize>,
     /// The next chunk's byte budget, before the caller's limit.
     ramp: usize,
-    /// What was read past the last line of the last chunk: the next lines, the last one
-    /// perhaps unfinished.
-    unfinished: Vec<u8>,
     input_state: InputState,
 }
 
@@ -512,8 +496,8 @@ impl<'r, R: BufRead> LineReader<'r, R> {
             max_line_bytes,
             next_line: 1,
             buffers: Vec::new(),
+            carried: 0..0,
             ramp: FIRST_CHUNK_BYTES,
-            unfinished: Vec::new(),
             input_state: InputState::Open,
         }
     }
@@ -522,14 +506,12 @@ impl<'r, R: BufRead> LineReader<'r, R> {
     fn read_chunk(&mut self, rows: usize, max_bytes: usize) -> io::Result<Vec<(u64, Content)>> {
         let max_bytes = max_bytes.min(self.ramp);
         self.ramp = self.ramp.saturating_mul(2);
-        let mut buf = self.free_buffer(max_bytes);
-        buf.extend_from_slice(&self.unfinished);
-        self.unfinished.clear();
+        let (mut buf, mut filled) = self.start_buffer(max_bytes);
         let mut lines = Vec::with_capacity(rows.min(4096));
         // Where the next line starts, and how far from there no newline was found.
         let (mut start, mut searched) = (0, 0);
         while lines.len() < rows && start < max_bytes {
-            if let Some(at) = memchr::memchr(b'\n', &buf[searched..]) {
+            if let Some(at) = memchr::memchr(b'\n', &buf[searched..filled]) {
                 let end = searched + at;
                 lines.push(self.line(&buf, start..end));
                 (start, searched) = (end + 1, end + 1);
@@ -539,21 +521,25 @@ impl<'r, R: BufRead> LineReader<'r, R> {
                 InputState::Open => {}
                 InputState::Ended => {
                     // A last line without a newline.
-                    if start < buf.len() {
-                        lines.push(self.line(&buf, start..buf.len()));
-                        start = buf.len();
+                    if start < filled {
+                        lines.push(self.line(&buf, start..filled));
+                        start = filled;
                     }
                     break;
                 }
                 InputState::Failed(_) => break,
             }
-            if buf.len() - start > self.max_line_bytes.saturating_add(1) {
-                lines.push(self.skip_line(&mut buf, start));
+            if start > 0 && filled >= max_bytes {
+                // The chunk is full: its unfinished last line starts the next one.
+                break;
+            }
+            if filled - start > self.max_line_bytes.saturating_add(1) {
+                lines.push(self.skip_line(&mut buf, start, &mut filled));
                 searched = start;
             } else {
-                searched = buf.len();
-                let wanted = max_bytes.saturating_sub(buf.len()).max(READ_BLOCK_BYTES);
-                self.read(&mut buf, wanted);
+                searched = filled;
+                let wanted = max_bytes.saturating_sub(filled).max(READ_BLOCK_BYTES);
+                self.read(&mut buf, &mut filled, wanted);
             }
         }
         if lines.is_empty() {
@@ -561,15 +547,11 @@ impl<'r, R: BufRead> LineReader<'r, R> {
                 return Err(error);
             }
         }
-        self.unfinished.extend_from_slice(&buf[start..]);
-        buf.truncate(start);
-        let (numbers, lines): (Vec<u64>, Vec<_>) = lines.into_iter().unzip();
-        let (text, lines) = chunk_text(buf, lines);
-        let chunk = Arc::new(text);
+        self.carried = start..filled;
+        let chunk = Arc::new(buf);
         self.buffers.push(Arc::clone(&chunk));
-        Ok(numbers
+        Ok(lines
             .into_iter()
-            .zip(lines)
             .map(|(number, line)| {
                 let content = match line {
                     Ok(bytes) => Content::Line {
@@ -583,15 +565,54 @@ impl<'r, R: BufRead> LineReader<'r, R> {
             .collect())
     }
 
-    /// Appends up to `wanted` bytes of input to `buf` (fewer only at the end of the input or
-    /// on an error, which [`InputState`] then records), into its spare capacity:
-    /// `read_to_end` neither zeroes it first nor, for a request at least as large as a
-    /// `BufReader`'s buffer, goes through that buffer.
-    fn read(&mut self, buf: &mut Vec<u8>, wanted: usize) {
-        buf.reserve(wanted);
-        match (&mut *self.input).take(wanted as u64).read_to_end(buf) {
-            Ok(read) if read < wanted => self.input_state = InputState::Ended,
-            Ok(_) => {}
+    /// The next chunk's buffer and how much of it holds input: what the last chunk read past
+    /// its lines, copied to the start of a buffer that nothing holds any more (its rows are
+    /// scored), else of a new one. The pipeline keeps at most [`CHUNKS_IN_FLIGHT`] + 1
+    /// chunks alive, so the reader keeps as many buffers.
+    fn start_buffer(&mut self, max_bytes: usize) -> (Vec<u8>, usize) {
+        let size = max_bytes + READ_BLOCK_BYTES;
+        // Not the latest buffer, which holds what is carried.
+        let latest = self.buffers.len().saturating_sub(1);
+        let free = self.buffers[..latest]
+            .iter_mut()
+            .position(|b| Arc::get_mut(b).is_some());
+        let reused = free.and_then(|i| Arc::try_unwrap(self.buffers.remove(i)).ok());
+        if self.buffers.len() > CHUNKS_IN_FLIGHT {
+            self.buffers.remove(0);
+        }
+        let mut buf = match reused {
+            // A buffer an over-long line grew is not kept at that size.
+            Some(buf) if buf.len() <= 2 * size => buf,
+            _ => vec![0; size],
+        };
+        let carried = match self.buffers.last() {
+            Some(last) => &last[self.carried.clone()],
+            None => &[],
+        };
+        if buf.len() < carried.len() + READ_BLOCK_BYTES {
+            buf.resize(carried.len() + READ_BLOCK_BYTES, 0);
+        }
+        buf[..carried.len()].copy_from_slice(carried);
+        (buf, carried.len())
+    }
+
+    /// Reads once into `buf[*filled..]`, up to `wanted` bytes (the buffer grows when it has
+    /// less room), and records the end of the input or an error in [`InputState`]. A request
+    /// at least as large as a `BufReader`'s buffer bypasses it.
+    fn read(&mut self, buf: &mut Vec<u8>, filled: &mut usize, wanted: usize) {
+        let end = *filled + wanted;
+        if buf.len() < end {
+            buf.resize(end, 0);
+        }
+        let read = loop {
+            match self.input.read(&mut buf[*filled..end]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                read => break read,
+            }
+        };
+        match read {
+            Ok(0) => self.input_state = InputState::Ended,
+            Ok(read) => *filled += read,
             Err(error) => self.input_state = InputState::Failed(error),
         }
     }
@@ -615,30 +636,33 @@ impl<'r, R: BufRead> LineReader<'r, R> {
         (number, Ok(start..end))
     }
 
-    /// Reads and drops the rest of the over-long line whose first bytes are `buf[start..]`,
-    /// piece by piece (it is never held whole), and leaves in `buf[start..]` what follows it.
+    /// Reads and drops the rest of the over-long line whose first bytes are
+    /// `buf[start..*filled]`, piece by piece (it is never held whole), and leaves in
+    /// `buf[start..*filled]` what follows it.
     fn skip_line(
         &mut self,
         buf: &mut Vec<u8>,
         start: usize,
+        filled: &mut usize,
     ) -> (u64, Result<Range<usize>, String>) {
-        let mut len = buf.len() - start;
-        let mut last_byte = buf.last().copied();
-        buf.truncate(start);
+        let mut len = *filled - start;
+        let mut last_byte = buf[..*filled].last().copied();
+        *filled = start;
         while let InputState::Open = self.input_state {
-            self.read(buf, READ_BLOCK_BYTES);
-            let piece = &buf[start..];
+            self.read(buf, filled, READ_BLOCK_BYTES);
+            let piece = &buf[start..*filled];
             if let Some(at) = memchr::memchr(b'\n', piece) {
                 len += at;
                 if at > 0 {
                     last_byte = Some(piece[at - 1]);
                 }
-                buf.drain(start..=start + at);
+                buf.copy_within(start + at + 1..*filled, start);
+                *filled -= at + 1;
                 break;
             }
             len += piece.len();
             last_byte = piece.last().copied().or(last_byte);
-            buf.truncate(start);
+            *filled = start;
         }
         let number = self.next_line;
         self.next_line += 1;
@@ -662,31 +686,6 @@ impl<'r, R: BufRead> LineReader<'r, R> {
             "line is {len} bytes, over the limit of {}",
             self.max_line_bytes
         )
-    }
-
-    /// An empty buffer for the next chunk: an earlier chunk's that nothing holds any more (its
-    /// rows are scored), else a new one. The pipeline keeps at most [`CHUNKS_IN_FLIGHT`] + 1
-    /// chunks alive, so the reader keeps as many buffers.
-    fn free_buffer(&mut self, max_bytes: usize) -> Vec<u8> {
-        let free = self
-            .buffers
-            .iter_mut()
-            .position(|b| Arc::get_mut(b).is_some());
-        let reused = free
-            .and_then(|i| Arc::try_unwrap(self.buffers.swap_remove(i)).ok())
-            .map(String::into_bytes);
-        if self.buffers.len() > CHUNKS_IN_FLIGHT {
-            self.buffers.remove(0);
-        }
-        match reused {
-            // A buffer an over-long line grew is not kept at that size.
-            Some(mut buf) if buf.capacity() <= 2 * max_bytes => {
-                buf.clear();
-                buf
-            }
-            // Room for the chunk and one more read, when its last line goes on past it.
-            _ => Vec::with_capacity(max_bytes + READ_BLOCK_BYTES),
-        }
     }
 }
 
