@@ -640,7 +640,7 @@ fn score(args: ScoreArgs) -> ExitCode {
 /// Where `reward score` reads rows from: lines (JSON Lines, or a Parquet file as JSON lines),
 /// or rows made from a Parquet file's Arrow arrays.
 enum Input {
-    Lines(Box<dyn BufRead>),
+    Lines(Box<dyn BufRead + Send>),
     Rows(parquet::ParquetRows),
 }
 
@@ -796,7 +796,7 @@ fn compile_with_params(
 /// driver's reads, which then go straight from the file into its chunks.
 const INPUT_BUFFER_BYTES: usize = driver::READ_BLOCK_BYTES;
 
-fn open_input(input: &str) -> io::Result<Box<dyn BufRead>> {
+fn open_input(input: &str) -> io::Result<Box<dyn BufRead + Send>> {
     if input == "-" {
         Ok(Box::new(BufReader::with_capacity(
             INPUT_BUFFER_BYTES,

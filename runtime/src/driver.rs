@@ -4,24 +4,24 @@
 //! Design, and why:
 //! - **Bounded memory.** Input is read in chunks of at most [`DriverOptions::chunk_rows`] lines
 //!   and about [`DriverOptions::chunk_bytes`] bytes, each chunk's lines in one buffer; at most
-//!   [`CHUNKS_IN_FLIGHT`] chunks are queued or being scored, and one more read or written, so
-//!   memory does not grow with the input, and their buffers are reused.
-//! - **Pipelined.** While chunks are scored on the rayon pool, the calling thread reads the next
-//!   ones and queues them, then writes the oldest once it is scored; so the pool never waits for
-//!   the reader between chunks, even when a chunk is read more slowly than the one before it is
-//!   scored. The reader stays on the calling thread, so `R` needs not be `Send`. The first
-//!   chunks are small, so that scoring starts early.
+//!   two chunks more than there are workers are read and not yet written, so memory does not
+//!   grow with the input, and their buffers are reused.
+//! - **Each worker reads what it scores.** A worker takes the reader in turn, reads the next
+//!   chunk, lets the reader go and scores that chunk while the other workers read and score
+//!   theirs; the calling thread only writes the chunks in order. A chunk is then scored on the
+//!   core whose cache it was just read into (scoring a chunk read on another core cost a tenth
+//!   more time), and no reading thread competes with the workers for the cores. The first
+//!   chunks are small, so that every worker starts early.
 //! - **Deterministic.** Rows are scored with an indexed parallel iterator and collected in order,
 //!   so output is byte-identical for any thread count and chunk size.
 //! - **One line out per line in.** Lines that cannot even be handed to the scorer (invalid UTF-8,
 //!   blank, over the size limit) and rows whose scorer panicked become error records
 //!   ([`error_json`]) instead of being dropped, so output line N always belongs to input line N.
 
-use std::collections::VecDeque;
 use std::io::{self, BufRead, Write};
 use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -38,9 +38,7 @@ pub struct DriverOptions {
     /// Lines per chunk: the unit of parallel work and of buffering. Values below 1 act as 1.
     pub chunk_rows: usize,
     /// Bytes per chunk: a chunk ends early once its lines reach this size, so that long rows
-    /// (trajectories of hundreds of KB) do not multiply the memory by `chunk_rows`. A run
-    /// reads at least 1 MiB per worker thread, so that every worker has rows
-    /// ([`DriverOptions::bytes_per_chunk`]).
+    /// (trajectories of hundreds of KB) do not multiply the memory by `chunk_rows`.
     pub chunk_bytes: usize,
     /// Longest accepted line in bytes (without its line terminator). Longer lines become error
     /// rows and are skipped without being buffered whole.
@@ -64,10 +62,16 @@ impl Default for DriverOptions {
 }
 
 impl DriverOptions {
-    /// The bytes a run reads per chunk: [`DriverOptions::chunk_bytes`], and at least 1 MiB
-    /// per worker thread.
+    /// The bytes a run reads per chunk, at least one.
     pub fn bytes_per_chunk(&self) -> usize {
-        self.chunk_bytes.max(worker_threads(self) << 20)
+        self.chunk_bytes.max(1)
+    }
+
+    /// How many chunks may be read and not yet written: one being scored by each worker, and
+    /// two more, so that a worker that finishes while the oldest chunk is still being scored
+    /// goes on with the next.
+    fn chunks_in_flight(&self) -> usize {
+        worker_threads(self) + 2
     }
 }
 
@@ -123,11 +127,6 @@ pub fn error_json(line: u64, message: &str, field: Option<&str>) -> String {
     serde_json::Value::Object(outer).to_string()
 }
 
-/// Chunks queued on the pool or being scored while the reader reads the next. Two kept a pool
-/// of two workers idle whenever reading a chunk (sharing the cores with them) took longer than
-/// scoring the one before it; a third absorbs that.
-pub const CHUNKS_IN_FLIGHT: usize = 3;
-
 /// Stack size of each scoring thread.
 const WORKER_STACK_BYTES: usize = 64 << 20;
 
@@ -142,7 +141,7 @@ const WORKER_STACK_BYTES: usize = 64 << 20;
 ///
 /// On a read error, the rows read before it are still scored and written, then the error is
 /// returned. Write errors (e.g. a closed pipe) are returned as soon as they happen.
-pub fn run<R: BufRead, W: Write, F>(
+pub fn run<R: BufRead + Send, W: Write, F>(
     mut input: R,
     output: W,
     opts: &DriverOptions,
@@ -151,7 +150,7 @@ pub fn run<R: BufRead, W: Write, F>(
 where
     F: Fn(u64, &str) -> RowOutput + Sync,
 {
-    let mut reader = LineReader::new(&mut input, opts.max_line_bytes);
+    let mut reader = LineReader::new(&mut input, opts.max_line_bytes, opts.chunks_in_flight());
     let (rows, bytes) = (opts.chunk_rows.max(1), opts.bytes_per_chunk());
     run_items(
         || reader.read_chunk(rows, bytes),
@@ -167,9 +166,10 @@ where
 /// [`run`] over rows that are not lines of text (record batches of a Parquet file, say):
 /// `next_chunk` gives the next rows in input order, each with its 1-based number, and an empty
 /// chunk at the end; `score(number, row)` makes each row's output. The pipeline, the order,
-/// the caught panics and the memory bound (the caller's chunks) are those of [`run`].
+/// the caught panics and the memory bound (the caller's chunks) are those of [`run`]:
+/// `next_chunk` is called by the workers in turn, never two at once.
 pub fn run_items<T, W, N, F>(
-    mut next_chunk: N,
+    next_chunk: N,
     mut output: W,
     opts: &DriverOptions,
     score: F,
@@ -177,7 +177,7 @@ pub fn run_items<T, W, N, F>(
 where
     T: Send,
     W: Write,
-    N: FnMut() -> io::Result<Vec<(u64, T)>>,
+    N: FnMut() -> io::Result<Vec<(u64, T)>> + Send,
     F: Fn(u64, T) -> RowOutput + Sync,
 {
     let pool = worker_pool(opts)?;
@@ -186,60 +186,114 @@ where
     let mut summary = Summary::default();
     let mut out_buf = Vec::new();
 
+    // A chunk's number in the input, and its rows' outputs (or the panic that stopped them).
+    type Scored = (u64, thread::Result<Vec<RowOutput>>);
+    let source = Mutex::new(Source {
+        next_chunk,
+        number: 0,
+        ended: false,
+        error: None,
+    });
+    // Room for one more chunk to be read: taken by a worker before it reads, given back by
+    // the writer once it has written a chunk.
+    let (room, rooms) = mpsc::sync_channel::<()>(opts.chunks_in_flight());
+    for _ in 0..opts.chunks_in_flight() {
+        let _ = room.send(());
+    }
+    let rooms = Mutex::new(rooms);
     pool.in_place_scope(|scope| -> io::Result<()> {
-        // The chunks queued or being scored, oldest first.
-        let mut scoring: VecDeque<mpsc::Receiver<thread::Result<Vec<RowOutput>>>> = VecDeque::new();
-        let mut read_error = None;
-        let mut more = true;
-        loop {
-            // Read and queue chunks until enough are in flight, so that the pool goes from
-            // one chunk to the next without waiting for this thread.
-            while more && scoring.len() < CHUNKS_IN_FLIGHT {
-                let next = match next_chunk() {
-                    Ok(chunk) => chunk,
-                    Err(e) => {
-                        read_error = Some(e);
-                        Vec::new()
+        // Owned here, so that when the writer stops early (a write error) the workers waiting
+        // for room see it gone and stop too.
+        let room = room;
+        let (done, scored) = mpsc::channel::<Scored>();
+        for _ in 0..worker_threads(opts) {
+            let (source, rooms, done) = (&source, &rooms, done.clone());
+            scope.spawn(move |_| {
+                while let Some((number, chunk)) = next_to_score(source, rooms) {
+                    let rows = panic::catch_unwind(AssertUnwindSafe(|| score_chunk(chunk, score)));
+                    // The receiver is gone only when the run already failed.
+                    if done.send((number, rows)).is_err() {
+                        return;
                     }
-                };
-                more = !next.is_empty();
-                if more {
-                    let (done, result) = mpsc::sync_channel(1);
-                    scope.spawn(move |_| {
-                        let rows =
-                            panic::catch_unwind(AssertUnwindSafe(|| score_chunk(next, score)));
-                        // The receiver is gone only when the run already failed.
-                        let _ = done.send(rows);
-                    });
-                    scoring.push_back(result);
                 }
-            }
-            // Write the oldest chunk once it is scored, while the others are being scored.
-            let Some(result) = scoring.pop_front() else {
-                break;
-            };
-            let rows = match result.recv() {
-                Ok(Ok(rows)) => rows,
-                _ => {
+            });
+        }
+        drop(done);
+        // Chunks scored ahead of the next one to write.
+        let mut ahead = std::collections::BTreeMap::new();
+        let mut next = 0;
+        for (number, rows) in scored {
+            ahead.insert(number, rows);
+            while let Some(rows) = ahead.remove(&next) {
+                let Ok(rows) = rows else {
                     return Err(io::Error::other(
                         "internal error: the scoring thread panicked",
-                    ))
+                    ));
+                };
+                out_buf.clear();
+                for row in &rows {
+                    out_buf.extend_from_slice(row.json.as_bytes());
+                    out_buf.push(b'\n');
+                    summary.errors += u64::from(row.is_error);
                 }
-            };
-            out_buf.clear();
-            for row in &rows {
-                out_buf.extend_from_slice(row.json.as_bytes());
-                out_buf.push(b'\n');
-                summary.errors += u64::from(row.is_error);
+                summary.rows += rows.len() as u64;
+                output.write_all(&out_buf)?;
+                progress.advance(rows.len() as u64);
+                next += 1;
+                let _ = room.send(());
             }
-            summary.rows += rows.len() as u64;
-            output.write_all(&out_buf)?;
-            progress.advance(rows.len() as u64);
         }
-        read_error.map_or(Ok(()), Err)
+        Ok(())
     })?;
+    // Every chunk read before a read error is written above; then the error is returned.
+    let source = source.into_inner().unwrap_or_else(|e| e.into_inner());
+    if let Some(error) = source.error {
+        return Err(error);
+    }
     output.flush()?;
     Ok(summary)
+}
+
+/// The reader of a run, shared by its workers.
+struct Source<N> {
+    next_chunk: N,
+    /// The number of the next chunk read.
+    number: u64,
+    ended: bool,
+    error: Option<io::Error>,
+}
+
+/// The next chunk for a worker to score, with its number, once there is room for it; `None`
+/// at the end of the input, after a read error, or when the run failed (the writer gave up).
+fn next_to_score<T, N>(
+    source: &Mutex<Source<N>>,
+    rooms: &Mutex<mpsc::Receiver<()>>,
+) -> Option<(u64, Vec<(u64, T)>)>
+where
+    N: FnMut() -> io::Result<Vec<(u64, T)>>,
+{
+    // A worker that panicked while reading poisoned the lock; the others stop.
+    let mut source = source.lock().ok()?;
+    if source.ended {
+        return None;
+    }
+    rooms.lock().ok()?.recv().ok()?;
+    match (source.next_chunk)() {
+        Ok(chunk) if !chunk.is_empty() => {
+            let number = source.number;
+            source.number += 1;
+            Some((number, chunk))
+        }
+        Ok(_) => {
+            source.ended = true;
+            None
+        }
+        Err(error) => {
+            source.ended = true;
+            source.error = Some(error);
+            None
+        }
+    }
 }
 
 /// Like [`run`], for specs whose rows must be seen together (`group by`). Lines are read and
@@ -262,7 +316,7 @@ where
     G: FnOnce(Vec<(u64, T)>) -> Vec<RowOutput> + Send,
 {
     let pool = worker_pool(opts)?;
-    let mut reader = LineReader::new(&mut input, opts.max_line_bytes);
+    let mut reader = LineReader::new(&mut input, opts.max_line_bytes, opts.chunks_in_flight());
     // Per line: the index of its kept row, or its error record.
     let mut slots: Vec<Result<usize, RowOutput>> = Vec::new();
     let mut kept: Vec<(u64, T)> = Vec::new();
@@ -368,11 +422,10 @@ fn worker_threads(opts: &DriverOptions) -> usize {
 /// Scores one chunk, in order, on the pool it is called from.
 fn score_chunk<T, F>(chunk: Vec<(u64, T)>, score: &F) -> Vec<RowOutput>
 where
-    T: Send,
     F: Fn(u64, T) -> RowOutput + Sync,
 {
     chunk
-        .into_par_iter()
+        .into_iter()
         .map(|(number, row)| score_row(number, row, score))
         .collect()
 }
@@ -472,6 +525,9 @@ struct LineReader<'r, R> {
     /// The buffers of the chunks read last, the latest last; one is reused when nothing else
     /// holds it.
     buffers: Vec<Arc<Vec<u8>>>,
+    /// How many chunks the run keeps alive at most (read and not yet written), hence
+    /// buffers.
+    kept_buffers: usize,
     /// What the latest buffer holds past its chunk's last line: the next lines, the last one
     /// perhaps unfinished.
     carried: Range<usize>,
@@ -490,12 +546,13 @@ enum InputState {
 }
 
 impl<'r, R: BufRead> LineReader<'r, R> {
-    fn new(input: &'r mut R, max_line_bytes: usize) -> Self {
+    fn new(input: &'r mut R, max_line_bytes: usize, kept_buffers: usize) -> Self {
         LineReader {
             input,
             max_line_bytes,
             next_line: 1,
             buffers: Vec::new(),
+            kept_buffers,
             carried: 0..0,
             ramp: FIRST_CHUNK_BYTES,
             input_state: InputState::Open,
@@ -567,8 +624,7 @@ impl<'r, R: BufRead> LineReader<'r, R> {
 
     /// The next chunk's buffer and how much of it holds input: what the last chunk read past
     /// its lines, copied to the start of a buffer that nothing holds any more (its rows are
-    /// scored), else of a new one. The pipeline keeps at most [`CHUNKS_IN_FLIGHT`] + 1
-    /// chunks alive, so the reader keeps as many buffers.
+    /// scored), else of a new one.
     fn start_buffer(&mut self, max_bytes: usize) -> (Vec<u8>, usize) {
         let size = max_bytes + READ_BLOCK_BYTES;
         // Not the latest buffer, which holds what is carried.
@@ -577,7 +633,7 @@ impl<'r, R: BufRead> LineReader<'r, R> {
             .iter_mut()
             .position(|b| Arc::get_mut(b).is_some());
         let reused = free.and_then(|i| Arc::try_unwrap(self.buffers.remove(i)).ok());
-        if self.buffers.len() > CHUNKS_IN_FLIGHT {
+        if self.buffers.len() > self.kept_buffers {
             self.buffers.remove(0);
         }
         let mut buf = match reused {
@@ -1019,6 +1075,41 @@ mod tests {
         let parsed: serde_json::Value =
             serde_json::from_str(&error_json(7, "\u{0}\u{1F600}", None)).unwrap();
         assert_eq!(parsed["error"]["message"], "\u{0}\u{1F600}");
+    }
+
+    #[test]
+    fn write_errors_stop_every_worker_and_are_returned() {
+        // Many small chunks, few in flight: when the output fails, workers waiting for room
+        // to read must stop (not wait for a writer that is gone), whatever the thread count.
+        struct FailAfter(usize);
+        impl Write for FailAfter {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(io::Error::new(io::ErrorKind::BrokenPipe, "closed"));
+                }
+                self.0 -= 1;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let input: String = (0..5000).map(|i| format!("row {i}\n")).collect();
+        for (threads, writes) in [(1, 0), (2, 3), (4, 1)] {
+            let opts = DriverOptions {
+                threads: Some(threads),
+                chunk_rows: 10,
+                ..DriverOptions::default()
+            };
+            let err = run(
+                Cursor::new(input.as_bytes()),
+                FailAfter(writes),
+                &opts,
+                echo,
+            )
+            .expect_err("the output failed");
+            assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "threads {threads}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! the tests below compare them on every shape, and the `rows` fuzz target on random lines.
 
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 
 use crate::ty::{Field, Ty};
 use crate::value::{Column, Columns, Store, TextsBuilder, Value};
@@ -942,22 +943,30 @@ fn digit_run(b: &[u8], j: &mut usize, mantissa: &mut u64) -> usize {
 /// string. `out` then holds UTF-8 when it did before ([`unescaped`]): the line is UTF-8, its
 /// plain runs are cut only next to ASCII bytes, and escapes append whole characters.
 fn unescape_into(b: &[u8], mut at: usize, out: &mut Vec<u8>) -> Option<usize> {
-    loop {
-        let k = copy_plain(b, at, out)?;
+    // Unescaping never lengthens a text, so the rest of the line, and a block's slack for the
+    // whole blocks copied, is all the room this needs: no check for room per block.
+    out.reserve(b.len().saturating_sub(at) + PLAIN_BLOCK);
+    let len = out.len();
+    let room = out.spare_capacity_mut();
+    let mut written = 0;
+    let end = loop {
+        let k = copy_plain(b, at, room, &mut written)?;
         if b[k] == b'"' {
-            return Some(k);
+            break k;
         }
         if b[k] != b'\\' {
             return None;
         }
         let (c, used) = escape(b.get(k + 1..)?)?;
-        if c.is_ascii() {
-            out.push(c as u8);
-        } else {
-            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        for &byte in c.encode_utf8(&mut [0; 4]).as_bytes() {
+            room[written].write(byte);
+            written += 1;
         }
         at = k + 1 + used;
-    }
+    };
+    // SAFETY: the first `written` bytes of the spare capacity were written above.
+    unsafe { out.set_len(len + written) };
+    Some(end)
 }
 
 /// The text [`unescape_into`] left in `out`.
@@ -972,45 +981,51 @@ fn unescaped(out: &[u8]) -> &str {
 /// Bytes [`copy_plain`] copies per step.
 const PLAIN_BLOCK: usize = 32;
 
-/// Appends to `out` the bytes of `b` from `at` up to the first one that ends a plain run of a
-/// string (`"`, `\` or a control character) and returns that byte's index; `None` when the line
-/// ends first.
+/// Writes to `room` from `*written` on (counting them there) the bytes of `b` from `at` up to
+/// the first one that ends a plain run of a string (`"`, `\` or a control character), and
+/// returns that byte's index; `None` when the line ends first. `room` needs a block's slack.
 ///
 /// Whole blocks are copied and then only their plain prefix is kept: completions are broken
 /// into runs of about a hundred bytes by their `\n` escapes, and a search then a `memcpy` call
 /// per run cost more than the run itself.
-fn copy_plain(b: &[u8], mut at: usize, out: &mut Vec<u8>) -> Option<usize> {
-    loop {
-        // The last bytes of the line, padded with quotes: a quote found in the padding means
-        // the string is not closed.
-        let mut padded = [b'"'; PLAIN_BLOCK];
-        let block: &[u8; PLAIN_BLOCK] = match b.get(at..at + PLAIN_BLOCK) {
-            Some(block) => block.try_into().ok()?,
-            None => {
-                let rest = b.get(at..)?;
-                padded[..rest.len()].copy_from_slice(rest);
-                &padded
-            }
-        };
-        out.reserve(PLAIN_BLOCK);
-        let len = out.len();
-        for (slot, &byte) in out.spare_capacity_mut()[..PLAIN_BLOCK]
-            .iter_mut()
-            .zip(block)
-        {
-            slot.write(byte);
-        }
-        let mask = specials_32(block);
-        // `PLAIN_BLOCK` when the block is plain.
-        let plain = mask.trailing_zeros() as usize;
-        // SAFETY: the first `plain` bytes of the spare capacity were just written.
-        unsafe { out.set_len(len + plain) };
-        if mask != 0 {
-            let end = at + plain;
-            return (end < b.len()).then_some(end);
+fn copy_plain(
+    b: &[u8],
+    mut at: usize,
+    room: &mut [MaybeUninit<u8>],
+    written: &mut usize,
+) -> Option<usize> {
+    while let Some(block) = b.get(at..at + PLAIN_BLOCK) {
+        if let Some(end) = copy_block(block.try_into().ok()?, at, room, written) {
+            return Some(end);
         }
         at += PLAIN_BLOCK;
     }
+    // The last bytes of the line, padded with quotes: a quote found in the padding means the
+    // string is not closed.
+    let rest = b.get(at..)?;
+    let mut padded = [b'"'; PLAIN_BLOCK];
+    padded[..rest.len()].copy_from_slice(rest);
+    let end = copy_block(&padded, at, room, written)?;
+    (end < b.len()).then_some(end)
+}
+
+/// One block of [`copy_plain`], the block being `b[at..]`: the index of its first special
+/// byte, if it has one.
+#[inline(always)]
+fn copy_block(
+    block: &[u8; PLAIN_BLOCK],
+    at: usize,
+    room: &mut [MaybeUninit<u8>],
+    written: &mut usize,
+) -> Option<usize> {
+    for (slot, &byte) in room[*written..*written + PLAIN_BLOCK].iter_mut().zip(block) {
+        slot.write(byte);
+    }
+    let mask = specials_32(block);
+    // `PLAIN_BLOCK` when the block is plain.
+    let plain = mask.trailing_zeros() as usize;
+    *written += plain;
+    (mask != 0).then_some(at + plain)
 }
 
 /// The bytes of 32 that end a plain run of a string (`"`, `\`, control characters), as a mask:
