@@ -419,7 +419,7 @@ fn worker_threads(opts: &DriverOptions) -> usize {
         .max(1)
 }
 
-/// Scores one chunk, in order, on the pool it is called from.
+/// Scores one chunk's rows, in order, on the worker that read it.
 fn score_chunk<T, F>(chunk: Vec<(u64, T)>, score: &F) -> Vec<RowOutput>
 where
     F: Fn(u64, T) -> RowOutput + Sync,
