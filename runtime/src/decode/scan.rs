@@ -957,6 +957,13 @@ fn unescape_into(b: &[u8], mut at: usize, out: &mut Vec<u8>) -> Option<usize> {
         if b[k] != b'\\' {
             return None;
         }
+        // `\n` first: completions have one a line.
+        if b.get(k + 1) == Some(&b'n') {
+            room[written].write(b'\n');
+            written += 1;
+            at = k + 2;
+            continue;
+        }
         let (c, used) = escape(b.get(k + 1..)?)?;
         for &byte in c.encode_utf8(&mut [0; 4]).as_bytes() {
             room[written].write(byte);
@@ -994,10 +1001,16 @@ fn copy_plain(
     room: &mut [MaybeUninit<u8>],
     written: &mut usize,
 ) -> Option<usize> {
+    // Counted in a local, not through `written`, so that the loop keeps it in a register.
+    let mut w = *written;
     while let Some(block) = b.get(at..at + PLAIN_BLOCK) {
-        if let Some(end) = copy_block(block.try_into().ok()?, at, room, written) {
-            return Some(end);
+        let mask = copy_block(block.try_into().ok()?, &mut room[w..w + PLAIN_BLOCK]);
+        if mask != 0 {
+            let plain = mask.trailing_zeros() as usize;
+            *written = w + plain;
+            return Some(at + plain);
         }
+        w += PLAIN_BLOCK;
         at += PLAIN_BLOCK;
     }
     // The last bytes of the line, padded with quotes: a quote found in the padding means the
@@ -1005,27 +1018,19 @@ fn copy_plain(
     let rest = b.get(at..)?;
     let mut padded = [b'"'; PLAIN_BLOCK];
     padded[..rest.len()].copy_from_slice(rest);
-    let end = copy_block(&padded, at, room, written)?;
+    let plain = copy_block(&padded, &mut room[w..w + PLAIN_BLOCK]).trailing_zeros() as usize;
+    *written = w + plain;
+    let end = at + plain;
     (end < b.len()).then_some(end)
 }
 
-/// One block of [`copy_plain`], the block being `b[at..]`: the index of its first special
-/// byte, if it has one.
+/// Copies a block of [`copy_plain`] into `to` (as long) and returns [`specials_32`] of it.
 #[inline(always)]
-fn copy_block(
-    block: &[u8; PLAIN_BLOCK],
-    at: usize,
-    room: &mut [MaybeUninit<u8>],
-    written: &mut usize,
-) -> Option<usize> {
-    for (slot, &byte) in room[*written..*written + PLAIN_BLOCK].iter_mut().zip(block) {
+fn copy_block(block: &[u8; PLAIN_BLOCK], to: &mut [MaybeUninit<u8>]) -> u32 {
+    for (slot, &byte) in to.iter_mut().zip(block) {
         slot.write(byte);
     }
-    let mask = specials_32(block);
-    // `PLAIN_BLOCK` when the block is plain.
-    let plain = mask.trailing_zeros() as usize;
-    *written += plain;
-    (mask != 0).then_some(at + plain)
+    specials_32(block)
 }
 
 /// The bytes of 32 that end a plain run of a string (`"`, `\`, control characters), as a mask:
