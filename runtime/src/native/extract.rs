@@ -45,19 +45,21 @@ pub fn extract_tag(s: &str, tag: &str) -> Option<String> {
 ///
 /// Time: O(n + m).
 pub fn extract_tags(s: &str, tag: &str) -> Vec<String> {
+    tagged(s, tag).map(str::to_owned).collect()
+}
+
+/// The contents of [`extract_tags`], as slices of `s`, found one at a time (the last one
+/// without copying the others).
+pub(crate) fn tagged<'s>(s: &'s str, tag: &str) -> impl Iterator<Item = &'s str> {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
-    let mut out = Vec::new();
     let mut rest = s;
-    while let Some(i) = search::find(rest, &open) {
-        let after = &rest[i + open.len()..];
-        let Some(j) = search::find(after, &close) else {
-            break;
-        };
-        out.push(after[..j].to_owned());
+    std::iter::from_fn(move || {
+        let after = &rest[search::find(rest, &open)? + open.len()..];
+        let j = search::find(after, &close)?;
         rest = &after[j + close.len()..];
-    }
-    out
+        Some(&after[..j])
+    })
 }
 
 /// The number of non-overlapping occurrences of the exact opening tag `<tag>` in `s`.

@@ -27,7 +27,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::extract::{extract_tags, matching_brace};
+use super::extract::{matching_brace, tagged};
 use super::search;
 
 /// At most this many trailing boxes are joined into one answer.
@@ -43,8 +43,8 @@ fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 ///
 /// Time: O(n).
 pub fn final_answer(s: &str) -> String {
-    if let Some(a) = extract_tags(s, "answer").pop() {
-        return stated(&a).unwrap_or_else(|| a.trim().to_owned());
+    if let Some(a) = tagged(s, "answer").last() {
+        return stated(a).unwrap_or_else(|| a.trim().to_owned());
     }
     if let Some(i) = search::rfind(s, "</think>") {
         let after = &s[i + "</think>".len()..];
