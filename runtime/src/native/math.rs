@@ -184,10 +184,12 @@ fn decide(pred: &str, gold: &str, opts: MathOptions) -> bool {
             return false;
         }
     }
-    if basic_equal(pred, gold) {
-        return true;
+    // Rule 1, once for the rules that follow.
+    let p = normalize_answer(pred);
+    if p.is_empty() {
+        return false;
     }
-    !normalize_answer(pred).is_empty() && super::answer::equivalent(pred, gold)
+    basic_equal(&p, pred, gold) || super::answer::equivalent(pred, gold)
 }
 
 /// The verdicts of the last comparisons made on this thread. A GRPO step compares each
@@ -265,12 +267,8 @@ mod verdicts {
     }
 }
 
-/// Rules 1–5 of [`math_equal`].
-fn basic_equal(pred: &str, gold: &str) -> bool {
-    let p = normalize_answer(pred);
-    if p.is_empty() {
-        return false;
-    }
+/// Rules 2–5 of [`math_equal`]; `p` is `pred` normalised, not empty.
+fn basic_equal(p: &str, pred: &str, gold: &str) -> bool {
     let g = normalize_answer(gold);
     if g.is_empty() {
         return false;
@@ -278,7 +276,7 @@ fn basic_equal(pred: &str, gold: &str) -> bool {
     if p == g {
         return true;
     }
-    let pn = Numeric::of(&p);
+    let pn = Numeric::of(p);
     if pn.exact.is_none() && pn.float.is_none() {
         return false;
     }
