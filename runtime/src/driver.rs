@@ -601,6 +601,8 @@ impl<'r, R: BufRead> LineReader<'r, R> {
         }
         if lines.is_empty() {
             if let Some(error) = self.take_error() {
+                // Nothing read here is carried: the input ends with its error.
+                self.carried = 0..0;
                 return Err(error);
             }
         }
