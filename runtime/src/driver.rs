@@ -322,7 +322,7 @@ where
     let mut kept: Vec<(u64, T)> = Vec::new();
     let mut read_error = None;
     loop {
-        let chunk = match reader.read_chunk(opts.chunk_rows.max(1), opts.chunk_bytes.max(1)) {
+        let chunk = match reader.read_chunk(opts.chunk_rows.max(1), opts.bytes_per_chunk()) {
             Ok(chunk) if chunk.is_empty() => break,
             Ok(chunk) => chunk,
             Err(e) => {
@@ -647,8 +647,9 @@ impl<'r, R: BufRead> LineReader<'r, R> {
             Some(last) => &last[self.carried.clone()],
             None => &[],
         };
-        if buf.len() < carried.len() + READ_BLOCK_BYTES {
-            buf.resize(carried.len() + READ_BLOCK_BYTES, 0);
+        // (`read` makes room for what it reads.)
+        if buf.len() < carried.len() {
+            buf.resize(carried.len(), 0);
         }
         buf[..carried.len()].copy_from_slice(carried);
         (buf, carried.len())

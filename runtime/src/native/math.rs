@@ -160,11 +160,7 @@ pub fn math_equal(pred: &str, gold: &str) -> bool {
 /// one it names. With strict units (or percentages), the units after the two answers (or
 /// whether each is a percentage) must be the same before anything else is compared.
 pub fn math_equal_with(pred: &str, gold: &str, opts: MathOptions) -> bool {
-    verdicts::recalled(pred, gold, opts).unwrap_or_else(|| {
-        let equal = decide(pred, gold, opts);
-        verdicts::remember(pred, gold, opts, equal);
-        equal
-    })
+    verdicts::recalled_or(pred, gold, opts, || decide(pred, gold, opts))
 }
 
 /// [`math_equal_with`], worked out.
@@ -229,20 +225,27 @@ mod verdicts {
         Some(h.finish() as usize % SLOTS)
     }
 
-    /// The verdict of the comparison when it was made last on this thread and is still kept.
-    pub(super) fn recalled(pred: &str, gold: &str, opts: MathOptions) -> Option<bool> {
-        let slot = slot(pred, gold, opts)?;
-        TABLE.with(|table| {
+    /// The verdict of the comparison when it was made last on this thread and is still kept,
+    /// else `decide()`'s, then kept.
+    pub(super) fn recalled_or(
+        pred: &str,
+        gold: &str,
+        opts: MathOptions,
+        decide: impl FnOnce() -> bool,
+    ) -> bool {
+        let Some(slot) = slot(pred, gold, opts) else {
+            return decide();
+        };
+        let recalled = TABLE.with(|table| {
             let table = table.try_borrow().ok()?;
             let kept = table.get(slot)?.as_ref()?;
             (kept.pred == pred && kept.gold == gold && kept.opts == opts).then_some(kept.equal)
-        })
-    }
-
-    pub(super) fn remember(pred: &str, gold: &str, opts: MathOptions, equal: bool) {
-        let Some(slot) = slot(pred, gold, opts) else {
-            return;
-        };
+        });
+        if let Some(equal) = recalled {
+            return equal;
+        }
+        // Worked out with the table free: the comparison may compare others.
+        let equal = decide();
         TABLE.with(|table| {
             let Ok(mut table) = table.try_borrow_mut() else {
                 return;
@@ -264,6 +267,7 @@ mod verdicts {
             kept.opts = opts;
             kept.equal = equal;
         });
+        equal
     }
 }
 
